@@ -1,0 +1,50 @@
+// Processing activity URIs and legal bases of record M7624 (see processing_log.h).
+#include "common/base/processing_log.h"
+
+namespace cak::common {
+
+absl::string_view ProcessingActivityUri(ProcessingActivity activity) {
+  switch (activity) {
+    case ProcessingActivity::kMeldingOntvangen:
+      return "https://register.cak.nl/verwerkingsregister/M7624#1-melding-ontvangen";
+    case ProcessingActivity::kBeoordelenGebeurtenis:
+      return "https://register.cak.nl/verwerkingsregister/M7624#2-beoordelen-gebeurtenis";
+    case ProcessingActivity::kTerugkoppelenGeenActie:
+      return "https://register.cak.nl/verwerkingsregister/M7624#3-terugkoppelen-reden-geen-actie";
+    case ProcessingActivity::kAfstemmenProcesdeskundigen:
+      return "https://register.cak.nl/verwerkingsregister/M7624#4-afstemmen-procesdeskundigen";
+    case ProcessingActivity::kFormulerenBoodschap:
+      return "https://register.cak.nl/verwerkingsregister/M7624#5-formuleren-boodschap";
+    case ProcessingActivity::kBepalenActie:
+      return "https://register.cak.nl/verwerkingsregister/M7624#6-bepalen-actie";
+    case ProcessingActivity::kToetsenActieUitvoerder:
+      return "https://register.cak.nl/verwerkingsregister/M7624#7-toetsen-actie-met-uitvoerder";
+    case ProcessingActivity::kUitvoerenActie:
+      return "https://register.cak.nl/verwerkingsregister/M7624#8-uitvoeren-actie";
+    case ProcessingActivity::kResponsmeting:
+      return "https://register.cak.nl/verwerkingsregister/M7624#9-responsmeting";
+    case ProcessingActivity::kBewaartermijn:
+      return "https://register.cak.nl/verwerkingsregister/M7624#bewaartermijn";
+    case ProcessingActivity::kInzage:
+      return "https://register.cak.nl/verwerkingsregister/M7624#inzage-verwerkingen";
+  }
+  return "https://register.cak.nl/verwerkingsregister/M7624";
+}
+
+absl::string_view LegalBasis(ProcessingActivity activity) {
+  switch (activity) {
+    case ProcessingActivity::kMeldingOntvangen:
+    case ProcessingActivity::kResponsmeting:
+      return "Uitvoering overeenkomst";
+    case ProcessingActivity::kBepalenActie:
+      return "Vitaal belang betrokkene";
+    case ProcessingActivity::kInzage:
+      return "Wettelijke verplichting (AVG art. 15)";
+    case ProcessingActivity::kBewaartermijn:
+      return "Wettelijke verplichting (AVG art. 5 lid 1 e)";
+    default:
+      return "Gerechtvaardigd belang";
+  }
+}
+
+}  // namespace cak::common

@@ -1,0 +1,69 @@
+// What the processing log (Logboek Dataverwerkingen, DESIGN.md section 4.2) records, as plain
+// values the domain can build: the processing activities of record M7624, the request-scoped
+// call context (trace, actor, calling application), and one processing with its data
+// subjects. common/db/processing_log_store writes them, one child entry per data subject,
+// in the same transaction as the processing itself.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/base/bsn.h"
+#include "common/base/principal.h"
+#include "common/base/trace_context.h"
+
+namespace cak::common {
+
+// The processing purposes of record M7624 (the nine steps), plus the two processings the
+// record implies around them: the retention purge and a privacy officer's inspection.
+enum class ProcessingActivity {
+  kMeldingOntvangen,            // 1 signal received
+  kBeoordelenGebeurtenis,       // 2 assess the event
+  kTerugkoppelenGeenActie,      // 3 feedback: no action
+  kAfstemmenProcesdeskundigen,  // 4 target groups with process experts
+  kFormulerenBoodschap,         // 5 write the message
+  kBepalenActie,                // 6 choose the action
+  kToetsenActieUitvoerder,      // 7 check with the executor
+  kUitvoerenActie,              // 8 execute
+  kResponsmeting,               // 9 response measurement
+  kBewaartermijn,               // retention purge
+  kInzage,                      // privacy officer reads the log (GDPR art. 15)
+};
+
+// dpl.core.processing_activity_id, e.g.
+// "https://register.cak.nl/verwerkingsregister/M7624#1-melding-ontvangen".
+absl::string_view ProcessingActivityUri(ProcessingActivity activity);
+
+// The legal basis the record gives for the activity (Dutch, as in the record).
+absl::string_view LegalBasis(ProcessingActivity activity);
+
+enum class ProcessingStatus { kUnset = 0, kOk = 1, kError = 2 };
+
+// Request-scoped facts every processing-log entry needs. Built once per RPC by the API layer.
+struct CallContext {
+  TraceContext trace;     // span_id is this RPC's span; parent_span_id the caller's span
+  Principal principal;    // who asked
+  absl::Time start_time;  // when the RPC started (from the injected clock)
+  absl::Time deadline = absl::InfiniteFuture();  // the caller's deadline (wall clock)
+
+  // For calls from another application: its identity (dpl.core.foreign_operation.processor)
+  // and its span (dpl.core.foreign_operation.span_id). Empty for employees.
+  std::string ForeignProcessor() const {
+    return principal.kind == PrincipalKind::kApplication ? principal.id : std::string();
+  }
+};
+
+// One processing of personal data, described by the domain.
+struct ProcessingRecord {
+  std::string name;  // e.g. "intake.SubmitSignal"
+  ProcessingActivity activity = ProcessingActivity::kMeldingOntvangen;
+  ProcessingStatus status = ProcessingStatus::kOk;
+  absl::Time end_time;                    // start comes from the CallContext
+  std::vector<Bsn> data_subjects;         // one child entry each
+  std::map<std::string, std::string> attributes;  // never personal data in plain form
+};
+
+}  // namespace cak::common

@@ -1,0 +1,32 @@
+// Idempotent creates by request_id (AIP-155), inside the caller's transaction.
+//
+// Usage in a repository's create transaction:
+//   CAK_ASSIGN_OR_RETURN(auto existing, ClaimRequestId(tx, schema, key, new_id, now));
+//   if (existing) return *existing;   // a repeat: the resource the first request created
+//   ... insert the resource with new_id ...
+// The claim and the resource commit together, so a crash in between leaves neither.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/idempotency_key.h"
+#include "common/db/pool.h"
+
+namespace cak::common::db {
+
+// Claims `key` for `resource_id`. Returns nullopt when the claim is new, the first request's
+// resource id when this is a repeat with the same fingerprint, and INVALID_ARGUMENT (reason
+// REQUEST_ID_REUSED, field request_id) when the request_id was used for a different request.
+// A concurrent first request with the same key makes this wait for it to commit.
+absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::string& schema,
+                                                          const IdempotencyKey& key,
+                                                          const std::string& resource_id,
+                                                          absl::Time now);
+
+// Removes the keys that point at the given resources (when those are purged).
+void ForgetRequestIds(Tx& tx, const std::string& schema, const std::string& resource_ids_array_literal);
+
+}  // namespace cak::common::db

@@ -1,0 +1,231 @@
+// Session pool, transactions and SOCI error mapping (see pool.h).
+#include "common/db/pool.h"
+
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/errors.h"
+#include "common/base/log.h"
+
+namespace cak::common::db {
+namespace {
+
+std::string QuoteConninfoValue(absl::string_view v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+PGconn* NativeConnection(soci::session& sql) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+  return backend == nullptr ? nullptr : backend->conn_;
+}
+
+bool ConnectionOk(soci::session& sql) {
+  PGconn* conn = NativeConnection(sql);
+  return conn != nullptr && PQstatus(conn) == CONNECTION_OK;
+}
+
+std::string SqlState(const std::exception& e) {
+  if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) return pg->sqlstate();
+  return "";
+}
+
+absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
+  const std::string state = SqlState(e);
+  const bool connection_bad = !ConnectionOk(sql);
+  if (connection_bad || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+      state == "57P03" || absl::StartsWith(state, "53")) {
+    log::Warning("db_unavailable", {{"sqlstate", state}, {"error", std::string(e.what())}});
+    return MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable,
+                     "the database is unavailable; retry later");
+  }
+  if (state == "40001" || state == "40P01") {
+    return MakeError(absl::StatusCode::kAborted, reason::kConcurrentUpdate,
+                     "concurrent update; retry the request");
+  }
+  if (state == "57014") {
+    return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kDatabaseError,
+                     "the database statement took too long");
+  }
+  log::Error("db_error", {{"sqlstate", state}, {"error", std::string(e.what())}});
+  return MakeError(absl::StatusCode::kInternal, reason::kDatabaseError, "internal database error");
+}
+
+Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), slot_(other.slot_), session_(other.session_) {
+  other.pool_ = nullptr;
+}
+
+Lease::~Lease() {
+  if (pool_ != nullptr) pool_->Release(slot_);
+}
+
+PgPool::PgPool(PoolOptions options) : options_(std::move(options)) {
+  slots_.resize(options_.size);
+  busy_.assign(options_.size, false);
+  full_conninfo_ = absl::StrCat(
+      options_.conninfo, " connect_timeout=",
+      std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)),
+      " application_name=", QuoteConninfoValue(options_.application_name),
+      " options=", QuoteConninfoValue(absl::StrCat("-c statement_timeout=",
+                                                   absl::ToInt64Milliseconds(options_.statement_timeout))));
+}
+
+PgPool::~PgPool() = default;
+
+absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(PoolOptions options) {
+  if (options.size < 1) return absl::InvalidArgumentError("pool size must be at least 1");
+  if (options.conninfo.empty()) return absl::InvalidArgumentError("empty database connection string");
+  return std::unique_ptr<PgPool>(new PgPool(std::move(options)));
+}
+
+absl::Status PgPool::EnsureOpen(size_t slot) {
+  auto& session = slots_[slot];
+  if (session && ConnectionOk(*session)) return absl::OkStatus();
+  session.reset();
+  try {
+    auto fresh = std::make_unique<soci::session>(soci::postgresql, full_conninfo_);
+    session = std::move(fresh);
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    log::Warning("db_connect_failed", {{"error", std::string(e.what())}});
+    return MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable,
+                     "the database is unavailable; retry later");
+  }
+}
+
+namespace {
+absl::Status DeadlineExceeded() {
+  return absl::DeadlineExceededError("the request deadline passed before the database was reached");
+}
+}  // namespace
+
+absl::StatusOr<Lease> PgPool::Acquire(absl::Time deadline) {
+  const absl::Duration budget = std::min(options_.acquire_timeout, deadline - absl::Now());
+  if (budget <= absl::ZeroDuration()) return DeadlineExceeded();
+  size_t slot = 0;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto find_free = [&]() {
+      for (size_t i = 0; i < busy_.size(); ++i) {
+        if (!busy_[i]) {
+          slot = i;
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!find_free()) {
+      ++waiting_;
+      const bool got = cv_.wait_for(lock, absl::ToChronoNanoseconds(budget), find_free);
+      --waiting_;
+      if (!got) {
+        if (budget < options_.acquire_timeout) return DeadlineExceeded();
+        return MakeError(absl::StatusCode::kResourceExhausted, reason::kDatabasePoolExhausted,
+                         "all database connections are busy; retry later");
+      }
+    }
+    busy_[slot] = true;
+    ++in_use_;
+  }
+  if (absl::Status st = EnsureOpen(slot); !st.ok()) {
+    Release(slot);
+    return st;
+  }
+  return Lease(this, slot, slots_[slot].get());
+}
+
+void PgPool::Release(size_t slot) {
+  auto& session = slots_[slot];
+  if (session) {
+    PGconn* conn = NativeConnection(*session);
+    if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+      session.reset();
+    } else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      // A transaction left open (a bug or an exception path): never hand it to the next user.
+      try {
+        session->rollback();
+      } catch (...) {
+      }
+      if (PQtransactionStatus(conn) != PQTRANS_IDLE) session.reset();
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_[slot] = false;
+    --in_use_;
+  }
+  cv_.notify_one();
+}
+
+absl::Status PgPool::Ping() {
+  return WithSession(*this, [](soci::session& sql) {
+    int one = 0;
+    sql << "SELECT 1", soci::into(one);
+    return absl::OkStatus();
+  });
+}
+
+Tx::Tx(soci::session& sql) : sql_(sql) { sql_.begin(); }
+
+Tx::~Tx() {
+  if (!done_) {
+    try {
+      sql_.rollback();
+    } catch (...) {
+      // The connection is gone; the pool drops it on release.
+    }
+  }
+}
+
+void Tx::Commit() {
+  sql_.commit();
+  done_ = true;
+  for (auto& fn : on_commit_) fn();
+}
+
+absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>& fn,
+                           absl::Time deadline) {
+  auto lease = pool.Acquire(deadline);
+  if (!lease.ok()) return lease.status();
+  soci::session& sql = lease->sql();
+  try {
+    Tx tx(sql);
+    if (deadline != absl::InfiniteFuture()) {
+      const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+      if (ms <= 0) return DeadlineExceeded();
+      if (ms < absl::ToInt64Milliseconds(pool.options().statement_timeout)) {
+        sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(std::to_string(ms));
+      }
+    }
+    absl::Status st = fn(tx);
+    if (!st.ok()) return st;  // ~Tx rolls back
+    tx.Commit();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return SociErrorToStatus(e, sql);
+  }
+}
+
+absl::Status WithSession(PgPool& pool, const std::function<absl::Status(soci::session&)>& fn,
+                         absl::Time deadline) {
+  auto lease = pool.Acquire(deadline);
+  if (!lease.ok()) return lease.status();
+  soci::session& sql = lease->sql();
+  try {
+    return fn(sql);
+  } catch (const std::exception& e) {
+    return SociErrorToStatus(e, sql);
+  }
+}
+
+}  // namespace cak::common::db

@@ -1,0 +1,69 @@
+// Writes and reads a service's processing log (table <schema>.processing_log, created by the
+// common migrations). Writes happen inside the caller's transaction: the log entry exists
+// exactly when the processing it describes committed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/data_subject_hasher.h"
+#include "common/base/processing_log.h"
+#include "common/db/pool.h"
+
+namespace cak::common::db {
+
+// One stored entry, as read back.
+struct ProcessingLogEntry {
+  int64_t id = 0;
+  std::string trace_id, span_id, parent_span_id;  // hex
+  std::string name;
+  ProcessingStatus status = ProcessingStatus::kUnset;
+  absl::Time start_time, end_time;
+  std::string resource, processing_activity_id, legal_basis;
+  std::string data_subject_id, data_subject_id_type;
+  std::string foreign_operation_span_id, foreign_operation_processor;
+  std::string actor;
+  std::map<std::string, std::string> attributes;
+};
+
+class ProcessingLogStore {
+ public:
+  // `resource` names the service ("intake-svc"). `on_committed` (may be empty) is told how many
+  // entries each committed transaction wrote (for the metrics).
+  ProcessingLogStore(std::string schema, std::string resource, DataSubjectHasher hasher,
+                     std::function<void(int64_t)> on_committed = {});
+
+  // Writes the operation entry (the RPC's span) and one child entry per data subject.
+  // Throws what SOCI throws (the caller's transaction handles it).
+  void Append(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
+
+  // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
+  // entry with id `after_id`, at most `limit`.
+  std::vector<ProcessingLogEntry> ListBySubject(soci::session& sql, const Bsn& subject,
+                                                int64_t after_id, int limit) const;
+  std::vector<ProcessingLogEntry> ListByTrace(soci::session& sql, const std::string& trace_id_hex,
+                                              int64_t after_id, int limit) const;
+
+  // Deletes entries that ended before `cutoff` (through the owner's purge function, which
+  // refuses a cutoff inside the retention floor). Returns the number removed.
+  int64_t PurgeBefore(Tx& tx, absl::Time cutoff) const;
+
+  const DataSubjectHasher& hasher() const { return hasher_; }
+  const std::string& schema() const { return schema_; }
+
+ private:
+  std::vector<ProcessingLogEntry> List(soci::session& sql, const std::string& where_column,
+                                       const std::string& value_expr, const std::string& value,
+                                       int64_t after_id, int limit) const;
+  std::string schema_;
+  std::string resource_;
+  DataSubjectHasher hasher_;
+  std::function<void(int64_t)> on_committed_;
+};
+
+}  // namespace cak::common::db

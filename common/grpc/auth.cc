@@ -1,0 +1,166 @@
+// JWT and mTLS authentication, role-table authorisation (see auth.h).
+#include "common/grpc/auth.h"
+
+#include <jwt.h>
+
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/base/errors.h"
+#include "common/grpc/dev_keys.h"
+
+namespace cak::common {
+namespace {
+
+absl::Status Unauthenticated(absl::string_view why) {
+  return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated, why);
+}
+
+// Owns a decoded token.
+struct JwtDeleter {
+  void operator()(jwt_t* j) const { jwt_free(j); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseServiceIdentities(absl::string_view text) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::vector<absl::string_view> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || absl::StripAsciiWhitespace(kv[0]).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("service identity entry '", entry,
+                                                     "' is not identity=role+role"));
+    }
+    std::vector<std::string> roles;
+    for (absl::string_view role : absl::StrSplit(kv[1], '+', absl::SkipWhitespace())) {
+      roles.emplace_back(absl::StripAsciiWhitespace(role));
+    }
+    if (roles.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("service identity '", kv[0], "' has no roles"));
+    }
+    out[std::string(absl::StripAsciiWhitespace(kv[0]))] = std::move(roles);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options, const Clock* clock) {
+  if (options.mode == "development") {
+    options.jwt_public_key_pem = kDevJwtPublicKeyPem;
+    if (options.issuer.empty()) options.issuer = kDevJwtIssuer;
+    if (options.audience.empty()) options.audience = kDevJwtAudience;
+  } else if (options.mode == "jwt") {
+    if (options.jwt_public_key_pem.empty()) {
+      return absl::InvalidArgumentError("auth mode jwt needs a public key (--jwt-public-key-file)");
+    }
+    if (options.issuer.empty() || options.audience.empty()) {
+      return absl::InvalidArgumentError("auth mode jwt needs --jwt-issuer and --jwt-audience");
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("unknown auth mode '", options.mode, "'"));
+  }
+  if (!absl::StrContains(options.jwt_public_key_pem, "-----BEGIN PUBLIC KEY-----")) {
+    return absl::InvalidArgumentError("the JWT public key is not a PEM public key");
+  }
+  return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock));
+}
+
+absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) const {
+  jwt_t* raw = nullptr;
+  const std::string token_str(token);
+  const int rc = jwt_decode(&raw, token_str.c_str(),
+                            reinterpret_cast<const unsigned char*>(options_.jwt_public_key_pem.data()),
+                            static_cast<int>(options_.jwt_public_key_pem.size()));
+  JwtPtr jwt(raw);
+  if (rc != 0 || jwt == nullptr) return Unauthenticated("the bearer token is invalid or its signature does not verify");
+  // Only asymmetric algorithms: an HS* token "signed" with the public key as HMAC secret, or an
+  // unsigned one, must never pass.
+  const jwt_alg_t alg = jwt_get_alg(jwt.get());
+  if (alg != JWT_ALG_RS256 && alg != JWT_ALG_RS384 && alg != JWT_ALG_RS512 && alg != JWT_ALG_ES256 &&
+      alg != JWT_ALG_ES384 && alg != JWT_ALG_ES512) {
+    return Unauthenticated("the bearer token uses a signature algorithm that is not accepted");
+  }
+  char* grants_text = jwt_get_grants_json(jwt.get(), nullptr);
+  if (grants_text == nullptr) return Unauthenticated("the bearer token has no claims");
+  nlohmann::json claims = nlohmann::json::parse(grants_text, nullptr, /*allow_exceptions=*/false);
+  std::free(grants_text);
+  if (!claims.is_object()) return Unauthenticated("the bearer token claims are malformed");
+
+  const int64_t now = absl::ToUnixSeconds(clock_->Now());
+  const int64_t skew = absl::ToInt64Seconds(options_.clock_skew);
+  if (!claims.contains("exp") || !claims["exp"].is_number_integer()) {
+    return Unauthenticated("the bearer token has no expiry");
+  }
+  if (claims["exp"].get<int64_t>() + skew < now) return Unauthenticated("the bearer token has expired");
+  if (claims.contains("nbf") && claims["nbf"].is_number_integer() &&
+      claims["nbf"].get<int64_t>() - skew > now) {
+    return Unauthenticated("the bearer token is not valid yet");
+  }
+  if (!claims.contains("iss") || claims["iss"] != options_.issuer) {
+    return Unauthenticated("the bearer token has the wrong issuer");
+  }
+  bool audience_ok = false;
+  if (claims.contains("aud")) {
+    const auto& aud = claims["aud"];
+    if (aud.is_string()) audience_ok = aud == options_.audience;
+    if (aud.is_array()) {
+      for (const auto& a : aud) audience_ok |= a.is_string() && a == options_.audience;
+    }
+  }
+  if (!audience_ok) return Unauthenticated("the bearer token is not meant for this service (aud)");
+  if (!claims.contains("sub") || !claims["sub"].is_string() || claims["sub"].get<std::string>().empty()) {
+    return Unauthenticated("the bearer token has no subject");
+  }
+
+  Principal principal;
+  principal.id = claims["sub"].get<std::string>();
+  principal.kind = claims.value("principal_type", "employee") == "application" ? PrincipalKind::kApplication
+                                                                              : PrincipalKind::kEmployee;
+  if (claims.contains("roles") && claims["roles"].is_array()) {
+    for (const auto& r : claims["roles"]) {
+      if (r.is_string()) principal.roles.push_back(r.get<std::string>());
+    }
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> Authenticator::Authenticate(const grpc::ServerContext& context) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it != metadata.end()) {
+    absl::string_view value(it->second.data(), it->second.size());
+    if (!absl::ConsumePrefix(&value, "Bearer ") && !absl::ConsumePrefix(&value, "bearer ")) {
+      return Unauthenticated("the authorization header is not a bearer token");
+    }
+    return VerifyToken(absl::StripAsciiWhitespace(value));
+  }
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth && auth->IsPeerAuthenticated()) {
+    for (const auto& identity : auth->GetPeerIdentity()) {
+      std::string id(identity.data(), identity.size());
+      auto entry = options_.service_identities.find(id);
+      if (entry != options_.service_identities.end()) {
+        return Principal{id, PrincipalKind::kApplication, entry->second};
+      }
+    }
+    return Unauthenticated("the client certificate's identity is not a known service");
+  }
+  return Unauthenticated("no credentials: send a bearer token or a client certificate");
+}
+
+absl::Status RoleTable::Authorize(const Principal& principal, absl::string_view method) const {
+  auto it = entries_.find(std::string(method));
+  if (it != entries_.end()) {
+    for (const auto& role : it->second) {
+      if (principal.HasRole(role)) return absl::OkStatus();
+    }
+  }
+  return MakeError(absl::StatusCode::kPermissionDenied, reason::kPermissionDenied,
+                   absl::StrCat("the caller's roles do not allow ", method));
+}
+
+}  // namespace cak::common

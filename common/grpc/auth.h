@@ -1,0 +1,83 @@
+// Authentication and per-RPC authorisation.
+//
+// Callers prove who they are in one of two ways:
+// - Employees (and applications using OAuth client credentials) send
+//   "authorization: Bearer <JWT>". The token must be RS256/ES256-signed by the configured key
+//   and carry iss, aud, exp (and sub, roles); nbf and iat are honoured with a small skew.
+// - The suite's services and executors connect with a client certificate (mTLS, when TLS is
+//   configured); the certificate's identity (SAN, else CN) maps to roles through the
+//   service-identity table.
+// A bearer token, when present, is authoritative. No valid credential: UNAUTHENTICATED.
+//
+// The RoleTable says which roles may call which method; a method missing from the table is
+// denied to everyone (fail closed). A wrong role: PERMISSION_DENIED.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/clock.h"
+#include "common/base/principal.h"
+
+namespace cak::common {
+
+struct AuthOptions {
+  // "jwt": tokens signed by jwt_public_key_pem. "development": the committed development key
+  // (common/grpc/dev_keys.h); must be chosen explicitly.
+  std::string mode = "jwt";
+  std::string jwt_public_key_pem;
+  std::string issuer;
+  std::string audience;
+  absl::Duration clock_skew = absl::Seconds(60);
+  // mTLS identity -> roles.
+  std::map<std::string, std::vector<std::string>> service_identities;
+};
+
+// Parses "identity=role+role,identity2=role" (the --service-identities option).
+absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseServiceIdentities(absl::string_view text);
+
+class Authenticator {
+ public:
+  // INVALID_ARGUMENT for a bad mode, a missing or unreadable key, or a missing issuer/audience
+  // in jwt mode.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(AuthOptions options, const Clock* clock);
+
+  // UNAUTHENTICATED (reason UNAUTHENTICATED) when no valid credential is presented.
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContext& context) const;
+
+  // The bearer-token half, for unit tests: `token` without the "Bearer " prefix.
+  absl::StatusOr<Principal> VerifyToken(absl::string_view token) const;
+
+  const AuthOptions& options() const { return options_; }
+
+ private:
+  Authenticator(AuthOptions options, const Clock* clock) : options_(std::move(options)), clock_(clock) {}
+  AuthOptions options_;
+  const Clock* clock_;
+};
+
+class RoleTable {
+ public:
+  RoleTable() = default;
+  RoleTable(std::initializer_list<std::pair<const std::string, std::vector<std::string>>> entries)
+      : entries_(entries) {}
+
+  // PERMISSION_DENIED (reason PERMISSION_DENIED) unless `principal` holds one of the roles
+  // listed for `method`.
+  absl::Status Authorize(const Principal& principal, absl::string_view method) const;
+
+  bool Has(absl::string_view method) const { return entries_.count(std::string(method)) > 0; }
+  const std::map<std::string, std::vector<std::string>>& entries() const { return entries_; }
+
+ private:
+  std::map<std::string, std::vector<std::string>> entries_;
+};
+
+}  // namespace cak::common

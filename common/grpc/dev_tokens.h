@@ -1,0 +1,29 @@
+// Minting bearer tokens (RS256 JWTs) for development, tests, the benchmark and the command-line
+// client's development mode. Services never link this: they only verify.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cak::common {
+
+extern const char kDevJwtPrivateKeyPem[];
+
+struct TokenClaims {
+  std::string subject;              // "sub": employee number or application id
+  std::vector<std::string> roles;   // "roles"
+  bool application = false;         // "principal_type": "application" instead of "employee"
+  std::string issuer;               // "iss" (default: the development issuer)
+  std::string audience;             // "aud" (default: the development audience)
+  absl::Time issued_at = absl::Now();
+  absl::Duration lifetime = absl::Hours(1);
+};
+
+// Signs `claims` with `private_key_pem` (RS256).
+absl::StatusOr<std::string> MintToken(const TokenClaims& claims,
+                                      const std::string& private_key_pem = kDevJwtPrivateKeyPem);
+
+}  // namespace cak::common

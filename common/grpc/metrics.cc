@@ -1,0 +1,135 @@
+// Prometheus metrics (see metrics.h).
+#include "common/grpc/metrics.h"
+
+#include <prometheus/collectable.h>
+#include <prometheus/text_serializer.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/pool.h"
+
+namespace cak::common {
+namespace {
+
+// Reads the pool's gauges when Prometheus scrapes.
+class PoolCollectable : public prometheus::Collectable {
+ public:
+  explicit PoolCollectable(const db::PgPool* pool) : pool_(pool) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    prometheus::MetricFamily family;
+    family.name = "db_pool_connections";
+    family.help = "Database pool connections by state (in_use, waiting callers, max)";
+    family.type = prometheus::MetricType::Gauge;
+    auto add = [&](const char* state, double value) {
+      prometheus::ClientMetric m;
+      m.label.push_back({"state", state});
+      m.gauge.value = value;
+      family.metric.push_back(std::move(m));
+    };
+    add("in_use", pool_->in_use());
+    add("waiting", pool_->waiting());
+    add("max", pool_->size());
+    return {family};
+  }
+
+ private:
+  const db::PgPool* pool_;
+};
+
+}  // namespace
+
+absl::string_view GrpcCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+ServerMetrics::ServerMetrics(std::string grpc_service)
+    : service_(std::move(grpc_service)), registry_(std::make_shared<prometheus::Registry>()) {
+  started_ = &prometheus::BuildCounter()
+                  .Name("grpc_server_started_total")
+                  .Help("RPCs started on the server")
+                  .Register(*registry_);
+  handled_ = &prometheus::BuildCounter()
+                  .Name("grpc_server_handled_total")
+                  .Help("RPCs completed on the server, by status code")
+                  .Register(*registry_);
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("grpc_server_handling_seconds")
+                  .Help("Time from the start of an RPC to its status")
+                  .Register(*registry_);
+  log_entries_ = &prometheus::BuildCounter()
+                      .Name("processing_log_entries_written_total")
+                      .Help("Processing-log entries committed")
+                      .Register(*registry_)
+                      .Add({});
+}
+
+ServerMetrics::~ServerMetrics() {
+  if (exposer_ && pool_collectable_) exposer_->RemoveCollectable(pool_collectable_);
+}
+
+void ServerMetrics::RpcStarted(absl::string_view method) {
+  started_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)}}).Increment();
+}
+
+void ServerMetrics::RpcHandled(absl::string_view method, grpc::StatusCode code, absl::Duration latency) {
+  handled_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)},
+                 {"grpc_code", std::string(GrpcCodeName(code))}})
+      .Increment();
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  latency_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)}}, kBuckets)
+      .Observe(absl::ToDoubleSeconds(latency));
+}
+
+void ServerMetrics::ProcessingLogEntriesWritten(int64_t n) { log_entries_->Increment(static_cast<double>(n)); }
+
+void ServerMetrics::ObservePool(const db::PgPool* pool) {
+  pool_collectable_ = std::make_shared<PoolCollectable>(pool);
+  if (exposer_) exposer_->RegisterCollectable(pool_collectable_);
+}
+
+absl::Status ServerMetrics::Serve(const std::string& host, int port) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(absl::StrCat(host, ":", port));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", host, ":", port, ": ", e.what()));
+  }
+  exposer_->RegisterCollectable(registry_);
+  if (pool_collectable_) exposer_->RegisterCollectable(pool_collectable_);
+  return absl::OkStatus();
+}
+
+int ServerMetrics::port() const {
+  if (!exposer_) return 0;
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+std::string ServerMetrics::Render() const {
+  auto families = registry_->Collect();
+  if (pool_collectable_) {
+    auto pool = pool_collectable_->Collect();
+    families.insert(families.end(), pool.begin(), pool.end());
+  }
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+}  // namespace cak::common

@@ -1,0 +1,195 @@
+// Shared service configuration and start-up steps (see service_config.h).
+#include "common/grpc/service_config.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/log.h"
+
+namespace cak::common {
+
+void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& default_schema) {
+  p.String("listen-host", &c->listen_host, "0.0.0.0", "address the servers listen on");
+  p.Port("grpc-port", &c->grpc_port, 50051, "gRPC API port");
+  p.Port("health-port", &c->health_port, 8081, "plaintext port serving only grpc.health.v1 (kubelet probes)");
+  p.Port("metrics-port", &c->metrics_port, 9464, "Prometheus /metrics port");
+  p.Int("max-message-bytes", &c->max_message_bytes, 4 << 20, 1024, 64 << 20, "largest gRPC message accepted or sent");
+  p.Duration("shutdown-grace", &c->shutdown_grace, absl::Seconds(20), absl::ZeroDuration(), absl::Minutes(10),
+             "how long running calls may finish after SIGTERM");
+  p.String("tls-cert-file", &c->tls_cert_file, "", "server certificate (PEM); enables TLS");
+  p.String("tls-key-file", &c->tls_key_file, "", "server private key (PEM)");
+  p.String("tls-client-ca-file", &c->tls_client_ca_file, "", "CA for client certificates (mTLS between services)");
+
+  p.String("db-dsn", &c->db_dsn, "", "libpq connection string without the password");
+  p.String("db-password-file", &c->db_password_file, "", "file holding the database password");
+  p.String("db-schema", &c->db_schema, default_schema, "the service's own schema");
+  p.String("db-app-role", &c->db_app_role, "", "--migrate-only: the runtime role to grant access to");
+  p.Int("db-pool-size", &c->db_pool_size, 16, 1, 512, "database connections in the pool");
+  p.Duration("db-acquire-timeout", &c->db_acquire_timeout, absl::Seconds(2), absl::Milliseconds(1), absl::Minutes(1),
+             "longest wait for a free connection before RESOURCE_EXHAUSTED");
+  p.Duration("db-statement-timeout", &c->db_statement_timeout, absl::Seconds(30), absl::Milliseconds(1),
+             absl::Hours(1), "server-side statement timeout");
+  p.Duration("db-startup-timeout", &c->db_startup_timeout, absl::Seconds(60), absl::ZeroDuration(), absl::Hours(1),
+             "how long start-up waits for the database");
+
+  p.Choice("auth-mode", &c->auth_mode, "jwt", {"jwt", "development"},
+           "jwt: bearer tokens signed by --jwt-public-key-file; development: the repository's test key");
+  p.String("jwt-public-key-file", &c->jwt_public_key_file, "", "PEM public key that signs employee tokens");
+  p.String("jwt-issuer", &c->jwt_issuer, "", "required iss claim");
+  p.String("jwt-audience", &c->jwt_audience, "", "required aud claim");
+  p.String("service-identities", &c->service_identities, "",
+           "mTLS identities and their roles: identity=role+role,identity2=role");
+
+  p.String("hash-key-file", &c->hash_key_file, "", "secret key (>= 32 bytes) for data-subject ids in the processing log");
+  p.Duration("processing-log-retention", &c->processing_log_retention, absl::Hours(24 * 365 * 5), absl::Hours(24 * 365),
+             absl::Hours(24 * 365 * 100), "how long processing-log entries are kept (--purge removes older ones)");
+  p.Choice("log-level", &c->log_level, "info", {"debug", "info", "warning", "error"}, "lowest level logged");
+
+  p.Bool("migrate-only", &c->migrate_only, false, "apply the database migrations and exit");
+  p.Bool("purge", &c->purge, false, "run the retention purge once and exit");
+  p.Bool("dry-run", &c->dry_run, false, "with --purge: report what would be purged, remove nothing");
+}
+
+absl::Status ValidateServiceConfig(const ServiceConfig& c) {
+  std::vector<std::string> problems;
+  if (c.db_dsn.empty()) problems.push_back("--db-dsn (CAK_DB_DSN) is required");
+  if (c.migrate_only && c.purge) problems.push_back("--migrate-only and --purge exclude each other");
+  if (c.dry_run && !c.purge) problems.push_back("--dry-run needs --purge");
+  if (c.mode() != ServiceConfig::Mode::kMigrate && c.hash_key_file.empty()) {
+    problems.push_back("--hash-key-file (CAK_HASH_KEY_FILE) is required");
+  }
+  if (c.mode() == ServiceConfig::Mode::kServe) {
+    if (c.auth_mode == "jwt") {
+      if (c.jwt_public_key_file.empty()) problems.push_back("--auth-mode=jwt needs --jwt-public-key-file");
+      if (c.jwt_issuer.empty()) problems.push_back("--auth-mode=jwt needs --jwt-issuer");
+      if (c.jwt_audience.empty()) problems.push_back("--auth-mode=jwt needs --jwt-audience");
+    }
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+      problems.push_back("--tls-cert-file and --tls-key-file go together");
+    }
+    if (!c.tls_client_ca_file.empty() && c.tls_cert_file.empty()) {
+      problems.push_back("--tls-client-ca-file needs --tls-cert-file");
+    }
+    if (!c.service_identities.empty()) {
+      if (auto ids = ParseServiceIdentities(c.service_identities); !ids.ok()) {
+        problems.push_back(absl::StrCat("--service-identities: ", ids.status().message()));
+      }
+    }
+    if (c.grpc_port != 0 && (c.grpc_port == c.health_port || c.grpc_port == c.metrics_port)) {
+      problems.push_back("--grpc-port must differ from --health-port and --metrics-port");
+    }
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+}
+
+void ParseOrExit(ConfigParser& parser, int argc, char** argv, const std::function<absl::Status()>& validate) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  absl::Status st = parser.Parse(args, ProcessEnv());
+  if (parser.help_requested()) {
+    std::fputs(parser.Usage().c_str(), stdout);
+    std::exit(0);
+  }
+  if (st.ok()) st = validate();
+  if (!st.ok()) {
+    std::fprintf(stderr, "configuration error:\n%s\n(run with --help for all options)\n",
+                 std::string(st.message()).c_str());
+    std::exit(2);
+  }
+}
+
+absl::StatusOr<db::PoolOptions> PoolOptionsFrom(const ServiceConfig& c, const std::string& application_name) {
+  db::PoolOptions o;
+  o.conninfo = c.db_dsn;
+  if (!c.db_password_file.empty()) {
+    auto password = ReadSecretFile("--db-password-file", c.db_password_file);
+    if (!password.ok()) return password.status();
+    std::string quoted = "'";
+    for (char ch : *password) {
+      if (ch == '\'' || ch == '\\') quoted.push_back('\\');
+      quoted.push_back(ch);
+    }
+    quoted.push_back('\'');
+    o.conninfo = absl::StrCat(c.db_dsn, " password=", quoted);
+  }
+  o.size = static_cast<int>(c.db_pool_size);
+  o.acquire_timeout = c.db_acquire_timeout;
+  o.statement_timeout = c.db_statement_timeout;
+  o.application_name = application_name;
+  return o;
+}
+
+absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& c) {
+  AuthOptions o;
+  o.mode = c.auth_mode;
+  o.issuer = c.jwt_issuer;
+  o.audience = c.jwt_audience;
+  if (c.auth_mode == "jwt") {
+    auto key = ReadSecretFile("--jwt-public-key-file", c.jwt_public_key_file);
+    if (!key.ok()) return key.status();
+    o.jwt_public_key_pem = *key + "\n";
+  }
+  auto ids = ParseServiceIdentities(c.service_identities);
+  if (!ids.ok()) return ids.status();
+  o.service_identities = *std::move(ids);
+  return o;
+}
+
+ServerOptions ServerOptionsFrom(const ServiceConfig& c) {
+  ServerOptions o;
+  o.host = c.listen_host;
+  o.grpc_port = c.grpc_port;
+  o.health_port = c.health_port;
+  o.max_message_bytes = static_cast<int>(c.max_message_bytes);
+  o.shutdown_grace = c.shutdown_grace;
+  o.tls = TlsFiles{c.tls_cert_file, c.tls_key_file, c.tls_client_ca_file};
+  return o;
+}
+
+absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& c) {
+  auto key = ReadSecretFile("--hash-key-file", c.hash_key_file);
+  if (!key.ok()) return key.status();
+  return DataSubjectHasher::Create(*std::move(key));
+}
+
+absl::Status RunMigrations(const ServiceConfig& c, const std::vector<db::MigrationSet>& sets,
+                           const std::string& application_name) {
+  auto options = PoolOptionsFrom(c, application_name);
+  if (!options.ok()) return options.status();
+  options->size = 1;
+  options->acquire_timeout = absl::Minutes(1);
+  auto pool = db::PgPool::Create(*options);
+  if (!pool.ok()) return pool.status();
+  absl::Status st = WaitForDatabase(**pool, c.db_startup_timeout, c.db_schema, {});
+  if (!st.ok()) return st;
+  auto lease = (*pool)->Acquire();
+  if (!lease.ok()) return lease.status();
+  return db::ApplyMigrations(lease->sql(), db::MigrationTarget{c.db_schema, c.db_app_role}, sets);
+}
+
+absl::Status WaitForDatabase(db::PgPool& pool, absl::Duration timeout, const std::string& schema,
+                             const std::vector<db::MigrationSet>& sets) {
+  const absl::Time give_up = absl::Now() + timeout;
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (true) {
+    absl::Status st = pool.Ping();
+    if (st.ok()) break;
+    if (absl::Now() + backoff > give_up) {
+      return absl::UnavailableError(absl::StrCat("the database did not answer within ", absl::FormatDuration(timeout),
+                                                 ": ", st.message()));
+    }
+    log::Warning("db_waiting", {{"why", st}});
+    std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));
+    backoff = std::min(backoff * 2, absl::Seconds(5));
+  }
+  if (sets.empty()) return absl::OkStatus();
+  auto lease = pool.Acquire();
+  if (!lease.ok()) return lease.status();
+  return db::CheckSchema(lease->sql(), schema, sets);
+}
+
+}  // namespace cak::common

@@ -1,0 +1,84 @@
+// The configuration every service shares (server, database, authentication, privacy, logging,
+// run modes), declared once so that flags, environment variables and their validation are the
+// same in all four services; and the start-up steps built from it.
+//
+// Run modes: serving (default), --migrate-only (apply migrations as the schema owner and exit:
+// the Kubernetes migration Job), --purge [--dry-run] (retention purge once and exit: the
+// CronJob). Each mode requires only what it uses, e.g. the migration Job needs no JWT key.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/config.h"
+#include "common/base/data_subject_hasher.h"
+#include "common/db/migrations.h"
+#include "common/db/pool.h"
+#include "common/grpc/auth.h"
+#include "common/grpc/server.h"
+
+namespace cak::common {
+
+struct ServiceConfig {
+  // Server.
+  std::string listen_host;
+  int grpc_port = 0;
+  int health_port = 0;
+  int metrics_port = 0;
+  int64_t max_message_bytes = 0;
+  absl::Duration shutdown_grace;
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  // Database.
+  std::string db_dsn;
+  std::string db_password_file;
+  std::string db_schema;
+  std::string db_app_role;
+  int64_t db_pool_size = 0;
+  absl::Duration db_acquire_timeout, db_statement_timeout, db_startup_timeout;
+  // Authentication.
+  std::string auth_mode;
+  std::string jwt_public_key_file, jwt_issuer, jwt_audience;
+  std::string service_identities;
+  // Privacy.
+  std::string hash_key_file;
+  absl::Duration processing_log_retention;
+  // Logging.
+  std::string log_level;
+  // Modes.
+  bool migrate_only = false;
+  bool purge = false;
+  bool dry_run = false;
+
+  enum class Mode { kServe, kMigrate, kPurge };
+  Mode mode() const { return migrate_only ? Mode::kMigrate : purge ? Mode::kPurge : Mode::kServe; }
+};
+
+// Declares the shared options. `default_schema` is the service's schema ("intake").
+void AddServiceOptions(ConfigParser& parser, ServiceConfig* config, const std::string& default_schema);
+
+// Cross-option rules for the chosen mode (e.g. jwt mode needs a key file; TLS files come
+// together). INVALID_ARGUMENT listing every problem.
+absl::Status ValidateServiceConfig(const ServiceConfig& config);
+
+// Parses argv and the environment into `parser`'s targets; prints usage or the problems and
+// exits (0 for --help, 2 for bad configuration) instead of returning when it must.
+void ParseOrExit(ConfigParser& parser, int argc, char** argv, const std::function<absl::Status()>& validate);
+
+absl::StatusOr<db::PoolOptions> PoolOptionsFrom(const ServiceConfig& config, const std::string& application_name);
+absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& config);
+ServerOptions ServerOptionsFrom(const ServiceConfig& config);
+absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& config);
+
+// --migrate-only: connects with the configured (owner) credentials and applies `sets`.
+absl::Status RunMigrations(const ServiceConfig& config, const std::vector<db::MigrationSet>& sets,
+                           const std::string& application_name);
+
+// Start-up: waits (with back-off) until the database answers, at most `timeout`, then checks
+// that the schema is exactly at this binary's migration versions.
+absl::Status WaitForDatabase(db::PgPool& pool, absl::Duration timeout, const std::string& schema,
+                             const std::vector<db::MigrationSet>& sets);
+
+}  // namespace cak::common

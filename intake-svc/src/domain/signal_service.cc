@@ -1,0 +1,305 @@
+// Intake use cases (see signal_service.h).
+#include "intake-svc/src/domain/signal_service.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/errors.h"
+#include "common/base/page_token.h"
+#include "common/base/random.h"
+#include "common/base/request_id.h"
+#include "intake-svc/src/domain/lifecycle.h"
+#include "intake-svc/src/domain/validation.h"
+
+namespace cak::intake::domain {
+
+namespace roles = common::roles;
+using common::CallContext;
+using common::ProcessingActivity;
+using common::ProcessingRecord;
+
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kWatchBatch = 100;
+
+absl::Status NotFound() {
+  return common::MakeError(absl::StatusCode::kNotFound, kReasonSignalNotFound, "no such signal");
+}
+
+ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity, const Signal& signal,
+                           absl::Time end) {
+  ProcessingRecord record;
+  record.name = name;
+  record.activity = activity;
+  record.end_time = end;
+  record.data_subjects = signal.example_customers;
+  record.attributes["signal"] = SignalName(signal.id);
+  return record;
+}
+
+// The filter part of a list request, for binding page tokens to their filters.
+std::string FilterFingerprint(const ListQuery& q) {
+  auto opt = [](const auto& v) { return v ? absl::StrCat(static_cast<int>(*v)) : std::string("-"); };
+  auto time = [](const std::optional<absl::Time>& t) { return t ? absl::StrCat(absl::ToUnixMicros(*t)) : "-"; };
+  return absl::StrCat(opt(q.state), "/", opt(q.category), "/", opt(q.regulation), "/", q.reporter, "/",
+                      time(q.received_from), "/", time(q.received_before));
+}
+
+}  // namespace
+
+bool SeesAllSignals(const common::Principal& p) {
+  for (const char* role : {roles::kIntakeOfficer, roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover,
+                           roles::kAdministrator, roles::kPrivacyOfficer, roles::kCampaignService,
+                           roles::kAnalysisService}) {
+    if (p.HasRole(role)) return true;
+  }
+  return false;
+}
+
+SignalService::SignalService(SignalRepository* repository, common::ChangeNotifier* notifier,
+                             const common::Clock* clock, IntakeSettings settings)
+    : repository_(repository), notifier_(notifier), clock_(clock), settings_(settings) {}
+
+absl::Status SignalService::CheckVisible(const common::Principal& principal, const Signal& signal) const {
+  if (SeesAllSignals(principal) || signal.reporter.id == principal.id) return absl::OkStatus();
+  return NotFound();
+}
+
+absl::StatusOr<CreateOutcome> SignalService::Submit(const CallContext& call, SubmitInput input) {
+  CAK_RETURN_IF_ERROR(common::ValidateRequestId(input.request_id));
+  CAK_RETURN_IF_ERROR(ValidateNewSignal(input.content, "signal"));
+
+  const absl::Time now = clock_->Now();
+  CreateCommand cmd;
+  Signal& s = cmd.signal;
+  s = std::move(input.content);
+  s.id = common::NewUuid();
+  s.reporter = ActorOf(call.principal);
+  s.example_customer_count = static_cast<int>(s.example_customers.size());
+  s.state = SignalState::kReceived;
+  s.decline_reason = DeclineReason::kNone;
+  s.receive_time = now;
+  s.update_time = now;
+  s.state_changes = {StateChange{std::nullopt, SignalState::kReceived, s.reporter, now}};
+
+  if (!input.request_id.empty()) {
+    cmd.idempotency = common::IdempotencyKey{"SubmitSignal", input.request_id, input.fingerprint};
+  }
+  cmd.duplicates = DuplicateQuery{s.regulation, s.category, now - settings_.duplicate_window, s.example_customers};
+  cmd.received_event = SignalEvent{0, s.id, EventType::kReceived, std::nullopt, SignalState::kReceived,
+                                   s.reporter, now, DeclineReason::kNone, ""};
+  cmd.record = RecordFor("intake.SubmitSignal", ProcessingActivity::kMeldingOntvangen, s, now);
+  return repository_->Create(call, cmd);
+}
+
+absl::StatusOr<Signal> SignalService::Get(const CallContext& call, const std::string& id, View view) {
+  const bool full = view == View::kFull;
+  if (full && !call.principal.HasRole(roles::kIntakeOfficer) && !call.principal.HasRole(roles::kAnalyst)) {
+    return common::MakeError(absl::StatusCode::kPermissionDenied, kReasonFullViewNotAllowed,
+                             "the full view (with BSNs) needs the intake officer or analyst role");
+  }
+  return repository_->Read(call, id, [&](const Signal& s) -> absl::StatusOr<std::optional<ProcessingRecord>> {
+    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
+    if (!full || s.example_customers.empty()) return std::nullopt;
+    return RecordFor("intake.GetSignal", ProcessingActivity::kMeldingOntvangen, s, clock_->Now());
+  });
+}
+
+absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInput input) {
+  ListQuery q = std::move(input.filters);
+  if (!SeesAllSignals(call.principal)) q.reporter = call.principal.id;
+  if (q.received_from && q.received_before && *q.received_before <= *q.received_from) {
+    return common::InvalidField(kReasonInvalidTimeWindow, "receive_time_end",
+                                "receive_time_end must be after receive_time_start");
+  }
+  CAK_ASSIGN_OR_RETURN(q.limit, common::EffectivePageSize(input.page_size, kDefaultPageSize, kMaxPageSize));
+  const std::string fingerprint = FilterFingerprint(q);
+  if (!input.page_token.empty()) {
+    CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(input.page_token, fingerprint, 2));
+    int64_t micros;
+    if (!absl::SimpleAtoi(key[0], &micros) || !common::IsUuid(key[1])) {
+      return common::InvalidField(common::reason::kInvalidPageToken, "page_token", "the page token is malformed");
+    }
+    q.after = std::make_pair(absl::FromUnixMicros(micros), key[1]);
+  }
+  const int page = q.limit;
+  q.limit = page + 1;  // one more tells whether there is a next page
+  CAK_ASSIGN_OR_RETURN(std::vector<Signal> rows, repository_->List(q, call.deadline));
+  ListResult result;
+  if (static_cast<int>(rows.size()) > page) {
+    rows.resize(page);
+    const Signal& last = rows.back();
+    result.next_page_token =
+        common::EncodePageToken(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.receive_time)), last.id});
+  }
+  result.signals = std::move(rows);
+  return result;
+}
+
+Mutation SignalService::NewMutation(const CallContext& call, const Signal& current, SignalState to,
+                                    EventType type) const {
+  const absl::Time now = clock_->Now();
+  Mutation m;
+  m.to = to;
+  m.decline_reason = current.decline_reason;
+  m.final_time = current.final_time;
+  m.update_time = now;
+  m.event = SignalEvent{0, current.id, type, current.state, to, ActorOf(call.principal), now, DeclineReason::kNone, ""};
+  return m;
+}
+
+absl::StatusOr<Signal> SignalService::Transition(const CallContext& call, const std::string& id,
+                                                 const std::function<absl::StatusOr<Mutation>(const Signal&)>& decide) {
+  return repository_->Update(call, id, [&](const Signal& current) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, current));
+    return decide(current);
+  });
+}
+
+absl::StatusOr<Signal> SignalService::AddInformation(const CallContext& call, const std::string& id,
+                                                     const std::string& text) {
+  CAK_RETURN_IF_ERROR(ValidateText(text, kMaxInformationChars, "text"));
+  return Transition(call, id, [&](const Signal& s) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckCanAddInformation(s));
+    const bool reopen = s.state == SignalState::kNoAction;
+    Mutation m = NewMutation(call, s, reopen ? SignalState::kReceived : s.state, EventType::kInformationAdded);
+    m.information = Information{text, ActorOf(call.principal), m.update_time};
+    if (reopen) {
+      m.decline_reason = DeclineReason::kNone;
+      m.final_time = std::nullopt;
+    }
+    return m;
+  });
+}
+
+absl::StatusOr<Signal> SignalService::Decline(const CallContext& call, const std::string& id, DeclineReason reason,
+                                              const std::string& feedback) {
+  if (reason == DeclineReason::kNone) {
+    return common::InvalidField(common::reason::kRequiredFieldMissing, "reason", "reason is required");
+  }
+  CAK_RETURN_IF_ERROR(ValidateText(feedback, kMaxFeedbackChars, "feedback"));
+  if (call.principal.kind != common::PrincipalKind::kEmployee) {
+    return common::MakeError(absl::StatusCode::kPermissionDenied, kReasonDecisionNeedsEmployee,
+                             "declining a signal is a decision an employee must make");
+  }
+  return Transition(call, id, [&](const Signal& s) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckTransition(s.state, SignalState::kNoAction, "decline the signal"));
+    Mutation m = NewMutation(call, s, SignalState::kNoAction, EventType::kStateChanged);
+    m.decline_reason = reason;
+    m.feedback = feedback;
+    m.final_time = m.update_time;
+    m.event.decline_reason = reason;
+    m.event.text = feedback;
+    if (!s.example_customers.empty()) {
+      m.record = RecordFor("intake.DeclineSignal", ProcessingActivity::kTerugkoppelenGeenActie, s, m.update_time);
+    }
+    return m;
+  });
+}
+
+absl::StatusOr<Signal> SignalService::StartAssessment(const CallContext& call, const std::string& id) {
+  return Transition(call, id, [&](const Signal& s) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckTransition(s.state, SignalState::kInAssessment, "start the assessment"));
+    Mutation m = NewMutation(call, s, SignalState::kInAssessment, EventType::kStateChanged);
+    if (!s.example_customers.empty()) {
+      m.record = RecordFor("intake.StartSignalAssessment", ProcessingActivity::kBeoordelenGebeurtenis, s,
+                           m.update_time);
+    }
+    return m;
+  });
+}
+
+absl::StatusOr<Signal> SignalService::MarkActionPlanned(const CallContext& call, const std::string& id,
+                                                        const std::string& campaign) {
+  CAK_RETURN_IF_ERROR(ValidateText(campaign, kMaxCampaignChars, "campaign"));
+  return Transition(call, id, [&](const Signal& s) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckTransition(s.state, SignalState::kActionPlanned, "mark the action planned"));
+    Mutation m = NewMutation(call, s, SignalState::kActionPlanned, EventType::kStateChanged);
+    m.campaign = campaign;
+    m.event.text = campaign;
+    return m;
+  });
+}
+
+absl::StatusOr<Signal> SignalService::Close(const CallContext& call, const std::string& id,
+                                            const std::string& feedback) {
+  CAK_RETURN_IF_ERROR(ValidateText(feedback, kMaxFeedbackChars, "feedback"));
+  return Transition(call, id, [&](const Signal& s) -> absl::StatusOr<Mutation> {
+    CAK_RETURN_IF_ERROR(CheckTransition(s.state, SignalState::kClosed, "close the signal"));
+    Mutation m = NewMutation(call, s, SignalState::kClosed, EventType::kStateChanged);
+    m.feedback = feedback;
+    m.final_time = m.update_time;
+    m.event.text = feedback;
+    return m;
+  });
+}
+
+absl::Status SignalService::Watch(const CallContext& call, const std::string& id, int64_t after_sequence,
+                                  const WatchSink& sink) {
+  if (after_sequence < 0) {
+    return common::InvalidField(common::reason::kInvalidFieldValue, "after_sequence",
+                                "after_sequence must not be negative");
+  }
+  // Subscribe before the first read so that no change can slip between read and wait.
+  auto subscription = notifier_->Subscribe(id);
+  CAK_ASSIGN_OR_RETURN(Signal signal, repository_->Read(call, id, [&](const Signal& s)
+                                                            -> absl::StatusOr<std::optional<ProcessingRecord>> {
+    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
+    return std::nullopt;
+  }));
+  bool final_seen = IsFinal(signal.state, signal.decline_reason);
+  int64_t after = after_sequence;
+  absl::Duration since_read = absl::ZeroDuration();
+  bool must_read = true;
+  while (true) {
+    // The client's deadline cancels the call too, so this covers DEADLINE_EXCEEDED.
+    if (sink.cancelled()) return absl::CancelledError("the client went away");
+    if (must_read) {
+      CAK_ASSIGN_OR_RETURN(std::vector<SignalEvent> events,
+                           repository_->EventsAfter(id, after, kWatchBatch, call.deadline));
+      for (const SignalEvent& e : events) {
+        if (!sink.send(e)) return absl::CancelledError("the client went away");
+        after = e.sequence;
+        final_seen = final_seen || IsFinal(e.to, e.decline_reason);
+      }
+      if (static_cast<int>(events.size()) == kWatchBatch) continue;  // more to send
+      if (final_seen) return absl::OkStatus();
+      since_read = absl::ZeroDuration();
+      must_read = false;
+    }
+    switch (subscription->Wait(settings_.watch_tick)) {
+      case common::ChangeNotifier::WaitResult::kShutdown:
+        return common::MakeError(absl::StatusCode::kUnavailable, common::reason::kShuttingDown,
+                                 "the server is shutting down; resume the watch after the last sequence");
+      case common::ChangeNotifier::WaitResult::kChanged:
+        must_read = true;
+        break;
+      case common::ChangeNotifier::WaitResult::kTimeout:
+        since_read += settings_.watch_tick;
+        must_read = since_read >= settings_.watch_resync;
+        break;
+    }
+  }
+}
+
+absl::StatusOr<PurgeResult> SignalService::Purge(const CallContext& call, bool dry_run) {
+  const absl::Time now = clock_->Now();
+  PurgeResult result;
+  result.cutoff = now - settings_.retention;
+  result.dry_run = dry_run;
+  ProcessingRecord record;
+  record.name = "intake.PurgeSignals";
+  record.activity = ProcessingActivity::kBewaartermijn;
+  record.end_time = now;
+  CAK_ASSIGN_OR_RETURN(PurgeOutcome outcome, repository_->Purge(call, result.cutoff, dry_run, record));
+  result.count = outcome.count;
+  result.signal_ids = std::move(outcome.signal_ids);
+  return result;
+}
+
+Actor ActorOf(const common::Principal& principal) { return Actor{principal.id, principal.kind}; }
+
+std::string SignalName(const std::string& id) { return "signals/" + id; }
+
+}  // namespace cak::intake::domain

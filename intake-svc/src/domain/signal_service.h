@@ -1,0 +1,121 @@
+// The use cases of intake-svc: receiving signals (step 1), the lifecycle up to the action or the
+// feedback that no action follows (step 3), the reporter's watch, and the retention purge.
+// Pure domain: it talks to storage through SignalRepository and to time through Clock.
+//
+// Rules that are not about one field:
+// - A reporting application sees only the signals it reported (others are NOT_FOUND, no hints);
+//   employees and the suite's services see all.
+// - The FULL view (example customers' BSNs) needs the intake officer or analyst role and is
+//   logged per customer shown.
+// - Declining is a decision: only an employee may make it (no automated decisions, DESIGN 4.7).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/change_notifier.h"
+#include "common/base/clock.h"
+#include "common/base/processing_log.h"
+#include "intake-svc/src/domain/signal.h"
+#include "intake-svc/src/domain/signal_repository.h"
+
+namespace cak::intake::domain {
+
+inline constexpr char kReasonSignalNotFound[] = "SIGNAL_NOT_FOUND";
+inline constexpr char kReasonFullViewNotAllowed[] = "FULL_VIEW_NOT_ALLOWED";
+inline constexpr char kReasonDecisionNeedsEmployee[] = "DECISION_REQUIRES_EMPLOYEE";
+
+struct IntakeSettings {
+  absl::Duration duplicate_window = absl::Hours(24 * 30);
+  absl::Duration retention = absl::Hours(24 * 730);
+  // How often a watch re-reads the database when no notification arrives (a safety net for
+  // lost notifications), and how often it checks for cancellation.
+  absl::Duration watch_resync = absl::Seconds(5);
+  absl::Duration watch_tick = absl::Milliseconds(500);
+};
+
+enum class View { kBasic, kFull };
+
+struct SubmitInput {
+  Signal content;  // source_channel, category, regulation, description, example_customers, attachments
+  std::string request_id;   // optional
+  std::string fingerprint;  // of the request, for request_id reuse detection
+};
+
+struct ListInput {
+  ListQuery filters;  // limit and after are set from page_size and page_token
+  int page_size = 0;
+  std::string page_token;
+};
+
+struct ListResult {
+  std::vector<Signal> signals;
+  std::string next_page_token;
+};
+
+struct PurgeResult {
+  int64_t count = 0;
+  std::vector<std::string> signal_ids;
+  absl::Time cutoff;
+  bool dry_run = false;
+};
+
+// Where WatchSignal delivers events. send() returns false when the client is gone.
+struct WatchSink {
+  std::function<bool(const SignalEvent&)> send;
+  std::function<bool()> cancelled;
+};
+
+class SignalService {
+ public:
+  // None owned.
+  SignalService(SignalRepository* repository, common::ChangeNotifier* notifier, const common::Clock* clock,
+                IntakeSettings settings);
+
+  // INVALID_ARGUMENT for bad content or request_id; replays per AIP-155.
+  absl::StatusOr<CreateOutcome> Submit(const common::CallContext& call, SubmitInput input);
+  // NOT_FOUND; PERMISSION_DENIED (FULL_VIEW_NOT_ALLOWED) for the full view without the role.
+  absl::StatusOr<Signal> Get(const common::CallContext& call, const std::string& id, View view);
+  // INVALID_ARGUMENT for a bad page size, page token or time window.
+  absl::StatusOr<ListResult> List(const common::CallContext& call, ListInput input);
+  // The lifecycle operations: NOT_FOUND, INVALID_ARGUMENT for bad text, FAILED_PRECONDITION
+  // (INVALID_STATE_TRANSITION) in the wrong state.
+  absl::StatusOr<Signal> AddInformation(const common::CallContext& call, const std::string& id, const std::string& text);
+  absl::StatusOr<Signal> Decline(const common::CallContext& call, const std::string& id, DeclineReason reason,
+                                 const std::string& feedback);
+  absl::StatusOr<Signal> StartAssessment(const common::CallContext& call, const std::string& id);
+  absl::StatusOr<Signal> MarkActionPlanned(const common::CallContext& call, const std::string& id,
+                                           const std::string& campaign);
+  absl::StatusOr<Signal> Close(const common::CallContext& call, const std::string& id, const std::string& feedback);
+
+  // Sends the signal's events after `after_sequence` and then every new one, until the signal
+  // is final (OK), the client goes or its deadline passes (CANCELLED) or the server drains
+  // (UNAVAILABLE, reason SHUTTING_DOWN).
+  absl::Status Watch(const common::CallContext& call, const std::string& id, int64_t after_sequence,
+                     const WatchSink& sink);
+
+  // Purges signals declined or closed before now - retention.
+  absl::StatusOr<PurgeResult> Purge(const common::CallContext& call, bool dry_run);
+
+  const IntakeSettings& settings() const { return settings_; }
+
+ private:
+  absl::Status CheckVisible(const common::Principal& principal, const Signal& signal) const;
+  Mutation NewMutation(const common::CallContext& call, const Signal& current, SignalState to,
+                       EventType type) const;
+  absl::StatusOr<Signal> Transition(const common::CallContext& call, const std::string& id,
+                                    const std::function<absl::StatusOr<Mutation>(const Signal&)>& decide);
+
+  SignalRepository* repository_;
+  common::ChangeNotifier* notifier_;
+  const common::Clock* clock_;
+  IntakeSettings settings_;
+};
+
+// True when the principal may see every signal (not only its own reports).
+bool SeesAllSignals(const common::Principal& principal);
+
+}  // namespace cak::intake::domain

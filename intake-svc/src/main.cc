@@ -1,0 +1,135 @@
+// intake-svc: receives and tracks signals for CAK's information actions (record M7624 steps 1
+// and 3). Wiring only: configuration -> pool -> server; see intake-svc/README.md.
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/db/migrations.h"
+#include "common/grpc/service_config.h"
+#include "intake-svc/src/server/intake_server.h"
+
+namespace cak::common::db {
+const std::vector<Migration>& IntakeMigrations();
+}
+
+namespace {
+
+using cak::common::ServiceConfig;
+namespace log = cak::common::log;
+
+struct IntakeConfig {
+  ServiceConfig common;
+  absl::Duration signal_retention;
+  absl::Duration duplicate_window;
+};
+
+std::vector<cak::common::db::MigrationSet> Migrations() {
+  return {{"common", &cak::common::db::CommonMigrations()}, {"intake", &cak::common::db::IntakeMigrations()}};
+}
+
+int Fail(const char* what, const absl::Status& st) {
+  log::Error(what, {{"error", st}});
+  return 1;
+}
+
+// --purge: signals past retention, then processing-log entries past the log retention.
+int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake::IntakeServer& server) {
+  cak::common::SystemClock clock;
+  cak::common::CallContext call;
+  call.trace = cak::common::TraceContext::NewRoot();
+  call.principal = {"intake-svc/retention-job", cak::common::PrincipalKind::kApplication,
+                    {cak::common::roles::kAdministrator}};
+  call.start_time = clock.Now();
+  auto result = server.service().Purge(call, cfg.common.dry_run);
+  if (!result.ok()) return Fail("purge_failed", result.status());
+  log::Info("purge_signals_done", {{"dry_run", cfg.common.dry_run},
+                                   {"signals", result->count},
+                                   {"cutoff", absl::FormatTime(absl::RFC3339_sec, result->cutoff, absl::UTCTimeZone())}});
+  if (!cfg.common.dry_run) {
+    int64_t removed = 0;
+    absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
+      removed = server.log_store().PurgeBefore(tx, clock.Now() - cfg.common.processing_log_retention);
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return Fail("purge_processing_log_failed", st);
+    log::Info("purge_processing_log_done", {{"entries", removed}});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cak::common::BlockTerminationSignals();
+  log::SetService("intake-svc");
+
+  IntakeConfig cfg;
+  cak::common::ConfigParser parser("intake-svc", "signals for CAK information actions (M7624 steps 1 and 3)");
+  cak::common::AddServiceOptions(parser, &cfg.common, "intake");
+  parser.Duration("signal-retention", &cfg.signal_retention, absl::Hours(24 * 730), absl::Hours(24),
+                  absl::Hours(24 * 365 * 100), "how long declined or closed signals are kept");
+  parser.Duration("duplicate-window", &cfg.duplicate_window, absl::Hours(24 * 30), absl::ZeroDuration(),
+                  absl::Hours(24 * 365 * 10), "how far back same regulation + category counts as a duplicate");
+  cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
+  log::Level level;
+  if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
+
+  if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
+    absl::Status st = cak::common::RunMigrations(cfg.common, Migrations(), "intake-svc-migrate");
+    return st.ok() ? 0 : Fail("migrate_failed", st);
+  }
+
+  auto pool_options = cak::common::PoolOptionsFrom(cfg.common, "intake-svc");
+  if (!pool_options.ok()) return Fail("config_failed", pool_options.status());
+  auto pool = cak::common::db::PgPool::Create(*pool_options);
+  if (!pool.ok()) return Fail("config_failed", pool.status());
+  auto hasher = cak::common::HasherFrom(cfg.common);
+  if (!hasher.ok()) return Fail("config_failed", hasher.status());
+  if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
+                                                     Migrations());
+      !st.ok()) {
+    return Fail("database_not_ready", st);
+  }
+
+  cak::common::SystemClock clock;
+  std::unique_ptr<cak::common::Authenticator> auth;
+  if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
+    auto auth_options = cak::common::AuthOptionsFrom(cfg.common);
+    if (!auth_options.ok()) return Fail("config_failed", auth_options.status());
+    auto created = cak::common::Authenticator::Create(*auth_options, &clock);
+    if (!created.ok()) return Fail("config_failed", created.status());
+    auth = *std::move(created);
+    if (cfg.common.auth_mode == "development") {
+      log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
+    }
+  }
+
+  cak::common::ServerMetrics metrics("cak.voorlichting.intake.v1.IntakeService");
+  cak::intake::IntakeServerOptions options;
+  options.pool = pool->get();
+  options.schema = cfg.common.db_schema;
+  options.clock = &clock;
+  options.auth = auth.get();
+  options.metrics = &metrics;
+  options.hasher = *std::move(hasher);
+  options.settings.retention = cfg.signal_retention;
+  options.settings.duplicate_window = cfg.duplicate_window;
+  options.server = cak::common::ServerOptionsFrom(cfg.common);
+  cak::intake::IntakeServer server(std::move(options));
+
+  if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
+
+  if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
+    return Fail("metrics_failed", st);
+  }
+  if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
+  log::Info("ready", {{"grpc_port", server.grpc_port()},
+                      {"health_port", server.health_port()},
+                      {"metrics_port", metrics.port()}});
+
+  const int sig = cak::common::WaitForTerminationSignal();
+  log::Info("signal_received", {{"signal", sig}});
+  server.Shutdown();
+  return 0;
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Contract and manifest checks, part of the test command (ctest runs each subcommand).
+#
+#   scripts/contract-checks.sh               both checks
+#   scripts/contract-checks.sh buf-lint      protos/ pass `buf lint` (rules: protos/buf.yaml)
+#   scripts/contract-checks.sh k8s-validate  every kustomize entry point of k8s/ (base and
+#                                            each overlays/*) renders with `kubectl kustomize`
+#                                            and every object is valid against the Kubernetes
+#                                            API schema (unknown fields rejected) and policy,
+#                                            after the validator's self-test
+#
+# Prints one result line per check and exits non-zero if any check fails. Works from any
+# directory. The npm tools (buf, kubernetes-models, yaml) are pinned in
+# tools/contract-checks/package-lock.json and installed there with `npm ci` whenever
+# node_modules is missing or was installed from another lock file; needs node/npm (Node.js
+# 20+) and kubectl (only its built-in kustomize, no cluster).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${ROOT}/tools/contract-checks"
+MODULES="${TOOLS}/node_modules"
+STAMP="${MODULES}/.cak-lock.sha256"
+
+fail() { printf '%s: FAIL (%s)\n' "$1" "$2"; exit 1; }
+
+# Installs the pinned npm tools unless node_modules already matches package-lock.json.
+# Serialised with flock: ctest may start both checks at once.
+ensure_tools() {
+  command -v node >/dev/null 2>&1 || fail "$1" "node not found; install Node.js 20+"
+  command -v npm >/dev/null 2>&1 || fail "$1" "npm not found"
+  local want lock
+  want="$(sha256sum "${TOOLS}/package-lock.json" "${TOOLS}/package.json" | sha256sum | cut -c1-64)"
+  lock="${TMPDIR:-/tmp}/cak-contract-checks-$(printf '%s' "${ROOT}" | sha256sum | cut -c1-16).lock"
+  (
+    flock 9
+    if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${want}" && -x "${MODULES}/.bin/buf" ]]; then
+      exit 0
+    fi
+    local log
+    log="$(mktemp)"
+    # --ignore-scripts: nothing here needs an install script (buf's launcher finds the
+    # platform binary from its optional dependency at run time).
+    if ! (cd "${TOOLS}" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >"${log}" 2>&1; then
+      cat "${log}" >&2
+      rm -f "${log}"
+      exit 1
+    fi
+    rm -f "${log}"
+    printf '%s\n' "${want}" >"${STAMP}"
+  ) 9>"${lock}" || fail "$1" "npm ci in tools/contract-checks failed"
+}
+
+check_buf_lint() {
+  ensure_tools buf-lint
+  local out
+  # buf keeps its cache beside the tools, not in $HOME (which ctest/CI may not have).
+  if out="$(cd "${ROOT}/protos" &&
+    BUF_CACHE_DIR="${MODULES}/.cache/buf" "${MODULES}/.bin/buf" lint 2>&1)"; then
+    local n
+    n="$(find "${ROOT}/protos" -name '*.proto' | wc -l)"
+    printf 'buf-lint: OK (%s .proto files, STANDARD rules, exceptions in protos/buf.yaml)\n' "${n}"
+  else
+    printf '%s\n' "${out}" | sed 's/^/  /' >&2
+    fail buf-lint "$(printf '%s\n' "${out}" | grep -c . || true) finding(s) in protos/"
+  fi
+}
+
+check_k8s_validate() {
+  ensure_tools k8s-validate
+  command -v "${KUBECTL:-kubectl}" >/dev/null 2>&1 ||
+    fail k8s-validate "kubectl not found (needed offline for \`kubectl kustomize\`)"
+  # Runs the validator's self-test (broken manifests must be rejected) before the real check.
+  node "${TOOLS}/validate.mjs" "${ROOT}/k8s"
+}
+
+case "${1:-all}" in
+  buf-lint) check_buf_lint ;;
+  k8s-validate) check_k8s_validate ;;
+  all)
+    # Each check in its own process, so one failing does not hide the other (and errexit
+    # stays in force inside each).
+    rc=0
+    bash "${BASH_SOURCE[0]}" buf-lint || rc=1
+    bash "${BASH_SOURCE[0]}" k8s-validate || rc=1
+    exit "${rc}"
+    ;;
+  -h | --help)
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    ;;
+  *)
+    printf 'usage: %s [buf-lint|k8s-validate]\n' "$0" >&2
+    exit 2
+    ;;
+esac

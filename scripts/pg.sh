@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The project-local PostgreSQL 15 cluster (the embedded default for the run and test commands).
+#
+#   scripts/pg.sh start   create the cluster on first use, then start it (idempotent)
+#   scripts/pg.sh stop    stop it (the data stays for the next start)
+#   scripts/pg.sh destroy stop it and delete its data
+#   scripts/pg.sh env     print PG* variables (superuser over TCP) for `eval`
+#   scripts/pg.sh psql    open psql as the superuser
+#
+# initdb refuses to run as root and the postgres user cannot traverse a checkout under /root,
+# so the cluster lives in a directory made for it (mktemp -d, owned by postgres); its location,
+# port and superuser password are recorded in .local/pg.env (git-ignored, mode 600).
+# It listens on 127.0.0.1 only, on a free port, with scram-sha-256 for TCP logins.
+#
+# To use an existing PostgreSQL instead, set CAK_PG_ADMIN_DSN to a libpq connection string of
+# a role that may create databases and roles; then this script does nothing and `env` prints
+# that connection.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+ENV_FILE="${STATE_DIR}/pg.env"
+
+as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+load_env() { [[ -f "${ENV_FILE}" ]] && source "${ENV_FILE}"; }
+
+cluster_ok() { load_env && [[ -n "${CAK_PGDATA:-}" && -f "${CAK_PGDATA}/PG_VERSION" ]]; }
+
+create_cluster() {
+  local base port password
+  base="$(mktemp -d /tmp/cak-pg.XXXXXX)"
+  chmod 755 "${base}"
+  port="$(free_port)"
+  password="$(random_secret)"
+  mkdir -p "${base}/data" "${base}/run"
+  printf '%s\n' "${password}" > "${base}/pwfile"
+  chown -R postgres:postgres "${base}" 2>/dev/null || true
+  say "creating PostgreSQL cluster in ${base} (port ${port})"
+  as_postgres "${PG_BIN}/initdb" -D "${base}/data" -U postgres --pwfile="${base}/pwfile" \
+    --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "${base}/pwfile"
+  cat >> "${base}/data/postgresql.conf" <<CONF
+# project-local settings (scripts/pg.sh)
+listen_addresses = '127.0.0.1'
+port = ${port}
+unix_socket_directories = '${base}/run'
+max_connections = 300
+shared_buffers = 512MB
+fsync = on
+synchronous_commit = on
+logging_collector = off
+CONF
+  umask 077
+  cat > "${ENV_FILE}" <<ENV
+CAK_PGBASE='${base}'
+CAK_PGDATA='${base}/data'
+CAK_PGPORT='${port}'
+CAK_PGPASSWORD='${password}'
+ENV
+}
+
+start() {
+  if [[ -n "${CAK_PG_ADMIN_DSN:-}" ]]; then say "using existing PostgreSQL (CAK_PG_ADMIN_DSN)"; return; fi
+  cluster_ok || create_cluster
+  load_env
+  if as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" status >/dev/null 2>&1; then
+    return
+  fi
+  # The port may have been taken since the cluster was made: pick a new one if so.
+  if ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', ${CAK_PGPORT}))" 2>/dev/null; then
+    local port; port="$(free_port)"
+    sed -i "s/^port = .*/port = ${port}/" "${CAK_PGDATA}/postgresql.conf"
+    sed -i "s/^CAK_PGPORT=.*/CAK_PGPORT='${port}'/" "${ENV_FILE}"
+    load_env
+  fi
+  say "starting PostgreSQL on 127.0.0.1:${CAK_PGPORT}"
+  as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" -l "${CAK_PGBASE}/server.log" -w -t 60 start >/dev/null
+}
+
+stop() {
+  [[ -n "${CAK_PG_ADMIN_DSN:-}" ]] && return
+  cluster_ok || return 0
+  as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+destroy() {
+  stop
+  if cluster_ok; then rm -rf "${CAK_PGBASE}"; fi
+  rm -f "${ENV_FILE}"
+}
+
+print_env() {
+  if [[ -n "${CAK_PG_ADMIN_DSN:-}" ]]; then
+    printf "export CAK_PG_ADMIN_DSN=%q\n" "${CAK_PG_ADMIN_DSN}"
+    return
+  fi
+  cluster_ok || die "no local cluster; run scripts/pg.sh start"
+  printf "export CAK_PG_ADMIN_DSN=%q\n" \
+    "host=127.0.0.1 port=${CAK_PGPORT} user=postgres password=${CAK_PGPASSWORD} dbname=postgres"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  destroy) destroy ;;
+  env) print_env ;;
+  psql) eval "$(print_env)"; shift; exec psql "${CAK_PG_ADMIN_DSN}" "$@" ;;
+  *) die "usage: scripts/pg.sh start|stop|destroy|env|psql" ;;
+esac
