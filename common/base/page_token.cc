@@ -28,9 +28,11 @@ absl::Status BadToken() {
 
 }  // namespace
 
+// Layout: base64url("p1|<filter hash>|<key parts...>|<check>"), where <check> is a hash of
+// everything before it, so a truncated or edited token is recognised.
 std::string EncodePageToken(absl::string_view filter_fingerprint, const std::vector<std::string>& key) {
   std::string body = absl::StrCat(kVersion, "|", ShortHash(filter_fingerprint), "|", absl::StrJoin(key, "|"));
-  return absl::WebSafeBase64Escape(body);
+  return absl::WebSafeBase64Escape(absl::StrCat(body, "|", ShortHash(body)));
 }
 
 absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token,
@@ -38,7 +40,11 @@ absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token
                                                          size_t expected_parts) {
   std::string body;
   if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &body)) return BadToken();
-  std::vector<std::string> parts = absl::StrSplit(body, '|');
+  const size_t check_at = body.rfind('|');
+  if (check_at == std::string::npos || body.substr(check_at + 1) != ShortHash(body.substr(0, check_at))) {
+    return BadToken();
+  }
+  std::vector<std::string> parts = absl::StrSplit(body.substr(0, check_at), '|');
   if (parts.size() != expected_parts + 2 || parts[0] != kVersion ||
       parts[1] != ShortHash(filter_fingerprint)) {
     return BadToken();

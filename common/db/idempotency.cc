@@ -13,12 +13,13 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::str
   soci::session& sql = tx.sql();
   int claimed = 0;
   soci::indicator ind = soci::i_null;
+  const long long created = absl::ToUnixMicros(now);
   sql << "INSERT INTO " + schema +
              ".idempotency_keys (operation, request_id, fingerprint, resource_id, create_time)"
              " VALUES (:op, :rid, :fp, :res, " + schema + ".from_micros(:t))"
              " ON CONFLICT (operation, request_id) DO NOTHING RETURNING 1",
       soci::use(key.operation), soci::use(key.request_id), soci::use(key.fingerprint),
-      soci::use(resource_id), soci::use(static_cast<long long>(absl::ToUnixMicros(now))),
+      soci::use(resource_id), soci::use(created),
       soci::into(claimed, ind);
   if (sql.got_data() && ind == soci::i_ok) return std::nullopt;
 

@@ -38,7 +38,8 @@ std::optional<std::map<std::string, std::map<int, std::string>>> ReadApplied(
     soci::session& sql, const std::string& schema) {
   std::string table;
   soci::indicator ind = soci::i_null;
-  sql << "SELECT to_regclass(:t)::text", soci::use(schema + ".schema_migrations"), soci::into(table, ind);
+  const std::string qualified = schema + ".schema_migrations";
+  sql << "SELECT to_regclass(:t)::text", soci::use(qualified), soci::into(table, ind);
   if (ind != soci::i_ok) return std::nullopt;
   std::map<std::string, std::map<int, std::string>> applied;
   soci::rowset<soci::row> rows = (sql.prepare << "SELECT component, version, checksum FROM " + schema +
@@ -129,7 +130,8 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
 
     Tx tx(sql);
     // One lock per schema: concurrent runners wait here, then see the others' work.
-    sql << "SELECT pg_advisory_xact_lock(hashtext(:k))", soci::use("cak-migrations:" + schema);
+    const std::string lock_key = "cak-migrations:" + schema;
+    sql << "SELECT pg_advisory_xact_lock(hashtext(:k))", soci::use(lock_key);
     sql << "CREATE SCHEMA IF NOT EXISTS " + schema;
     sql << "CREATE TABLE IF NOT EXISTS " + schema + ".schema_migrations ("
            " component text NOT NULL, version integer NOT NULL, name text NOT NULL,"
@@ -147,10 +149,11 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
         if (m.version <= db_version) continue;
         const std::string text = absl::StrReplaceAll(m.sql, {{"${schema}", schema}, {"${app_role}", app_role}});
         if (absl::Status st = ExecScript(sql, text, m.name); !st.ok()) return st;
+        const std::string name = m.name;
+        const std::string checksum = Checksum(m.sql);
         sql << "INSERT INTO " + schema +
                    ".schema_migrations (component, version, name, checksum) VALUES (:c, :v, :n, :s)",
-            soci::use(set.component), soci::use(m.version), soci::use(std::string(m.name)),
-            soci::use(Checksum(m.sql));
+            soci::use(set.component), soci::use(m.version), soci::use(name), soci::use(checksum);
         log::Info("migration_applied", {{"schema", schema}, {"component", set.component}, {"migration", m.name}});
         ++count;
       }

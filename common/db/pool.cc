@@ -204,7 +204,8 @@ absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>&
       const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
       if (ms <= 0) return DeadlineExceeded();
       if (ms < absl::ToInt64Milliseconds(pool.options().statement_timeout)) {
-        sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(std::to_string(ms));
+        const std::string timeout = std::to_string(ms);
+        sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(timeout);
       }
     }
     absl::Status st = fn(tx);

@@ -107,7 +107,8 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql,
     e.foreign_operation_span_id = r.get<std::string>(13);
     e.foreign_operation_processor = r.get<std::string>(14);
     e.actor = r.get<std::string>(15);
-    for (auto& [k, v] : nlohmann::json::parse(r.get<std::string>(16)).items()) {
+    const nlohmann::json attributes = nlohmann::json::parse(r.get<std::string>(16));
+    for (const auto& [k, v] : attributes.items()) {
       e.attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
     out.push_back(std::move(e));
@@ -128,8 +129,9 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListByTrace(soci::session& s
 
 int64_t ProcessingLogStore::PurgeBefore(Tx& tx, absl::Time cutoff) const {
   long long removed = 0;
+  const long long cutoff_micros = absl::ToUnixMicros(cutoff);
   tx.sql() << "SELECT " + schema_ + ".purge_processing_log(" + schema_ + ".from_micros(:c))",
-      soci::use(static_cast<long long>(absl::ToUnixMicros(cutoff))), soci::into(removed);
+      soci::use(cutoff_micros), soci::into(removed);
   return removed;
 }
 

@@ -101,7 +101,8 @@ void ServiceServer::SetServing(bool serving) {
   serving_ = serving;
   for (grpc::Server* s : {server_.get(), health_server_.get()}) {
     if (s == nullptr || s->GetHealthCheckService() == nullptr) continue;
-    s->GetHealthCheckService()->SetServingStatus(serving);
+    // Not the all-services overload: that would also flip "liveness".
+    s->GetHealthCheckService()->SetServingStatus("", serving);
   }
   for (const std::string& name : service_names_) {
     for (grpc::Server* s : {server_.get(), health_server_.get()}) {

@@ -8,10 +8,7 @@
 #include "common/db/migrations.h"
 #include "common/grpc/service_config.h"
 #include "intake-svc/src/server/intake_server.h"
-
-namespace cak::common::db {
-const std::vector<Migration>& IntakeMigrations();
-}
+#include "intake-svc/src/storage/schema.h"
 
 namespace {
 
@@ -23,10 +20,6 @@ struct IntakeConfig {
   absl::Duration signal_retention;
   absl::Duration duplicate_window;
 };
-
-std::vector<cak::common::db::MigrationSet> Migrations() {
-  return {{"common", &cak::common::db::CommonMigrations()}, {"intake", &cak::common::db::IntakeMigrations()}};
-}
 
 int Fail(const char* what, const absl::Status& st) {
   log::Error(what, {{"error", st}});
@@ -76,7 +69,7 @@ int main(int argc, char** argv) {
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
 
   if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
-    absl::Status st = cak::common::RunMigrations(cfg.common, Migrations(), "intake-svc-migrate");
+    absl::Status st = cak::common::RunMigrations(cfg.common, cak::intake::storage::IntakeMigrationSets(), "intake-svc-migrate");
     return st.ok() ? 0 : Fail("migrate_failed", st);
   }
 
@@ -87,7 +80,7 @@ int main(int argc, char** argv) {
   auto hasher = cak::common::HasherFrom(cfg.common);
   if (!hasher.ok()) return Fail("config_failed", hasher.status());
   if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
-                                                     Migrations());
+                                                     cak::intake::storage::IntakeMigrationSets());
       !st.ok()) {
     return Fail("database_not_ready", st);
   }

@@ -1,0 +1,152 @@
+// Bearer-token verification and the role table.
+#include "common/grpc/auth.h"
+
+#include <jwt.h>
+
+#include <cstdlib>
+#include <gtest/gtest.h>
+
+#include "absl/strings/escaping.h"
+#include "common/grpc/dev_keys.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/testing/fake_clock.h"
+#include "common/testing/status_matchers.h"
+
+namespace cak::common {
+namespace {
+
+using testing::FakeClock;
+using testing::StatusIs;
+
+// A second RSA key: tokens it signs must not verify.
+constexpr char kOtherPrivateKey[] = R"pem(-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQDbM+/K/1okuLxF
+VhVXQfnl2kAGDnKbG0PwPS4eXVn5LzbgGWqwAkx8ZBMs3bTgZchwmSTRvwMGkC5F
+cbtjOnzAcfcmSVclTiqAxY266r4XDHJlEM6Zc/jnUakpYjYzvqmyQtpp527efN6t
+88q+nIGUxhMAQKWi8o43DQ4sddtrFgz1MT7fTX6/j8QPCgJAA7SFvPWQEfWo1FnN
+qrpxBJ4DSpWn6IvjhrsUL3NGoqti0GUbbuPuqs6SVPz37Ro4H7RQyVHqZQsBVFnz
+zHEABOxRG4P9Xnbbj4QS6CtlcPQfXTq51StQyRnPgU4tLhtbqzscrwtLbVtIaOwd
+u+4URDn/AgMBAAECggEABACAPcAIuMfopAlszVGGivQ/m/yyifNm+6FaULKanGqI
+wXGlWX5JQDIhiX2oujoRfUDGg8/Ncda7CYiIh8i/E1JhVUEchrFVJFG3AzUa8FfJ
+VOAILZQI9MwwXvGMlMhD193RmAJiK0yzUhCz4GQCF6HAIg6MF5v/DbE+03/5WAyf
+3HdBw2g69HB6Cw5GZwbaWMJNLqoTgwCwbCs8kUUMuQNwBmSAWE3iTyrg4WQjHNY4
+T7TOOLtdWocpH8qGxbWm6FsOT6vTOyB3pFU/cILkVwZQ7EepZ6Od6s4NvDslpT5b
+6mY0Lix5egAcGEsptcalmB6xM7iMkYW8AnDZap076QKBgQDvaVTNczh6VVBrCMXf
+N+b3eVR3JjhMzz4PXnI8ptlMzOuyndVuLMlUVNPu9K0JDjEkfoGHbVj09wk9bD+H
+QbbR8YpItGZWo0sa681Dsow6kcu/FJFz4Gt/h3PPTL1Nbe9ij4gM7Bn2zoTqkvo4
+dC5Qs4tn2arwtD/i2zOfiP6y+QKBgQDqZCWRREmSxHHz0NDSoEnNtpReHPv2SR90
+FFyZfvAo3i+YFWil8HWYKR6HXWcH2+EDORdP+wsDB8TsKoJXUy0qQpVwZZI/xVXJ
+E5L2lMFdW+UfZI6agWTxF2OONWWwql4Vn2rXfhyml86wU6YIJVos5PWRmPeF19Ah
+SugwtG0atwKBgHhrfqAoSEwgBWcQ7pYsRBxOBtI3gzH/O7P3SXaAZeRfXl5lTSkx
+lcK5ODCFGVPos4crqnM36PquFxOyEvIxd4d5+pg/RQpm8CwGVySp9iavls/xxIeI
+ZgmrU/D9JGqB1Vq53zDAwP6HOgvTCdDDf1hQNtpxfa28vDWbFAg2nAXhAoGAZLA6
+tymnlWXQMdXdLu3uZnFtUPSQhF8rJNluYf32uwefWGyx9L7UNVZMqAfGr8iT46eN
+zSzhsR6QSIeGUG8JsuLBgXQQnFZwIJ3I/yYt3qYQSikPXW4CZ9MNUFS952N4YT+H
+TST+t8302yhD5bHuB+UfXLlic1ufK/4aunl3eQcCgYAWn2WgGxvkMqJvbVBRQu6F
+S6LjGw/XAqrjm7agYX+NlzxqEmhlI5kE6Z8tdLFecWMGZA+gHRoiwNBEVk0y49L2
+6qYZLZIRPxnh/EdTwZ0QR47vRkLH/rNqjSUTCstzQ3Fxx/3CdbaGWr24zmSE77Az
+oIus0+4OFQJGEOscpN7cIg==
+-----END PRIVATE KEY-----
+)pem";
+
+class AuthTest : public ::testing::Test {
+ protected:
+  AuthTest() : clock_(absl::Now()) {
+    AuthOptions o;
+    o.mode = "development";
+    auth_ = *Authenticator::Create(o, &clock_);
+  }
+  std::string Token(TokenClaims c, const std::string& key = kDevJwtPrivateKeyPem) {
+    if (c.subject.empty()) c.subject = "emp-1";
+    c.issued_at = clock_.Now();
+    return *MintToken(c, key);
+  }
+  FakeClock clock_;
+  std::unique_ptr<Authenticator> auth_;
+};
+
+TEST_F(AuthTest, AcceptsAValidToken) {
+  auto p = auth_->VerifyToken(Token({.subject = "emp-42", .roles = {"intake_officer", "analyst"}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->id, "emp-42");
+  EXPECT_EQ(p->kind, PrincipalKind::kEmployee);
+  EXPECT_TRUE(p->HasRole("analyst"));
+  auto app = auth_->VerifyToken(Token({.subject = "kcc-portal", .roles = {"reporting_application"}, .application = true}));
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app->kind, PrincipalKind::kApplication);
+}
+
+TEST_F(AuthTest, RejectsExpiredWrongIssuerAudienceOrKey) {
+  const auto unauth = [](const absl::StatusOr<Principal>& p) {
+    return p.status().code() == absl::StatusCode::kUnauthenticated && ErrorReason(p.status()) == "UNAUTHENTICATED";
+  };
+  std::string expired = Token({.lifetime = absl::Minutes(5)});
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(expired)));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.issuer = "https://evil.example"}))));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.audience = "other-system"}))));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({}, kOtherPrivateKey))));
+  EXPECT_TRUE(unauth(auth_->VerifyToken("not.a.token")));
+  EXPECT_TRUE(unauth(auth_->VerifyToken("")));
+}
+
+TEST_F(AuthTest, RejectsSymmetricForgeryWithThePublicKeyAndUnsignedTokens) {
+  // The classic algorithm confusion: HS256 "signed" with the public key as the HMAC secret.
+  jwt_t* jwt = nullptr;
+  ASSERT_EQ(jwt_new(&jwt), 0);
+  jwt_add_grant(jwt, "sub", "attacker");
+  jwt_add_grant(jwt, "iss", kDevJwtIssuer);
+  jwt_add_grant(jwt, "aud", kDevJwtAudience);
+  jwt_add_grant_int(jwt, "exp", absl::ToUnixSeconds(clock_.Now()) + 3600);
+  jwt_add_grants_json(jwt, R"({"roles":["administrator"]})");
+  const std::string pub = kDevJwtPublicKeyPem;
+  ASSERT_EQ(jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(pub.data()), pub.size()), 0);
+  char* forged = jwt_encode_str(jwt);
+  jwt_free(jwt);
+  ASSERT_NE(forged, nullptr);
+  EXPECT_THAT(auth_->VerifyToken(forged), StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
+  std::free(forged);
+
+  const std::string header = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT"})");
+  const std::string body = absl::WebSafeBase64Escape(
+      R"({"sub":"attacker","iss":")" + std::string(kDevJwtIssuer) + R"(","aud":")" + kDevJwtAudience +
+      R"(","exp":9999999999,"roles":["administrator"]})");
+  EXPECT_THAT(auth_->VerifyToken(header + "." + body + "."),
+              StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
+}
+
+TEST_F(AuthTest, JwtModeNeedsKeyIssuerAndAudience) {
+  AuthOptions o;
+  o.mode = "jwt";
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+  o.jwt_public_key_pem = kDevJwtPublicKeyPem;
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+  o.issuer = "https://login.cak.nl";
+  o.audience = "intake-svc";
+  EXPECT_TRUE(Authenticator::Create(o, &clock_).ok());
+  o.mode = "open";
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RoleTableTest, AllowsListedRolesAndFailsClosed) {
+  RoleTable table{{"DeclineSignal", {"intake_officer"}}};
+  Principal officer{"e1", PrincipalKind::kEmployee, {"intake_officer"}};
+  Principal analyst{"e2", PrincipalKind::kEmployee, {"analyst"}};
+  EXPECT_TRUE(table.Authorize(officer, "DeclineSignal").ok());
+  EXPECT_THAT(table.Authorize(analyst, "DeclineSignal"),
+              StatusIs(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED", ""));
+  EXPECT_THAT(table.Authorize(officer, "SomethingUnlisted"),
+              StatusIs(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED", ""));
+}
+
+TEST(ServiceIdentitiesTest, Parses) {
+  auto ids = ParseServiceIdentities("campaign-svc.voorlichting.svc=campaign_service, dispatch=dispatch_service+executor");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->at("campaign-svc.voorlichting.svc"), std::vector<std::string>{"campaign_service"});
+  EXPECT_EQ(ids->at("dispatch").size(), 2u);
+  EXPECT_FALSE(ParseServiceIdentities("no-roles=").ok());
+  EXPECT_FALSE(ParseServiceIdentities("=role").ok());
+}
+
+}  // namespace
+}  // namespace cak::common

@@ -1,0 +1,502 @@
+// intake-svc over a real gRPC channel against the real PostgreSQL: every bad-input rule
+// (status code, reason, field, and nothing written), authentication and authorisation,
+// idempotent repeats, the watch stream, the processing-log read API, health following the
+// database, and the metrics endpoint.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <google/protobuf/descriptor.h>
+
+#include <thread>
+
+#include "common/grpc/dev_tokens.h"
+#include "common/testing/status_matchers.h"
+#include "intake-svc/src/api/intake_api.h"
+#include "intake-svc/test/intake_test_server.h"
+
+namespace cak::intake {
+namespace {
+
+namespace plog = cak::voorlichting::processinglog::v1;
+using common::testing::ContextFor;
+using common::testing::GrpcStatusIs;
+using common::testing::TestCaller;
+using grpc::StatusCode;
+using testing::IntakeTestServer;
+using testing::pb::IntakeService;
+namespace pb = testing::pb;
+
+const TestCaller kOfficer{"emp-1001", {"intake_officer"}};
+const TestCaller kAnalyst{"emp-2002", {"analyst"}};
+const TestCaller kApp{"kcc-portal", {"reporting_application"}, true};
+const TestCaller kPrivacy{"emp-3003", {"privacy_officer"}};
+const TestCaller kAdmin{"emp-4004", {"administrator"}};
+const TestCaller kCampaign{"campaign-svc", {"campaign_service"}, true};
+
+pb::SubmitSignalRequest ValidSubmit() {
+  pb::SubmitSignalRequest req;
+  auto* s = req.mutable_signal();
+  s->set_source_channel(pb::SOURCE_CHANNEL_KCC);
+  s->set_category(pb::SIGNAL_CATEGORY_WRONG_INVOICE);
+  s->set_regulation(pb::REGULATION_WLZ);
+  s->set_description("Klanten kregen in maart een tweede factuur voor dezelfde periode.");
+  s->add_example_customer_bsns("111222333");
+  s->add_example_customer_bsns("123456782");
+  auto* a = s->add_attachments();
+  a->set_file_name("voorbeeld, \"factuur\".pdf");
+  a->set_media_type("application/pdf");
+  a->set_size_bytes(52311);
+  a->set_uri("dms://kcc/2026/11/0042");
+  a->set_sha256(std::string(64, 'c'));
+  return req;
+}
+
+class IntakeApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto t = IntakeTestServer::Start();
+    ASSERT_TRUE(t.ok()) << t.status();
+    t_ = *std::move(t);
+  }
+
+  pb::Signal Submit(const TestCaller& who = kApp, pb::SubmitSignalRequest req = ValidSubmit()) {
+    pb::SubmitSignalResponse resp;
+    auto ctx = ContextFor(who);
+    grpc::Status st = t_->stub().SubmitSignal(ctx.get(), req, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return resp.signal();
+  }
+
+  // Rows in every table a submit or a change writes.
+  std::vector<int64_t> Footprint() {
+    return {t_->Count("signals"), t_->Count("signal_customers"), t_->Count("signal_attachments"),
+            t_->Count("signal_events"), t_->Count("signal_information"), t_->Count("idempotency_keys"),
+            t_->Count("processing_log")};
+  }
+
+  std::unique_ptr<IntakeTestServer> t_;
+};
+
+TEST_F(IntakeApiTest, SubmitGetAndTheFullViewWithBsns) {
+  pb::Signal s = Submit();
+  EXPECT_EQ(s.state(), pb::SIGNAL_STATE_RECEIVED);
+  EXPECT_EQ(s.reporter().id(), "kcc-portal");
+  EXPECT_EQ(s.reporter().kind(), pb::ACTOR_KIND_APPLICATION);
+  EXPECT_EQ(s.example_customer_count(), 2);
+  EXPECT_EQ(s.example_customer_bsns_size(), 0);  // the submit answer never echoes BSNs
+
+  pb::GetSignalRequest get;
+  get.set_name(s.name());
+  get.set_view(pb::SIGNAL_VIEW_FULL);
+  pb::Signal full;
+  auto ctx = ContextFor(kOfficer);
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ctx.get(), get, &full));
+  ASSERT_EQ(full.example_customer_bsns_size(), 2);
+  EXPECT_EQ(full.example_customer_bsns(1), "123456782");
+  ASSERT_EQ(full.attachments_size(), 1);
+  EXPECT_EQ(full.attachments(0).file_name(), "voorbeeld, \"factuur\".pdf");
+  ASSERT_EQ(full.state_changes_size(), 1);
+  EXPECT_EQ(full.state_changes(0).to_state(), pb::SIGNAL_STATE_RECEIVED);
+  EXPECT_EQ(full.receive_time().seconds(), absl::ToUnixSeconds(t_->clock().Now()));
+}
+
+TEST_F(IntakeApiTest, RepeatedSubmitReturnsTheFirstSignal) {
+  pb::SubmitSignalRequest req = ValidSubmit();
+  req.set_request_id("7c3f6c7e-1d0e-4a54-9d64-3d3b8d8f0001");
+  pb::SubmitSignalResponse first, again;
+  auto c1 = ContextFor(kApp), c2 = ContextFor(kApp), c3 = ContextFor(kApp);
+  CAK_ASSERT_GRPC_OK(t_->stub().SubmitSignal(c1.get(), req, &first));
+  const auto footprint = Footprint();
+  CAK_ASSERT_GRPC_OK(t_->stub().SubmitSignal(c2.get(), req, &again));
+  EXPECT_FALSE(first.replayed());
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(first.signal().name(), again.signal().name());
+  EXPECT_EQ(Footprint(), footprint);
+
+  req.mutable_signal()->set_description("Iets anders");
+  pb::SubmitSignalResponse other;
+  EXPECT_THAT(t_->stub().SubmitSignal(c3.get(), req, &other),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "request_id"));
+  EXPECT_EQ(Footprint(), footprint);
+}
+
+struct BadSubmit {
+  std::string name;
+  std::function<void(pb::SubmitSignalRequest*)> mutate;
+  std::string reason;
+  std::string field;
+};
+
+TEST_F(IntakeApiTest, BadSubmitInputIsRefusedAndWritesNothing) {
+  const std::vector<BadSubmit> cases = {
+      {"no signal", [](auto* r) { r->clear_signal(); }, "REQUIRED_FIELD_MISSING", "signal"},
+      {"empty description", [](auto* r) { r->mutable_signal()->set_description(""); }, "REQUIRED_FIELD_MISSING",
+       "signal.description"},
+      {"blank description", [](auto* r) { r->mutable_signal()->set_description(" \n\t "); }, "REQUIRED_FIELD_MISSING",
+       "signal.description"},
+      {"oversize description", [](auto* r) { r->mutable_signal()->set_description(std::string(10001, 'x')); },
+       "FIELD_TOO_LONG", "signal.description"},
+      {"unknown category", [](auto* r) { r->mutable_signal()->set_category(static_cast<pb::SignalCategory>(99)); },
+       "UNKNOWN_ENUM_VALUE", "signal.category"},
+      {"unspecified regulation", [](auto* r) { r->mutable_signal()->set_regulation(pb::REGULATION_UNSPECIFIED); },
+       "REQUIRED_FIELD_MISSING", "signal.regulation"},
+      {"unknown channel",
+       [](auto* r) { r->mutable_signal()->set_source_channel(static_cast<pb::SourceChannel>(-3)); },
+       "UNKNOWN_ENUM_VALUE", "signal.source_channel"},
+      {"invalid BSN", [](auto* r) { r->mutable_signal()->set_example_customer_bsns(1, "123456789"); }, "INVALID_BSN",
+       "signal.example_customer_bsns[1]"},
+      {"short BSN", [](auto* r) { r->mutable_signal()->add_example_customer_bsns("1234"); }, "INVALID_BSN",
+       "signal.example_customer_bsns[2]"},
+      {"repeated BSN", [](auto* r) { r->mutable_signal()->add_example_customer_bsns("111222333"); }, "DUPLICATE_VALUE",
+       "signal.example_customer_bsns[2]"},
+      {"bad attachment hash", [](auto* r) { r->mutable_signal()->mutable_attachments(0)->set_sha256("abc"); },
+       "INVALID_FIELD_VALUE", "signal.attachments[0].sha256"},
+      {"bad request id", [](auto* r) { r->set_request_id("two words"); }, "INVALID_REQUEST_ID", "request_id"},
+  };
+  const auto before = Footprint();
+  for (const BadSubmit& c : cases) {
+    pb::SubmitSignalRequest req = ValidSubmit();
+    c.mutate(&req);
+    pb::SubmitSignalResponse resp;
+    auto ctx = ContextFor(kApp);
+    EXPECT_THAT(t_->stub().SubmitSignal(ctx.get(), req, &resp),
+                GrpcStatusIs(StatusCode::INVALID_ARGUMENT, c.reason, c.field))
+        << c.name;
+  }
+  EXPECT_EQ(Footprint(), before);
+}
+
+TEST_F(IntakeApiTest, UnknownSignalsAndMalformedNames) {
+  pb::GetSignalRequest get;
+  get.set_name("signals/0f8fad5b-d9cb-469f-a165-70867728950e");
+  pb::Signal out;
+  auto c1 = ContextFor(kOfficer), c2 = ContextFor(kOfficer), c3 = ContextFor(kOfficer);
+  EXPECT_THAT(t_->stub().GetSignal(c1.get(), get, &out), GrpcStatusIs(StatusCode::NOT_FOUND, "SIGNAL_NOT_FOUND", ""));
+  get.set_name("signals/42");
+  EXPECT_THAT(t_->stub().GetSignal(c2.get(), get, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "name"));
+  pb::DeclineSignalRequest decline;
+  decline.set_name("signals/0f8fad5b-d9cb-469f-a165-70867728950e");
+  decline.set_reason(pb::DECLINE_REASON_DUPLICATE);
+  decline.set_feedback("Dubbel");
+  EXPECT_THAT(t_->stub().DeclineSignal(c3.get(), decline, &out),
+              GrpcStatusIs(StatusCode::NOT_FOUND, "SIGNAL_NOT_FOUND", ""));
+}
+
+TEST_F(IntakeApiTest, BadListRequests) {
+  Submit();
+  pb::ListSignalsResponse out;
+  pb::ListSignalsRequest req;
+  req.set_page_size(-1);
+  auto c1 = ContextFor(kOfficer), c2 = ContextFor(kOfficer), c3 = ContextFor(kOfficer), c4 = ContextFor(kOfficer);
+  EXPECT_THAT(t_->stub().ListSignals(c1.get(), req, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_SIZE", "page_size"));
+  req.set_page_size(10);
+  req.set_page_token("bm90LWEtdG9rZW4");
+  EXPECT_THAT(t_->stub().ListSignals(c2.get(), req, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  req.clear_page_token();
+  req.set_state(static_cast<pb::SignalState>(17));
+  EXPECT_THAT(t_->stub().ListSignals(c3.get(), req, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "state"));
+  req.set_state(pb::SIGNAL_STATE_RECEIVED);
+  CAK_ASSERT_GRPC_OK(t_->stub().ListSignals(c4.get(), req, &out));
+  EXPECT_EQ(out.signals_size(), 1);
+}
+
+TEST_F(IntakeApiTest, ListPagesThroughEverythingOnce) {
+  std::set<std::string> created;
+  for (int i = 0; i < 7; ++i) {
+    created.insert(Submit().name());
+    if (i % 2 == 0) t_->clock().Advance(absl::Seconds(1));  // ties in receive_time too
+  }
+  std::set<std::string> seen;
+  std::string token;
+  do {
+    pb::ListSignalsRequest req;
+    req.set_page_size(3);
+    req.set_page_token(token);
+    req.set_regulation(pb::REGULATION_WLZ);
+    pb::ListSignalsResponse out;
+    auto ctx = ContextFor(kOfficer);
+    CAK_ASSERT_GRPC_OK(t_->stub().ListSignals(ctx.get(), req, &out));
+    for (const auto& s : out.signals()) {
+      EXPECT_TRUE(seen.insert(s.name()).second) << "seen twice: " << s.name();
+      EXPECT_EQ(s.example_customer_bsns_size(), 0);
+    }
+    token = out.next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(seen, created);
+}
+
+TEST_F(IntakeApiTest, BadLifecycleRequestsWriteNothing) {
+  pb::Signal s = Submit();
+  const auto before = Footprint();
+  pb::Signal out;
+  pb::DeclineSignalRequest decline;
+  decline.set_name(s.name());
+  decline.set_reason(static_cast<pb::DeclineReason>(42));
+  decline.set_feedback("x");
+  auto ctx = [] { return ContextFor(kOfficer); };
+  auto c1 = ctx(), c2 = ctx(), c3 = ctx(), c4 = ctx();
+  EXPECT_THAT(t_->stub().DeclineSignal(c1.get(), decline, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "reason"));
+  decline.set_reason(pb::DECLINE_REASON_INCOMPLETE);
+  decline.set_feedback("");
+  EXPECT_THAT(t_->stub().DeclineSignal(c2.get(), decline, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "feedback"));
+  decline.set_feedback(std::string(4001, 'f'));
+  EXPECT_THAT(t_->stub().DeclineSignal(c3.get(), decline, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "FIELD_TOO_LONG", "feedback"));
+  pb::AddSignalInformationRequest info;
+  info.set_name(s.name());
+  EXPECT_THAT(t_->stub().AddSignalInformation(c4.get(), info, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "text"));
+  pb::CloseSignalRequest close;
+  close.set_name(s.name());
+  close.set_feedback("Klaar");
+  EXPECT_THAT(t_->stub().CloseSignal(ContextFor(kCampaign).get(), close, &out),
+              GrpcStatusIs(StatusCode::FAILED_PRECONDITION, "INVALID_STATE_TRANSITION", ""));
+  pb::MarkSignalActionPlannedRequest plan;
+  plan.set_name(s.name());
+  plan.set_campaign("campaigns/c1");
+  EXPECT_THAT(t_->stub().MarkSignalActionPlanned(ContextFor(kCampaign).get(), plan, &out),
+              GrpcStatusIs(StatusCode::FAILED_PRECONDITION, "INVALID_STATE_TRANSITION", ""));
+  EXPECT_EQ(Footprint(), before);
+}
+
+TEST_F(IntakeApiTest, AuthenticationAndAuthorisation) {
+  const auto before = Footprint();
+  pb::SubmitSignalResponse resp;
+  auto anonymous = common::testing::AnonymousContext();
+  EXPECT_THAT(t_->stub().SubmitSignal(anonymous.get(), ValidSubmit(), &resp),
+              GrpcStatusIs(StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  auto garbage = common::testing::AnonymousContext();
+  garbage->AddMetadata("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc");
+  EXPECT_THAT(t_->stub().SubmitSignal(garbage.get(), ValidSubmit(), &resp),
+              GrpcStatusIs(StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  common::TokenClaims expired_claims{.subject = "emp-1", .roles = {"intake_officer"}};
+  expired_claims.issued_at = absl::Now() - absl::Hours(3);
+  auto expired = common::testing::AnonymousContext();
+  expired->AddMetadata("authorization", "Bearer " + *common::MintToken(expired_claims));
+  EXPECT_THAT(t_->stub().SubmitSignal(expired.get(), ValidSubmit(), &resp),
+              GrpcStatusIs(StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  EXPECT_THAT(t_->stub().SubmitSignal(ContextFor(kAnalyst).get(), ValidSubmit(), &resp),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_EQ(Footprint(), before);
+
+  pb::Signal s = Submit();
+  pb::Signal out;
+  pb::DeclineSignalRequest decline;
+  decline.set_name(s.name());
+  decline.set_reason(pb::DECLINE_REASON_DUPLICATE);
+  decline.set_feedback("Dubbel");
+  EXPECT_THAT(t_->stub().DeclineSignal(ContextFor(kApp).get(), decline, &out),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  pb::PurgeSignalsRequest purge;
+  pb::PurgeSignalsResponse purged;
+  EXPECT_THAT(t_->stub().PurgeSignals(ContextFor(kOfficer).get(), purge, &purged),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  pb::GetSignalRequest get;
+  get.set_name(s.name());
+  get.set_view(pb::SIGNAL_VIEW_FULL);
+  EXPECT_THAT(t_->stub().GetSignal(ContextFor(TestCaller{"d-1", {"campaign_designer"}}).get(), get, &out),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "FULL_VIEW_NOT_ALLOWED", ""));
+  // Another application does not even learn that the signal exists.
+  get.set_view(pb::SIGNAL_VIEW_BASIC);
+  EXPECT_THAT(t_->stub().GetSignal(ContextFor(TestCaller{"other-app", {"reporting_application"}, true}).get(), get, &out),
+              GrpcStatusIs(StatusCode::NOT_FOUND, "SIGNAL_NOT_FOUND", ""));
+
+  const std::string metrics = t_->metrics().Render();
+  EXPECT_NE(metrics.find("grpc_code=\"UNAUTHENTICATED\""), std::string::npos);
+  EXPECT_NE(metrics.find("grpc_code=\"PERMISSION_DENIED\""), std::string::npos);
+}
+
+TEST_F(IntakeApiTest, EveryMethodIsInTheRoleTable) {
+  const auto table = api::IntakeRoleTable();
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      pb::IntakeService::service_full_name());
+  ASSERT_NE(service, nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    EXPECT_TRUE(table.Has(service->method(i)->name())) << service->method(i)->name();
+  }
+  EXPECT_TRUE(table.Has(common::kListProcessingLogEntries));
+}
+
+TEST_F(IntakeApiTest, FullLifecycleAndTheReportersWatch) {
+  pb::Signal s = Submit(kApp);
+  std::vector<pb::SignalEvent> events;
+  grpc::Status watch_status;
+  auto watch_ctx = ContextFor(kApp, absl::Seconds(20));
+  std::thread watcher([&] {
+    pb::WatchSignalRequest req;
+    req.set_name(s.name());
+    auto reader = t_->stub().WatchSignal(watch_ctx.get(), req);
+    pb::WatchSignalResponse r;
+    while (reader->Read(&r)) events.push_back(r.event());
+    watch_status = reader->Finish();
+  });
+  pb::Signal out;
+  pb::StartSignalAssessmentRequest start;
+  start.set_name(s.name());
+  CAK_ASSERT_GRPC_OK(t_->stub().StartSignalAssessment(ContextFor(kAnalyst).get(), start, &out));
+  pb::MarkSignalActionPlannedRequest plan;
+  plan.set_name(s.name());
+  plan.set_campaign("campaigns/0f8fad5b-d9cb-469f-a165-70867728950e");
+  CAK_ASSERT_GRPC_OK(t_->stub().MarkSignalActionPlanned(ContextFor(kCampaign).get(), plan, &out));
+  pb::CloseSignalRequest close;
+  close.set_name(s.name());
+  close.set_feedback("Alle klanten hebben een brief met uitleg ontvangen.");
+  CAK_ASSERT_GRPC_OK(t_->stub().CloseSignal(ContextFor(kCampaign).get(), close, &out));
+  EXPECT_EQ(out.state(), pb::SIGNAL_STATE_CLOSED);
+  EXPECT_EQ(out.state_changes_size(), 4);
+  watcher.join();
+  EXPECT_TRUE(watch_status.ok()) << watch_status.error_message();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type(), pb::SIGNAL_EVENT_TYPE_RECEIVED);
+  EXPECT_EQ(events[1].to_state(), pb::SIGNAL_STATE_IN_ASSESSMENT);
+  EXPECT_EQ(events[1].actor().id(), "emp-2002");
+  EXPECT_EQ(events[2].to_state(), pb::SIGNAL_STATE_ACTION_PLANNED);
+  EXPECT_EQ(events[3].to_state(), pb::SIGNAL_STATE_CLOSED);
+  EXPECT_EQ(events[3].feedback(), "Alle klanten hebben een brief met uitleg ontvangen.");
+  EXPECT_LT(events[0].sequence(), events[3].sequence());
+}
+
+TEST_F(IntakeApiTest, PrivacyOfficerReadsTheProcessingLogBySubjectAndTrace) {
+  // The caller's traceparent ties our entries to its trace.
+  pb::SubmitSignalResponse resp;
+  auto ctx = ContextFor(kApp);
+  ctx->AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  CAK_ASSERT_GRPC_OK(t_->stub().SubmitSignal(ctx.get(), ValidSubmit(), &resp));
+
+  plog::ListProcessingLogEntriesRequest by_trace;
+  by_trace.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+  plog::ListProcessingLogEntriesResponse entries;
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries));
+  ASSERT_EQ(entries.entries_size(), 3);  // the operation and one entry per example customer
+  const auto& op = entries.entries(0);
+  EXPECT_EQ(op.name(), "intake.SubmitSignal");
+  EXPECT_EQ(op.parent_span_id(), "00f067aa0ba902b7");
+  EXPECT_EQ(op.foreign_operation_span_id(), "00f067aa0ba902b7");
+  EXPECT_EQ(op.foreign_operation_processor(), "kcc-portal");
+  EXPECT_EQ(op.resource(), "intake-svc");
+  EXPECT_EQ(op.processing_activity_id(), "https://register.cak.nl/verwerkingsregister/M7624#1-melding-ontvangen");
+  EXPECT_EQ(entries.entries(1).parent_span_id(), op.span_id());
+  EXPECT_EQ(entries.entries(1).data_subject_id_type(), "BSN");
+  for (const auto& e : entries.entries()) EXPECT_EQ(e.DebugString().find("123456782"), std::string::npos);
+
+  plog::ListProcessingLogEntriesRequest by_subject;
+  by_subject.set_data_subject_bsn("123456782");
+  plog::ListProcessingLogEntriesResponse mine;
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine));
+  ASSERT_EQ(mine.entries_size(), 1);
+  EXPECT_EQ(mine.entries(0).data_subject_id(), entries.entries(2).data_subject_id());
+
+  by_subject.set_data_subject_bsn("123456789");
+  EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "data_subject_bsn"));
+  plog::ListProcessingLogEntriesRequest neither;
+  EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), neither, &mine),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "selector"));
+  EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kOfficer).get(), by_trace, &mine),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+}
+
+TEST_F(IntakeApiTest, PurgeKeepsSignalsUntilTheRetentionHasPassed) {
+  pb::Signal s = Submit();
+  pb::Signal out;
+  pb::DeclineSignalRequest decline;
+  decline.set_name(s.name());
+  decline.set_reason(pb::DECLINE_REASON_OUT_OF_SCOPE);
+  decline.set_feedback("Valt niet onder de Wlz of Wmo.");
+  CAK_ASSERT_GRPC_OK(t_->stub().DeclineSignal(ContextFor(kOfficer).get(), decline, &out));
+  pb::PurgeSignalsRequest purge;
+  pb::PurgeSignalsResponse resp;
+  CAK_ASSERT_GRPC_OK(t_->stub().PurgeSignals(ContextFor(kAdmin).get(), purge, &resp));
+  EXPECT_EQ(resp.purged_signal_count(), 0);
+
+  t_->clock().Advance(absl::Hours(24 * 731));
+  purge.set_dry_run(true);
+  CAK_ASSERT_GRPC_OK(t_->stub().PurgeSignals(ContextFor(kAdmin).get(), purge, &resp));
+  EXPECT_EQ(resp.purged_signal_count(), 1);
+  EXPECT_EQ(t_->Count("signals"), 1);
+  purge.set_dry_run(false);
+  CAK_ASSERT_GRPC_OK(t_->stub().PurgeSignals(ContextFor(kAdmin).get(), purge, &resp));
+  EXPECT_EQ(resp.purged_signal_count(), 1);
+  EXPECT_EQ(resp.purged_signals(0), s.name());
+  EXPECT_EQ(t_->Count("signals"), 0);
+  EXPECT_EQ(t_->Count("signal_customers"), 0);
+  EXPECT_EQ(t_->Count("signal_events"), 0);
+  auto purge_entries = t_->schema().Query("SELECT count(*) FROM " + t_->schema().name() +
+                                          ".processing_log WHERE name = 'intake.PurgeSignals'");
+  EXPECT_EQ(*purge_entries, "3");  // the purge and one entry per removed customer
+}
+
+TEST(IntakeHealthTest, FollowsTheDatabase) {
+  auto t = IntakeTestServer::Start({.via_proxy = true});
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto& server = **t;
+  using grpc::health::v1::HealthCheckResponse;
+  ASSERT_EQ(server.Health(), HealthCheckResponse::SERVING);
+  EXPECT_EQ(server.Health("cak.voorlichting.intake.v1.IntakeService"), HealthCheckResponse::SERVING);
+
+  server.proxy()->Cut();
+  auto wait_for = [&](HealthCheckResponse::ServingStatus want) {
+    for (int i = 0; i < 100; ++i) {
+      if (server.Health() == want) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for(HealthCheckResponse::NOT_SERVING));
+  EXPECT_EQ(server.Health("liveness"), HealthCheckResponse::SERVING);
+  pb::SubmitSignalResponse resp;
+  EXPECT_THAT(server.stub().SubmitSignal(ContextFor(kApp).get(), ValidSubmit(), &resp),
+              GrpcStatusIs(StatusCode::UNAVAILABLE, "DATABASE_UNAVAILABLE", ""));
+
+  ASSERT_TRUE(server.proxy()->Restore().ok());
+  EXPECT_TRUE(wait_for(HealthCheckResponse::SERVING));
+  EXPECT_TRUE(server.stub().SubmitSignal(ContextFor(kApp).get(), ValidSubmit(), &resp).ok());
+}
+
+// A plain HTTP GET of /metrics on the separate metrics port.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+TEST_F(IntakeApiTest, MetricsArePublishedOnTheirOwnPort) {
+  Submit();
+  pb::Signal out;
+  pb::GetSignalRequest get;
+  get.set_name("signals/42");
+  (void)t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &out);
+  const std::string body = HttpGet(t_->metrics().port(), "/metrics");
+  EXPECT_NE(body.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"SubmitSignal\""), std::string::npos)
+      << body.substr(0, 2000);
+  EXPECT_NE(body.find("grpc_code=\"INVALID_ARGUMENT\",grpc_method=\"GetSignal\""), std::string::npos);
+  EXPECT_NE(body.find("grpc_server_handling_seconds_bucket"), std::string::npos);
+  EXPECT_NE(body.find("db_pool_connections{state=\"in_use\"}"), std::string::npos);
+  EXPECT_NE(body.find("processing_log_entries_written_total 3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cak::intake

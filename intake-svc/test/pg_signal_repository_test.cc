@@ -1,0 +1,236 @@
+// PgSignalRepository against the real PostgreSQL, driven through the domain service: what is
+// stored, found, paged, locked, replayed and purged.
+#include "intake-svc/src/storage/pg_signal_repository.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "common/testing/fake_clock.h"
+#include "common/testing/pg_test_env.h"
+#include "common/testing/status_matchers.h"
+#include "intake-svc/src/domain/signal_service.h"
+#include "intake-svc/src/storage/schema.h"
+
+namespace cak::intake::storage {
+namespace {
+
+using common::testing::StatusIs;
+using namespace domain;  // NOLINT: test brevity
+namespace roles = common::roles;
+
+common::CallContext As(const std::string& id, std::vector<std::string> r,
+                       common::PrincipalKind kind = common::PrincipalKind::kEmployee) {
+  common::CallContext c;
+  c.trace = common::TraceContext::NewRoot();
+  c.principal = common::Principal{id, kind, std::move(r)};
+  return c;
+}
+
+class PgSignalRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto schema = common::testing::TestSchema::Create("repo", IntakeMigrationSets());
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    pool_ = *schema_->MakePool(6);
+    log_ = std::make_unique<common::db::ProcessingLogStore>(
+        schema_->name(), "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
+    repo_ = std::make_unique<PgSignalRepository>(pool_.get(), schema_->name(), log_.get());
+    service_ = std::make_unique<SignalService>(repo_.get(), &notifier_, &clock_, IntakeSettings{});
+  }
+  SubmitInput Input(Regulation reg, Category cat, std::vector<std::string> bsns) {
+    SubmitInput in;
+    in.content.source_channel = SourceChannel::kEmail;
+    in.content.regulation = reg;
+    in.content.category = cat;
+    in.content.description = "Beschrijving, met \"aanhalingstekens\" en {accolades}";
+    for (const auto& b : bsns) in.content.example_customers.push_back(*common::Bsn::Parse(b));
+    in.content.attachments = {{"a,b\"c\\d.pdf", "application/pdf", 10, "dms://1", std::string(64, 'e')}};
+    return in;
+  }
+  Signal Submit(Regulation reg = Regulation::kWlz, Category cat = Category::kWrongInvoice,
+                std::vector<std::string> bsns = {"111222333"}) {
+    auto out = service_->Submit(officer_, Input(reg, cat, bsns));
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out->signal;
+  }
+  int64_t Count(const std::string& table, const std::string& where = "true") {
+    return std::stoll(*schema_->Query("SELECT count(*) FROM " + schema_->name() + "." + table + " WHERE " + where));
+  }
+
+  std::unique_ptr<common::testing::TestSchema> schema_;
+  std::unique_ptr<common::db::PgPool> pool_;
+  std::unique_ptr<common::db::ProcessingLogStore> log_;
+  std::unique_ptr<PgSignalRepository> repo_;
+  common::testing::FakeClock clock_;
+  common::ChangeNotifier notifier_;
+  std::unique_ptr<SignalService> service_;
+  common::CallContext officer_ = As("emp-1", {roles::kIntakeOfficer});
+};
+
+TEST_F(PgSignalRepositoryTest, StoresAndReadsBackEverything) {
+  Signal created = Submit(Regulation::kWmo, Category::kConfusingLetter, {"111222333", "123456782"});
+  auto read = service_->Get(officer_, created.id, View::kFull);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->description, created.description);
+  EXPECT_EQ(read->regulation, Regulation::kWmo);
+  EXPECT_EQ(read->category, Category::kConfusingLetter);
+  ASSERT_EQ(read->example_customers.size(), 2u);
+  EXPECT_EQ(read->example_customers[1].digits(), "123456782");
+  ASSERT_EQ(read->attachments.size(), 1u);
+  EXPECT_EQ(read->attachments[0].file_name, "a,b\"c\\d.pdf");
+  EXPECT_EQ(read->receive_time, clock_.Now());
+  ASSERT_EQ(read->state_changes.size(), 1u);
+  EXPECT_FALSE(read->state_changes[0].from.has_value());
+  // Submit logged the operation and both customers; the full read logged them again.
+  EXPECT_EQ(Count("processing_log"), 3 + 3);
+}
+
+TEST_F(PgSignalRepositoryTest, FindsDuplicateCandidatesAmongOpenSignalsOnly) {
+  Signal a = Submit(Regulation::kWlz, Category::kWrongInvoice, {"111222333"});
+  Signal b = Submit(Regulation::kWmo, Category::kRuleChange, {"123456782"});
+  Signal closed = Submit(Regulation::kWlz, Category::kWrongInvoice, {"123456782"});
+  ASSERT_TRUE(service_->Decline(officer_, closed.id, DeclineReason::kDuplicate, "Dubbel").ok());
+  clock_.Advance(absl::Minutes(1));
+  Signal c = Submit(Regulation::kWlz, Category::kWrongInvoice, {"123456782"});
+  ASSERT_EQ(c.duplicate_candidates.size(), 2u);
+  std::map<std::string, DuplicateCandidate> by_id;
+  for (const auto& d : c.duplicate_candidates) by_id[d.signal_id] = d;
+  EXPECT_EQ(by_id.at(a.id).match, DuplicateMatch::kSameRegulationAndCategory);
+  EXPECT_EQ(by_id.at(b.id).match, DuplicateMatch::kSharedCustomers);
+  EXPECT_EQ(by_id.at(b.id).shared_customer_count, 1);
+  EXPECT_EQ(by_id.count(closed.id), 0u);
+  // Stored with the signal, so a later read shows the same suggestions.
+  auto read = service_->Get(officer_, c.id, View::kBasic);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->duplicate_candidates.size(), 2u);
+}
+
+TEST_F(PgSignalRepositoryTest, ConcurrentRepeatsOfOneRequestCreateOneSignal) {
+  SubmitInput in = Input(Regulation::kWlz, Category::kOther, {"111222333"});
+  in.request_id = "same-request";
+  in.fingerprint = "fp";
+  std::vector<std::string> ids(6);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      auto out = service_->Submit(officer_, in);
+      ids[i] = out.ok() ? out->signal.id : out.status().ToString();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(Count("signals"), 1);
+  EXPECT_EQ(Count("idempotency_keys"), 1);
+  in.fingerprint = "other";
+  EXPECT_THAT(service_->Submit(officer_, in),
+              StatusIs(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED", "request_id"));
+}
+
+TEST_F(PgSignalRepositoryTest, ARefusedChangeWritesNothing) {
+  Signal s = Submit();
+  const int64_t events = Count("signal_events");
+  EXPECT_THAT(service_->Close(officer_, s.id, "Klaar"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "INVALID_STATE_TRANSITION", ""));
+  EXPECT_EQ(Count("signal_events"), events);
+  EXPECT_EQ(Count("signals", "state = 1"), 1);
+}
+
+TEST_F(PgSignalRepositoryTest, ConcurrentChangesAreSerialised) {
+  Signal s = Submit();
+  // Ten officers try to start the assessment at once: the row lock lets exactly one win.
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&] {
+      auto r = service_->StartAssessment(officer_, s.id);
+      (r.ok() ? ok : refused)++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(refused.load(), 9);
+  EXPECT_EQ(Count("signal_events", "to_state = 2"), 1);
+}
+
+TEST_F(PgSignalRepositoryTest, HistoryInformationAndEvents) {
+  Signal s = Submit();
+  ASSERT_TRUE(service_->Decline(officer_, s.id, DeclineReason::kIncomplete, "Welke periode?").ok());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(service_->AddInformation(officer_, s.id, "Maart 2026").ok());
+  ASSERT_TRUE(service_->AddInformation(officer_, s.id, "En april").ok());
+  auto read = service_->Get(officer_, s.id, View::kBasic);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->state, SignalState::kReceived);
+  EXPECT_FALSE(read->final_time.has_value());
+  ASSERT_EQ(read->information.size(), 2u);
+  EXPECT_EQ(read->information[1].text, "En april");
+  ASSERT_EQ(read->state_changes.size(), 3u);  // received, no action, reopened
+  auto events = repo_->EventsAfter(s.id, 0, 100, absl::InfiniteFuture());
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 4u);
+  EXPECT_EQ((*events)[1].text, "Welke periode?");
+  EXPECT_EQ((*events)[1].decline_reason, DeclineReason::kIncomplete);
+  auto tail = repo_->EventsAfter(s.id, (*events)[2].sequence, 100, absl::InfiniteFuture());
+  ASSERT_EQ(tail->size(), 1u);
+}
+
+TEST_F(PgSignalRepositoryTest, ListFiltersAndKeysetPages) {
+  for (int i = 0; i < 4; ++i) Submit(Regulation::kWlz, Category::kWrongInvoice, {});
+  for (int i = 0; i < 3; ++i) Submit(Regulation::kWmo, Category::kOther, {});
+  clock_.Advance(absl::Hours(2));
+  const absl::Time later = clock_.Now();
+  Submit(Regulation::kWmo, Category::kOther, {});
+
+  ListInput wmo;
+  wmo.filters.regulation = Regulation::kWmo;
+  auto page = service_->List(officer_, wmo);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->signals.size(), 4u);
+  ListInput recent;
+  recent.filters.received_from = later;
+  EXPECT_EQ(service_->List(officer_, recent)->signals.size(), 1u);
+  ListInput before;
+  before.filters.received_before = later;
+  before.filters.category = Category::kWrongInvoice;
+  EXPECT_EQ(service_->List(officer_, before)->signals.size(), 4u);
+
+  std::set<std::string> seen;
+  ListInput all;
+  all.page_size = 3;
+  do {
+    auto p = service_->List(officer_, all);
+    ASSERT_TRUE(p.ok()) << p.status();
+    for (const auto& s : p->signals) EXPECT_TRUE(seen.insert(s.id).second);
+    all.page_token = p->next_page_token;
+  } while (!all.page_token.empty());
+  EXPECT_EQ(seen.size(), 8u);
+}
+
+TEST_F(PgSignalRepositoryTest, PurgeRemovesEverythingAboutExpiredSignalsAndLogsIt) {
+  SubmitInput in = Input(Regulation::kWlz, Category::kOther, {"111222333", "123456782"});
+  in.request_id = "r-1";
+  in.fingerprint = "fp";
+  auto old_signal = service_->Submit(officer_, in);
+  ASSERT_TRUE(old_signal.ok());
+  ASSERT_TRUE(service_->Decline(officer_, old_signal->signal.id, DeclineReason::kNoActionNeeded, "Geen actie").ok());
+  Signal open = Submit();
+  clock_.Advance(absl::Hours(24 * 731));
+  auto dry = service_->Purge(officer_, true);
+  ASSERT_TRUE(dry.ok());
+  EXPECT_EQ(dry->count, 1);
+  EXPECT_EQ(Count("signals"), 2);
+  auto done = service_->Purge(officer_, false);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->count, 1);
+  EXPECT_EQ(Count("signals"), 1);
+  EXPECT_EQ(Count("signal_customers", "signal_id = '" + old_signal->signal.id + "'"), 0);
+  EXPECT_EQ(Count("signal_events", "signal_id = '" + old_signal->signal.id + "'"), 0);
+  EXPECT_EQ(Count("idempotency_keys"), 0);
+  EXPECT_EQ(Count("processing_log", "name = 'intake.PurgeSignals'"), 3);
+  EXPECT_TRUE(service_->Get(officer_, open.id, View::kBasic).ok());
+}
+
+}  // namespace
+}  // namespace cak::intake::storage
