@@ -132,11 +132,18 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
     // One lock per schema: concurrent runners wait here, then see the others' work.
     const std::string lock_key = "cak-migrations:" + schema;
     sql << "SELECT pg_advisory_xact_lock(hashtext(:k))", soci::use(lock_key);
-    sql << "CREATE SCHEMA IF NOT EXISTS " + schema;
+    // Production schemas are created by the platform team and owned by the migration role,
+    // which need not have CREATE on the database; create only what is missing.
+    int exists = 0;
+    sql << "SELECT count(*) FROM pg_namespace WHERE nspname = :s", soci::use(schema), soci::into(exists);
+    if (exists == 0) sql << "CREATE SCHEMA " + schema;
     sql << "CREATE TABLE IF NOT EXISTS " + schema + ".schema_migrations ("
            " component text NOT NULL, version integer NOT NULL, name text NOT NULL,"
            " checksum text NOT NULL, applied_time timestamptz NOT NULL DEFAULT now(),"
            " applied_by text NOT NULL DEFAULT current_user, PRIMARY KEY (component, version))";
+    // The running service checks the versions at start-up, so it may read this table.
+    sql << "GRANT USAGE ON SCHEMA " + schema + " TO " + app_role;
+    sql << "GRANT SELECT ON " + schema + ".schema_migrations TO " + app_role;
     auto applied = ReadApplied(sql, schema).value_or(std::map<std::string, std::map<int, std::string>>{});
     if (absl::Status st = Compare(applied, sets, schema, /*pending_is_error=*/false); !st.ok()) {
       return st;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/testing/status_matchers.h"
 
 namespace cak::common {
@@ -36,6 +38,28 @@ TEST(BsnTest, MaskKeepsOnlyTheLastFourDigits) {
   ASSERT_TRUE(bsn.ok());
   EXPECT_EQ(bsn->Masked(), "*****6782");
   EXPECT_EQ(bsn->digits(), "123456782");
+}
+
+}  // namespace
+}  // namespace cak::common
+
+#include "common/base/synthetic.h"
+
+namespace cak::common {
+namespace {
+
+TEST(SyntheticBsnTest, DeterministicDistinctAndValid) {
+  auto a = SyntheticBsns(42, 500);
+  auto b = SyntheticBsns(42, 500);
+  ASSERT_EQ(a.size(), 500u);
+  EXPECT_EQ(a, b);
+  std::set<std::string> distinct;
+  for (const auto& bsn : a) {
+    EXPECT_TRUE(Bsn::IsValid(bsn.digits()));
+    distinct.insert(bsn.digits());
+  }
+  EXPECT_EQ(distinct.size(), 500u);
+  EXPECT_NE(SyntheticBsns(43, 1)[0], a[0]);
 }
 
 }  // namespace

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test from a clean state: installs what is missing, builds everything, starts the
+# project-local PostgreSQL (or uses CAK_PG_ADMIN_DSN), recreates the test database, and runs
+# ctest: unit, db (storage), api (gRPC), e2e (processes), contract (buf lint, manifests) and
+# bench-smoke tests. Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
+# Stops PostgreSQL again if this script started it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+"${ROOT}/scripts/install-deps.sh"
+"${ROOT}/scripts/build.sh"
+
+pg_was_running=0
+if [[ -z "${CAK_PG_ADMIN_DSN:-}" && -f "${STATE_DIR}/pg.env" ]]; then
+  source "${STATE_DIR}/pg.env"
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "${CAK_PGDATA}" status >/dev/null 2>&1 && pg_was_running=1
+fi
+"${ROOT}/scripts/pg.sh" start
+if [[ "${pg_was_running}" == "0" ]]; then trap '"${ROOT}/scripts/pg.sh" stop' EXIT; fi
+eval "$("${ROOT}/scripts/pg.sh" env)"
+
+say "recreating database voorlichting_test"
+psql "${CAK_PG_ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS voorlichting_test WITH (FORCE)" -c "CREATE DATABASE voorlichting_test"
+export CAK_TEST_PG_DSN="${CAK_PG_ADMIN_DSN} dbname=voorlichting_test"
+
+say "running tests"
+cd "${BUILD_DIR}"
+ctest --output-on-failure --timeout 600 -j "${CAK_TEST_JOBS:-2}" "$@"

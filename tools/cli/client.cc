@@ -1,0 +1,82 @@
+// Command-line plumbing (see client.h).
+#include "cli/client.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/base/config.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/grpc/metrics.h"
+#include "common/grpc/status.h"
+
+namespace cak::cli {
+
+Args Args::Parse(int argc, char** argv, int first) {
+  Args a;
+  for (int i = first; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) == 0) {
+      const size_t eq = s.find('=');
+      if (eq == std::string::npos) {
+        a.options[s.substr(2)].push_back("true");
+      } else {
+        a.options[s.substr(2, eq - 2)].push_back(s.substr(eq + 1));
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+std::string Args::Get(const std::string& key, const std::string& fallback) const {
+  auto it = options.find(key);
+  return it == options.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+std::vector<std::string> Args::GetAll(const std::string& key) const {
+  auto it = options.find(key);
+  return it == options.end() ? std::vector<std::string>{} : it->second;
+}
+
+Client::Client(const Args& args) {
+  const char* env_address = std::getenv("CAK_ADDRESS");
+  const std::string address = args.Get("address", env_address ? env_address : "127.0.0.1:50051");
+  channel_ = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  const char* env_token = std::getenv("CAK_TOKEN");
+  default_caller_.token = args.Get("token", env_token ? env_token : "");
+  default_caller_.id = args.Get("as", "cli-operator");
+  for (auto r : absl::StrSplit(args.Get("roles", ""), ',', absl::SkipEmpty())) default_caller_.roles.emplace_back(r);
+  default_caller_.application = args.Has("application");
+  auto timeout = common::ParseDurationWithDays(args.Get("timeout", "10s"));
+  timeout_ = timeout.ok() ? *timeout : absl::Seconds(10);
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
+  std::string token = caller.token;
+  if (token.empty()) {
+    common::TokenClaims claims;
+    claims.subject = caller.id;
+    claims.roles = caller.roles;
+    claims.application = caller.application;
+    auto minted = common::MintToken(claims);
+    if (minted.ok()) token = *minted;
+  }
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+std::string DescribeError(const grpc::Status& status) {
+  const common::GrpcErrorDetails d = common::ParseGrpcErrorDetails(status);
+  std::string out = absl::StrCat("error: ", common::GrpcCodeName(status.error_code()));
+  if (!d.field.empty()) absl::StrAppend(&out, " at ", d.field);
+  if (!d.reason.empty()) absl::StrAppend(&out, " (", d.reason, ")");
+  absl::StrAppend(&out, ": ", status.error_message());
+  return out;
+}
+
+}  // namespace cak::cli

@@ -1,0 +1,54 @@
+// Plumbing of the command-line client: options, credentials and readable errors.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/time/time.h"
+
+namespace cak::cli {
+
+// "--key=value" options and positional arguments of one command line.
+struct Args {
+  std::map<std::string, std::vector<std::string>> options;
+  std::vector<std::string> positional;
+
+  static Args Parse(int argc, char** argv, int first);
+  std::string Get(const std::string& key, const std::string& fallback = "") const;
+  std::vector<std::string> GetAll(const std::string& key) const;
+  bool Has(const std::string& key) const { return options.count(key) > 0; }
+};
+
+// Who the client calls as: a bearer token (--token, or CAK_TOKEN), or in development mode a
+// token minted with the repository's test key for --as=<id> --roles=<r1,r2> [--application].
+struct Caller {
+  std::string token;
+  std::string id;
+  std::vector<std::string> roles;
+  bool application = false;
+};
+
+class Client {
+ public:
+  explicit Client(const Args& args);
+
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // A context for `caller` with the configured deadline and trace.
+  std::unique_ptr<grpc::ClientContext> Context(const Caller& caller) const;
+  // The caller from the command line.
+  Caller DefaultCaller() const { return default_caller_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  Caller default_caller_;
+  absl::Duration timeout_;
+};
+
+// "error: INVALID_ARGUMENT at signal.description (REQUIRED_FIELD_MISSING): description is required"
+std::string DescribeError(const grpc::Status& status);
+
+}  // namespace cak::cli

@@ -1,0 +1,62 @@
+// voorlichting-cli: a small command-line client for the suite's services, for operators and for
+// the README's demo. Errors are printed as a person can read them:
+//   error: INVALID_ARGUMENT at signal.description (REQUIRED_FIELD_MISSING): signal.description is required
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "cli/client.h"
+#include "cli/intake_commands.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: voorlichting-cli [--address=host:port] [credentials] <command> [arguments]
+
+credentials: --token=<JWT> (or CAK_TOKEN), or against a service in --auth-mode=development:
+             --as=<id> --roles=<role,role> [--application]  (a token from the repository's test key)
+
+commands (intake-svc):
+  health [--service=NAME]
+  submit --regulation=wlz|wmo --category=wrong_invoice|rule_change|confusing_letter|customer_signal|payment_problem|other
+         --channel=kcc|email|letter|application|employee --description=TEXT [--bsn=BSN ...] [--request-id=ID]
+  get signals/<id> [--full]          list [--state=STATE] [--page-size=N] [--all]
+  add-info signals/<id> --text=TEXT  decline signals/<id> --reason=REASON --feedback=TEXT
+  start-assessment signals/<id>      plan signals/<id> --campaign=campaigns/<id>
+  close signals/<id> --feedback=TEXT watch signals/<id> [--after=N]
+  purge [--dry-run]                  log --bsn=BSN | --trace=TRACE_ID
+  demo [--seed=N]                    the guided tour of one signal (used by scripts/run.sh)
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Global options come before the command; the rest belongs to the command.
+  int cmd_at = 1;
+  while (cmd_at < argc && std::string(argv[cmd_at]).rfind("--", 0) == 0) ++cmd_at;
+  if (cmd_at >= argc) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  cak::cli::Args global = cak::cli::Args::Parse(cmd_at, argv, 1);
+  cak::cli::Args args = cak::cli::Args::Parse(argc, argv, cmd_at + 1);
+  for (const auto& [k, v] : global.options) args.options.emplace(k, v);
+  const std::string command = argv[cmd_at];
+  cak::cli::Client client(args);
+
+  using Command = int (*)(const cak::cli::Client&, const cak::cli::Args&);
+  const std::map<std::string, Command> commands = {
+      {"health", cak::cli::Health},         {"submit", cak::cli::Submit},
+      {"get", cak::cli::Get},               {"list", cak::cli::List},
+      {"add-info", cak::cli::AddInformation}, {"decline", cak::cli::Decline},
+      {"start-assessment", cak::cli::StartAssessment}, {"plan", cak::cli::MarkActionPlanned},
+      {"close", cak::cli::Close},           {"watch", cak::cli::Watch},
+      {"purge", cak::cli::Purge},           {"log", cak::cli::ProcessingLog},
+      {"demo", cak::cli::Demo},
+  };
+  auto it = commands.find(command);
+  if (it == commands.end()) {
+    std::fprintf(stderr, "unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  }
+  return it->second(client, args);
+}
