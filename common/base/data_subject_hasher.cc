@@ -2,11 +2,41 @@
 #include "common/base/data_subject_hasher.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "common/base/random.h"
 
 namespace cak::common {
+
+namespace {
+
+EVP_MAC_CTX* KeyedHmac(const std::string& key) {
+  static EVP_MAC* const kHmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(kHmac);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+  return ctx;
+}
+
+}  // namespace
+
+DataSubjectHasher::DataSubjectHasher(std::string key) : key_(std::move(key)), keyed_(KeyedHmac(key_)) {}
+
+DataSubjectHasher::DataSubjectHasher(const DataSubjectHasher& other)
+    : key_(other.key_), keyed_(EVP_MAC_CTX_dup(other.keyed_)) {}
+
+DataSubjectHasher& DataSubjectHasher::operator=(const DataSubjectHasher& other) {
+  if (this != &other) {
+    EVP_MAC_CTX_free(keyed_);
+    key_ = other.key_;
+    keyed_ = EVP_MAC_CTX_dup(other.keyed_);
+  }
+  return *this;
+}
+
+DataSubjectHasher::~DataSubjectHasher() { EVP_MAC_CTX_free(keyed_); }
 
 absl::StatusOr<DataSubjectHasher> DataSubjectHasher::Create(std::string key) {
   if (key.size() < 32) {
@@ -16,11 +46,13 @@ absl::StatusOr<DataSubjectHasher> DataSubjectHasher::Create(std::string key) {
 }
 
 std::string DataSubjectHasher::Hash(const Bsn& bsn) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
+  size_t mac_len = 0;
   const std::string& digits = bsn.digits();
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(digits.data()), digits.size(), mac, &mac_len);
+  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(digits.data()), digits.size());
+  EVP_MAC_final(ctx, mac, &mac_len, sizeof mac);
+  EVP_MAC_CTX_free(ctx);
   return HexEncode(absl::string_view(reinterpret_cast<const char*>(mac), mac_len));
 }
 

@@ -6,12 +6,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+
+struct evp_mac_ctx_st;  // OpenSSL EVP_MAC_CTX
 #include "common/base/bsn.h"
 
 namespace cak::common {
 
 class DataSubjectHasher {
  public:
+  DataSubjectHasher(const DataSubjectHasher& other);
+  DataSubjectHasher& operator=(const DataSubjectHasher& other);
+  ~DataSubjectHasher();
+
   // The key must be at least 32 bytes. INVALID_ARGUMENT otherwise.
   static absl::StatusOr<DataSubjectHasher> Create(std::string key);
 
@@ -19,8 +25,10 @@ class DataSubjectHasher {
   std::string Hash(const Bsn& bsn) const;
 
  private:
-  explicit DataSubjectHasher(std::string key) : key_(std::move(key)) {}
+  explicit DataSubjectHasher(std::string key);
   std::string key_;
+  // HMAC-SHA256 keyed once; each Hash works on a copy (copies are cheap and thread-safe).
+  ::evp_mac_ctx_st* keyed_ = nullptr;
 };
 
 }  // namespace cak::common

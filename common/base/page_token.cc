@@ -1,25 +1,20 @@
 // Page token encoding (see page_token.h).
 #include "common/base/page_token.h"
 
-#include <openssl/sha.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/base/errors.h"
 #include "common/base/random.h"
+#include "common/base/sha256.h"
 
 namespace cak::common {
 namespace {
 
 constexpr char kVersion[] = "p1";
 
-std::string ShortHash(absl::string_view s) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), digest);
-  return HexEncode(absl::string_view(reinterpret_cast<const char*>(digest), 8));
-}
+std::string ShortHash(absl::string_view s) { return HexEncode(Sha256(s).substr(0, 8)); }
 
 absl::Status BadToken() {
   return InvalidField(reason::kInvalidPageToken, "page_token",

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,6 +26,16 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::str
                                                           const IdempotencyKey& key,
                                                           const std::string& resource_id,
                                                           absl::Time now);
+
+// The same for many keys in one statement (batched creates): one result per key, in order.
+// Two keys in the same call that are equal: the first claims, the second is its repeat.
+struct Claim {
+  const IdempotencyKey* key;
+  std::string resource_id;
+  absl::Time now;
+};
+std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, const std::string& schema,
+                                                                        const std::vector<Claim>& claims);
 
 // Removes the keys that point at the given resources (when those are purged).
 void ForgetRequestIds(Tx& tx, const std::string& schema, const std::string& resource_ids_array_literal);

@@ -2,7 +2,6 @@
 #include "common/db/migrations.h"
 
 #include <libpq-fe.h>
-#include <openssl/sha.h>
 
 #include <map>
 #include <optional>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
+#include "common/base/sha256.h"
 #include "common/db/pool.h"
 
 namespace cak::common::db {
@@ -22,11 +22,7 @@ bool IsIdentifier(const std::string& s) {
   return std::regex_match(s, kIdent);
 }
 
-std::string Checksum(const char* sql) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(sql), std::strlen(sql), digest);
-  return HexEncode(absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
+std::string Checksum(const char* sql) { return Sha256Hex(sql); }
 
 struct Applied {
   int version;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
+#include "common/db/prepared.h"
 
 namespace cak::common::db {
 namespace {
@@ -36,6 +37,7 @@ bool ConnectionOk(soci::session& sql) {
 
 std::string SqlState(const std::exception& e) {
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) return pg->sqlstate();
+  if (const auto* pe = dynamic_cast<const PreparedStatementError*>(&e)) return pe->sqlstate();
   return "";
 }
 
@@ -80,7 +82,9 @@ PgPool::PgPool(PoolOptions options) : options_(std::move(options)) {
                                                    absl::ToInt64Milliseconds(options_.statement_timeout))));
 }
 
-PgPool::~PgPool() = default;
+PgPool::~PgPool() {
+  for (size_t i = 0; i < slots_.size(); ++i) Drop(i);
+}
 
 absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(PoolOptions options) {
   if (options.size < 1) return absl::InvalidArgumentError("pool size must be at least 1");
@@ -88,10 +92,15 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Create(PoolOptions options) {
   return std::unique_ptr<PgPool>(new PgPool(std::move(options)));
 }
 
+void PgPool::Drop(size_t slot) {
+  if (slots_[slot]) ForgetPreparedStatements(*slots_[slot]);
+  slots_[slot].reset();
+}
+
 absl::Status PgPool::EnsureOpen(size_t slot) {
   auto& session = slots_[slot];
   if (session && ConnectionOk(*session)) return absl::OkStatus();
-  session.reset();
+  Drop(slot);
   try {
     auto fresh = std::make_unique<soci::session>(soci::postgresql, full_conninfo_);
     session = std::move(fresh);
@@ -149,14 +158,14 @@ void PgPool::Release(size_t slot) {
   if (session) {
     PGconn* conn = NativeConnection(*session);
     if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-      session.reset();
+      Drop(slot);
     } else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
       // A transaction left open (a bug or an exception path): never hand it to the next user.
       try {
         session->rollback();
       } catch (...) {
       }
-      if (PQtransactionStatus(conn) != PQTRANS_IDLE) session.reset();
+      if (PQtransactionStatus(conn) != PQTRANS_IDLE) Drop(slot);
     }
   }
   {

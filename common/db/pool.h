@@ -85,6 +85,7 @@ class PgPool {
   explicit PgPool(PoolOptions options);
   void Release(size_t slot);
   absl::Status EnsureOpen(size_t slot);
+  void Drop(size_t slot);
 
   PoolOptions options_;
   std::string full_conninfo_;

@@ -7,6 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
 #include "common/base/random.h"
+#include "common/db/prepared.h"
+#include "common/db/sql_array.h"
 
 namespace cak::common::db {
 
@@ -19,54 +21,75 @@ ProcessingLogStore::ProcessingLogStore(std::string schema, std::string resource,
       on_committed_(std::move(on_committed)) {}
 
 void ProcessingLogStore::Append(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
-  // Parallel arrays, one element per entry: the operation first, then a child per subject.
-  // Hex strings and NULL need no quoting inside a PostgreSQL array literal.
-  const std::string op_span = call.trace.SpanIdHex();
-  std::vector<std::string> spans{op_span};
-  std::vector<std::string> parents{call.trace.parent_span_id.empty() ? "NULL" : call.trace.ParentSpanIdHex()};
-  std::vector<std::string> subjects{"NULL"};
-  spans.reserve(record.data_subjects.size() + 1);
-  parents.reserve(record.data_subjects.size() + 1);
-  subjects.reserve(record.data_subjects.size() + 1);
-  for (const Bsn& bsn : record.data_subjects) {
-    spans.push_back(HexEncode(NewSpanId()));
-    parents.push_back(op_span);
-    subjects.push_back(hasher_.Hash(bsn));
+  AppendAll(tx, {{&call, &record}});
+}
+
+void ProcessingLogStore::AppendAll(Tx& tx,
+                                   const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const {
+  if (items.empty()) return;
+  // One row per processing (r_*) and one per entry (e_*: the operation, then a child per
+  // subject), bound as arrays so that any number of processings is one statement.
+  std::vector<std::string> r_trace, r_name, r_activity, r_basis, r_fspan, r_fproc, r_actor, r_attrs;
+  std::vector<int64_t> r_status, r_start, r_end;
+  std::vector<int64_t> e_rec;
+  std::vector<std::optional<std::string>> e_span, e_parent, e_subject;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const CallContext& call = *items[i].first;
+    const ProcessingRecord& record = *items[i].second;
+    const std::string foreign_processor = call.ForeignProcessor();
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [k, v] : record.attributes) attrs[k] = v;
+    r_trace.push_back(call.trace.TraceIdHex());
+    r_name.push_back(record.name);
+    r_activity.emplace_back(ProcessingActivityUri(record.activity));
+    r_basis.emplace_back(LegalBasis(record.activity));
+    r_fspan.push_back(foreign_processor.empty() ? "" : call.trace.ParentSpanIdHex());
+    r_fproc.push_back(foreign_processor);
+    r_actor.push_back(call.principal.id);
+    r_attrs.push_back(attrs.dump());
+    r_status.push_back(static_cast<int64_t>(record.status));
+    r_start.push_back(absl::ToUnixMicros(call.start_time));
+    r_end.push_back(absl::ToUnixMicros(record.end_time));
+
+    const std::string op_span = call.trace.SpanIdHex();
+    e_rec.push_back(static_cast<int64_t>(i + 1));
+    e_span.emplace_back(op_span);
+    e_parent.push_back(call.trace.parent_span_id.empty() ? std::nullopt
+                                                         : std::optional<std::string>(call.trace.ParentSpanIdHex()));
+    e_subject.emplace_back(std::nullopt);
+    for (const Bsn& bsn : record.data_subjects) {
+      e_rec.push_back(static_cast<int64_t>(i + 1));
+      e_span.emplace_back(HexEncode(NewSpanId()));
+      e_parent.emplace_back(op_span);
+      e_subject.emplace_back(hasher_.Hash(bsn));
+    }
   }
-  nlohmann::json attrs = nlohmann::json::object();
-  for (const auto& [k, v] : record.attributes) attrs[k] = v;
-
-  const std::string foreign_processor = call.ForeignProcessor();
-  const std::string foreign_span = foreign_processor.empty() ? "" : call.trace.ParentSpanIdHex();
-  const std::string spans_lit = absl::StrCat("{", absl::StrJoin(spans, ","), "}");
-  const std::string parents_lit = absl::StrCat("{", absl::StrJoin(parents, ","), "}");
-  const std::string subjects_lit = absl::StrCat("{", absl::StrJoin(subjects, ","), "}");
-  const std::string trace_hex = call.trace.TraceIdHex();
-  const std::string activity(ProcessingActivityUri(record.activity));
-  const std::string basis(LegalBasis(record.activity));
-  const std::string attrs_text = attrs.dump();
-  const int status = static_cast<int>(record.status);
-  const long long start = absl::ToUnixMicros(call.start_time);
-  const long long end = absl::ToUnixMicros(record.end_time);
-
-  tx.sql() << "INSERT INTO " + schema_ +
-                  ".processing_log (trace_id, span_id, parent_span_id, name, status, start_time,"
-                  " end_time, resource, processing_activity_id, legal_basis, data_subject_id,"
-                  " data_subject_id_type, foreign_operation_span_id, foreign_operation_processor,"
-                  " actor, attributes)"
-                  " SELECT decode(:trace, 'hex'), decode(x.span, 'hex'), decode(x.parent, 'hex'),"
-                  " :name, :status, " + schema_ + ".from_micros(:st), " + schema_ + ".from_micros(:en),"
-                  " :resource, :activity,"
-                  " :basis, x.subject, CASE WHEN x.subject IS NULL THEN NULL ELSE 'BSN' END,"
-                  " decode(NULLIF(:fspan, ''), 'hex'), NULLIF(:fproc, ''), :actor, CAST(:attrs AS jsonb)"
-                  " FROM unnest(CAST(:spans AS text[]), CAST(:parents AS text[]), CAST(:subjects AS text[]))"
-                  " AS x(span, parent, subject)",
-      soci::use(trace_hex), soci::use(record.name), soci::use(status), soci::use(start),
-      soci::use(end), soci::use(resource_), soci::use(activity), soci::use(basis),
-      soci::use(foreign_span), soci::use(foreign_processor), soci::use(call.principal.id),
-      soci::use(attrs_text), soci::use(spans_lit), soci::use(parents_lit), soci::use(subjects_lit);
+  const std::string S = schema_;
+  const std::string rt = TextArrayLiteral(r_trace), rn = TextArrayLiteral(r_name), ra = TextArrayLiteral(r_activity),
+                    rb = TextArrayLiteral(r_basis), rfs = TextArrayLiteral(r_fspan), rfp = TextArrayLiteral(r_fproc),
+                    rac = TextArrayLiteral(r_actor), rat = TextArrayLiteral(r_attrs), rs = IntArrayLiteral(r_status),
+                    rst = IntArrayLiteral(r_start), ren = IntArrayLiteral(r_end), er = IntArrayLiteral(e_rec),
+                    es = TextArrayLiteral(e_span), ep = TextArrayLiteral(e_parent), esu = TextArrayLiteral(e_subject);
+  ExecutePrepared(tx.sql(),
+                  "INSERT INTO " + S +
+                      ".processing_log (trace_id, span_id, parent_span_id, name, status, start_time,"
+                      " end_time, resource, processing_activity_id, legal_basis, data_subject_id,"
+                      " data_subject_id_type, foreign_operation_span_id, foreign_operation_processor,"
+                      " actor, attributes)"
+                      " SELECT decode(r.trace, 'hex'), decode(e.span, 'hex'), decode(e.parent, 'hex'), r.name,"
+                      " r.status, " + S + ".from_micros(r.st), " + S + ".from_micros(r.en), $1, r.activity, r.basis,"
+                      " e.subject, CASE WHEN e.subject IS NULL THEN NULL ELSE 'BSN' END,"
+                      " decode(NULLIF(r.fspan, ''), 'hex'), NULLIF(r.fproc, ''), r.actor, CAST(r.attrs AS jsonb)"
+                      " FROM unnest(CAST($2 AS bigint[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS text[]))"
+                      " AS e(rec, span, parent, subject)"
+                      " JOIN unnest(CAST($6 AS text[]), CAST($7 AS text[]), CAST($8 AS smallint[]),"
+                      " CAST($9 AS bigint[]), CAST($10 AS bigint[]), CAST($11 AS text[]), CAST($12 AS text[]),"
+                      " CAST($13 AS text[]), CAST($14 AS text[]), CAST($15 AS text[]), CAST($16 AS text[]))"
+                      " WITH ORDINALITY"
+                      " AS r(trace, name, status, st, en, activity, basis, fspan, fproc, actor, attrs, rec) USING (rec)",
+                  {resource_, er, es, ep, esu, rt, rn, rs, rst, ren, ra, rb, rfs, rfp, rac, rat});
   if (on_committed_) {
-    const int64_t n = static_cast<int64_t>(spans.size());
+    const int64_t n = static_cast<int64_t>(e_rec.size());
     tx.OnCommit([cb = on_committed_, n] { cb(n); });
   }
 }

@@ -41,6 +41,8 @@ class ProcessingLogStore {
   // Writes the operation entry (the RPC's span) and one child entry per data subject.
   // Throws what SOCI throws (the caller's transaction handles it).
   void Append(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
+  // The same for many processings in one statement (batched writes).
+  void AppendAll(Tx& tx, const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const;
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.

@@ -1,11 +1,9 @@
 // JWT and mTLS authentication, role-table authorisation (see auth.h).
 #include "common/grpc/auth.h"
 
-#include <jwt.h>
-
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -19,12 +17,6 @@ namespace {
 absl::Status Unauthenticated(absl::string_view why) {
   return MakeError(absl::StatusCode::kUnauthenticated, reason::kUnauthenticated, why);
 }
-
-// Owns a decoded token.
-struct JwtDeleter {
-  void operator()(jwt_t* j) const { jwt_free(j); }
-};
-using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
 
 }  // namespace
 
@@ -63,31 +55,34 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown auth mode '", options.mode, "'"));
   }
-  if (!absl::StrContains(options.jwt_public_key_pem, "-----BEGIN PUBLIC KEY-----")) {
-    return absl::InvalidArgumentError("the JWT public key is not a PEM public key");
-  }
-  return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock));
+  auto key = JwtVerificationKey::FromPem(options.jwt_public_key_pem);
+  if (!key.ok()) return key.status();
+  return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock, *std::move(key)));
 }
 
 absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) const {
-  jwt_t* raw = nullptr;
-  const std::string token_str(token);
-  const int rc = jwt_decode(&raw, token_str.c_str(),
-                            reinterpret_cast<const unsigned char*>(options_.jwt_public_key_pem.data()),
-                            static_cast<int>(options_.jwt_public_key_pem.size()));
-  JwtPtr jwt(raw);
-  if (rc != 0 || jwt == nullptr) return Unauthenticated("the bearer token is invalid or its signature does not verify");
-  // Only asymmetric algorithms: an HS* token "signed" with the public key as HMAC secret, or an
-  // unsigned one, must never pass.
-  const jwt_alg_t alg = jwt_get_alg(jwt.get());
-  if (alg != JWT_ALG_RS256 && alg != JWT_ALG_RS384 && alg != JWT_ALG_RS512 && alg != JWT_ALG_ES256 &&
-      alg != JWT_ALG_ES384 && alg != JWT_ALG_ES512) {
-    return Unauthenticated("the bearer token uses a signature algorithm that is not accepted");
+  // header.payload.signature, each base64url; the signature covers "header.payload".
+  const size_t dot1 = token.find('.');
+  const size_t dot2 = dot1 == absl::string_view::npos ? dot1 : token.find('.', dot1 + 1);
+  if (dot2 == absl::string_view::npos || token.find('.', dot2 + 1) != absl::string_view::npos) {
+    return Unauthenticated("the bearer token is not a JWT");
   }
-  char* grants_text = jwt_get_grants_json(jwt.get(), nullptr);
-  if (grants_text == nullptr) return Unauthenticated("the bearer token has no claims");
-  nlohmann::json claims = nlohmann::json::parse(grants_text, nullptr, /*allow_exceptions=*/false);
-  std::free(grants_text);
+  std::string header_text, payload_text, signature;
+  if (!absl::WebSafeBase64Unescape(token.substr(0, dot1), &header_text) ||
+      !absl::WebSafeBase64Unescape(token.substr(dot1 + 1, dot2 - dot1 - 1), &payload_text) ||
+      !absl::WebSafeBase64Unescape(token.substr(dot2 + 1), &signature)) {
+    return Unauthenticated("the bearer token is not a JWT");
+  }
+  const nlohmann::json header = nlohmann::json::parse(header_text, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string()) {
+    return Unauthenticated("the bearer token header is malformed");
+  }
+  // Only the asymmetric algorithm of the configured key: an HS* token "signed" with the public
+  // key as HMAC secret, or an unsigned one ("none"), never passes.
+  if (!key_->Verify(header["alg"].get<std::string>(), token.substr(0, dot2), signature)) {
+    return Unauthenticated("the bearer token is invalid or its signature does not verify");
+  }
+  nlohmann::json claims = nlohmann::json::parse(payload_text, nullptr, /*allow_exceptions=*/false);
   if (!claims.is_object()) return Unauthenticated("the bearer token claims are malformed");
 
   const int64_t now = absl::ToUnixSeconds(clock_->Now());

@@ -43,6 +43,21 @@ struct AuthOptions {
 // Parses "identity=role+role,identity2=role" (the --service-identities option).
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseServiceIdentities(absl::string_view text);
 
+// The key that signs bearer tokens, parsed once (OpenSSL's PEM decoding is far too slow to do
+// per call). RSA keys verify RS256/RS384/RS512; EC P-256 keys verify ES256.
+class JwtVerificationKey {
+ public:
+  static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromPem(const std::string& pem);
+  ~JwtVerificationKey();
+  // True when `signature` over `signing_input` is valid for `alg` with this key.
+  bool Verify(const std::string& alg, absl::string_view signing_input, const std::string& signature) const;
+
+ private:
+  JwtVerificationKey() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Authenticator {
  public:
   // INVALID_ARGUMENT for a bad mode, a missing or unreadable key, or a missing issuer/audience
@@ -58,9 +73,11 @@ class Authenticator {
   const AuthOptions& options() const { return options_; }
 
  private:
-  Authenticator(AuthOptions options, const Clock* clock) : options_(std::move(options)), clock_(clock) {}
+  Authenticator(AuthOptions options, const Clock* clock, std::unique_ptr<JwtVerificationKey> key)
+      : options_(std::move(options)), clock_(clock), key_(std::move(key)) {}
   AuthOptions options_;
   const Clock* clock_;
+  std::unique_ptr<JwtVerificationKey> key_;
 };
 
 class RoleTable {

@@ -1,8 +1,6 @@
 // RPC frame: authentication, authorisation, trace context, metrics (see rpc.h).
 #include "common/grpc/rpc.h"
 
-#include <openssl/sha.h>
-
 #include <chrono>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -10,6 +8,7 @@
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
+#include "common/base/sha256.h"
 #include "common/base/trace_context.h"
 #include "common/grpc/status.h"
 
@@ -94,9 +93,7 @@ std::string RequestFingerprint(const google::protobuf::Message& request, const P
     copy->SerializeToCodedStream(&coded);
   }
   bytes.append("\x1f").append(caller.id);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return HexEncode(absl::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  return Sha256Hex(bytes);
 }
 
 void PropagateTrace(grpc::ClientContext* context, const TraceContext& trace) {

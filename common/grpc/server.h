@@ -40,6 +40,8 @@ struct ServerOptions {
   int grpc_port = 50051;  // 0: any free port
   int health_port = -1;   // -1: none; 0: any free port
   int max_message_bytes = 4 * 1024 * 1024;
+  // Idle handler threads kept ready (gRPC sync server "max pollers").
+  int max_threads = 64;
   absl::Duration shutdown_grace = absl::Seconds(20);
   TlsFiles tls;
 };

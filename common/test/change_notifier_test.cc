@@ -37,3 +37,37 @@ TEST(ChangeNotifierTest, NotifyWithoutSubscribersIsANoOp) {
 
 }  // namespace
 }  // namespace cak::common
+
+#include <atomic>
+#include <thread>
+
+#include "common/base/batcher.h"
+
+namespace cak::common {
+namespace {
+
+TEST(BatcherTest, EveryCallerGetsItsOwnResultAndBatchesForm) {
+  std::atomic<int> batches{0};
+  std::atomic<size_t> largest{0};
+  Batcher<int, int> batcher(2, 16, [&](const std::vector<const int*>& in) {
+    batches++;
+    size_t seen = largest.load();
+    while (in.size() > seen && !largest.compare_exchange_weak(seen, in.size())) {
+    }
+    std::vector<int> out;
+    for (const int* v : in) out.push_back(*v * 10);
+    return out;
+  });
+  std::vector<std::thread> callers;
+  std::vector<int> results(200);
+  for (int i = 0; i < 200; ++i) {
+    callers.emplace_back([&, i] { results[i] = batcher.Run(i); });
+  }
+  for (auto& t : callers) t.join();
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(results[i], i * 10);
+  EXPECT_LE(largest.load(), 16u);
+  EXPECT_LE(batches.load(), 200);
+}
+
+}  // namespace
+}  // namespace cak::common

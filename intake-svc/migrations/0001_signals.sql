@@ -1,5 +1,5 @@
--- intake-svc: signals (meldingen), their example customers, attachments metadata, added
--- information, duplicate suggestions and the event history that WatchSignal streams.
+-- intake-svc: signals (meldingen) with their duplicate suggestions, example customers,
+-- attachments metadata, added information, and the event history that WatchSignal streams.
 -- Enum columns hold the proto enum numbers.
 
 CREATE TABLE ${schema}.signals (
@@ -18,6 +18,10 @@ CREATE TABLE ${schema}.signals (
   receive_time           timestamptz NOT NULL,
   update_time            timestamptz NOT NULL,
   final_time             timestamptz,  -- declined or closed: the retention clock
+  -- Open signals that looked like this one when it arrived, frozen then (the candidates may
+  -- since have changed or been purged): [[candidate id, same regulation+category, shared
+  -- customers], ...], newest first.
+  duplicate_candidates   jsonb NOT NULL DEFAULT '[]',
   CHECK ((state = 3) = (decline_reason <> 0))
 );
 -- Newest-first keyset pages, overall and per reporter.
@@ -32,9 +36,8 @@ CREATE INDEX signals_final_idx ON ${schema}.signals (final_time) WHERE final_tim
 CREATE TABLE ${schema}.signal_customers (
   signal_id uuid NOT NULL REFERENCES ${schema}.signals (id) ON DELETE CASCADE,
   position  integer NOT NULL,
-  bsn       char(9) NOT NULL,
-  PRIMARY KEY (signal_id, position),
-  UNIQUE (signal_id, bsn)
+  bsn       text NOT NULL CHECK (bsn ~ '^[0-9]{9}$'),
+  PRIMARY KEY (signal_id, position)  -- no repeats within a signal: the domain checks that
 );
 CREATE INDEX signal_customers_bsn_idx ON ${schema}.signal_customers (bsn);
 
@@ -57,16 +60,6 @@ CREATE TABLE ${schema}.signal_information (
   actor_kind smallint NOT NULL,
   add_time   timestamptz NOT NULL,
   PRIMARY KEY (signal_id, position)
-);
-
--- Found at submission; the candidate may since have been purged.
-CREATE TABLE ${schema}.signal_duplicate_candidates (
-  signal_id                    uuid NOT NULL REFERENCES ${schema}.signals (id) ON DELETE CASCADE,
-  candidate_id                 uuid NOT NULL,
-  same_regulation_and_category boolean NOT NULL,
-  shared_customer_count        integer NOT NULL,
-  candidate_receive_time       timestamptz NOT NULL,
-  PRIMARY KEY (signal_id, candidate_id)
 );
 
 -- The history: one row per lifecycle event; WatchSignal streams it by sequence.

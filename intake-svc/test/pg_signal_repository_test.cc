@@ -36,7 +36,8 @@ class PgSignalRepositoryTest : public ::testing::Test {
     pool_ = *schema_->MakePool(6);
     log_ = std::make_unique<common::db::ProcessingLogStore>(
         schema_->name(), "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
-    repo_ = std::make_unique<PgSignalRepository>(pool_.get(), schema_->name(), log_.get());
+    repo_ = std::make_unique<PgSignalRepository>(pool_.get(), schema_->name(), log_.get(),
+                                                 PgSignalRepository::BatchOptions{2, 16});
     service_ = std::make_unique<SignalService>(repo_.get(), &notifier_, &clock_, IntakeSettings{});
   }
   SubmitInput Input(Regulation reg, Category cat, std::vector<std::string> bsns) {

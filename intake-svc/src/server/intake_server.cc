@@ -9,7 +9,7 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
                  [m = options_.metrics](int64_t n) {
                    if (m) m->ProcessingLogEntriesWritten(n);
                  }),
-      repository_(options_.pool, options_.schema, &log_store_),
+      repository_(options_.pool, options_.schema, &log_store_, options_.batching),
       service_(&repository_, &notifier_, options_.clock, options_.settings),
       env_(options_.auth, api::IntakeRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),

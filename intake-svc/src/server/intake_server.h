@@ -31,6 +31,7 @@ struct IntakeServerOptions {
   common::ServerMetrics* metrics = nullptr;     // not owned; may be null
   std::optional<common::DataSubjectHasher> hasher;  // required
   domain::IntakeSettings settings;
+  storage::PgSignalRepository::BatchOptions batching;
   common::ServerOptions server;
   absl::Duration health_interval = absl::Seconds(1);
 };

@@ -7,8 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include <set>
 #include "common/base/errors.h"
 #include "common/db/idempotency.h"
+#include "common/db/prepared.h"
 #include "common/db/sql_array.h"
 #include "intake-svc/src/domain/lifecycle.h"
 #include "intake-svc/src/domain/signal_service.h"
@@ -74,11 +76,29 @@ Signal FillBasic(const soci::row& r) {
   return s;
 }
 
+// Stored suggestions: [[candidate id, same regulation+category, shared customers], ...].
+std::vector<domain::DuplicateCandidate> ParseCandidates(const std::string& text) {
+  std::vector<domain::DuplicateCandidate> out;
+  for (const auto& d : json::parse(text)) {
+    const int shared = d[2].get<int>();
+    out.push_back(domain::DuplicateCandidate{d[0], domain::ClassifyDuplicate(d[1].get<bool>(), shared), shared});
+  }
+  return out;
+}
+
 }  // namespace
 
 PgSignalRepository::PgSignalRepository(common::db::PgPool* pool, std::string schema,
-                                       const common::db::ProcessingLogStore* log)
-    : pool_(pool), schema_(std::move(schema)), channel_(NotifyChannel(schema_)), log_(log) {}
+                                       const common::db::ProcessingLogStore* log, BatchOptions batching)
+    : pool_(pool), schema_(std::move(schema)), channel_(NotifyChannel(schema_)), log_(log) {
+  if (batching.workers > 0) {
+    batcher_ = std::make_unique<common::Batcher<CreateItem, absl::StatusOr<domain::CreateOutcome>>>(
+        batching.workers, batching.max_batch,
+        [this](const std::vector<const CreateItem*>& items) { return CreateMany(items); });
+  }
+}
+
+PgSignalRepository::~PgSignalRepository() = default;
 
 std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::string& id, bool for_update) const {
   const std::string& S = schema_;
@@ -91,9 +111,7 @@ std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::st
              ", (SELECT coalesce(json_agg(json_build_array(i.text, i.actor_id, i.actor_kind, " + S +
              ".to_micros(i.add_time)) ORDER BY i.position), '[]') FROM " + S +
              ".signal_information i WHERE i.signal_id = s.id)::text"
-             ", (SELECT coalesce(json_agg(json_build_array(d.candidate_id, d.same_regulation_and_category,"
-             " d.shared_customer_count) ORDER BY d.candidate_receive_time DESC, d.candidate_id), '[]') FROM " + S +
-             ".signal_duplicate_candidates d WHERE d.signal_id = s.id)::text"
+             ", s.duplicate_candidates::text"
              ", (SELECT coalesce(json_agg(json_build_array(e.from_state, e.to_state, e.actor_id, e.actor_kind, " + S +
              ".to_micros(e.event_time)) ORDER BY e.sequence), '[]') FROM " + S +
              ".signal_events e WHERE e.signal_id = s.id AND (e.from_state IS NULL OR e.from_state <> e.to_state))::text"
@@ -114,11 +132,7 @@ std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::st
     s.information.push_back(domain::Information{i[0], domain::Actor{i[1], KindOf(i[2].get<int>())},
                                                 absl::FromUnixMicros(i[3].get<int64_t>())});
   }
-  for (const auto& d : json::parse(r.get<std::string>(k + 3))) {
-    const int shared = d[2].get<int>();
-    s.duplicate_candidates.push_back(
-        domain::DuplicateCandidate{d[0], domain::ClassifyDuplicate(d[1].get<bool>(), shared), shared});
-  }
+  s.duplicate_candidates = ParseCandidates(r.get<std::string>(k + 3));
   for (const auto& e : json::parse(r.get<std::string>(k + 4))) {
     domain::StateChange change;
     if (!e[0].is_null()) change.from = static_cast<domain::SignalState>(e[0].get<int>());
@@ -130,121 +144,179 @@ std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::st
   return s;
 }
 
-std::vector<domain::DuplicateCandidate> PgSignalRepository::InsertDuplicateCandidates(
-    soci::session& sql, const domain::CreateCommand& cmd) const {
-  const std::string& S = schema_;
-  std::vector<std::string> bsns;
-  for (const auto& b : cmd.duplicates.customers) bsns.push_back(b.digits());
-  const std::string bsn_lit = common::db::TextArrayLiteral(bsns);
-  const int reg = static_cast<int>(cmd.duplicates.regulation);
-  const int cat = static_cast<int>(cmd.duplicates.category);
-  const long long since = Micros(cmd.duplicates.received_since);
-  const int limit = cmd.duplicates.limit;
-  const std::string open = OpenStatesSql();
-  soci::rowset<soci::row> rows =
-      (sql.prepare << "WITH shared AS (SELECT signal_id, count(*)::int AS n FROM " + S +
-                          ".signal_customers WHERE bsn = ANY(CAST(:bsns AS text[])) GROUP BY signal_id),"
-                          " topic AS (SELECT id FROM " + S + ".signals WHERE state IN " + open +
-                          " AND regulation = :reg AND category = :cat AND receive_time >= " + S +
-                          ".from_micros(:since) ORDER BY receive_time DESC LIMIT :lim1),"
-                          " cand AS (SELECT id FROM topic UNION SELECT signal_id FROM shared)"
-                          " INSERT INTO " + S +
-                          ".signal_duplicate_candidates (signal_id, candidate_id, same_regulation_and_category,"
-                          " shared_customer_count, candidate_receive_time)"
-                          " SELECT CAST(:self AS uuid), sg.id, (t.id IS NOT NULL), coalesce(sh.n, 0), sg.receive_time"
-                          " FROM " + S + ".signals sg JOIN cand ON cand.id = sg.id"
-                          " LEFT JOIN topic t ON t.id = sg.id LEFT JOIN shared sh ON sh.signal_id = sg.id"
-                          " WHERE sg.state IN " + open + " AND sg.id <> CAST(:self2 AS uuid)"
-                          " ORDER BY sg.receive_time DESC, sg.id DESC LIMIT :lim2"
-                          " RETURNING candidate_id::text, same_regulation_and_category::int, shared_customer_count,"
-                          " " + S + ".to_micros(candidate_receive_time)",
-       soci::use(bsn_lit), soci::use(reg), soci::use(cat), soci::use(since), soci::use(limit),
-       soci::use(cmd.signal.id), soci::use(cmd.signal.id), soci::use(limit));
-  std::vector<std::pair<long long, domain::DuplicateCandidate>> found;
-  for (const soci::row& r : rows) {
-    const int shared = r.get<int>(2);
-    found.push_back({r.get<long long>(3), domain::DuplicateCandidate{
-                                              r.get<std::string>(0),
-                                              domain::ClassifyDuplicate(r.get<int>(1) != 0, shared), shared}});
-  }
-  // RETURNING has no order: present newest first, as Load does.
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second.signal_id < b.second.signal_id;
-  });
-  std::vector<domain::DuplicateCandidate> out;
-  for (auto& f : found) out.push_back(std::move(f.second));
-  return out;
+absl::StatusOr<domain::CreateOutcome> PgSignalRepository::Create(const CallContext& call,
+                                                                 const domain::CreateCommand& command) {
+  const CreateItem item{&call, &command};
+  if (batcher_) return batcher_->Run(item);
+  return CreateMany({&item})[0];
 }
 
-absl::StatusOr<domain::CreateOutcome> PgSignalRepository::Create(const CallContext& call,
-                                                                 const domain::CreateCommand& cmd) {
-  domain::CreateOutcome outcome;
+std::vector<absl::StatusOr<domain::CreateOutcome>> PgSignalRepository::CreateMany(
+    const std::vector<const CreateItem*>& items) {
+  std::vector<absl::StatusOr<domain::CreateOutcome>> results(items.size(), absl::UnknownError("not run"));
+  absl::Time deadline = absl::InfiniteFuture();
+  for (const CreateItem* item : items) deadline = std::min(deadline, item->call->deadline);
   absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    soci::session& sql = tx.sql();
-    const Signal& s = cmd.signal;
-    if (cmd.idempotency) {
-      CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing,
-                           common::db::ClaimRequestId(tx, schema_, *cmd.idempotency, s.id, s.receive_time));
-      if (existing) {
-        std::optional<Signal> earlier = Load(sql, *existing, false);
-        if (!earlier) return NotFound();  // purged since; the request_id is spent
-        outcome.signal = *std::move(earlier);
-        outcome.replayed = true;
-        return absl::OkStatus();
-      }
+    return WriteCreates(tx, items, &results);
+  }, deadline);
+  if (st.ok()) return results;
+  if (items.size() == 1 || st.code() == absl::StatusCode::kUnavailable ||
+      st.code() == absl::StatusCode::kResourceExhausted) {
+    for (auto& r : results) r = st;
+    return results;
+  }
+  // One item spoiled the batch (or the shortest deadline did): each on its own.
+  for (size_t i = 0; i < items.size(); ++i) results[i] = CreateMany({items[i]})[0];
+  return results;
+}
+
+absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const CreateItem*>& items,
+                                              std::vector<absl::StatusOr<domain::CreateOutcome>>* results) const {
+  soci::session& sql = tx.sql();
+  const std::string& S = schema_;
+
+  // 1. Idempotency: claim every request_id at once; the ones already taken are repeats (or a
+  //    reused request_id), answered after the new signals are in.
+  std::vector<bool> is_new(items.size(), true);
+  std::vector<std::optional<std::string>> replay_of(items.size());
+  std::vector<common::db::Claim> claims;
+  std::vector<size_t> claimed_by;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const domain::CreateCommand& c = *items[i]->command;
+    if (!c.idempotency) continue;
+    claims.push_back(common::db::Claim{&*c.idempotency, c.signal.id, c.signal.receive_time});
+    claimed_by.push_back(i);
+  }
+  auto claimed = common::db::ClaimRequestIds(tx, S, claims);
+  for (size_t k = 0; k < claimed.size(); ++k) {
+    const size_t i = claimed_by[k];
+    if (!claimed[k].ok()) {
+      is_new[i] = false;
+      (*results)[i] = claimed[k].status();
+    } else if (claimed[k]->has_value()) {
+      is_new[i] = false;
+      replay_of[i] = **claimed[k];
     }
-    const std::string& S = schema_;
-    std::vector<std::string> bsns, fnames, mtypes, uris, shas;
-    std::vector<int64_t> sizes;
-    for (const auto& b : s.example_customers) bsns.push_back(b.digits());
-    for (const auto& a : s.attachments) {
-      fnames.push_back(a.file_name);
-      mtypes.push_back(a.media_type);
-      sizes.push_back(a.size_bytes);
-      uris.push_back(a.uri);
-      shas.push_back(a.sha256);
+  }
+
+  // 2. The new signals, their customers, attachments, first event and duplicate suggestions in
+  //    one statement. Suggestions come from the signals committed before this transaction.
+  std::vector<std::string> ids, rids, descrs;
+  std::vector<int64_t> rks, chs, cats, regs, cnts, ts, sinces, new_idx;
+  std::vector<int64_t> c_idx, c_pos, a_idx, a_pos, a_sz;
+  std::vector<std::string> c_bsn, a_fn, a_mt, a_uri, a_sha;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!is_new[i]) continue;
+    const domain::CreateCommand& c = *items[i]->command;
+    const Signal& s = c.signal;
+    const int64_t n = static_cast<int64_t>(new_idx.size()) + 1;  // 1-based, as WITH ORDINALITY
+    new_idx.push_back(static_cast<int64_t>(i));
+    ids.push_back(s.id);
+    rids.push_back(s.reporter.id);
+    descrs.push_back(s.description);
+    rks.push_back(static_cast<int64_t>(s.reporter.kind));
+    chs.push_back(static_cast<int64_t>(s.source_channel));
+    cats.push_back(static_cast<int64_t>(s.category));
+    regs.push_back(static_cast<int64_t>(s.regulation));
+    cnts.push_back(static_cast<int64_t>(s.example_customers.size()));
+    ts.push_back(absl::ToUnixMicros(s.receive_time));
+    sinces.push_back(absl::ToUnixMicros(c.duplicates.received_since));
+    for (size_t k = 0; k < s.example_customers.size(); ++k) {
+      c_idx.push_back(n);
+      c_pos.push_back(static_cast<int64_t>(k + 1));
+      c_bsn.push_back(s.example_customers[k].digits());
     }
-    const int reporter_kind = static_cast<int>(s.reporter.kind);
-    const int channel = static_cast<int>(s.source_channel);
-    const int category = static_cast<int>(s.category);
-    const int regulation = static_cast<int>(s.regulation);
-    const int count = static_cast<int>(s.example_customers.size());
-    const long long t = Micros(s.receive_time);
-    const std::string bsn_lit = common::db::TextArrayLiteral(bsns);
-    const std::string fn_lit = common::db::TextArrayLiteral(fnames);
-    const std::string mt_lit = common::db::TextArrayLiteral(mtypes);
-    const std::string sz_lit = common::db::IntArrayLiteral(sizes);
-    const std::string uri_lit = common::db::TextArrayLiteral(uris);
-    const std::string sha_lit = common::db::TextArrayLiteral(shas);
-    long long sequence = 0;
-    sql << "WITH sig AS (INSERT INTO " + S +
-               ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation, description,"
-               " state, example_customer_count, receive_time, update_time)"
-               " VALUES (CAST(:id AS uuid), :rid, :rkind, :ch, :cat, :reg, :descr, 1, :cnt, " + S +
-               ".from_micros(:t), " + S + ".from_micros(:t2)) RETURNING id),"
-               " cust AS (INSERT INTO " + S + ".signal_customers (signal_id, position, bsn)"
-               " SELECT sig.id, x.ord, x.bsn FROM sig, unnest(CAST(:bsns AS text[])) WITH ORDINALITY AS x(bsn, ord)),"
-               " att AS (INSERT INTO " + S +
-               ".signal_attachments (signal_id, position, file_name, media_type, size_bytes, uri, sha256)"
-               " SELECT sig.id, x.ord, x.fn, x.mt, x.sz, x.uri, x.sha FROM sig, unnest(CAST(:fn AS text[]),"
-               " CAST(:mt AS text[]), CAST(:sz AS bigint[]), CAST(:uri AS text[]), CAST(:sha AS text[]))"
-               " WITH ORDINALITY AS x(fn, mt, sz, uri, sha, ord)),"
-               " ev AS (INSERT INTO " + S +
-               ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind, event_time)"
-               " SELECT sig.id, 1, NULL, 1, :rid2, :rkind2, " + S + ".from_micros(:t3) FROM sig RETURNING sequence)"
-               " SELECT ev.sequence FROM ev CROSS JOIN LATERAL (SELECT pg_notify(:chan, :nid)) AS n",
-        soci::use(s.id), soci::use(s.reporter.id), soci::use(reporter_kind), soci::use(channel),
-        soci::use(category), soci::use(regulation), soci::use(s.description), soci::use(count), soci::use(t),
-        soci::use(t), soci::use(bsn_lit), soci::use(fn_lit), soci::use(mt_lit), soci::use(sz_lit),
-        soci::use(uri_lit), soci::use(sha_lit), soci::use(s.reporter.id), soci::use(reporter_kind), soci::use(t),
-        soci::use(channel_), soci::use(s.id), soci::into(sequence);
-    outcome.signal = s;
-    outcome.signal.duplicate_candidates = InsertDuplicateCandidates(sql, cmd);
-    if (!cmd.record.data_subjects.empty()) log_->Append(tx, call, cmd.record);
-    return absl::OkStatus();
-  }, call.deadline);
-  if (!st.ok()) return st;
-  return outcome;
+    for (size_t k = 0; k < s.attachments.size(); ++k) {
+      const auto& a = s.attachments[k];
+      a_idx.push_back(n);
+      a_pos.push_back(static_cast<int64_t>(k + 1));
+      a_fn.push_back(a.file_name);
+      a_mt.push_back(a.media_type);
+      a_sz.push_back(a.size_bytes);
+      a_uri.push_back(a.uri);
+      a_sha.push_back(a.sha256);
+    }
+  }
+  if (!new_idx.empty()) {
+    using common::db::IntArrayLiteral;
+    using common::db::TextArrayLiteral;
+    const std::string l_id = TextArrayLiteral(ids), l_rid = TextArrayLiteral(rids), l_rk = IntArrayLiteral(rks),
+                      l_ch = IntArrayLiteral(chs), l_cat = IntArrayLiteral(cats), l_reg = IntArrayLiteral(regs),
+                      l_descr = TextArrayLiteral(descrs), l_cnt = IntArrayLiteral(cnts), l_t = IntArrayLiteral(ts),
+                      l_since = IntArrayLiteral(sinces), l_cidx = IntArrayLiteral(c_idx),
+                      l_cpos = IntArrayLiteral(c_pos), l_cbsn = TextArrayLiteral(c_bsn),
+                      l_aidx = IntArrayLiteral(a_idx), l_apos = IntArrayLiteral(a_pos), l_afn = TextArrayLiteral(a_fn),
+                      l_amt = TextArrayLiteral(a_mt), l_asz = IntArrayLiteral(a_sz), l_auri = TextArrayLiteral(a_uri),
+                      l_asha = TextArrayLiteral(a_sha);
+    const int limit = items[new_idx[0]]->command->duplicates.limit;
+    const std::string open = OpenStatesSql();
+    const std::string limit_text = std::to_string(limit);
+    const common::db::TextRows rows = common::db::ExecutePrepared(sql,
+        "WITH input AS (SELECT * FROM unnest(CAST($1 AS uuid[]), CAST($2 AS text[]), CAST($3 AS smallint[]),"
+        " CAST($4 AS smallint[]), CAST($5 AS smallint[]), CAST($6 AS smallint[]), CAST($7 AS text[]),"
+        " CAST($8 AS int[]), CAST($9 AS bigint[]), CAST($10 AS bigint[])) WITH ORDINALITY"
+        " AS i(id, rid, rk, ch, cat, reg, descr, cnt, t, since, idx)),"
+        " cust_in AS (SELECT * FROM unnest(CAST($11 AS bigint[]), CAST($12 AS int[]), CAST($13 AS text[]))"
+        " AS c(idx, pos, bsn)),"
+        // Per new signal: open signals on the same topic in the window (the newest few) or
+        // sharing example customers.
+        " cands AS (SELECT i.idx, coalesce(jsonb_agg(jsonb_build_array(d.id, d.same, d.shared)"
+        " ORDER BY d.rt DESC, d.id DESC) FILTER (WHERE d.id IS NOT NULL), '[]'::jsonb) AS j"
+        " FROM input i LEFT JOIN LATERAL ("
+        "  SELECT x.id, bool_or(x.topic) AS same, max(x.shared)::int AS shared, max(x.rt) AS rt FROM ("
+        "   (SELECT s.id, true AS topic, 0::bigint AS shared, s.receive_time AS rt FROM " + S + ".signals s"
+        "    WHERE s.state IN " + open + " AND s.regulation = i.reg AND s.category = i.cat"
+        "    AND s.receive_time >= " + S + ".from_micros(i.since) ORDER BY s.receive_time DESC LIMIT $14)"
+        "   UNION ALL"
+        "   (SELECT sg.id, false, count(*), sg.receive_time FROM cust_in c"
+        "    JOIN " + S + ".signal_customers sc ON sc.bsn = c.bsn JOIN " + S + ".signals sg ON sg.id = sc.signal_id"
+        "    WHERE c.idx = i.idx AND sg.state IN " + open + " GROUP BY sg.id, sg.receive_time)"
+        "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $15"
+        " ) d ON true GROUP BY i.idx),"
+        " sig AS (INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation,"
+        " description, state, example_customer_count, receive_time, update_time, duplicate_candidates)"
+        " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, " + S + ".from_micros(i.t), " + S +
+        ".from_micros(i.t), cands.j FROM input i JOIN cands USING (idx)),"
+        " cust AS (INSERT INTO " + S + ".signal_customers (signal_id, position, bsn)"
+        " SELECT i.id, c.pos, c.bsn FROM cust_in c JOIN input i USING (idx)),"
+        " att AS (INSERT INTO " + S + ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
+        " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($16 AS bigint[]),"
+        " CAST($17 AS int[]), CAST($18 AS text[]), CAST($19 AS text[]), CAST($20 AS bigint[]),"
+        " CAST($21 AS text[]), CAST($22 AS text[])) AS a(idx, pos, fn, mt, sz, uri, sha) JOIN input i USING (idx)),"
+        // No NOTIFY: nobody can be watching a signal that did not exist yet, and NOTIFY would
+        // serialise every committing submit on PostgreSQL's notify-queue lock.
+        " ev AS (INSERT INTO " + S + ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind,"
+        " event_time) SELECT i.id, 1, NULL, 1, i.rid, i.rk, " + S + ".from_micros(i.t) FROM input i)"
+        " SELECT idx, j::text FROM cands",
+        {l_id, l_rid, l_rk, l_ch, l_cat, l_reg, l_descr, l_cnt, l_t, l_since, l_cidx, l_cpos, l_cbsn, limit_text,
+         limit_text, l_aidx, l_apos, l_afn, l_amt, l_asz, l_auri, l_asha});
+    for (const auto& r : rows) {
+      const size_t i = static_cast<size_t>(new_idx[std::stoll(*r[0]) - 1]);
+      domain::CreateOutcome outcome;
+      outcome.signal = items[i]->command->signal;
+      outcome.signal.duplicate_candidates = ParseCandidates(*r[1]);
+      (*results)[i] = std::move(outcome);
+    }
+    // 3. Their processing-log entries, all in one statement.
+    std::vector<std::pair<const CallContext*, const common::ProcessingRecord*>> records;
+    for (int64_t i : new_idx) {
+      const auto& cmd = *items[i]->command;
+      if (!cmd.record.data_subjects.empty()) records.push_back({items[i]->call, &cmd.record});
+    }
+    log_->AppendAll(tx, records);
+  }
+
+  // 4. Repeats get the signal the first request created (possibly in this very batch).
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!replay_of[i]) continue;
+    std::optional<Signal> earlier = Load(sql, *replay_of[i], false);
+    if (!earlier) {
+      (*results)[i] = NotFound();  // purged since: the request_id is spent
+      continue;
+    }
+    (*results)[i] = domain::CreateOutcome{*std::move(earlier), true};
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Signal> PgSignalRepository::Read(const CallContext& call, const std::string& id,

@@ -1,0 +1,253 @@
+// Benchmark: SubmitSignal throughput with durable commits at N concurrent callers, side by side
+// with a no-op unary gRPC service, in the same process, on the same machine, with the same
+// client. Target (issue 2): SubmitSignal at least 0.3x the no-op rate at 64 callers.
+//
+// Both servers run here; the callers are N threads with blocking stubs, each with its own
+// bearer token, sending realistic requests (description, 3 synthetic example customers, a fresh
+// request_id). The database is the one in CAK_TEST_PG_DSN (scripts/bench.sh makes it), in a
+// fresh schema; the benchmark refuses to run unless fsync and synchronous_commit are on.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cak/voorlichting/bench/v1/noop_service.grpc.pb.h"
+#include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
+#include "common/base/log.h"
+#include "common/base/random.h"
+#include "common/base/synthetic.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/testing/grpc_test_support.h"
+#include "common/testing/pg_test_env.h"
+#include "intake-svc/src/server/intake_server.h"
+#include "intake-svc/src/storage/schema.h"
+
+namespace {
+
+namespace pb = cak::voorlichting::intake::v1;
+namespace bench = cak::voorlichting::bench::v1;
+
+struct Options {
+  int callers = 64;
+  double seconds = 10;
+  double warmup_seconds = 2;
+  int pool_size = 16;
+  int batch_workers = 4;
+};
+
+Options ParseOptions(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const std::string& name) -> const char* {
+      return a.rfind(name + "=", 0) == 0 ? argv[i] + name.size() + 1 : nullptr;
+    };
+    if (const char* v = value("--callers")) o.callers = std::atoi(v);
+    else if (const char* v = value("--seconds")) o.seconds = std::atof(v);
+    else if (const char* v = value("--warmup-seconds")) o.warmup_seconds = std::atof(v);
+    else if (const char* v = value("--pool-size")) o.pool_size = std::atoi(v);
+    else if (const char* v = value("--batch-workers")) o.batch_workers = std::atoi(v);
+    else {
+      std::fprintf(stderr, "usage: %s [--callers=N] [--seconds=S] [--warmup-seconds=S] [--pool-size=N] [--batch-workers=N]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  return o;
+}
+
+class NoopService final : public bench::NoopService::Service {
+  grpc::Status Ping(grpc::ServerContext*, const bench::PingRequest*, bench::PingResponse*) override {
+    return grpc::Status::OK;
+  }
+};
+
+struct Result {
+  double calls_per_second = 0;
+  int64_t calls = 0;
+  int64_t errors = 0;
+  double p50_ms = 0, p99_ms = 0;
+  std::string first_error;
+};
+
+// Runs `call` from `callers` threads: a warm-up, then a measured window.
+Result Drive(const Options& o, const std::function<grpc::Status(int caller, int64_t n)>& call) {
+  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 stop
+  std::vector<std::vector<double>> latencies(o.callers);
+  std::vector<int64_t> errors(o.callers, 0);
+  std::vector<std::string> first_error(o.callers);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < o.callers; ++c) {
+    threads.emplace_back([&, c] {
+      int64_t n = 0;
+      while (phase.load(std::memory_order_relaxed) < 2) {
+        const bool measuring = phase.load(std::memory_order_relaxed) == 1;
+        const auto t0 = std::chrono::steady_clock::now();
+        grpc::Status st = call(c, n++);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (!measuring) continue;
+        if (st.ok()) {
+          latencies[c].push_back(ms);
+        } else {
+          if (errors[c]++ == 0) first_error[c] = st.error_message();
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_seconds));
+  const auto start = std::chrono::steady_clock::now();
+  phase = 1;
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+  phase = 2;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& t : threads) t.join();
+  Result r;
+  std::vector<double> all;
+  for (int c = 0; c < o.callers; ++c) {
+    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
+    r.errors += errors[c];
+    if (r.first_error.empty()) r.first_error = first_error[c];
+  }
+  r.calls = static_cast<int64_t>(all.size());
+  r.calls_per_second = r.calls / elapsed;
+  if (!all.empty()) {
+    std::sort(all.begin(), all.end());
+    r.p50_ms = all[all.size() / 2];
+    r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  }
+  return r;
+}
+
+std::string Show(const char* name, const Result& r) {
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-28s %10.0f %9.2f %9.2f %9lld %8lld", name, r.calls_per_second, r.p50_ms,
+                r.p99_ms, static_cast<long long>(r.calls), static_cast<long long>(r.errors));
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = ParseOptions(argc, argv);
+  cak::common::log::SetMinLevel(cak::common::log::Level::kWarning);
+
+  auto schema = cak::common::testing::TestSchema::Create("bench", cak::intake::storage::IntakeMigrationSets());
+  if (!schema.ok()) {
+    std::fprintf(stderr, "cannot prepare the database: %s\n", std::string(schema.status().message()).c_str());
+    return 1;
+  }
+  const std::string fsync = *(*schema)->Query("SHOW fsync");
+  const std::string sync_commit = *(*schema)->Query("SHOW synchronous_commit");
+  if (fsync != "on" || sync_commit != "on") {
+    std::fprintf(stderr, "refusing to benchmark without durable commits (fsync=%s synchronous_commit=%s)\n",
+                 fsync.c_str(), sync_commit.c_str());
+    return 1;
+  }
+
+  // intake-svc, assembled as in production (development tokens instead of a key file).
+  cak::common::db::PoolOptions pool_options;
+  pool_options.conninfo = cak::common::testing::TestDsn();
+  pool_options.size = o.pool_size;
+  auto pool = cak::common::db::PgPool::Create(pool_options);
+  cak::common::SystemClock clock;
+  cak::common::AuthOptions auth_options;
+  auth_options.mode = "development";
+  auto auth = cak::common::Authenticator::Create(auth_options, &clock);
+  cak::common::ServerMetrics metrics("cak.voorlichting.intake.v1.IntakeService");
+  cak::intake::IntakeServerOptions so;
+  so.pool = pool->get();
+  so.schema = (*schema)->name();
+  so.clock = &clock;
+  so.auth = auth->get();
+  so.metrics = &metrics;
+  so.hasher = *cak::common::DataSubjectHasher::Create("benchmark-hash-key-0123456789abcdef");
+  so.server.host = "127.0.0.1";
+  so.server.grpc_port = 0;
+  so.server.health_port = -1;
+  so.batching.workers = o.batch_workers;
+  cak::intake::IntakeServer intake(std::move(so));
+  if (absl::Status st = intake.Start(); !st.ok()) {
+    std::fprintf(stderr, "cannot start intake-svc: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+
+  // The no-op service: same process, same kind of server (sync gRPC), same client.
+  NoopService noop;
+  grpc::ServerBuilder builder;
+  int noop_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &noop_port);
+  builder.RegisterService(&noop);
+  auto noop_server = builder.BuildAndStart();
+
+  // Requests: realistic content, 3 of 100,000 synthetic customers, a fresh request_id each.
+  const auto bsns = cak::common::SyntheticBsns(2026, 100000);
+  const char* kDescription =
+      "Klanten melden bij het KCC dat zij voor maart 2026 een tweede factuur eigen bijdrage Wlz "
+      "hebben ontvangen, terwijl de eerste al via automatische incasso is betaald.";
+  auto make_request = [&](int caller, int64_t n) {
+    pb::SubmitSignalRequest req;
+    req.set_request_id(absl::StrCat("bench-", caller, "-", n, "-", cak::common::NewUuid().substr(0, 8)));
+    auto* s = req.mutable_signal();
+    s->set_source_channel(pb::SOURCE_CHANNEL_KCC);
+    s->set_category(static_cast<pb::SignalCategory>(1 + (n + caller) % 6));
+    s->set_regulation(static_cast<pb::Regulation>(1 + (n % 2)));
+    s->set_description(kDescription);
+    for (int i = 0; i < 3; ++i) s->add_example_customer_bsns(bsns[(caller * 7919 + n * 3 + i) % bsns.size()].digits());
+    return req;
+  };
+  const std::string payload = make_request(0, 0).SerializeAsString();
+
+  std::vector<std::string> tokens;
+  for (int c = 0; c < o.callers; ++c) {
+    cak::common::TokenClaims claims;
+    claims.subject = absl::StrCat("portal-", c);
+    claims.roles = {"reporting_application"};
+    claims.application = true;
+    tokens.push_back("Bearer " + *cak::common::MintToken(claims));
+  }
+  auto intake_channel = cak::common::testing::LocalChannel(intake.grpc_port());
+  auto noop_channel = cak::common::testing::LocalChannel(noop_port);
+  auto intake_stub = pb::IntakeService::NewStub(intake_channel);
+  auto noop_stub = bench::NoopService::NewStub(noop_channel);
+
+  std::printf("SubmitSignal vs a no-op unary gRPC service: %d concurrent callers, %.1f s measured after %.1f s "
+              "warm-up, %u cores\n",
+              o.callers, o.seconds, o.warmup_seconds, std::thread::hardware_concurrency());
+  std::printf("database: PostgreSQL %s, fsync=%s, synchronous_commit=%s, pool %d connections, schema %s\n",
+              (*(*schema)->Query("SHOW server_version")).c_str(), fsync.c_str(), sync_commit.c_str(), o.pool_size,
+              (*schema)->name().c_str());
+
+  Result noop_result = Drive(o, [&](int caller, int64_t) {
+    bench::PingRequest req;
+    req.set_payload(payload);
+    bench::PingResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", tokens[caller]);
+    return noop_stub->Ping(&ctx, req, &resp);
+  });
+  Result submit_result = Drive(o, [&](int caller, int64_t n) {
+    pb::SubmitSignalRequest req = make_request(caller, n);
+    pb::SubmitSignalResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", tokens[caller]);
+    return intake_stub->SubmitSignal(&ctx, req, &resp);
+  });
+
+  const double ratio = noop_result.calls_per_second > 0 ? submit_result.calls_per_second / noop_result.calls_per_second : 0;
+  std::printf("\n  %-28s %10s %9s %9s %9s %8s\n", "", "calls/s", "p50 ms", "p99 ms", "calls", "errors");
+  std::printf("%s\n%s\n", Show("no-op unary gRPC (Ping)", noop_result).c_str(),
+              Show("SubmitSignal (durable)", submit_result).c_str());
+  std::printf("\n  ratio SubmitSignal / no-op: %.3f   (target >= 0.300: %s)\n", ratio, ratio >= 0.3 ? "met" : "NOT met");
+  std::printf("  signals stored: %s, processing-log entries: %s\n",
+              (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".signals")).c_str(),
+              (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".processing_log")).c_str());
+  if (!submit_result.first_error.empty()) std::printf("  first error: %s\n", submit_result.first_error.c_str());
+
+  noop_server->Shutdown();
+  intake.Shutdown();
+  return submit_result.errors == 0 && noop_result.errors == 0 ? 0 : 1;
+}
