@@ -37,7 +37,7 @@ struct Options {
   double seconds = 10;
   double warmup_seconds = 2;
   int pool_size = 16;
-  int batch_workers = 4;
+  int batch_workers = 2;
 };
 
 Options ParseOptions(int argc, char** argv) {

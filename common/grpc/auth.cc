@@ -61,6 +61,28 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions
 }
 
 absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) const {
+  constexpr size_t kMaxCachedTokens = 10000;
+  const std::string key(token);
+  const int64_t now = absl::ToUnixSeconds(clock_->Now());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      if (it->second.expiry + absl::ToInt64Seconds(options_.clock_skew) >= now) return it->second.principal;
+      cache_.erase(it);
+    }
+  }
+  int64_t expiry = 0;
+  absl::StatusOr<Principal> principal = VerifyUncached(token, &expiry);
+  if (principal.ok()) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (cache_.size() >= kMaxCachedTokens) cache_.clear();
+    cache_[key] = CachedPrincipal{*principal, expiry};
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token, int64_t* expiry) const {
   // header.payload.signature, each base64url; the signature covers "header.payload".
   const size_t dot1 = token.find('.');
   const size_t dot2 = dot1 == absl::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -91,6 +113,7 @@ absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) co
     return Unauthenticated("the bearer token has no expiry");
   }
   if (claims["exp"].get<int64_t>() + skew < now) return Unauthenticated("the bearer token has expired");
+  *expiry = claims["exp"].get<int64_t>();
   if (claims.contains("nbf") && claims["nbf"].is_number_integer() &&
       claims["nbf"].get<int64_t>() - skew > now) {
     return Unauthenticated("the bearer token is not valid yet");

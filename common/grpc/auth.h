@@ -15,6 +15,8 @@
 
 #include "absl/strings/string_view.h"
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,9 +77,19 @@ class Authenticator {
  private:
   Authenticator(AuthOptions options, const Clock* clock, std::unique_ptr<JwtVerificationKey> key)
       : options_(std::move(options)), clock_(clock), key_(std::move(key)) {}
+  absl::StatusOr<Principal> VerifyUncached(absl::string_view token, int64_t* expiry) const;
+
   AuthOptions options_;
   const Clock* clock_;
   std::unique_ptr<JwtVerificationKey> key_;
+  // Tokens already verified, until their expiry: callers reuse a token for many calls, and a
+  // signature check is the most expensive step of a call. Bounded; cleared when full.
+  struct CachedPrincipal {
+    Principal principal;
+    int64_t expiry;  // Unix seconds
+  };
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, CachedPrincipal> cache_;
 };
 
 class RoleTable {

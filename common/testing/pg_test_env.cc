@@ -55,6 +55,7 @@ absl::StatusOr<std::string> TestSchema::Query(const std::string& sql) const {
     PQfinish(conn);
     return absl::UnavailableError(err);
   }
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // e.g. DROP ... CASCADE chatter
   PGresult* res = PQexec(conn, sql.c_str());
   const ExecStatusType status = PQresultStatus(res);
   absl::StatusOr<std::string> out;

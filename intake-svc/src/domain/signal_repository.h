@@ -22,7 +22,9 @@ struct DuplicateQuery {
   Category category;
   absl::Time received_since;  // same regulation + category counts only after this
   std::vector<common::Bsn> customers;
-  int limit = 20;
+  // At most this many suggestions, newest first: enough for a person to judge, and each one
+  // costs every submit on a busy topic.
+  int limit = 10;
 };
 
 struct CreateCommand {

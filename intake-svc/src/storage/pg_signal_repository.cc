@@ -258,15 +258,21 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         " AS i(id, rid, rk, ch, cat, reg, descr, cnt, t, since, idx)),"
         " cust_in AS (SELECT * FROM unnest(CAST($11 AS bigint[]), CAST($12 AS int[]), CAST($13 AS text[]))"
         " AS c(idx, pos, bsn)),"
-        // Per new signal: open signals on the same topic in the window (the newest few) or
-        // sharing example customers.
+        // Duplicate suggestions: open signals on the same topic in the window (the newest few)
+        // or sharing example customers. The topic scan runs once per topic in the batch, from
+        // the earliest window start; each signal then keeps those inside its own window, which
+        // gives exactly its own newest few (they are a prefix of the topic's newest).
+        " topics AS (SELECT reg, cat, min(since) AS since FROM input GROUP BY reg, cat),"
+        " topic_cands AS (SELECT t.reg, t.cat, s.id, s.receive_time AS rt FROM topics t CROSS JOIN LATERAL ("
+        "  SELECT s.id, s.receive_time FROM " + S + ".signals s WHERE s.state IN " + open +
+        "  AND s.regulation = t.reg AND s.category = t.cat AND s.receive_time >= " + S + ".from_micros(t.since)"
+        "  ORDER BY s.receive_time DESC LIMIT $14) s),"
         " cands AS (SELECT i.idx, coalesce(jsonb_agg(jsonb_build_array(d.id, d.same, d.shared)"
         " ORDER BY d.rt DESC, d.id DESC) FILTER (WHERE d.id IS NOT NULL), '[]'::jsonb) AS j"
         " FROM input i LEFT JOIN LATERAL ("
         "  SELECT x.id, bool_or(x.topic) AS same, max(x.shared)::int AS shared, max(x.rt) AS rt FROM ("
-        "   (SELECT s.id, true AS topic, 0::bigint AS shared, s.receive_time AS rt FROM " + S + ".signals s"
-        "    WHERE s.state IN " + open + " AND s.regulation = i.reg AND s.category = i.cat"
-        "    AND s.receive_time >= " + S + ".from_micros(i.since) ORDER BY s.receive_time DESC LIMIT $14)"
+        "   SELECT tc.id, true AS topic, 0::bigint AS shared, tc.rt FROM topic_cands tc"
+        "    WHERE tc.reg = i.reg AND tc.cat = i.cat AND tc.rt >= " + S + ".from_micros(i.since)"
         "   UNION ALL"
         "   (SELECT sg.id, false, count(*), sg.receive_time FROM cust_in c"
         "    JOIN " + S + ".signal_customers sc ON sc.bsn = c.bsn JOIN " + S + ".signals sg ON sg.id = sc.signal_id"

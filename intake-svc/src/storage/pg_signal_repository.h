@@ -19,7 +19,7 @@ class PgSignalRepository final : public domain::SignalRepository {
   // transaction by `workers` threads (each holding one pooled connection while it writes).
   // workers = 0 writes every create in its own transaction.
   struct BatchOptions {
-    int workers = 4;
+    int workers = 2;
     size_t max_batch = 64;
   };
 

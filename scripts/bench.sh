@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the benchmarks against the project-local PostgreSQL (or CAK_PG_ADMIN_DSN) in a database
+# of their own, printing each figure beside the reference it is compared with (same run, same
+# machine, same database).
+#   scripts/bench.sh                     all benchmarks with their default sizes
+#   scripts/bench.sh submit-signal [--callers=64 --seconds=10 ...]
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+"${ROOT}/scripts/install-deps.sh"
+"${ROOT}/scripts/build.sh" submit_signal_bench
+"${ROOT}/scripts/pg.sh" start
+eval "$("${ROOT}/scripts/pg.sh" env)"
+psql "${CAK_PG_ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS voorlichting_bench WITH (FORCE)" -c "CREATE DATABASE voorlichting_bench"
+export CAK_TEST_PG_DSN="${CAK_PG_ADMIN_DSN} dbname=voorlichting_bench"
+
+which="${1:-all}"; shift || true
+case "${which}" in
+  all|submit-signal) "${BUILD_DIR}/bench/submit_signal_bench" "$@" ;;
+  *) die "unknown benchmark '${which}' (submit-signal)" ;;
+esac
