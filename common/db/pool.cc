@@ -41,12 +41,27 @@ std::string SqlState(const std::exception& e) {
   return "";
 }
 
+namespace {
+
+// The first line of a database error without the statement and its parameters: SOCI appends
+// `while executing "..." with :p="..."` and PostgreSQL a DETAIL with key values, and both can
+// hold personal data, which never goes to a log.
+std::string LoggableDbError(const std::exception& e) {
+  std::string text = e.what();
+  text = text.substr(0, text.find('\n'));
+  const size_t executing = text.find(" while executing");
+  if (executing != std::string::npos) text.resize(executing);
+  return text;
+}
+
+}  // namespace
+
 absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
   const std::string state = SqlState(e);
   const bool connection_bad = !ConnectionOk(sql);
   if (connection_bad || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
       state == "57P03" || absl::StartsWith(state, "53")) {
-    log::Warning("db_unavailable", {{"sqlstate", state}, {"error", std::string(e.what())}});
+    log::Warning("db_unavailable", {{"sqlstate", state}, {"error", LoggableDbError(e)}});
     return MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable,
                      "the database is unavailable; retry later");
   }
@@ -58,7 +73,7 @@ absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
     return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kDatabaseError,
                      "the database statement took too long");
   }
-  log::Error("db_error", {{"sqlstate", state}, {"error", std::string(e.what())}});
+  log::Error("db_error", {{"sqlstate", state}, {"error", LoggableDbError(e)}});
   return MakeError(absl::StatusCode::kInternal, reason::kDatabaseError, "internal database error");
 }
 

@@ -26,7 +26,9 @@ Registry& GetRegistry() {
 
 [[noreturn]] void Throw(PGresult* res, PGconn* conn, const char* what) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = std::string(what) + ": " + (res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  // Only the primary message: DETAIL lines can quote the values of a row.
+  const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = std::string(what) + ": " + (primary ? primary : PQerrorMessage(conn));
   std::string sqlstate = state ? state : (PQstatus(conn) == CONNECTION_OK ? "XX000" : "08006");
   if (res) PQclear(res);
   throw PreparedStatementError(message, sqlstate);

@@ -89,3 +89,34 @@ TEST(PoolTest, LostDatabaseIsUnavailableAndSessionsReconnect) {
 
 }  // namespace
 }  // namespace cak::common::db
+
+#include "common/base/log.h"
+
+namespace cak::common::db {
+namespace {
+
+TEST(PoolTest, DatabaseErrorsAreLoggedWithoutStatementParametersOrRowValues) {
+  auto schema = testing::TestSchema::Create("poollog", {});
+  ASSERT_TRUE(schema.ok());
+  const std::string t = (*schema)->name() + ".people";
+  CAK_ASSERT_OK((*schema)->Query("CREATE TABLE " + t + " (name text PRIMARY KEY)"));
+  CAK_ASSERT_OK((*schema)->Query("INSERT INTO " + t + " VALUES ('Jansen-Verbeek')"));
+  std::vector<std::string> lines;
+  log::SetSinkForTesting([&](absl::string_view line) { lines.emplace_back(line); });
+  auto pool = (*schema)->MakePool(1);
+  const std::string name = "Jansen-Verbeek";
+  absl::Status st = InTransaction(**pool, [&](Tx& tx) {
+    tx.sql() << "INSERT INTO " + t + " (name) VALUES (:n)", soci::use(name);
+    return absl::OkStatus();
+  });
+  log::SetSinkForTesting(nullptr);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  ASSERT_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.find("Jansen"), std::string::npos) << line;
+    EXPECT_NE(line.find("23505"), std::string::npos) << line;  // the SQLSTATE is kept
+  }
+}
+
+}  // namespace
+}  // namespace cak::common::db

@@ -40,15 +40,16 @@ MATCHER_P3(GrpcStatusIs, code, reason, field, "") {
 
 }  // namespace cak::common::testing
 
+// The status is copied: a reference into a temporary StatusOr would dangle.
 #define CAK_EXPECT_OK(expr)                                                  \
   do {                                                                       \
-    const auto& cak_st_ = ::cak::common::testing::GetStatus((expr));        \
+    const absl::Status cak_st_ = ::cak::common::testing::GetStatus((expr)); \
     EXPECT_TRUE(cak_st_.ok()) << cak_st_.ToString();                         \
   } while (false)
 
 #define CAK_ASSERT_OK(expr)                                                  \
   do {                                                                       \
-    const auto& cak_st_ = ::cak::common::testing::GetStatus((expr));        \
+    const absl::Status cak_st_ = ::cak::common::testing::GetStatus((expr)); \
     ASSERT_TRUE(cak_st_.ok()) << cak_st_.ToString();                         \
   } while (false)
 

@@ -500,3 +500,48 @@ TEST_F(IntakeApiTest, MetricsArePublishedOnTheirOwnPort) {
 
 }  // namespace
 }  // namespace cak::intake
+
+namespace cak::intake {
+namespace {
+
+// Between services: mutual TLS, the client certificate's identity mapped to roles.
+TEST(IntakeTlsTest, ServicesAuthenticateByClientCertificate) {
+  auto started = IntakeTestServer::Start({.tls = true});
+  ASSERT_TRUE(started.ok()) << started.status();
+  auto& t = **started;
+  // An application with a bearer token over TLS (no client certificate) submits the signal.
+  pb::SubmitSignalResponse submitted;
+  CAK_ASSERT_GRPC_OK(t.stub().SubmitSignal(ContextFor(kApp).get(), ValidSubmit(), &submitted));
+  pb::StartSignalAssessmentRequest start;
+  start.set_name(submitted.signal().name());
+  pb::Signal out;
+  CAK_ASSERT_GRPC_OK(t.stub().StartSignalAssessment(ContextFor(kAnalyst).get(), start, &out));
+
+  pb::MarkSignalActionPlannedRequest plan;
+  plan.set_name(submitted.signal().name());
+  plan.set_campaign("campaigns/0f8fad5b-d9cb-469f-a165-70867728950e");
+  auto anonymous = [] { return common::testing::AnonymousContext(); };
+
+  auto stranger = pb::IntakeService::NewStub(t.TlsChannel("stranger"));
+  EXPECT_THAT(stranger->MarkSignalActionPlanned(anonymous().get(), plan, &out),
+              GrpcStatusIs(StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  auto no_certificate = pb::IntakeService::NewStub(t.TlsChannel(""));
+  EXPECT_THAT(no_certificate->MarkSignalActionPlanned(anonymous().get(), plan, &out),
+              GrpcStatusIs(StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+
+  auto campaign = pb::IntakeService::NewStub(t.TlsChannel("campaign-svc"));
+  pb::DeclineSignalRequest decline;
+  decline.set_name(submitted.signal().name());
+  decline.set_reason(pb::DECLINE_REASON_DUPLICATE);
+  decline.set_feedback("Dubbel");
+  EXPECT_THAT(campaign->DeclineSignal(anonymous().get(), decline, &out),
+              GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  CAK_ASSERT_GRPC_OK(campaign->MarkSignalActionPlanned(anonymous().get(), plan, &out));
+  EXPECT_EQ(out.state(), pb::SIGNAL_STATE_ACTION_PLANNED);
+  ASSERT_EQ(out.state_changes_size(), 3);
+  EXPECT_EQ(out.state_changes(2).actor().id(), "campaign-svc.voorlichting.svc");
+  EXPECT_EQ(out.state_changes(2).actor().kind(), pb::ACTOR_KIND_APPLICATION);
+}
+
+}  // namespace
+}  // namespace cak::intake

@@ -1,7 +1,9 @@
 // Test server assembly (see intake_test_server.h).
 #include "intake-svc/test/intake_test_server.h"
 
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -38,6 +40,7 @@ absl::StatusOr<std::unique_ptr<IntakeTestServer>> IntakeTestServer::Start(TestSe
 
   common::AuthOptions auth;
   auth.mode = "development";
+  auth.service_identities = {{"campaign-svc.voorlichting.svc", {"campaign_service"}}};
   auto authenticator = common::Authenticator::Create(auth, &t->auth_clock_);
   if (!authenticator.ok()) return authenticator.status();
   t->auth_ = *std::move(authenticator);
@@ -56,11 +59,15 @@ absl::StatusOr<std::unique_ptr<IntakeTestServer>> IntakeTestServer::Start(TestSe
   o.server.health_port = 0;
   o.server.shutdown_grace = options.shutdown_grace;
   o.health_interval = options.health_interval;
+  if (options.tls) {
+    const std::string dir = CAK_TEST_CERTS_DIR;
+    o.server.tls = common::TlsFiles{dir + "/server.pem", dir + "/server.key", dir + "/ca.pem"};
+  }
   if (absl::Status st = t->metrics_.Serve("127.0.0.1", 0); !st.ok()) return st;
   t->server_ = std::make_unique<IntakeServer>(std::move(o));
   if (absl::Status st = t->server_->Start(); !st.ok()) return st;
 
-  auto channel = common::testing::LocalChannel(t->server_->grpc_port());
+  auto channel = options.tls ? t->TlsChannel("") : common::testing::LocalChannel(t->server_->grpc_port());
   t->stub_ = pb::IntakeService::NewStub(channel);
   t->log_stub_ = cak::voorlichting::processinglog::v1::ProcessingLogService::NewStub(channel);
   t->health_stub_ = grpc::health::v1::Health::NewStub(common::testing::LocalChannel(t->server_->health_port()));
@@ -74,6 +81,23 @@ absl::StatusOr<std::unique_ptr<IntakeTestServer>> IntakeTestServer::Start(TestSe
 IntakeTestServer::~IntakeTestServer() {
   if (server_) server_->Shutdown();
   server_.reset();
+}
+
+std::shared_ptr<grpc::Channel> IntakeTestServer::TlsChannel(const std::string& client) const {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string dir = CAK_TEST_CERTS_DIR;
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = read(dir + "/ca.pem");
+  if (!client.empty()) {
+    ssl.pem_private_key = read(dir + "/" + client + ".key");
+    ssl.pem_cert_chain = read(dir + "/" + client + ".pem");
+  }
+  return grpc::CreateChannel(absl::StrCat("localhost:", server_->grpc_port()), grpc::SslCredentials(ssl));
 }
 
 int64_t IntakeTestServer::Count(const std::string& table) {

@@ -20,6 +20,9 @@ namespace pb = cak::voorlichting::intake::v1;
 
 struct TestServerOptions {
   bool via_proxy = false;
+  // Serve TLS with the test PKI (common/testing/certs), verifying client certificates; the
+  // identity campaign-svc.voorlichting.svc has the campaign_service role.
+  bool tls = false;
   absl::Duration health_interval = absl::Milliseconds(100);
   absl::Duration shutdown_grace = absl::Seconds(5);
 };
@@ -33,6 +36,9 @@ class IntakeTestServer {
   cak::voorlichting::processinglog::v1::ProcessingLogService::Stub& log_stub() { return *log_stub_; }
   grpc::health::v1::Health::Stub& health_stub() { return *health_stub_; }
   int port() const { return server_->grpc_port(); }
+  // With tls: a channel to the API presenting `client` ("campaign-svc", "stranger") as client
+  // certificate, or none when empty.
+  std::shared_ptr<grpc::Channel> TlsChannel(const std::string& client) const;
   common::testing::FakeClock& clock() { return clock_; }
   common::testing::TestSchema& schema() { return *schema_; }
   common::testing::TcpProxy* proxy() { return proxy_.get(); }
