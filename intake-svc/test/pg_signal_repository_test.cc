@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "common/testing/call_context.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/pg_test_env.h"
 #include "common/testing/status_matchers.h"
@@ -16,16 +17,9 @@ namespace cak::intake::storage {
 namespace {
 
 using common::testing::StatusIs;
+using common::testing::TestCall;
 using namespace domain;  // NOLINT: test brevity
 namespace roles = common::roles;
-
-common::CallContext As(const std::string& id, std::vector<std::string> r,
-                       common::PrincipalKind kind = common::PrincipalKind::kEmployee) {
-  common::CallContext c;
-  c.trace = common::TraceContext::NewRoot();
-  c.principal = common::Principal{id, kind, std::move(r)};
-  return c;
-}
 
 class PgSignalRepositoryTest : public ::testing::Test {
  protected:
@@ -34,8 +28,8 @@ class PgSignalRepositoryTest : public ::testing::Test {
     ASSERT_TRUE(schema.ok()) << schema.status();
     schema_ = *std::move(schema);
     pool_ = *schema_->MakePool(6);
-    log_ = std::make_unique<common::db::ProcessingLogStore>(
-        schema_->name(), "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
+    log_ = std::make_unique<common::db::ProcessingLogStore>(schema_->name(), "intake-svc",
+                                                            *common::DataSubjectHasher::Create(std::string(32, 'h')));
     repo_ = std::make_unique<PgSignalRepository>(pool_.get(), schema_->name(), log_.get(),
                                                  PgSignalRepository::BatchOptions{2, 16});
     service_ = std::make_unique<SignalService>(repo_.get(), &notifier_, &clock_, IntakeSettings{});
@@ -67,7 +61,7 @@ class PgSignalRepositoryTest : public ::testing::Test {
   common::testing::FakeClock clock_;
   common::ChangeNotifier notifier_;
   std::unique_ptr<SignalService> service_;
-  common::CallContext officer_ = As("emp-1", {roles::kIntakeOfficer});
+  common::CallContext officer_ = TestCall("emp-1", {roles::kIntakeOfficer});
 };
 
 TEST_F(PgSignalRepositoryTest, StoresAndReadsBackEverything) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/call_context.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/status_matchers.h"
 #include "intake-svc/test/fake_signal_repository.h"
@@ -15,14 +16,8 @@ using common::Principal;
 using common::PrincipalKind;
 using common::testing::FakeClock;
 using common::testing::StatusIs;
+using common::testing::TestCall;
 namespace roles = common::roles;
-
-CallContext As(const std::string& id, std::vector<std::string> r, PrincipalKind kind = PrincipalKind::kEmployee) {
-  CallContext c;
-  c.trace = common::TraceContext::NewRoot();
-  c.principal = Principal{id, kind, std::move(r)};
-  return c;
-}
 
 class SignalServiceTest : public ::testing::Test {
  protected:
@@ -48,8 +43,8 @@ class SignalServiceTest : public ::testing::Test {
   common::ChangeNotifier notifier_;
   testing::FakeSignalRepository repo_;
   SignalService service_;
-  CallContext officer_ = As("emp-1", {roles::kIntakeOfficer});
-  CallContext app_ = As("kcc-portal", {roles::kReportingApplication}, PrincipalKind::kApplication);
+  CallContext officer_ = TestCall("emp-1", {roles::kIntakeOfficer});
+  CallContext app_ = TestCall("kcc-portal", {roles::kReportingApplication}, PrincipalKind::kApplication);
 };
 
 TEST_F(SignalServiceTest, SubmitRecordsReporterTimeAndLogsEachCustomer) {
@@ -111,15 +106,15 @@ TEST_F(SignalServiceTest, SubmitIsIdempotentByRequestId) {
 TEST_F(SignalServiceTest, LifecycleRecordsWhoAndWhen) {
   const std::string id = SubmitOne(app_);
   clock_.Advance(absl::Minutes(5));
-  auto assessed = service_.StartAssessment(As("emp-2", {roles::kAnalyst}), id);
+  auto assessed = service_.StartAssessment(TestCall("emp-2", {roles::kAnalyst}), id);
   ASSERT_TRUE(assessed.ok());
   EXPECT_EQ(assessed->state, SignalState::kInAssessment);
   ASSERT_EQ(assessed->state_changes.size(), 2u);
   EXPECT_EQ(assessed->state_changes[1].actor.id, "emp-2");
   EXPECT_EQ(assessed->state_changes[1].change_time, clock_.Now());
 
-  auto planned = service_.MarkActionPlanned(As("campaign-svc", {roles::kCampaignService}, PrincipalKind::kApplication),
-                                            id, "campaigns/c-1");
+  auto planned = service_.MarkActionPlanned(
+      TestCall("campaign-svc", {roles::kCampaignService}, PrincipalKind::kApplication), id, "campaigns/c-1");
   ASSERT_TRUE(planned.ok());
   EXPECT_EQ(planned->campaign, "campaigns/c-1");
   auto closed = service_.Close(officer_, id, "De klanten zijn per brief geïnformeerd.");
@@ -136,7 +131,7 @@ TEST_F(SignalServiceTest, DeclineNeedsAnEmployeeAReasonAndFeedback) {
               StatusIs(absl::StatusCode::kInvalidArgument, "REQUIRED_FIELD_MISSING", "reason"));
   EXPECT_THAT(service_.Decline(officer_, id, DeclineReason::kDuplicate, ""),
               StatusIs(absl::StatusCode::kInvalidArgument, "REQUIRED_FIELD_MISSING", "feedback"));
-  EXPECT_THAT(service_.Decline(As("bot", {roles::kIntakeOfficer}, PrincipalKind::kApplication), id,
+  EXPECT_THAT(service_.Decline(TestCall("bot", {roles::kIntakeOfficer}, PrincipalKind::kApplication), id,
                                DeclineReason::kDuplicate, "dup"),
               StatusIs(absl::StatusCode::kPermissionDenied, "DECISION_REQUIRES_EMPLOYEE", ""));
   auto declined = service_.Decline(officer_, id, DeclineReason::kNoActionNeeded, "Geen actie nodig.");
@@ -162,8 +157,7 @@ TEST_F(SignalServiceTest, ReportingApplicationsSeeOnlyTheirOwnSignals) {
   const std::string mine = SubmitOne(app_);
   const std::string theirs = SubmitOne(officer_);
   EXPECT_TRUE(service_.Get(app_, mine, View::kBasic).ok());
-  EXPECT_THAT(service_.Get(app_, theirs, View::kBasic),
-              StatusIs(absl::StatusCode::kNotFound, "SIGNAL_NOT_FOUND", ""));
+  EXPECT_THAT(service_.Get(app_, theirs, View::kBasic), StatusIs(absl::StatusCode::kNotFound, "SIGNAL_NOT_FOUND", ""));
   auto list = service_.List(app_, ListInput{});
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->signals.size(), 1u);
@@ -173,7 +167,7 @@ TEST_F(SignalServiceTest, ReportingApplicationsSeeOnlyTheirOwnSignals) {
 TEST_F(SignalServiceTest, FullViewNeedsTheRoleAndIsLogged) {
   const std::string id = SubmitOne(app_);
   const size_t before = repo_.records().size();
-  EXPECT_THAT(service_.Get(As("d-1", {roles::kCampaignDesigner}), id, View::kFull),
+  EXPECT_THAT(service_.Get(TestCall("d-1", {roles::kCampaignDesigner}), id, View::kFull),
               StatusIs(absl::StatusCode::kPermissionDenied, "FULL_VIEW_NOT_ALLOWED", ""));
   EXPECT_TRUE(service_.Get(officer_, id, View::kBasic).ok());
   EXPECT_EQ(repo_.records().size(), before);  // nothing personal shown, nothing logged
@@ -211,7 +205,8 @@ TEST_F(SignalServiceTest, ListPagesWithTokensBoundToFilters) {
   EXPECT_THAT(service_.List(officer_, other),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
   in.page_size = -1;
-  EXPECT_THAT(service_.List(officer_, in), StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_SIZE", "page_size"));
+  EXPECT_THAT(service_.List(officer_, in),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_SIZE", "page_size"));
   ListInput window;
   window.filters.received_from = clock_.Now();
   window.filters.received_before = clock_.Now() - absl::Hours(1);
