@@ -13,6 +13,9 @@ PACKAGES=(
   prometheus-cpp-dev libjwt-dev libssl-dev openssl nlohmann-json3-dev
 )
 
+# Not from apt: Node.js 20 with npm and kubectl come with the machines this project runs on;
+# only the contract and manifest checks use them, and scripts/contract-checks.sh says so
+# clearly when one is missing (Debian 12's own Node.js is 18, too old for its tools).
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,6 +3,7 @@
 #
 #   scripts/pg.sh start   create the cluster on first use, then start it (idempotent)
 #   scripts/pg.sh stop    stop it (the data stays for the next start)
+#   scripts/pg.sh running exit 0 when it is running
 #   scripts/pg.sh destroy stop it and delete its data
 #   scripts/pg.sh env     print PG* variables (superuser over TCP) for `eval`
 #   scripts/pg.sh psql    open psql as the superuser
@@ -33,7 +34,7 @@ create_cluster() {
   port="$(free_port)"
   password="$(random_secret)"
   mkdir -p "${base}/data" "${base}/run"
-  printf '%s\n' "${password}" > "${base}/pwfile"
+  (umask 077; printf '%s\n' "${password}" > "${base}/pwfile")
   chown -R postgres:postgres "${base}" 2>/dev/null || true
   say "creating PostgreSQL cluster in ${base} (port ${port})"
   as_postgres "${PG_BIN}/initdb" -D "${base}/data" -U postgres --pwfile="${base}/pwfile" \
@@ -99,11 +100,18 @@ print_env() {
     "host=127.0.0.1 port=${CAK_PGPORT} user=postgres password=${CAK_PGPASSWORD} dbname=postgres"
 }
 
+# Exit 0 when the embedded cluster is running (or an external one is configured).
+running() {
+  [[ -n "${CAK_PG_ADMIN_DSN:-}" ]] && return 0
+  cluster_ok && as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" status >/dev/null 2>&1
+}
+
 case "${1:-}" in
   start) start ;;
+  running) running ;;
   stop) stop ;;
   destroy) destroy ;;
   env) print_env ;;
   psql) eval "$(print_env)"; shift; exec psql "${CAK_PG_ADMIN_DSN}" "$@" ;;
-  *) die "usage: scripts/pg.sh start|stop|destroy|env|psql" ;;
+  *) die "usage: scripts/pg.sh start|stop|running|destroy|env|psql" ;;
 esac

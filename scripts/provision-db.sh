@@ -33,6 +33,8 @@ for svc in "${SERVICES[@]}"; do
     # Through stdin: psql substitutes :'pw' (quoted) only there, never with -c.
     echo "ALTER ROLE ${role} PASSWORD :'pw'" | admin -v pw="$(secret "${role}.password")"
   done
+  # A non-superuser admin may only hand a schema to a role it is a member of.
+  admin -c "GRANT ${owner} TO CURRENT_USER" 2>/dev/null || true
   admin_db -c "CREATE SCHEMA IF NOT EXISTS ${svc} AUTHORIZATION ${owner}" \
         -c "GRANT CONNECT ON DATABASE voorlichting TO ${owner}, ${app}"
 done

@@ -8,6 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
 "${ROOT}/scripts/build.sh" intake-svc voorlichting-cli
+pg_started_here=0
+"${ROOT}/scripts/pg.sh" running || pg_started_here=1
 "${ROOT}/scripts/pg.sh" start
 "${ROOT}/scripts/provision-db.sh"
 source "${STATE_DIR}/run.env"
@@ -40,7 +42,7 @@ cleanup() {
     kill -TERM "${SVC_PID}"
     wait "${SVC_PID}" && say "intake-svc drained and stopped (exit 0)" || say "intake-svc exited with $?"
   fi
-  "${ROOT}/scripts/pg.sh" stop
+  if [[ "${pg_started_here}" == "1" ]]; then "${ROOT}/scripts/pg.sh" stop; fi
 }
 trap cleanup EXIT
 

@@ -9,13 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "${ROOT}/scripts/install-deps.sh"
 "${ROOT}/scripts/build.sh"
 
-pg_was_running=0
-if [[ -z "${CAK_PG_ADMIN_DSN:-}" && -f "${STATE_DIR}/pg.env" ]]; then
-  source "${STATE_DIR}/pg.env"
-  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "${CAK_PGDATA}" status >/dev/null 2>&1 && pg_was_running=1
+if ! "${ROOT}/scripts/pg.sh" running; then
+  trap '"${ROOT}/scripts/pg.sh" stop' EXIT  # leave things as we found them
 fi
 "${ROOT}/scripts/pg.sh" start
-if [[ "${pg_was_running}" == "0" ]]; then trap '"${ROOT}/scripts/pg.sh" stop' EXIT; fi
 eval "$("${ROOT}/scripts/pg.sh" env)"
 
 say "recreating database voorlichting_test"

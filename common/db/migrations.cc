@@ -121,8 +121,15 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
   if (absl::Status st = ValidateSets(sets); !st.ok()) return st;
   const std::string& schema = target.schema;
   try {
+    std::string current;
+    sql << "SELECT current_user", soci::into(current);
     std::string app_role = target.app_role;
-    if (app_role.empty()) sql << "SELECT current_user", soci::into(app_role);
+    if (app_role.empty()) {
+      app_role = current;  // tests only: --migrate-only requires --db-app-role
+    } else if (app_role == current) {
+      return absl::InvalidArgumentError(
+          "the runtime role must differ from the schema owner running the migrations");
+    }
 
     Tx tx(sql);
     // One lock per schema: concurrent runners wait here, then see the others' work.

@@ -31,7 +31,8 @@ struct MigrationSet {
 
 struct MigrationTarget {
   std::string schema;    // [a-z_][a-z0-9_]*
-  std::string app_role;  // [a-z_][a-z0-9_]*; empty: the connected role
+  // [a-z_][a-z0-9_]*, not the connected (owner) role; empty only in tests: the connected role.
+  std::string app_role;
 };
 
 // The migrations every service schema starts with (processing log, idempotency keys).

@@ -92,9 +92,12 @@ PgPool::PgPool(PoolOptions options) : options_(std::move(options)) {
   full_conninfo_ = absl::StrCat(
       options_.conninfo, " connect_timeout=",
       std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)),
+      // Keepalives notice a half-open connection (e.g. the LISTEN one) within about a minute.
+      " keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3",
       " application_name=", QuoteConninfoValue(options_.application_name),
-      " options=", QuoteConninfoValue(absl::StrCat("-c statement_timeout=",
-                                                   absl::ToInt64Milliseconds(options_.statement_timeout))));
+      " options=", QuoteConninfoValue(absl::StrCat(
+                       "-c statement_timeout=", absl::ToInt64Milliseconds(options_.statement_timeout),
+                       options_.session_role.empty() ? "" : " -c role=" + options_.session_role)));
 }
 
 PgPool::~PgPool() {
@@ -199,6 +202,12 @@ absl::Status PgPool::Ping() {
   });
 }
 
+absl::Status DatabaseHealth(PgPool& pool) {
+  absl::Status st = pool.Ping();
+  if (st.code() == absl::StatusCode::kResourceExhausted) return absl::OkStatus();
+  return st;
+}
+
 Tx::Tx(soci::session& sql) : sql_(sql) { sql_.begin(); }
 
 Tx::~Tx() {
@@ -227,7 +236,8 @@ absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>&
     if (deadline != absl::InfiniteFuture()) {
       const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
       if (ms <= 0) return DeadlineExceeded();
-      if (ms < absl::ToInt64Milliseconds(pool.options().statement_timeout)) {
+      const int64_t configured = absl::ToInt64Milliseconds(pool.options().statement_timeout);
+      if (configured == 0 || ms < configured) {  // 0: no server-side limit configured
         const std::string timeout = std::to_string(ms);
         sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(timeout);
       }

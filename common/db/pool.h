@@ -36,6 +36,9 @@ struct PoolOptions {
   // Server-side statement_timeout for every session (0: none).
   absl::Duration statement_timeout = absl::Seconds(30);
   std::string application_name = "cak-voorlichting";
+  // When set, every session runs as this role (SET ROLE through the startup options): e.g.
+  // one login role per host with per-service roles, or tests that check a role's privileges.
+  std::string session_role;
 };
 
 class PgPool;
@@ -96,6 +99,11 @@ class PgPool {
   std::atomic<int> in_use_{0};
   std::atomic<int> waiting_{0};
 };
+
+// For readiness: OK when the database answers, and also when every pooled session is busy
+// (load is not an outage; taking replicas out of service under load would spread it).
+// UNAVAILABLE when the database cannot be reached.
+absl::Status DatabaseHealth(PgPool& pool);
 
 // The libpq connection under a SOCI PostgreSQL session (for COPY, LISTEN, status checks).
 PGconn* NativeConnection(soci::session& sql);

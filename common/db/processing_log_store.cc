@@ -150,11 +150,11 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListByTrace(soci::session& s
   return List(sql, "trace_id", "decode(:v, 'hex')", trace_id_hex, after_id, limit);
 }
 
-int64_t ProcessingLogStore::PurgeBefore(Tx& tx, absl::Time cutoff) const {
+int64_t ProcessingLogStore::PurgeBefore(Tx& tx, absl::Time cutoff, int max_rows) const {
   long long removed = 0;
   const long long cutoff_micros = absl::ToUnixMicros(cutoff);
-  tx.sql() << "SELECT " + schema_ + ".purge_processing_log(" + schema_ + ".from_micros(:c))",
-      soci::use(cutoff_micros), soci::into(removed);
+  tx.sql() << "SELECT " + schema_ + ".purge_processing_log(" + schema_ + ".from_micros(:c), :m)",
+      soci::use(cutoff_micros), soci::use(max_rows), soci::into(removed);
   return removed;
 }
 

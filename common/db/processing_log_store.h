@@ -51,9 +51,10 @@ class ProcessingLogStore {
   std::vector<ProcessingLogEntry> ListByTrace(soci::session& sql, const std::string& trace_id_hex,
                                               int64_t after_id, int limit) const;
 
-  // Deletes entries that ended before `cutoff` (through the owner's purge function, which
-  // refuses a cutoff inside the retention floor). Returns the number removed.
-  int64_t PurgeBefore(Tx& tx, absl::Time cutoff) const;
+  // Deletes at most `max_rows` entries that ended before `cutoff` (through the owner's purge
+  // function, which refuses a cutoff inside the retention floor). Returns the number removed;
+  // repeat in new transactions until it is below `max_rows`.
+  int64_t PurgeBefore(Tx& tx, absl::Time cutoff, int max_rows = 10000) const;
 
   const DataSubjectHasher& hasher() const { return hasher_; }
   const std::string& schema() const { return schema_; }

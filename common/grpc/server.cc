@@ -68,6 +68,11 @@ absl::Status ServiceServer::Start() {
   // burst of concurrent calls creates and then destroys threads (measured: a quarter of the
   // server's CPU went to thread churn); keep up to `max_threads` around instead.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, options_.max_threads);
+  // And a hard cap on handler threads (each open WatchSignal stream holds one): beyond it new
+  // calls get RESOURCE_EXHAUSTED instead of exhausting the process.
+  grpc::ResourceQuota quota("cak-server");
+  quota.SetMaxThreads(options_.max_total_threads);
+  builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (grpc::Service* s : services_) builder.RegisterService(s);

@@ -42,6 +42,8 @@ struct ServerOptions {
   int max_message_bytes = 4 * 1024 * 1024;
   // Idle handler threads kept ready (gRPC sync server "max pollers").
   int max_threads = 64;
+  // Most threads the server may use in all (handlers, pollers).
+  int max_total_threads = 1024;
   absl::Duration shutdown_grace = absl::Seconds(20);
   TlsFiles tls;
 };

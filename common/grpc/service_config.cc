@@ -45,8 +45,10 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
            "mTLS identities and their roles: identity=role+role,identity2=role");
 
   p.String("hash-key-file", &c->hash_key_file, "", "secret key (>= 32 bytes) for data-subject ids in the processing log");
-  p.Duration("processing-log-retention", &c->processing_log_retention, absl::Hours(24 * 365 * 5), absl::Hours(24 * 365),
-             absl::Hours(24 * 365 * 100), "how long processing-log entries are kept (--purge removes older ones)");
+  p.Duration("processing-log-retention", &c->processing_log_retention, absl::Hours(24 * 365 * 5), absl::Hours(24 * 366),
+             absl::Hours(24 * 365 * 100),
+             "how long processing-log entries are kept (--purge removes older ones; the database never deletes "
+             "entries younger than one year)");
   p.Choice("log-level", &c->log_level, "info", {"debug", "info", "warning", "error"}, "lowest level logged");
 
   p.Bool("migrate-only", &c->migrate_only, false, "apply the database migrations and exit");
@@ -59,6 +61,9 @@ absl::Status ValidateServiceConfig(const ServiceConfig& c) {
   if (c.db_dsn.empty()) problems.push_back("--db-dsn (CAK_DB_DSN) is required");
   if (c.migrate_only && c.purge) problems.push_back("--migrate-only and --purge exclude each other");
   if (c.dry_run && !c.purge) problems.push_back("--dry-run needs --purge");
+  if (c.mode() == ServiceConfig::Mode::kMigrate && c.db_app_role.empty()) {
+    problems.push_back("--migrate-only needs --db-app-role (the runtime role, not the schema owner)");
+  }
   if (c.mode() != ServiceConfig::Mode::kMigrate && c.hash_key_file.empty()) {
     problems.push_back("--hash-key-file (CAK_HASH_KEY_FILE) is required");
   }
@@ -162,6 +167,7 @@ absl::Status RunMigrations(const ServiceConfig& c, const std::vector<db::Migrati
   if (!options.ok()) return options.status();
   options->size = 1;
   options->acquire_timeout = absl::Minutes(1);
+  options->statement_timeout = absl::ZeroDuration();  // an index build may take long
   auto pool = db::PgPool::Create(*options);
   if (!pool.ok()) return pool.status();
   absl::Status st = WaitForDatabase(**pool, c.db_startup_timeout, c.db_schema, {});

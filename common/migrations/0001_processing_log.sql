@@ -6,8 +6,9 @@
 -- below stop updates always, and deletes of rows younger than the log retention floor even for
 -- the owner; expired rows go only through purge_processing_log(), which checks that floor.
 
+-- The runtime role gets exactly the privileges it uses, table by table (no default
+-- privileges: a new table grants nothing until its migration says so).
 GRANT USAGE ON SCHEMA ${schema} TO ${app_role};
-ALTER DEFAULT PRIVILEGES IN SCHEMA ${schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app_role};
 
 CREATE TABLE ${schema}.processing_log (
   id                          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -36,7 +37,7 @@ CREATE INDEX processing_log_trace_idx ON ${schema}.processing_log (trace_id, id)
 -- cost per insert (a B-tree here would be one more index update for every entry).
 CREATE INDEX processing_log_end_time_idx ON ${schema}.processing_log USING brin (end_time);
 
-REVOKE UPDATE, DELETE, TRUNCATE ON ${schema}.processing_log FROM ${app_role};
+GRANT SELECT, INSERT ON ${schema}.processing_log TO ${app_role};
 
 -- The shortest retention any configuration may ask for; rows younger than this are never deleted.
 CREATE TABLE ${schema}.processing_log_policy (
@@ -44,7 +45,7 @@ CREATE TABLE ${schema}.processing_log_policy (
   minimum_retention interval NOT NULL
 );
 INSERT INTO ${schema}.processing_log_policy (minimum_retention) VALUES (interval '1 year');
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ${schema}.processing_log_policy FROM ${app_role};
+GRANT SELECT ON ${schema}.processing_log_policy TO ${app_role};
 
 CREATE FUNCTION ${schema}.processing_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -65,9 +66,10 @@ CREATE TRIGGER processing_log_delete_guard BEFORE DELETE ON ${schema}.processing
 CREATE TRIGGER processing_log_no_truncate BEFORE TRUNCATE ON ${schema}.processing_log
   FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.processing_log_guard();
 
--- Deletes entries that ended before `cutoff`; refuses a cutoff inside the retention floor.
--- Runs with the owner's rights so the service role itself needs no DELETE privilege.
-CREATE FUNCTION ${schema}.purge_processing_log(cutoff timestamptz) RETURNS bigint
+-- Deletes at most `max_rows` entries that ended before `cutoff` (callers repeat until fewer
+-- come back, so a backlog never becomes one huge statement); refuses a cutoff inside the
+-- retention floor. Runs with the owner's rights: the service role has no DELETE privilege.
+CREATE FUNCTION ${schema}.purge_processing_log(cutoff timestamptz, max_rows integer) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
   removed bigint;
@@ -76,9 +78,10 @@ BEGIN
     RAISE EXCEPTION 'cutoff % is inside the processing-log retention floor', cutoff
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  DELETE FROM ${schema}.processing_log WHERE end_time < cutoff;
+  DELETE FROM ${schema}.processing_log
+   WHERE id IN (SELECT id FROM ${schema}.processing_log WHERE end_time < cutoff LIMIT max_rows);
   GET DIAGNOSTICS removed = ROW_COUNT;
   RETURN removed;
 END $$;
-REVOKE ALL ON FUNCTION ${schema}.purge_processing_log(timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ${schema}.purge_processing_log(timestamptz) TO ${app_role};
+REVOKE ALL ON FUNCTION ${schema}.purge_processing_log(timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ${schema}.purge_processing_log(timestamptz, integer) TO ${app_role};

@@ -10,3 +10,5 @@ CREATE TABLE ${schema}.idempotency_keys (
   PRIMARY KEY (operation, request_id)
 );
 CREATE INDEX idempotency_keys_resource_idx ON ${schema}.idempotency_keys (resource_id);
+-- Claimed and read by the service; deleted when the resource they point at is purged.
+GRANT SELECT, INSERT, DELETE ON ${schema}.idempotency_keys TO ${app_role};

@@ -89,6 +89,9 @@ TEST(ConfigTest, ServiceConfigRequiresWhatTheModeUses) {
   ConfigParser pm("svc", "test");
   AddServiceOptions(pm, &m, "intake");
   ASSERT_TRUE(pm.Parse({"--migrate-only", "--db-dsn=host=x"}, Env({})).ok());
+  absl::Status no_role = ValidateServiceConfig(m);
+  EXPECT_NE(no_role.message().find("--migrate-only needs --db-app-role"), absl::string_view::npos) << no_role;
+  ASSERT_TRUE(pm.Parse({"--db-app-role=intake_svc"}, Env({})).ok());
   EXPECT_TRUE(ValidateServiceConfig(m).ok());
 }
 

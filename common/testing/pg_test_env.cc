@@ -22,29 +22,38 @@ std::string TestDsn() {
 }
 
 absl::StatusOr<std::unique_ptr<TestSchema>> TestSchema::Create(const std::string& prefix,
-                                                               const std::vector<db::MigrationSet>& sets) {
+                                                               const std::vector<db::MigrationSet>& sets,
+                                                               const std::string& app_role) {
   uint8_t r[6];
   RandomBytes(r, sizeof r);
   std::string name = absl::AsciiStrToLower(absl::StrCat("t_", prefix, "_",
                                                         HexEncode(absl::string_view(reinterpret_cast<char*>(r), sizeof r))));
   std::unique_ptr<TestSchema> schema(new TestSchema(name));
+  if (!app_role.empty()) {
+    // Roles are cluster-wide and tests run in parallel: creating one that exists is fine.
+    auto created = schema->Query("DO $$ BEGIN CREATE ROLE " + app_role +
+                                 " NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+    if (!created.ok()) return created.status();
+  }
   auto pool = schema->MakePool(1);
   if (!pool.ok()) return pool.status();
   auto lease = (*pool)->Acquire();
   if (!lease.ok()) return lease.status();
-  absl::Status st = db::ApplyMigrations(lease->sql(), db::MigrationTarget{name, ""}, sets);
+  absl::Status st = db::ApplyMigrations(lease->sql(), db::MigrationTarget{name, app_role}, sets);
   if (!st.ok()) return st;
   return schema;
 }
 
 TestSchema::~TestSchema() { (void)Query(absl::StrCat("DROP SCHEMA IF EXISTS ", name_, " CASCADE")); }
 
-absl::StatusOr<std::unique_ptr<db::PgPool>> TestSchema::MakePool(int size, absl::Duration acquire_timeout) const {
+absl::StatusOr<std::unique_ptr<db::PgPool>> TestSchema::MakePool(int size, absl::Duration acquire_timeout,
+                                                                  const std::string& session_role) const {
   db::PoolOptions o;
   o.conninfo = TestDsn();
   o.size = size;
   o.acquire_timeout = acquire_timeout;
   o.application_name = "cak-test";
+  o.session_role = session_role;
   return db::PgPool::Create(o);
 }
 

@@ -21,14 +21,17 @@ std::string TestDsn();
 // A fresh schema with `sets` applied. Dropped (CASCADE) on destruction.
 class TestSchema {
  public:
+  // `app_role` (created if missing) gets the runtime grants; empty: the test's own role.
   static absl::StatusOr<std::unique_ptr<TestSchema>> Create(const std::string& prefix,
-                                                            const std::vector<db::MigrationSet>& sets);
+                                                            const std::vector<db::MigrationSet>& sets,
+                                                            const std::string& app_role = "");
   ~TestSchema();
 
   const std::string& name() const { return name_; }
   // A pool on the test database (as the test role).
-  absl::StatusOr<std::unique_ptr<db::PgPool>> MakePool(int size = 4,
-                                                       absl::Duration acquire_timeout = absl::Seconds(5)) const;
+  // `session_role`: run every session as that role (privilege tests).
+  absl::StatusOr<std::unique_ptr<db::PgPool>> MakePool(int size = 4, absl::Duration acquire_timeout = absl::Seconds(5),
+                                                       const std::string& session_role = "") const;
   // Runs one SQL command, for assertions and set-up; returns the first column of the first
   // row as text ("" when no row).
   absl::StatusOr<std::string> Query(const std::string& sql) const;

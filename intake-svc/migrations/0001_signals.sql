@@ -76,3 +76,9 @@ CREATE TABLE ${schema}.signal_events (
   text           text NOT NULL DEFAULT ''
 );
 CREATE INDEX signal_events_signal_idx ON ${schema}.signal_events (signal_id, sequence);
+
+-- The runtime role: signals change state and are purged (their rows below go with them through
+-- ON DELETE CASCADE, which runs with the owner's rights); everything else is only ever added.
+GRANT SELECT, INSERT, UPDATE, DELETE ON ${schema}.signals TO ${app_role};
+GRANT SELECT, INSERT ON ${schema}.signal_customers, ${schema}.signal_attachments, ${schema}.signal_information,
+  ${schema}.signal_events TO ${app_role};

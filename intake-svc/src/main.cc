@@ -40,12 +40,17 @@ int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake
                                    {"signals", result->count},
                                    {"cutoff", absl::FormatTime(absl::RFC3339_sec, result->cutoff, absl::UTCTimeZone())}});
   if (!cfg.common.dry_run) {
-    int64_t removed = 0;
-    absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
-      removed = server.log_store().PurgeBefore(tx, clock.Now() - cfg.common.processing_log_retention);
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return Fail("purge_processing_log_failed", st);
+    constexpr int kChunk = 10000;
+    const absl::Time cutoff = clock.Now() - cfg.common.processing_log_retention;
+    int64_t removed = 0, chunk = kChunk;
+    while (chunk == kChunk) {  // one transaction per chunk, so a backlog always makes progress
+      absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
+        chunk = server.log_store().PurgeBefore(tx, cutoff, kChunk);
+        return absl::OkStatus();
+      });
+      if (!st.ok()) return Fail("purge_processing_log_failed", st);
+      removed += chunk;
+    }
     log::Info("purge_processing_log_done", {{"entries", removed}});
   }
   return 0;
@@ -54,7 +59,6 @@ int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake
 }  // namespace
 
 int main(int argc, char** argv) {
-  cak::common::BlockTerminationSignals();
   log::SetService("intake-svc");
 
   IntakeConfig cfg;
@@ -113,6 +117,10 @@ int main(int argc, char** argv) {
 
   if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
 
+  // From here on SIGTERM/SIGINT mean "drain": blocked before the first server thread exists,
+  // so every thread inherits the mask and only WaitForTerminationSignal receives them. (Until
+  // now they simply end the process: migrations, purges and the start-up wait are transactional.)
+  cak::common::BlockTerminationSignals();
   if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
     return Fail("metrics_failed", st);
   }

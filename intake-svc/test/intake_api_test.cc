@@ -155,6 +155,11 @@ TEST_F(IntakeApiTest, BadSubmitInputIsRefusedAndWritesNothing) {
       {"bad attachment hash", [](auto* r) { r->mutable_signal()->mutable_attachments(0)->set_sha256("abc"); },
        "INVALID_FIELD_VALUE", "signal.attachments[0].sha256"},
       {"bad request id", [](auto* r) { r->set_request_id("two words"); }, "INVALID_REQUEST_ID", "request_id"},
+      {"NUL in description", [](auto* r) { r->mutable_signal()->set_description(std::string("cut\0here", 8)); },
+       "INVALID_CHARACTERS", "signal.description"},
+      {"control character in file name",
+       [](auto* r) { r->mutable_signal()->mutable_attachments(0)->set_file_name("a\x1b[31m.pdf"); },
+       "INVALID_CHARACTERS", "signal.attachments[0].file_name"},
   };
   const auto before = Footprint();
   for (const BadSubmit& c : cases) {
@@ -167,6 +172,24 @@ TEST_F(IntakeApiTest, BadSubmitInputIsRefusedAndWritesNothing) {
         << c.name;
   }
   EXPECT_EQ(Footprint(), before);
+}
+
+TEST_F(IntakeApiTest, DuplicateSuggestionsAreForEmployeesOnly) {
+  pb::Signal first = Submit(kOfficer);
+  // The same topic and customers again: an employee sees the suggestion; a reporting
+  // application learns nothing about signals that are not its own.
+  pb::Signal by_officer = Submit(kOfficer);
+  ASSERT_EQ(by_officer.duplicate_candidates_size(), 1);
+  EXPECT_EQ(by_officer.duplicate_candidates(0).signal(), first.name());
+  pb::Signal by_app = Submit(kApp);
+  EXPECT_EQ(by_app.duplicate_candidates_size(), 0);
+  pb::GetSignalRequest get;
+  get.set_name(by_app.name());
+  pb::Signal seen_by_app, seen_by_officer;
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kApp).get(), get, &seen_by_app));
+  EXPECT_EQ(seen_by_app.duplicate_candidates_size(), 0);
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &seen_by_officer));
+  EXPECT_EQ(seen_by_officer.duplicate_candidates_size(), 2);
 }
 
 TEST_F(IntakeApiTest, UnknownSignalsAndMalformedNames) {

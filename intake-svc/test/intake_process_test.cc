@@ -180,11 +180,11 @@ TEST_F(IntakeProcessTest, RefusesASchemaNewerThanItKnows) {
 }
 
 TEST_F(IntakeProcessTest, MigrateOnlyThenPurgeDryRun) {
-  auto schema = common::testing::TestSchema::Create("modes", {});
+  auto schema = common::testing::TestSchema::Create("modes", {}, "cak_test_app");
   ASSERT_TRUE(schema.ok());
   {
     Process migrate({INTAKE_SVC_BINARY, "--migrate-only", "--db-dsn=" + common::testing::TestDsn(),
-                     "--db-schema=" + (*schema)->name()});
+                     "--db-schema=" + (*schema)->name(), "--db-app-role=cak_test_app"});
     const std::string out = migrate.ReadAll();
     ASSERT_EQ(migrate.Wait(), 0) << out;
   }

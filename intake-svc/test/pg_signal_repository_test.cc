@@ -229,3 +229,71 @@ TEST_F(PgSignalRepositoryTest, PurgeRemovesEverythingAboutExpiredSignalsAndLogsI
 
 }  // namespace
 }  // namespace cak::intake::storage
+
+namespace cak::intake::storage {
+namespace {
+
+// The runtime role of production (created by the migrations' grants, not a superuser) can do
+// everything the service does, and cannot change history or the processing log.
+TEST(PgSignalRepositoryPrivilegesTest, TheRuntimeRoleHasWhatTheServiceUsesAndNoMore) {
+  const std::string role = "cak_test_app";
+  auto schema = common::testing::TestSchema::Create("priv", IntakeMigrationSets(), role);
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  auto pool = (*schema)->MakePool(4, absl::Seconds(5), role);
+  ASSERT_TRUE(pool.ok());
+  auto log = std::make_unique<common::db::ProcessingLogStore>(
+      (*schema)->name(), "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
+  PgSignalRepository repo(pool->get(), (*schema)->name(), log.get(), PgSignalRepository::BatchOptions{1, 8});
+  common::testing::FakeClock clock;
+  common::ChangeNotifier notifier;
+  domain::SignalService service(&repo, &notifier, &clock, domain::IntakeSettings{});
+  const auto officer = common::testing::TestCall("emp-1", {common::roles::kIntakeOfficer});
+
+  domain::SubmitInput in;
+  in.content.source_channel = domain::SourceChannel::kKcc;
+  in.content.regulation = domain::Regulation::kWlz;
+  in.content.category = domain::Category::kOther;
+  in.content.description = "Privileges";
+  in.content.example_customers = {*common::Bsn::Parse("111222333")};
+  in.content.attachments = {{"a.pdf", "application/pdf", 1, "dms://1", std::string(64, 'a')}};
+  in.request_id = "r-1";
+  in.fingerprint = "fp";
+  auto created = service.Submit(officer, in);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_TRUE(service.Submit(officer, in).ok());  // the replay reads the key
+  const std::string id = created->signal.id;
+  ASSERT_TRUE(service.Get(officer, id, domain::View::kFull).ok());
+  ASSERT_TRUE(service.Decline(officer, id, domain::DeclineReason::kIncomplete, "Welke?").ok());
+  ASSERT_TRUE(service.AddInformation(officer, id, "Deze").ok());
+  ASSERT_TRUE(service.Decline(officer, id, domain::DeclineReason::kDuplicate, "Dubbel").ok());
+  ASSERT_TRUE(service.List(officer, domain::ListInput{}).ok());
+  ASSERT_TRUE(repo.EventsAfter(id, 0, 10, absl::InfiniteFuture()).ok());
+  clock.Advance(absl::Hours(24 * 731));
+  auto purged = service.Purge(officer, false);
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(purged->count, 1);
+  absl::Status log_purge = common::db::InTransaction(**pool, [&](common::db::Tx& tx) {
+    log->PurgeBefore(tx, absl::Now() - absl::Hours(24 * 400));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(log_purge.ok()) << log_purge;
+  auto entries = [&] {
+    auto lease = (*pool)->Acquire();
+    return log->ListBySubject(lease->sql(), *common::Bsn::Parse("111222333"), 0, 100).size();
+  };
+  EXPECT_GT(entries(), 0u);
+
+  const std::string s = (*schema)->name();
+  for (const std::string& forbidden :
+       {"UPDATE " + s + ".processing_log SET name = 'x'", "DELETE FROM " + s + ".processing_log",
+        "UPDATE " + s + ".signal_events SET text = 'x'", "DELETE FROM " + s + ".signal_events",
+        "UPDATE " + s + ".idempotency_keys SET fingerprint = 'x'", "UPDATE " + s + ".schema_migrations SET name = 'x'",
+        "CREATE TABLE " + s + ".extra (id int)"}) {
+    auto result = (*schema)->Query("SET ROLE " + role + "; " + forbidden);
+    EXPECT_FALSE(result.ok()) << forbidden;
+    if (!result.ok()) EXPECT_NE(std::string(result.status().message()).find("permission denied"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace cak::intake::storage

@@ -90,7 +90,16 @@ absl::StatusOr<CreateOutcome> SignalService::Submit(const CallContext& call, Sub
   cmd.received_event = SignalEvent{0, s.id, EventType::kReceived, std::nullopt, SignalState::kReceived,
                                    s.reporter, now, DeclineReason::kNone, ""};
   cmd.record = RecordFor("intake.SubmitSignal", ProcessingActivity::kMeldingOntvangen, s, now);
-  return repository_->Create(call, cmd);
+  CAK_ASSIGN_OR_RETURN(CreateOutcome outcome, repository_->Create(call, cmd));
+  HideOthersSignals(call.principal, &outcome.signal);
+  return outcome;
+}
+
+void SignalService::HideOthersSignals(const common::Principal& principal, Signal* signal) const {
+  // Duplicate suggestions point at other reporters' signals and say how many customers they
+  // share: for a caller that may see only its own signals that is a hint about citizens in
+  // other signals, so it gets none.
+  if (!SeesAllSignals(principal)) signal->duplicate_candidates.clear();
 }
 
 absl::StatusOr<Signal> SignalService::Get(const CallContext& call, const std::string& id, View view) {
@@ -99,11 +108,15 @@ absl::StatusOr<Signal> SignalService::Get(const CallContext& call, const std::st
     return common::MakeError(absl::StatusCode::kPermissionDenied, kReasonFullViewNotAllowed,
                              "the full view (with BSNs) needs the intake officer or analyst role");
   }
-  return repository_->Read(call, id, [&](const Signal& s) -> absl::StatusOr<std::optional<ProcessingRecord>> {
-    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
-    if (!full || s.example_customers.empty()) return std::nullopt;
-    return RecordFor("intake.GetSignal", ProcessingActivity::kMeldingOntvangen, s, clock_->Now());
-  });
+  CAK_ASSIGN_OR_RETURN(
+      Signal signal,
+      repository_->Read(call, id, [&](const Signal& s) -> absl::StatusOr<std::optional<ProcessingRecord>> {
+        CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
+        if (!full || s.example_customers.empty()) return std::nullopt;
+        return RecordFor("intake.GetSignal", ProcessingActivity::kMeldingOntvangen, s, clock_->Now());
+      }));
+  HideOthersSignals(call.principal, &signal);
+  return signal;
 }
 
 absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInput input) {
@@ -118,7 +131,9 @@ absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInpu
   if (!input.page_token.empty()) {
     CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(input.page_token, fingerprint, 2));
     int64_t micros;
-    if (!absl::SimpleAtoi(key[0], &micros) || !common::IsUuid(key[1])) {
+    // Tokens are opaque, not secret: an edited one must still be refused cleanly.
+    constexpr int64_t kMinMicros = -62135596800LL * 1000000, kMaxMicros = 253402300799LL * 1000000;
+    if (!absl::SimpleAtoi(key[0], &micros) || micros < kMinMicros || micros > kMaxMicros || !common::IsUuid(key[1])) {
       return common::InvalidField(common::reason::kInvalidPageToken, "page_token", "the page token is malformed");
     }
     q.after = std::make_pair(absl::FromUnixMicros(micros), key[1]);
@@ -151,10 +166,13 @@ Mutation SignalService::NewMutation(const CallContext& call, const Signal& curre
 
 absl::StatusOr<Signal> SignalService::Transition(const CallContext& call, const std::string& id,
                                                  const std::function<absl::StatusOr<Mutation>(const Signal&)>& decide) {
-  return repository_->Update(call, id, [&](const Signal& current) -> absl::StatusOr<Mutation> {
-    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, current));
-    return decide(current);
-  });
+  CAK_ASSIGN_OR_RETURN(Signal signal,
+                       repository_->Update(call, id, [&](const Signal& current) -> absl::StatusOr<Mutation> {
+                         CAK_RETURN_IF_ERROR(CheckVisible(call.principal, current));
+                         return decide(current);
+                       }));
+  HideOthersSignals(call.principal, &signal);
+  return signal;
 }
 
 absl::StatusOr<Signal> SignalService::AddInformation(const CallContext& call, const std::string& id,

@@ -3,8 +3,9 @@
 // Pure domain: it talks to storage through SignalRepository and to time through Clock.
 //
 // Rules that are not about one field:
-// - A reporting application sees only the signals it reported (others are NOT_FOUND, no hints);
-//   employees and the suite's services see all.
+// - A reporting application sees only the signals it reported (others are NOT_FOUND, no hints,
+//   and no duplicate suggestions, which point at others' signals); employees and the suite's
+//   services see all.
 // - The FULL view (example customers' BSNs) needs the intake officer or analyst role and is
 //   logged per customer shown.
 // - Declining is a decision: only an employee may make it (no automated decisions, DESIGN 4.7).
@@ -104,6 +105,7 @@ class SignalService {
 
  private:
   absl::Status CheckVisible(const common::Principal& principal, const Signal& signal) const;
+  void HideOthersSignals(const common::Principal& principal, Signal* signal) const;
   Mutation NewMutation(const common::CallContext& call, const Signal& current, SignalState to,
                        EventType type) const;
   absl::StatusOr<Signal> Transition(const common::CallContext& call, const std::string& id,

@@ -21,7 +21,18 @@ size_t Utf8Length(absl::string_view text) {
   return n;
 }
 
+absl::Status ValidateCharacters(absl::string_view text, absl::string_view field) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return InvalidField(kReasonInvalidCharacters, field,
+                          absl::StrCat(field, " contains a control character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateText(absl::string_view text, size_t max_chars, absl::string_view field) {
+  CAK_RETURN_IF_ERROR(ValidateCharacters(text, field));
   if (absl::StripAsciiWhitespace(text).empty()) {
     return InvalidField(reason::kRequiredFieldMissing, field, absl::StrCat(field, " is required"));
   }
@@ -66,6 +77,7 @@ absl::Status ValidateAttachment(const Attachment& a, const std::string& f) {
     return InvalidField(reason::kInvalidFieldValue, f + ".size_bytes", "size_bytes must be between 0 and 1 GiB");
   }
   if (a.uri.empty()) return InvalidField(reason::kRequiredFieldMissing, f + ".uri", "uri is required");
+  CAK_RETURN_IF_ERROR(ValidateCharacters(a.uri, f + ".uri"));
   if (a.uri.size() > 2048) return InvalidField(reason::kFieldTooLong, f + ".uri", "uri is longer than 2048 characters");
   if (!IsLowerHex64(a.sha256)) {
     return InvalidField(reason::kInvalidFieldValue, f + ".sha256", "sha256 must be 64 lower-case hex characters");

@@ -34,7 +34,7 @@ absl::Status IntakeServer::Start() {
   if (absl::Status st = server_.Start(); !st.ok()) return st;
   if (options_.metrics) options_.metrics->ObservePool(options_.pool);
   common::db::PgPool* pool = options_.pool;
-  server_.MonitorHealth([pool] { return pool->Ping(); }, options_.health_interval);
+  server_.MonitorHealth([pool] { return common::db::DatabaseHealth(*pool); }, options_.health_interval);
   return absl::OkStatus();
 }
 

@@ -154,11 +154,29 @@ absl::StatusOr<domain::CreateOutcome> PgSignalRepository::Create(const CallConte
 std::vector<absl::StatusOr<domain::CreateOutcome>> PgSignalRepository::CreateMany(
     const std::vector<const CreateItem*>& items) {
   std::vector<absl::StatusOr<domain::CreateOutcome>> results(items.size(), absl::UnknownError("not run"));
-  absl::Time deadline = absl::InfiniteFuture();
-  for (const CreateItem* item : items) deadline = std::min(deadline, item->call->deadline);
+  // A caller whose deadline has passed is answered alone; the others' batch is not bounded by
+  // anyone's deadline (the server's statement timeout still is), so one impatient caller
+  // cannot fail a whole batch.
+  const absl::Time now = absl::Now();
+  std::vector<const CreateItem*> live;
+  std::vector<size_t> live_at;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i]->call->deadline <= now) {
+      results[i] = absl::DeadlineExceededError("the request deadline passed before the signal was written");
+    } else {
+      live.push_back(items[i]);
+      live_at.push_back(i);
+    }
+  }
+  if (live.empty()) return results;
+  if (live.size() < items.size()) {
+    auto written = CreateMany(live);
+    for (size_t k = 0; k < live.size(); ++k) results[live_at[k]] = std::move(written[k]);
+    return results;
+  }
   absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     return WriteCreates(tx, items, &results);
-  }, deadline);
+  });
   if (st.ok()) return results;
   if (items.size() == 1 || st.code() == absl::StatusCode::kUnavailable ||
       st.code() == absl::StatusCode::kResourceExhausted) {
@@ -401,7 +419,9 @@ absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const
 
 absl::StatusOr<std::vector<Signal>> PgSignalRepository::List(const domain::ListQuery& q, absl::Time deadline) {
   std::vector<Signal> out;
-  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+  // A (read-only) transaction, so that the caller's deadline also bounds the statement.
+  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    soci::session& sql = tx.sql();
     const std::string& S = schema_;
     const int state = q.state ? static_cast<int>(*q.state) : 0;
     const int category = q.category ? static_cast<int>(*q.category) : 0;
@@ -439,7 +459,8 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::List(const domain::ListQ
 absl::StatusOr<std::vector<SignalEvent>> PgSignalRepository::EventsAfter(const std::string& id, int64_t after,
                                                                          int limit, absl::Time deadline) {
   std::vector<SignalEvent> out;
-  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    soci::session& sql = tx.sql();
     const std::string& S = schema_;
     const long long after_seq = after;
     soci::rowset<soci::row> rows =
@@ -473,7 +494,8 @@ absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext
   const std::string& S = schema_;
   const long long cut = Micros(cutoff);
   if (dry_run) {
-    absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+    absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+      soci::session& sql = tx.sql();
       long long count = 0;
       sql << "SELECT count(*) FROM " + S + ".signals WHERE final_time < " + S + ".from_micros(:c)",
           soci::use(cut), soci::into(count);
