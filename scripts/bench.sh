@@ -9,10 +9,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "${ROOT}/scripts/install-deps.sh"
 "${ROOT}/scripts/build.sh" submit_signal_bench
 "${ROOT}/scripts/pg.sh" start
-eval "$("${ROOT}/scripts/pg.sh" env)"
-psql "${CAK_PG_ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
+# Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
+ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
+psql "${ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS voorlichting_bench WITH (FORCE)" -c "CREATE DATABASE voorlichting_bench"
-export CAK_TEST_PG_DSN="${CAK_PG_ADMIN_DSN} dbname=voorlichting_bench"
+export CAK_TEST_PG_DSN="${ADMIN_DSN} dbname=voorlichting_bench"
 
 which="${1:-all}"; shift || true
 case "${which}" in

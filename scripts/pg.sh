@@ -5,7 +5,8 @@
 #   scripts/pg.sh stop    stop it (the data stays for the next start)
 #   scripts/pg.sh running exit 0 when it is running
 #   scripts/pg.sh destroy stop it and delete its data
-#   scripts/pg.sh env     print PG* variables (superuser over TCP) for `eval`
+#   scripts/pg.sh dsn     print the admin connection string (superuser over TCP)
+#   scripts/pg.sh env     the same as `export CAK_PG_ADMIN_DSN=...`, for an interactive shell
 #   scripts/pg.sh psql    open psql as the superuser
 #
 # initdb refuses to run as root and the postgres user cannot traverse a checkout under /root,
@@ -90,6 +91,17 @@ destroy() {
   rm -f "${ENV_FILE}"
 }
 
+# The admin connection string: CAK_PG_ADMIN_DSN when an external server is configured, else
+# the embedded cluster's superuser over TCP.
+print_dsn() {
+  if [[ -n "${CAK_PG_ADMIN_DSN:-}" ]]; then
+    printf '%s\n' "${CAK_PG_ADMIN_DSN}"
+    return
+  fi
+  cluster_ok || die "no local cluster; run scripts/pg.sh start"
+  printf '%s\n' "host=127.0.0.1 port=${CAK_PGPORT} user=postgres password=${CAK_PGPASSWORD} dbname=postgres"
+}
+
 print_env() {
   if [[ -n "${CAK_PG_ADMIN_DSN:-}" ]]; then
     printf "export CAK_PG_ADMIN_DSN=%q\n" "${CAK_PG_ADMIN_DSN}"
@@ -112,6 +124,7 @@ case "${1:-}" in
   stop) stop ;;
   destroy) destroy ;;
   env) print_env ;;
-  psql) eval "$(print_env)"; shift; exec psql "${CAK_PG_ADMIN_DSN}" "$@" ;;
-  *) die "usage: scripts/pg.sh start|stop|running|destroy|env|psql" ;;
+  dsn) print_dsn ;;
+  psql) dsn="$(print_dsn)"; shift; exec psql "${dsn}" "$@" ;;
+  *) die "usage: scripts/pg.sh start|stop|running|destroy|dsn|env|psql" ;;
 esac

@@ -5,7 +5,7 @@
 # Passwords and the processing-log hash key are generated once into .local/secrets (mode 600).
 # Writes .local/run.env with the connection settings for scripts/run.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-eval "$("${ROOT}/scripts/pg.sh" env)"
+ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
 
 SERVICES=(intake)
 SECRETS="${STATE_DIR}/secrets"
@@ -19,9 +19,9 @@ secret() {  # secret <name>: the stored value, generated on first use
 secret hash.key >/dev/null
 
 export PGOPTIONS="-c client_min_messages=warning"
-admin() { psql "${CAK_PG_ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 "$@"; }
+admin() { psql "${ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 "$@"; }
 # The same connection, to the voorlichting database (a later dbname= wins in a libpq string).
-admin_db() { psql "${CAK_PG_ADMIN_DSN} dbname=voorlichting" -X -q -v ON_ERROR_STOP=1 "$@"; }
+admin_db() { psql "${ADMIN_DSN} dbname=voorlichting" -X -q -v ON_ERROR_STOP=1 "$@"; }
 admin -c "SELECT 'CREATE DATABASE voorlichting' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'voorlichting')" -At \
   | while read -r stmt; do admin -c "${stmt}"; done
 

@@ -13,12 +13,13 @@ if ! "${ROOT}/scripts/pg.sh" running; then
   trap '"${ROOT}/scripts/pg.sh" stop' EXIT  # leave things as we found them
 fi
 "${ROOT}/scripts/pg.sh" start
-eval "$("${ROOT}/scripts/pg.sh" env)"
+# Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
+ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
 
 say "recreating database voorlichting_test"
-psql "${CAK_PG_ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
+psql "${ADMIN_DSN}" -X -q -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS voorlichting_test WITH (FORCE)" -c "CREATE DATABASE voorlichting_test"
-export CAK_TEST_PG_DSN="${CAK_PG_ADMIN_DSN} dbname=voorlichting_test"
+export CAK_TEST_PG_DSN="${ADMIN_DSN} dbname=voorlichting_test"
 
 say "running tests"
 cd "${BUILD_DIR}"
