@@ -11,8 +11,6 @@
 #include "common/db/prepared.h"
 
 namespace cak::common::db {
-namespace {
-
 std::string QuoteConninfoValue(absl::string_view v) {
   std::string out = "'";
   for (char c : v) {
@@ -22,8 +20,6 @@ std::string QuoteConninfoValue(absl::string_view v) {
   out.push_back('\'');
   return out;
 }
-
-}  // namespace
 
 PGconn* NativeConnection(soci::session& sql) {
   auto* backend = static_cast<soci::postgresql_session_backend*>(sql.get_backend());

@@ -100,6 +100,9 @@ class PgPool {
   std::atomic<int> waiting_{0};
 };
 
+// `value` quoted for a libpq key=value connection string ('...' with \ and ' escaped).
+std::string QuoteConninfoValue(absl::string_view value);
+
 // For readiness: OK when the database answers, and also when every pooled session is busy
 // (load is not an outage; taking replicas out of service under load would spread it).
 // UNAVAILABLE when the database cannot be reached.

@@ -7,12 +7,11 @@
 #include "common/base/errors.h"
 #include "common/base/page_token.h"
 #include "common/base/random.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/grpc/convert.h"
 
 namespace cak::common {
 
 namespace pb = cak::voorlichting::processinglog::v1;
-using google::protobuf::util::TimeUtil;
 
 namespace {
 
@@ -27,8 +26,8 @@ void ToProto(const db::ProcessingLogEntry& e, pb::ProcessingLogEntry* out) {
   out->set_status(e.status == ProcessingStatus::kOk      ? pb::PROCESSING_STATUS_OK
                   : e.status == ProcessingStatus::kError ? pb::PROCESSING_STATUS_ERROR
                                                          : pb::PROCESSING_STATUS_UNSPECIFIED);
-  *out->mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(e.start_time));
-  *out->mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(e.end_time));
+  *out->mutable_start_time() = ToProtoTime(e.start_time);
+  *out->mutable_end_time() = ToProtoTime(e.end_time);
   out->set_resource(e.resource);
   out->set_processing_activity_id(e.processing_activity_id);
   out->set_data_subject_id(e.data_subject_id);

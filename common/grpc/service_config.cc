@@ -113,13 +113,7 @@ absl::StatusOr<db::PoolOptions> PoolOptionsFrom(const ServiceConfig& c, const st
   if (!c.db_password_file.empty()) {
     auto password = ReadSecretFile("--db-password-file", c.db_password_file);
     if (!password.ok()) return password.status();
-    std::string quoted = "'";
-    for (char ch : *password) {
-      if (ch == '\'' || ch == '\\') quoted.push_back('\\');
-      quoted.push_back(ch);
-    }
-    quoted.push_back('\'');
-    o.conninfo = absl::StrCat(c.db_dsn, " password=", quoted);
+    o.conninfo = absl::StrCat(c.db_dsn, " password=", db::QuoteConninfoValue(*password));
   }
   o.size = static_cast<int>(c.db_pool_size);
   o.acquire_timeout = c.db_acquire_timeout;

@@ -50,7 +50,7 @@ class FakeSignalRepository final : public domain::SignalRepository {
                                       const Inspector& inspect) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = signals_.find(id);
-    if (it == signals_.end()) return NotFound();
+    if (it == signals_.end()) return domain::SignalNotFound();
     auto record = inspect(it->second);
     if (!record.ok()) return record.status();
     if (*record) records_.push_back(**record);
@@ -61,7 +61,7 @@ class FakeSignalRepository final : public domain::SignalRepository {
                                         const Decider& decide) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = signals_.find(id);
-    if (it == signals_.end()) return NotFound();
+    if (it == signals_.end()) return domain::SignalNotFound();
     auto m = decide(it->second);
     if (!m.ok()) return m.status();
     it->second = domain::ApplyMutation(it->second, *m);
@@ -131,9 +131,6 @@ class FakeSignalRepository final : public domain::SignalRepository {
   }
 
  private:
-  static absl::Status NotFound() {
-    return common::MakeError(absl::StatusCode::kNotFound, domain::kReasonSignalNotFound, "no such signal");
-  }
   void AddEvent(domain::SignalEvent e) {
     e.sequence = ++sequence_;
     events_.push_back(std::move(e));

@@ -23,10 +23,6 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kWatchBatch = 100;
 
-absl::Status NotFound() {
-  return common::MakeError(absl::StatusCode::kNotFound, kReasonSignalNotFound, "no such signal");
-}
-
 ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity, const Signal& signal,
                            absl::Time end) {
   ProcessingRecord record;
@@ -63,7 +59,7 @@ SignalService::SignalService(SignalRepository* repository, common::ChangeNotifie
 
 absl::Status SignalService::CheckVisible(const common::Principal& principal, const Signal& signal) const {
   if (SeesAllSignals(principal) || signal.reporter.id == principal.id) return absl::OkStatus();
-  return NotFound();
+  return SignalNotFound();
 }
 
 absl::StatusOr<CreateOutcome> SignalService::Submit(const CallContext& call, SubmitInput input) {
@@ -314,6 +310,10 @@ absl::StatusOr<PurgeResult> SignalService::Purge(const CallContext& call, bool d
   result.count = outcome.count;
   result.signal_ids = std::move(outcome.signal_ids);
   return result;
+}
+
+absl::Status SignalNotFound() {
+  return common::MakeError(absl::StatusCode::kNotFound, kReasonSignalNotFound, "no such signal");
 }
 
 Actor ActorOf(const common::Principal& principal) { return Actor{principal.id, principal.kind}; }

@@ -29,6 +29,10 @@ inline constexpr char kReasonSignalNotFound[] = "SIGNAL_NOT_FOUND";
 inline constexpr char kReasonFullViewNotAllowed[] = "FULL_VIEW_NOT_ALLOWED";
 inline constexpr char kReasonDecisionNeedsEmployee[] = "DECISION_REQUIRES_EMPLOYEE";
 
+// NOT_FOUND (SIGNAL_NOT_FOUND), without saying more: also what a caller gets for a signal it
+// may not see.
+absl::Status SignalNotFound();
+
 struct IntakeSettings {
   absl::Duration duplicate_window = absl::Hours(24 * 30);
   absl::Duration retention = absl::Hours(24 * 730);

@@ -4,10 +4,10 @@
 #include "intake-svc/src/storage/pg_signal_repository.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include <set>
 #include "common/base/errors.h"
 #include "common/db/idempotency.h"
 #include "common/db/prepared.h"
@@ -33,10 +33,6 @@ long long Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 common::PrincipalKind KindOf(int v) {
   return v == static_cast<int>(common::PrincipalKind::kApplication) ? common::PrincipalKind::kApplication
                                                                     : common::PrincipalKind::kEmployee;
-}
-
-absl::Status NotFound() {
-  return common::MakeError(absl::StatusCode::kNotFound, domain::kReasonSignalNotFound, "no such signal");
 }
 
 // The SQL list of open states, from the domain's definition.
@@ -335,7 +331,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     if (!replay_of[i]) continue;
     std::optional<Signal> earlier = Load(sql, *replay_of[i], false);
     if (!earlier) {
-      (*results)[i] = NotFound();  // purged since: the request_id is spent
+      (*results)[i] = domain::SignalNotFound();  // purged since: the request_id is spent
       continue;
     }
     (*results)[i] = domain::CreateOutcome{*std::move(earlier), true};
@@ -348,7 +344,7 @@ absl::StatusOr<Signal> PgSignalRepository::Read(const CallContext& call, const s
   Signal result;
   absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     std::optional<Signal> s = Load(tx.sql(), id, false);
-    if (!s) return NotFound();
+    if (!s) return domain::SignalNotFound();
     CAK_ASSIGN_OR_RETURN(std::optional<common::ProcessingRecord> record, inspect(*s));
     if (record) log_->Append(tx, call, *record);
     result = *std::move(s);
@@ -364,7 +360,7 @@ absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const
   absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     soci::session& sql = tx.sql();
     std::optional<Signal> current = Load(sql, id, true);
-    if (!current) return NotFound();
+    if (!current) return domain::SignalNotFound();
     CAK_ASSIGN_OR_RETURN(domain::Mutation m, decide(*current));
     const std::string& S = schema_;
     const SignalEvent& e = m.event;
