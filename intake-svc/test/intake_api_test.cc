@@ -230,6 +230,53 @@ TEST_F(IntakeApiTest, BadListRequests) {
   EXPECT_EQ(out.signals_size(), 1);
 }
 
+TEST_F(IntakeApiTest, MoreBadRequestsAreRefusedAndWriteNothing) {
+  pb::Signal s = Submit();
+  const auto before = Footprint();
+  pb::Signal out;
+  pb::ListSignalsResponse list;
+  pb::ListSignalsRequest window;
+  window.mutable_receive_time_start()->set_seconds(2000000000);
+  window.mutable_receive_time_end()->set_seconds(1900000000);
+  EXPECT_THAT(t_->stub().ListSignals(ContextFor(kOfficer).get(), window, &list),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_TIME_WINDOW", "receive_time_end"));
+  window.mutable_receive_time_end()->set_nanos(-5);
+  EXPECT_THAT(t_->stub().ListSignals(ContextFor(kOfficer).get(), window, &list),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "receive_time_end"));
+  pb::GetSignalRequest get;
+  get.set_name(s.name());
+  get.set_view(static_cast<pb::SignalView>(9));
+  EXPECT_THAT(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "view"));
+  pb::AddSignalInformationRequest info;
+  info.set_name(s.name());
+  info.set_text(std::string(10001, 'i'));
+  EXPECT_THAT(t_->stub().AddSignalInformation(ContextFor(kOfficer).get(), info, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "FIELD_TOO_LONG", "text"));
+  pb::MarkSignalActionPlannedRequest plan;
+  plan.set_name(s.name());
+  EXPECT_THAT(t_->stub().MarkSignalActionPlanned(ContextFor(kCampaign).get(), plan, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "campaign"));
+  pb::CloseSignalRequest close;
+  close.set_name(s.name());
+  EXPECT_THAT(t_->stub().CloseSignal(ContextFor(kCampaign).get(), close, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "feedback"));
+  pb::WatchSignalRequest watch;
+  watch.set_name(s.name());
+  watch.set_after_sequence(-1);
+  auto watch_ctx = ContextFor(kApp);
+  auto reader = t_->stub().WatchSignal(watch_ctx.get(), watch);
+  pb::WatchSignalResponse ignored;
+  EXPECT_FALSE(reader->Read(&ignored));
+  EXPECT_THAT(reader->Finish(), GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "after_sequence"));
+  plog::ListProcessingLogEntriesRequest by_trace;
+  by_trace.set_trace_id("not-hex");
+  plog::ListProcessingLogEntriesResponse entries;
+  EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "trace_id"));
+  EXPECT_EQ(Footprint(), before);
+}
+
 TEST_F(IntakeApiTest, ListPagesThroughEverythingOnce) {
   std::set<std::string> created;
   for (int i = 0; i < 7; ++i) {
