@@ -108,7 +108,8 @@ class IntakeProcessTest : public ::testing::Test {
 TEST_F(IntakeProcessTest, ServesAndDrainsOnSigterm) {
   auto schema = common::testing::TestSchema::Create("proc", storage::IntakeMigrationSets());
   ASSERT_TRUE(schema.ok()) << schema.status();
-  Process p(Args((*schema)->name(), {"--shutdown-grace=5s"}));
+  // A long grace period: if the open watch stream held up the drain, the exit would take it all.
+  Process p(Args((*schema)->name(), {"--shutdown-grace=60s"}));
   const std::string ready = p.ReadUntil("\"event\":\"ready\"");
   ASSERT_FALSE(ready.empty()) << p.ReadAll();
   const auto j = nlohmann::json::parse(ready);
@@ -124,7 +125,7 @@ TEST_F(IntakeProcessTest, ServesAndDrainsOnSigterm) {
   const TestCaller app{"portal", {"reporting_application"}, true};
   // The first health probe may not have passed yet: retry briefly.
   grpc::Status st;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 200; ++i) {
     st = stub->SubmitSignal(ContextFor(app).get(), req, &resp);
     if (st.ok()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -148,7 +149,7 @@ TEST_F(IntakeProcessTest, ServesAndDrainsOnSigterm) {
   EXPECT_EQ(watch_status.error_code(), grpc::StatusCode::UNAVAILABLE) << watch_status.error_message();
   EXPECT_FALSE(p.ReadUntil("\"event\":\"shutdown_done\"").empty());
   EXPECT_EQ(p.Wait(), 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
 }
 
 TEST_F(IntakeProcessTest, BadConfigurationExitsWithAClearMessage) {

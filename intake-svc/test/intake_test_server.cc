@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<IntakeTestServer>> IntakeTestServer::Start(TestSe
   t->log_stub_ = cak::voorlichting::processinglog::v1::ProcessingLogService::NewStub(channel);
   t->health_stub_ = grpc::health::v1::Health::NewStub(common::testing::LocalChannel(t->server_->health_port()));
   // Ready once the first health probe has passed.
-  for (int i = 0; i < 100 && t->Health() != grpc::health::v1::HealthCheckResponse::SERVING; ++i) {
+  // (Generous: a loaded CI machine may be slow to run the first probe.)
+  for (int i = 0; i < 500 && t->Health() != grpc::health::v1::HealthCheckResponse::SERVING; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return t;
