@@ -57,6 +57,19 @@ void ConfigParser::Int(absl::string_view name, int64_t* target, int64_t default_
        }});
 }
 
+void ConfigParser::Double(absl::string_view name, double* target, double default_value, double min, double max,
+                          absl::string_view help) {
+  Add({std::string(name), "", std::string(help), absl::StrCat(default_value), false,
+       [target, min, max](absl::string_view v) {
+         double parsed;
+         if (!absl::SimpleAtod(v, &parsed) || !(parsed >= min && parsed <= max)) {
+           return absl::InvalidArgumentError(absl::StrCat("must be a number between ", min, " and ", max));
+         }
+         *target = parsed;
+         return absl::OkStatus();
+       }});
+}
+
 void ConfigParser::Port(absl::string_view name, int* target, int default_value,
                         absl::string_view help) {
   Add({std::string(name), "", std::string(help), absl::StrCat(default_value), false,

@@ -31,6 +31,8 @@ class ConfigParser {
               absl::string_view help);
   void Int(absl::string_view name, int64_t* target, int64_t default_value, int64_t min,
            int64_t max, absl::string_view help);
+  void Double(absl::string_view name, double* target, double default_value, double min, double max,
+              absl::string_view help);
   void Port(absl::string_view name, int* target, int default_value, absl::string_view help);
   // Accepts absl durations ("250ms", "2s", "1h30m") and whole days ("730d").
   void Duration(absl::string_view name, absl::Duration* target, absl::Duration default_value,

@@ -63,6 +63,17 @@ std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, 
   return out;
 }
 
+std::optional<ClaimedKey> FindRequestId(soci::session& sql, const std::string& schema, const std::string& operation,
+                                        const std::string& request_id) {
+  ClaimedKey key;
+  soci::indicator ind = soci::i_null;
+  sql << "SELECT fingerprint, resource_id FROM " + schema +
+             ".idempotency_keys WHERE operation = :op AND request_id = :rid",
+      soci::use(operation), soci::use(request_id), soci::into(key.fingerprint, ind), soci::into(key.resource_id);
+  if (!sql.got_data()) return std::nullopt;
+  return key;
+}
+
 void ForgetRequestIds(Tx& tx, const std::string& schema, const std::string& resource_ids_array_literal) {
   tx.sql() << "DELETE FROM " + schema + ".idempotency_keys WHERE resource_id = ANY(CAST(:ids AS text[]))",
       soci::use(resource_ids_array_literal);

@@ -37,6 +37,16 @@ struct Claim {
 std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, const std::string& schema,
                                                                         const std::vector<Claim>& claims);
 
+// An earlier claim of (operation, request_id), read without claiming: for requests whose
+// fingerprint is only known at the end (streamed imports) or that should skip expensive work
+// on a repeat. Throws what SOCI throws.
+struct ClaimedKey {
+  std::string fingerprint;
+  std::string resource_id;
+};
+std::optional<ClaimedKey> FindRequestId(soci::session& sql, const std::string& schema, const std::string& operation,
+                                        const std::string& request_id);
+
 // Removes the keys that point at the given resources (when those are purged).
 void ForgetRequestIds(Tx& tx, const std::string& schema, const std::string& resource_ids_array_literal);
 

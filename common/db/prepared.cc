@@ -24,7 +24,9 @@ Registry& GetRegistry() {
   return *r;
 }
 
-[[noreturn]] void Throw(PGresult* res, PGconn* conn, const char* what) {
+}  // namespace
+
+[[noreturn]] void ThrowPgError(PGresult* res, PGconn* conn, const char* what) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   // Only the primary message: DETAIL lines can quote the values of a row.
   const char* primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
@@ -33,8 +35,6 @@ Registry& GetRegistry() {
   if (res) PQclear(res);
   throw PreparedStatementError(message, sqlstate);
 }
-
-}  // namespace
 
 TextRows ExecutePrepared(soci::session& session, const std::string& sql,
                          const std::vector<std::optional<std::string>>& params) {
@@ -50,7 +50,7 @@ TextRows ExecutePrepared(soci::session& session, const std::string& sql,
     PGresult* res = PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr);
     const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (!ok && !(state && std::string(state) == "42P05")) Throw(res, conn, "prepare");  // 42P05: exists already
+    if (!ok && !(state && std::string(state) == "42P05")) ThrowPgError(res, conn, "prepare");  // 42P05: exists already
     PQclear(res);
     std::lock_guard<std::mutex> lock(registry.mu);
     registry.prepared[conn].insert(name);
@@ -61,7 +61,7 @@ TextRows ExecutePrepared(soci::session& session, const std::string& sql,
   PGresult* res = PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                  nullptr, 0);
   const ExecStatusType status = PQresultStatus(res);
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) Throw(res, conn, "execute");
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowPgError(res, conn, "execute");
   TextRows rows;
   const int n = PQntuples(res), m = PQnfields(res);
   rows.reserve(n);

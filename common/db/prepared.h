@@ -15,6 +15,9 @@
 
 #include <soci/soci.h>
 
+typedef struct pg_result PGresult;
+typedef struct pg_conn PGconn;
+
 namespace cak::common::db {
 
 class PreparedStatementError : public std::runtime_error {
@@ -34,6 +37,10 @@ using TextRows = std::vector<std::vector<std::optional<std::string>>>;
 // first if this connection has not seen it. Throws PreparedStatementError.
 TextRows ExecutePrepared(soci::session& session, const std::string& sql,
                          const std::vector<std::optional<std::string>>& params);
+
+// Throws PreparedStatementError for a failed libpq call (`res` may be null; it is cleared):
+// SQLSTATE and the primary message only (DETAIL lines can quote a row's values).
+[[noreturn]] void ThrowPgError(PGresult* res, PGconn* conn, const char* what);
 
 // Called by the pool when a connection is closed, so its statements are not assumed to exist
 // on a new connection that happens to get the same address.

@@ -1,6 +1,8 @@
 // Shared service configuration and start-up steps (see service_config.h).
 #include "common/grpc/service_config.h"
 
+#include "common/base/sha256.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -153,6 +155,13 @@ absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& c) {
   auto key = ReadSecretFile("--hash-key-file", c.hash_key_file);
   if (!key.ok()) return key.status();
   return DataSubjectHasher::Create(*std::move(key));
+}
+
+absl::StatusOr<DataSubjectHasher> DerivedHasherFrom(const ServiceConfig& c, absl::string_view purpose) {
+  auto key = ReadSecretFile("--hash-key-file", c.hash_key_file);
+  if (!key.ok()) return key.status();
+  // One secret, independent keys per purpose: SHA-256 over the key and the purpose's name.
+  return DataSubjectHasher::Create(Sha256Hex(absl::StrCat(*key, "\n", purpose)));
 }
 
 absl::Status RunMigrations(const ServiceConfig& c, const std::vector<db::MigrationSet>& sets,

@@ -71,6 +71,9 @@ absl::StatusOr<db::PoolOptions> PoolOptionsFrom(const ServiceConfig& config, con
 absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& config);
 ServerOptions ServerOptionsFrom(const ServiceConfig& config);
 absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& config);
+// A hasher under a key derived from the same secret for another purpose (e.g. pseudonyms
+// shown to analysts), so its output cannot be matched with the processing log's subject ids.
+absl::StatusOr<DataSubjectHasher> DerivedHasherFrom(const ServiceConfig& config, absl::string_view purpose);
 
 // --migrate-only: connects with the configured (owner) credentials and applies `sets`.
 absl::Status RunMigrations(const ServiceConfig& config, const std::vector<db::MigrationSet>& sets,

@@ -1,0 +1,482 @@
+// AnalysisService mapping (see mapping.h).
+#include "analysis-svc/src/api/mapping.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/bsn.h"
+#include "common/base/errors.h"
+#include "common/base/random.h"
+#include "common/grpc/convert.h"
+
+namespace cak::analysis::api {
+
+namespace {
+
+using common::InvalidField;
+using domain::Criteria;
+using domain::Predicate;
+using Field = domain::Predicate::Field;
+namespace reason = common::reason;
+using TypeDate = cak::voorlichting::type::v1::Date;
+
+constexpr char kUnknownField[] = "UNKNOWN_FIELD";
+constexpr char kInvalidDate[] = "INVALID_DATE";
+
+std::string EnumText(absl::string_view name, int value) {
+  if (value == 0) return "";
+  if (name.empty()) return absl::StrCat("#", value);  // rejected as UNKNOWN_ENUM_VALUE by the row rules
+  return std::string(name);
+}
+
+std::string DateText(bool has, const TypeDate& d) {
+  if (!has) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
+  return buf;
+}
+
+void AddressFields(bool has, const pb::PostalAddress& a, std::vector<std::string>* f) {
+  f->push_back(has ? a.street() : "");
+  f->push_back(has && a.house_number() != 0 ? absl::StrCat(a.house_number()) : "");
+  f->push_back(has ? a.house_number_suffix() : "");
+  f->push_back(has ? a.postcode() : "");
+  f->push_back(has ? a.city() : "");
+}
+
+absl::StatusOr<Criteria> Node(const pb::Criteria& c, const std::string& path, int depth);
+
+absl::StatusOr<Predicate> PredicateFromProto(const pb::Predicate& p, const std::string& path) {
+  if (!p.GetReflection()->GetUnknownFields(p).empty()) {
+    return InvalidField(kUnknownField, path, absl::StrCat(path, " uses a field this server does not know"));
+  }
+  Predicate out;
+  switch (p.field_case()) {
+    case pb::Predicate::FIELD_NOT_SET:
+      return InvalidField(kUnknownField, path, absl::StrCat(path, " names no field"));
+    case pb::Predicate::kRegulationIn:
+      out.field = Field::kRegulationIn;
+      for (int r : p.regulation_in().regulations()) out.values.push_back(r);
+      break;
+    case pb::Predicate::kMunicipalityIn: {
+      out.field = Field::kMunicipalityIn;
+      const auto& codes = p.municipality_in().municipality_codes();
+      for (int i = 0; i < codes.size(); ++i) {
+        auto n = domain::ParseMunicipalityCode(codes[i]);
+        if (!n) {
+          const std::string f = absl::StrCat(path, ".municipality_in.municipality_codes[", i, "]");
+          return InvalidField(reason::kInvalidFieldValue, f, absl::StrCat(f, " must be GM followed by 4 digits"));
+        }
+        out.values.push_back(*n);
+      }
+      break;
+    }
+    case pb::Predicate::kDebtBetween:
+      out.field = Field::kDebtBetween;
+      if (p.debt_between().has_min_cents()) out.min = p.debt_between().min_cents();
+      if (p.debt_between().has_max_cents()) out.max = p.debt_between().max_cents();
+      break;
+    case pb::Predicate::kPaymentPlan:
+      out.field = Field::kPaymentPlan;
+      out.flag = p.payment_plan();
+      break;
+    case pb::Predicate::kHasRepresentative:
+      out.field = Field::kHasRepresentative;
+      out.flag = p.has_representative();
+      break;
+    case pb::Predicate::kHasContactPerson:
+      out.field = Field::kHasContactPerson;
+      out.flag = p.has_contact_person();
+      break;
+    case pb::Predicate::kActive:
+      out.field = Field::kActive;
+      out.flag = p.active();
+      break;
+    case pb::Predicate::kAgeBetween:
+      out.field = Field::kAgeBetween;
+      if (p.age_between().has_min_years()) out.min = p.age_between().min_years();
+      if (p.age_between().has_max_years()) out.max = p.age_between().max_years();
+      break;
+    case pb::Predicate::kPlannedMailing: {
+      out.field = Field::kPlannedMailing;
+      const auto& m = p.planned_mailing();
+      for (int t : m.mailing_types()) out.values.push_back(t);
+      const std::string base = path + ".planned_mailing";
+      if (!m.has_from_date()) return InvalidField(reason::kRequiredFieldMissing, base + ".from_date", "from_date is required");
+      if (!m.has_to_date()) return InvalidField(reason::kRequiredFieldMissing, base + ".to_date", "to_date is required");
+      CAK_ASSIGN_OR_RETURN(out.from, DayFromProto(m.from_date(), base + ".from_date"));
+      CAK_ASSIGN_OR_RETURN(out.to, DayFromProto(m.to_date(), base + ".to_date"));
+      break;
+    }
+    case pb::Predicate::kContactedWithin: {
+      out.field = Field::kContactedWithin;
+      const auto& c = p.contacted_within();
+      out.days = c.days();
+      out.min_contacts = c.min_contacts() == 0 ? 1 : c.min_contacts();
+      for (int ch : c.channels()) out.values.push_back(ch);
+      out.reached_only = c.reached_only();
+      break;
+    }
+    case pb::Predicate::kCustomerIn: {
+      out.field = Field::kCustomerIn;
+      const auto& bsns = p.customer_in().bsns();
+      if (bsns.size() > domain::kMaxCustomerInBsns) {
+        return InvalidField("CRITERIA_TOO_COMPLEX", path + ".customer_in.bsns",
+                            absl::StrCat("at most ", domain::kMaxCustomerInBsns, " BSNs"));
+      }
+      for (int i = 0; i < bsns.size(); ++i) {
+        const std::string f = absl::StrCat(path, ".customer_in.bsns[", i, "]");
+        CAK_ASSIGN_OR_RETURN(common::Bsn bsn, common::Bsn::Parse(bsns[i], f));
+        out.bsns.push_back(static_cast<int32_t>(std::stol(bsn.digits())));
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Criteria> Node(const pb::Criteria& c, const std::string& path, int depth) {
+  if (depth > domain::kMaxCriteriaDepth) {
+    return InvalidField("CRITERIA_TOO_COMPLEX", path,
+                        absl::StrCat("criteria nest deeper than ", domain::kMaxCriteriaDepth, " levels"));
+  }
+  if (!c.GetReflection()->GetUnknownFields(c).empty()) {
+    return InvalidField(kUnknownField, path, absl::StrCat(path, " uses a field this server does not know"));
+  }
+  Criteria out;
+  switch (c.node_case()) {
+    case pb::Criteria::NODE_NOT_SET:
+      return InvalidField(reason::kRequiredFieldMissing, path, absl::StrCat(path, " needs one of all, any, not, predicate"));
+    case pb::Criteria::kAll:
+    case pb::Criteria::kAny: {
+      const bool all = c.node_case() == pb::Criteria::kAll;
+      out.op = all ? Criteria::Op::kAll : Criteria::Op::kAny;
+      const auto& items = all ? c.all().items() : c.any().items();
+      if (items.size() > domain::kMaxCriteriaNodes) {
+        return InvalidField("CRITERIA_TOO_COMPLEX", path, "criteria have too many nodes");
+      }
+      for (int i = 0; i < items.size(); ++i) {
+        CAK_ASSIGN_OR_RETURN(Criteria child,
+                             Node(items[i], absl::StrCat(path, all ? ".all" : ".any", ".items[", i, "]"), depth + 1));
+        out.children.push_back(std::move(child));
+      }
+      break;
+    }
+    case pb::Criteria::kNot: {
+      out.op = Criteria::Op::kNot;
+      CAK_ASSIGN_OR_RETURN(Criteria child, Node(c.not_(), path + ".not", depth + 1));
+      out.children.push_back(std::move(child));
+      break;
+    }
+    case pb::Criteria::kPredicate: {
+      out.op = Criteria::Op::kPredicate;
+      CAK_ASSIGN_OR_RETURN(out.predicate, PredicateFromProto(c.predicate(), path + ".predicate"));
+      break;
+    }
+  }
+  return out;
+}
+
+pb::Count* AddCount(google::protobuf::RepeatedPtrField<pb::Count>* out, absl::string_view key, int64_t count) {
+  pb::Count* c = out->Add();
+  c->set_key(std::string(key));
+  c->set_count(count);
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<absl::CivilDay> DayFromProto(const TypeDate& d, absl::string_view field) {
+  const absl::CivilDay day(d.year(), d.month(), d.day());
+  if (d.year() < 1 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
+      day.month() != d.month() || day.day() != d.day()) {
+    return InvalidField(kInvalidDate, field, absl::StrCat(field, " is not a calendar date"));
+  }
+  return day;
+}
+
+void DayToProto(absl::CivilDay day, TypeDate* out) {
+  out->set_year(static_cast<int32_t>(day.year()));
+  out->set_month(day.month());
+  out->set_day(day.day());
+}
+
+absl::StatusOr<Criteria> CriteriaFromProto(const pb::Criteria& criteria, const std::string& path) {
+  CAK_ASSIGN_OR_RETURN(Criteria c, Node(criteria, path, 1));
+  CAK_RETURN_IF_ERROR(domain::Validate(c, path));
+  return c;
+}
+
+void RowFields(const pb::Customer& r, std::vector<std::string>* f) {
+  f->clear();
+  f->push_back(r.bsn());
+  f->push_back(r.customer_number());
+  f->push_back(EnumText(domain::SalutationName(r.salutation()), r.salutation()));
+  f->push_back(r.initials());
+  f->push_back(r.name_prefix());
+  f->push_back(r.surname());
+  AddressFields(r.has_address(), r.address(), f);
+  f->push_back(r.phone());
+  f->push_back(r.email());
+  f->push_back(EnumText(domain::RegulationName(r.regulation()), r.regulation()));
+  f->push_back(r.municipality_code());
+  f->push_back(DateText(r.has_birth_date(), r.birth_date()));
+  f->push_back(absl::StrCat(r.debt_cents()));
+  f->push_back(r.payment_plan() ? "true" : "false");
+  f->push_back(r.iban());
+  f->push_back(r.care_summary());
+  f->push_back(r.active() ? "true" : "false");
+  f->push_back(DateText(r.has_inactive_since(), r.inactive_since()));
+}
+
+void RowFields(const pb::Relation& r, std::vector<std::string>* f) {
+  f->clear();
+  f->push_back(r.customer_bsn());
+  f->push_back(EnumText(domain::RelationKindName(r.kind()), r.kind()));
+  f->push_back(r.initials());
+  f->push_back(r.name_prefix());
+  f->push_back(r.surname());
+  AddressFields(r.has_address(), r.address(), f);
+  f->push_back(r.phone());
+  f->push_back(r.email());
+  f->push_back(EnumText(domain::RoutingPreferenceName(r.routing()), r.routing()));
+}
+
+void RowFields(const pb::Mailing& r, std::vector<std::string>* f) {
+  f->clear();
+  f->push_back(r.customer_bsn());
+  f->push_back(EnumText(domain::MailingTypeName(r.mailing_type()), r.mailing_type()));
+  f->push_back(DateText(r.has_planned_date(), r.planned_date()));
+}
+
+void RowFields(const pb::ContactReport& r, std::vector<std::string>* f) {
+  f->clear();
+  f->push_back(r.customer_bsn());
+  f->push_back(EnumText(domain::ContactChannelName(r.channel()), r.channel()));
+  f->push_back(r.topic());
+  if (r.has_contact_time()) {
+    const absl::Time t = absl::FromUnixSeconds(r.contact_time().seconds());
+    f->push_back(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()));
+  } else {
+    f->push_back("");
+  }
+  f->push_back(r.reached() ? "true" : "false");
+}
+
+domain::ImportOptions FromProto(const pb::ImportOptions& o) {
+  domain::ImportOptions out;
+  out.request_id = o.request_id();
+  if (o.has_max_rejected_share()) out.max_rejected_share = o.max_rejected_share();
+  out.source = o.source();
+  return out;
+}
+
+void ToProto(const domain::ImportReport& r, pb::ImportReport* out) {
+  out->set_dataset(static_cast<pb::Dataset>(r.dataset));
+  out->set_snapshot_version(r.snapshot_version);
+  out->set_dataset_version(r.dataset_version);
+  out->set_rows_read(r.rows_read);
+  out->set_rows_loaded(r.rows_loaded);
+  out->set_rows_rejected(r.rows_rejected);
+  for (const auto& e : r.errors) {
+    pb::RowError* pe = out->add_errors();
+    pe->set_row(e.row);
+    pe->set_field(e.field);
+    pe->set_reason(e.reason);
+    pe->set_message(e.message);
+  }
+  out->set_replayed(r.replayed);
+  *out->mutable_completed_time() = common::ToProtoTime(r.completed_time);
+}
+
+void ToProto(const domain::SnapshotInfo& s, pb::Snapshot* out) {
+  out->set_version(s.version);
+  if (s.version != 0) *out->mutable_created_time() = common::ToProtoTime(s.created_time);
+  for (domain::Dataset d : domain::kAllDatasets) {
+    const auto& v = s.of(d);
+    pb::DatasetVersion* pv = out->add_datasets();
+    pv->set_dataset(static_cast<pb::Dataset>(d));
+    pv->set_version(v.version);
+    pv->set_row_count(v.row_count);
+    if (v.version != 0) *pv->mutable_imported_time() = common::ToProtoTime(v.imported_time);
+    pv->set_source(v.source);
+  }
+}
+
+void ToProto(const domain::Impact& i, pb::ImpactAnalysis* out) {
+  out->set_total(i.total);
+  for (int r = 1; r < domain::kRegulationSlots; ++r) AddCount(out->mutable_by_regulation(), domain::RegulationName(r), i.by_regulation[r]);
+  for (const auto& [number, count] : i.by_municipality) {
+    AddCount(out->mutable_by_municipality(), domain::MunicipalityCode(number), count);
+  }
+  for (int r = 1; r < domain::kRoutingSlots; ++r) AddCount(out->mutable_by_routing(), domain::RoutingName(r), i.by_routing[r]);
+  AddCount(out->mutable_by_reachability(), "POST", i.reach_post);
+  AddCount(out->mutable_by_reachability(), "PHONE", i.reach_phone);
+  AddCount(out->mutable_by_reachability(), "EMAIL", i.reach_email);
+  AddCount(out->mutable_by_reachability(), "NONE", i.reach_none);
+  out->set_mailing_overlap_total(i.mailing_overlap_total);
+  for (int t = 1; t < domain::kMailingTypeSlots; ++t) {
+    AddCount(out->mutable_mailing_overlap_by_type(), domain::MailingTypeName(t), i.mailing_overlap_by_type[t]);
+  }
+  out->set_contact_pressure(i.contact_pressure);
+}
+
+void ToProto(const Criteria& c, pb::Criteria* out) {
+  switch (c.op) {
+    case Criteria::Op::kAll:
+    case Criteria::Op::kAny: {
+      pb::CriteriaList* list = c.op == Criteria::Op::kAll ? out->mutable_all() : out->mutable_any();
+      for (const auto& child : c.children) ToProto(child, list->add_items());
+      return;
+    }
+    case Criteria::Op::kNot:
+      ToProto(c.children.at(0), out->mutable_not_());
+      return;
+    case Criteria::Op::kPredicate:
+      break;
+  }
+  const Predicate& p = c.predicate;
+  pb::Predicate* pp = out->mutable_predicate();
+  switch (p.field) {
+    case Field::kRegulationIn:
+      for (int v : p.values) pp->mutable_regulation_in()->add_regulations(static_cast<pb::Regulation>(v));
+      break;
+    case Field::kMunicipalityIn:
+      for (int v : p.values) pp->mutable_municipality_in()->add_municipality_codes(domain::MunicipalityCode(v));
+      break;
+    case Field::kDebtBetween:
+      pp->mutable_debt_between();
+      if (p.min) pp->mutable_debt_between()->set_min_cents(*p.min);
+      if (p.max) pp->mutable_debt_between()->set_max_cents(*p.max);
+      break;
+    case Field::kPaymentPlan: pp->set_payment_plan(p.flag); break;
+    case Field::kHasRepresentative: pp->set_has_representative(p.flag); break;
+    case Field::kHasContactPerson: pp->set_has_contact_person(p.flag); break;
+    case Field::kActive: pp->set_active(p.flag); break;
+    case Field::kAgeBetween:
+      pp->mutable_age_between();
+      if (p.min) pp->mutable_age_between()->set_min_years(static_cast<int32_t>(*p.min));
+      if (p.max) pp->mutable_age_between()->set_max_years(static_cast<int32_t>(*p.max));
+      break;
+    case Field::kPlannedMailing: {
+      auto* m = pp->mutable_planned_mailing();
+      for (int v : p.values) m->add_mailing_types(static_cast<pb::MailingType>(v));
+      DayToProto(p.from, m->mutable_from_date());
+      DayToProto(p.to, m->mutable_to_date());
+      break;
+    }
+    case Field::kContactedWithin: {
+      auto* m = pp->mutable_contacted_within();
+      m->set_days(p.days);
+      m->set_min_contacts(p.min_contacts);
+      for (int v : p.values) m->add_channels(static_cast<pb::ContactChannel>(v));
+      m->set_reached_only(p.reached_only);
+      break;
+    }
+    case Field::kCustomerIn:
+      for (int32_t b : p.bsns) pp->mutable_customer_in()->add_bsns(domain::FormatBsn(b));
+      break;
+  }
+}
+
+void ToProto(const domain::TargetGroupSetRecord& set, pb::TargetGroupSet* out) {
+  out->set_name("targetGroupSets/" + set.id);
+  out->set_signal(set.signal);
+  out->set_snapshot_version(set.snapshot_version);
+  for (size_t i = 0; i < set.groups.size(); ++i) {
+    pb::TargetGroupStats* g = out->add_groups();
+    g->set_name(set.groups[i].name);
+    ToProto(set.groups[i].criteria, g->mutable_criteria());
+    if (i < set.impacts.size()) {
+      pb::ImpactAnalysis* impact = g->mutable_impact();
+      ToProto(set.impacts[i], impact);
+      impact->set_snapshot_version(set.snapshot_version);
+      const domain::ImpactOptions o = domain::DefaultImpactOptions(set.reference_day);
+      DayToProto(o.reference_day, impact->mutable_reference_date());
+      DayToProto(o.mailing_from, impact->mutable_mailing_from_date());
+      DayToProto(o.mailing_to, impact->mutable_mailing_to_date());
+      impact->set_pressure_min_contacts(o.pressure_min_contacts);
+      impact->set_pressure_days(o.pressure_days);
+    }
+  }
+  out->set_unassigned_count(set.unassigned);
+  out->set_defined_by(set.defined_by);
+  *out->mutable_create_time() = common::ToProtoTime(set.create_time);
+}
+
+void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out) {
+  out->set_name("recipientLists/" + list.id);
+  out->set_target_group_set("targetGroupSets/" + list.target_group_set);
+  out->set_group(list.group);
+  out->set_snapshot_version(list.snapshot_version);
+  out->set_member_count(list.member_count);
+  out->set_checksum(list.checksum);
+  out->set_frozen_by(list.frozen_by);
+  *out->mutable_create_time() = common::ToProtoTime(list.create_time);
+}
+
+void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
+  out->set_name("samples/" + s.id);
+  out->set_snapshot_version(s.snapshot_version);
+  out->set_seed(s.seed);
+  out->set_stratification(static_cast<pb::Stratification>(s.stratification));
+  out->set_population(s.population);
+  for (const auto& m : s.members) {
+    pb::SampleMember* pm = out->add_members();
+    pm->set_pseudonym(m.pseudonym);
+    pm->set_masked_name(m.masked_name);
+    pm->set_regulation(static_cast<pb::Regulation>(m.regulation));
+    pm->set_municipality_code(domain::MunicipalityCode(m.municipality));
+    pm->set_age_years(m.age_years);
+    pm->set_routing(static_cast<pb::Routing>(m.routing));
+    pm->set_stratum(m.stratum);
+    if (m.details) {
+      const domain::CustomerDetails& d = *m.details;
+      pm->set_bsn(domain::FormatBsn(d.bsn));
+      std::string name = d.initials;
+      if (!d.name_prefix.empty()) absl::StrAppend(&name, " ", d.name_prefix);
+      absl::StrAppend(&name, " ", d.surname);
+      pm->set_full_name(name);
+      if (!d.street.empty()) {
+        auto* a = pm->mutable_address();
+        a->set_street(d.street);
+        a->set_house_number(d.house_number);
+        a->set_house_number_suffix(d.house_number_suffix);
+        a->set_postcode(d.postcode);
+        a->set_city(d.city);
+      }
+      pm->set_debt_cents(d.debt_cents);
+      pm->set_payment_plan(d.payment_plan);
+    }
+  }
+  for (const auto& [key, count] : s.allocation) AddCount(out->mutable_allocation(), key, count);
+}
+
+void ToProto(const domain::RecipientRow& r, pb::Recipient* out) {
+  out->set_position(r.position);
+  out->set_bsn(domain::FormatBsn(r.bsn));
+  out->set_routing(static_cast<pb::Routing>(r.routing));
+  out->set_customer_number(r.customer_number);
+  out->set_salutation(static_cast<pb::Salutation>(r.salutation));
+  out->set_customer_name(r.customer_name);
+  out->set_addressee_name(r.addressee_name);
+  if (!r.street.empty()) {
+    auto* a = out->mutable_address();
+    a->set_street(r.street);
+    a->set_house_number(r.house_number);
+    a->set_house_number_suffix(r.house_number_suffix);
+    a->set_postcode(r.postcode);
+    a->set_city(r.city);
+  }
+  out->set_phone(r.phone);
+}
+
+absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field) {
+  const std::string prefix = absl::StrCat(collection, "/");
+  if (!absl::StartsWith(name, prefix) || !common::IsUuid(name.substr(prefix.size()))) {
+    return InvalidField(reason::kInvalidResourceName, field, absl::StrCat(field, " must be ", collection, "/{uuid}"));
+  }
+  return absl::AsciiStrToLower(name.substr(prefix.size()));
+}
+
+}  // namespace cak::analysis::api

@@ -1,0 +1,50 @@
+// proto <-> domain for AnalysisService. Every conversion from a request checks what the proto
+// cannot express (enum numbers, dates, resource names, BSNs) and names the offending field by
+// its request path; the domain then checks the rules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "analysis-svc/src/domain/analysis_service.h"
+#include "cak/voorlichting/analysis/v1/analysis_service.pb.h"
+
+namespace cak::analysis::api {
+
+namespace pb = cak::voorlichting::analysis::v1;
+
+// Date -> civil day; INVALID_ARGUMENT (INVALID_DATE, `field`) when it is no calendar date.
+absl::StatusOr<absl::CivilDay> DayFromProto(const cak::voorlichting::type::v1::Date& date, absl::string_view field);
+void DayToProto(absl::CivilDay day, cak::voorlichting::type::v1::Date* out);
+
+// The criteria tree under `path` ("criteria", "groups[2].criteria"): INVALID_ARGUMENT for an
+// empty node (REQUIRED_FIELD_MISSING), a predicate with no field or a field this server does
+// not know (UNKNOWN_FIELD), a bad municipality code or BSN, a bad date, a tree that nests too
+// deep; then domain::Validate.
+absl::StatusOr<domain::Criteria> CriteriaFromProto(const pb::Criteria& criteria, const std::string& path);
+
+// Import rows as the fields of domain::InputColumns() (unknown enum numbers become a value
+// the row rules reject by name).
+void RowFields(const pb::Customer& row, std::vector<std::string>* fields);
+void RowFields(const pb::Relation& row, std::vector<std::string>* fields);
+void RowFields(const pb::Mailing& row, std::vector<std::string>* fields);
+void RowFields(const pb::ContactReport& row, std::vector<std::string>* fields);
+
+domain::ImportOptions FromProto(const pb::ImportOptions& options);
+void ToProto(const domain::ImportReport& report, pb::ImportReport* out);
+void ToProto(const domain::SnapshotInfo& snapshot, pb::Snapshot* out);
+void ToProto(const domain::Impact& impact, pb::ImpactAnalysis* out);
+void ToProto(const domain::TargetGroupSetRecord& set, pb::TargetGroupSet* out);
+void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out);
+void ToProto(const domain::SampleOutcome& sample, pb::Sample* out);
+void ToProto(const domain::RecipientRow& row, pb::Recipient* out);
+
+// Criteria back to the proto (stored target group sets).
+void ToProto(const domain::Criteria& criteria, pb::Criteria* out);
+
+// Resource names: "<collection>/{uuid}" -> id; INVALID_ARGUMENT INVALID_RESOURCE_NAME.
+absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field);
+
+}  // namespace cak::analysis::api

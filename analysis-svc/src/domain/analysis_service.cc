@@ -1,0 +1,562 @@
+// analysis-svc use cases (see analysis_service.h).
+#include "analysis-svc/src/domain/analysis_service.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "analysis-svc/src/domain/csv_reader.h"
+#include "common/base/bsn.h"
+#include "common/base/errors.h"
+#include "common/base/random.h"
+#include "common/base/request_id.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_join.h"
+
+namespace cak::analysis::domain {
+
+namespace {
+
+using common::CallContext;
+using common::InvalidField;
+using common::MakeError;
+using common::ProcessingActivity;
+using common::ProcessingRecord;
+
+constexpr size_t kCopyFlushBytes = 1 << 20;
+
+ProcessingRecord Record(std::string name, ProcessingActivity activity, absl::Time end) {
+  ProcessingRecord r;
+  r.name = std::move(name);
+  r.activity = activity;
+  r.end_time = end;
+  return r;
+}
+
+common::Bsn ToBsn(int32_t bsn) { return *common::Bsn::Parse(FormatBsn(bsn)); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Imports
+
+class ImportSessionImpl final : public ImportSession {
+ public:
+  ImportSessionImpl(AnalysisService* service, const CallContext& call, Dataset dataset, ImportOptions options,
+                    std::string operation, std::optional<SnapshotRepository::Claimed> claimed,
+                    std::shared_ptr<const ColumnarSnapshot> customers, std::unique_ptr<DatasetLoad> load)
+      : service_(service),
+        call_(call),
+        dataset_(dataset),
+        options_(std::move(options)),
+        operation_(std::move(operation)),
+        claimed_(std::move(claimed)),
+        customers_(std::move(customers)),
+        load_(std::move(load)),
+        encoder_(dataset, service->Today(), customers_.get()) {
+    fingerprint_.Update(DatasetName(dataset));
+    fingerprint_.Update("\n");
+    buffer_.reserve(kCopyFlushBytes + 4096);
+  }
+
+  absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) override {
+    ++rows_read_;
+    if (!load_) return absl::OkStatus();  // a repeat: only the fingerprint counts
+    if (!encoder_.Encode(row, fields, &buffer_, &error_)) {
+      ++rows_rejected_;
+      if (errors_.size() < static_cast<size_t>(kMaxReportedErrors)) errors_.push_back(error_);
+      return absl::OkStatus();
+    }
+    if (buffer_.size() >= kCopyFlushBytes) return Flush();
+    return absl::OkStatus();
+  }
+
+  void AddFingerprint(absl::string_view bytes) override { fingerprint_.Update(bytes); }
+
+  absl::StatusOr<ImportReport> Finish() override {
+    const std::string fingerprint = fingerprint_.FinalHex();
+    if (claimed_) return Replay(claimed_->dataset_version, claimed_->fingerprint, fingerprint);
+    CAK_RETURN_IF_ERROR(Flush());
+    if (rows_read_ == 0) {
+      return InvalidField(reason::kEmptyImport, "rows", "the import has no rows; a snapshot is never emptied by an import");
+    }
+    const double share = options_.max_rejected_share.value_or(service_->settings_.max_rejected_share);
+    if (static_cast<double>(rows_rejected_) > share * static_cast<double>(rows_read_)) {
+      const RowError& first = errors_.front();
+      return InvalidField(
+          reason::kTooManyRejectedRows, absl::StrCat("rows[", first.row, "]", first.field.empty() ? "" : ".", first.field),
+          absl::StrCat(rows_rejected_, " of ", rows_read_, " rows rejected, more than the allowed share ", share,
+                       "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
+                       first.message, ")"));
+    }
+    CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, errors_));
+
+    ProcessingRecord record = Record(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
+                                     service_->clock_->Now());
+    record.attributes = {{"dataset", std::string(DatasetName(dataset_))},
+                         {"dataset_version", absl::StrCat(load_->version())},
+                         {"rows_loaded", absl::StrCat(rows_read_ - rows_rejected_)},
+                         {"rows_rejected", absl::StrCat(rows_rejected_)}};
+    common::IdempotencyKey key{operation_, options_.request_id, fingerprint};
+    CAK_ASSIGN_OR_RETURN(DatasetLoad::PublishOutcome outcome,
+                         load_->Publish(call_, options_.request_id.empty() ? nullptr : &key, record));
+    if (outcome.existing_dataset_version) {
+      CAK_ASSIGN_OR_RETURN(ImportReport report, service_->snapshots_->GetImportReport(*outcome.existing_dataset_version));
+      report.replayed = true;
+      return report;
+    }
+    (void)service_->snapshots_->CollectVersions();  // best effort; the next import retries
+    return service_->snapshots_->GetImportReport(load_->version());
+  }
+
+ private:
+  absl::StatusOr<ImportReport> Replay(int64_t version, const std::string& stored, const std::string& now) {
+    if (stored != now) {
+      return InvalidField(common::reason::kRequestIdReused, "options.request_id",
+                          "this request_id was used for a different import");
+    }
+    CAK_ASSIGN_OR_RETURN(ImportReport report, service_->snapshots_->GetImportReport(version));
+    report.replayed = true;
+    return report;
+  }
+
+  absl::Status Flush() {
+    if (buffer_.empty()) return absl::OkStatus();
+    absl::Status st = load_->Write(buffer_);
+    buffer_.clear();
+    return st;
+  }
+
+  AnalysisService* service_;
+  CallContext call_;
+  Dataset dataset_;
+  ImportOptions options_;
+  std::string operation_;
+  std::optional<SnapshotRepository::Claimed> claimed_;
+  std::shared_ptr<const ColumnarSnapshot> customers_;  // reference checks
+  std::unique_ptr<DatasetLoad> load_;
+  RowEncoder encoder_;
+  common::Sha256Stream fingerprint_;
+  std::string buffer_;
+  RowError error_;
+  std::vector<RowError> errors_;
+  int64_t rows_read_ = 0, rows_rejected_ = 0;
+};
+
+AnalysisService::AnalysisService(SnapshotRepository* snapshots, AnalysisRepository* analyses,
+                                 const common::Clock* clock, common::DataSubjectHasher pseudonymizer,
+                                 AnalysisSettings settings)
+    : snapshots_(snapshots),
+      analyses_(analyses),
+      clock_(clock),
+      pseudonymizer_(std::move(pseudonymizer)),
+      settings_(std::move(settings)),
+      cache_(snapshots) {}
+
+absl::CivilDay AnalysisService::Today() const { return absl::ToCivilDay(clock_->Now(), settings_.zone); }
+
+absl::StatusOr<std::unique_ptr<ImportSession>> AnalysisService::BeginImport(const CallContext& call, Dataset dataset,
+                                                                            ImportOptions options,
+                                                                            std::string operation) {
+  if (!options.request_id.empty()) {
+    CAK_RETURN_IF_ERROR(common::ValidateRequestId(options.request_id, "options.request_id"));
+  }
+  if (options.max_rejected_share && !(*options.max_rejected_share >= 0 && *options.max_rejected_share <= 1)) {
+    return InvalidField(common::reason::kInvalidFieldValue, "options.max_rejected_share",
+                        "max_rejected_share must be between 0 and 1");
+  }
+  if (options.source.size() > 200) {
+    return InvalidField(common::reason::kFieldTooLong, "options.source", "source is longer than 200 characters");
+  }
+  std::optional<SnapshotRepository::Claimed> claimed;
+  if (!options.request_id.empty()) {
+    CAK_ASSIGN_OR_RETURN(claimed, snapshots_->FindClaim(operation, options.request_id));
+  }
+  std::shared_ptr<const ColumnarSnapshot> customers;
+  std::unique_ptr<DatasetLoad> load;
+  if (!claimed) {
+    if (dataset != Dataset::kCustomers) {
+      CAK_ASSIGN_OR_RETURN(CurrentSnapshot current, cache_.Current(call.deadline));
+      customers = current.columns;
+    }
+    CAK_ASSIGN_OR_RETURN(load, snapshots_->BeginLoad(dataset, options.source));
+  }
+  return std::unique_ptr<ImportSession>(new ImportSessionImpl(this, call, dataset, std::move(options),
+                                                              std::move(operation), std::move(claimed),
+                                                              std::move(customers), std::move(load)));
+}
+
+absl::StatusOr<ImportReport> AnalysisService::ImportFile(const CallContext& call, Dataset dataset,
+                                                         const std::string& path, ImportOptions options) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return InvalidField(common::reason::kRequiredFieldMissing, "path", "path is required");
+  const fs::path relative(path);
+  bool escapes = relative.is_absolute();
+  for (const auto& part : relative) escapes |= part == "..";
+  if (escapes || settings_.import_dir.empty()) {
+    return InvalidField(reason::kInvalidImportPath, "path",
+                        "path must be relative to the import directory, without '..'");
+  }
+  const fs::path full = fs::path(settings_.import_dir) / relative;
+  std::error_code ec;
+  const auto status = fs::status(full, ec);
+  if (ec || !fs::exists(status)) {
+    return common::FieldError(absl::StatusCode::kNotFound, reason::kImportFileNotFound, "path",
+                              "no such file in the import directory");
+  }
+  if (!fs::is_regular_file(status)) {
+    return InvalidField(reason::kInvalidImportPath, "path", "path is not a regular file");
+  }
+  std::FILE* file = std::fopen(full.c_str(), "rb");
+  if (!file) {
+    return common::FieldError(absl::StatusCode::kNotFound, reason::kImportFileNotFound, "path",
+                              "the import file cannot be opened");
+  }
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
+
+  CAK_ASSIGN_OR_RETURN(std::unique_ptr<ImportSession> session,
+                       BeginImport(call, dataset, std::move(options), "ImportFile"));
+  CsvReader reader([&](char* buf, size_t cap) -> int64_t {
+    const size_t n = std::fread(buf, 1, cap, file);
+    if (n == 0 && std::ferror(file)) return -1;
+    session->AddFingerprint(absl::string_view(buf, n));
+    return static_cast<int64_t>(n);
+  });
+  std::vector<absl::string_view> fields;
+  if (!reader.Next(&fields)) {
+    if (!reader.status().ok()) return InvalidField(reason::kMalformedCsv, "path", reader.status().message());
+    return InvalidField(reason::kEmptyImport, "path", "the file is empty");
+  }
+  const auto& columns = InputColumns(dataset);
+  bool header_ok = fields.size() == columns.size();
+  for (size_t i = 0; header_ok && i < fields.size(); ++i) {
+    header_ok = absl::StripAsciiWhitespace(fields[i]) == columns[i];
+  }
+  if (!header_ok) {
+    return InvalidField(reason::kInvalidCsvHeader, "path",
+                        absl::StrCat("the first line must be the header: ", absl::StrJoin(columns, ",")));
+  }
+  while (reader.Next(&fields)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+    CAK_RETURN_IF_ERROR(session->AddRow(reader.line(), fields));
+  }
+  if (!reader.status().ok()) {
+    if (reader.status().code() == absl::StatusCode::kDataLoss) return reader.status();
+    return InvalidField(reason::kMalformedCsv, "path", reader.status().message());
+  }
+  return session->Finish();
+}
+
+absl::StatusOr<SnapshotInfo> AnalysisService::GetSnapshot(const CallContext& call) {
+  return snapshots_->CurrentSnapshot(call.deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impact analysis and samples
+
+absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& call, const ImpactRequest& request) {
+  CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  ImpactOutcome out;
+  out.options = DefaultImpactOptions(request.reference_day.value_or(Today()));
+  if (request.mailing_from.has_value() != request.mailing_to.has_value()) {
+    return InvalidField(common::reason::kRequiredFieldMissing,
+                        request.mailing_from ? "mailing_to_date" : "mailing_from_date",
+                        "give both mailing_from_date and mailing_to_date, or neither");
+  }
+  if (request.mailing_from) {
+    out.options.mailing_from = *request.mailing_from;
+    out.options.mailing_to = *request.mailing_to;
+  }
+  if (request.pressure_min_contacts != 0) out.options.pressure_min_contacts = request.pressure_min_contacts;
+  if (request.pressure_days != 0) out.options.pressure_days = request.pressure_days;
+  CAK_RETURN_IF_ERROR(ValidateImpactOptions(out.options));
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  const Bitmap selection = Evaluate(request.criteria, *snapshot.columns, EvalContext{out.options.reference_day});
+  out.impact = domain::AnalyzeImpact(*snapshot.columns, selection, out.options);
+  out.snapshot_version = snapshot.info.version;
+  return out;
+}
+
+std::string MaskName(absl::string_view initials, absl::string_view name_prefix, absl::string_view surname) {
+  std::string out(initials);
+  auto mask = [&](absl::string_view words) {
+    for (absl::string_view w : absl::StrSplit(words, ' ', absl::SkipEmpty())) {
+      out.push_back(' ');
+      size_t first = 1;  // keep one whole UTF-8 character
+      while (first < w.size() && (static_cast<unsigned char>(w[first]) & 0xC0) == 0x80) ++first;
+      out.append(w.data(), first);
+      size_t rest = 0;
+      for (size_t k = first; k < w.size(); ++k) rest += (static_cast<unsigned char>(w[k]) & 0xC0) != 0x80;
+      out.append(rest, '*');
+    }
+  };
+  mask(name_prefix);
+  mask(surname);
+  return out;
+}
+
+absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& call, const SampleRequest& request) {
+  CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  if (request.size < 1 || request.size > kMaxSampleSize) {
+    return InvalidField(common::reason::kInvalidFieldValue, "size", absl::StrCat("size must be 1..", kMaxSampleSize));
+  }
+  if (request.full_view) {
+    if (call.principal.kind != common::PrincipalKind::kEmployee || !call.principal.HasRole(common::roles::kAnalyst)) {
+      return MakeError(absl::StatusCode::kPermissionDenied, common::reason::kPermissionDenied,
+                       "the FULL view needs an employee with the analyst role");
+    }
+    if (absl::StripAsciiWhitespace(request.purpose).size() < 10) {
+      return InvalidField(reason::kPurposeRequired, "purpose",
+                          "the FULL view needs a stated purpose (at least 10 characters)");
+    }
+  }
+  if (request.purpose.size() > 500) return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  const absl::CivilDay reference = request.reference_day.value_or(Today());
+  const ColumnarSnapshot& cols = *snapshot.columns;
+  const Bitmap selection = Evaluate(request.criteria, cols, EvalContext{reference});
+  SampleDraw draw = DrawSample(cols, selection, request.size, request.seed, request.stratification);
+
+  std::vector<int32_t> bsns;
+  bsns.reserve(draw.rows.size());
+  for (uint32_t row : draw.rows) bsns.push_back(cols.bsn[row]);
+  CAK_ASSIGN_OR_RETURN(std::vector<CustomerDetails> details,
+                       analyses_->CustomerDetailsOf(snapshot.info, bsns, call.deadline));
+  absl::flat_hash_map<int32_t, size_t> by_bsn;
+  for (size_t i = 0; i < details.size(); ++i) by_bsn[details[i].bsn] = i;
+
+  SampleOutcome out;
+  out.id = common::NewUuid();
+  out.snapshot_version = snapshot.info.version;
+  out.seed = request.seed;
+  out.stratification = request.stratification;
+  out.population = draw.population;
+  out.allocation = draw.allocation;
+  ProcessingRecord record =
+      Record("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
+  record.attributes = {{"sample", out.id},
+                       {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
+                       {"snapshot_version", absl::StrCat(snapshot.info.version)}};
+  if (request.full_view) record.attributes["purpose"] = request.purpose;
+  for (size_t i = 0; i < draw.rows.size(); ++i) {
+    const uint32_t row = draw.rows[i];
+    SampleMemberView m;
+    const common::Bsn bsn = ToBsn(cols.bsn[row]);
+    m.pseudonym = pseudonymizer_.Hash(bsn).substr(0, 16);
+    m.regulation = cols.regulation[row];
+    m.municipality = cols.municipality_numbers[cols.municipality[row]];
+    const int32_t ymd = cols.birth_ymd[row];
+    m.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), reference);
+    m.routing = cols.routing[row];
+    m.stratum = draw.strata[i];
+    auto it = by_bsn.find(cols.bsn[row]);
+    if (it != by_bsn.end()) {
+      const CustomerDetails& d = details[it->second];
+      m.masked_name = MaskName(d.initials, d.name_prefix, d.surname);
+      if (request.full_view) m.details = d;
+    }
+    record.data_subjects.push_back(bsn);
+    out.members.push_back(std::move(m));
+  }
+
+  SampleRecord stored;
+  stored.id = out.id;
+  stored.snapshot_version = out.snapshot_version;
+  stored.seed = request.seed;
+  stored.stratification = static_cast<int>(request.stratification);
+  stored.requested_size = request.size;
+  stored.population = draw.population;
+  stored.full_view = request.full_view;
+  stored.purpose = request.purpose;
+  stored.created_by = call.principal.id;
+  stored.create_time = call.start_time;
+  stored.member_bsns = std::move(bsns);
+  CAK_RETURN_IF_ERROR(analyses_->SaveSample(call, stored, record));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target groups and recipient lists
+
+absl::Status ValidateSignalName(absl::string_view name, absl::string_view field) {
+  if (!absl::StartsWith(name, "signals/") || !common::IsUuid(name.substr(8))) {
+    return InvalidField(common::reason::kInvalidResourceName, field, absl::StrCat(field, " must be signals/{uuid}"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const CallContext& call,
+                                                                         const DefineGroupsRequest& request,
+                                                                         bool* replayed) {
+  if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id, "request_id"));
+  CAK_RETURN_IF_ERROR(ValidateSignalName(request.signal, "signal"));
+  CAK_RETURN_IF_ERROR(ValidateTargetGroups(request.groups));
+  common::IdempotencyKey key{"DefineTargetGroups", request.request_id, request.fingerprint};
+  if (!request.request_id.empty()) {
+    CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing, analyses_->FindClaim(key, call.deadline));
+    if (existing) {
+      *replayed = true;
+      return analyses_->GetTargetGroupSet(*existing, call.deadline);
+    }
+  }
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  TargetGroupSetRecord set;
+  set.id = common::NewUuid();
+  set.signal = request.signal;
+  set.snapshot_version = snapshot.info.version;
+  set.reference_day = request.reference_day.value_or(Today());
+  set.groups = request.groups;
+  GroupAssignment assignment = AssignGroups(request.groups, *snapshot.columns, EvalContext{set.reference_day});
+  const ImpactOptions options = DefaultImpactOptions(set.reference_day);
+  for (const Bitmap& members : assignment.members) {
+    set.impacts.push_back(domain::AnalyzeImpact(*snapshot.columns, members, options));
+  }
+  set.unassigned = assignment.unassigned;
+  set.defined_by = call.principal.id;
+  set.create_time = call.start_time;
+  ProcessingRecord record =
+      Record("analysis.DefineTargetGroups", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+  record.attributes = {{"target_group_set", set.id},
+                       {"signal", set.signal},
+                       {"groups", absl::StrCat(set.groups.size())},
+                       {"snapshot_version", absl::StrCat(set.snapshot_version)}};
+  return analyses_->CreateTargetGroupSet(call, set, request.request_id.empty() ? nullptr : &key, record, replayed);
+}
+
+absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const CallContext& call,
+                                                                        const std::string& id) {
+  return analyses_->GetTargetGroupSet(id, call.deadline);
+}
+
+absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const CallContext& call,
+                                                                         const FreezeRequest& request,
+                                                                         bool* replayed) {
+  if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id, "request_id"));
+  CAK_ASSIGN_OR_RETURN(TargetGroupSetRecord set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
+  size_t index = set.groups.size();
+  for (size_t i = 0; i < set.groups.size(); ++i) {
+    if (set.groups[i].name == request.group) index = i;
+  }
+  if (index == set.groups.size()) {
+    return InvalidField(reason::kGroupNotFound, "group", "the target group set has no group with this name");
+  }
+  common::IdempotencyKey key{"FreezeRecipientList", request.request_id, request.fingerprint};
+  if (!request.request_id.empty()) {  // a repeat answers with its list, even after a new snapshot
+    CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing, analyses_->FindClaim(key, call.deadline));
+    if (existing) {
+      *replayed = true;
+      return analyses_->GetRecipientList(*existing, call.deadline);
+    }
+  }
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  if (snapshot.info.version != set.snapshot_version) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kSnapshotChanged,
+                     absl::StrCat("the set was defined on snapshot ", set.snapshot_version, ", the current one is ",
+                                  snapshot.info.version, "; define the target groups again"));
+  }
+  const ColumnarSnapshot& cols = *snapshot.columns;
+  // Re-evaluate on the same snapshot and reference day: the same members as the statistics.
+  GroupAssignment assignment = AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1),
+                                            cols, EvalContext{set.reference_day});
+  const Bitmap& members = assignment.members[index];
+  std::vector<MemberRef> refs;
+  refs.reserve(static_cast<size_t>(members.Count()));
+  common::Sha256Stream checksum;
+  members.ForEach([&](uint32_t row) {
+    refs.push_back(MemberRef{cols.bsn[row], cols.routing[row], cols.addressee_relation[row]});
+    const std::string line = FormatBsn(cols.bsn[row]) + "\n";
+    checksum.Update(line);
+  });
+  if (refs.empty()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmptyGroup, "the group has no members to freeze");
+  }
+  RecipientListRecord list;
+  list.id = common::NewUuid();
+  list.target_group_set = set.id;
+  list.group = request.group;
+  list.snapshot_version = snapshot.info.version;
+  list.member_count = static_cast<int64_t>(refs.size());
+  list.checksum = checksum.FinalHex();
+  list.frozen_by = call.principal.id;
+  list.create_time = call.start_time;
+  ProcessingRecord record =
+      Record("analysis.FreezeRecipientList", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+  record.attributes = {{"recipient_list", list.id},
+                       {"target_group_set", set.id},
+                       {"group", list.group},
+                       {"members", absl::StrCat(list.member_count)},
+                       {"checksum", list.checksum}};
+  return analyses_->FreezeRecipientList(call, list, snapshot.info, refs,
+                                        request.request_id.empty() ? nullptr : &key, record, replayed);
+}
+
+absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const CallContext& call,
+                                                                      const std::string& id) {
+  return analyses_->GetRecipientList(id, call.deadline);
+}
+
+absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id,
+                                               FieldSet field_set, int64_t after_position,
+                                               const RecipientSink& sink) {
+  if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
+  CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
+  const int chunk = std::max(1, settings_.stream_log_chunk);
+  return analyses_->StreamMembers(list.id, after_position, chunk, [&](std::vector<RecipientRow>& rows) -> absl::Status {
+    // Log first: a recipient is never disclosed without its entry.
+    ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
+    record.attributes = {{"recipient_list", list.id},
+                         {"field_set", field_set == FieldSet::kPostal  ? "POSTAL"
+                                       : field_set == FieldSet::kPhone ? "PHONE"
+                                                                       : "CONTACT_MOMENT"}};
+    record.data_subjects.reserve(rows.size());
+    for (RecipientRow& r : rows) {
+      record.data_subjects.push_back(ToBsn(r.bsn));
+      // Data minimisation: only the set's fields leave the service.
+      if (field_set != FieldSet::kPostal) {
+        r.street.clear();
+        r.house_number = 0;
+        r.house_number_suffix.clear();
+        r.postcode.clear();
+        r.city.clear();
+      }
+      if (field_set != FieldSet::kPhone) r.phone.clear();
+      if (field_set == FieldSet::kContactMoment) {
+        r.salutation = 0;
+        r.customer_name.clear();
+        r.addressee_name.clear();
+      }
+    }
+    CAK_RETURN_IF_ERROR(analyses_->AppendLog(call, record));
+    if (!sink(rows)) return absl::CancelledError("the client cancelled the stream");
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallContext& call, bool dry_run) {
+  PurgeOutcome out;
+  out.dry_run = dry_run;
+  out.cutoff = absl::ToCivilDay(clock_->Now() - settings_.customer_retention, settings_.zone);
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.CurrentOrEmpty(call.deadline));
+  const ColumnarSnapshot& cols = *snapshot.columns;
+  const DayNumber cutoff = ToDayNumber(out.cutoff);
+  std::vector<int32_t> bsns;
+  ProcessingRecord record = Record("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
+  for (uint32_t i = 0; i < cols.size(); ++i) {
+    if (!(cols.flags[i] & kActive) && cols.inactive_since[i] < cutoff) {
+      bsns.push_back(cols.bsn[i]);
+      if (!dry_run) record.data_subjects.push_back(ToBsn(cols.bsn[i]));
+    }
+  }
+  record.attributes = {{"cutoff", absl::FormatCivilTime(out.cutoff)}, {"dry_run", dry_run ? "true" : "false"}};
+  CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, bsns, dry_run, record));
+  return out;
+}
+
+}  // namespace cak::analysis::domain

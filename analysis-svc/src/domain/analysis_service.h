@@ -1,0 +1,206 @@
+// analysis-svc's use cases: imports, snapshot, impact analysis, samples, target groups,
+// recipient lists and the retention purge. Validation and rules live here (and in the pure
+// modules it uses); storage sits behind the repository interfaces; the API layer only maps.
+//
+// Privacy rules applied here (DESIGN.md section 4):
+// - samples are pseudonymised unless the FULL view is asked for, which needs the analyst role
+//   (an employee) and a stated purpose; every sample logs one entry per member;
+// - streamed recipient lists log one entry per recipient before the recipient is sent;
+// - decisions (target groups, freezing a list) record the employee or service that made them;
+// - the purge removes customers inactive past retention and logs one entry per customer.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "analysis-svc/src/domain/criteria.h"
+#include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/repository.h"
+#include "analysis-svc/src/domain/sampling.h"
+#include "analysis-svc/src/domain/snapshot_cache.h"
+#include "analysis-svc/src/domain/target_groups.h"
+#include "common/base/clock.h"
+#include "common/base/data_subject_hasher.h"
+#include "common/base/processing_log.h"
+#include "common/base/sha256.h"
+
+namespace cak::analysis::domain {
+
+struct AnalysisSettings {
+  std::string import_dir;               // ImportFile reads only below this directory
+  double max_rejected_share = 0.01;     // default when a request does not say
+  absl::Duration customer_retention = absl::Hours(24 * 730);
+  absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
+  int stream_log_chunk = 10000;         // recipients logged per processing-log write
+};
+
+// Reasons specific to analysis-svc.
+namespace reason {
+inline constexpr char kTooManyRejectedRows[] = "TOO_MANY_REJECTED_ROWS";
+inline constexpr char kEmptyImport[] = "EMPTY_IMPORT";
+inline constexpr char kInvalidCsvHeader[] = "INVALID_CSV_HEADER";
+inline constexpr char kMalformedCsv[] = "MALFORMED_CSV";
+inline constexpr char kImportFileNotFound[] = "IMPORT_FILE_NOT_FOUND";
+inline constexpr char kInvalidImportPath[] = "INVALID_IMPORT_PATH";
+inline constexpr char kSnapshotChanged[] = "SNAPSHOT_CHANGED";
+inline constexpr char kGroupNotFound[] = "GROUP_NOT_FOUND";
+inline constexpr char kEmptyGroup[] = "EMPTY_GROUP";
+inline constexpr char kPurposeRequired[] = "PURPOSE_REQUIRED";
+inline constexpr char kTargetGroupSetNotFound[] = "TARGET_GROUP_SET_NOT_FOUND";
+inline constexpr char kRecipientListNotFound[] = "RECIPIENT_LIST_NOT_FOUND";
+inline constexpr char kSampleNotFound[] = "SAMPLE_NOT_FOUND";
+}  // namespace reason
+
+struct ImportOptions {
+  std::string request_id;
+  std::optional<double> max_rejected_share;
+  std::string source;
+};
+
+// One import in progress (client stream or file). Rows go in one at a time; Finish() decides.
+class ImportSession {
+ public:
+  virtual ~ImportSession() = default;
+  // Checks one record (fields in InputColumns() order) and queues it for COPY. Returns an error
+  // only when the load itself failed (database), never for a bad row (that is reported).
+  virtual absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) = 0;
+  // Feeds the request fingerprint (the input bytes as received).
+  virtual void AddFingerprint(absl::string_view bytes) = 0;
+  // Publishes the new snapshot, or refuses the import: INVALID_ARGUMENT TOO_MANY_REJECTED_ROWS
+  // (field of the first rejected row, e.g. "rows[12].bsn") or EMPTY_IMPORT, REQUEST_ID_REUSED.
+  virtual absl::StatusOr<ImportReport> Finish() = 0;
+};
+
+struct ImpactRequest {
+  Criteria criteria;
+  std::optional<absl::CivilDay> reference_day;
+  std::optional<absl::CivilDay> mailing_from, mailing_to;
+  int pressure_min_contacts = 0;  // 0: default
+  int pressure_days = 0;
+};
+
+struct ImpactOutcome {
+  int64_t snapshot_version = 0;
+  ImpactOptions options;
+  Impact impact;
+};
+
+struct SampleRequest {
+  Criteria criteria;
+  int size = 0;
+  uint64_t seed = 0;
+  Stratification stratification = Stratification::kNone;
+  bool full_view = false;
+  std::string purpose;
+  std::optional<absl::CivilDay> reference_day;
+};
+
+struct SampleMemberView {
+  std::string pseudonym;
+  std::string masked_name;
+  int regulation = 0;
+  int municipality = 0;
+  int age_years = 0;
+  int routing = 0;
+  std::string stratum;
+  std::optional<CustomerDetails> details;  // FULL view only
+};
+
+struct SampleOutcome {
+  std::string id;
+  int64_t snapshot_version = 0;
+  uint64_t seed = 0;
+  Stratification stratification = Stratification::kNone;
+  int64_t population = 0;
+  std::vector<SampleMemberView> members;
+  std::vector<std::pair<std::string, int64_t>> allocation;
+};
+
+struct DefineGroupsRequest {
+  std::string request_id;
+  std::string fingerprint;
+  std::string signal;  // "signals/{uuid}"
+  std::vector<NamedCriteria> groups;
+  std::optional<absl::CivilDay> reference_day;
+};
+
+struct FreezeRequest {
+  std::string request_id;
+  std::string fingerprint;
+  std::string target_group_set;  // id
+  std::string group;
+};
+
+struct PurgeOutcome {
+  PurgeCounts counts;
+  absl::CivilDay cutoff;
+  bool dry_run = false;
+};
+
+// Receives streamed recipients; returns false when the client went away.
+using RecipientSink = std::function<bool(const std::vector<RecipientRow>& batch)>;
+
+class AnalysisService {
+ public:
+  // None of the pointers is owned. `pseudonymizer` keys sample pseudonyms (a key of its own,
+  // not the processing log's, so pseudonyms cannot be matched to log entries).
+  AnalysisService(SnapshotRepository* snapshots, AnalysisRepository* analyses, const common::Clock* clock,
+                  common::DataSubjectHasher pseudonymizer, AnalysisSettings settings);
+
+  absl::StatusOr<std::unique_ptr<ImportSession>> BeginImport(const common::CallContext& call, Dataset dataset,
+                                                             ImportOptions options, std::string operation);
+  // ImportFile: `path` relative to the import directory. INVALID_ARGUMENT INVALID_IMPORT_PATH
+  // (absolute, "..", not a regular file), NOT_FOUND IMPORT_FILE_NOT_FOUND, INVALID_ARGUMENT
+  // INVALID_CSV_HEADER / MALFORMED_CSV, and everything ImportSession::Finish returns.
+  absl::StatusOr<ImportReport> ImportFile(const common::CallContext& call, Dataset dataset, const std::string& path,
+                                          ImportOptions options);
+  absl::StatusOr<SnapshotInfo> GetSnapshot(const common::CallContext& call);
+
+  absl::StatusOr<ImpactOutcome> AnalyzeImpact(const common::CallContext& call, const ImpactRequest& request);
+  // PERMISSION_DENIED for the FULL view without the analyst role (employees only);
+  // INVALID_ARGUMENT PURPOSE_REQUIRED without a purpose; size outside 1..10000.
+  absl::StatusOr<SampleOutcome> CreateSample(const common::CallContext& call, const SampleRequest& request);
+
+  absl::StatusOr<TargetGroupSetRecord> DefineTargetGroups(const common::CallContext& call,
+                                                          const DefineGroupsRequest& request, bool* replayed);
+  absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const common::CallContext& call, const std::string& id);
+  // FAILED_PRECONDITION SNAPSHOT_CHANGED when a newer snapshot replaced the set's;
+  // INVALID_ARGUMENT GROUP_NOT_FOUND; FAILED_PRECONDITION EMPTY_GROUP for a group without members.
+  absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call,
+                                                          const FreezeRequest& request, bool* replayed);
+  absl::StatusOr<RecipientListRecord> GetRecipientList(const common::CallContext& call, const std::string& id);
+  // Streams members with only `field_set`'s fields, logging each chunk before sending it.
+  absl::Status StreamRecipients(const common::CallContext& call, const std::string& list_id, FieldSet field_set,
+                                int64_t after_position, const RecipientSink& sink);
+
+  absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
+
+  // "Today" in the configured zone.
+  absl::CivilDay Today() const;
+  SnapshotCache& snapshots() { return cache_; }
+
+ private:
+  friend class ImportSessionImpl;
+  SnapshotRepository* snapshots_;
+  AnalysisRepository* analyses_;
+  const common::Clock* clock_;
+  common::DataSubjectHasher pseudonymizer_;
+  AnalysisSettings settings_;
+  SnapshotCache cache_;
+};
+
+// Masks a name for the pseudonymised view: initials kept, every other word reduced to its
+// first letter and asterisks ("J.", "van der", "Vries" -> "J. v** d** V****").
+std::string MaskName(absl::string_view initials, absl::string_view name_prefix, absl::string_view surname);
+
+// "signals/{uuid}" check (the signal lives in intake-svc): INVALID_ARGUMENT INVALID_RESOURCE_NAME.
+absl::Status ValidateSignalName(absl::string_view name, absl::string_view field);
+
+}  // namespace cak::analysis::domain

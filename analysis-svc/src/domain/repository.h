@@ -1,0 +1,219 @@
+// What analysis-svc's domain needs from storage, as interfaces (PostgreSQL implementations in
+// src/storage, fakes in the unit tests). Every method returns a status: UNAVAILABLE /
+// RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED from the pool, INTERNAL for database errors.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "analysis-svc/src/domain/columnar.h"
+#include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/import_rows.h"
+#include "analysis-svc/src/domain/target_groups.h"
+#include "common/base/idempotency_key.h"
+#include "common/base/processing_log.h"
+
+namespace cak::analysis::domain {
+
+struct DatasetVersionInfo {
+  int64_t version = 0;  // 0: never imported
+  int64_t row_count = 0;
+  absl::Time imported_time;
+  std::string source;
+};
+
+struct SnapshotInfo {
+  int64_t version = 0;  // 0: nothing imported yet
+  absl::Time created_time;
+  std::array<DatasetVersionInfo, 4> datasets;  // indexed by Dataset number - 1
+  const DatasetVersionInfo& of(Dataset d) const { return datasets[static_cast<int>(d) - 1]; }
+};
+
+struct ImportReport {
+  Dataset dataset = Dataset::kCustomers;
+  int64_t snapshot_version = 0;
+  int64_t dataset_version = 0;
+  int64_t rows_read = 0, rows_loaded = 0, rows_rejected = 0;
+  std::vector<RowError> errors;  // the first kMaxReportedErrors
+  bool replayed = false;
+  absl::Time completed_time;
+};
+
+inline constexpr int kMaxReportedErrors = 1000;
+
+// One data-set version being loaded. Destroying it without Publish() discards the version (its
+// table is dropped; a crashed process's leftovers are collected later).
+class DatasetLoad {
+ public:
+  virtual ~DatasetLoad() = default;
+  virtual int64_t version() const = 0;
+  // Appends COPY text-format lines.
+  virtual absl::Status Write(absl::string_view copy_lines) = 0;
+  // Ends the COPY, builds the indexes and records the counts; the version becomes read-only.
+  virtual absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::vector<RowError>& errors) = 0;
+  // Publishes the version as a new snapshot, in one transaction with the idempotency claim
+  // (when `key` is set) and the processing-log entry. When a concurrent import claimed the
+  // same key first, nothing is published and the outcome names that import's version
+  // (INVALID_ARGUMENT REQUEST_ID_REUSED when its fingerprint differs).
+  struct PublishOutcome {
+    int64_t snapshot_version = 0;
+    std::optional<int64_t> existing_dataset_version;  // set: a repeat; nothing was published
+  };
+  virtual absl::StatusOr<PublishOutcome> Publish(const common::CallContext& call, const common::IdempotencyKey* key,
+                                                 const common::ProcessingRecord& record) = 0;
+};
+
+class SnapshotRepository {
+ public:
+  virtual ~SnapshotRepository() = default;
+  virtual absl::StatusOr<SnapshotInfo> CurrentSnapshot(absl::Time deadline) = 0;
+  // Reads the snapshot's analysis columns (bulk COPY out) into a columnar snapshot.
+  virtual absl::StatusOr<std::shared_ptr<const ColumnarSnapshot>> LoadColumnar(const SnapshotInfo& snapshot) = 0;
+  virtual absl::StatusOr<std::unique_ptr<DatasetLoad>> BeginLoad(Dataset dataset, const std::string& source) = 0;
+  // The dataset version an earlier request claimed under (operation, request_id), with that
+  // request's fingerprint; nullopt when the request_id is new.
+  struct Claimed {
+    int64_t dataset_version = 0;
+    std::string fingerprint;
+  };
+  virtual absl::StatusOr<std::optional<Claimed>> FindClaim(const std::string& operation,
+                                                           const std::string& request_id) = 0;
+  virtual absl::StatusOr<ImportReport> GetImportReport(int64_t dataset_version) = 0;
+  // Drops versions of failed or killed imports and those no recent snapshot uses.
+  virtual absl::StatusOr<int> CollectVersions() = 0;
+};
+
+struct TargetGroupSetRecord {
+  std::string id;  // uuid
+  std::string signal;
+  int64_t snapshot_version = 0;
+  absl::CivilDay reference_day;
+  std::vector<NamedCriteria> groups;
+  std::vector<Impact> impacts;  // per group
+  int64_t unassigned = 0;
+  std::string defined_by;
+  absl::Time create_time;
+};
+
+struct RecipientListRecord {
+  std::string id;  // uuid
+  std::string target_group_set;
+  std::string group;
+  int64_t snapshot_version = 0;
+  int64_t member_count = 0;
+  std::string checksum;
+  std::string frozen_by;
+  absl::Time create_time;
+};
+
+// A list member as frozen: the customer and the relation the communication is routed to.
+struct MemberRef {
+  int32_t bsn = 0;
+  uint8_t routing = 0;
+  int64_t addressee_relation = -1;  // relation_seq, -1: the customer
+};
+
+enum class FieldSet { kPostal = 1, kPhone = 2, kContactMoment = 3 };
+
+// One member with every field a channel may get; the domain blanks what the field set excludes.
+struct RecipientRow {
+  int64_t position = 0;
+  int32_t bsn = 0;
+  uint8_t routing = 0;
+  std::string customer_number;
+  uint8_t salutation = 0;
+  std::string customer_name, addressee_name;
+  std::string street, house_number_suffix, postcode, city;
+  int32_t house_number = 0;
+  std::string phone;
+};
+
+// Name, address and finance of one customer: the details a FULL sample view shows.
+struct CustomerDetails {
+  int32_t bsn = 0;
+  std::string initials, name_prefix, surname;
+  std::string street, house_number_suffix, postcode, city;
+  int32_t house_number = 0;
+  int64_t debt_cents = 0;
+  bool payment_plan = false;
+};
+
+struct SampleRecord {
+  std::string id;  // uuid
+  int64_t snapshot_version = 0;
+  uint64_t seed = 0;
+  int stratification = 0;
+  int requested_size = 0;
+  int64_t population = 0;
+  bool full_view = false;
+  std::string purpose;
+  std::string created_by;
+  absl::Time create_time;
+  std::vector<int32_t> member_bsns;
+};
+
+struct PurgeCounts {
+  int64_t customers = 0, relations = 0, sample_members = 0, list_members = 0;
+};
+
+class AnalysisRepository {
+ public:
+  virtual ~AnalysisRepository() = default;
+
+  // The resource id an earlier request with this key created; nullopt for a new request_id;
+  // INVALID_ARGUMENT REQUEST_ID_REUSED when the fingerprint differs.
+  virtual absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
+                                                               absl::Time deadline) = 0;
+
+  // Stores a new set; with `key`, a repeat returns the first set (replayed = true).
+  virtual absl::StatusOr<TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
+                                                                     const TargetGroupSetRecord& set,
+                                                                     const common::IdempotencyKey* key,
+                                                                     const common::ProcessingRecord& record,
+                                                                     bool* replayed) = 0;
+  // NOT_FOUND (TARGET_GROUP_SET_NOT_FOUND).
+  virtual absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const std::string& id, absl::Time deadline) = 0;
+
+  // Stores the list and its members (routed fields copied from the snapshot the list was
+  // frozen on), in one transaction with the claim and the log entry.
+  virtual absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call,
+                                                                  const RecipientListRecord& list,
+                                                                  const SnapshotInfo& snapshot,
+                                                                  const std::vector<MemberRef>& members,
+                                                                  const common::IdempotencyKey* key,
+                                                                  const common::ProcessingRecord& record,
+                                                                  bool* replayed) = 0;
+  // NOT_FOUND (RECIPIENT_LIST_NOT_FOUND).
+  virtual absl::StatusOr<RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) = 0;
+  // Calls `batch` with members after `after_position` in list order, up to `batch_size` at a
+  // time, until the end or until `batch` returns an error (which is returned).
+  virtual absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int batch_size,
+                                     const std::function<absl::Status(std::vector<RecipientRow>&)>& batch) = 0;
+
+  // Details of the given customers from the snapshot's customers version, any order.
+  virtual absl::StatusOr<std::vector<CustomerDetails>> CustomerDetailsOf(const SnapshotInfo& snapshot,
+                                                                         const std::vector<int32_t>& bsns,
+                                                                         absl::Time deadline) = 0;
+  // Stores a drawn sample with its log entries (one per member) in one transaction.
+  virtual absl::Status SaveSample(const common::CallContext& call, const SampleRecord& sample,
+                                  const common::ProcessingRecord& record) = 0;
+  // Writes processing-log entries outside any other work (streamed disclosures), in bulk.
+  virtual absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) = 0;
+
+  // Removes the given customers (the domain picked them: inactive past retention) with their
+  // relations, mailings and contact reports from every kept data-set version, and their
+  // sample and list memberships; records a new snapshot (cause 'purge') so that every replica
+  // reloads. Dry run: counts only, nothing changes. One transaction with the log entry.
+  virtual absl::StatusOr<PurgeCounts> PurgeCustomers(const common::CallContext& call, const std::vector<int32_t>& bsns,
+                                                     bool dry_run, const common::ProcessingRecord& record) = 0;
+};
+
+}  // namespace cak::analysis::domain

@@ -1,0 +1,153 @@
+// analysis-svc: the source-system snapshot, impact analysis, samples, target groups and
+// recipient lists for CAK's information actions (record M7624 steps 2 and 4). Wiring only:
+// configuration -> pool -> server; see analysis-svc/README.md.
+#include <cstdio>
+#include <cstdlib>
+
+#include "analysis-svc/src/server/analysis_server.h"
+#include "analysis-svc/src/storage/schema.h"
+#include "common/base/config.h"
+#include "common/base/log.h"
+#include "common/db/migrations.h"
+#include "common/grpc/service_config.h"
+
+namespace {
+
+using cak::common::ServiceConfig;
+namespace log = cak::common::log;
+
+struct AnalysisConfig {
+  ServiceConfig common;
+  std::string import_dir;
+  double max_rejected_share = 0.01;
+  absl::Duration customer_retention;
+  std::string time_zone;
+};
+
+int Fail(const char* what, const absl::Status& st) {
+  log::Error(what, {{"error", st}});
+  return 1;
+}
+
+// --purge: customers past retention, then processing-log entries past the log retention.
+int RunPurge(const AnalysisConfig& cfg, cak::common::db::PgPool& pool, cak::analysis::AnalysisServer& server) {
+  cak::common::SystemClock clock;
+  cak::common::CallContext call;
+  call.trace = cak::common::TraceContext::NewRoot();
+  call.principal = {"analysis-svc/retention-job", cak::common::PrincipalKind::kApplication,
+                    {cak::common::roles::kAdministrator}};
+  call.start_time = clock.Now();
+  auto result = server.service().PurgeInactiveCustomers(call, cfg.common.dry_run);
+  if (!result.ok()) return Fail("purge_failed", result.status());
+  log::Info("purge_customers_done", {{"dry_run", cfg.common.dry_run},
+                                     {"customers", result->counts.customers},
+                                     {"relations", result->counts.relations},
+                                     {"sample_members", result->counts.sample_members},
+                                     {"list_members", result->counts.list_members},
+                                     {"cutoff", absl::FormatCivilTime(result->cutoff)}});
+  if (!cfg.common.dry_run) {
+    constexpr int kChunk = 10000;
+    const absl::Time cutoff = clock.Now() - cfg.common.processing_log_retention;
+    int64_t removed = 0, chunk = kChunk;
+    while (chunk == kChunk) {
+      absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
+        chunk = server.log_store().PurgeBefore(tx, cutoff, kChunk);
+        return absl::OkStatus();
+      });
+      if (!st.ok()) return Fail("purge_processing_log_failed", st);
+      removed += chunk;
+    }
+    log::Info("purge_processing_log_done", {{"entries", removed}});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  log::SetService("analysis-svc");
+
+  AnalysisConfig cfg;
+  cak::common::ConfigParser parser("analysis-svc",
+                                   "snapshot, impact analysis, samples, target groups (M7624 steps 2 and 4)");
+  cak::common::AddServiceOptions(parser, &cfg.common, "analysis");
+  parser.String("import-dir", &cfg.import_dir, "", "directory ImportFile reads CSV files from (empty: ImportFile off)");
+  parser.Double("max-rejected-share", &cfg.max_rejected_share, 0.01, 0.0, 1.0,
+                "default largest share of rejected rows at which an import still loads");
+  parser.Duration("customer-retention", &cfg.customer_retention, absl::Hours(24 * 730), absl::Hours(24),
+                  absl::Hours(24 * 365 * 100), "how long customer data is kept after the customer became inactive");
+  parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
+  cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
+  log::Level level;
+  if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
+
+  if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
+    absl::Status st = cak::common::RunMigrations(cfg.common, cak::analysis::storage::AnalysisMigrationSets(),
+                                                 "analysis-svc-migrate");
+    return st.ok() ? 0 : Fail("migrate_failed", st);
+  }
+
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(cfg.time_zone, &zone)) {
+    return Fail("config_failed", absl::InvalidArgumentError("--time-zone: unknown zone (is tzdata installed?)"));
+  }
+  auto pool_options = cak::common::PoolOptionsFrom(cfg.common, "analysis-svc");
+  if (!pool_options.ok()) return Fail("config_failed", pool_options.status());
+  auto pool = cak::common::db::PgPool::Create(*pool_options);
+  if (!pool.ok()) return Fail("config_failed", pool.status());
+  auto hasher = cak::common::HasherFrom(cfg.common);
+  if (!hasher.ok()) return Fail("config_failed", hasher.status());
+  auto pseudonymizer = cak::common::DerivedHasherFrom(cfg.common, "analysis-sample-pseudonym");
+  if (!pseudonymizer.ok()) return Fail("config_failed", pseudonymizer.status());
+  if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
+                                                     cak::analysis::storage::AnalysisMigrationSets());
+      !st.ok()) {
+    return Fail("database_not_ready", st);
+  }
+
+  cak::common::SystemClock clock;
+  std::unique_ptr<cak::common::Authenticator> auth;
+  if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
+    auto auth_options = cak::common::AuthOptionsFrom(cfg.common);
+    if (!auth_options.ok()) return Fail("config_failed", auth_options.status());
+    auto created = cak::common::Authenticator::Create(*auth_options, &clock);
+    if (!created.ok()) return Fail("config_failed", created.status());
+    auth = *std::move(created);
+    if (cfg.common.auth_mode == "development") {
+      log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
+    }
+  }
+
+  cak::common::ServerMetrics metrics("cak.voorlichting.analysis.v1.AnalysisService");
+  cak::analysis::AnalysisServerOptions options;
+  options.pool = pool->get();
+  options.schema = cfg.common.db_schema;
+  options.clock = &clock;
+  options.auth = auth.get();
+  options.metrics = &metrics;
+  options.hasher = *std::move(hasher);
+  options.pseudonymizer = *std::move(pseudonymizer);
+  options.settings.import_dir = cfg.import_dir;
+  options.settings.max_rejected_share = cfg.max_rejected_share;
+  options.settings.customer_retention = cfg.customer_retention;
+  options.settings.zone = zone;
+  options.zone_name = cfg.time_zone;
+  options.server = cak::common::ServerOptionsFrom(cfg.common);
+  cak::analysis::AnalysisServer server(std::move(options));
+
+  if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
+
+  cak::common::BlockTerminationSignals();
+  if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
+    return Fail("metrics_failed", st);
+  }
+  if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
+  log::Info("ready", {{"grpc_port", server.grpc_port()},
+                      {"health_port", server.health_port()},
+                      {"metrics_port", metrics.port()}});
+
+  const int sig = cak::common::WaitForTerminationSignal();
+  log::Info("signal_received", {{"signal", sig}});
+  server.Shutdown();
+  return 0;
+}

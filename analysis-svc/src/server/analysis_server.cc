@@ -1,0 +1,50 @@
+// analysis-svc assembly (see analysis_server.h).
+#include "analysis-svc/src/server/analysis_server.h"
+
+#include "common/base/log.h"
+
+namespace cak::analysis {
+
+namespace {
+storage::PgSnapshotRepository::Options SnapshotOptions(const AnalysisServerOptions& o) {
+  storage::PgSnapshotRepository::Options s;
+  s.schema = o.schema;
+  s.zone = o.zone_name;
+  return s;
+}
+}  // namespace
+
+AnalysisServer::AnalysisServer(AnalysisServerOptions options)
+    : options_(std::move(options)),
+      log_store_(options_.schema, "analysis-svc", options_.hasher.value(),
+                 [m = options_.metrics](int64_t n) {
+                   if (m) m->ProcessingLogEntriesWritten(n);
+                 }),
+      snapshots_(options_.pool, &log_store_, SnapshotOptions(options_)),
+      analyses_(options_.pool, options_.schema, &log_store_),
+      service_(&snapshots_, &analyses_, options_.clock, options_.pseudonymizer.value(), options_.settings),
+      env_(options_.auth, api::AnalysisRoleTable(), options_.clock, options_.metrics),
+      api_(&env_, &service_),
+      log_api_(&env_, options_.pool, &log_store_),
+      server_(options_.server) {
+  server_.AddService(&api_, api::pb::AnalysisService::service_full_name());
+  server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+}
+
+AnalysisServer::~AnalysisServer() { Shutdown(); }
+
+absl::Status AnalysisServer::Start() {
+  auto warm = service_.snapshots().CurrentOrEmpty(absl::InfiniteFuture());
+  if (!warm.ok()) return warm.status();
+  if (absl::Status st = server_.Start(); !st.ok()) return st;
+  if (options_.metrics) options_.metrics->ObservePool(options_.pool);
+  common::db::PgPool* pool = options_.pool;
+  server_.MonitorHealth([pool] { return common::db::DatabaseHealth(*pool); }, options_.health_interval);
+  return absl::OkStatus();
+}
+
+void AnalysisServer::Shutdown() { server_.Shutdown(); }
+
+void AnalysisServer::Wait() { server_.Wait(); }
+
+}  // namespace cak::analysis

@@ -1,0 +1,469 @@
+// PostgreSQL analysis repository (see pg_analysis_repository.h).
+#include "analysis-svc/src/storage/pg_analysis_repository.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "analysis-svc/src/domain/analysis_service.h"
+#include "analysis-svc/src/storage/pg_snapshot_repository.h"
+#include "common/base/errors.h"
+#include "common/base/random.h"
+#include "common/db/copy.h"
+#include "common/db/idempotency.h"
+#include "common/db/prepared.h"
+#include "common/db/sql_array.h"
+
+namespace cak::analysis::storage {
+
+namespace {
+
+using common::db::ExecutePrepared;
+using common::db::TextRows;
+using common::db::Tx;
+using domain::Dataset;
+using nlohmann::json;
+
+int64_t ToInt(absl::string_view s) {
+  int64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+int64_t ToInt(const std::optional<std::string>& s) { return s ? ToInt(absl::string_view(*s)) : 0; }
+
+std::string Ymd(absl::CivilDay d) { return absl::FormatCivilTime(d); }
+
+json ImpactJson(const domain::Impact& i) {
+  json muni = json::array();
+  for (const auto& [number, count] : i.by_municipality) muni.push_back({number, count});
+  return json{{"total", i.total},
+              {"regulation", i.by_regulation},
+              {"municipality", muni},
+              {"routing", i.by_routing},
+              {"reach", {i.reach_post, i.reach_phone, i.reach_email, i.reach_none}},
+              {"overlap", i.mailing_overlap_total},
+              {"overlap_type", i.mailing_overlap_by_type},
+              {"pressure", i.contact_pressure}};
+}
+
+domain::Impact ImpactFromJson(const json& j) {
+  domain::Impact i;
+  i.total = j.at("total").get<int64_t>();
+  const auto reg = j.at("regulation").get<std::vector<int64_t>>();
+  for (size_t k = 0; k < reg.size() && k < i.by_regulation.size(); ++k) i.by_regulation[k] = reg[k];
+  for (const auto& m : j.at("municipality")) i.by_municipality.emplace_back(m.at(0).get<int>(), m.at(1).get<int64_t>());
+  const auto routing = j.at("routing").get<std::vector<int64_t>>();
+  for (size_t k = 0; k < routing.size() && k < i.by_routing.size(); ++k) i.by_routing[k] = routing[k];
+  const auto reach = j.at("reach").get<std::vector<int64_t>>();
+  i.reach_post = reach.at(0);
+  i.reach_phone = reach.at(1);
+  i.reach_email = reach.at(2);
+  i.reach_none = reach.at(3);
+  i.mailing_overlap_total = j.at("overlap").get<int64_t>();
+  const auto types = j.at("overlap_type").get<std::vector<int64_t>>();
+  for (size_t k = 0; k < types.size() && k < i.mailing_overlap_by_type.size(); ++k) i.mailing_overlap_by_type[k] = types[k];
+  i.contact_pressure = j.at("pressure").get<int64_t>();
+  return i;
+}
+
+absl::Status NotFound(const char* reason, const char* what) {
+  return common::MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat("no such ", what));
+}
+
+// Thrown through CopyOut to stop a stream whose consumer failed.
+struct StopStream {
+  absl::Status status;
+};
+
+}  // namespace
+
+PgAnalysisRepository::PgAnalysisRepository(common::db::PgPool* pool, std::string schema,
+                                           const common::db::ProcessingLogStore* log)
+    : pool_(pool), schema_(std::move(schema)), log_(log) {}
+
+absl::StatusOr<std::optional<std::string>> PgAnalysisRepository::FindClaim(const common::IdempotencyKey& key,
+                                                                           absl::Time deadline) {
+  std::optional<common::db::ClaimedKey> found;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        found = common::db::FindRequestId(sql, schema_, key.operation, key.request_id);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!found) return std::optional<std::string>();
+  if (found->fingerprint != key.fingerprint) {
+    return common::InvalidField(common::reason::kRequestIdReused, "request_id",
+                                "this request_id was already used for a different request");
+  }
+  return std::optional<std::string>(found->resource_id);
+}
+
+absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::CreateTargetGroupSet(
+    const common::CallContext& call, const domain::TargetGroupSetRecord& set, const common::IdempotencyKey* key,
+    const common::ProcessingRecord& record, bool* replayed) {
+  std::optional<std::string> existing;
+  json definition = json::array();
+  for (const auto& g : set.groups) {
+    definition.push_back({{"name", g.name}, {"criteria", json::parse(domain::ToJson(g.criteria))}});
+  }
+  json stats{{"unassigned", set.unassigned}, {"groups", json::array()}};
+  for (const auto& impact : set.impacts) stats["groups"].push_back(ImpactJson(impact));
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, set.id, call.start_time));
+          if (existing) return absl::OkStatus();
+        }
+        ExecutePrepared(tx.sql(),
+                        "INSERT INTO " + schema_ +
+                            ".target_group_sets (id, signal, snapshot_version, reference_date, definition, statistics,"
+                            " defined_by, create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS bigint),"
+                            " CAST($4 AS date), CAST($5 AS jsonb), CAST($6 AS jsonb), $7, " +
+                            schema_ + ".from_micros(CAST($8 AS bigint)))",
+                        {set.id, set.signal, absl::StrCat(set.snapshot_version), Ymd(set.reference_day),
+                         definition.dump(), stats.dump(), set.defined_by,
+                         absl::StrCat(absl::ToUnixMicros(set.create_time))});
+        log_->Append(tx, call, record);
+        tx.Commit();
+        return absl::OkStatus();
+      },
+      call.deadline));
+  *replayed = existing.has_value();
+  if (existing) return GetTargetGroupSet(*existing, call.deadline);
+  return set;
+}
+
+absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::GetTargetGroupSet(const std::string& id,
+                                                                                     absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(domain::reason::kTargetGroupSetNotFound, "target group set");
+  domain::TargetGroupSetRecord set;
+  bool found = false;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        const TextRows rows = ExecutePrepared(
+            sql,
+            "SELECT id, signal, snapshot_version, reference_date, definition, statistics, defined_by, " + schema_ +
+                ".to_micros(create_time) FROM " + schema_ + ".target_group_sets WHERE id = CAST($1 AS uuid)",
+            {id});
+        if (rows.empty()) return absl::OkStatus();
+        found = true;
+        const auto& r = rows[0];
+        set.id = *r[0];
+        set.signal = *r[1];
+        set.snapshot_version = ToInt(r[2]);
+        const std::string& day = *r[3];
+        set.reference_day = absl::CivilDay(ToInt(absl::string_view(day).substr(0, 4)),
+                                           ToInt(absl::string_view(day).substr(5, 2)),
+                                           ToInt(absl::string_view(day).substr(8, 2)));
+        try {
+          for (const auto& g : json::parse(*r[4])) {
+            CAK_ASSIGN_OR_RETURN(domain::Criteria criteria, domain::FromJson(g.at("criteria").dump()));
+            set.groups.push_back(domain::NamedCriteria{g.at("name").get<std::string>(), std::move(criteria)});
+          }
+          const json stats = json::parse(*r[5]);
+          set.unassigned = stats.at("unassigned").get<int64_t>();
+          for (const auto& g : stats.at("groups")) set.impacts.push_back(ImpactFromJson(g));
+        } catch (const json::exception& e) {
+          return absl::InternalError("stored target group set unreadable");
+        }
+        set.defined_by = *r[6];
+        set.create_time = absl::FromUnixMicros(ToInt(r[7]));
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!found) return NotFound(domain::reason::kTargetGroupSetNotFound, "target group set");
+  return set;
+}
+
+absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipientList(
+    const common::CallContext& call, const domain::RecipientListRecord& list, const domain::SnapshotInfo& snapshot,
+    const std::vector<domain::MemberRef>& members, const common::IdempotencyKey* key,
+    const common::ProcessingRecord& record, bool* replayed) {
+  std::optional<std::string> existing;
+  std::vector<int64_t> bsns, routings, relations;
+  bsns.reserve(members.size());
+  routings.reserve(members.size());
+  relations.reserve(members.size());
+  for (const auto& m : members) {
+    bsns.push_back(m.bsn);
+    routings.push_back(m.routing);
+    relations.push_back(m.addressee_relation);
+  }
+  const std::string customers = PgSnapshotRepository::VersionTable(
+      schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
+  const bool has_relations = snapshot.of(Dataset::kRelations).version != 0;
+  const std::string relation_join =
+      has_relations ? " LEFT JOIN " +
+                          PgSnapshotRepository::VersionTable(schema_, Dataset::kRelations,
+                                                             snapshot.of(Dataset::kRelations).version) +
+                          " r ON r.customer_bsn = m.bsn AND r.relation_seq = m.rel"
+                    : " LEFT JOIN (SELECT NULL::integer AS customer_bsn, NULL::text AS initials, NULL::text AS"
+                      " name_prefix, NULL::text AS surname, NULL::text AS street, NULL::integer AS house_number,"
+                      " NULL::text AS house_number_suffix, NULL::text AS postcode, NULL::text AS city, NULL::text"
+                      " AS phone) r ON false";
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, list.id, call.start_time));
+          if (existing) return absl::OkStatus();
+        }
+        soci::session& sql = tx.sql();
+        ExecutePrepared(sql,
+                        "INSERT INTO " + schema_ +
+                            ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
+                            " checksum, frozen_by, create_time) VALUES (CAST($1 AS uuid), CAST($2 AS uuid), $3,"
+                            " CAST($4 AS bigint), CAST($5 AS bigint), $6, $7, " +
+                            schema_ + ".from_micros(CAST($8 AS bigint)))",
+                        {list.id, list.target_group_set, list.group, absl::StrCat(list.snapshot_version),
+                         absl::StrCat(list.member_count), list.checksum, list.frozen_by,
+                         absl::StrCat(absl::ToUnixMicros(list.create_time))});
+        // The routed addressee's fields are copied now: the list stays what was frozen, whatever
+        // later imports bring.
+        const std::string name_c = "concat_ws(' ', c.initials, c.name_prefix, c.surname)";
+        const std::string name_r = "concat_ws(' ', r.initials, r.name_prefix, r.surname)";
+        auto pick = [](const char* col) {
+          return absl::StrCat("CASE WHEN m.rel < 0 THEN c.", col, " ELSE r.", col, " END");
+        };
+        const TextRows inserted = ExecutePrepared(
+            sql,
+            "WITH ins AS (INSERT INTO " + schema_ +
+                ".recipient_list_members (list_id, position, bsn, routing, customer_number, salutation,"
+                " customer_name, addressee_name, street, house_number, house_number_suffix, postcode, city, phone)"
+                " SELECT CAST($1 AS uuid), m.pos, c.bsn, m.routing, c.customer_number, c.salutation, " +
+                name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r + " END, " + pick("street") +
+                ", " + pick("house_number") + ", " + pick("house_number_suffix") + ", " + pick("postcode") + ", " +
+                pick("city") + ", " + pick("phone") +
+                " FROM unnest(CAST($2 AS integer[]), CAST($3 AS smallint[]), CAST($4 AS bigint[]))"
+                " WITH ORDINALITY AS m(bsn, routing, rel, pos)"
+                " JOIN " +
+                customers + " c ON c.bsn = m.bsn" + relation_join + " RETURNING 1) SELECT count(*) FROM ins",
+            {list.id, common::db::IntArrayLiteral(bsns), common::db::IntArrayLiteral(routings),
+             common::db::IntArrayLiteral(relations)});
+        if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(members.size())) {
+          return absl::InternalError("recipient list members missing from their snapshot");
+        }
+        log_->Append(tx, call, record);
+        tx.Commit();
+        return absl::OkStatus();
+      },
+      call.deadline));
+  *replayed = existing.has_value();
+  if (existing) return GetRecipientList(*existing, call.deadline);
+  return list;
+}
+
+absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientList(const std::string& id,
+                                                                                   absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
+  domain::RecipientListRecord list;
+  bool found = false;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        const TextRows rows = ExecutePrepared(
+            sql,
+            "SELECT id, target_group_set, group_name, snapshot_version, member_count, checksum, frozen_by, " + schema_ +
+                ".to_micros(create_time) FROM " + schema_ + ".recipient_lists WHERE id = CAST($1 AS uuid)",
+            {id});
+        if (rows.empty()) return absl::OkStatus();
+        found = true;
+        const auto& r = rows[0];
+        list.id = *r[0];
+        list.target_group_set = *r[1];
+        list.group = *r[2];
+        list.snapshot_version = ToInt(r[3]);
+        list.member_count = ToInt(r[4]);
+        list.checksum = *r[5];
+        list.frozen_by = *r[6];
+        list.create_time = absl::FromUnixMicros(ToInt(r[7]));
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!found) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
+  return list;
+}
+
+absl::Status PgAnalysisRepository::StreamMembers(
+    const std::string& list_id, int64_t after_position, int batch_size,
+    const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) {
+  if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
+  absl::Status consumer;
+  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+    sql << "SET statement_timeout = 0";  // the stream lasts as long as the client reads
+    std::vector<domain::RecipientRow> rows;
+    rows.reserve(static_cast<size_t>(batch_size));
+    auto flush = [&] {
+      if (rows.empty()) return;
+      absl::Status s = batch(rows);
+      rows.clear();
+      if (!s.ok()) throw StopStream{s};
+    };
+    try {
+      // Both values are checked (uuid, integer) before they are written into the statement:
+      // COPY takes no parameters.
+      common::db::CopyOut(
+          sql,
+          absl::StrCat("COPY (SELECT position, bsn, routing, customer_number, salutation, customer_name, addressee_name,"
+                       " street, house_number, house_number_suffix, postcode, city, phone FROM ",
+                       schema_, ".recipient_list_members WHERE list_id = '", list_id, "' AND position > ", after_position,
+                       " ORDER BY position) TO STDOUT"),
+          [&](const common::db::CopyRow& r) {
+            domain::RecipientRow& m = rows.emplace_back();
+            m.position = ToInt(r.fields[0]);
+            m.bsn = static_cast<int32_t>(ToInt(r.fields[1]));
+            m.routing = static_cast<uint8_t>(ToInt(r.fields[2]));
+            m.customer_number = std::string(r.fields[3]);
+            m.salutation = static_cast<uint8_t>(ToInt(r.fields[4]));
+            m.customer_name = std::string(r.fields[5]);
+            m.addressee_name = std::string(r.fields[6]);
+            m.street = std::string(r.fields[7]);
+            m.house_number = static_cast<int32_t>(ToInt(r.fields[8]));
+            m.house_number_suffix = std::string(r.fields[9]);
+            m.postcode = std::string(r.fields[10]);
+            m.city = std::string(r.fields[11]);
+            m.phone = std::string(r.fields[12]);
+            if (static_cast<int>(rows.size()) >= batch_size) flush();
+          });
+      flush();
+    } catch (const StopStream& stop) {
+      consumer = stop.status;
+    }
+    sql << "RESET statement_timeout";
+    return absl::OkStatus();
+  });
+  if (!consumer.ok()) return consumer;
+  return st;
+}
+
+absl::StatusOr<std::vector<domain::CustomerDetails>> PgAnalysisRepository::CustomerDetailsOf(
+    const domain::SnapshotInfo& snapshot, const std::vector<int32_t>& bsns, absl::Time deadline) {
+  std::vector<domain::CustomerDetails> out;
+  if (bsns.empty()) return out;
+  std::vector<int64_t> ids(bsns.begin(), bsns.end());
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        const TextRows rows = ExecutePrepared(
+            sql,
+            "SELECT bsn, initials, name_prefix, surname, street, house_number, house_number_suffix, postcode, city,"
+            " debt_cents, payment_plan FROM " +
+                PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers,
+                                                   snapshot.of(Dataset::kCustomers).version) +
+                " WHERE bsn = ANY(CAST($1 AS integer[]))",
+            {common::db::IntArrayLiteral(ids)});
+        for (const auto& r : rows) {
+          domain::CustomerDetails d;
+          d.bsn = static_cast<int32_t>(ToInt(r[0]));
+          d.initials = r[1].value_or("");
+          d.name_prefix = r[2].value_or("");
+          d.surname = r[3].value_or("");
+          d.street = r[4].value_or("");
+          d.house_number = static_cast<int32_t>(ToInt(r[5]));
+          d.house_number_suffix = r[6].value_or("");
+          d.postcode = r[7].value_or("");
+          d.city = r[8].value_or("");
+          d.debt_cents = ToInt(r[9]);
+          d.payment_plan = r[10].value_or("f") == "t";
+          out.push_back(std::move(d));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
+                                              const common::ProcessingRecord& record) {
+  std::vector<int64_t> bsns(sample.member_bsns.begin(), sample.member_bsns.end());
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        ExecutePrepared(tx.sql(),
+                        "INSERT INTO " + schema_ +
+                            ".samples (id, snapshot_version, seed, stratification, requested_size, population,"
+                            " full_view, purpose, created_by, create_time) VALUES (CAST($1 AS uuid),"
+                            " CAST($2 AS bigint), CAST($3 AS numeric), CAST($4 AS smallint), CAST($5 AS integer),"
+                            " CAST($6 AS bigint), CAST($7 AS boolean), $8, $9, " +
+                            schema_ + ".from_micros(CAST($10 AS bigint)))",
+                        {sample.id, absl::StrCat(sample.snapshot_version), absl::StrCat(sample.seed),
+                         absl::StrCat(sample.stratification), absl::StrCat(sample.requested_size),
+                         absl::StrCat(sample.population), sample.full_view ? "true" : "false", sample.purpose,
+                         sample.created_by, absl::StrCat(absl::ToUnixMicros(sample.create_time))});
+        ExecutePrepared(tx.sql(),
+                        "INSERT INTO " + schema_ +
+                            ".sample_members (sample_id, position, bsn) SELECT CAST($1 AS uuid), m.pos, m.bsn"
+                            " FROM unnest(CAST($2 AS integer[])) WITH ORDINALITY AS m(bsn, pos)",
+                        {sample.id, common::db::IntArrayLiteral(bsns)});
+        log_->Append(tx, call, record);
+        tx.Commit();
+        return absl::OkStatus();
+      },
+      call.deadline);
+}
+
+absl::Status PgAnalysisRepository::AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        log_->Append(tx, call, record);
+        tx.Commit();
+        return absl::OkStatus();
+      },
+      call.deadline);
+}
+
+absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const common::CallContext& call,
+                                                                         const std::vector<int32_t>& bsns,
+                                                                         bool dry_run,
+                                                                         const common::ProcessingRecord& record) {
+  domain::PurgeCounts counts;
+  counts.customers = static_cast<int64_t>(bsns.size());
+  std::vector<int64_t> ids(bsns.begin(), bsns.end());
+  const std::string array = common::db::IntArrayLiteral(ids);
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        soci::session& sql = tx.sql();
+        sql << "SET LOCAL statement_timeout = 0";
+        // Relations of the current snapshot (what the customers' dossiers hold now).
+        const TextRows current = ExecutePrepared(
+            sql,
+            "SELECT relations_version FROM " + schema_ + ".snapshots ORDER BY version DESC LIMIT 1", {});
+        if (!current.empty() && current[0][0]) {
+          const TextRows n = ExecutePrepared(
+              sql,
+              "SELECT count(*) FROM " + schema_ + ".relations_v" + *current[0][0] +
+                  " WHERE customer_bsn = ANY(CAST($1 AS integer[]))",
+              {array});
+          counts.relations = ToInt(n.at(0).at(0));
+        }
+        const std::string verb = dry_run ? "SELECT count(*) FROM " : "WITH d AS (DELETE FROM ";
+        const std::string tail = dry_run ? "" : " RETURNING 1) SELECT count(*) FROM d";
+        counts.sample_members = ToInt(
+            ExecutePrepared(sql, verb + schema_ + ".sample_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail,
+                            {array})
+                .at(0)
+                .at(0));
+        counts.list_members = ToInt(
+            ExecutePrepared(
+                sql, verb + schema_ + ".recipient_list_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail, {array})
+                .at(0)
+                .at(0));
+        if (dry_run) return absl::OkStatus();  // rolls back; nothing was changed anyway
+        if (!bsns.empty()) {
+          ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS integer[]))", {array});
+        }
+        log_->Append(tx, call, record);
+        tx.Commit();
+        return absl::OkStatus();
+      },
+      call.deadline));
+  return counts;
+}
+
+}  // namespace cak::analysis::storage

@@ -1,0 +1,52 @@
+// PostgreSQL implementation of domain::AnalysisRepository: target group sets, frozen
+// recipient lists with their routed members, samples, streamed disclosures' log entries and
+// the retention purge (schema: analysis-svc/migrations). Each write is one transaction with its
+// idempotency claim and processing-log entries.
+#pragma once
+
+#include <string>
+
+#include "analysis-svc/src/domain/repository.h"
+#include "common/db/pool.h"
+#include "common/db/processing_log_store.h"
+
+namespace cak::analysis::storage {
+
+class PgAnalysisRepository final : public domain::AnalysisRepository {
+ public:
+  // Not owned.
+  PgAnalysisRepository(common::db::PgPool* pool, std::string schema, const common::db::ProcessingLogStore* log);
+
+  absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key, absl::Time deadline) override;
+  absl::StatusOr<domain::TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
+                                                                    const domain::TargetGroupSetRecord& set,
+                                                                    const common::IdempotencyKey* key,
+                                                                    const common::ProcessingRecord& record,
+                                                                    bool* replayed) override;
+  absl::StatusOr<domain::TargetGroupSetRecord> GetTargetGroupSet(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<domain::RecipientListRecord> FreezeRecipientList(const common::CallContext& call,
+                                                                 const domain::RecipientListRecord& list,
+                                                                 const domain::SnapshotInfo& snapshot,
+                                                                 const std::vector<domain::MemberRef>& members,
+                                                                 const common::IdempotencyKey* key,
+                                                                 const common::ProcessingRecord& record,
+                                                                 bool* replayed) override;
+  absl::StatusOr<domain::RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) override;
+  absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int batch_size,
+                             const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) override;
+  absl::StatusOr<std::vector<domain::CustomerDetails>> CustomerDetailsOf(const domain::SnapshotInfo& snapshot,
+                                                                        const std::vector<int32_t>& bsns,
+                                                                        absl::Time deadline) override;
+  absl::Status SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
+                          const common::ProcessingRecord& record) override;
+  absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) override;
+  absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, const std::vector<int32_t>& bsns,
+                                                     bool dry_run, const common::ProcessingRecord& record) override;
+
+ private:
+  common::db::PgPool* pool_;
+  std::string schema_;
+  const common::db::ProcessingLogStore* log_;
+};
+
+}  // namespace cak::analysis::storage

@@ -1,0 +1,143 @@
+// COPY in and out (see copy.h).
+#include "common/db/copy.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+#include "common/db/pool.h"
+#include "common/db/prepared.h"
+
+namespace cak::common::db {
+
+CopyIn::CopyIn(soci::session& sql, const std::string& statement) : conn_(NativeConnection(sql)) {
+  PGresult* res = PQexec(conn_, statement.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_IN) {
+    active_ = false;
+    ThrowPgError(res, conn_, "COPY FROM STDIN");
+  }
+  PQclear(res);
+}
+
+CopyIn::~CopyIn() {
+  if (active_) Abort("abandoned");
+}
+
+void CopyIn::Write(absl::string_view lines) {
+  if (lines.empty()) return;
+  if (PQputCopyData(conn_, lines.data(), static_cast<int>(lines.size())) != 1) {
+    active_ = false;
+    ThrowPgError(nullptr, conn_, "COPY data");
+  }
+}
+
+int64_t CopyIn::End() {
+  active_ = false;
+  if (PQputCopyEnd(conn_, nullptr) != 1) ThrowPgError(nullptr, conn_, "COPY end");
+  PGresult* res = PQgetResult(conn_);
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+    ThrowPgError(res, conn_, "COPY");
+  }
+  const int64_t rows = std::strtoll(PQcmdTuples(res), nullptr, 10);
+  PQclear(res);
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+  return rows;
+}
+
+void CopyIn::Abort(const char* reason) noexcept {
+  active_ = false;
+  if (PQputCopyEnd(conn_, reason) == 1) {
+    while (PGresult* res = PQgetResult(conn_)) PQclear(res);
+  }
+}
+
+void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row) {
+  PGconn* conn = NativeConnection(sql);
+  PGresult* res = PQexec(conn, statement.c_str());
+  if (PQresultStatus(res) != PGRES_COPY_OUT) ThrowPgError(res, conn, "COPY TO STDOUT");
+  PQclear(res);
+  CopyRow out;
+  std::vector<std::string> unescaped;
+  auto drain = [conn] {
+    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+  };
+  while (true) {
+    char* buf = nullptr;
+    const int len = PQgetCopyData(conn, &buf, 0);
+    if (len == -1) break;  // done
+    if (len < 0) ThrowPgError(nullptr, conn, "COPY TO STDOUT data");
+    struct Freer {
+      char* p;
+      ~Freer() { PQfreemem(p); }
+    } freer{buf};
+    absl::string_view line(buf, static_cast<size_t>(len));
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    out.fields.clear();
+    out.null.clear();
+    unescaped.clear();
+    size_t start = 0;
+    // First pass: split; fields with a backslash are unescaped into `unescaped`.
+    std::vector<std::pair<size_t, size_t>> spans;
+    for (size_t i = 0; i <= line.size(); ++i) {
+      if (i == line.size() || line[i] == '\t') {
+        spans.emplace_back(start, i - start);
+        start = i + 1;
+      }
+    }
+    unescaped.reserve(spans.size());
+    for (const auto& [s, n] : spans) {
+      const absl::string_view f = line.substr(s, n);
+      if (f == "\\N") {
+        out.fields.emplace_back();
+        out.null.push_back(true);
+        continue;
+      }
+      if (f.find('\\') == absl::string_view::npos) {
+        out.fields.push_back(f);
+        out.null.push_back(false);
+        continue;
+      }
+      std::string u;
+      u.reserve(f.size());
+      for (size_t k = 0; k < f.size(); ++k) {
+        if (f[k] != '\\' || k + 1 == f.size()) {
+          u.push_back(f[k]);
+          continue;
+        }
+        const char c = f[++k];
+        u.push_back(c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'v' ? '\v' : c);
+      }
+      unescaped.push_back(std::move(u));
+      out.fields.push_back(unescaped.back());
+      out.null.push_back(false);
+    }
+    try {
+      row(out);
+    } catch (...) {
+      // Leave the connection usable: cancel the rest of the COPY.
+      if (PGcancel* cancel = PQgetCancel(conn)) {
+        char err[256];
+        PQcancel(cancel, err, sizeof err);
+        PQfreeCancel(cancel);
+      }
+      while (true) {
+        char* rest = nullptr;
+        const int n = PQgetCopyData(conn, &rest, 0);
+        if (rest) PQfreemem(rest);
+        if (n < 0) break;
+      }
+      drain();
+      throw;
+    }
+  }
+  PGresult* end = PQgetResult(conn);
+  if (PQresultStatus(end) != PGRES_COMMAND_OK) {
+    drain();
+    ThrowPgError(end, conn, "COPY TO STDOUT");
+  }
+  PQclear(end);
+  drain();
+}
+
+}  // namespace cak::common::db

@@ -1,0 +1,52 @@
+// COPY through libpq on a pooled SOCI session: the bulk path in and out (CONVENTIONS.md,
+// "Bulk in, bulk out"). Text format; callers produce and consume its lines (tab-separated,
+// \N for NULL, backslash escapes). Errors are thrown as PreparedStatementError, so the
+// session wrappers of pool.h map them like any other database error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "absl/strings/string_view.h"
+
+typedef struct pg_conn PGconn;
+
+namespace cak::common::db {
+
+// One COPY ... FROM STDIN. While it runs, the session can do nothing else.
+class CopyIn {
+ public:
+  // Starts `statement` (a COPY ... FROM STDIN). Throws.
+  CopyIn(soci::session& sql, const std::string& statement);
+  CopyIn(const CopyIn&) = delete;
+  CopyIn& operator=(const CopyIn&) = delete;
+  // Aborts the COPY if neither End() nor Abort() ran (the rows are then not loaded).
+  ~CopyIn();
+
+  // Sends complete text-format lines. Throws.
+  void Write(absl::string_view lines);
+  // Finishes the COPY; returns the number of rows loaded. Throws (e.g. a constraint failed).
+  int64_t End();
+  // Cancels the COPY; nothing it sent is kept. Never throws.
+  void Abort(const char* reason) noexcept;
+
+ private:
+  PGconn* conn_;
+  bool active_ = true;
+};
+
+// One row of COPY TO STDOUT text output: unescaped fields, and which are NULL.
+struct CopyRow {
+  std::vector<absl::string_view> fields;
+  std::vector<bool> null;
+};
+
+// Runs `statement` (a COPY ... TO STDOUT) and calls `row` for every row; the views are valid
+// only during the call. Throws; an exception from `row` ends the COPY and propagates.
+void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row);
+
+}  // namespace cak::common::db
