@@ -127,7 +127,6 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::CreateTargetG
                          definition.dump(), stats.dump(), set.defined_by,
                          absl::StrCat(absl::ToUnixMicros(set.create_time))});
         log_->Append(tx, call, record);
-        tx.Commit();
         return absl::OkStatus();
       },
       call.deadline));
@@ -248,7 +247,6 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           return absl::InternalError("recipient list members missing from their snapshot");
         }
         log_->Append(tx, call, record);
-        tx.Commit();
         return absl::OkStatus();
       },
       call.deadline));
@@ -400,7 +398,6 @@ absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, c
                             " FROM unnest(CAST($2 AS integer[])) WITH ORDINALITY AS m(bsn, pos)",
                         {sample.id, common::db::IntArrayLiteral(bsns)});
         log_->Append(tx, call, record);
-        tx.Commit();
         return absl::OkStatus();
       },
       call.deadline);
@@ -411,7 +408,6 @@ absl::Status PgAnalysisRepository::AppendLog(const common::CallContext& call, co
       *pool_,
       [&](Tx& tx) -> absl::Status {
         log_->Append(tx, call, record);
-        tx.Commit();
         return absl::OkStatus();
       },
       call.deadline);
@@ -454,12 +450,11 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
                 sql, verb + schema_ + ".recipient_list_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail, {array})
                 .at(0)
                 .at(0));
-        if (dry_run) return absl::OkStatus();  // rolls back; nothing was changed anyway
+        if (dry_run) return absl::OkStatus();  // only counted
         if (!bsns.empty()) {
           ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS integer[]))", {array});
         }
         log_->Append(tx, call, record);
-        tx.Commit();
         return absl::OkStatus();
       },
       call.deadline));

@@ -1,0 +1,379 @@
+// AnalysisService over a real gRPC channel: authentication and the role table, every kind of
+// bad criteria (status, reason and the offending field), bad imports that write nothing,
+// pseudonymised samples and the guarded FULL view, and the field sets of a streamed list.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "analysis-svc/test/analysis_test_server.h"
+#include "common/testing/status_matchers.h"
+
+namespace cak::analysis {
+namespace {
+
+using common::testing::ContextFor;
+using common::testing::GrpcStatusIs;
+using common::testing::TestCaller;
+using testing::pb::AnalysisService;
+namespace pb = testing::pb;
+
+const TestCaller kAnalyst{"emp-2001", {"analyst"}};
+const TestCaller kDesigner{"emp-3001", {"campaign_designer"}};
+const TestCaller kAdmin{"ops-1", {"administrator"}};
+const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
+const TestCaller kIntakeOfficer{"emp-1001", {"intake_officer"}};
+
+class AnalysisApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = testing::AnalysisTestServer::Start();
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+
+  void Load() { CAK_ASSERT_OK(server_->ImportGenerated()); }
+
+  grpc::Status Impact(const TestCaller& caller, const pb::AnalyzeImpactRequest& req, pb::ImpactAnalysis* out) {
+    return server_->stub().AnalyzeImpact(ContextFor(caller).get(), req, out);
+  }
+
+  static pb::Criteria Everyone() {
+    pb::Criteria c;
+    c.mutable_all();
+    return c;
+  }
+
+  std::unique_ptr<testing::AnalysisTestServer> server_;
+};
+
+TEST_F(AnalysisApiTest, CallersAreAuthenticatedAndCheckedPerMethod) {
+  Load();
+  pb::AnalyzeImpactRequest req;
+  *req.mutable_criteria() = Everyone();
+  pb::ImpactAnalysis out;
+  EXPECT_THAT(server_->stub().AnalyzeImpact(common::testing::AnonymousContext().get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  EXPECT_THAT(Impact(kIntakeOfficer, req, &out), GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  CAK_ASSERT_GRPC_OK(Impact(kAnalyst, req, &out));
+  EXPECT_EQ(out.total(), 2000);
+
+  pb::StreamRecipientsRequest stream;
+  stream.set_name("recipientLists/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  stream.set_field_set(pb::FIELD_SET_POSTAL);
+  auto stream_ctx = ContextFor(kAnalyst);
+  auto reader = server_->stub().StreamRecipients(stream_ctx.get(), stream);
+  pb::StreamRecipientsResponse r;
+  while (reader->Read(&r)) {
+  }
+  EXPECT_THAT(reader->Finish(), GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+
+  pb::ImportFileRequest import;
+  import.set_dataset(pb::DATASET_CUSTOMERS);
+  import.set_path("customers.csv");
+  pb::ImportReport report;
+  EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAnalyst).get(), import, &report),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+}
+
+TEST_F(AnalysisApiTest, NothingToAnalyseBeforeTheFirstImport) {
+  pb::AnalyzeImpactRequest req;
+  *req.mutable_criteria() = Everyone();
+  pb::ImpactAnalysis out;
+  EXPECT_THAT(Impact(kAnalyst, req, &out), GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "NO_SNAPSHOT", ""));
+}
+
+TEST_F(AnalysisApiTest, BadCriteriaNameTheField) {
+  Load();
+  pb::ImpactAnalysis out;
+  struct Case {
+    std::function<void(pb::AnalyzeImpactRequest*)> build;
+    std::string reason, field;
+  };
+  const std::vector<Case> cases = {
+      {[](pb::AnalyzeImpactRequest*) {}, "REQUIRED_FIELD_MISSING", "criteria"},
+      {[](pb::AnalyzeImpactRequest* r) { r->mutable_criteria(); }, "REQUIRED_FIELD_MISSING", "criteria"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         auto* all = r->mutable_criteria()->mutable_all();
+         all->add_items()->mutable_predicate()->set_active(true);
+         all->add_items()->mutable_predicate();  // a predicate without a field
+       },
+       "UNKNOWN_FIELD", "criteria.all.items[1].predicate"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         // A field number this server does not know (a newer client's predicate).
+         pb::Predicate p;
+         p.GetReflection()->MutableUnknownFields(&p)->AddVarint(99, 1);
+         *r->mutable_criteria()->mutable_not_()->mutable_predicate() = p;
+       },
+       "UNKNOWN_FIELD", "criteria.not.predicate"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         r->mutable_criteria()->mutable_predicate()->mutable_municipality_in()->add_municipality_codes("0363");
+       },
+       "INVALID_FIELD_VALUE", "criteria.predicate.municipality_in.municipality_codes[0]"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         auto* in = r->mutable_criteria()->mutable_any()->add_items()->mutable_predicate()->mutable_customer_in();
+         in->add_bsns("111222333");
+         in->add_bsns("111222334");
+       },
+       "INVALID_BSN", "criteria.any.items[0].predicate.customer_in.bsns[1]"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         auto* d = r->mutable_criteria()->mutable_predicate()->mutable_debt_between();
+         d->set_min_cents(100);
+         d->set_max_cents(10);
+       },
+       "INVALID_RANGE", "criteria.predicate.debt_between.max_cents"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         r->mutable_criteria()->mutable_predicate()->mutable_regulation_in()->add_regulations(static_cast<pb::Regulation>(42));
+       },
+       "UNKNOWN_ENUM_VALUE", "criteria.predicate.regulation_in.regulations[0]"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         auto* m = r->mutable_criteria()->mutable_predicate()->mutable_planned_mailing();
+         m->mutable_from_date()->set_year(2026);
+         m->mutable_from_date()->set_month(2);
+         m->mutable_from_date()->set_day(30);
+         *m->mutable_to_date() = m->from_date();
+       },
+       "INVALID_DATE", "criteria.predicate.planned_mailing.from_date"},
+      {[](pb::AnalyzeImpactRequest* r) {
+         *r->mutable_criteria() = Everyone();
+         r->set_pressure_days(5000);
+       },
+       "INVALID_RANGE", "pressure_days"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    pb::AnalyzeImpactRequest req;
+    cases[i].build(&req);
+    EXPECT_THAT(Impact(kAnalyst, req, &out),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, cases[i].reason, cases[i].field))
+        << "case " << i;
+  }
+}
+
+TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) {
+  Load();
+  auto before = server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots");
+  auto mailing = [](const std::string& bsn, pb::MailingType type) {
+    pb::Mailing m;
+    m.set_customer_bsn(bsn);
+    m.set_mailing_type(type);
+    m.mutable_planned_date()->set_year(2027);
+    m.mutable_planned_date()->set_month(1);
+    m.mutable_planned_date()->set_day(15);
+    return m;
+  };
+  const std::string known = *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " +
+                                                     server_->schema().name() + ".customers_v1");
+  {  // 2 of 3 rows bad, allowed share 0.7: loads
+    auto ctx = ContextFor(kAdmin);
+    pb::ImportReport report;
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest first;
+    first.mutable_options()->set_max_rejected_share(0.7);
+    first.mutable_options()->set_source("test");
+    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
+    ASSERT_TRUE(writer->Write(first));
+    pb::ImportMailingsRequest second;
+    *second.add_rows() = mailing("123456782", pb::MAILING_TYPE_INVOICE);  // not a customer
+    *second.add_rows() = mailing(known, static_cast<pb::MailingType>(17));
+    ASSERT_TRUE(writer->Write(second));
+    writer->WritesDone();
+    CAK_ASSERT_GRPC_OK(writer->Finish());
+    EXPECT_EQ(report.rows_read(), 3);
+    EXPECT_EQ(report.rows_loaded(), 1);
+    ASSERT_EQ(report.errors_size(), 2);
+    EXPECT_EQ(report.errors(0).row(), 2);
+    EXPECT_EQ(report.errors(0).reason(), "UNKNOWN_CUSTOMER");
+    EXPECT_EQ(report.errors(1).row(), 3);
+    EXPECT_EQ(report.errors(1).field(), "mailing_type");
+    EXPECT_EQ(report.errors(1).reason(), "UNKNOWN_ENUM_VALUE");
+  }
+  const std::string after_good =
+      *server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots");
+  EXPECT_NE(after_good, *before);
+  {  // default share 1%: refused, nothing changes
+    auto ctx = ContextFor(kAdmin);
+    pb::ImportReport report;
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest first;
+    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
+    *first.add_rows() = mailing("123456782", pb::MAILING_TYPE_INVOICE);
+    ASSERT_TRUE(writer->Write(first));
+    writer->WritesDone();
+    EXPECT_THAT(writer->Finish(),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "TOO_MANY_REJECTED_ROWS", "rows[2].customer_bsn"));
+  }
+  {  // options after the first message
+    auto ctx = ContextFor(kAdmin);
+    pb::ImportReport report;
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest first;
+    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
+    ASSERT_TRUE(writer->Write(first));
+    pb::ImportMailingsRequest second;
+    second.mutable_options()->set_source("late");
+    writer->Write(second);
+    writer->WritesDone();
+    EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "options"));
+  }
+  EXPECT_EQ(*server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots"), after_good);
+  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() +
+                                     "' AND tablename ~ '_v[0-9]+$' AND tablename NOT IN (SELECT dataset || '_v' || id FROM " +
+                                     server_->schema().name() + ".dataset_versions WHERE status = 'published')"),
+            "0");
+}
+
+TEST_F(AnalysisApiTest, ImportFileStaysInsideTheImportDirectory) {
+  pb::ImportReport report;
+  for (const std::string path : {"../customers.csv", "/etc/passwd", "a/../../b.csv"}) {
+    pb::ImportFileRequest req;
+    req.set_dataset(pb::DATASET_CUSTOMERS);
+    req.set_path(path);
+    EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAdmin).get(), req, &report),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_IMPORT_PATH", "path"))
+        << path;
+  }
+  pb::ImportFileRequest missing;
+  missing.set_dataset(pb::DATASET_CUSTOMERS);
+  missing.set_path("nope.csv");
+  EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAdmin).get(), missing, &report),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "IMPORT_FILE_NOT_FOUND", "path"));
+  pb::ImportFileRequest no_dataset;
+  no_dataset.set_path("customers.csv");
+  EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAdmin).get(), no_dataset, &report),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "dataset"));
+  pb::ImportFileRequest wrong_file;  // a mailings file as customers: the header says so
+  wrong_file.set_dataset(pb::DATASET_CUSTOMERS);
+  wrong_file.set_path("mailings.csv");
+  EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAdmin).get(), wrong_file, &report),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CSV_HEADER", "path"));
+  EXPECT_EQ(server_->Count("snapshots"), 0);
+}
+
+TEST_F(AnalysisApiTest, SamplesArePseudonymisedUnlessAnAnalystStatesAPurpose) {
+  Load();
+  pb::CreateSampleRequest req;
+  *req.mutable_criteria() = Everyone();
+  req.set_size(25);
+  req.set_seed(424242);
+  req.set_stratification(pb::STRATIFICATION_REGULATION);
+  pb::Sample a, b;
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kDesigner).get(), req, &a));
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &b));
+  ASSERT_EQ(a.members_size(), 25);
+  EXPECT_EQ(a.population(), 2000);
+  for (int i = 0; i < a.members_size(); ++i) {
+    const auto& m = a.members(i);
+    EXPECT_TRUE(m.bsn().empty());
+    EXPECT_TRUE(m.full_name().empty());
+    EXPECT_FALSE(m.has_address());
+    EXPECT_EQ(m.pseudonym().size(), 16u);
+    EXPECT_NE(m.masked_name().find('*'), std::string::npos);
+    EXPECT_EQ(m.pseudonym(), b.members(i).pseudonym());  // same seed, same snapshot: same sample
+  }
+  EXPECT_NE(a.name(), b.name());  // each draw is kept on its own
+
+  req.set_view(pb::SAMPLE_VIEW_FULL);
+  pb::Sample full;
+  EXPECT_THAT(server_->stub().CreateSample(ContextFor(kDesigner).get(), req, &full),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_THAT(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "PURPOSE_REQUIRED", "purpose"));
+  const int64_t samples_before = server_->Count("samples");
+  req.set_purpose("Dossieronderzoek signaal 2026-118: controle eigen bijdrage");
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full));
+  EXPECT_EQ(full.members(0).pseudonym(), a.members(0).pseudonym());
+  EXPECT_EQ(full.members(0).bsn().size(), 9u);
+  EXPECT_FALSE(full.members(0).full_name().empty());
+  EXPECT_EQ(server_->Count("samples"), samples_before + 1);
+  // One log entry per customer shown, with the purpose.
+  auto logged = server_->schema().Query(
+      "SELECT count(*) FROM " + server_->schema().name() +
+      ".processing_log WHERE name = 'analysis.CreateSample' AND data_subject_id IS NOT NULL AND attributes->>'view' = "
+      "'FULL'");
+  EXPECT_EQ(*logged, "25");
+
+  req.set_size(0);
+  EXPECT_THAT(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "size"));
+}
+
+TEST_F(AnalysisApiTest, ListsStreamOnlyTheFieldsOfTheChannel) {
+  Load();
+  pb::DefineTargetGroupsRequest define;
+  define.set_request_id("groups-1");
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  auto* g = define.add_groups();
+  g->set_name("WLZ met vertegenwoordiger");
+  auto* all = g->mutable_criteria()->mutable_all();
+  all->add_items()->mutable_predicate()->mutable_regulation_in()->add_regulations(pb::REGULATION_WLZ);
+  all->add_items()->mutable_predicate()->set_has_representative(true);
+  auto* rest = define.add_groups();
+  rest->set_name("Overig WLZ");
+  rest->mutable_criteria()->mutable_predicate()->mutable_regulation_in()->add_regulations(pb::REGULATION_WLZ);
+  pb::TargetGroupSet set, again;
+  CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &set));
+  CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &again));
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(again.name(), set.name());
+  EXPECT_EQ(set.defined_by(), "emp-2001");
+  ASSERT_EQ(set.groups_size(), 2);
+  EXPECT_GT(set.groups(0).impact().total(), 0);
+  EXPECT_EQ(set.groups(0).impact().total() + set.groups(1).impact().total(),
+            set.groups(0).impact().by_regulation(0).count() + set.groups(1).impact().by_regulation(0).count());
+
+  pb::FreezeRecipientListRequest freeze;
+  freeze.set_target_group_set(set.name());
+  freeze.set_group("WLZ met vertegenwoordiger");
+  pb::RecipientList list;
+  CAK_ASSERT_GRPC_OK(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list));
+  EXPECT_EQ(list.member_count(), set.groups(0).impact().total());
+  freeze.set_group("Geen");
+  EXPECT_THAT(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "GROUP_NOT_FOUND", "group"));
+  freeze.set_target_group_set("targetGroupSets/not-a-uuid");
+  EXPECT_THAT(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "target_group_set"));
+
+  auto read = [&](pb::FieldSet fields) {
+    pb::StreamRecipientsRequest req;
+    req.set_name(list.name());
+    req.set_field_set(fields);
+    auto ctx = ContextFor(kDispatch);
+    auto reader = server_->stub().StreamRecipients(ctx.get(), req);
+    std::vector<pb::Recipient> out;
+    pb::StreamRecipientsResponse r;
+    while (reader->Read(&r)) out.insert(out.end(), r.recipients().begin(), r.recipients().end());
+    EXPECT_TRUE(reader->Finish().ok());
+    return out;
+  };
+  const auto postal = read(pb::FIELD_SET_POSTAL);
+  const auto phone = read(pb::FIELD_SET_PHONE);
+  const auto moment = read(pb::FIELD_SET_CONTACT_MOMENT);
+  ASSERT_EQ(static_cast<int64_t>(postal.size()), list.member_count());
+  ASSERT_EQ(phone.size(), postal.size());
+  for (size_t i = 0; i < postal.size(); ++i) {
+    EXPECT_EQ(postal[i].routing(), pb::ROUTING_REPRESENTATIVE);
+    EXPECT_TRUE(postal[i].phone().empty());
+    EXPECT_FALSE(phone[i].has_address());
+    EXPECT_FALSE(phone[i].addressee_name().empty());
+    EXPECT_FALSE(moment[i].has_address());
+    EXPECT_TRUE(moment[i].phone().empty());
+    EXPECT_TRUE(moment[i].customer_name().empty());
+    EXPECT_TRUE(moment[i].addressee_name().empty());
+    EXPECT_FALSE(moment[i].customer_number().empty());
+  }
+  int with_address = 0;
+  for (const auto& r : postal) with_address += r.has_address();
+  EXPECT_GT(with_address, 0);
+
+  pb::StreamRecipientsRequest unknown;
+  unknown.set_name("recipientLists/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  unknown.set_field_set(pb::FIELD_SET_POSTAL);
+  auto ctx = ContextFor(kDispatch);
+  auto reader = server_->stub().StreamRecipients(ctx.get(), unknown);
+  pb::StreamRecipientsResponse r;
+  while (reader->Read(&r)) {
+  }
+  EXPECT_THAT(reader->Finish(), GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "RECIPIENT_LIST_NOT_FOUND", ""));
+}
+
+}  // namespace
+}  // namespace cak::analysis
