@@ -48,6 +48,8 @@ port = ${port}
 unix_socket_directories = '${base}/run'
 max_connections = 300
 shared_buffers = 512MB
+# Bulk imports write gigabytes of WAL; with the default 1GB they checkpoint every few seconds.
+max_wal_size = 4GB
 fsync = on
 synchronous_commit = on
 logging_collector = off

@@ -1,6 +1,8 @@
 -- analysis-svc: versioned source-system snapshots, target group sets, recipient lists and
--- samples. Enum columns hold the proto enum numbers; BSNs are stored as integers (9 digits,
--- printed with leading zeros).
+-- samples. The data-set tables keep the columns of the import files (analysis-svc/README.md,
+-- "CSV format"): enum values by name, so a source extract loads into them as it is; BSNs are
+-- stored as integers (9 digits, printed with leading zeros). Elsewhere enum columns hold the
+-- proto enum numbers.
 --
 -- Each import loads one data-set version into its own table <dataset>_v<id>, created from the
 -- template table below by create_dataset_version() (owner's rights: the runtime role cannot
@@ -14,7 +16,7 @@
 CREATE TABLE ${schema}.customers (
   bsn                 integer NOT NULL CHECK (bsn BETWEEN 1 AND 999999999),
   customer_number     text NOT NULL,
-  salutation          smallint NOT NULL CHECK (salutation BETWEEN 1 AND 3),
+  salutation          text NOT NULL CHECK (salutation IN ('MR', 'MS', 'NEUTRAL')),
   initials            text NOT NULL,
   name_prefix         text,
   surname             text NOT NULL,
@@ -25,7 +27,7 @@ CREATE TABLE ${schema}.customers (
   city                text,
   phone               text,
   email               text,
-  regulation          smallint NOT NULL CHECK (regulation BETWEEN 1 AND 4),
+  regulation          text NOT NULL CHECK (regulation IN ('WLZ', 'WMO', 'WANBETALERS', 'ONVERZEKERDEN')),
   municipality_code   text NOT NULL,
   birth_date          date NOT NULL,
   debt_cents          bigint NOT NULL CHECK (debt_cents >= 0),
@@ -40,7 +42,7 @@ CREATE TABLE ${schema}.customers (
 CREATE TABLE ${schema}.relations (
   relation_seq        bigint NOT NULL,  -- order in the import; the first representative wins
   customer_bsn        integer NOT NULL,
-  kind                smallint NOT NULL CHECK (kind BETWEEN 1 AND 2),
+  kind                text NOT NULL CHECK (kind IN ('LEGAL_REPRESENTATIVE', 'CONTACT_PERSON')),
   initials            text NOT NULL,
   name_prefix         text,
   surname             text NOT NULL,
@@ -51,18 +53,19 @@ CREATE TABLE ${schema}.relations (
   city                text,
   phone               text,
   email               text,
-  routing             smallint NOT NULL CHECK (routing BETWEEN 1 AND 2)
+  routing             text NOT NULL CHECK (routing IN ('CUSTOMER', 'RELATION'))
 );
 
 CREATE TABLE ${schema}.mailings (
   customer_bsn integer NOT NULL,
-  mailing_type smallint NOT NULL CHECK (mailing_type BETWEEN 1 AND 5),
+  mailing_type text NOT NULL
+    CHECK (mailing_type IN ('ANNUAL_STATEMENT', 'INVOICE', 'DECISION', 'PAYMENT_REMINDER', 'NEWSLETTER')),
   planned_date date NOT NULL
 );
 
 CREATE TABLE ${schema}.contact_reports (
   customer_bsn integer NOT NULL,
-  channel      smallint NOT NULL CHECK (channel BETWEEN 1 AND 4),
+  channel      text NOT NULL CHECK (channel IN ('PHONE', 'LETTER', 'EMAIL', 'WEBSITE')),
   topic        text NOT NULL,
   contact_time timestamptz NOT NULL,
   reached      boolean NOT NULL
@@ -99,13 +102,19 @@ GRANT SELECT ON ${schema}.dataset_versions, ${schema}.snapshots TO ${app_role};
 GRANT SELECT ON ${schema}.customers, ${schema}.relations, ${schema}.mailings, ${schema}.contact_reports
   TO ${app_role};
 
--- The indexes of a version table, built after its load.
+-- The indexes of a version table, built after its load (faster than maintaining them during
+-- COPY), and whether the planner needs statistics. Customers and relations are looked up by
+-- key (sample details, freezing a list); mailings and contact reports are only ever read whole
+-- (into the columnar snapshot), so they carry no index and no statistics: an import of
+-- millions of planned mailings is one COPY.
 CREATE FUNCTION ${schema}.dataset_indexes(p_dataset text, p_table text) RETURNS text[]
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE p_dataset
-    WHEN 'customers' THEN ARRAY[format('ALTER TABLE ${schema}.%I ADD PRIMARY KEY (bsn)', p_table)]
-    WHEN 'relations' THEN ARRAY[format('CREATE INDEX ON ${schema}.%I (customer_bsn, relation_seq)', p_table)]
-    ELSE ARRAY[format('CREATE INDEX ON ${schema}.%I (customer_bsn)', p_table)]
+    WHEN 'customers' THEN ARRAY[format('ALTER TABLE ${schema}.%I ADD PRIMARY KEY (bsn)', p_table),
+                                format('ANALYZE ${schema}.%I', p_table)]
+    WHEN 'relations' THEN ARRAY[format('CREATE INDEX ON ${schema}.%I (customer_bsn, relation_seq)', p_table),
+                                format('ANALYZE ${schema}.%I', p_table)]
+    ELSE ARRAY[]::text[]
   END
 $$;
 
@@ -124,14 +133,13 @@ BEGIN
 END $$;
 
 -- Builds the indexes, takes INSERT away, records the counts: the version is ready to publish.
-CREATE FUNCTION ${schema}.finish_dataset_version(p_version bigint, p_rows_read bigint, p_rows_rejected bigint,
-                                                 p_errors jsonb) RETURNS bigint
+CREATE FUNCTION ${schema}.finish_dataset_version(p_version bigint, p_rows_read bigint, p_rows_loaded bigint,
+                                                 p_rows_rejected bigint, p_errors jsonb) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
   d text;
   t text;
   stmt text;
-  n bigint;
 BEGIN
   SELECT dataset INTO d FROM ${schema}.dataset_versions WHERE id = p_version AND status = 'loading' FOR UPDATE;
   IF d IS NULL THEN
@@ -142,12 +150,10 @@ BEGIN
   FOREACH stmt IN ARRAY ${schema}.dataset_indexes(d, t) LOOP
     EXECUTE stmt;
   END LOOP;
-  EXECUTE format('ANALYZE ${schema}.%I', t);
-  EXECUTE format('SELECT count(*) FROM ${schema}.%I', t) INTO n;
   UPDATE ${schema}.dataset_versions
-     SET status = 'ready', rows_read = p_rows_read, rows_loaded = n, rows_rejected = p_rows_rejected, errors = p_errors
+     SET status = 'ready', rows_read = p_rows_read, rows_loaded = p_rows_loaded, rows_rejected = p_rows_rejected,
+         errors = p_errors
    WHERE id = p_version;
-  RETURN n;
 END $$;
 
 -- Records a new snapshot: the current one with this data set's version replaced. Publishers
@@ -218,7 +224,7 @@ BEGIN
 END $$;
 
 GRANT EXECUTE ON FUNCTION ${schema}.create_dataset_version(text, text),
-                          ${schema}.finish_dataset_version(bigint, bigint, bigint, jsonb),
+                          ${schema}.finish_dataset_version(bigint, bigint, bigint, bigint, jsonb),
                           ${schema}.publish_dataset_version(bigint),
                           ${schema}.discard_dataset_version(bigint),
                           ${schema}.collect_dataset_versions(integer) TO ${app_role};
@@ -250,13 +256,15 @@ CREATE TABLE ${schema}.recipient_lists (
 );
 
 -- Personal data: NAW, phone of the addressee; BSN and customer number of the customer.
+-- list_id has no foreign key: the members are written in the transaction that writes their
+-- list, and a per-row referential check would double the cost of freezing half a million.
 CREATE TABLE ${schema}.recipient_list_members (
-  list_id             uuid NOT NULL REFERENCES ${schema}.recipient_lists (id),
+  list_id             uuid NOT NULL,
   position            integer NOT NULL,
   bsn                 integer NOT NULL,
   routing             smallint NOT NULL CHECK (routing BETWEEN 1 AND 3),
   customer_number     text NOT NULL,
-  salutation          smallint NOT NULL,
+  salutation          text NOT NULL,
   customer_name       text NOT NULL,
   addressee_name      text NOT NULL,
   street              text,
@@ -267,7 +275,8 @@ CREATE TABLE ${schema}.recipient_list_members (
   phone               text,
   PRIMARY KEY (list_id, position)
 );
-CREATE INDEX recipient_list_members_bsn_idx ON ${schema}.recipient_list_members (bsn);
+-- No index on bsn: freezing half a million members is on the release path, finding members
+-- by BSN only in the nightly retention purge, which scans the table instead.
 
 CREATE TABLE ${schema}.samples (
   id               uuid PRIMARY KEY,

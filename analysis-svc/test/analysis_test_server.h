@@ -37,6 +37,7 @@ class AnalysisTestServer {
   pb::AnalysisService::Stub& stub() { return *stub_; }
   cak::voorlichting::processinglog::v1::ProcessingLogService::Stub& log_stub() { return *log_stub_; }
   domain::AnalysisService& service() { return server_->service(); }
+  AnalysisServer& server() { return *server_; }
   common::testing::FakeClock& clock() { return clock_; }
   common::testing::TestSchema& schema() { return *schema_; }
   common::db::PgPool& pool() { return *pool_; }

@@ -35,8 +35,8 @@ TEST(RowEncoderTest, GoodCustomerBecomesCopyText) {
   Encoded e = Encode(enc, GoodCustomer());
   ASSERT_TRUE(e.ok) << e.error.field << " " << e.error.reason;
   EXPECT_EQ(e.line,
-            "111222333\t1000000001\t2\tJ.\tvan der\tBerg\tDorpsstraat\t12\ta\t1234 AB\tUtrecht\t+31612345678\t"
-            "j@example.com\t1\tGM0344\t1940-05-06\t12345\tt\tNL91ABNA0417164300\tThuiszorg, 4 uur\tt\t\\N\n");
+            "111222333\t1000000001\tMS\tJ.\tvan der\tBerg\tDorpsstraat\t12\ta\t1234 AB\tUtrecht\t+31612345678\t"
+            "j@example.com\tWLZ\tGM0344\t1940-05-06\t12345\tt\tNL91ABNA0417164300\tThuiszorg, 4 uur\tt\t\\N\n");
 }
 
 TEST(RowEncoderTest, EachRuleNamesItsColumn) {
@@ -116,14 +116,14 @@ TEST(RowEncoderTest, ReferencesMustBeCustomersOfTheSnapshot) {
   RowEncoder contacts(Dataset::kContactReports, kToday, &s);
   Encoded ok = Encode(contacts, {"111222333", "PHONE", "Vraag a\\b", "2026-03-01T09:15:00Z", "true"});
   ASSERT_TRUE(ok.ok) << ok.error.reason;
-  EXPECT_EQ(ok.line, "111222333\t1\tVraag a\\\\b\t2026-03-01T09:15:00Z\tt\n");
+  EXPECT_EQ(ok.line, "111222333\tPHONE\tVraag a\\\\b\t2026-03-01T09:15:00Z\tt\n");
   EXPECT_EQ(Encode(contacts, {"111222333", "PHONE", "x", "2026-03-01 09:15", "true"}).error.reason, "INVALID_DATE");
 
   RowEncoder relations(Dataset::kRelations, kToday, &s);
   Encoded rel = Encode(relations, {"111222333", "LEGAL_REPRESENTATIVE", "P.", "", "Jansen", "", "", "", "", "",
                                    "", "", "RELATION"});
   ASSERT_TRUE(rel.ok) << rel.error.reason;
-  EXPECT_EQ(rel.line, "1\t111222333\t1\tP.\t\\N\tJansen\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t2\n");
+  EXPECT_EQ(rel.line, "1\t111222333\tLEGAL_REPRESENTATIVE\tP.\t\\N\tJansen\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tRELATION\n");
 }
 
 std::vector<std::vector<std::string>> ReadAll(const std::string& text, size_t chunk, absl::Status* status,

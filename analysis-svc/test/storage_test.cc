@@ -194,21 +194,21 @@ TEST_F(AnalysisStorageTest, EngineAgreesWithSqlOnTheSameSnapshot) {
                                   domain::Where(contacted)});
   request.reference_day = absl::CivilDay(2026, 11, 1);
   CAK_ASSERT_OK_AND_ASSIGN(auto out, server_->service().AnalyzeImpact(AdminCall(), request));
-  const std::string where = "(c.regulation = 2 AND c.debt_cents >= 1) OR EXISTS (SELECT 1 FROM " + r +
-                            " x WHERE x.customer_bsn = c.bsn AND x.kind = 1) OR (SELECT count(*) FROM " + k +
+  const std::string where = "(c.regulation = 'WMO' AND c.debt_cents >= 1) OR EXISTS (SELECT 1 FROM " + r +
+                            " x WHERE x.customer_bsn = c.bsn AND x.kind = 'LEGAL_REPRESENTATIVE') OR (SELECT count(*) FROM " + k +
                             " y WHERE y.customer_bsn = c.bsn AND y.contact_time::date BETWEEN DATE '2026-11-01' - 364"
                             " AND DATE '2026-11-01') >= 2";
   EXPECT_EQ(out.impact.total, Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE " + where)));
   EXPECT_GT(out.impact.total, 100);
   EXPECT_EQ(out.impact.by_regulation[1],
-            Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE c.regulation = 1 AND (" + where + ")")));
+            Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE c.regulation = 'WLZ' AND (" + where + ")")));
   EXPECT_EQ(out.impact.mailing_overlap_total,
             Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE (" + where + ") AND EXISTS (SELECT 1 FROM " +
                                         m + " z WHERE z.customer_bsn = c.bsn AND z.planned_date BETWEEN DATE "
                                         "'2026-11-01' AND DATE '2026-11-01' + 89)")));
   EXPECT_EQ(out.impact.by_routing[2],
             Num(server_->schema().Query("SELECT count(DISTINCT x.customer_bsn) FROM " + r + " x JOIN " + c +
-                                        " c ON c.bsn = x.customer_bsn WHERE x.kind = 1 AND (" + where + ")")));
+                                        " c ON c.bsn = x.customer_bsn WHERE x.kind = 'LEGAL_REPRESENTATIVE' AND (" + where + ")")));
 }
 
 TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
@@ -251,13 +251,21 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   const std::string r = absl::StrCat(s, ".relations_v", CurrentVersion(Dataset::kRelations));
   EXPECT_EQ(rows[0].addressee_name,
             Q("SELECT concat_ws(' ', initials, name_prefix, surname) FROM " + r + " WHERE customer_bsn = " +
-              absl::StrCat(rows[0].bsn) + " AND kind = 1 ORDER BY relation_seq LIMIT 1"));
+              absl::StrCat(rows[0].bsn) + " AND kind = 'LEGAL_REPRESENTATIVE' ORDER BY relation_seq LIMIT 1"));
   EXPECT_NE(rows[0].addressee_name, rows[0].customer_name);
-  // One log entry per recipient streamed, plus the operation entries of the chunks.
-  EXPECT_EQ(Num(server_->schema().Query("SELECT count(*) FROM " + s +
-                                        ".processing_log WHERE name = 'analysis.StreamRecipients' AND "
-                                        "data_subject_id IS NOT NULL")),
-            list.member_count);
+  // Every recipient streamed is logged (one operation entry, a subject row per recipient), and
+  // the privacy officer finds it under that recipient.
+  EXPECT_EQ(Num(server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects")), list.member_count);
+  std::vector<common::db::ProcessingLogEntry> entries;
+  CAK_ASSERT_OK(common::db::WithSession(server_->pool(), [&](soci::session& sql) {
+    entries = server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(domain::FormatBsn(rows[7].bsn)), 0, 10);
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].name, "analysis.StreamRecipients");
+  EXPECT_EQ(entries[0].actor, "dispatch-svc");
+  EXPECT_EQ(entries[0].data_subject_id_type, "BSN");
+  EXPECT_EQ(entries[0].attributes.at("recipient_list"), list.id);
   // Resuming after a position continues there.
   int64_t first = -1;
   CAK_ASSERT_OK(server_->service().StreamRecipients(

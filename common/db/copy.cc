@@ -52,6 +52,63 @@ void CopyIn::Abort(const char* reason) noexcept {
   }
 }
 
+PipelinedCopyIn::PipelinedCopyIn(soci::session& sql, const std::string& statement, size_t max_pending)
+    : copy_(sql, statement), max_pending_(max_pending), sender_([this] { Run(); }) {}
+
+PipelinedCopyIn::~PipelinedCopyIn() {
+  Stop();
+  if (!ended_) copy_.Abort("abandoned");
+}
+
+void PipelinedCopyIn::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+  if (sender_.joinable()) sender_.join();
+}
+
+void PipelinedCopyIn::Run() {
+  while (true) {
+    std::string chunk;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || closed_; });
+      if (queue_.empty()) return;  // closed and drained
+      chunk = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    cv_.notify_all();
+    try {
+      copy_.Write(chunk);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = std::current_exception();
+      queue_.clear();
+      closed_ = true;
+      cv_.notify_all();
+      return;
+    }
+  }
+}
+
+void PipelinedCopyIn::Write(std::string lines) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return queue_.size() < max_pending_ || error_ || closed_; });
+  if (error_) std::rethrow_exception(error_);
+  queue_.push_back(std::move(lines));
+  lock.unlock();
+  cv_.notify_all();
+}
+
+int64_t PipelinedCopyIn::End() {
+  Stop();
+  if (error_) std::rethrow_exception(error_);
+  ended_ = true;
+  return copy_.End();
+}
+
 void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row) {
   PGconn* conn = NativeConnection(sql);
   PGresult* res = PQexec(conn, statement.c_str());

@@ -4,7 +4,12 @@
 // session wrappers of pool.h map them like any other database error.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <string>
 #include <vector>
@@ -37,6 +42,37 @@ class CopyIn {
  private:
   PGconn* conn_;
   bool active_ = true;
+};
+
+// A CopyIn fed from a producer thread through a bounded queue, sent by a thread of its own:
+// producing the rows (parsing, checking) and sending them overlap, so a bulk load runs at the
+// speed of the slower of the two instead of their sum. Errors surface on the next Write() or
+// on End().
+class PipelinedCopyIn {
+ public:
+  // Starts the COPY (throws like CopyIn). At most `max_pending` chunks wait in the queue.
+  PipelinedCopyIn(soci::session& sql, const std::string& statement, size_t max_pending = 4);
+  PipelinedCopyIn(const PipelinedCopyIn&) = delete;
+  PipelinedCopyIn& operator=(const PipelinedCopyIn&) = delete;
+  ~PipelinedCopyIn();  // aborts unless End() ran
+
+  // Queues complete lines; blocks while the queue is full. Throws the sender's error.
+  void Write(std::string lines);
+  // Sends what is queued and finishes the COPY; returns the rows loaded. Throws.
+  int64_t End();
+
+ private:
+  void Run();
+  void Stop();
+
+  CopyIn copy_;
+  size_t max_pending_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool closed_ = false, ended_ = false;
+  std::exception_ptr error_;
+  std::thread sender_;
 };
 
 // One row of COPY TO STDOUT text output: unescaped fields, and which are NULL.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
 #include "common/base/random.h"
+#include "common/db/copy.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
 
@@ -94,12 +95,40 @@ void ProcessingLogStore::AppendAll(Tx& tx,
   }
 }
 
+int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
+  ProcessingRecord operation = record;
+  operation.data_subjects.clear();
+  AppendAll(tx, {{&call, &operation}});
+  // The operation's own row: its span is this call's, and a call appends one operation.
+  const TextRows rows = ExecutePrepared(
+      tx.sql(),
+      "SELECT max(id) FROM " + schema_ + ".processing_log WHERE trace_id = decode($1, 'hex') AND span_id = decode($2, "
+      "'hex') AND data_subject_id IS NULL",
+      {call.trace.TraceIdHex(), call.trace.SpanIdHex()});
+  return std::stoll(rows.at(0).at(0).value());
+}
+
+void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const {
+  if (subjects.empty()) return;
+  std::string lines;
+  const std::string prefix = std::to_string(entry_id) + "\t";
+  lines.reserve(subjects.size() * (prefix.size() + 65));
+  for (const Bsn& bsn : subjects) {
+    lines.append(prefix);
+    lines.append(hasher_.Hash(bsn));
+    lines.push_back('\n');
+  }
+  CopyIn copy(sql, "COPY " + schema_ + ".processing_log_subjects (entry_id, data_subject_id) FROM STDIN");
+  copy.Write(lines);
+  copy.End();
+  if (on_committed_) on_committed_(static_cast<int64_t>(subjects.size()));
+}
+
 std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql,
                                                          const std::string& where_column,
                                                          const std::string& value_expr,
                                                          const std::string& value, int64_t after_id,
                                                          int limit) const {
-  std::vector<ProcessingLogEntry> out;
   const long long after = after_id;
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT id, encode(trace_id, 'hex'), encode(span_id, 'hex'),"
@@ -112,6 +141,11 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql,
                       " FROM " + schema_ + ".processing_log WHERE " + where_column + " = " +
                           value_expr + " AND id > :after ORDER BY id LIMIT :lim",
        soci::use(value), soci::use(after), soci::use(limit));
+  return ReadEntries(rows);
+}
+
+std::vector<ProcessingLogEntry> ProcessingLogStore::ReadEntries(soci::rowset<soci::row>& rows) const {
+  std::vector<ProcessingLogEntry> out;
   for (const soci::row& r : rows) {
     ProcessingLogEntry e;
     e.id = r.get<long long>(0);
@@ -141,7 +175,26 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql,
 
 std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session& sql, const Bsn& subject,
                                                                   int64_t after_id, int limit) const {
-  return List(sql, "data_subject_id", ":v", hasher_.Hash(subject), after_id, limit);
+  // Entries of its own, and the bulk disclosures it was part of (as that operation's entry
+  // with this subject); ids are unique across both (a subject is once in a disclosure).
+  const std::string hash = hasher_.Hash(subject);
+  const long long after = after_id;
+  const std::string columns =
+      "encode(p.trace_id, 'hex'), encode(p.span_id, 'hex'), coalesce(encode(p.parent_span_id, 'hex'), ''), p.name,"
+      " p.status, " + schema_ + ".to_micros(p.start_time), " + schema_ + ".to_micros(p.end_time), p.resource,"
+      " p.processing_activity_id, p.legal_basis, ";
+  const std::string tail =
+      ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
+      " p.actor, p.attributes::text";
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT * FROM (SELECT p.id, " + columns + "coalesce(p.data_subject_id, ''),"
+                      " coalesce(p.data_subject_id_type, '')" + tail + " FROM " + schema_ +
+                      ".processing_log p WHERE p.data_subject_id = :v AND p.id > :after"
+                      " UNION ALL SELECT p.id, " + columns + "s.data_subject_id, 'BSN'" + tail + " FROM " + schema_ +
+                      ".processing_log_subjects s JOIN " + schema_ + ".processing_log p ON p.id = s.entry_id"
+                      " WHERE s.data_subject_id = :v2 AND s.entry_id > :after2) e ORDER BY 1 LIMIT :lim",
+       soci::use(hash), soci::use(after), soci::use(hash), soci::use(after), soci::use(limit));
+  return ReadEntries(rows);
 }
 
 std::vector<ProcessingLogEntry> ProcessingLogStore::ListByTrace(soci::session& sql,

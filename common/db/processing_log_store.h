@@ -44,6 +44,12 @@ class ProcessingLogStore {
   // The same for many processings in one statement (batched writes).
   void AppendAll(Tx& tx, const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const;
 
+  // Bulk disclosures (migration 0004): the operation's entry once, without subjects; returns
+  // its id. Then AppendSubjects() for each chunk of subjects, each in its own transaction,
+  // before the chunk is disclosed. Throws what SOCI throws.
+  int64_t AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
+  void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const;
+
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.
   std::vector<ProcessingLogEntry> ListBySubject(soci::session& sql, const Bsn& subject,
@@ -63,6 +69,7 @@ class ProcessingLogStore {
   std::vector<ProcessingLogEntry> List(soci::session& sql, const std::string& where_column,
                                        const std::string& value_expr, const std::string& value,
                                        int64_t after_id, int limit) const;
+  std::vector<ProcessingLogEntry> ReadEntries(soci::rowset<soci::row>& rows) const;
   std::string schema_;
   std::string resource_;
   DataSubjectHasher hasher_;

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -12,6 +13,7 @@
 #include "analysis-svc/src/domain/csv_reader.h"
 #include "common/base/bsn.h"
 #include "common/base/errors.h"
+#include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
 #include "absl/container/flat_hash_map.h"
@@ -180,8 +182,7 @@ absl::StatusOr<std::unique_ptr<ImportSession>> AnalysisService::BeginImport(cons
   std::unique_ptr<DatasetLoad> load;
   if (!claimed) {
     if (dataset != Dataset::kCustomers) {
-      CAK_ASSIGN_OR_RETURN(CurrentSnapshot current, cache_.Current(call.deadline));
-      customers = current.columns;
+      CAK_ASSIGN_OR_RETURN(customers, cache_.CurrentCustomerKeys(call.deadline));
     }
     CAK_ASSIGN_OR_RETURN(load, snapshots_->BeginLoad(dataset, options.source));
   }
@@ -458,6 +459,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
                      absl::StrCat("the set was defined on snapshot ", set.snapshot_version, ", the current one is ",
                                   snapshot.info.version, "; define the target groups again"));
   }
+  const absl::Time start = absl::Now();
   const ColumnarSnapshot& cols = *snapshot.columns;
   // Re-evaluate on the same snapshot and reference day: the same members as the statistics.
   GroupAssignment assignment = AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1),
@@ -474,6 +476,8 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   if (refs.empty()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmptyGroup, "the group has no members to freeze");
   }
+  common::log::Debug("freeze_members_selected", {{"members", static_cast<int64_t>(refs.size())},
+                                                  {"select_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   RecipientListRecord list;
   list.id = common::NewUuid();
   list.target_group_set = set.id;
@@ -504,17 +508,31 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
                                                const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
+  ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  record.attributes = {{"recipient_list", list.id},
+                       {"after_position", absl::StrCat(after_position)},
+                       {"field_set", field_set == FieldSet::kPostal  ? "POSTAL"
+                                     : field_set == FieldSet::kPhone ? "PHONE"
+                                                                     : "CONTACT_MOMENT"}};
+  CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
+
+  // A chunk is logged before it is sent; logging chunk k (another connection, another thread)
+  // overlaps reading and sending chunk k-1, so the log does not add its time to the stream's.
+  std::vector<RecipientRow> waiting;  // read and logged-in-progress, not yet sent
+  std::future<absl::Status> waiting_log;
+  auto send_waiting = [&]() -> absl::Status {
+    if (!waiting_log.valid()) return absl::OkStatus();
+    CAK_RETURN_IF_ERROR(waiting_log.get());
+    if (!sink(waiting)) return absl::CancelledError("the client cancelled the stream");
+    waiting.clear();
+    return absl::OkStatus();
+  };
   const int chunk = std::max(1, settings_.stream_log_chunk);
-  return analyses_->StreamMembers(list.id, after_position, chunk, [&](std::vector<RecipientRow>& rows) -> absl::Status {
-    // Log first: a recipient is never disclosed without its entry.
-    ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
-    record.attributes = {{"recipient_list", list.id},
-                         {"field_set", field_set == FieldSet::kPostal  ? "POSTAL"
-                                       : field_set == FieldSet::kPhone ? "PHONE"
-                                                                       : "CONTACT_MOMENT"}};
-    record.data_subjects.reserve(rows.size());
+  absl::Status st = analyses_->StreamMembers(list.id, after_position, chunk, [&](std::vector<RecipientRow>& rows) {
+    std::vector<common::Bsn> subjects;
+    subjects.reserve(rows.size());
     for (RecipientRow& r : rows) {
-      record.data_subjects.push_back(ToBsn(r.bsn));
+      subjects.push_back(ToBsn(r.bsn));
       // Data minimisation: only the set's fields leave the service.
       if (field_set != FieldSet::kPostal) {
         r.street.clear();
@@ -530,10 +548,19 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
         r.addressee_name.clear();
       }
     }
-    CAK_RETURN_IF_ERROR(analyses_->AppendLog(call, record));
-    if (!sink(rows)) return absl::CancelledError("the client cancelled the stream");
-    return absl::OkStatus();
+    auto logged = std::async(std::launch::async, [this, entry, subjects = std::move(subjects), deadline = call.deadline] {
+      return analyses_->LogDisclosed(entry, subjects, deadline);
+    });
+    absl::Status sent = send_waiting();
+    waiting = std::move(rows);
+    waiting_log = std::move(logged);
+    return sent;
   });
+  if (!st.ok()) {
+    if (waiting_log.valid()) waiting_log.wait();
+    return st;
+  }
+  return send_waiting();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ struct AnalysisSettings {
   double max_rejected_share = 0.01;     // default when a request does not say
   absl::Duration customer_retention = absl::Hours(24 * 730);
   absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
-  int stream_log_chunk = 10000;         // recipients logged per processing-log write
+  int stream_log_chunk = 5000;          // recipients read, logged and sent per chunk
 };
 
 // Reasons specific to analysis-svc.

@@ -328,11 +328,7 @@ bool RowEncoder::EncodeCustomer(const std::vector<absl::string_view>& f, std::st
   Int(out, bsn);
   for (size_t i : {1, 2, 3, 4, 5}) {
     Sep(out);
-    if (i == 2) {
-      Int(out, salutation);
-    } else {
-      TextOrNull(out, f[i]);
-    }
+    TextOrNull(out, f[i]);
   }
   Sep(out);
   AddressOut(out, f, 6, address);
@@ -341,7 +337,7 @@ bool RowEncoder::EncodeCustomer(const std::vector<absl::string_view>& f, std::st
   Sep(out);
   TextOrNull(out, f[12]);
   Sep(out);
-  Int(out, regulation);
+  out->append(f[13].data(), f[13].size());
   Sep(out);
   out->append(f[14].data(), f[14].size());
   Sep(out);
@@ -382,7 +378,7 @@ bool RowEncoder::EncodeRelation(const std::vector<absl::string_view>& f, std::st
   Sep(out);
   Int(out, bsn);
   Sep(out);
-  Int(out, kind);
+  out->append(f[1].data(), f[1].size());
   for (size_t i : {2, 3, 4}) {
     Sep(out);
     TextOrNull(out, f[i]);
@@ -394,7 +390,7 @@ bool RowEncoder::EncodeRelation(const std::vector<absl::string_view>& f, std::st
   Sep(out);
   TextOrNull(out, f[11]);
   Sep(out);
-  Int(out, routing);
+  out->append(f[12].data(), f[12].size());
   out->push_back('\n');
   return true;
 }
@@ -410,7 +406,7 @@ bool RowEncoder::EncodeMailing(const std::vector<absl::string_view>& f, std::str
   if (!CustomerKnown(bsn)) return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
   Int(out, bsn);
   Sep(out);
-  Int(out, type);
+  out->append(f[1].data(), f[1].size());
   Sep(out);
   Day(out, day);
   out->push_back('\n');
@@ -439,7 +435,7 @@ bool RowEncoder::EncodeContactReport(const std::vector<absl::string_view>& f, st
   if (!CustomerKnown(bsn)) return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
   Int(out, bsn);
   Sep(out);
-  Int(out, channel);
+  out->append(f[1].data(), f[1].size());
   Sep(out);
   AppendCopyText(out, f[2]);
   Sep(out);

@@ -77,6 +77,8 @@ class SnapshotRepository {
   virtual absl::StatusOr<SnapshotInfo> CurrentSnapshot(absl::Time deadline) = 0;
   // Reads the snapshot's analysis columns (bulk COPY out) into a columnar snapshot.
   virtual absl::StatusOr<std::shared_ptr<const ColumnarSnapshot>> LoadColumnar(const SnapshotInfo& snapshot) = 0;
+  // Only the customers' BSNs of the snapshot (the reference check of an import needs no more).
+  virtual absl::StatusOr<std::shared_ptr<const ColumnarSnapshot>> LoadCustomerKeys(const SnapshotInfo& snapshot) = 0;
   virtual absl::StatusOr<std::unique_ptr<DatasetLoad>> BeginLoad(Dataset dataset, const std::string& source) = 0;
   // The dataset version an earlier request claimed under (operation, request_id), with that
   // request's fingerprint; nullopt when the request_id is new.
@@ -205,8 +207,12 @@ class AnalysisRepository {
   // Stores a drawn sample with its log entries (one per member) in one transaction.
   virtual absl::Status SaveSample(const common::CallContext& call, const SampleRecord& sample,
                                   const common::ProcessingRecord& record) = 0;
-  // Writes processing-log entries outside any other work (streamed disclosures), in bulk.
-  virtual absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) = 0;
+  // Streamed disclosures: the operation's log entry once (returns its id), then each chunk's
+  // data subjects, committed before the chunk is sent.
+  virtual absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
+                                                  const common::ProcessingRecord& record) = 0;
+  virtual absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
+                                    absl::Time deadline) = 0;
 
   // Removes the given customers (the domain picked them: inactive past retention) with their
   // relations, mailings and contact reports from every kept data-set version, and their

@@ -27,6 +27,25 @@ absl::StatusOr<CurrentSnapshot> SnapshotCache::CurrentOrEmpty(absl::Time deadlin
   return current_;
 }
 
+absl::StatusOr<std::shared_ptr<const ColumnarSnapshot>> SnapshotCache::CurrentCustomerKeys(absl::Time deadline) {
+  CAK_ASSIGN_OR_RETURN(SnapshotInfo info, repository_->CurrentSnapshot(deadline));
+  const int64_t customers = info.of(Dataset::kCustomers).version;
+  if (customers == 0) {
+    return common::MakeError(absl::StatusCode::kFailedPrecondition, kReasonNoSnapshot,
+                             "no customers have been imported yet");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (current_.columns && current_.info.of(Dataset::kCustomers).version == customers) return current_.columns;
+    if (keys_ && keys_version_ == customers) return keys_;
+  }
+  CAK_ASSIGN_OR_RETURN(std::shared_ptr<const ColumnarSnapshot> keys, repository_->LoadCustomerKeys(info));
+  std::lock_guard<std::mutex> lock(mu_);
+  keys_ = keys;
+  keys_version_ = customers;
+  return keys;
+}
+
 absl::StatusOr<CurrentSnapshot> SnapshotCache::Current(absl::Time deadline) {
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, CurrentOrEmpty(deadline));
   if (snapshot.info.of(Dataset::kCustomers).version == 0) {

@@ -26,12 +26,18 @@ class SnapshotCache {
   absl::StatusOr<CurrentSnapshot> Current(absl::Time deadline);
   // The same, but an empty snapshot (version 0) instead of NO_SNAPSHOT.
   absl::StatusOr<CurrentSnapshot> CurrentOrEmpty(absl::Time deadline);
+  // The current customers' BSNs (bsn column only, unless the full snapshot of the same
+  // customers version is at hand): what an import checks references against, without
+  // building the whole snapshot that the import is about to replace.
+  absl::StatusOr<std::shared_ptr<const ColumnarSnapshot>> CurrentCustomerKeys(absl::Time deadline);
 
  private:
   SnapshotRepository* repository_;
   std::mutex load_mu_;  // one rebuild at a time
   std::mutex mu_;
   CurrentSnapshot current_;
+  int64_t keys_version_ = 0;  // customers version of keys_
+  std::shared_ptr<const ColumnarSnapshot> keys_;
 };
 
 inline constexpr char kReasonNoSnapshot[] = "NO_SNAPSHOT";

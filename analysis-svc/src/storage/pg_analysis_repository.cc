@@ -9,6 +9,7 @@
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
 #include "common/base/errors.h"
+#include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/db/copy.h"
 #include "common/db/idempotency.h"
@@ -182,6 +183,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
     const common::CallContext& call, const domain::RecipientListRecord& list, const domain::SnapshotInfo& snapshot,
     const std::vector<domain::MemberRef>& members, const common::IdempotencyKey* key,
     const common::ProcessingRecord& record, bool* replayed) {
+  const absl::Time start = absl::Now();
+  absl::Duration insert_time;
   std::optional<std::string> existing;
   std::vector<int64_t> bsns, routings, relations;
   bsns.reserve(members.size());
@@ -212,6 +215,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           if (existing) return absl::OkStatus();
         }
         soci::session& sql = tx.sql();
+        // The join hashes a whole customers version: in memory, not in 32 batches on disk.
+        sql << "SET LOCAL work_mem = '256MB'";
         ExecutePrepared(sql,
                         "INSERT INTO " + schema_ +
                             ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
@@ -228,6 +233,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
         auto pick = [](const char* col) {
           return absl::StrCat("CASE WHEN m.rel < 0 THEN c.", col, " ELSE r.", col, " END");
         };
+        const absl::Time insert_start = absl::Now();
         const TextRows inserted = ExecutePrepared(
             sql,
             "WITH ins AS (INSERT INTO " + schema_ +
@@ -243,6 +249,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
                 customers + " c ON c.bsn = m.bsn" + relation_join + " RETURNING 1) SELECT count(*) FROM ins",
             {list.id, common::db::IntArrayLiteral(bsns), common::db::IntArrayLiteral(routings),
              common::db::IntArrayLiteral(relations)});
+        insert_time = absl::Now() - insert_start;
         if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(members.size())) {
           return absl::InternalError("recipient list members missing from their snapshot");
         }
@@ -252,6 +259,10 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
       call.deadline));
   *replayed = existing.has_value();
   if (existing) return GetRecipientList(*existing, call.deadline);
+  common::log::Info("recipient_list_frozen", {{"recipient_list", list.id},
+                                              {"members", list.member_count},
+                                              {"insert_ms", absl::ToInt64Milliseconds(insert_time)},
+                                              {"total_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return list;
 }
 
@@ -293,6 +304,9 @@ absl::Status PgAnalysisRepository::StreamMembers(
   absl::Status consumer;
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
     sql << "SET statement_timeout = 0";  // the stream lasts as long as the client reads
+    // Read in key order straight from the primary key: a list just frozen has no statistics
+    // yet, and the planner would otherwise sort half a million rows on disk.
+    sql << "SET enable_bitmapscan = off";
     std::vector<domain::RecipientRow> rows;
     rows.reserve(static_cast<size_t>(batch_size));
     auto flush = [&] {
@@ -316,7 +330,7 @@ absl::Status PgAnalysisRepository::StreamMembers(
             m.bsn = static_cast<int32_t>(ToInt(r.fields[1]));
             m.routing = static_cast<uint8_t>(ToInt(r.fields[2]));
             m.customer_number = std::string(r.fields[3]);
-            m.salutation = static_cast<uint8_t>(ToInt(r.fields[4]));
+            m.salutation = static_cast<uint8_t>(domain::ParseSalutation(r.fields[4]).value_or(0));
             m.customer_name = std::string(r.fields[5]);
             m.addressee_name = std::string(r.fields[6]);
             m.street = std::string(r.fields[7]);
@@ -332,6 +346,7 @@ absl::Status PgAnalysisRepository::StreamMembers(
       consumer = stop.status;
     }
     sql << "RESET statement_timeout";
+    sql << "RESET enable_bitmapscan";
     return absl::OkStatus();
   });
   if (!consumer.ok()) return consumer;
@@ -403,14 +418,28 @@ absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, c
       call.deadline);
 }
 
-absl::Status PgAnalysisRepository::AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) {
-  return common::db::InTransaction(
+absl::StatusOr<int64_t> PgAnalysisRepository::StartDisclosure(const common::CallContext& call,
+                                                               const common::ProcessingRecord& record) {
+  int64_t id = 0;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
-        log_->Append(tx, call, record);
+        id = log_->AppendOperation(tx, call, record);
         return absl::OkStatus();
       },
-      call.deadline);
+      call.deadline));
+  return id;
+}
+
+absl::Status PgAnalysisRepository::LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
+                                                absl::Time deadline) {
+  return common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        log_->AppendSubjects(sql, entry_id, subjects);  // one COPY: its own transaction
+        return absl::OkStatus();
+      },
+      deadline);
 }
 
 absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const common::CallContext& call,

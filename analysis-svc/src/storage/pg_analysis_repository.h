@@ -39,7 +39,9 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
                                                                         absl::Time deadline) override;
   absl::Status SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
                           const common::ProcessingRecord& record) override;
-  absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) override;
+  absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
+                                          const common::ProcessingRecord& record) override;
+  absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, const std::vector<int32_t>& bsns,
                                                      bool dry_run, const common::ProcessingRecord& record) override;
 

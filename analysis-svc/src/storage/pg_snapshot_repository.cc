@@ -1,6 +1,7 @@
 // PostgreSQL snapshot repository (see pg_snapshot_repository.h).
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@ namespace cak::analysis::storage {
 
 namespace {
 
-using common::db::CopyIn;
+using common::db::PipelinedCopyIn;
 using common::db::CopyOut;
 using common::db::CopyRow;
 using common::db::ExecutePrepared;
@@ -70,8 +71,7 @@ class PgDatasetLoad final : public domain::DatasetLoad {
   ~PgDatasetLoad() override {
     soci::session& sql = lease_.sql();
     try {
-      if (copy_) copy_->Abort("import abandoned");
-      copy_.reset();
+      copy_.reset();  // aborts an unfinished COPY
       if (!published_) ExecutePrepared(sql, "SELECT " + schema_ + ".discard_dataset_version(CAST($1 AS bigint))", {absl::StrCat(version_)});
       sql << "SELECT pg_advisory_unlock_all()";
       sql << "RESET statement_timeout";
@@ -88,7 +88,7 @@ class PgDatasetLoad final : public domain::DatasetLoad {
       sql << "SET statement_timeout = 0";  // a load of millions of rows is one statement
       ExecutePrepared(sql, "SELECT pg_advisory_lock($1, CAST($2 AS integer))",
                       {absl::StrCat(kLoadLockClass), absl::StrCat(version_)});
-      copy_ = std::make_unique<CopyIn>(
+      copy_ = std::make_unique<PipelinedCopyIn>(
           sql, absl::StrCat("COPY ", PgSnapshotRepository::VersionTable(schema_, dataset_, version_), " (",
                             absl::StrJoin(domain::CopyColumns(dataset_), ", "), ") FROM STDIN"));
       return absl::OkStatus();
@@ -99,7 +99,7 @@ class PgDatasetLoad final : public domain::DatasetLoad {
 
   absl::Status Write(absl::string_view lines) override {
     return Guard(lease_.sql(), [&] {
-      copy_->Write(lines);
+      copy_->Write(std::string(lines));
       return absl::OkStatus();
     });
   }
@@ -107,13 +107,14 @@ class PgDatasetLoad final : public domain::DatasetLoad {
   absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::vector<domain::RowError>& errors) override {
     soci::session& sql = lease_.sql();
     return Guard(sql, [&] {
-      copy_->End();
+      const int64_t loaded = copy_->End();
       copy_.reset();
       ExecutePrepared(sql,
                       "SELECT " + schema_ +
                           ".finish_dataset_version(CAST($1 AS bigint), CAST($2 AS bigint), CAST($3 AS bigint), "
-                          "CAST($4 AS jsonb))",
-                      {absl::StrCat(version_), absl::StrCat(rows_read), absl::StrCat(rows_rejected), ErrorsJson(errors)});
+                          "CAST($4 AS bigint), CAST($5 AS jsonb))",
+                      {absl::StrCat(version_), absl::StrCat(rows_read), absl::StrCat(loaded),
+                       absl::StrCat(rows_rejected), ErrorsJson(errors)});
       return absl::OkStatus();
     });
   }
@@ -152,7 +153,7 @@ class PgDatasetLoad final : public domain::DatasetLoad {
   const common::db::ProcessingLogStore* log_;
   Dataset dataset_;
   int64_t version_;
-  std::unique_ptr<CopyIn> copy_;
+  std::unique_ptr<PipelinedCopyIn> copy_;
   bool published_ = false;
 };
 
@@ -217,7 +218,7 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
               [&](const CopyRow& r) {
                 domain::ColumnarBuilder::CustomerRow c;
                 c.bsn = static_cast<int32_t>(ToInt(r.fields[0]));
-                c.regulation = static_cast<uint8_t>(ToInt(r.fields[1]));
+                c.regulation = static_cast<uint8_t>(domain::ParseRegulation(r.fields[1]).value_or(0));
                 c.municipality = static_cast<int>(ToInt(r.fields[2]));
                 c.debt_cents = ToInt(r.fields[3]);
                 c.payment_plan = r.fields[4] == "t";
@@ -238,8 +239,8 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
                 domain::ColumnarBuilder::RelationRow rel;
                 rel.seq = ToInt(r.fields[0]);
                 rel.customer_bsn = static_cast<int32_t>(ToInt(r.fields[1]));
-                rel.kind = static_cast<uint8_t>(ToInt(r.fields[2]));
-                rel.routing = static_cast<uint8_t>(ToInt(r.fields[3]));
+                rel.kind = static_cast<uint8_t>(domain::ParseRelationKind(r.fields[2]).value_or(0));
+                rel.routing = static_cast<uint8_t>(domain::ParseRoutingPreference(r.fields[3]).value_or(0));
                 rel.has_address = r.fields[4] == "t";
                 rel.has_phone = r.fields[5] == "t";
                 rel.has_email = r.fields[6] == "t";
@@ -251,7 +252,8 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
               "COPY (SELECT customer_bsn, mailing_type, planned_date - DATE '1970-01-01' FROM " +
                   table(Dataset::kMailings) + ") TO STDOUT",
               [&](const CopyRow& r) {
-                builder.AddMailing(static_cast<int32_t>(ToInt(r.fields[0])), static_cast<uint8_t>(ToInt(r.fields[1])),
+                builder.AddMailing(static_cast<int32_t>(ToInt(r.fields[0])),
+                                   static_cast<uint8_t>(domain::ParseMailingType(r.fields[1]).value_or(0)),
                                    static_cast<domain::DayNumber>(ToInt(r.fields[2])));
               });
     }
@@ -260,7 +262,8 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
               "COPY (SELECT customer_bsn, channel, reached, (contact_time AT TIME ZONE '" + options_.zone +
                   "')::date - DATE '1970-01-01' FROM " + table(Dataset::kContactReports) + ") TO STDOUT",
               [&](const CopyRow& r) {
-                builder.AddContact(static_cast<int32_t>(ToInt(r.fields[0])), static_cast<uint8_t>(ToInt(r.fields[1])),
+                builder.AddContact(static_cast<int32_t>(ToInt(r.fields[0])),
+                                   static_cast<uint8_t>(domain::ParseContactChannel(r.fields[1]).value_or(0)),
                                    r.fields[2] == "t", static_cast<domain::DayNumber>(ToInt(r.fields[3])));
               });
     }
@@ -274,6 +277,25 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
                                                 {"customers", static_cast<int64_t>(columns->size())},
                                                 {"build_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return columns;
+}
+
+absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotRepository::LoadCustomerKeys(
+    const domain::SnapshotInfo& snapshot) {
+  auto keys = std::make_shared<domain::ColumnarSnapshot>();
+  keys->version = snapshot.version;
+  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+    sql << "SET statement_timeout = 0";
+    CopyOut(sql,
+            "COPY (SELECT bsn FROM " + VersionTable(options_.schema, Dataset::kCustomers,
+                                                    snapshot.of(Dataset::kCustomers).version) +
+                ") TO STDOUT",
+            [&](const CopyRow& r) { keys->bsn.push_back(static_cast<int32_t>(ToInt(r.fields[0]))); });
+    sql << "RESET statement_timeout";
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  std::sort(keys->bsn.begin(), keys->bsn.end());
+  return std::shared_ptr<const domain::ColumnarSnapshot>(std::move(keys));
 }
 
 absl::StatusOr<std::unique_ptr<domain::DatasetLoad>> PgSnapshotRepository::BeginLoad(Dataset dataset,

@@ -33,6 +33,8 @@ class PgSnapshotRepository final : public domain::SnapshotRepository {
   absl::StatusOr<domain::SnapshotInfo> CurrentSnapshot(absl::Time deadline) override;
   absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> LoadColumnar(
       const domain::SnapshotInfo& snapshot) override;
+  absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> LoadCustomerKeys(
+      const domain::SnapshotInfo& snapshot) override;
   absl::StatusOr<std::unique_ptr<domain::DatasetLoad>> BeginLoad(domain::Dataset dataset,
                                                                  const std::string& source) override;
   absl::StatusOr<std::optional<Claimed>> FindClaim(const std::string& operation, const std::string& request_id) override;

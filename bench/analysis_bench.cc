@@ -1,0 +1,401 @@
+// Benchmark: analysis-svc on a generated population (default `large`: 2 million customers,
+// ~6 million planned mailings, ~5 million contact reports), each figure printed beside the
+// reference it is compared with, measured in the same run on the same database:
+//
+//   import        ImportFile over gRPC (parse, check every row, COPY, build the indexes,
+//                 publish) vs psql \copy of the same CSV into a table of the same definition
+//                 (with the same indexes)                   target: ours >= 0.8x the rows/s
+//   impact        AnalyzeImpact over gRPC with every breakdown vs the equivalent single SQL
+//                 statement through psql (\timing)           target: ours <= 0.25x the time
+//                 (the answers are compared too: the benchmark fails when they differ)
+//   sample        stratified sample of 1,000 over gRPC       target: <= 200 ms
+//   freeze        FreezeRecipientList of a ~500k group       target: <= 5 s
+//   stream        StreamRecipients of that list              target: >= 200,000 members/s
+//
+// The database is CAK_TEST_PG_DSN (scripts/bench.sh makes a database of its own); the service
+// runs in-process with the production grants (runtime role cak_test_app). psql must be on PATH.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "analysis-svc/test/analysis_test_server.h"
+#include "common/base/log.h"
+#include "common/testing/grpc_test_support.h"
+
+namespace {
+
+namespace pb = cak::voorlichting::analysis::v1;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
+using Clock = std::chrono::steady_clock;
+
+const TestCaller kAdmin{"ops-1", {"administrator"}};
+const TestCaller kAnalyst{"emp-2001", {"analyst"}};
+const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
+
+struct Options {
+  int64_t customers = 2'000'000;
+  int impact_runs = 10;
+  int sql_runs = 3;
+  bool references = true;  // --no-references: only our figures (for profiling)
+};
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "analysis_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// psql with the test DSN passed through the environment (no password in argv).
+void ExportLibpqEnvironment(const std::string& dsn) {
+  static const std::map<std::string, const char*> kVars = {
+      {"host", "PGHOST"}, {"port", "PGPORT"}, {"user", "PGUSER"}, {"password", "PGPASSWORD"}, {"dbname", "PGDATABASE"}};
+  for (absl::string_view part : absl::StrSplit(dsn, ' ', absl::SkipEmpty())) {
+    const size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) continue;
+    auto it = kVars.find(std::string(part.substr(0, eq)));
+    if (it != kVars.end()) setenv(it->second, std::string(part.substr(eq + 1)).c_str(), 1);
+  }
+}
+
+// Runs a psql script; returns its output. Dies when psql fails.
+std::string Psql(const std::string& script) {
+  const std::string path = "/tmp/cak-analysis-bench.sql";
+  std::ofstream(path) << script;
+  FILE* p = popen(("psql -X -q -v ON_ERROR_STOP=1 -A -t -f " + path + " 2>&1").c_str(), "r");
+  if (!p) Die("cannot run psql");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (pclose(p) != 0) Die("psql failed: " + out);
+  return out;
+}
+
+// The sum of psql's "Time: x ms" lines, in seconds.
+double PsqlTime(const std::string& output) {
+  static const std::regex kTime("Time: ([0-9.]+) ms");
+  double ms = 0;
+  for (std::sregex_iterator it(output.begin(), output.end(), kTime), end; it != end; ++it) ms += std::stod((*it)[1]);
+  return ms / 1000;
+}
+
+pb::Criteria Regulations(std::initializer_list<pb::Regulation> regs) {
+  pb::Criteria c;
+  for (auto r : regs) c.mutable_predicate()->mutable_regulation_in()->add_regulations(r);
+  return c;
+}
+
+// The benchmark's selection: WLZ or WMO, 65 or older, with debt or a representative, and not
+// contacted in the last 30 days.
+pb::Criteria ImpactCriteria() {
+  pb::Criteria c;
+  auto* all = c.mutable_all();
+  *all->add_items() = Regulations({pb::REGULATION_WLZ, pb::REGULATION_WMO});
+  all->add_items()->mutable_predicate()->mutable_age_between()->set_min_years(65);
+  auto* any = all->add_items()->mutable_any();
+  any->add_items()->mutable_predicate()->mutable_debt_between()->set_min_cents(1);
+  any->add_items()->mutable_predicate()->set_has_representative(true);
+  all->add_items()->mutable_not_()->mutable_predicate()->mutable_contacted_within()->set_days(30);
+  return c;
+}
+
+// The same selection and every breakdown as one SQL statement.
+std::string ImpactSql(const std::string& schema, const pb::Snapshot& snap) {
+  auto t = [&](const char* name, int i) { return absl::StrCat(schema, ".", name, "_v", snap.datasets(i).version()); };
+  const std::string C = t("customers", 0), R = t("relations", 1), M = t("mailings", 2), K = t("contact_reports", 3);
+  const std::string ref = "DATE '2026-11-01'";
+  return absl::StrCat(
+      "WITH rel AS (SELECT DISTINCT ON (customer_bsn) customer_bsn, kind, street IS NOT NULL AS post,"
+      " phone IS NOT NULL AS phone, email IS NOT NULL AS email FROM ", R,
+      " WHERE kind = 'LEGAL_REPRESENTATIVE' OR routing = 'RELATION'"
+      " ORDER BY customer_bsn, (kind = 'LEGAL_REPRESENTATIVE') DESC, relation_seq),"
+      " sel AS (SELECT c.bsn, c.regulation, c.municipality_code,"
+      " CASE WHEN rel.kind = 'LEGAL_REPRESENTATIVE' THEN 'REPRESENTATIVE' WHEN rel.kind IS NOT NULL THEN"
+      " 'CONTACT_PERSON' ELSE 'CUSTOMER' END AS routing,"
+      " COALESCE(rel.post, c.street IS NOT NULL) AS post, COALESCE(rel.phone, c.phone IS NOT NULL) AS phone,"
+      " COALESCE(rel.email, c.email IS NOT NULL) AS email"
+      " FROM ", C, " c LEFT JOIN rel ON rel.customer_bsn = c.bsn"
+      " WHERE c.regulation IN ('WLZ', 'WMO') AND c.birth_date <= ", ref, " - interval '65 years'"
+      " AND (c.debt_cents >= 1 OR EXISTS (SELECT 1 FROM ", R,
+      " r WHERE r.customer_bsn = c.bsn AND r.kind = 'LEGAL_REPRESENTATIVE'))"
+      " AND NOT EXISTS (SELECT 1 FROM ", K, " k WHERE k.customer_bsn = c.bsn"
+      " AND (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ", ref, " - 29 AND ", ref, ")),"
+      " mail AS (SELECT m.customer_bsn, m.mailing_type FROM ", M, " m JOIN sel ON sel.bsn = m.customer_bsn"
+      " WHERE m.planned_date BETWEEN ", ref, " AND ", ref, " + 89 GROUP BY 1, 2),"
+      " pressure AS (SELECT k.customer_bsn FROM ", K, " k JOIN sel ON sel.bsn = k.customer_bsn"
+      " WHERE (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ", ref, " - 89 AND ", ref,
+      " GROUP BY 1 HAVING count(*) >= 3)"
+      " SELECT 'total', '', count(*) FROM sel"
+      " UNION ALL SELECT 'regulation', regulation, count(*) FROM sel GROUP BY 2"
+      " UNION ALL SELECT 'municipality', municipality_code, count(*) FROM sel GROUP BY 2"
+      " UNION ALL SELECT 'routing', routing, count(*) FROM sel GROUP BY 2"
+      " UNION ALL SELECT 'reach', 'POST', count(*) FILTER (WHERE post) FROM sel"
+      " UNION ALL SELECT 'reach', 'PHONE', count(*) FILTER (WHERE phone) FROM sel"
+      " UNION ALL SELECT 'reach', 'EMAIL', count(*) FILTER (WHERE email) FROM sel"
+      " UNION ALL SELECT 'reach', 'NONE', count(*) FILTER (WHERE NOT (post OR phone OR email)) FROM sel"
+      " UNION ALL SELECT 'overlap', '', count(DISTINCT customer_bsn) FROM mail"
+      " UNION ALL SELECT 'overlap_type', mailing_type, count(*) FROM mail GROUP BY 2"
+      " UNION ALL SELECT 'pressure', '', count(*) FROM pressure;");
+}
+
+// "kind|key|count" lines -> map, zero counts dropped (the RPC lists zeros, SQL groups do not).
+std::map<std::string, int64_t> ParseSqlCounts(const std::string& out) {
+  std::map<std::string, int64_t> m;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '|');
+    int64_t n = 0;
+    if (f.size() == 3 && absl::SimpleAtoi(f[2], &n) && n != 0) m[f[0] + "/" + f[1]] = n;
+  }
+  return m;
+}
+
+std::map<std::string, int64_t> RpcCounts(const pb::ImpactAnalysis& a) {
+  std::map<std::string, int64_t> m;
+  auto add = [&](const std::string& k, int64_t n) {
+    if (n != 0) m[k] = n;
+  };
+  add("total/", a.total());
+  for (const auto& c : a.by_regulation()) add("regulation/" + c.key(), c.count());
+  for (const auto& c : a.by_municipality()) add("municipality/" + c.key(), c.count());
+  for (const auto& c : a.by_routing()) add("routing/" + c.key(), c.count());
+  for (const auto& c : a.by_reachability()) add("reach/" + c.key(), c.count());
+  add("overlap/", a.mailing_overlap_total());
+  for (const auto& c : a.mailing_overlap_by_type()) add("overlap_type/" + c.key(), c.count());
+  add("pressure/", a.contact_pressure());
+  return m;
+}
+
+void Row(const char* what, const std::string& ours, const std::string& reference, const std::string& verdict) {
+  std::printf("%-34s %-30s %-34s %s\n", what, ours.c_str(), reference.c_str(), verdict.c_str());
+}
+
+std::string Fmt(double v, const char* unit, int precision = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", precision, v, unit);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--customers=", 0) == 0) {
+      o.customers = std::atoll(a.c_str() + 12);
+    } else if (a.rfind("--impact-runs=", 0) == 0) {
+      o.impact_runs = std::atoi(a.c_str() + 14);
+    } else if (a == "--no-references") {
+      o.references = false;
+    } else if (a.rfind("--sql-runs=", 0) == 0) {
+      o.sql_runs = std::atoi(a.c_str() + 11);
+    } else {
+      std::fprintf(stderr, "usage: %s [--customers=N] [--impact-runs=N] [--sql-runs=N]\n", argv[0]);
+      return 2;
+    }
+  }
+  cak::common::log::SetMinLevel(std::getenv("CAK_BENCH_DEBUG") ? cak::common::log::Level::kDebug : cak::common::log::Level::kWarning);
+  ExportLibpqEnvironment(cak::common::testing::TestDsn());
+
+  const auto setup = Clock::now();
+  cak::analysis::testing::TestServerOptions so;
+  so.customers = o.customers;
+  so.pool_size = 8;
+  auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
+  if (!started.ok()) Die(started.status().ToString());
+  auto& server = **started;
+  const std::string schema = server.schema().name();
+  std::printf("analysis-svc benchmark: %lld customers (generated in-process, seed 1), PostgreSQL %s, one database\n",
+              static_cast<long long>(o.customers), Psql("SHOW server_version;").substr(0, 4).c_str());
+  std::printf("set-up (generate files, migrate): %.1f s\n\n", Seconds(setup));
+  Row("", "analysis-svc", "reference", "target");
+
+  // --- Import ---------------------------------------------------------------------------------
+  bool targets_met = true;
+  const std::pair<pb::Dataset, const char*> files[] = {{pb::DATASET_CUSTOMERS, "customers"},
+                                                      {pb::DATASET_RELATIONS, "relations"},
+                                                      {pb::DATASET_MAILINGS, "mailings"},
+                                                      {pb::DATASET_CONTACT_REPORTS, "contact_reports"}};
+  for (const auto& [dataset, name] : files) {
+    const std::string csv = server.import_dir() + "/" + name + ".csv";
+    Psql(absl::StrCat("SELECT 1;"));  // (connection warm)
+    std::system(("cat " + csv + " > /dev/null").c_str());  // both read it from the page cache
+    const bool compare = o.references && dataset != pb::DATASET_RELATIONS;  // relation_seq: ours, not in the file
+    double ref = 0;
+    if (compare) {
+      // The same table definition as a published version: customers carry their primary key,
+      // mailings and contact reports no index (analysis-svc/migrations, dataset_indexes()).
+      const std::string table = absl::StrCat(schema, ".ref_", name);
+      const std::string key = dataset == pb::DATASET_CUSTOMERS ? "ALTER TABLE " + table + " ADD PRIMARY KEY (bsn);\n" : "";
+      const std::string out = Psql(absl::StrCat(
+          "CREATE TABLE ", table, " (LIKE ", schema, ".", name, " INCLUDING DEFAULTS INCLUDING CONSTRAINTS);\n", key,
+          "\\timing on\n\\copy ", table, " FROM '", csv, "' WITH (FORMAT csv, HEADER true)\n\\timing off\n",
+          "DROP TABLE ", table, ";\n"));
+      ref = PsqlTime(out);
+      if (ref <= 0) Die("unexpected psql output: " + out);
+    }
+    pb::ImportFileRequest req;
+    req.set_dataset(dataset);
+    req.set_path(absl::StrCat(name, ".csv"));
+    pb::ImportReport report;
+    auto ctx = ContextFor(kAdmin, absl::Minutes(30));
+    const auto t0 = Clock::now();
+    grpc::Status st = server.stub().ImportFile(ctx.get(), req, &report);
+    const double ours = Seconds(t0);
+    if (!st.ok()) Die("ImportFile " + std::string(name) + ": " + st.error_message());
+    const double rows = static_cast<double>(report.rows_loaded());
+    if (compare) {
+      const double ratio = ref / ours;
+      targets_met &= ratio >= 0.8;
+      Row(absl::StrCat("import ", name, " (", report.rows_loaded(), " rows)").c_str(),
+          absl::StrCat(Fmt(rows / ours, "rows/s"), " (", Fmt(ours, "s)", 1)),
+          absl::StrCat(Fmt(rows / ref, "rows/s"), " psql \\copy (", Fmt(ref, "s)", 1)),
+          absl::StrCat(Fmt(ratio, "x", 2), ratio >= 0.8 ? " >= 0.8 ok" : " < 0.8 MISSED"));
+    } else {
+      Row(absl::StrCat("import ", name, " (", report.rows_loaded(), " rows)").c_str(),
+          Fmt(rows / ours, "rows/s"), "-", "(no psql reference: relation_seq)");
+    }
+  }
+
+  // The imports leave gigabytes of WAL and dirty pages behind; a checkpoint now keeps their
+  // background writes out of the measurements that follow.
+  Psql("CHECKPOINT;");
+
+  // --- Impact analysis -------------------------------------------------------------------------
+  pb::Snapshot snap;
+  {
+    auto ctx = ContextFor(kAnalyst);
+    if (!server.stub().GetSnapshot(ctx.get(), pb::GetSnapshotRequest(), &snap).ok()) Die("GetSnapshot");
+  }
+  pb::AnalyzeImpactRequest impact_req;
+  *impact_req.mutable_criteria() = ImpactCriteria();
+  impact_req.mutable_reference_date()->set_year(2026);
+  impact_req.mutable_reference_date()->set_month(11);
+  impact_req.mutable_reference_date()->set_day(1);
+  pb::ImpactAnalysis impact;
+  {
+    auto ctx = ContextFor(kAnalyst, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    if (!server.stub().AnalyzeImpact(ctx.get(), impact_req, &impact).ok()) Die("AnalyzeImpact");
+    std::printf("%-34s %s\n", "columnar snapshot build (first call)", Fmt(Seconds(t0), "s", 1).c_str());
+  }
+  std::vector<double> ours_ms;
+  for (int i = 0; i < o.impact_runs; ++i) {
+    auto ctx = ContextFor(kAnalyst);
+    const auto t0 = Clock::now();
+    if (!server.stub().AnalyzeImpact(ctx.get(), impact_req, &impact).ok()) Die("AnalyzeImpact");
+    ours_ms.push_back(Seconds(t0) * 1000);
+  }
+  const std::string sql = ImpactSql(schema, snap);
+  std::vector<double> sql_ms;
+  std::string sql_out;
+  for (int i = 0; i < (o.references ? o.sql_runs : 0); ++i) {
+    sql_out = Psql("\\timing on\n" + sql + "\n");
+    sql_ms.push_back(PsqlTime(sql_out) * 1000);
+  }
+  const auto sql_counts = ParseSqlCounts(std::regex_replace(sql_out, std::regex("Time: [^\n]*\n?"), ""));
+  const auto rpc_counts = RpcCounts(impact);
+  if (o.references && sql_counts != rpc_counts) {
+    for (const auto& [k, v] : rpc_counts) {
+      auto it = sql_counts.find(k);
+      if (it == sql_counts.end() || it->second != v) {
+        std::fprintf(stderr, "mismatch %s: ours %lld, SQL %lld\n", k.c_str(), static_cast<long long>(v),
+                     static_cast<long long>(it == sql_counts.end() ? 0 : it->second));
+      }
+    }
+    Die("impact analysis and SQL disagree");
+  }
+  const double impact_ratio = Median(ours_ms) / Median(sql_ms);
+  targets_met &= impact_ratio <= 0.25;
+  Row(absl::StrCat("impact analysis (", impact.total(), " selected)").c_str(),
+      Fmt(Median(ours_ms), "ms (median)", 1), Fmt(Median(sql_ms), "ms SQL via psql (median)", 0),
+      absl::StrCat(Fmt(impact_ratio, "x", 3), impact_ratio <= 0.25 ? " <= 0.25 ok" : " > 0.25 MISSED",
+                   "; answers identical"));
+
+  // --- Stratified sample -----------------------------------------------------------------------
+  std::vector<double> sample_ms;
+  for (int i = 0; i < 10; ++i) {
+    pb::CreateSampleRequest req;
+    *req.mutable_criteria() = Regulations({pb::REGULATION_WLZ, pb::REGULATION_WMO, pb::REGULATION_WANBETALERS});
+    req.set_size(1000);
+    req.set_seed(1000 + i);
+    req.set_stratification(pb::STRATIFICATION_MUNICIPALITY);
+    pb::Sample sample;
+    auto ctx = ContextFor(kAnalyst);
+    const auto t0 = Clock::now();
+    if (!server.stub().CreateSample(ctx.get(), req, &sample).ok() || sample.members_size() != 1000) Die("CreateSample");
+    sample_ms.push_back(Seconds(t0) * 1000);
+  }
+  targets_met &= Median(sample_ms) <= 200;
+  Row("stratified sample of 1,000", Fmt(Median(sample_ms), "ms (median of 10)", 1), "-",
+      Median(sample_ms) <= 200 ? "<= 200 ms ok" : "> 200 ms MISSED");
+
+  // --- Freeze and stream ~500k -----------------------------------------------------------------
+  pb::DefineTargetGroupsRequest define;
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  auto* g = define.add_groups();
+  g->set_name("bench");
+  auto* any = g->mutable_criteria()->mutable_any();
+  *any->add_items() = Regulations({pb::REGULATION_WANBETALERS, pb::REGULATION_ONVERZEKERDEN});
+  auto* wlz_rep = any->add_items()->mutable_all();
+  *wlz_rep->add_items() = Regulations({pb::REGULATION_WLZ});
+  wlz_rep->add_items()->mutable_predicate()->set_has_representative(true);
+  pb::TargetGroupSet set;
+  {
+    auto ctx = ContextFor(kAnalyst, absl::Minutes(5));
+    if (!server.stub().DefineTargetGroups(ctx.get(), define, &set).ok()) Die("DefineTargetGroups");
+  }
+  pb::FreezeRecipientListRequest freeze;
+  freeze.set_target_group_set(set.name());
+  freeze.set_group("bench");
+  pb::RecipientList list;
+  double freeze_s = 0;
+  {
+    auto ctx = ContextFor(kAnalyst, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    grpc::Status st = server.stub().FreezeRecipientList(ctx.get(), freeze, &list);
+    freeze_s = Seconds(t0);
+    if (!st.ok()) Die("FreezeRecipientList: " + st.error_message());
+  }
+  targets_met &= freeze_s <= 5;
+  Row(absl::StrCat("freeze list (", list.member_count(), " members)").c_str(), Fmt(freeze_s, "s", 2), "-",
+      freeze_s <= 5 ? "<= 5 s ok" : "> 5 s MISSED");
+
+  int64_t streamed = 0;
+  double stream_s = 0;
+  {
+    pb::StreamRecipientsRequest req;
+    req.set_name(list.name());
+    req.set_field_set(pb::FIELD_SET_POSTAL);
+    auto ctx = ContextFor(kDispatch, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    auto reader = server.stub().StreamRecipients(ctx.get(), req);
+    pb::StreamRecipientsResponse r;
+    while (reader->Read(&r)) streamed += r.recipients_size();
+    grpc::Status st = reader->Finish();
+    stream_s = Seconds(t0);
+    if (!st.ok() || streamed != list.member_count()) Die("StreamRecipients: " + st.error_message());
+  }
+  const double per_s = static_cast<double>(streamed) / stream_s;
+  targets_met &= per_s >= 200000;
+  Row("stream list (postal, logged)", Fmt(per_s, "members/s"), "-", per_s >= 200000 ? ">= 200,000/s ok" : "< 200,000/s MISSED");
+  std::printf("\n%s\n", targets_met ? "all targets met" : "SOME TARGETS MISSED");
+  return 0;
+}
