@@ -4,10 +4,11 @@
 # machine, same database).
 #   scripts/bench.sh                     all benchmarks with their default sizes
 #   scripts/bench.sh submit-signal [--callers=64 --seconds=10 ...]
+#   scripts/bench.sh analysis [--customers=2000000 ...]   (the `large` set; about 2 minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" submit_signal_bench
+"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench
 "${ROOT}/scripts/pg.sh" start
 # Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
 ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
@@ -17,6 +18,8 @@ export CAK_TEST_PG_DSN="${ADMIN_DSN} dbname=voorlichting_bench"
 
 which="${1:-all}"; shift || true
 case "${which}" in
-  all|submit-signal) "${BUILD_DIR}/bench/submit_signal_bench" "$@" ;;
-  *) die "unknown benchmark '${which}' (submit-signal)" ;;
+  submit-signal) "${BUILD_DIR}/bench/submit_signal_bench" "$@" ;;
+  analysis) "${BUILD_DIR}/bench/analysis_bench" "$@" ;;
+  all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench" ;;
+  *) die "unknown benchmark '${which}' (submit-signal, analysis)" ;;
 esac

@@ -11,6 +11,7 @@ PACKAGES=(
   libabsl-dev libsoci-dev libboost-dev libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libjwt-dev libssl-dev openssl nlohmann-json3-dev
+  tzdata  # analysis-svc decides "today" in Europe/Amsterdam
 )
 
 # Not from apt: Node.js 20 with npm and kubectl come with the machines this project runs on;

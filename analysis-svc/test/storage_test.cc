@@ -233,7 +233,7 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   std::vector<domain::RecipientRow> rows;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kPostal, 0, [&](const std::vector<domain::RecipientRow>& batch) {
+      list.id, domain::FieldSet::kPostal, 0, [&](std::vector<domain::RecipientRow>& batch) {
         rows.insert(rows.end(), batch.begin(), batch.end());
         return true;
       }));
@@ -270,7 +270,7 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   int64_t first = -1;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kContactMoment, 10, [&](const std::vector<domain::RecipientRow>& batch) {
+      list.id, domain::FieldSet::kContactMoment, 10, [&](std::vector<domain::RecipientRow>& batch) {
         if (first < 0) first = batch.front().position;
         EXPECT_TRUE(batch.front().customer_name.empty());
         EXPECT_TRUE(batch.front().street.empty());

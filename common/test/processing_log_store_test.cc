@@ -119,5 +119,54 @@ TEST_F(ProcessingLogStoreTest, PurgeRemovesOnlyExpiredEntries) {
   EXPECT_EQ(*schema_->Query("SELECT string_agg(name, ',') FROM " + schema_->name() + ".processing_log"), "test.Fresh");
 }
 
+TEST_F(ProcessingLogStoreTest, BulkDisclosureSubjectsAreFoundPerSubjectAndStayAppendOnly) {
+  ProcessingRecord single;
+  single.name = "test.Single";
+  single.end_time = absl::FromUnixSeconds(1'800'000'001);
+  single.data_subjects = {*Bsn::Parse("111222333")};
+  CallContext first = Call();
+  first.trace = TraceContext::NewRoot();
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    store_->Append(tx, first, single);
+    return absl::OkStatus();
+  }));
+
+  ProcessingRecord bulk;
+  bulk.name = "test.Stream";
+  bulk.activity = ProcessingActivity::kUitvoerenActie;
+  bulk.end_time = absl::FromUnixSeconds(1'800'000'002);
+  bulk.attributes["list"] = "l-1";
+  bulk.data_subjects = {*Bsn::Parse("100000009")};  // not written: subjects come in chunks
+  const CallContext call = Call();
+  int64_t entry = 0;
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    entry = store_->AppendOperation(tx, call, bulk);
+    return absl::OkStatus();
+  }));
+  ASSERT_GT(entry, 0);
+  {
+    auto lease = pool_->Acquire();
+    store_->AppendSubjects(lease->sql(), entry, {*Bsn::Parse("111222333"), *Bsn::Parse("123456782")});
+    store_->AppendSubjects(lease->sql(), entry, {*Bsn::Parse("010000008")});
+  }
+  auto lease = pool_->Acquire();
+  auto entries = store_->ListBySubject(lease->sql(), *Bsn::Parse("111222333"), 0, 100);
+  ASSERT_EQ(entries.size(), 2u);  // its own entry and the disclosure, oldest first
+  EXPECT_EQ(entries[0].name, "test.Single");
+  EXPECT_EQ(entries[1].name, "test.Stream");
+  EXPECT_EQ(entries[1].id, entry);
+  EXPECT_EQ(entries[1].data_subject_id, store_->hasher().Hash(*Bsn::Parse("111222333")));
+  EXPECT_EQ(entries[1].data_subject_id_type, "BSN");
+  EXPECT_EQ(entries[1].attributes.at("list"), "l-1");
+  EXPECT_EQ(entries[1].processing_activity_id, "https://register.cak.nl/verwerkingsregister/M7624#8-uitvoeren-actie");
+  // Paging continues after the last id seen.
+  EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("111222333"), entries[0].id, 1).at(0).id, entry);
+  EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("010000008"), 0, 100).size(), 1u);
+  EXPECT_TRUE(store_->ListBySubject(lease->sql(), *Bsn::Parse("100000009"), 0, 100).empty());
+  // Nobody changes them, not even the owner.
+  EXPECT_FALSE(schema_->Query("UPDATE " + schema_->name() + ".processing_log_subjects SET entry_id = 0").ok());
+  EXPECT_FALSE(schema_->Query("TRUNCATE " + schema_->name() + ".processing_log_subjects").ok());
+}
+
 }  // namespace
 }  // namespace cak::common::db

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/client.h"
+#include "cli/analysis_commands.h"
 #include "cli/intake_commands.h"
 
 namespace {
@@ -25,6 +26,18 @@ commands (intake-svc):
   close signals/<id> --feedback=TEXT watch signals/<id> [--after=N]
   purge [--dry-run]                  log --bsn=BSN | --trace=TRACE_ID
   demo [--seed=N]                    the guided tour of one signal (used by scripts/run.sh)
+
+commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all must hold):
+  regulation:WLZ,WMO  municipality:GM0363  min-age:N  max-age:N  min-debt:CENTS  max-debt:CENTS
+  representative | no-representative  contact-person  payment-plan | no-payment-plan  active | inactive
+  contacted:DAYS[:MIN]  not-contacted:DAYS  mailing:TYPE[,TYPE]:FROM:TO  all
+  import --dataset=customers|relations|mailings|contact_reports --file=NAME.csv [--request-id=ID]
+  snapshot                           impact [--where=SPEC] [--reference-date=YYYY-MM-DD]
+  sample --size=N --seed=S [--stratify=regulation|municipality|routing] [--full --purpose=TEXT] [--where=SPEC]
+  define-groups --signal=signals/<id> --group=NAME=SPEC ...   freeze targetGroupSets/<id> --group=NAME
+  recipients recipientLists/<id> --fields=postal|phone|contact-moment [--limit=N]
+  purge-customers [--dry-run]
+  analysis-demo [--intake-address=HOST:PORT]   the guided tour of steps 2 and 4 (used by scripts/run.sh)
 )";
 
 }  // namespace
@@ -52,6 +65,11 @@ int main(int argc, char** argv) {
       {"close", cak::cli::Close},           {"watch", cak::cli::Watch},
       {"purge", cak::cli::Purge},           {"log", cak::cli::ProcessingLog},
       {"demo", cak::cli::Demo},
+      {"import", cak::cli::Import},         {"snapshot", cak::cli::Snapshot},
+      {"impact", cak::cli::Impact},         {"sample", cak::cli::Sample},
+      {"define-groups", cak::cli::DefineGroups}, {"freeze", cak::cli::Freeze},
+      {"recipients", cak::cli::Recipients}, {"purge-customers", cak::cli::PurgeCustomers},
+      {"analysis-demo", cak::cli::AnalysisDemo},
   };
   auto it = commands.find(command);
   if (it == commands.end()) {

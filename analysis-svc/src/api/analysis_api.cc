@@ -236,9 +236,9 @@ grpc::Status AnalysisApi::StreamRecipients(grpc::ServerContext* ctx, const pb::S
     constexpr int kPerMessage = 1000;
     pb::StreamRecipientsResponse response;
     return service_->StreamRecipients(call, id, field_set, req->after_position(),
-                                      [&](const std::vector<domain::RecipientRow>& rows) {
+                                      [&](std::vector<domain::RecipientRow>& rows) {
                                         for (size_t i = 0; i < rows.size(); ++i) {
-                                          ToProto(rows[i], response.add_recipients());
+                                          ToProto(std::move(rows[i]), response.add_recipients());
                                           if (response.recipients_size() == kPerMessage || i + 1 == rows.size()) {
                                             if (!writer->Write(response)) return false;
                                             response.Clear();

@@ -452,23 +452,23 @@ void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
   for (const auto& [key, count] : s.allocation) AddCount(out->mutable_allocation(), key, count);
 }
 
-void ToProto(const domain::RecipientRow& r, pb::Recipient* out) {
+void ToProto(domain::RecipientRow&& r, pb::Recipient* out) {
   out->set_position(r.position);
   out->set_bsn(domain::FormatBsn(r.bsn));
   out->set_routing(static_cast<pb::Routing>(r.routing));
-  out->set_customer_number(r.customer_number);
+  out->set_customer_number(std::move(r.customer_number));
   out->set_salutation(static_cast<pb::Salutation>(r.salutation));
-  out->set_customer_name(r.customer_name);
-  out->set_addressee_name(r.addressee_name);
+  out->set_customer_name(std::move(r.customer_name));
+  out->set_addressee_name(std::move(r.addressee_name));
   if (!r.street.empty()) {
     auto* a = out->mutable_address();
-    a->set_street(r.street);
+    a->set_street(std::move(r.street));
     a->set_house_number(r.house_number);
-    a->set_house_number_suffix(r.house_number_suffix);
-    a->set_postcode(r.postcode);
-    a->set_city(r.city);
+    a->set_house_number_suffix(std::move(r.house_number_suffix));
+    a->set_postcode(std::move(r.postcode));
+    a->set_city(std::move(r.city));
   }
-  out->set_phone(r.phone);
+  out->set_phone(std::move(r.phone));
 }
 
 absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field) {

@@ -39,7 +39,8 @@ void ToProto(const domain::Impact& impact, pb::ImpactAnalysis* out);
 void ToProto(const domain::TargetGroupSetRecord& set, pb::TargetGroupSet* out);
 void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out);
 void ToProto(const domain::SampleOutcome& sample, pb::Sample* out);
-void ToProto(const domain::RecipientRow& row, pb::Recipient* out);
+// Moves the row's strings into the message (a streamed list is half a million of them).
+void ToProto(domain::RecipientRow&& row, pb::Recipient* out);
 
 // Criteria back to the proto (stored target group sets).
 void ToProto(const domain::Criteria& criteria, pb::Criteria* out);

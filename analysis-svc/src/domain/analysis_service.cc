@@ -529,10 +529,10 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
   };
   const int chunk = std::max(1, settings_.stream_log_chunk);
   absl::Status st = analyses_->StreamMembers(list.id, after_position, chunk, [&](std::vector<RecipientRow>& rows) {
-    std::vector<common::Bsn> subjects;
-    subjects.reserve(rows.size());
+    std::vector<int32_t> bsns;
+    bsns.reserve(rows.size());
     for (RecipientRow& r : rows) {
-      subjects.push_back(ToBsn(r.bsn));
+      bsns.push_back(r.bsn);
       // Data minimisation: only the set's fields leave the service.
       if (field_set != FieldSet::kPostal) {
         r.street.clear();
@@ -548,7 +548,10 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
         r.addressee_name.clear();
       }
     }
-    auto logged = std::async(std::launch::async, [this, entry, subjects = std::move(subjects), deadline = call.deadline] {
+    auto logged = std::async(std::launch::async, [this, entry, bsns = std::move(bsns), deadline = call.deadline] {
+      std::vector<common::Bsn> subjects;
+      subjects.reserve(bsns.size());
+      for (int32_t b : bsns) subjects.push_back(ToBsn(b));
       return analyses_->LogDisclosed(entry, subjects, deadline);
     });
     absl::Status sent = send_waiting();

@@ -144,8 +144,8 @@ struct PurgeOutcome {
   bool dry_run = false;
 };
 
-// Receives streamed recipients; returns false when the client went away.
-using RecipientSink = std::function<bool(const std::vector<RecipientRow>& batch)>;
+// Receives streamed recipients (it may move their fields out); false when the client went away.
+using RecipientSink = std::function<bool(std::vector<RecipientRow>& batch)>;
 
 class AnalysisService {
  public:
