@@ -123,7 +123,8 @@ std::string ImpactSql(const std::string& schema, const pb::Snapshot& snap) {
   const std::string ref = "DATE '2026-11-01'";
   return absl::StrCat(
       "WITH rel AS (SELECT DISTINCT ON (customer_bsn) customer_bsn, kind, street IS NOT NULL AS post,"
-      " phone IS NOT NULL AS phone, email IS NOT NULL AS email FROM ", R,
+      " phone IS NOT NULL AS phone, email IS NOT NULL AS email FROM ",
+      R,
       " WHERE kind = 'LEGAL_REPRESENTATIVE' OR routing = 'RELATION'"
       " ORDER BY customer_bsn, (kind = 'LEGAL_REPRESENTATIVE') DESC, relation_seq),"
       " sel AS (SELECT c.bsn, c.regulation, c.municipality_code,"
@@ -131,16 +132,32 @@ std::string ImpactSql(const std::string& schema, const pb::Snapshot& snap) {
       " 'CONTACT_PERSON' ELSE 'CUSTOMER' END AS routing,"
       " COALESCE(rel.post, c.street IS NOT NULL) AS post, COALESCE(rel.phone, c.phone IS NOT NULL) AS phone,"
       " COALESCE(rel.email, c.email IS NOT NULL) AS email"
-      " FROM ", C, " c LEFT JOIN rel ON rel.customer_bsn = c.bsn"
-      " WHERE c.regulation IN ('WLZ', 'WMO') AND c.birth_date <= ", ref, " - interval '65 years'"
-      " AND (c.debt_cents >= 1 OR EXISTS (SELECT 1 FROM ", R,
+      " FROM ",
+      C,
+      " c LEFT JOIN rel ON rel.customer_bsn = c.bsn"
+      " WHERE c.regulation IN ('WLZ', 'WMO') AND c.birth_date <= ",
+      ref,
+      " - interval '65 years'"
+      " AND (c.debt_cents >= 1 OR EXISTS (SELECT 1 FROM ",
+      R,
       " r WHERE r.customer_bsn = c.bsn AND r.kind = 'LEGAL_REPRESENTATIVE'))"
-      " AND NOT EXISTS (SELECT 1 FROM ", K, " k WHERE k.customer_bsn = c.bsn"
-      " AND (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ", ref, " - 29 AND ", ref, ")),"
-      " mail AS (SELECT m.customer_bsn, m.mailing_type FROM ", M, " m JOIN sel ON sel.bsn = m.customer_bsn"
-      " WHERE m.planned_date BETWEEN ", ref, " AND ", ref, " + 89 GROUP BY 1, 2),"
-      " pressure AS (SELECT k.customer_bsn FROM ", K, " k JOIN sel ON sel.bsn = k.customer_bsn"
-      " WHERE (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ", ref, " - 89 AND ", ref,
+      " AND NOT EXISTS (SELECT 1 FROM ",
+      K,
+      " k WHERE k.customer_bsn = c.bsn"
+      " AND (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ",
+      ref, " - 29 AND ", ref,
+      ")),"
+      " mail AS (SELECT m.customer_bsn, m.mailing_type FROM ",
+      M,
+      " m JOIN sel ON sel.bsn = m.customer_bsn"
+      " WHERE m.planned_date BETWEEN ",
+      ref, " AND ", ref,
+      " + 89 GROUP BY 1, 2),"
+      " pressure AS (SELECT k.customer_bsn FROM ",
+      K,
+      " k JOIN sel ON sel.bsn = k.customer_bsn"
+      " WHERE (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ",
+      ref, " - 89 AND ", ref,
       " GROUP BY 1 HAVING count(*) >= 3)"
       " SELECT 'total', '', count(*) FROM sel"
       " UNION ALL SELECT 'regulation', regulation, count(*) FROM sel GROUP BY 2"
@@ -211,7 +228,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  cak::common::log::SetMinLevel(std::getenv("CAK_BENCH_DEBUG") ? cak::common::log::Level::kDebug : cak::common::log::Level::kWarning);
+  cak::common::log::SetMinLevel(std::getenv("CAK_BENCH_DEBUG") ? cak::common::log::Level::kDebug
+                                                               : cak::common::log::Level::kWarning);
   ExportLibpqEnvironment(cak::common::testing::TestDsn());
 
   const auto setup = Clock::now();
@@ -230,24 +248,25 @@ int main(int argc, char** argv) {
   // --- Import ---------------------------------------------------------------------------------
   bool targets_met = true;
   const std::pair<pb::Dataset, const char*> files[] = {{pb::DATASET_CUSTOMERS, "customers"},
-                                                      {pb::DATASET_RELATIONS, "relations"},
-                                                      {pb::DATASET_MAILINGS, "mailings"},
-                                                      {pb::DATASET_CONTACT_REPORTS, "contact_reports"}};
+                                                       {pb::DATASET_RELATIONS, "relations"},
+                                                       {pb::DATASET_MAILINGS, "mailings"},
+                                                       {pb::DATASET_CONTACT_REPORTS, "contact_reports"}};
   for (const auto& [dataset, name] : files) {
     const std::string csv = server.import_dir() + "/" + name + ".csv";
-    Psql(absl::StrCat("SELECT 1;"));  // (connection warm)
-    std::system(("cat " + csv + " > /dev/null").c_str());  // both read it from the page cache
+    Psql(absl::StrCat("SELECT 1;"));                                        // (connection warm)
+    std::system(("cat " + csv + " > /dev/null").c_str());                   // both read it from the page cache
     const bool compare = o.references && dataset != pb::DATASET_RELATIONS;  // relation_seq: ours, not in the file
     double ref = 0;
     if (compare) {
       // The same table definition as a published version: customers carry their primary key,
       // mailings and contact reports no index (analysis-svc/migrations, dataset_indexes()).
       const std::string table = absl::StrCat(schema, ".ref_", name);
-      const std::string key = dataset == pb::DATASET_CUSTOMERS ? "ALTER TABLE " + table + " ADD PRIMARY KEY (bsn);\n" : "";
-      const std::string out = Psql(absl::StrCat(
-          "CREATE TABLE ", table, " (LIKE ", schema, ".", name, " INCLUDING DEFAULTS INCLUDING CONSTRAINTS);\n", key,
-          "\\timing on\n\\copy ", table, " FROM '", csv, "' WITH (FORMAT csv, HEADER true)\n\\timing off\n",
-          "DROP TABLE ", table, ";\n"));
+      const std::string key =
+          dataset == pb::DATASET_CUSTOMERS ? "ALTER TABLE " + table + " ADD PRIMARY KEY (bsn);\n" : "";
+      const std::string out = Psql(
+          absl::StrCat("CREATE TABLE ", table, " (LIKE ", schema, ".", name,
+                       " INCLUDING DEFAULTS INCLUDING CONSTRAINTS);\n", key, "\\timing on\n\\copy ", table, " FROM '",
+                       csv, "' WITH (FORMAT csv, HEADER true)\n\\timing off\n", "DROP TABLE ", table, ";\n"));
       ref = PsqlTime(out);
       if (ref <= 0) Die("unexpected psql output: " + out);
     }
@@ -269,8 +288,8 @@ int main(int argc, char** argv) {
           absl::StrCat(Fmt(rows / ref, "rows/s"), " psql \\copy (", Fmt(ref, "s)", 1)),
           absl::StrCat(Fmt(ratio, "x", 2), ratio >= 0.8 ? " >= 0.8 ok" : " < 0.8 MISSED"));
     } else {
-      Row(absl::StrCat("import ", name, " (", report.rows_loaded(), " rows)").c_str(),
-          Fmt(rows / ours, "rows/s"), "-", "(no psql reference: relation_seq)");
+      Row(absl::StrCat("import ", name, " (", report.rows_loaded(), " rows)").c_str(), Fmt(rows / ours, "rows/s"), "-",
+          "(no psql reference: relation_seq)");
     }
   }
 
@@ -324,8 +343,8 @@ int main(int argc, char** argv) {
   }
   const double impact_ratio = Median(ours_ms) / Median(sql_ms);
   targets_met &= impact_ratio <= 0.25;
-  Row(absl::StrCat("impact analysis (", impact.total(), " selected)").c_str(),
-      Fmt(Median(ours_ms), "ms (median)", 1), Fmt(Median(sql_ms), "ms SQL via psql (median)", 0),
+  Row(absl::StrCat("impact analysis (", impact.total(), " selected)").c_str(), Fmt(Median(ours_ms), "ms (median)", 1),
+      Fmt(Median(sql_ms), "ms SQL via psql (median)", 0),
       absl::StrCat(Fmt(impact_ratio, "x", 3), impact_ratio <= 0.25 ? " <= 0.25 ok" : " > 0.25 MISSED",
                    "; answers identical"));
 
@@ -395,7 +414,8 @@ int main(int argc, char** argv) {
   }
   const double per_s = static_cast<double>(streamed) / stream_s;
   targets_met &= per_s >= 200000;
-  Row("stream list (postal, logged)", Fmt(per_s, "members/s"), "-", per_s >= 200000 ? ">= 200,000/s ok" : "< 200,000/s MISSED");
+  Row("stream list (postal, logged)", Fmt(per_s, "members/s"), "-",
+      per_s >= 200000 ? ">= 200,000/s ok" : "< 200,000/s MISSED");
   std::printf("\n%s\n", targets_met ? "all targets met" : "SOME TARGETS MISSED");
   return 0;
 }

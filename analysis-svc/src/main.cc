@@ -34,8 +34,8 @@ int RunPurge(const AnalysisConfig& cfg, cak::common::db::PgPool& pool, cak::anal
   cak::common::SystemClock clock;
   cak::common::CallContext call;
   call.trace = cak::common::TraceContext::NewRoot();
-  call.principal = {"analysis-svc/retention-job", cak::common::PrincipalKind::kApplication,
-                    {cak::common::roles::kAdministrator}};
+  call.principal = {
+      "analysis-svc/retention-job", cak::common::PrincipalKind::kApplication, {cak::common::roles::kAdministrator}};
   call.start_time = clock.Now();
   auto result = server.service().PurgeInactiveCustomers(call, cfg.common.dry_run);
   if (!result.ok()) return Fail("purge_failed", result.status());
@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
 
   if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
-    absl::Status st = cak::common::RunMigrations(cfg.common, cak::analysis::storage::AnalysisMigrationSets(),
-                                                 "analysis-svc-migrate");
+    absl::Status st =
+        cak::common::RunMigrations(cfg.common, cak::analysis::storage::AnalysisMigrationSets(), "analysis-svc-migrate");
     return st.ok() ? 0 : Fail("migrate_failed", st);
   }
 
@@ -142,9 +142,9 @@ int main(int argc, char** argv) {
     return Fail("metrics_failed", st);
   }
   if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
-  log::Info("ready", {{"grpc_port", server.grpc_port()},
-                      {"health_port", server.health_port()},
-                      {"metrics_port", metrics.port()}});
+  log::Info(
+      "ready",
+      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
 
   const int sig = cak::common::WaitForTerminationSignal();
   log::Info("signal_received", {{"signal", sig}});

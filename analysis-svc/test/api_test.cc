@@ -15,6 +15,7 @@ using common::testing::GrpcStatusIs;
 using common::testing::TestCaller;
 using testing::pb::AnalysisService;
 namespace pb = testing::pb;
+namespace plog = cak::voorlichting::processinglog::v1;
 
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 const TestCaller kDesigner{"emp-3001", {"campaign_designer"}};
@@ -52,7 +53,8 @@ TEST_F(AnalysisApiTest, CallersAreAuthenticatedAndCheckedPerMethod) {
   pb::ImpactAnalysis out;
   EXPECT_THAT(server_->stub().AnalyzeImpact(common::testing::AnonymousContext().get(), req, &out),
               GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
-  EXPECT_THAT(Impact(kIntakeOfficer, req, &out), GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_THAT(Impact(kIntakeOfficer, req, &out),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   CAK_ASSERT_GRPC_OK(Impact(kAnalyst, req, &out));
   EXPECT_EQ(out.total(), 2000);
 
@@ -121,7 +123,8 @@ TEST_F(AnalysisApiTest, BadCriteriaNameTheField) {
        },
        "INVALID_RANGE", "criteria.predicate.debt_between.max_cents"},
       {[](pb::AnalyzeImpactRequest* r) {
-         r->mutable_criteria()->mutable_predicate()->mutable_regulation_in()->add_regulations(static_cast<pb::Regulation>(42));
+         r->mutable_criteria()->mutable_predicate()->mutable_regulation_in()->add_regulations(
+             static_cast<pb::Regulation>(42));
        },
        "UNKNOWN_ENUM_VALUE", "criteria.predicate.regulation_in.regulations[0]"},
       {[](pb::AnalyzeImpactRequest* r) {
@@ -213,10 +216,12 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
     writer->WritesDone();
     EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "options"));
   }
-  EXPECT_EQ(*server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots"), after_good);
-  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() +
-                                     "' AND tablename ~ '_v[0-9]+$' AND tablename NOT IN (SELECT dataset || '_v' || id FROM " +
-                                     server_->schema().name() + ".dataset_versions WHERE status = 'published')"),
+  EXPECT_EQ(*server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots"),
+            after_good);
+  EXPECT_EQ(*server_->schema().Query(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() +
+                "' AND tablename ~ '_v[0-9]+$' AND tablename NOT IN (SELECT dataset || '_v' || id FROM " +
+                server_->schema().name() + ".dataset_versions WHERE status = 'published')"),
             "0");
 }
 
@@ -373,6 +378,35 @@ TEST_F(AnalysisApiTest, ListsStreamOnlyTheFieldsOfTheChannel) {
   while (reader->Read(&r)) {
   }
   EXPECT_THAT(reader->Finish(), GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "RECIPIENT_LIST_NOT_FOUND", ""));
+}
+
+TEST_F(AnalysisApiTest, CriteriaNamingCustomersAreLoggedWhereverTheyAreShown) {
+  Load();
+  const std::string bsn = *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " +
+                                                   server_->schema().name() + ".customers_v1");
+  pb::DefineTargetGroupsRequest define;
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  auto* g = define.add_groups();
+  g->set_name("Voorbeeldklant uit het signaal");
+  g->mutable_criteria()->mutable_predicate()->mutable_customer_in()->add_bsns(bsn);
+  pb::TargetGroupSet set;
+  CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &set));
+  EXPECT_EQ(set.groups(0).impact().total(), 1);
+  pb::GetTargetGroupSetRequest get;
+  get.set_name(set.name());
+  pb::TargetGroupSet again;
+  CAK_ASSERT_GRPC_OK(server_->stub().GetTargetGroupSet(ContextFor(kDesigner).get(), get, &again));
+  EXPECT_EQ(again.groups(0).criteria().predicate().customer_in().bsns(0), bsn);
+
+  plog::ListProcessingLogEntriesRequest req;
+  req.set_data_subject_bsn(bsn);
+  plog::ListProcessingLogEntriesResponse resp;
+  CAK_ASSERT_GRPC_OK(
+      server_->log_stub().ListProcessingLogEntries(ContextFor({"emp-9", {"privacy_officer"}}).get(), req, &resp));
+  std::vector<std::string> names;
+  for (const auto& e : resp.entries()) names.push_back(e.name() + "/" + e.actor());
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"analysis.DefineTargetGroups/emp-2001", "analysis.GetTargetGroupSet/emp-3001"}));
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ TEST(ColumnarTest, RowsSortedByBsnAndRouted) {
   EXPECT_EQ(s.bsn, (std::vector<int32_t>{50, 100, 200, 300, 400}));
   const uint32_t r100 = *s.RowOf(100), r200 = *s.RowOf(200), r400 = *s.RowOf(400);
   EXPECT_EQ(s.routing[r100], static_cast<uint8_t>(Routing::kRepresentative));
-  EXPECT_EQ(s.addressee_relation[r100], 1);  // first representative in import order
+  EXPECT_EQ(s.addressee_relation[r100], 1);            // first representative in import order
   EXPECT_EQ(s.reach[r100], kReachPost | kReachEmail);  // the representative's channels
   EXPECT_TRUE(s.flags[r100] & kHasRepresentative);
   EXPECT_TRUE(s.flags[r100] & kHasContactPerson);
@@ -205,11 +205,11 @@ TEST(CriteriaTest, ValidationNamesTheField) {
                        "criteria.all.items[1].predicate.debt_between.max_cents"));
   Predicate reg;
   reg.field = Field::kRegulationIn;
-  EXPECT_THAT(Validate(Not(Where(reg)), "criteria"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "EMPTY_OPERAND", "criteria.not.predicate.regulation_in.regulations"));
+  EXPECT_THAT(Validate(Not(Where(reg)), "criteria"), StatusIs(absl::StatusCode::kInvalidArgument, "EMPTY_OPERAND",
+                                                              "criteria.not.predicate.regulation_in.regulations"));
   reg.values = {1, 9};
-  EXPECT_THAT(Validate(Where(reg), "c"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "UNKNOWN_ENUM_VALUE", "c.predicate.regulation_in.regulations[1]"));
+  EXPECT_THAT(Validate(Where(reg), "c"), StatusIs(absl::StatusCode::kInvalidArgument, "UNKNOWN_ENUM_VALUE",
+                                                  "c.predicate.regulation_in.regulations[1]"));
   Predicate contacted;
   contacted.field = Field::kContactedWithin;
   contacted.days = 0;
@@ -217,7 +217,8 @@ TEST(CriteriaTest, ValidationNamesTheField) {
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_RANGE", "c.predicate.contacted_within.days"));
   Criteria deep = P(Field::kActive);
   for (int i = 0; i < kMaxCriteriaDepth; ++i) deep = Not(std::move(deep));
-  EXPECT_THAT(Validate(deep, "c"), StatusIs(absl::StatusCode::kInvalidArgument, "CRITERIA_TOO_COMPLEX", "c.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not"));
+  EXPECT_THAT(Validate(deep, "c"), StatusIs(absl::StatusCode::kInvalidArgument, "CRITERIA_TOO_COMPLEX",
+                                            "c.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not.not"));
 }
 
 TEST(CriteriaTest, JsonRoundTrip) {
@@ -276,7 +277,8 @@ ColumnarSnapshot Population(int n) {
   int32_t bsn = 100000000;
   for (int i = 0; i < n; ++i) {
     bsn += 1 + static_cast<int32_t>(rng.Below(50));
-    b.AddCustomer(Customer(bsn, 1 + static_cast<int>(rng.Below(100) < 60 ? 0 : rng.Below(4)), 300 + static_cast<int>(rng.Below(5)), 19600101));
+    b.AddCustomer(Customer(bsn, 1 + static_cast<int>(rng.Below(100) < 60 ? 0 : rng.Below(4)),
+                           300 + static_cast<int>(rng.Below(5)), 19600101));
   }
   return std::move(b).Build();
 }

@@ -12,9 +12,28 @@ namespace {
 const absl::CivilDay kToday(2026, 11, 2);
 
 std::vector<std::string> GoodCustomer() {
-  return {"111222333", "1000000001", "MS",   "J.",         "van der",    "Berg", "Dorpsstraat", "12",
-          "a",         "1234 AB",    "Utrecht", "+31612345678", "j@example.com", "WLZ", "GM0344", "1940-05-06",
-          "12345",     "true",       "NL91ABNA0417164300", "Thuiszorg, 4 uur", "true", ""};
+  return {"111222333",
+          "1000000001",
+          "MS",
+          "J.",
+          "van der",
+          "Berg",
+          "Dorpsstraat",
+          "12",
+          "a",
+          "1234 AB",
+          "Utrecht",
+          "+31612345678",
+          "j@example.com",
+          "WLZ",
+          "GM0344",
+          "1940-05-06",
+          "12345",
+          "true",
+          "NL91ABNA0417164300",
+          "Thuiszorg, 4 uur",
+          "true",
+          ""};
 }
 
 struct Encoded {
@@ -120,10 +139,11 @@ TEST(RowEncoderTest, ReferencesMustBeCustomersOfTheSnapshot) {
   EXPECT_EQ(Encode(contacts, {"111222333", "PHONE", "x", "2026-03-01 09:15", "true"}).error.reason, "INVALID_DATE");
 
   RowEncoder relations(Dataset::kRelations, kToday, &s);
-  Encoded rel = Encode(relations, {"111222333", "LEGAL_REPRESENTATIVE", "P.", "", "Jansen", "", "", "", "", "",
-                                   "", "", "RELATION"});
+  Encoded rel = Encode(
+      relations, {"111222333", "LEGAL_REPRESENTATIVE", "P.", "", "Jansen", "", "", "", "", "", "", "", "RELATION"});
   ASSERT_TRUE(rel.ok) << rel.error.reason;
-  EXPECT_EQ(rel.line, "1\t111222333\tLEGAL_REPRESENTATIVE\tP.\t\\N\tJansen\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tRELATION\n");
+  EXPECT_EQ(rel.line,
+            "1\t111222333\tLEGAL_REPRESENTATIVE\tP.\t\\N\tJansen\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tRELATION\n");
 }
 
 std::vector<std::vector<std::string>> ReadAll(const std::string& text, size_t chunk, absl::Status* status,

@@ -62,12 +62,13 @@ constexpr char kHeader[] =
     "inactive_since\n";
 
 std::string Row(const std::string& bsn, const std::string& regulation = "WMO") {
-  return bsn + ",1000000001,MR,J.,,Jansen,Kerkstraat,1,,1234 AB,Utrecht,,,"+ regulation + ",GM0344,1950-01-01,0,false,,,true,\n";
+  return bsn + ",1000000001,MR,J.,,Jansen,Kerkstraat,1,,1234 AB,Utrecht,,," + regulation +
+         ",GM0344,1950-01-01,0,false,,,true,\n";
 }
 
 TEST_F(AnalysisStorageTest, BadRowsAreReportedAndGoodRowsLoad) {
-  WriteFile("c.csv", std::string(kHeader) + Row("111222333") + Row("111222334") + Row("123456782") +
-                         Row("111222333") + "only,three,columns\n" + Row("010000008", "WLZ"));
+  WriteFile("c.csv", std::string(kHeader) + Row("111222333") + Row("111222334") + Row("123456782") + Row("111222333") +
+                         "only,three,columns\n" + Row("010000008", "WLZ"));
   domain::ImportOptions options;
   options.max_rejected_share = 0.5;
   CAK_ASSERT_OK_AND_ASSIGN(domain::ImportReport report,
@@ -87,9 +88,9 @@ TEST_F(AnalysisStorageTest, BadRowsAreReportedAndGoodRowsLoad) {
   EXPECT_EQ(Q("SELECT count(*) FROM " + table), "3");
   EXPECT_EQ(Q("SELECT min(bsn) FROM " + table), "10000008");  // the leading zero is only in the text form
   // The import is one processing-log operation entry, not one per customer.
-  EXPECT_EQ(Q("SELECT count(*) FROM " + server_->schema().name() +
-              ".processing_log WHERE name = 'analysis.ImportFile'"),
-            "1");
+  EXPECT_EQ(
+      Q("SELECT count(*) FROM " + server_->schema().name() + ".processing_log WHERE name = 'analysis.ImportFile'"),
+      "1");
 }
 
 TEST_F(AnalysisStorageTest, RefusedImportLeavesThePreviousSnapshot) {
@@ -99,8 +100,8 @@ TEST_F(AnalysisStorageTest, RefusedImportLeavesThePreviousSnapshot) {
       Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() + "'");
   WriteFile("bad.csv", std::string(kHeader) + Row("111222333") + Row("111222334") + Row("111222335"));
   auto refused = server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "bad.csv", {});
-  EXPECT_THAT(refused.status(), common::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                                          "TOO_MANY_REJECTED_ROWS", "rows[3].bsn"));
+  EXPECT_THAT(refused.status(),
+              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "TOO_MANY_REJECTED_ROWS", "rows[3].bsn"));
   EXPECT_EQ(CurrentVersion(Dataset::kCustomers), before);
   EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() + "'"), tables_before);
   EXPECT_EQ(Q("SELECT status FROM " + server_->schema().name() + ".dataset_versions ORDER BY id DESC LIMIT 1"),
@@ -118,8 +119,9 @@ TEST_F(AnalysisStorageTest, ImportKilledHalfwayLeavesThePreviousSnapshotAndIsCol
   {
     CAK_ASSERT_OK_AND_ASSIGN(auto session,
                              server_->service().BeginImport(AdminCall(), Dataset::kCustomers, {}, "ImportCustomers"));
-    std::vector<std::string> row = {"111222333", "1000000001", "MR", "J.", "", "Jansen", "", "", "", "", "",
-                                    "", "", "WMO", "GM0344", "1950-01-01", "0", "false", "", "", "true", ""};
+    std::vector<std::string> row = {"111222333", "1000000001", "MR", "J.", "",     "Jansen", "",       "",
+                                    "",          "",           "",   "",   "",     "WMO",    "GM0344", "1950-01-01",
+                                    "0",         "false",      "",   "",   "true", ""};
     std::vector<absl::string_view> views(row.begin(), row.end());
     CAK_ASSERT_OK(session->AddRow(2, views));
     // The importer's process dies: its connection goes away in the middle of the COPY.
@@ -141,11 +143,14 @@ TEST_F(AnalysisStorageTest, AbandonedLoadIsCollectedOnceItsImporterIsGone) {
   // A 'loading' version whose importer holds no lock (its process died): the next collection drops it.
   const std::string s = server_->schema().name();
   const std::string v = Q("SELECT " + s + ".create_dataset_version('mailings', 'crashed')");
-  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + s + "' AND tablename = 'mailings_v" + v + "'"), "1");
-  WriteFile("m.csv", "customer_bsn,mailing_type,planned_date\n" + Q("SELECT lpad(min(bsn)::text, 9, '0') FROM " + s +
-                                                                     ".customers_v1") + ",INVOICE,2027-01-01\n");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + s + "' AND tablename = 'mailings_v" + v + "'"),
+            "1");
+  WriteFile("m.csv", "customer_bsn,mailing_type,planned_date\n" +
+                         Q("SELECT lpad(min(bsn)::text, 9, '0') FROM " + s + ".customers_v1") +
+                         ",INVOICE,2027-01-01\n");
   CAK_ASSERT_OK(server_->service().ImportFile(AdminCall(), Dataset::kMailings, "m.csv", {}).status());
-  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + s + "' AND tablename = 'mailings_v" + v + "'"), "0");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + s + "' AND tablename = 'mailings_v" + v + "'"),
+            "0");
   EXPECT_EQ(Q("SELECT status FROM " + s + ".dataset_versions WHERE id = " + v), "dropped");
   // Versions no recent snapshot uses are gone too; the current ones and their predecessors stay.
   EXPECT_EQ(Q("SELECT count(*) FROM " + s + ".dataset_versions WHERE status = 'published'"), "5");
@@ -156,8 +161,10 @@ TEST_F(AnalysisStorageTest, ImportIsIdempotentByRequestId) {
   WriteFile("d.csv", std::string(kHeader) + Row("111222333") + Row("123456782"));
   domain::ImportOptions options;
   options.request_id = "load-2026-11-02";
-  CAK_ASSERT_OK_AND_ASSIGN(auto first, server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "c.csv", options));
-  CAK_ASSERT_OK_AND_ASSIGN(auto again, server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "c.csv", options));
+  CAK_ASSERT_OK_AND_ASSIGN(auto first,
+                           server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "c.csv", options));
+  CAK_ASSERT_OK_AND_ASSIGN(auto again,
+                           server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "c.csv", options));
   EXPECT_FALSE(first.replayed);
   EXPECT_TRUE(again.replayed);
   EXPECT_EQ(again.dataset_version, first.dataset_version);
@@ -190,25 +197,29 @@ TEST_F(AnalysisStorageTest, EngineAgreesWithSqlOnTheSameSnapshot) {
   domain::Predicate rep;
   rep.field = domain::Predicate::Field::kHasRepresentative;
   domain::ImpactRequest request;
-  request.criteria = domain::Any({domain::All({domain::Where(wmo), domain::Where(debt)}), domain::Where(rep),
-                                  domain::Where(contacted)});
+  request.criteria = domain::Any(
+      {domain::All({domain::Where(wmo), domain::Where(debt)}), domain::Where(rep), domain::Where(contacted)});
   request.reference_day = absl::CivilDay(2026, 11, 1);
   CAK_ASSERT_OK_AND_ASSIGN(auto out, server_->service().AnalyzeImpact(AdminCall(), request));
-  const std::string where = "(c.regulation = 'WMO' AND c.debt_cents >= 1) OR EXISTS (SELECT 1 FROM " + r +
-                            " x WHERE x.customer_bsn = c.bsn AND x.kind = 'LEGAL_REPRESENTATIVE') OR (SELECT count(*) FROM " + k +
-                            " y WHERE y.customer_bsn = c.bsn AND y.contact_time::date BETWEEN DATE '2026-11-01' - 364"
-                            " AND DATE '2026-11-01') >= 2";
+  const std::string where =
+      "(c.regulation = 'WMO' AND c.debt_cents >= 1) OR EXISTS (SELECT 1 FROM " + r +
+      " x WHERE x.customer_bsn = c.bsn AND x.kind = 'LEGAL_REPRESENTATIVE') OR (SELECT count(*) FROM " + k +
+      " y WHERE y.customer_bsn = c.bsn AND y.contact_time::date BETWEEN DATE '2026-11-01' - 364"
+      " AND DATE '2026-11-01') >= 2";
   EXPECT_EQ(out.impact.total, Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE " + where)));
   EXPECT_GT(out.impact.total, 100);
-  EXPECT_EQ(out.impact.by_regulation[1],
-            Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE c.regulation = 'WLZ' AND (" + where + ")")));
+  EXPECT_EQ(
+      out.impact.by_regulation[1],
+      Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE c.regulation = 'WLZ' AND (" + where + ")")));
   EXPECT_EQ(out.impact.mailing_overlap_total,
-            Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE (" + where + ") AND EXISTS (SELECT 1 FROM " +
-                                        m + " z WHERE z.customer_bsn = c.bsn AND z.planned_date BETWEEN DATE "
+            Num(server_->schema().Query("SELECT count(*) FROM " + c + " c WHERE (" + where +
+                                        ") AND EXISTS (SELECT 1 FROM " + m +
+                                        " z WHERE z.customer_bsn = c.bsn AND z.planned_date BETWEEN DATE "
                                         "'2026-11-01' AND DATE '2026-11-01' + 89)")));
   EXPECT_EQ(out.impact.by_routing[2],
             Num(server_->schema().Query("SELECT count(DISTINCT x.customer_bsn) FROM " + r + " x JOIN " + c +
-                                        " c ON c.bsn = x.customer_bsn WHERE x.kind = 'LEGAL_REPRESENTATIVE' AND (" + where + ")")));
+                                        " c ON c.bsn = x.customer_bsn WHERE x.kind = 'LEGAL_REPRESENTATIVE' AND (" +
+                                        where + ")")));
 }
 
 TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
@@ -249,16 +260,17 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   EXPECT_EQ(checksum.FinalHex(), list.checksum);
   // The addressee is the first representative in import order, as SQL sees it.
   const std::string r = absl::StrCat(s, ".relations_v", CurrentVersion(Dataset::kRelations));
-  EXPECT_EQ(rows[0].addressee_name,
-            Q("SELECT concat_ws(' ', initials, name_prefix, surname) FROM " + r + " WHERE customer_bsn = " +
-              absl::StrCat(rows[0].bsn) + " AND kind = 'LEGAL_REPRESENTATIVE' ORDER BY relation_seq LIMIT 1"));
+  EXPECT_EQ(rows[0].addressee_name, Q("SELECT concat_ws(' ', initials, name_prefix, surname) FROM " + r +
+                                      " WHERE customer_bsn = " + absl::StrCat(rows[0].bsn) +
+                                      " AND kind = 'LEGAL_REPRESENTATIVE' ORDER BY relation_seq LIMIT 1"));
   EXPECT_NE(rows[0].addressee_name, rows[0].customer_name);
   // Every recipient streamed is logged (one operation entry, a subject row per recipient), and
   // the privacy officer finds it under that recipient.
   EXPECT_EQ(Num(server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects")), list.member_count);
   std::vector<common::db::ProcessingLogEntry> entries;
   CAK_ASSERT_OK(common::db::WithSession(server_->pool(), [&](soci::session& sql) {
-    entries = server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(domain::FormatBsn(rows[7].bsn)), 0, 10);
+    entries =
+        server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(domain::FormatBsn(rows[7].bsn)), 0, 10);
     return absl::OkStatus();
   }));
   ASSERT_EQ(entries.size(), 1u);
@@ -333,8 +345,9 @@ TEST_F(AnalysisStorageTest, RuntimeRoleCannotChangePublishedData) {
       }
     });
   };
-  EXPECT_FALSE(as_app(absl::StrCat("INSERT INTO ", s, ".customers_v", c, " SELECT * FROM ", s, ".customers_v", c,
-                                   " LIMIT 1")).ok());
+  EXPECT_FALSE(
+      as_app(absl::StrCat("INSERT INTO ", s, ".customers_v", c, " SELECT * FROM ", s, ".customers_v", c, " LIMIT 1"))
+          .ok());
   EXPECT_FALSE(as_app(absl::StrCat("DELETE FROM ", s, ".customers_v", c)).ok());
   EXPECT_FALSE(as_app(absl::StrCat("CREATE TABLE ", s, ".mine (x int)")).ok());
   EXPECT_FALSE(as_app(absl::StrCat("INSERT INTO ", s, ".snapshots (cause) VALUES ('forged')")).ok());

@@ -34,17 +34,16 @@ void ConfigParser::Add(Option option) {
   options_.push_back(std::move(option));
 }
 
-void ConfigParser::String(absl::string_view name, std::string* target,
-                          absl::string_view default_value, absl::string_view help) {
-  Add({std::string(name), "", std::string(help), std::string(default_value), false,
-       [target](absl::string_view v) {
+void ConfigParser::String(absl::string_view name, std::string* target, absl::string_view default_value,
+                          absl::string_view help) {
+  Add({std::string(name), "", std::string(help), std::string(default_value), false, [target](absl::string_view v) {
          *target = std::string(v);
          return absl::OkStatus();
        }});
 }
 
-void ConfigParser::Int(absl::string_view name, int64_t* target, int64_t default_value,
-                       int64_t min, int64_t max, absl::string_view help) {
+void ConfigParser::Int(absl::string_view name, int64_t* target, int64_t default_value, int64_t min, int64_t max,
+                       absl::string_view help) {
   Add({std::string(name), "", std::string(help), absl::StrCat(default_value), false,
        [target, min, max](absl::string_view v) {
          int64_t parsed;
@@ -70,10 +69,8 @@ void ConfigParser::Double(absl::string_view name, double* target, double default
        }});
 }
 
-void ConfigParser::Port(absl::string_view name, int* target, int default_value,
-                        absl::string_view help) {
-  Add({std::string(name), "", std::string(help), absl::StrCat(default_value), false,
-       [target](absl::string_view v) {
+void ConfigParser::Port(absl::string_view name, int* target, int default_value, absl::string_view help) {
+  Add({std::string(name), "", std::string(help), absl::StrCat(default_value), false, [target](absl::string_view v) {
          int parsed;
          if (!absl::SimpleAtoi(v, &parsed) || parsed < 0 || parsed > 65535) {
            return absl::InvalidArgumentError("must be a port number 0..65535 (0: any free port)");
@@ -94,44 +91,41 @@ absl::StatusOr<absl::Duration> ParseDurationWithDays(absl::string_view text) {
   return absl::InvalidArgumentError("not a duration (e.g. 250ms, 2s, 5m, 730d)");
 }
 
-void ConfigParser::Duration(absl::string_view name, absl::Duration* target,
-                            absl::Duration default_value, absl::Duration min, absl::Duration max,
-                            absl::string_view help) {
+void ConfigParser::Duration(absl::string_view name, absl::Duration* target, absl::Duration default_value,
+                            absl::Duration min, absl::Duration max, absl::string_view help) {
   std::string def = absl::FormatDuration(default_value);
   if (default_value >= absl::Hours(24) && default_value % absl::Hours(24) == absl::ZeroDuration()) {
     def = absl::StrCat(default_value / absl::Hours(24), "d");
   }
-  Add({std::string(name), "", std::string(help), def, false,
-       [target, min, max](absl::string_view v) {
+  Add({std::string(name), "", std::string(help), def, false, [target, min, max](absl::string_view v) {
          auto parsed = ParseDurationWithDays(v);
          if (!parsed.ok()) return parsed.status();
          if (*parsed < min || *parsed > max) {
-           return absl::InvalidArgumentError(absl::StrCat("must be between ", absl::FormatDuration(min),
-                                                          " and ", absl::FormatDuration(max)));
+           return absl::InvalidArgumentError(
+               absl::StrCat("must be between ", absl::FormatDuration(min), " and ", absl::FormatDuration(max)));
          }
          *target = *parsed;
          return absl::OkStatus();
        }});
 }
 
-void ConfigParser::Bool(absl::string_view name, bool* target, bool default_value,
-                        absl::string_view help) {
-  Add({std::string(name), "", std::string(help), default_value ? "true" : "false", true,
-       [target](absl::string_view v) {
+void ConfigParser::Bool(absl::string_view name, bool* target, bool default_value, absl::string_view help) {
+  Add({std::string(name), "", std::string(help), default_value ? "true" : "false", true, [target](absl::string_view v) {
          std::string lower = absl::AsciiStrToLower(v);
-         if (lower == "true" || lower == "1" || lower == "yes") *target = true;
-         else if (lower == "false" || lower == "0" || lower == "no") *target = false;
-         else return absl::InvalidArgumentError("must be true or false");
+         if (lower == "true" || lower == "1" || lower == "yes")
+           *target = true;
+         else if (lower == "false" || lower == "0" || lower == "no")
+           *target = false;
+         else
+           return absl::InvalidArgumentError("must be true or false");
          return absl::OkStatus();
        }});
 }
 
-void ConfigParser::Choice(absl::string_view name, std::string* target,
-                          absl::string_view default_value, std::vector<std::string> choices,
-                          absl::string_view help) {
+void ConfigParser::Choice(absl::string_view name, std::string* target, absl::string_view default_value,
+                          std::vector<std::string> choices, absl::string_view help) {
   std::string help_text = absl::StrCat(help, " (one of: ", absl::StrJoin(choices, ", "), ")");
-  Add({std::string(name), "", help_text, std::string(default_value), false,
-       [target, choices](absl::string_view v) {
+  Add({std::string(name), "", help_text, std::string(default_value), false, [target, choices](absl::string_view v) {
          for (const auto& c : choices) {
            if (v == c) {
              *target = c;
@@ -200,9 +194,8 @@ absl::Status ConfigParser::Parse(const std::vector<std::string>& args, const Env
 std::string ConfigParser::Usage() const {
   std::string out = absl::StrCat(program_, ": ", summary_, "\n\nOptions (flag, or environment variable):\n");
   for (const Option& o : options_) {
-    absl::StrAppend(&out, "  --", o.name, o.is_bool ? "" : "=VALUE", "  (", o.env, ")\n      ",
-                    o.help, o.default_text.empty() ? "" : absl::StrCat(" [default: ", o.default_text, "]"),
-                    "\n");
+    absl::StrAppend(&out, "  --", o.name, o.is_bool ? "" : "=VALUE", "  (", o.env, ")\n      ", o.help,
+                    o.default_text.empty() ? "" : absl::StrCat(" [default: ", o.default_text, "]"), "\n");
   }
   return out;
 }

@@ -7,7 +7,6 @@
 // non-zero before anything starts.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -16,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace cak::common {
@@ -27,16 +27,15 @@ class ConfigParser {
 
   explicit ConfigParser(std::string program, std::string summary);
 
-  void String(absl::string_view name, std::string* target, absl::string_view default_value,
-              absl::string_view help);
-  void Int(absl::string_view name, int64_t* target, int64_t default_value, int64_t min,
-           int64_t max, absl::string_view help);
+  void String(absl::string_view name, std::string* target, absl::string_view default_value, absl::string_view help);
+  void Int(absl::string_view name, int64_t* target, int64_t default_value, int64_t min, int64_t max,
+           absl::string_view help);
   void Double(absl::string_view name, double* target, double default_value, double min, double max,
               absl::string_view help);
   void Port(absl::string_view name, int* target, int default_value, absl::string_view help);
   // Accepts absl durations ("250ms", "2s", "1h30m") and whole days ("730d").
-  void Duration(absl::string_view name, absl::Duration* target, absl::Duration default_value,
-                absl::Duration min, absl::Duration max, absl::string_view help);
+  void Duration(absl::string_view name, absl::Duration* target, absl::Duration default_value, absl::Duration min,
+                absl::Duration max, absl::string_view help);
   // As a flag it may be given without a value (--dry-run); values: true/false/1/0/yes/no.
   void Bool(absl::string_view name, bool* target, bool default_value, absl::string_view help);
   void Choice(absl::string_view name, std::string* target, absl::string_view default_value,

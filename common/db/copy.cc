@@ -163,7 +163,13 @@ void CopyOut(soci::session& sql, const std::string& statement, const std::functi
           continue;
         }
         const char c = f[++k];
-        u.push_back(c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'v' ? '\v' : c);
+        u.push_back(c == 't'   ? '\t'
+                    : c == 'n' ? '\n'
+                    : c == 'r' ? '\r'
+                    : c == 'b' ? '\b'
+                    : c == 'f' ? '\f'
+                    : c == 'v' ? '\v'
+                               : c);
       }
       unescaped.push_back(std::move(u));
       out.fields.push_back(unescaped.back());

@@ -4,17 +4,17 @@
 // session wrappers of pool.h map them like any other database error.
 #pragma once
 
+#include <soci/soci.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
-#include <mutex>
-#include <thread>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "absl/strings/string_view.h"
 

@@ -1,19 +1,17 @@
 // Request-id claims (see idempotency.h).
 #include "common/db/idempotency.h"
 
+#include <set>
+
 #include "common/base/clock.h"
 #include "common/base/errors.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
 
-#include <set>
-
 namespace cak::common::db {
 
-absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::string& schema,
-                                                          const IdempotencyKey& key,
-                                                          const std::string& resource_id,
-                                                          absl::Time now) {
+absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::string& schema, const IdempotencyKey& key,
+                                                          const std::string& resource_id, absl::Time now) {
   return ClaimRequestIds(tx, schema, {Claim{&key, resource_id, now}})[0];
 }
 
@@ -35,14 +33,16 @@ std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, 
                     res_l = TextArrayLiteral(res), times_l = IntArrayLiteral(times);
   // A key another transaction is claiming makes this wait for it, then count as taken.
   std::set<std::string> won;
-  const TextRows rows = ExecutePrepared(
-      sql,
-      "INSERT INTO " + schema +
-          ".idempotency_keys (operation, request_id, fingerprint, resource_id, create_time)"
-          " SELECT o, r, f, x, " + schema + ".from_micros(t) FROM unnest(CAST($1 AS text[]),"
-          " CAST($2 AS text[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS bigint[]))"
-          " AS k(o, r, f, x, t) ON CONFLICT (operation, request_id) DO NOTHING RETURNING resource_id",
-      {ops_l, rids_l, fps_l, res_l, times_l});
+  const TextRows rows =
+      ExecutePrepared(sql,
+                      "INSERT INTO " + schema +
+                          ".idempotency_keys (operation, request_id, fingerprint, resource_id, create_time)"
+                          " SELECT o, r, f, x, " +
+                          schema +
+                          ".from_micros(t) FROM unnest(CAST($1 AS text[]),"
+                          " CAST($2 AS text[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS bigint[]))"
+                          " AS k(o, r, f, x, t) ON CONFLICT (operation, request_id) DO NOTHING RETURNING resource_id",
+                      {ops_l, rids_l, fps_l, res_l, times_l});
   for (const auto& row : rows) won.insert(*row[0]);
   for (const Claim& c : claims) {
     if (won.count(c.resource_id)) {

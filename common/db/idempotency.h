@@ -22,10 +22,8 @@ namespace cak::common::db {
 // resource id when this is a repeat with the same fingerprint, and INVALID_ARGUMENT (reason
 // REQUEST_ID_REUSED, field request_id) when the request_id was used for a different request.
 // A concurrent first request with the same key makes this wait for it to commit.
-absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::string& schema,
-                                                          const IdempotencyKey& key,
-                                                          const std::string& resource_id,
-                                                          absl::Time now);
+absl::StatusOr<std::optional<std::string>> ClaimRequestId(Tx& tx, const std::string& schema, const IdempotencyKey& key,
+                                                          const std::string& resource_id, absl::Time now);
 
 // The same for many keys in one statement (batched creates): one result per key, in order.
 // Two keys in the same call that are equal: the first claims, the second is its repeat.

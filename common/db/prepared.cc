@@ -58,8 +58,8 @@ TextRows ExecutePrepared(soci::session& session, const std::string& sql,
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* res = PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                                 nullptr, 0);
+  PGresult* res =
+      PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(res);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowPgError(res, conn, "execute");
   TextRows rows;

@@ -8,12 +8,12 @@
 // SociErrorToStatus maps like any other database error.
 #pragma once
 
+#include <soci/soci.h>
+
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <soci/soci.h>
 
 typedef struct pg_result PGresult;
 typedef struct pg_conn PGconn;

@@ -13,8 +13,7 @@
 
 namespace cak::common::db {
 
-ProcessingLogStore::ProcessingLogStore(std::string schema, std::string resource,
-                                       DataSubjectHasher hasher,
+ProcessingLogStore::ProcessingLogStore(std::string schema, std::string resource, DataSubjectHasher hasher,
                                        std::function<void(int64_t)> on_committed)
     : schema_(std::move(schema)),
       resource_(std::move(resource)),
@@ -25,8 +24,8 @@ void ProcessingLogStore::Append(Tx& tx, const CallContext& call, const Processin
   AppendAll(tx, {{&call, &record}});
 }
 
-void ProcessingLogStore::AppendAll(Tx& tx,
-                                   const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const {
+void ProcessingLogStore::AppendAll(
+    Tx& tx, const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const {
   if (items.empty()) return;
   // One row per processing (r_*) and one per entry (e_*: the operation, then a child per
   // subject), bound as arrays so that any number of processings is one statement.
@@ -71,24 +70,27 @@ void ProcessingLogStore::AppendAll(Tx& tx,
                     rac = TextArrayLiteral(r_actor), rat = TextArrayLiteral(r_attrs), rs = IntArrayLiteral(r_status),
                     rst = IntArrayLiteral(r_start), ren = IntArrayLiteral(r_end), er = IntArrayLiteral(e_rec),
                     es = TextArrayLiteral(e_span), ep = TextArrayLiteral(e_parent), esu = TextArrayLiteral(e_subject);
-  ExecutePrepared(tx.sql(),
-                  "INSERT INTO " + S +
-                      ".processing_log (trace_id, span_id, parent_span_id, name, status, start_time,"
-                      " end_time, resource, processing_activity_id, legal_basis, data_subject_id,"
-                      " data_subject_id_type, foreign_operation_span_id, foreign_operation_processor,"
-                      " actor, attributes)"
-                      " SELECT decode(r.trace, 'hex'), decode(e.span, 'hex'), decode(e.parent, 'hex'), r.name,"
-                      " r.status, " + S + ".from_micros(r.st), " + S + ".from_micros(r.en), $1, r.activity, r.basis,"
-                      " e.subject, CASE WHEN e.subject IS NULL THEN NULL ELSE 'BSN' END,"
-                      " decode(NULLIF(r.fspan, ''), 'hex'), NULLIF(r.fproc, ''), r.actor, CAST(r.attrs AS jsonb)"
-                      " FROM unnest(CAST($2 AS bigint[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS text[]))"
-                      " AS e(rec, span, parent, subject)"
-                      " JOIN unnest(CAST($6 AS text[]), CAST($7 AS text[]), CAST($8 AS smallint[]),"
-                      " CAST($9 AS bigint[]), CAST($10 AS bigint[]), CAST($11 AS text[]), CAST($12 AS text[]),"
-                      " CAST($13 AS text[]), CAST($14 AS text[]), CAST($15 AS text[]), CAST($16 AS text[]))"
-                      " WITH ORDINALITY"
-                      " AS r(trace, name, status, st, en, activity, basis, fspan, fproc, actor, attrs, rec) USING (rec)",
-                  {resource_, er, es, ep, esu, rt, rn, rs, rst, ren, ra, rb, rfs, rfp, rac, rat});
+  ExecutePrepared(
+      tx.sql(),
+      "INSERT INTO " + S +
+          ".processing_log (trace_id, span_id, parent_span_id, name, status, start_time,"
+          " end_time, resource, processing_activity_id, legal_basis, data_subject_id,"
+          " data_subject_id_type, foreign_operation_span_id, foreign_operation_processor,"
+          " actor, attributes)"
+          " SELECT decode(r.trace, 'hex'), decode(e.span, 'hex'), decode(e.parent, 'hex'), r.name,"
+          " r.status, " +
+          S + ".from_micros(r.st), " + S +
+          ".from_micros(r.en), $1, r.activity, r.basis,"
+          " e.subject, CASE WHEN e.subject IS NULL THEN NULL ELSE 'BSN' END,"
+          " decode(NULLIF(r.fspan, ''), 'hex'), NULLIF(r.fproc, ''), r.actor, CAST(r.attrs AS jsonb)"
+          " FROM unnest(CAST($2 AS bigint[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS text[]))"
+          " AS e(rec, span, parent, subject)"
+          " JOIN unnest(CAST($6 AS text[]), CAST($7 AS text[]), CAST($8 AS smallint[]),"
+          " CAST($9 AS bigint[]), CAST($10 AS bigint[]), CAST($11 AS text[]), CAST($12 AS text[]),"
+          " CAST($13 AS text[]), CAST($14 AS text[]), CAST($15 AS text[]), CAST($16 AS text[]))"
+          " WITH ORDINALITY"
+          " AS r(trace, name, status, st, en, activity, basis, fspan, fproc, actor, attrs, rec) USING (rec)",
+      {resource_, er, es, ep, esu, rt, rn, rs, rst, ren, ra, rb, rfs, rfp, rac, rat});
   if (on_committed_) {
     const int64_t n = static_cast<int64_t>(e_rec.size());
     tx.OnCommit([cb = on_committed_, n] { cb(n); });
@@ -100,11 +102,12 @@ int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, con
   operation.data_subjects.clear();
   AppendAll(tx, {{&call, &operation}});
   // The operation's own row: its span is this call's, and a call appends one operation.
-  const TextRows rows = ExecutePrepared(
-      tx.sql(),
-      "SELECT max(id) FROM " + schema_ + ".processing_log WHERE trace_id = decode($1, 'hex') AND span_id = decode($2, "
-      "'hex') AND data_subject_id IS NULL",
-      {call.trace.TraceIdHex(), call.trace.SpanIdHex()});
+  const TextRows rows =
+      ExecutePrepared(tx.sql(),
+                      "SELECT max(id) FROM " + schema_ +
+                          ".processing_log WHERE trace_id = decode($1, 'hex') AND span_id = decode($2, "
+                          "'hex') AND data_subject_id IS NULL",
+                      {call.trace.TraceIdHex(), call.trace.SpanIdHex()});
   return std::stoll(rows.at(0).at(0).value());
 }
 
@@ -124,22 +127,23 @@ void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, co
   if (on_committed_) on_committed_(static_cast<int64_t>(subjects.size()));
 }
 
-std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql,
-                                                         const std::string& where_column,
-                                                         const std::string& value_expr,
-                                                         const std::string& value, int64_t after_id,
-                                                         int limit) const {
+std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, const std::string& where_column,
+                                                         const std::string& value_expr, const std::string& value,
+                                                         int64_t after_id, int limit) const {
   const long long after = after_id;
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT id, encode(trace_id, 'hex'), encode(span_id, 'hex'),"
                       " coalesce(encode(parent_span_id, 'hex'), ''), name, status,"
-                      " " + schema_ + ".to_micros(start_time), " + schema_ + ".to_micros(end_time), resource,"
-                      " processing_activity_id, legal_basis, coalesce(data_subject_id, ''),"
-                      " coalesce(data_subject_id_type, ''),"
-                      " coalesce(encode(foreign_operation_span_id, 'hex'), ''),"
-                      " coalesce(foreign_operation_processor, ''), actor, attributes::text"
-                      " FROM " + schema_ + ".processing_log WHERE " + where_column + " = " +
-                          value_expr + " AND id > :after ORDER BY id LIMIT :lim",
+                      " " +
+                          schema_ + ".to_micros(start_time), " + schema_ +
+                          ".to_micros(end_time), resource,"
+                          " processing_activity_id, legal_basis, coalesce(data_subject_id, ''),"
+                          " coalesce(data_subject_id_type, ''),"
+                          " coalesce(encode(foreign_operation_span_id, 'hex'), ''),"
+                          " coalesce(foreign_operation_processor, ''), actor, attributes::text"
+                          " FROM " +
+                          schema_ + ".processing_log WHERE " + where_column + " = " + value_expr +
+                          " AND id > :after ORDER BY id LIMIT :lim",
        soci::use(value), soci::use(after), soci::use(limit));
   return ReadEntries(rows);
 }
@@ -181,24 +185,29 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session&
   const long long after = after_id;
   const std::string columns =
       "encode(p.trace_id, 'hex'), encode(p.span_id, 'hex'), coalesce(encode(p.parent_span_id, 'hex'), ''), p.name,"
-      " p.status, " + schema_ + ".to_micros(p.start_time), " + schema_ + ".to_micros(p.end_time), p.resource,"
+      " p.status, " +
+      schema_ + ".to_micros(p.start_time), " + schema_ +
+      ".to_micros(p.end_time), p.resource,"
       " p.processing_activity_id, p.legal_basis, ";
   const std::string tail =
       ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
       " p.actor, p.attributes::text";
   soci::rowset<soci::row> rows =
-      (sql.prepare << "SELECT * FROM (SELECT p.id, " + columns + "coalesce(p.data_subject_id, ''),"
-                      " coalesce(p.data_subject_id_type, '')" + tail + " FROM " + schema_ +
-                      ".processing_log p WHERE p.data_subject_id = :v AND p.id > :after"
-                      " UNION ALL SELECT p.id, " + columns + "s.data_subject_id, 'BSN'" + tail + " FROM " + schema_ +
-                      ".processing_log_subjects s JOIN " + schema_ + ".processing_log p ON p.id = s.entry_id"
-                      " WHERE s.data_subject_id = :v2 AND s.entry_id > :after2) e ORDER BY 1 LIMIT :lim",
+      (sql.prepare << "SELECT * FROM (SELECT p.id, " + columns +
+                          "coalesce(p.data_subject_id, ''),"
+                          " coalesce(p.data_subject_id_type, '')" +
+                          tail + " FROM " + schema_ +
+                          ".processing_log p WHERE p.data_subject_id = :v AND p.id > :after"
+                          " UNION ALL SELECT p.id, " +
+                          columns + "s.data_subject_id, 'BSN'" + tail + " FROM " + schema_ +
+                          ".processing_log_subjects s JOIN " + schema_ +
+                          ".processing_log p ON p.id = s.entry_id"
+                          " WHERE s.data_subject_id = :v2 AND s.entry_id > :after2) e ORDER BY 1 LIMIT :lim",
        soci::use(hash), soci::use(after), soci::use(hash), soci::use(after), soci::use(limit));
   return ReadEntries(rows);
 }
 
-std::vector<ProcessingLogEntry> ProcessingLogStore::ListByTrace(soci::session& sql,
-                                                                const std::string& trace_id_hex,
+std::vector<ProcessingLogEntry> ProcessingLogStore::ListByTrace(soci::session& sql, const std::string& trace_id_hex,
                                                                 int64_t after_id, int limit) const {
   return List(sql, "trace_id", "decode(:v, 'hex')", trace_id_hex, after_id, limit);
 }

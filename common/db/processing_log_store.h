@@ -52,10 +52,10 @@ class ProcessingLogStore {
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.
-  std::vector<ProcessingLogEntry> ListBySubject(soci::session& sql, const Bsn& subject,
-                                                int64_t after_id, int limit) const;
-  std::vector<ProcessingLogEntry> ListByTrace(soci::session& sql, const std::string& trace_id_hex,
-                                              int64_t after_id, int limit) const;
+  std::vector<ProcessingLogEntry> ListBySubject(soci::session& sql, const Bsn& subject, int64_t after_id,
+                                                int limit) const;
+  std::vector<ProcessingLogEntry> ListByTrace(soci::session& sql, const std::string& trace_id_hex, int64_t after_id,
+                                              int limit) const;
 
   // Deletes at most `max_rows` entries that ended before `cutoff` (through the owner's purge
   // function, which refuses a cutoff inside the retention floor). Returns the number removed;
@@ -67,8 +67,8 @@ class ProcessingLogStore {
 
  private:
   std::vector<ProcessingLogEntry> List(soci::session& sql, const std::string& where_column,
-                                       const std::string& value_expr, const std::string& value,
-                                       int64_t after_id, int limit) const;
+                                       const std::string& value_expr, const std::string& value, int64_t after_id,
+                                       int limit) const;
   std::vector<ProcessingLogEntry> ReadEntries(soci::rowset<soci::row>& rows) const;
   std::string schema_;
   std::string resource_;

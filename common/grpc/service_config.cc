@@ -1,8 +1,6 @@
 // Shared service configuration and start-up steps (see service_config.h).
 #include "common/grpc/service_config.h"
 
-#include "common/base/sha256.h"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/log.h"
+#include "common/base/sha256.h"
 
 namespace cak::common {
 
@@ -33,8 +32,8 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
   p.Int("db-pool-size", &c->db_pool_size, 16, 1, 512, "database connections in the pool");
   p.Duration("db-acquire-timeout", &c->db_acquire_timeout, absl::Seconds(2), absl::Milliseconds(1), absl::Minutes(1),
              "longest wait for a free connection before RESOURCE_EXHAUSTED");
-  p.Duration("db-statement-timeout", &c->db_statement_timeout, absl::Seconds(30), absl::Milliseconds(1),
-             absl::Hours(1), "server-side statement timeout");
+  p.Duration("db-statement-timeout", &c->db_statement_timeout, absl::Seconds(30), absl::Milliseconds(1), absl::Hours(1),
+             "server-side statement timeout");
   p.Duration("db-startup-timeout", &c->db_startup_timeout, absl::Seconds(60), absl::ZeroDuration(), absl::Hours(1),
              "how long start-up waits for the database");
 
@@ -46,7 +45,8 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
   p.String("service-identities", &c->service_identities, "",
            "mTLS identities and their roles: identity=role+role,identity2=role");
 
-  p.String("hash-key-file", &c->hash_key_file, "", "secret key (>= 32 bytes) for data-subject ids in the processing log");
+  p.String("hash-key-file", &c->hash_key_file, "",
+           "secret key (>= 32 bytes) for data-subject ids in the processing log");
   p.Duration("processing-log-retention", &c->processing_log_retention, absl::Hours(24 * 365 * 5), absl::Hours(24 * 366),
              absl::Hours(24 * 365 * 100),
              "how long processing-log entries are kept (--purge removes older ones; the database never deletes "
@@ -188,8 +188,8 @@ absl::Status WaitForDatabase(db::PgPool& pool, absl::Duration timeout, const std
     absl::Status st = pool.Ping();
     if (st.ok()) break;
     if (absl::Now() + backoff > give_up) {
-      return absl::UnavailableError(absl::StrCat("the database did not answer within ", absl::FormatDuration(timeout),
-                                                 ": ", st.message()));
+      return absl::UnavailableError(
+          absl::StrCat("the database did not answer within ", absl::FormatDuration(timeout), ": ", st.message()));
     }
     log::Warning("db_waiting", {{"why", st}});
     std::this_thread::sleep_for(absl::ToChronoNanoseconds(backoff));

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/child_process.h"
 #include "common/testing/grpc_test_support.h"
 #include "common/testing/pg_test_env.h"
 #include "common/testing/status_matchers.h"
@@ -26,59 +27,7 @@ using common::testing::ContextFor;
 using common::testing::TestCaller;
 namespace pb = cak::voorlichting::intake::v1;
 
-// A child process with its stderr captured line by line.
-class Process {
- public:
-  explicit Process(std::vector<std::string> args) {
-    int pipefd[2];
-    if (pipe(pipefd) != 0) std::abort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(pipefd[1], STDERR_FILENO);
-      close(pipefd[0]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(pipefd[1]);
-    err_ = fdopen(pipefd[0], "r");
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    if (err_) fclose(err_);
-  }
-  // Reads stderr lines until one contains `needle`; returns it ("" at end of output).
-  std::string ReadUntil(const std::string& needle) {
-    char buf[8192];
-    while (fgets(buf, sizeof buf, err_) != nullptr) {
-      output_ += buf;
-      if (std::string(buf).find(needle) != std::string::npos) return buf;
-    }
-    return "";
-  }
-  std::string ReadAll() {
-    ReadUntil("\x01never");
-    return output_;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* err_ = nullptr;
-  bool exited_ = false;
-  std::string output_;
-};
+using Process = common::testing::ChildProcess;
 
 class IntakeProcessTest : public ::testing::Test {
  protected:

@@ -80,7 +80,8 @@ void PrintImpact(const pb::ImpactAnalysis& a) {
               Thousands(a.mailing_overlap_total()).c_str(), a.mailing_from_date().year(), a.mailing_from_date().month(),
               a.mailing_from_date().day(), a.mailing_to_date().year(), a.mailing_to_date().month(),
               a.mailing_to_date().day());
-  for (const auto& c : a.mailing_overlap_by_type()) std::printf(" %s %s", c.key().c_str(), Thousands(c.count()).c_str());
+  for (const auto& c : a.mailing_overlap_by_type())
+    std::printf(" %s %s", c.key().c_str(), Thousands(c.count()).c_str());
   std::printf("\n  contact        %s had %d or more contacts in the last %d days\n",
               Thousands(a.contact_pressure()).c_str(), a.pressure_min_contacts(), a.pressure_days());
 }
@@ -108,14 +109,16 @@ void PrintRecipient(const pb::Recipient& r) {
                                   r.customer_number());
   if (!r.addressee_name().empty()) absl::StrAppend(&line, " -> ", r.addressee_name());
   if (r.has_address()) {
-    absl::StrAppend(&line, ", ", r.address().street(), " ", r.address().house_number(), r.address().house_number_suffix(),
-                    ", ", r.address().postcode(), " ", r.address().city());
+    absl::StrAppend(&line, ", ", r.address().street(), " ", r.address().house_number(),
+                    r.address().house_number_suffix(), ", ", r.address().postcode(), " ", r.address().city());
   }
   if (!r.phone().empty()) absl::StrAppend(&line, ", tel. ", r.phone());
   std::printf("%s\n", line.c_str());
 }
 
-std::unique_ptr<pb::AnalysisService::Stub> Stub(const Client& client) { return pb::AnalysisService::NewStub(client.channel()); }
+std::unique_ptr<pb::AnalysisService::Stub> Stub(const Client& client) {
+  return pb::AnalysisService::NewStub(client.channel());
+}
 
 bool CriteriaFrom(const Args& args, pb::Criteria* out) {
   std::string error;
@@ -143,11 +146,13 @@ bool ParseWhere(const std::string& spec, pb::Criteria* out, std::string* error) 
     } else if (key == "regulation" && parts.size() == 2) {
       for (absl::string_view r : absl::StrSplit(parts[1], ',')) {
         pb::Regulation v;
-        if (!pb::Regulation_Parse("REGULATION_" + absl::AsciiStrToUpper(r), &v)) return *error = "regulation " + std::string(r), false;
+        if (!pb::Regulation_Parse("REGULATION_" + absl::AsciiStrToUpper(r), &v))
+          return *error = "regulation " + std::string(r), false;
         p->mutable_regulation_in()->add_regulations(v);
       }
     } else if (key == "municipality" && parts.size() == 2) {
-      for (absl::string_view m : absl::StrSplit(parts[1], ',')) p->mutable_municipality_in()->add_municipality_codes(std::string(m));
+      for (absl::string_view m : absl::StrSplit(parts[1], ','))
+        p->mutable_municipality_in()->add_municipality_codes(std::string(m));
     } else if ((key == "min-age" || key == "max-age") && number(1)) {
       key == "min-age" ? p->mutable_age_between()->set_min_years(static_cast<int32_t>(n))
                        : p->mutable_age_between()->set_max_years(static_cast<int32_t>(n));
@@ -175,7 +180,8 @@ bool ParseWhere(const std::string& spec, pb::Criteria* out, std::string* error) 
       auto* m = p->mutable_planned_mailing();
       for (absl::string_view t : absl::StrSplit(parts[1], ',', absl::SkipEmpty())) {
         pb::MailingType v;
-        if (!pb::MailingType_Parse("MAILING_TYPE_" + absl::AsciiStrToUpper(t), &v)) return *error = "mailing type " + std::string(t), false;
+        if (!pb::MailingType_Parse("MAILING_TYPE_" + absl::AsciiStrToUpper(t), &v))
+          return *error = "mailing type " + std::string(t), false;
         m->add_mailing_types(v);
       }
       if (!ParseDay(parts[2], m->mutable_from_date()) || !ParseDay(parts[3], m->mutable_to_date())) {
@@ -193,8 +199,9 @@ int Import(const Client& client, const Args& args) {
   pb::ImportFileRequest req;
   pb::Dataset dataset;
   if (!pb::Dataset_Parse("DATASET_" + absl::AsciiStrToUpper(args.Get("dataset")), &dataset) || !args.Has("file")) {
-    return Usage("import --dataset=customers|relations|mailings|contact_reports --file=NAME.csv [--request-id=ID] "
-                 "[--max-rejected-share=0.01]");
+    return Usage(
+        "import --dataset=customers|relations|mailings|contact_reports --file=NAME.csv [--request-id=ID] "
+        "[--max-rejected-share=0.01]");
   }
   req.set_dataset(dataset);
   req.set_path(args.Get("file"));
@@ -213,7 +220,8 @@ int Import(const Client& client, const Args& args) {
 
 int Snapshot(const Client& client, const Args&) {
   pb::Snapshot s;
-  grpc::Status st = Stub(client)->GetSnapshot(client.Context(client.DefaultCaller()).get(), pb::GetSnapshotRequest(), &s);
+  grpc::Status st =
+      Stub(client)->GetSnapshot(client.Context(client.DefaultCaller()).get(), pb::GetSnapshotRequest(), &s);
   if (!st.ok()) return Fail(st);
   std::printf("snapshot %lld\n", static_cast<long long>(s.version()));
   for (const auto& d : s.datasets()) {
@@ -345,12 +353,13 @@ int PurgeCustomers(const Client& client, const Args& args) {
   pb::PurgeInactiveCustomersResponse resp;
   grpc::Status st = Stub(client)->PurgeInactiveCustomers(client.Context(client.DefaultCaller()).get(), req, &resp);
   if (!st.ok()) return Fail(st);
-  std::printf("%s customers inactive since before %04d-%02d-%02d%s: %s customers, %s relations, %s sample and %s list "
-              "memberships\n",
-              resp.dry_run() ? "would remove" : "removed", resp.cutoff_date().year(), resp.cutoff_date().month(),
-              resp.cutoff_date().day(), resp.dry_run() ? " (dry run)" : "", Thousands(resp.customers()).c_str(),
-              Thousands(resp.relations()).c_str(), Thousands(resp.sample_members()).c_str(),
-              Thousands(resp.list_members()).c_str());
+  std::printf(
+      "%s customers inactive since before %04d-%02d-%02d%s: %s customers, %s relations, %s sample and %s list "
+      "memberships\n",
+      resp.dry_run() ? "would remove" : "removed", resp.cutoff_date().year(), resp.cutoff_date().month(),
+      resp.cutoff_date().day(), resp.dry_run() ? " (dry run)" : "", Thousands(resp.customers()).c_str(),
+      Thousands(resp.relations()).c_str(), Thousands(resp.sample_members()).c_str(),
+      Thousands(resp.list_members()).c_str());
   return 0;
 }
 
@@ -378,8 +387,10 @@ int AnalysisDemo(const Client& client, const Args& args) {
   };
 
   Step(1, "Load the source-system extract (generated, `small`): four CSV files through ImportFile (COPY)");
-  const char* files[][2] = {{"customers", "customers.csv"}, {"relations", "relations.csv"},
-                            {"mailings", "mailings.csv"}, {"contact_reports", "contact_reports.csv"}};
+  const char* files[][2] = {{"customers", "customers.csv"},
+                            {"relations", "relations.csv"},
+                            {"mailings", "mailings.csv"},
+                            {"contact_reports", "contact_reports.csv"}};
   const std::string stamp = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
   for (const auto& [dataset, file] : files) {
     pb::ImportFileRequest req;
@@ -423,7 +434,8 @@ int AnalysisDemo(const Client& client, const Args& args) {
     start.set_name(signal);
     ipb::Signal assessed;
     if (!check(intake->StartSignalAssessment(client.Context(analysis_svc).get(), start, &assessed), "assess")) return 1;
-    std::printf("  %s is %s\n", signal.c_str(), Short(ipb::SignalState_Name(assessed.state()), "SIGNAL_STATE_").c_str());
+    std::printf("  %s is %s\n", signal.c_str(),
+                Short(ipb::SignalState_Name(assessed.state()), "SIGNAL_STATE_").c_str());
   }
   if (signal.empty()) signal = "signals/00000000-0000-4000-8000-000000007624";
 
@@ -455,10 +467,11 @@ int AnalysisDemo(const Client& client, const Args& args) {
   check(stub->CreateSample(client.Context(designer).get(), sample_req, &sample), "the FULL view as campaign designer");
   sample_req.set_purpose("Dossiercontrole bij het signaal over de jaaropgave");
   if (!check(stub->CreateSample(client.Context(analyst).get(), sample_req, &sample), "full view")) return 1;
-  std::printf("  the analyst, with a purpose, sees the details (each one logged): first member %s is %s, BSN %s***** "
-              "(synthetic; masked here too)\n",
-              sample.members(0).pseudonym().c_str(), sample.members(0).full_name().c_str(),
-              sample.members(0).bsn().substr(0, 4).c_str());
+  std::printf(
+      "  the analyst, with a purpose, sees the details (each one logged): first member %s is %s, BSN %s***** "
+      "(synthetic; masked here too)\n",
+      sample.members(0).pseudonym().c_str(), sample.members(0).full_name().c_str(),
+      sample.members(0).bsn().substr(0, 4).c_str());
   const std::string logged_bsn = sample.members(0).bsn();
 
   Step(7, "Inhoudelijk afstemmen: target groups in priority order (disjoint) with their statistics");

@@ -5,8 +5,8 @@
 #include <map>
 #include <string>
 
-#include "cli/client.h"
 #include "cli/analysis_commands.h"
+#include "cli/client.h"
 #include "cli/intake_commands.h"
 
 namespace {
@@ -58,17 +58,27 @@ int main(int argc, char** argv) {
 
   using Command = int (*)(const cak::cli::Client&, const cak::cli::Args&);
   const std::map<std::string, Command> commands = {
-      {"health", cak::cli::Health},         {"submit", cak::cli::Submit},
-      {"get", cak::cli::Get},               {"list", cak::cli::List},
-      {"add-info", cak::cli::AddInformation}, {"decline", cak::cli::Decline},
-      {"start-assessment", cak::cli::StartAssessment}, {"plan", cak::cli::MarkActionPlanned},
-      {"close", cak::cli::Close},           {"watch", cak::cli::Watch},
-      {"purge", cak::cli::Purge},           {"log", cak::cli::ProcessingLog},
+      {"health", cak::cli::Health},
+      {"submit", cak::cli::Submit},
+      {"get", cak::cli::Get},
+      {"list", cak::cli::List},
+      {"add-info", cak::cli::AddInformation},
+      {"decline", cak::cli::Decline},
+      {"start-assessment", cak::cli::StartAssessment},
+      {"plan", cak::cli::MarkActionPlanned},
+      {"close", cak::cli::Close},
+      {"watch", cak::cli::Watch},
+      {"purge", cak::cli::Purge},
+      {"log", cak::cli::ProcessingLog},
       {"demo", cak::cli::Demo},
-      {"import", cak::cli::Import},         {"snapshot", cak::cli::Snapshot},
-      {"impact", cak::cli::Impact},         {"sample", cak::cli::Sample},
-      {"define-groups", cak::cli::DefineGroups}, {"freeze", cak::cli::Freeze},
-      {"recipients", cak::cli::Recipients}, {"purge-customers", cak::cli::PurgeCustomers},
+      {"import", cak::cli::Import},
+      {"snapshot", cak::cli::Snapshot},
+      {"impact", cak::cli::Impact},
+      {"sample", cak::cli::Sample},
+      {"define-groups", cak::cli::DefineGroups},
+      {"freeze", cak::cli::Freeze},
+      {"recipients", cak::cli::Recipients},
+      {"purge-customers", cak::cli::PurgeCustomers},
       {"analysis-demo", cak::cli::AnalysisDemo},
   };
   auto it = commands.find(command);

@@ -116,7 +116,8 @@ grpc::Status AnalysisApi::GetSnapshot(grpc::ServerContext* ctx, const pb::GetSna
 grpc::Status AnalysisApi::AnalyzeImpact(grpc::ServerContext* ctx, const pb::AnalyzeImpactRequest* req,
                                         pb::ImpactAnalysis* resp) {
   return env_->Run(ctx, "AnalyzeImpact", [&](const CallContext& call) -> absl::Status {
-    if (!req->has_criteria()) return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria", "criteria is required");
+    if (!req->has_criteria())
+      return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria", "criteria is required");
     domain::ImpactRequest in;
     CAK_ASSIGN_OR_RETURN(in.criteria, CriteriaFromProto(req->criteria(), "criteria"));
     if (req->has_reference_date()) {
@@ -144,7 +145,8 @@ grpc::Status AnalysisApi::AnalyzeImpact(grpc::ServerContext* ctx, const pb::Anal
 
 grpc::Status AnalysisApi::CreateSample(grpc::ServerContext* ctx, const pb::CreateSampleRequest* req, pb::Sample* resp) {
   return env_->Run(ctx, "CreateSample", [&](const CallContext& call) -> absl::Status {
-    if (!req->has_criteria()) return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria", "criteria is required");
+    if (!req->has_criteria())
+      return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria", "criteria is required");
     domain::SampleRequest in;
     CAK_ASSIGN_OR_RETURN(in.criteria, CriteriaFromProto(req->criteria(), "criteria"));
     in.size = req->size();
@@ -176,7 +178,8 @@ grpc::Status AnalysisApi::DefineTargetGroups(grpc::ServerContext* ctx, const pb:
     for (int i = 0; i < req->groups_size(); ++i) {
       const auto& g = req->groups(i);
       const std::string path = absl::StrCat("groups[", i, "].criteria");
-      if (!g.has_criteria()) return common::InvalidField(common::reason::kRequiredFieldMissing, path, "criteria is required");
+      if (!g.has_criteria())
+        return common::InvalidField(common::reason::kRequiredFieldMissing, path, "criteria is required");
       CAK_ASSIGN_OR_RETURN(domain::Criteria criteria, CriteriaFromProto(g.criteria(), path));
       in.groups.push_back(domain::NamedCriteria{g.name(), std::move(criteria)});
     }
@@ -207,7 +210,8 @@ grpc::Status AnalysisApi::FreezeRecipientList(grpc::ServerContext* ctx, const pb
     domain::FreezeRequest in;
     in.request_id = req->request_id();
     in.fingerprint = common::RequestFingerprint(*req, call.principal);
-    CAK_ASSIGN_OR_RETURN(in.target_group_set, ParseName(req->target_group_set(), "targetGroupSets", "target_group_set"));
+    CAK_ASSIGN_OR_RETURN(in.target_group_set,
+                         ParseName(req->target_group_set(), "targetGroupSets", "target_group_set"));
     in.group = req->group();
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::RecipientListRecord list, service_->FreezeRecipientList(call, in, &replayed));

@@ -102,8 +102,10 @@ absl::StatusOr<Predicate> PredicateFromProto(const pb::Predicate& p, const std::
       const auto& m = p.planned_mailing();
       for (int t : m.mailing_types()) out.values.push_back(t);
       const std::string base = path + ".planned_mailing";
-      if (!m.has_from_date()) return InvalidField(reason::kRequiredFieldMissing, base + ".from_date", "from_date is required");
-      if (!m.has_to_date()) return InvalidField(reason::kRequiredFieldMissing, base + ".to_date", "to_date is required");
+      if (!m.has_from_date())
+        return InvalidField(reason::kRequiredFieldMissing, base + ".from_date", "from_date is required");
+      if (!m.has_to_date())
+        return InvalidField(reason::kRequiredFieldMissing, base + ".to_date", "to_date is required");
       CAK_ASSIGN_OR_RETURN(out.from, DayFromProto(m.from_date(), base + ".from_date"));
       CAK_ASSIGN_OR_RETURN(out.to, DayFromProto(m.to_date(), base + ".to_date"));
       break;
@@ -146,7 +148,8 @@ absl::StatusOr<Criteria> Node(const pb::Criteria& c, const std::string& path, in
   Criteria out;
   switch (c.node_case()) {
     case pb::Criteria::NODE_NOT_SET:
-      return InvalidField(reason::kRequiredFieldMissing, path, absl::StrCat(path, " needs one of all, any, not, predicate"));
+      return InvalidField(reason::kRequiredFieldMissing, path,
+                          absl::StrCat(path, " needs one of all, any, not, predicate"));
     case pb::Criteria::kAll:
     case pb::Criteria::kAny: {
       const bool all = c.node_case() == pb::Criteria::kAll;
@@ -188,8 +191,8 @@ pb::Count* AddCount(google::protobuf::RepeatedPtrField<pb::Count>* out, absl::st
 
 absl::StatusOr<absl::CivilDay> DayFromProto(const TypeDate& d, absl::string_view field) {
   const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
-      day.month() != d.month() || day.day() != d.day()) {
+  if (d.year() < 1 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 || day.month() != d.month() ||
+      day.day() != d.day()) {
     return InvalidField(kInvalidDate, field, absl::StrCat(field, " is not a calendar date"));
   }
   return day;
@@ -305,11 +308,13 @@ void ToProto(const domain::SnapshotInfo& s, pb::Snapshot* out) {
 
 void ToProto(const domain::Impact& i, pb::ImpactAnalysis* out) {
   out->set_total(i.total);
-  for (int r = 1; r < domain::kRegulationSlots; ++r) AddCount(out->mutable_by_regulation(), domain::RegulationName(r), i.by_regulation[r]);
+  for (int r = 1; r < domain::kRegulationSlots; ++r)
+    AddCount(out->mutable_by_regulation(), domain::RegulationName(r), i.by_regulation[r]);
   for (const auto& [number, count] : i.by_municipality) {
     AddCount(out->mutable_by_municipality(), domain::MunicipalityCode(number), count);
   }
-  for (int r = 1; r < domain::kRoutingSlots; ++r) AddCount(out->mutable_by_routing(), domain::RoutingName(r), i.by_routing[r]);
+  for (int r = 1; r < domain::kRoutingSlots; ++r)
+    AddCount(out->mutable_by_routing(), domain::RoutingName(r), i.by_routing[r]);
   AddCount(out->mutable_by_reachability(), "POST", i.reach_post);
   AddCount(out->mutable_by_reachability(), "PHONE", i.reach_phone);
   AddCount(out->mutable_by_reachability(), "EMAIL", i.reach_email);
@@ -349,10 +354,18 @@ void ToProto(const Criteria& c, pb::Criteria* out) {
       if (p.min) pp->mutable_debt_between()->set_min_cents(*p.min);
       if (p.max) pp->mutable_debt_between()->set_max_cents(*p.max);
       break;
-    case Field::kPaymentPlan: pp->set_payment_plan(p.flag); break;
-    case Field::kHasRepresentative: pp->set_has_representative(p.flag); break;
-    case Field::kHasContactPerson: pp->set_has_contact_person(p.flag); break;
-    case Field::kActive: pp->set_active(p.flag); break;
+    case Field::kPaymentPlan:
+      pp->set_payment_plan(p.flag);
+      break;
+    case Field::kHasRepresentative:
+      pp->set_has_representative(p.flag);
+      break;
+    case Field::kHasContactPerson:
+      pp->set_has_contact_person(p.flag);
+      break;
+    case Field::kActive:
+      pp->set_active(p.flag);
+      break;
     case Field::kAgeBetween:
       pp->mutable_age_between();
       if (p.min) pp->mutable_age_between()->set_min_years(static_cast<int32_t>(*p.min));

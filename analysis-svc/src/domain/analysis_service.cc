@@ -1,14 +1,17 @@
 // analysis-svc use cases (see analysis_service.h).
 #include "analysis-svc/src/domain/analysis_service.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <future>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/csv_reader.h"
 #include "common/base/bsn.h"
@@ -16,8 +19,6 @@
 #include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_join.h"
 
 namespace cak::analysis::domain {
 
@@ -40,6 +41,17 @@ ProcessingRecord Record(std::string name, ProcessingActivity activity, absl::Tim
 }
 
 common::Bsn ToBsn(int32_t bsn) { return *common::Bsn::Parse(FormatBsn(bsn)); }
+
+std::vector<int32_t> GroupSubjects(const std::vector<NamedCriteria>& groups) {
+  std::vector<int32_t> out;
+  for (const auto& g : groups) {
+    std::vector<int32_t> named = NamedCustomers(g.criteria);
+    out.insert(out.end(), named.begin(), named.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 }  // namespace
 
@@ -84,13 +96,15 @@ class ImportSessionImpl final : public ImportSession {
     if (claimed_) return Replay(claimed_->dataset_version, claimed_->fingerprint, fingerprint);
     CAK_RETURN_IF_ERROR(Flush());
     if (rows_read_ == 0) {
-      return InvalidField(reason::kEmptyImport, "rows", "the import has no rows; a snapshot is never emptied by an import");
+      return InvalidField(reason::kEmptyImport, "rows",
+                          "the import has no rows; a snapshot is never emptied by an import");
     }
     const double share = options_.max_rejected_share.value_or(service_->settings_.max_rejected_share);
     if (static_cast<double>(rows_rejected_) > share * static_cast<double>(rows_read_)) {
       const RowError& first = errors_.front();
       return InvalidField(
-          reason::kTooManyRejectedRows, absl::StrCat("rows[", first.row, "]", first.field.empty() ? "" : ".", first.field),
+          reason::kTooManyRejectedRows,
+          absl::StrCat("rows[", first.row, "]", first.field.empty() ? "" : ".", first.field),
           absl::StrCat(rows_rejected_, " of ", rows_read_, " rows rejected, more than the allowed share ", share,
                        "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
                        first.message, ")"));
@@ -107,7 +121,8 @@ class ImportSessionImpl final : public ImportSession {
     CAK_ASSIGN_OR_RETURN(DatasetLoad::PublishOutcome outcome,
                          load_->Publish(call_, options_.request_id.empty() ? nullptr : &key, record));
     if (outcome.existing_dataset_version) {
-      CAK_ASSIGN_OR_RETURN(ImportReport report, service_->snapshots_->GetImportReport(*outcome.existing_dataset_version));
+      CAK_ASSIGN_OR_RETURN(ImportReport report,
+                           service_->snapshots_->GetImportReport(*outcome.existing_dataset_version));
       report.replayed = true;
       return report;
     }
@@ -315,7 +330,8 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
                           "the FULL view needs a stated purpose (at least 10 characters)");
     }
   }
-  if (request.purpose.size() > 500) return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
+  if (request.purpose.size() > 500)
+    return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
   const absl::CivilDay reference = request.reference_day.value_or(Today());
   const ColumnarSnapshot& cols = *snapshot.columns;
@@ -337,8 +353,7 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   out.stratification = request.stratification;
   out.population = draw.population;
   out.allocation = draw.allocation;
-  ProcessingRecord record =
-      Record("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
+  ProcessingRecord record = Record("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
   record.attributes = {{"sample", out.id},
                        {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
@@ -425,17 +440,29 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
                        {"signal", set.signal},
                        {"groups", absl::StrCat(set.groups.size())},
                        {"snapshot_version", absl::StrCat(set.snapshot_version)}};
+  for (int32_t b : GroupSubjects(set.groups)) record.data_subjects.push_back(ToBsn(b));
   return analyses_->CreateTargetGroupSet(call, set, request.request_id.empty() ? nullptr : &key, record, replayed);
 }
 
 absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const CallContext& call,
                                                                         const std::string& id) {
-  return analyses_->GetTargetGroupSet(id, call.deadline);
+  CAK_ASSIGN_OR_RETURN(TargetGroupSetRecord set, analyses_->GetTargetGroupSet(id, call.deadline));
+  // Criteria naming customers show their BSNs: logged like any disclosure.
+  const std::vector<int32_t> named = GroupSubjects(set.groups);
+  if (!named.empty()) {
+    ProcessingRecord record =
+        Record("analysis.GetTargetGroupSet", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+    record.attributes = {{"target_group_set", set.id}};
+    CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
+    std::vector<common::Bsn> subjects;
+    for (int32_t b : named) subjects.push_back(ToBsn(b));
+    CAK_RETURN_IF_ERROR(analyses_->LogDisclosed(entry, subjects, call.deadline));
+  }
+  return set;
 }
 
 absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const CallContext& call,
-                                                                         const FreezeRequest& request,
-                                                                         bool* replayed) {
+                                                                         const FreezeRequest& request, bool* replayed) {
   if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id, "request_id"));
   CAK_ASSIGN_OR_RETURN(TargetGroupSetRecord set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
   size_t index = set.groups.size();
@@ -462,8 +489,9 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   const absl::Time start = absl::Now();
   const ColumnarSnapshot& cols = *snapshot.columns;
   // Re-evaluate on the same snapshot and reference day: the same members as the statistics.
-  GroupAssignment assignment = AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1),
-                                            cols, EvalContext{set.reference_day});
+  GroupAssignment assignment =
+      AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1), cols,
+                   EvalContext{set.reference_day});
   const Bitmap& members = assignment.members[index];
   std::vector<MemberRef> refs;
   refs.reserve(static_cast<size_t>(members.Count()));
@@ -477,7 +505,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmptyGroup, "the group has no members to freeze");
   }
   common::log::Debug("freeze_members_selected", {{"members", static_cast<int64_t>(refs.size())},
-                                                  {"select_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+                                                 {"select_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   RecipientListRecord list;
   list.id = common::NewUuid();
   list.target_group_set = set.id;
@@ -494,18 +522,16 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
                        {"group", list.group},
                        {"members", absl::StrCat(list.member_count)},
                        {"checksum", list.checksum}};
-  return analyses_->FreezeRecipientList(call, list, snapshot.info, refs,
-                                        request.request_id.empty() ? nullptr : &key, record, replayed);
+  return analyses_->FreezeRecipientList(call, list, snapshot.info, refs, request.request_id.empty() ? nullptr : &key,
+                                        record, replayed);
 }
 
-absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const CallContext& call,
-                                                                      const std::string& id) {
+absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const CallContext& call, const std::string& id) {
   return analyses_->GetRecipientList(id, call.deadline);
 }
 
-absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id,
-                                               FieldSet field_set, int64_t after_position,
-                                               const RecipientSink& sink) {
+absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id, FieldSet field_set,
+                                               int64_t after_position, const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
   ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
@@ -573,16 +599,17 @@ absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallC
   PurgeOutcome out;
   out.dry_run = dry_run;
   out.cutoff = absl::ToCivilDay(clock_->Now() - settings_.customer_retention, settings_.zone);
-  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.CurrentOrEmpty(call.deadline));
-  const ColumnarSnapshot& cols = *snapshot.columns;
-  const DayNumber cutoff = ToDayNumber(out.cutoff);
+  // Straight from the database: the nightly job must not need the server's in-memory snapshot.
+  CAK_ASSIGN_OR_RETURN(SnapshotInfo snapshot, snapshots_->CurrentSnapshot(call.deadline));
   std::vector<int32_t> bsns;
-  ProcessingRecord record = Record("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
-  for (uint32_t i = 0; i < cols.size(); ++i) {
-    if (!(cols.flags[i] & kActive) && cols.inactive_since[i] < cutoff) {
-      bsns.push_back(cols.bsn[i]);
-      if (!dry_run) record.data_subjects.push_back(ToBsn(cols.bsn[i]));
-    }
+  if (snapshot.of(Dataset::kCustomers).version != 0) {
+    CAK_ASSIGN_OR_RETURN(bsns, analyses_->ExpiredCustomers(snapshot, out.cutoff, call.deadline));
+  }
+  ProcessingRecord record =
+      Record("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
+  if (!dry_run) {
+    record.data_subjects.reserve(bsns.size());
+    for (int32_t b : bsns) record.data_subjects.push_back(ToBsn(b));
   }
   record.attributes = {{"cutoff", absl::FormatCivilTime(out.cutoff)}, {"dry_run", dry_run ? "true" : "false"}};
   CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, bsns, dry_run, record));

@@ -34,11 +34,11 @@
 namespace cak::analysis::domain {
 
 struct AnalysisSettings {
-  std::string import_dir;               // ImportFile reads only below this directory
-  double max_rejected_share = 0.01;     // default when a request does not say
+  std::string import_dir;            // ImportFile reads only below this directory
+  double max_rejected_share = 0.01;  // default when a request does not say
   absl::Duration customer_retention = absl::Hours(24 * 730);
   absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
-  int stream_log_chunk = 5000;          // recipients read, logged and sent per chunk
+  int stream_log_chunk = 5000;                // recipients read, logged and sent per chunk
 };
 
 // Reasons specific to analysis-svc.
@@ -173,8 +173,8 @@ class AnalysisService {
   absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const common::CallContext& call, const std::string& id);
   // FAILED_PRECONDITION SNAPSHOT_CHANGED when a newer snapshot replaced the set's;
   // INVALID_ARGUMENT GROUP_NOT_FOUND; FAILED_PRECONDITION EMPTY_GROUP for a group without members.
-  absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call,
-                                                          const FreezeRequest& request, bool* replayed);
+  absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call, const FreezeRequest& request,
+                                                          bool* replayed);
   absl::StatusOr<RecipientListRecord> GetRecipientList(const common::CallContext& call, const std::string& id);
   // Streams members with only `field_set`'s fields, logging each chunk before sending it.
   absl::Status StreamRecipients(const common::CallContext& call, const std::string& list_id, FieldSet field_set,

@@ -12,8 +12,7 @@ class Bitmap {
  public:
   Bitmap() = default;
   // `size` rows, all clear (or all set).
-  explicit Bitmap(uint32_t size, bool value = false)
-      : size_(size), words_((size + 63) / 64, value ? ~uint64_t{0} : 0) {
+  explicit Bitmap(uint32_t size, bool value = false) : size_(size), words_((size + 63) / 64, value ? ~uint64_t{0} : 0) {
     if (value) ClearTail();
   }
 

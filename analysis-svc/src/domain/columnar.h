@@ -38,10 +38,10 @@ struct ColumnarSnapshot {
   std::vector<uint8_t> regulation;     // Regulation number
   std::vector<uint16_t> municipality;  // index into municipality_numbers
   std::vector<int64_t> debt_cents;
-  std::vector<uint8_t> flags;          // CustomerFlag bits
-  std::vector<uint8_t> routing;        // Routing number
-  std::vector<uint8_t> reach;          // Reach bits of the addressee
-  std::vector<int32_t> birth_ymd;  // year * 10000 + month * 100 + day: age bounds compare exactly
+  std::vector<uint8_t> flags;             // CustomerFlag bits
+  std::vector<uint8_t> routing;           // Routing number
+  std::vector<uint8_t> reach;             // Reach bits of the addressee
+  std::vector<int32_t> birth_ymd;         // year * 10000 + month * 100 + day: age bounds compare exactly
   std::vector<DayNumber> inactive_since;  // 0 while active
   // The relation (relation_seq) letters go to; -1: the customer.
   std::vector<int64_t> addressee_relation;

@@ -2,7 +2,6 @@
 #include "analysis-svc/src/domain/criteria.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -22,23 +21,35 @@ inline constexpr char kInvalidRange[] = "INVALID_RANGE";
 
 absl::string_view FieldName(Field f) {
   switch (f) {
-    case Field::kRegulationIn: return "regulation_in";
-    case Field::kMunicipalityIn: return "municipality_in";
-    case Field::kDebtBetween: return "debt_between";
-    case Field::kPaymentPlan: return "payment_plan";
-    case Field::kHasRepresentative: return "has_representative";
-    case Field::kHasContactPerson: return "has_contact_person";
-    case Field::kActive: return "active";
-    case Field::kAgeBetween: return "age_between";
-    case Field::kPlannedMailing: return "planned_mailing";
-    case Field::kContactedWithin: return "contacted_within";
-    case Field::kCustomerIn: return "customer_in";
+    case Field::kRegulationIn:
+      return "regulation_in";
+    case Field::kMunicipalityIn:
+      return "municipality_in";
+    case Field::kDebtBetween:
+      return "debt_between";
+    case Field::kPaymentPlan:
+      return "payment_plan";
+    case Field::kHasRepresentative:
+      return "has_representative";
+    case Field::kHasContactPerson:
+      return "has_contact_person";
+    case Field::kActive:
+      return "active";
+    case Field::kAgeBetween:
+      return "age_between";
+    case Field::kPlannedMailing:
+      return "planned_mailing";
+    case Field::kContactedWithin:
+      return "contacted_within";
+    case Field::kCustomerIn:
+      return "customer_in";
   }
   return "";
 }
 
 absl::Status ValidateEnums(const std::vector<int>& values, int slots, const std::string& path, bool required) {
-  if (required && values.empty()) return InvalidField(kEmptyOperand, path, absl::StrCat(path, " needs at least one value"));
+  if (required && values.empty())
+    return InvalidField(kEmptyOperand, path, absl::StrCat(path, " needs at least one value"));
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i] < 1 || values[i] >= slots) {
       std::string p = absl::StrCat(path, "[", i, "]");
@@ -66,8 +77,10 @@ absl::Status ValidatePredicate(const Predicate& p, const std::string& base) {
       }
       return absl::OkStatus();
     case Field::kAgeBetween:
-      if (p.min && (*p.min < 0 || *p.min > 150)) return InvalidField(kInvalidRange, path + ".min_years", "min_years must be 0..150");
-      if (p.max && (*p.max < 0 || *p.max > 150)) return InvalidField(kInvalidRange, path + ".max_years", "max_years must be 0..150");
+      if (p.min && (*p.min < 0 || *p.min > 150))
+        return InvalidField(kInvalidRange, path + ".min_years", "min_years must be 0..150");
+      if (p.max && (*p.max < 0 || *p.max > 150))
+        return InvalidField(kInvalidRange, path + ".max_years", "max_years must be 0..150");
       if (p.min && p.max && *p.min > *p.max) {
         return InvalidField(kInvalidRange, path + ".max_years", "max_years must not be below min_years");
       }
@@ -99,10 +112,12 @@ absl::Status ValidatePredicate(const Predicate& p, const std::string& base) {
 
 absl::Status ValidateNode(const Criteria& c, const std::string& path, int depth, int* nodes) {
   if (depth > kMaxCriteriaDepth) {
-    return InvalidField(kCriteriaTooComplex, path, absl::StrCat("criteria nest deeper than ", kMaxCriteriaDepth, " levels"));
+    return InvalidField(kCriteriaTooComplex, path,
+                        absl::StrCat("criteria nest deeper than ", kMaxCriteriaDepth, " levels"));
   }
   if (++*nodes > kMaxCriteriaNodes) {
-    return InvalidField(kCriteriaTooComplex, path, absl::StrCat("criteria have more than ", kMaxCriteriaNodes, " nodes"));
+    return InvalidField(kCriteriaTooComplex, path,
+                        absl::StrCat("criteria have more than ", kMaxCriteriaNodes, " nodes"));
   }
   switch (c.op) {
     case Criteria::Op::kAll:
@@ -114,7 +129,8 @@ absl::Status ValidateNode(const Criteria& c, const std::string& path, int depth,
       return absl::OkStatus();
     }
     case Criteria::Op::kNot:
-      if (c.children.size() != 1) return InvalidField(reason::kRequiredFieldMissing, path + ".not", "not needs one operand");
+      if (c.children.size() != 1)
+        return InvalidField(reason::kRequiredFieldMissing, path + ".not", "not needs one operand");
       return ValidateNode(c.children[0], path + ".not", depth + 1, nodes);
     case Criteria::Op::kPredicate:
       return ValidatePredicate(c.predicate, path + ".predicate");
@@ -175,7 +191,7 @@ Bitmap EvaluatePredicate(const Predicate& p, const ColumnarSnapshot& s, const Ev
       // age >= a  <=>  birth (as yyyymmdd) <= reference with the year a less; likewise for <= b.
       const absl::CivilDay r = ctx.reference_day;
       const int32_t ref = Ymd(r);
-      const int32_t hi = p.min ? ref - *p.min * 10000 : INT32_MAX;             // born on or before
+      const int32_t hi = p.min ? ref - *p.min * 10000 : INT32_MAX;            // born on or before
       const int32_t lo = p.max ? ref - (*p.max + 1) * 10000 + 1 : INT32_MIN;  // born after
       // lo: age <= b  <=>  age < b + 1  <=>  birth > ref - (b+1) years  <=>  birth >= that + 1 (in yyyymmdd order)
       return Scan(n, [&](uint32_t i) { return s.birth_ymd[i] <= hi && s.birth_ymd[i] >= lo; });
@@ -268,7 +284,8 @@ Criteria NodeFromJson(const nlohmann::json& j, int depth) {
   Criteria c;
   if (j.contains("all") || j.contains("any")) {
     c.op = j.contains("all") ? Criteria::Op::kAll : Criteria::Op::kAny;
-    for (const auto& item : j.at(c.op == Criteria::Op::kAll ? "all" : "any")) c.children.push_back(NodeFromJson(item, depth + 1));
+    for (const auto& item : j.at(c.op == Criteria::Op::kAll ? "all" : "any"))
+      c.children.push_back(NodeFromJson(item, depth + 1));
   } else if (j.contains("not")) {
     c.op = Criteria::Op::kNot;
     c.children.push_back(NodeFromJson(j.at("not"), depth + 1));
@@ -319,6 +336,18 @@ Bitmap Evaluate(const Criteria& c, const ColumnarSnapshot& s, const EvalContext&
       return EvaluatePredicate(c.predicate, s, ctx);
   }
   return Bitmap(s.size());
+}
+
+std::vector<int32_t> NamedCustomers(const Criteria& c) {
+  std::vector<int32_t> out;
+  if (c.op == Criteria::Op::kPredicate && c.predicate.field == Field::kCustomerIn) out = c.predicate.bsns;
+  for (const auto& child : c.children) {
+    std::vector<int32_t> more = NamedCustomers(child);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string ToJson(const Criteria& criteria) { return NodeJson(criteria).dump(); }

@@ -70,6 +70,10 @@ struct EvalContext {
 // The rows of `snapshot` matching `criteria` (assumed valid).
 Bitmap Evaluate(const Criteria& criteria, const ColumnarSnapshot& snapshot, const EvalContext& context);
 
+// The BSNs a tree names (customer_in predicates): personal data wherever the tree is stored
+// or shown.
+std::vector<int32_t> NamedCustomers(const Criteria& criteria);
+
 // Stored form: a compact JSON text. FromJson fails (INTERNAL) on text ToJson did not make.
 std::string ToJson(const Criteria& criteria);
 absl::StatusOr<Criteria> FromJson(absl::string_view json);

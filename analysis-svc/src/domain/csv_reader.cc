@@ -82,7 +82,8 @@ bool CsvReader::Next(std::vector<absl::string_view>* fields) {
         if (j >= end_) {
           const size_t rel_i = i - pos_, rel_j = j - pos_;
           if (!Fill()) {
-            if (status_.ok()) status_ = absl::InvalidArgumentError(absl::StrCat("line ", line_, ": unterminated quoted field"));
+            if (status_.ok())
+              status_ = absl::InvalidArgumentError(absl::StrCat("line ", line_, ": unterminated quoted field"));
             return false;
           }
           i = pos_ + rel_i;

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "common/base/errors.h"
 #include "analysis-svc/src/domain/criteria.h"
+#include "common/base/errors.h"
 
 namespace cak::analysis::domain {
 
@@ -18,7 +18,8 @@ ImpactOptions DefaultImpactOptions(absl::CivilDay reference_day) {
 
 absl::Status ValidateImpactOptions(const ImpactOptions& o) {
   if (o.mailing_from > o.mailing_to) {
-    return common::InvalidField("INVALID_RANGE", "mailing_to_date", "mailing_to_date must not be before mailing_from_date");
+    return common::InvalidField("INVALID_RANGE", "mailing_to_date",
+                                "mailing_to_date must not be before mailing_from_date");
   }
   if (o.pressure_min_contacts < 1) {
     return common::InvalidField("INVALID_RANGE", "pressure_min_contacts", "pressure_min_contacts must be >= 1");
@@ -64,8 +65,9 @@ Impact AnalyzeImpact(const ColumnarSnapshot& s, const Bitmap& selection, const I
   for (size_t m = 0; m < by_municipality.size(); ++m) {
     if (by_municipality[m] > 0) r.by_municipality.emplace_back(s.municipality_numbers[m], by_municipality[m]);
   }
-  std::sort(r.by_municipality.begin(), r.by_municipality.end(),
-            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  std::sort(r.by_municipality.begin(), r.by_municipality.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   return r;
 }
 

@@ -139,8 +139,9 @@ bool Phone(absl::string_view v) { return v.size() == 12 && v.substr(0, 3) == "+3
 
 bool Email(absl::string_view v) {
   const size_t at = v.find('@');
-  return at != absl::string_view::npos && at > 0 && at + 1 < v.size() && v.find('@', at + 1) == absl::string_view::npos &&
-         v.find('.', at) != absl::string_view::npos && v.size() <= 254 && v.find(' ') == absl::string_view::npos;
+  return at != absl::string_view::npos && at > 0 && at + 1 < v.size() &&
+         v.find('@', at + 1) == absl::string_view::npos && v.find('.', at) != absl::string_view::npos &&
+         v.size() <= 254 && v.find(' ') == absl::string_view::npos;
 }
 
 // NL IBAN: "NL", 2 check digits, 4 bank letters, 10 digits; mod-97 == 1.
@@ -187,7 +188,8 @@ bool AddressBlock(const std::vector<absl::string_view>& f, size_t i, Address* a,
   if (!Int64(f[i + 1], &a->number) || a->number < 1 || a->number > 99999) {
     return Fail(e, "house_number", rr::kInvalidValue, "house_number must be 1..99999");
   }
-  if (!Postcode(f[i + 3], &a->postcode)) return Fail(e, "postcode", rr::kInvalidValue, "postcode must look like 1234 AB");
+  if (!Postcode(f[i + 3], &a->postcode))
+    return Fail(e, "postcode", rr::kInvalidValue, "postcode must look like 1234 AB");
   a->present = true;
   return true;
 }
@@ -229,21 +231,39 @@ void AddressOut(std::string* out, const std::vector<absl::string_view>& f, size_
 
 bool Contact(absl::string_view phone, absl::string_view email, RowError* e) {
   if (!phone.empty() && !Phone(phone)) return Fail(e, "phone", rr::kInvalidValue, "phone must be +31 and 9 digits");
-  if (!email.empty() && (!CleanText(email) || !Email(email))) return Fail(e, "email", rr::kInvalidValue, "email is not an address");
+  if (!email.empty() && (!CleanText(email) || !Email(email)))
+    return Fail(e, "email", rr::kInvalidValue, "email is not an address");
   return true;
 }
 
-const std::vector<std::string> kCustomerColumns = {
-    "bsn",     "customer_number", "salutation",   "initials", "name_prefix",       "surname",
-    "street",  "house_number",    "house_number_suffix", "postcode", "city",       "phone",
-    "email",   "regulation",      "municipality_code",   "birth_date", "debt_cents", "payment_plan",
-    "iban",    "care_summary",    "active",       "inactive_since"};
+const std::vector<std::string> kCustomerColumns = {"bsn",
+                                                   "customer_number",
+                                                   "salutation",
+                                                   "initials",
+                                                   "name_prefix",
+                                                   "surname",
+                                                   "street",
+                                                   "house_number",
+                                                   "house_number_suffix",
+                                                   "postcode",
+                                                   "city",
+                                                   "phone",
+                                                   "email",
+                                                   "regulation",
+                                                   "municipality_code",
+                                                   "birth_date",
+                                                   "debt_cents",
+                                                   "payment_plan",
+                                                   "iban",
+                                                   "care_summary",
+                                                   "active",
+                                                   "inactive_since"};
 const std::vector<std::string> kRelationColumns = {
-    "customer_bsn", "kind",     "initials", "name_prefix", "surname", "street", "house_number",
-    "house_number_suffix", "postcode", "city", "phone", "email", "routing"};
+    "customer_bsn",        "kind",     "initials", "name_prefix", "surname", "street", "house_number",
+    "house_number_suffix", "postcode", "city",     "phone",       "email",   "routing"};
 const std::vector<std::string> kRelationCopyColumns = {
-    "relation_seq", "customer_bsn", "kind",     "initials", "name_prefix", "surname", "street",
-    "house_number", "house_number_suffix", "postcode", "city", "phone", "email", "routing"};
+    "relation_seq", "customer_bsn",        "kind",     "initials", "name_prefix", "surname", "street",
+    "house_number", "house_number_suffix", "postcode", "city",     "phone",       "email",   "routing"};
 const std::vector<std::string> kMailingColumns = {"customer_bsn", "mailing_type", "planned_date"};
 const std::vector<std::string> kContactColumns = {"customer_bsn", "channel", "topic", "contact_time", "reached"};
 
@@ -251,10 +271,14 @@ const std::vector<std::string> kContactColumns = {"customer_bsn", "channel", "to
 
 const std::vector<std::string>& InputColumns(Dataset dataset) {
   switch (dataset) {
-    case Dataset::kCustomers: return kCustomerColumns;
-    case Dataset::kRelations: return kRelationColumns;
-    case Dataset::kMailings: return kMailingColumns;
-    case Dataset::kContactReports: return kContactColumns;
+    case Dataset::kCustomers:
+      return kCustomerColumns;
+    case Dataset::kRelations:
+      return kRelationColumns;
+    case Dataset::kMailings:
+      return kMailingColumns;
+    case Dataset::kContactReports:
+      return kContactColumns;
   }
   return kCustomerColumns;
 }
@@ -291,10 +315,18 @@ bool RowEncoder::Encode(int64_t row, const std::vector<absl::string_view>& field
   const size_t mark = out->size();
   bool ok = false;
   switch (dataset_) {
-    case Dataset::kCustomers: ok = EncodeCustomer(fields, out, error); break;
-    case Dataset::kRelations: ok = EncodeRelation(fields, out, error); break;
-    case Dataset::kMailings: ok = EncodeMailing(fields, out, error); break;
-    case Dataset::kContactReports: ok = EncodeContactReport(fields, out, error); break;
+    case Dataset::kCustomers:
+      ok = EncodeCustomer(fields, out, error);
+      break;
+    case Dataset::kRelations:
+      ok = EncodeRelation(fields, out, error);
+      break;
+    case Dataset::kMailings:
+      ok = EncodeMailing(fields, out, error);
+      break;
+    case Dataset::kContactReports:
+      ok = EncodeContactReport(fields, out, error);
+      break;
   }
   if (!ok) out->resize(mark);
   return ok;
@@ -315,15 +347,19 @@ bool RowEncoder::EncodeCustomer(const std::vector<absl::string_view>& f, std::st
       !Enum(f[13], "regulation", ParseRegulation, &regulation, e)) {
     return false;
   }
-  if (!ParseMunicipalityCode(f[14])) return Fail(e, "municipality_code", rr::kInvalidValue, "municipality_code must be GM + 4 digits");
+  if (!ParseMunicipalityCode(f[14]))
+    return Fail(e, "municipality_code", rr::kInvalidValue, "municipality_code must be GM + 4 digits");
   if (!Date(f[15], "birth_date", true, today_, &birth, e)) return false;
-  if (!Int64(f[16], &debt) || debt < 0) return Fail(e, "debt_cents", rr::kInvalidValue, "debt_cents must be a whole number >= 0");
+  if (!Int64(f[16], &debt) || debt < 0)
+    return Fail(e, "debt_cents", rr::kInvalidValue, "debt_cents must be a whole number >= 0");
   if (!Bool(f[17], "payment_plan", &payment_plan, e)) return false;
   if (!f[18].empty() && !Iban(f[18])) return Fail(e, "iban", rr::kInvalidIban, "iban is not a valid Dutch IBAN");
   if (!Text(f[19], "care_summary", 500, false, e) || !Bool(f[20], "active", &active, e)) return false;
-  if (active && !f[21].empty()) return Fail(e, "inactive_since", rr::kInvalidValue, "an active customer has no inactive_since");
+  if (active && !f[21].empty())
+    return Fail(e, "inactive_since", rr::kInvalidValue, "an active customer has no inactive_since");
   if (!Date(f[21], "inactive_since", !active, today_, &inactive, e)) return false;
-  if (!seen_bsns_.insert(bsn).second) return Fail(e, "bsn", rr::kDuplicateBsn, "bsn occurs more than once in this import");
+  if (!seen_bsns_.insert(bsn).second)
+    return Fail(e, "bsn", rr::kDuplicateBsn, "bsn occurs more than once in this import");
 
   Int(out, bsn);
   for (size_t i : {1, 2, 3, 4, 5}) {
@@ -373,7 +409,8 @@ bool RowEncoder::EncodeRelation(const std::vector<absl::string_view>& f, std::st
       !Enum(f[12], "routing", ParseRoutingPreference, &routing, e)) {
     return false;
   }
-  if (!CustomerKnown(bsn)) return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
+  if (!CustomerKnown(bsn))
+    return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
   Int(out, ++relation_seq_);
   Sep(out);
   Int(out, bsn);
@@ -403,7 +440,8 @@ bool RowEncoder::EncodeMailing(const std::vector<absl::string_view>& f, std::str
       !Date(f[2], "planned_date", true, absl::CivilDay(9999, 12, 31), &day, e)) {
     return false;
   }
-  if (!CustomerKnown(bsn)) return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
+  if (!CustomerKnown(bsn))
+    return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
   Int(out, bsn);
   Sep(out);
   out->append(f[1].data(), f[1].size());
@@ -425,14 +463,15 @@ bool RowEncoder::EncodeContactReport(const std::vector<absl::string_view>& f, st
   // RFC 3339 UTC: YYYY-MM-DDTHH:MM:SSZ (seconds precision).
   const absl::string_view t = f[3];
   if (t.empty()) return Fail(e, "contact_time", rr::kRequired, "contact_time is required");
-  if (t.size() != 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z' || !ParseDate(t.substr(0, 10), &day) ||
-      !Digits(t.substr(11, 2), 2) || !Digits(t.substr(14, 2), 2) || !Digits(t.substr(17, 2), 2) ||
-      (t[11] - '0') * 10 + (t[12] - '0') > 23 || t[14] > '5' || t[17] > '5') {
+  if (t.size() != 20 || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != 'Z' ||
+      !ParseDate(t.substr(0, 10), &day) || !Digits(t.substr(11, 2), 2) || !Digits(t.substr(14, 2), 2) ||
+      !Digits(t.substr(17, 2), 2) || (t[11] - '0') * 10 + (t[12] - '0') > 23 || t[14] > '5' || t[17] > '5') {
     return Fail(e, "contact_time", rr::kInvalidDate, "contact_time must be RFC 3339 UTC (2026-03-01T09:15:00Z)");
   }
   if (day > today_) return Fail(e, "contact_time", rr::kDateInFuture, "contact_time is in the future");
   if (!Bool(f[4], "reached", &reached, e)) return false;
-  if (!CustomerKnown(bsn)) return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
+  if (!CustomerKnown(bsn))
+    return Fail(e, "customer_bsn", rr::kUnknownCustomer, "customer_bsn is not a customer of the current snapshot");
   Int(out, bsn);
   Sep(out);
   out->append(f[1].data(), f[1].size());

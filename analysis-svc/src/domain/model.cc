@@ -26,7 +26,7 @@ constexpr std::array<absl::string_view, 5> kRegulations = {"", "WLZ", "WMO", "WA
 constexpr std::array<absl::string_view, 4> kSalutations = {"", "MR", "MS", "NEUTRAL"};
 constexpr std::array<absl::string_view, 3> kRelationKinds = {"", "LEGAL_REPRESENTATIVE", "CONTACT_PERSON"};
 constexpr std::array<absl::string_view, 3> kRoutingPreferences = {"", "CUSTOMER", "RELATION"};
-constexpr std::array<absl::string_view, 6> kMailingTypes = {"",        "ANNUAL_STATEMENT", "INVOICE",
+constexpr std::array<absl::string_view, 6> kMailingTypes = {"",         "ANNUAL_STATEMENT", "INVOICE",
                                                             "DECISION", "PAYMENT_REMINDER", "NEWSLETTER"};
 constexpr std::array<absl::string_view, 5> kContactChannels = {"", "PHONE", "LETTER", "EMAIL", "WEBSITE"};
 constexpr std::array<absl::string_view, 4> kRoutings = {"", "CUSTOMER", "REPRESENTATIVE", "CONTACT_PERSON"};

@@ -17,7 +17,13 @@ enum class Regulation : uint8_t { kWlz = 1, kWmo = 2, kWanbetalers = 3, kOnverze
 enum class Salutation : uint8_t { kMr = 1, kMs = 2, kNeutral = 3 };
 enum class RelationKind : uint8_t { kLegalRepresentative = 1, kContactPerson = 2 };
 enum class RoutingPreference : uint8_t { kCustomer = 1, kRelation = 2 };
-enum class MailingType : uint8_t { kAnnualStatement = 1, kInvoice = 2, kDecision = 3, kPaymentReminder = 4, kNewsletter = 5 };
+enum class MailingType : uint8_t {
+  kAnnualStatement = 1,
+  kInvoice = 2,
+  kDecision = 3,
+  kPaymentReminder = 4,
+  kNewsletter = 5
+};
 enum class ContactChannel : uint8_t { kPhone = 1, kLetter = 2, kEmail = 3, kWebsite = 4 };
 enum class Routing : uint8_t { kCustomer = 1, kRepresentative = 2, kContactPerson = 3 };
 enum class Dataset : uint8_t { kCustomers = 1, kRelations = 2, kMailings = 3, kContactReports = 4 };
@@ -47,14 +53,12 @@ std::optional<int> ParseContactChannel(absl::string_view name);
 // Table name stem of a data set ("customers", "relations", "mailings", "contact_reports").
 absl::string_view DatasetName(Dataset dataset);
 std::optional<Dataset> DatasetFromNumber(int value);
-inline constexpr std::array<Dataset, 4> kAllDatasets = {Dataset::kCustomers, Dataset::kRelations,
-                                                         Dataset::kMailings, Dataset::kContactReports};
+inline constexpr std::array<Dataset, 4> kAllDatasets = {Dataset::kCustomers, Dataset::kRelations, Dataset::kMailings,
+                                                        Dataset::kContactReports};
 
 // Days since 1970-01-01: the columnar engine compares dates as integers.
 using DayNumber = int32_t;
-inline DayNumber ToDayNumber(absl::CivilDay day) {
-  return static_cast<DayNumber>(day - absl::CivilDay(1970, 1, 1));
-}
+inline DayNumber ToDayNumber(absl::CivilDay day) { return static_cast<DayNumber>(day - absl::CivilDay(1970, 1, 1)); }
 inline absl::CivilDay FromDayNumber(DayNumber n) { return absl::CivilDay(1970, 1, 1) + n; }
 
 // Whole years between `birth` and `on` (the age on that day).

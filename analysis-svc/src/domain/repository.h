@@ -177,22 +177,19 @@ class AnalysisRepository {
 
   // Stores a new set; with `key`, a repeat returns the first set (replayed = true).
   virtual absl::StatusOr<TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
-                                                                     const TargetGroupSetRecord& set,
-                                                                     const common::IdempotencyKey* key,
-                                                                     const common::ProcessingRecord& record,
-                                                                     bool* replayed) = 0;
+                                                                    const TargetGroupSetRecord& set,
+                                                                    const common::IdempotencyKey* key,
+                                                                    const common::ProcessingRecord& record,
+                                                                    bool* replayed) = 0;
   // NOT_FOUND (TARGET_GROUP_SET_NOT_FOUND).
   virtual absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const std::string& id, absl::Time deadline) = 0;
 
   // Stores the list and its members (routed fields copied from the snapshot the list was
   // frozen on), in one transaction with the claim and the log entry.
-  virtual absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call,
-                                                                  const RecipientListRecord& list,
-                                                                  const SnapshotInfo& snapshot,
-                                                                  const std::vector<MemberRef>& members,
-                                                                  const common::IdempotencyKey* key,
-                                                                  const common::ProcessingRecord& record,
-                                                                  bool* replayed) = 0;
+  virtual absl::StatusOr<RecipientListRecord> FreezeRecipientList(
+      const common::CallContext& call, const RecipientListRecord& list, const SnapshotInfo& snapshot,
+      const std::vector<MemberRef>& members, const common::IdempotencyKey* key, const common::ProcessingRecord& record,
+      bool* replayed) = 0;
   // NOT_FOUND (RECIPIENT_LIST_NOT_FOUND).
   virtual absl::StatusOr<RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) = 0;
   // Calls `batch` with members after `after_position` in list order, up to `batch_size` at a
@@ -214,7 +211,10 @@ class AnalysisRepository {
   virtual absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
                                     absl::Time deadline) = 0;
 
-  // Removes the given customers (the domain picked them: inactive past retention) with their
+  // Customers of the snapshot that are inactive since before `cutoff` (retention passed).
+  virtual absl::StatusOr<std::vector<int32_t>> ExpiredCustomers(const SnapshotInfo& snapshot, absl::CivilDay cutoff,
+                                                                absl::Time deadline) = 0;
+  // Removes the given customers (inactive past retention) with their
   // relations, mailings and contact reports from every kept data-set version, and their
   // sample and list memberships; records a new snapshot (cause 'purge') so that every replica
   // reloads. Dry run: counts only, nothing changes. One transaction with the log entry.

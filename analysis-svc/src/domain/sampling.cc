@@ -17,10 +17,14 @@ uint64_t Mix(uint64_t z) {
 
 std::string StratumKey(const ColumnarSnapshot& s, uint32_t row, Stratification st) {
   switch (st) {
-    case Stratification::kNone: return "";
-    case Stratification::kRegulation: return std::string(RegulationName(s.regulation[row]));
-    case Stratification::kMunicipality: return MunicipalityCode(s.municipality_numbers[s.municipality[row]]);
-    case Stratification::kRouting: return std::string(RoutingName(s.routing[row]));
+    case Stratification::kNone:
+      return "";
+    case Stratification::kRegulation:
+      return std::string(RegulationName(s.regulation[row]));
+    case Stratification::kMunicipality:
+      return MunicipalityCode(s.municipality_numbers[s.municipality[row]]);
+    case Stratification::kRouting:
+      return std::string(RoutingName(s.routing[row]));
   }
   return "";
 }
@@ -28,30 +32,39 @@ std::string StratumKey(const ColumnarSnapshot& s, uint32_t row, Stratification s
 // A dense stratum number per row (so the scan needs no string work).
 int StratumIndex(const ColumnarSnapshot& s, uint32_t row, Stratification st) {
   switch (st) {
-    case Stratification::kNone: return 0;
-    case Stratification::kRegulation: return s.regulation[row];
-    case Stratification::kMunicipality: return s.municipality[row];
-    case Stratification::kRouting: return s.routing[row];
+    case Stratification::kNone:
+      return 0;
+    case Stratification::kRegulation:
+      return s.regulation[row];
+    case Stratification::kMunicipality:
+      return s.municipality[row];
+    case Stratification::kRouting:
+      return s.routing[row];
   }
   return 0;
 }
 
 int StratumCount(const ColumnarSnapshot& s, Stratification st) {
   switch (st) {
-    case Stratification::kNone: return 1;
-    case Stratification::kRegulation: return kRegulationSlots;
-    case Stratification::kMunicipality: return static_cast<int>(s.municipality_numbers.size());
-    case Stratification::kRouting: return kRoutingSlots;
+    case Stratification::kNone:
+      return 1;
+    case Stratification::kRegulation:
+      return kRegulationSlots;
+    case Stratification::kMunicipality:
+      return static_cast<int>(s.municipality_numbers.size());
+    case Stratification::kRouting:
+      return kRoutingSlots;
   }
   return 1;
 }
 
 }  // namespace
 
-uint64_t DrawKey(uint64_t seed, int32_t bsn) { return Mix(Mix(seed) ^ static_cast<uint64_t>(static_cast<uint32_t>(bsn))); }
+uint64_t DrawKey(uint64_t seed, int32_t bsn) {
+  return Mix(Mix(seed) ^ static_cast<uint64_t>(static_cast<uint32_t>(bsn)));
+}
 
-SampleDraw DrawSample(const ColumnarSnapshot& s, const Bitmap& selection, int size, uint64_t seed,
-                      Stratification st) {
+SampleDraw DrawSample(const ColumnarSnapshot& s, const Bitmap& selection, int size, uint64_t seed, Stratification st) {
   SampleDraw out;
   const int strata = StratumCount(s, st);
   std::vector<int64_t> population(strata, 0);
@@ -69,7 +82,8 @@ SampleDraw DrawSample(const ColumnarSnapshot& s, const Bitmap& selection, int si
     given += quota[k];
     remainders.emplace_back(population[k] * want % out.population, k);
   }
-  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t r = 0; given < want && r < remainders.size(); ++r) {
     if (quota[remainders[r].second] < population[remainders[r].second]) {
       ++quota[remainders[r].second];

@@ -20,8 +20,8 @@ inline constexpr int kMaxSampleSize = 10000;
 
 struct SampleDraw {
   int64_t population = 0;
-  std::vector<uint32_t> rows;          // members, by stratum (key order) then draw order
-  std::vector<std::string> strata;     // the stratum key of each member ("" when not stratified)
+  std::vector<uint32_t> rows;                               // members, by stratum (key order) then draw order
+  std::vector<std::string> strata;                          // the stratum key of each member ("" when not stratified)
   std::vector<std::pair<std::string, int64_t>> allocation;  // members per stratum, key order
 };
 

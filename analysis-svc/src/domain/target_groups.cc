@@ -10,14 +10,17 @@ namespace cak::analysis::domain {
 
 absl::Status ValidateTargetGroups(const std::vector<NamedCriteria>& groups) {
   if (groups.empty() || groups.size() > static_cast<size_t>(kMaxTargetGroups)) {
-    return common::InvalidField("INVALID_GROUP_COUNT", "groups", absl::StrCat("between 1 and ", kMaxTargetGroups, " groups"));
+    return common::InvalidField("INVALID_GROUP_COUNT", "groups",
+                                absl::StrCat("between 1 and ", kMaxTargetGroups, " groups"));
   }
   std::set<std::string> names;
   for (size_t i = 0; i < groups.size(); ++i) {
     const std::string path = absl::StrCat("groups[", i, "]");
     const std::string& name = groups[i].name;
-    if (name.empty()) return common::InvalidField(common::reason::kRequiredFieldMissing, path + ".name", "a group needs a name");
-    if (name.size() > 80) return common::InvalidField(common::reason::kFieldTooLong, path + ".name", "at most 80 characters");
+    if (name.empty())
+      return common::InvalidField(common::reason::kRequiredFieldMissing, path + ".name", "a group needs a name");
+    if (name.size() > 80)
+      return common::InvalidField(common::reason::kFieldTooLong, path + ".name", "at most 80 characters");
     if (!names.insert(name).second) {
       return common::InvalidField("DUPLICATE_GROUP_NAME", path + ".name", "group names must be unique within the set");
     }

@@ -24,12 +24,12 @@
 namespace cak::analysis {
 
 struct AnalysisServerOptions {
-  common::db::PgPool* pool = nullptr;           // not owned
+  common::db::PgPool* pool = nullptr;  // not owned
   std::string schema = "analysis";
-  const common::Clock* clock = nullptr;         // not owned
-  const common::Authenticator* auth = nullptr;  // not owned
-  common::ServerMetrics* metrics = nullptr;     // not owned; may be null
-  std::optional<common::DataSubjectHasher> hasher;        // processing log; required
+  const common::Clock* clock = nullptr;                    // not owned
+  const common::Authenticator* auth = nullptr;             // not owned
+  common::ServerMetrics* metrics = nullptr;                // not owned; may be null
+  std::optional<common::DataSubjectHasher> hasher;         // processing log; required
   std::optional<common::DataSubjectHasher> pseudonymizer;  // sample pseudonyms; required
   domain::AnalysisSettings settings;
   std::string zone_name = "Europe/Amsterdam";  // the zone of settings.zone, for SQL

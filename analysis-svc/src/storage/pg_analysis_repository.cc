@@ -2,7 +2,6 @@
 #include "analysis-svc/src/storage/pg_analysis_repository.h"
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -63,7 +62,8 @@ domain::Impact ImpactFromJson(const json& j) {
   i.reach_none = reach.at(3);
   i.mailing_overlap_total = j.at("overlap").get<int64_t>();
   const auto types = j.at("overlap_type").get<std::vector<int64_t>>();
-  for (size_t k = 0; k < types.size() && k < i.mailing_overlap_by_type.size(); ++k) i.mailing_overlap_by_type[k] = types[k];
+  for (size_t k = 0; k < types.size() && k < i.mailing_overlap_by_type.size(); ++k)
+    i.mailing_overlap_by_type[k] = types[k];
   i.contact_pressure = j.at("pressure").get<int64_t>();
   return i;
 }
@@ -118,15 +118,15 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::CreateTargetG
           CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, set.id, call.start_time));
           if (existing) return absl::OkStatus();
         }
-        ExecutePrepared(tx.sql(),
-                        "INSERT INTO " + schema_ +
-                            ".target_group_sets (id, signal, snapshot_version, reference_date, definition, statistics,"
-                            " defined_by, create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS bigint),"
-                            " CAST($4 AS date), CAST($5 AS jsonb), CAST($6 AS jsonb), $7, " +
-                            schema_ + ".from_micros(CAST($8 AS bigint)))",
-                        {set.id, set.signal, absl::StrCat(set.snapshot_version), Ymd(set.reference_day),
-                         definition.dump(), stats.dump(), set.defined_by,
-                         absl::StrCat(absl::ToUnixMicros(set.create_time))});
+        ExecutePrepared(
+            tx.sql(),
+            "INSERT INTO " + schema_ +
+                ".target_group_sets (id, signal, snapshot_version, reference_date, definition, statistics,"
+                " defined_by, create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS bigint),"
+                " CAST($4 AS date), CAST($5 AS jsonb), CAST($6 AS jsonb), $7, " +
+                schema_ + ".from_micros(CAST($8 AS bigint)))",
+            {set.id, set.signal, absl::StrCat(set.snapshot_version), Ymd(set.reference_day), definition.dump(),
+             stats.dump(), set.defined_by, absl::StrCat(absl::ToUnixMicros(set.create_time))});
         log_->Append(tx, call, record);
         return absl::OkStatus();
       },
@@ -156,9 +156,9 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::GetTargetGrou
         set.signal = *r[1];
         set.snapshot_version = ToInt(r[2]);
         const std::string& day = *r[3];
-        set.reference_day = absl::CivilDay(ToInt(absl::string_view(day).substr(0, 4)),
-                                           ToInt(absl::string_view(day).substr(5, 2)),
-                                           ToInt(absl::string_view(day).substr(8, 2)));
+        set.reference_day =
+            absl::CivilDay(ToInt(absl::string_view(day).substr(0, 4)), ToInt(absl::string_view(day).substr(5, 2)),
+                           ToInt(absl::string_view(day).substr(8, 2)));
         try {
           for (const auto& g : json::parse(*r[4])) {
             CAK_ASSIGN_OR_RETURN(domain::Criteria criteria, domain::FromJson(g.at("criteria").dump()));
@@ -195,8 +195,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
     routings.push_back(m.routing);
     relations.push_back(m.addressee_relation);
   }
-  const std::string customers = PgSnapshotRepository::VersionTable(
-      schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
+  const std::string customers =
+      PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
   const bool has_relations = snapshot.of(Dataset::kRelations).version != 0;
   const std::string relation_join =
       has_relations ? " LEFT JOIN " +
@@ -240,8 +240,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
                 ".recipient_list_members (list_id, position, bsn, routing, customer_number, salutation,"
                 " customer_name, addressee_name, street, house_number, house_number_suffix, postcode, city, phone)"
                 " SELECT CAST($1 AS uuid), m.pos, c.bsn, m.routing, c.customer_number, c.salutation, " +
-                name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r + " END, " + pick("street") +
-                ", " + pick("house_number") + ", " + pick("house_number_suffix") + ", " + pick("postcode") + ", " +
+                name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r + " END, " + pick("street") + ", " +
+                pick("house_number") + ", " + pick("house_number_suffix") + ", " + pick("postcode") + ", " +
                 pick("city") + ", " + pick("phone") +
                 " FROM unnest(CAST($2 AS integer[]), CAST($3 AS smallint[]), CAST($4 AS bigint[]))"
                 " WITH ORDINALITY AS m(bsn, routing, rel, pos)"
@@ -320,10 +320,11 @@ absl::Status PgAnalysisRepository::StreamMembers(
       // COPY takes no parameters.
       common::db::CopyOut(
           sql,
-          absl::StrCat("COPY (SELECT position, bsn, routing, customer_number, salutation, customer_name, addressee_name,"
-                       " street, house_number, house_number_suffix, postcode, city, phone FROM ",
-                       schema_, ".recipient_list_members WHERE list_id = '", list_id, "' AND position > ", after_position,
-                       " ORDER BY position) TO STDOUT"),
+          absl::StrCat(
+              "COPY (SELECT position, bsn, routing, customer_number, salutation, customer_name, addressee_name,"
+              " street, house_number, house_number_suffix, postcode, city, phone FROM ",
+              schema_, ".recipient_list_members WHERE list_id = '", list_id, "' AND position > ", after_position,
+              " ORDER BY position) TO STDOUT"),
           [&](const common::db::CopyRow& r) {
             domain::RecipientRow& m = rows.emplace_back();
             m.position = ToInt(r.fields[0]);
@@ -419,7 +420,7 @@ absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, c
 }
 
 absl::StatusOr<int64_t> PgAnalysisRepository::StartDisclosure(const common::CallContext& call,
-                                                               const common::ProcessingRecord& record) {
+                                                              const common::ProcessingRecord& record) {
   int64_t id = 0;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
@@ -442,9 +443,30 @@ absl::Status PgAnalysisRepository::LogDisclosed(int64_t entry_id, const std::vec
       deadline);
 }
 
+absl::StatusOr<std::vector<int32_t>> PgAnalysisRepository::ExpiredCustomers(const domain::SnapshotInfo& snapshot,
+                                                                            absl::CivilDay cutoff,
+                                                                            absl::Time deadline) {
+  std::vector<int32_t> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        const TextRows rows =
+            ExecutePrepared(sql,
+                            "SELECT bsn FROM " +
+                                PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers,
+                                                                   snapshot.of(Dataset::kCustomers).version) +
+                                " WHERE NOT active AND inactive_since < CAST($1 AS date) ORDER BY bsn",
+                            {Ymd(cutoff)});
+        out.reserve(rows.size());
+        for (const auto& r : rows) out.push_back(static_cast<int32_t>(ToInt(r[0])));
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
 absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const common::CallContext& call,
-                                                                         const std::vector<int32_t>& bsns,
-                                                                         bool dry_run,
+                                                                         const std::vector<int32_t>& bsns, bool dry_run,
                                                                          const common::ProcessingRecord& record) {
   domain::PurgeCounts counts;
   counts.customers = static_cast<int64_t>(bsns.size());
@@ -457,23 +479,21 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
         sql << "SET LOCAL statement_timeout = 0";
         // Relations of the current snapshot (what the customers' dossiers hold now).
         const TextRows current = ExecutePrepared(
-            sql,
-            "SELECT relations_version FROM " + schema_ + ".snapshots ORDER BY version DESC LIMIT 1", {});
+            sql, "SELECT relations_version FROM " + schema_ + ".snapshots ORDER BY version DESC LIMIT 1", {});
         if (!current.empty() && current[0][0]) {
-          const TextRows n = ExecutePrepared(
-              sql,
-              "SELECT count(*) FROM " + schema_ + ".relations_v" + *current[0][0] +
-                  " WHERE customer_bsn = ANY(CAST($1 AS integer[]))",
-              {array});
+          const TextRows n = ExecutePrepared(sql,
+                                             "SELECT count(*) FROM " + schema_ + ".relations_v" + *current[0][0] +
+                                                 " WHERE customer_bsn = ANY(CAST($1 AS integer[]))",
+                                             {array});
           counts.relations = ToInt(n.at(0).at(0));
         }
         const std::string verb = dry_run ? "SELECT count(*) FROM " : "WITH d AS (DELETE FROM ";
         const std::string tail = dry_run ? "" : " RETURNING 1) SELECT count(*) FROM d";
-        counts.sample_members = ToInt(
-            ExecutePrepared(sql, verb + schema_ + ".sample_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail,
-                            {array})
-                .at(0)
-                .at(0));
+        counts.sample_members =
+            ToInt(ExecutePrepared(sql, verb + schema_ + ".sample_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail,
+                                  {array})
+                      .at(0)
+                      .at(0));
         counts.list_members = ToInt(
             ExecutePrepared(
                 sql, verb + schema_ + ".recipient_list_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail, {array})

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -19,11 +18,11 @@ namespace cak::analysis::storage {
 
 namespace {
 
-using common::db::PipelinedCopyIn;
 using common::db::CopyOut;
 using common::db::CopyRow;
 using common::db::ExecutePrepared;
 using common::db::Lease;
+using common::db::PipelinedCopyIn;
 using common::db::TextRows;
 using common::db::Tx;
 using domain::Dataset;
@@ -72,7 +71,9 @@ class PgDatasetLoad final : public domain::DatasetLoad {
     soci::session& sql = lease_.sql();
     try {
       copy_.reset();  // aborts an unfinished COPY
-      if (!published_) ExecutePrepared(sql, "SELECT " + schema_ + ".discard_dataset_version(CAST($1 AS bigint))", {absl::StrCat(version_)});
+      if (!published_)
+        ExecutePrepared(sql, "SELECT " + schema_ + ".discard_dataset_version(CAST($1 AS bigint))",
+                        {absl::StrCat(version_)});
       sql << "SELECT pg_advisory_unlock_all()";
       sql << "RESET statement_timeout";
     } catch (const std::exception& e) {
@@ -211,30 +212,32 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
     sql << "SET statement_timeout = 0";
     if (snapshot.of(Dataset::kCustomers).version != 0) {
-      CopyOut(sql,
-              "COPY (SELECT bsn, regulation, substr(municipality_code, 3), debt_cents, payment_plan, active, birth_date,"
-              " inactive_since, street IS NOT NULL, phone IS NOT NULL, email IS NOT NULL FROM " +
-                  table(Dataset::kCustomers) + ") TO STDOUT",
-              [&](const CopyRow& r) {
-                domain::ColumnarBuilder::CustomerRow c;
-                c.bsn = static_cast<int32_t>(ToInt(r.fields[0]));
-                c.regulation = static_cast<uint8_t>(domain::ParseRegulation(r.fields[1]).value_or(0));
-                c.municipality = static_cast<int>(ToInt(r.fields[2]));
-                c.debt_cents = ToInt(r.fields[3]);
-                c.payment_plan = r.fields[4] == "t";
-                c.active = r.fields[5] == "t";
-                c.birth_ymd = Ymd(r.fields[6]);
-                c.inactive_since = r.null[7] ? 0 : Day(r.fields[7]);
-                c.has_address = r.fields[8] == "t";
-                c.has_phone = r.fields[9] == "t";
-                c.has_email = r.fields[10] == "t";
-                builder.AddCustomer(c);
-              });
+      CopyOut(
+          sql,
+          "COPY (SELECT bsn, regulation, substr(municipality_code, 3), debt_cents, payment_plan, active, birth_date,"
+          " inactive_since, street IS NOT NULL, phone IS NOT NULL, email IS NOT NULL FROM " +
+              table(Dataset::kCustomers) + ") TO STDOUT",
+          [&](const CopyRow& r) {
+            domain::ColumnarBuilder::CustomerRow c;
+            c.bsn = static_cast<int32_t>(ToInt(r.fields[0]));
+            c.regulation = static_cast<uint8_t>(domain::ParseRegulation(r.fields[1]).value_or(0));
+            c.municipality = static_cast<int>(ToInt(r.fields[2]));
+            c.debt_cents = ToInt(r.fields[3]);
+            c.payment_plan = r.fields[4] == "t";
+            c.active = r.fields[5] == "t";
+            c.birth_ymd = Ymd(r.fields[6]);
+            c.inactive_since = r.null[7] ? 0 : Day(r.fields[7]);
+            c.has_address = r.fields[8] == "t";
+            c.has_phone = r.fields[9] == "t";
+            c.has_email = r.fields[10] == "t";
+            builder.AddCustomer(c);
+          });
     }
     if (snapshot.of(Dataset::kRelations).version != 0) {
       CopyOut(sql,
               "COPY (SELECT relation_seq, customer_bsn, kind, routing, street IS NOT NULL, phone IS NOT NULL,"
-              " email IS NOT NULL FROM " + table(Dataset::kRelations) + ") TO STDOUT",
+              " email IS NOT NULL FROM " +
+                  table(Dataset::kRelations) + ") TO STDOUT",
               [&](const CopyRow& r) {
                 domain::ColumnarBuilder::RelationRow rel;
                 rel.seq = ToInt(r.fields[0]);
@@ -286,8 +289,8 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
     sql << "SET statement_timeout = 0";
     CopyOut(sql,
-            "COPY (SELECT bsn FROM " + VersionTable(options_.schema, Dataset::kCustomers,
-                                                    snapshot.of(Dataset::kCustomers).version) +
+            "COPY (SELECT bsn FROM " +
+                VersionTable(options_.schema, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version) +
                 ") TO STDOUT",
             [&](const CopyRow& r) { keys->bsn.push_back(static_cast<int32_t>(ToInt(r.fields[0]))); });
     sql << "RESET statement_timeout";
@@ -299,7 +302,7 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
 }
 
 absl::StatusOr<std::unique_ptr<domain::DatasetLoad>> PgSnapshotRepository::BeginLoad(Dataset dataset,
-                                                                                    const std::string& source) {
+                                                                                     const std::string& source) {
   CAK_ASSIGN_OR_RETURN(Lease lease, pool_->Acquire());
   soci::session& sql = lease.sql();
   int64_t version = 0;
@@ -363,9 +366,9 @@ absl::StatusOr<domain::ImportReport> PgSnapshotRepository::GetImportReport(int64
 absl::StatusOr<int> PgSnapshotRepository::CollectVersions() {
   int dropped = 0;
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    const TextRows rows = ExecutePrepared(
-        sql, "SELECT " + options_.schema + ".collect_dataset_versions(CAST($1 AS integer))",
-        {absl::StrCat(options_.keep_snapshots)});
+    const TextRows rows =
+        ExecutePrepared(sql, "SELECT " + options_.schema + ".collect_dataset_versions(CAST($1 AS integer))",
+                        {absl::StrCat(options_.keep_snapshots)});
     dropped = static_cast<int>(ToInt(rows.at(0).at(0)));
     return absl::OkStatus();
   });

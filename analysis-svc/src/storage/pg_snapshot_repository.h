@@ -37,7 +37,8 @@ class PgSnapshotRepository final : public domain::SnapshotRepository {
       const domain::SnapshotInfo& snapshot) override;
   absl::StatusOr<std::unique_ptr<domain::DatasetLoad>> BeginLoad(domain::Dataset dataset,
                                                                  const std::string& source) override;
-  absl::StatusOr<std::optional<Claimed>> FindClaim(const std::string& operation, const std::string& request_id) override;
+  absl::StatusOr<std::optional<Claimed>> FindClaim(const std::string& operation,
+                                                   const std::string& request_id) override;
   absl::StatusOr<domain::ImportReport> GetImportReport(int64_t dataset_version) override;
   absl::StatusOr<int> CollectVersions() override;
 
