@@ -20,7 +20,7 @@ struct AnalysisConfig {
   ServiceConfig common;
   std::string import_dir;
   double max_rejected_share = 0.01;
-  absl::Duration customer_retention;
+  int64_t customer_retention_years = 2;
   std::string time_zone;
 };
 
@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
   parser.String("import-dir", &cfg.import_dir, "", "directory ImportFile reads CSV files from (empty: ImportFile off)");
   parser.Double("max-rejected-share", &cfg.max_rejected_share, 0.01, 0.0, 1.0,
                 "default largest share of rejected rows at which an import still loads");
-  parser.Duration("customer-retention", &cfg.customer_retention, absl::Hours(24 * 730), absl::Hours(24),
-                  absl::Hours(24 * 365 * 100), "how long customer data is kept after the customer became inactive");
+  parser.Int("customer-retention-years", &cfg.customer_retention_years, 2, 1, 100,
+             "whole years customer data is kept after the customer became inactive");
   parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
   cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
   log::Level level;
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   options.pseudonymizer = *std::move(pseudonymizer);
   options.settings.import_dir = cfg.import_dir;
   options.settings.max_rejected_share = cfg.max_rejected_share;
-  options.settings.customer_retention = cfg.customer_retention;
+  options.settings.customer_retention_years = static_cast<int>(cfg.customer_retention_years);
   options.settings.zone = zone;
   options.zone_name = cfg.time_zone;
   options.server = cak::common::ServerOptionsFrom(cfg.common);

@@ -187,6 +187,25 @@ TEST(CsvReaderTest, QuotesNewlinesAndLineNumbersAtEveryChunkSize) {
   }
 }
 
+TEST(CsvReaderTest, CrlfAfterAQuotedFieldAtEveryChunkSize) {
+  const std::string text = "a,\"b\"\r\n\"c\",d\r\ne,\"f\"\r\n";
+  for (size_t chunk : {1, 2, 3, 4, 5, 6, 7, 8, 64}) {
+    absl::Status st;
+    std::vector<int64_t> lines;
+    auto rows = ReadAll(text, chunk, &st, &lines);
+    ASSERT_TRUE(st.ok()) << chunk << ": " << st;
+    ASSERT_EQ(rows.size(), 3u) << chunk;
+    EXPECT_EQ(rows[1], (std::vector<std::string>{"c", "d"})) << chunk;
+    EXPECT_EQ(lines, (std::vector<int64_t>{1, 2, 3})) << chunk;
+  }
+}
+
+TEST(CsvReaderTest, ALineWithoutEndIsRefusedNotBuffered) {
+  absl::Status st;
+  ReadAll(std::string(3 << 20, 'x'), 1 << 16, &st);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(CsvReaderTest, MalformedInputStopsWithAReason) {
   absl::Status st;
   ReadAll("a,b\n\"open,2\n", 4, &st);

@@ -101,15 +101,22 @@ TEST_F(AnalysisStorageTest, RefusedImportLeavesThePreviousSnapshot) {
   WriteFile("bad.csv", std::string(kHeader) + Row("111222333") + Row("111222334") + Row("111222335"));
   auto refused = server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "bad.csv", {});
   EXPECT_THAT(refused.status(),
-              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "TOO_MANY_REJECTED_ROWS", "rows[3].bsn"));
+              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "TOO_MANY_REJECTED_ROWS", "path"));
   EXPECT_EQ(CurrentVersion(Dataset::kCustomers), before);
   EXPECT_EQ(Q("SELECT count(*) FROM pg_tables WHERE schemaname = '" + server_->schema().name() + "'"), tables_before);
   EXPECT_EQ(Q("SELECT status FROM " + server_->schema().name() + ".dataset_versions ORDER BY id DESC LIMIT 1"),
             "dropped");
+  // Nor does a file whose every row is bad, whatever share the caller allows.
+  domain::ImportOptions anything;
+  anything.max_rejected_share = 1.0;
+  WriteFile("allbad.csv", std::string(kHeader) + Row("111222334") + Row("111222335"));
+  EXPECT_THAT(server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "allbad.csv", anything).status(),
+              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "EMPTY_IMPORT", "path"));
+  EXPECT_EQ(CurrentVersion(Dataset::kCustomers), before);
   // An empty file never empties the snapshot either.
   WriteFile("empty.csv", kHeader);
   EXPECT_THAT(server_->service().ImportFile(AdminCall(), Dataset::kCustomers, "empty.csv", {}).status(),
-              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "EMPTY_IMPORT", "rows"));
+              common::testing::StatusIs(absl::StatusCode::kInvalidArgument, "EMPTY_IMPORT", "path"));
   EXPECT_EQ(CurrentVersion(Dataset::kCustomers), before);
 }
 

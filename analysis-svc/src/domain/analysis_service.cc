@@ -42,6 +42,15 @@ ProcessingRecord Record(std::string name, ProcessingActivity activity, absl::Tim
 
 common::Bsn ToBsn(int32_t bsn) { return *common::Bsn::Parse(FormatBsn(bsn)); }
 
+// A reader failure as the caller should see it: the file's content (INVALID_ARGUMENT) or the
+// server's storage (DATA_LOSS), both with a reason.
+absl::Status CsvProblem(const absl::Status& st) {
+  if (st.code() == absl::StatusCode::kDataLoss) {
+    return MakeError(absl::StatusCode::kDataLoss, reason::kImportFileUnreadable, "the import file could not be read");
+  }
+  return InvalidField(reason::kMalformedCsv, "path", st.message());
+}
+
 std::vector<int32_t> GroupSubjects(const std::vector<NamedCriteria>& groups) {
   std::vector<int32_t> out;
   for (const auto& g : groups) {
@@ -95,16 +104,18 @@ class ImportSessionImpl final : public ImportSession {
     const std::string fingerprint = fingerprint_.FinalHex();
     if (claimed_) return Replay(claimed_->dataset_version, claimed_->fingerprint, fingerprint);
     CAK_RETURN_IF_ERROR(Flush());
-    if (rows_read_ == 0) {
-      return InvalidField(reason::kEmptyImport, "rows",
-                          "the import has no rows; a snapshot is never emptied by an import");
+    // Where the rows came from, for the error's field: the file, or the streamed rows.
+    const char* rows_field = operation_ == "ImportFile" ? "path" : "rows";
+    if (rows_read_ - rows_rejected_ == 0) {
+      return InvalidField(reason::kEmptyImport, rows_field,
+                          rows_read_ == 0 ? "the import has no rows; a snapshot is never emptied by an import"
+                                          : "every row was rejected; a snapshot is never emptied by an import");
     }
     const double share = options_.max_rejected_share.value_or(service_->settings_.max_rejected_share);
     if (static_cast<double>(rows_rejected_) > share * static_cast<double>(rows_read_)) {
       const RowError& first = errors_.front();
       return InvalidField(
-          reason::kTooManyRejectedRows,
-          absl::StrCat("rows[", first.row, "]", first.field.empty() ? "" : ".", first.field),
+          reason::kTooManyRejectedRows, rows_field,
           absl::StrCat(rows_rejected_, " of ", rows_read_, " rows rejected, more than the allowed share ", share,
                        "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
                        first.message, ")"));
@@ -213,12 +224,22 @@ absl::StatusOr<ImportReport> AnalysisService::ImportFile(const CallContext& call
   const fs::path relative(path);
   bool escapes = relative.is_absolute();
   for (const auto& part : relative) escapes |= part == "..";
-  if (escapes || settings_.import_dir.empty()) {
+  if (settings_.import_dir.empty()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kImportDirNotConfigured,
+                     "this server has no import directory (--import-dir): use the streaming imports");
+  }
+  if (escapes) {
     return InvalidField(reason::kInvalidImportPath, "path",
                         "path must be relative to the import directory, without '..'");
   }
   const fs::path full = fs::path(settings_.import_dir) / relative;
   std::error_code ec;
+  // Symbolic links may not lead out of the directory either.
+  const fs::path resolved = fs::weakly_canonical(full, ec);
+  const fs::path root = fs::weakly_canonical(settings_.import_dir, ec);
+  if (std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end()).first != root.end()) {
+    return InvalidField(reason::kInvalidImportPath, "path", "path leads out of the import directory");
+  }
   const auto status = fs::status(full, ec);
   if (ec || !fs::exists(status)) {
     return common::FieldError(absl::StatusCode::kNotFound, reason::kImportFileNotFound, "path",
@@ -244,7 +265,7 @@ absl::StatusOr<ImportReport> AnalysisService::ImportFile(const CallContext& call
   });
   std::vector<absl::string_view> fields;
   if (!reader.Next(&fields)) {
-    if (!reader.status().ok()) return InvalidField(reason::kMalformedCsv, "path", reader.status().message());
+    if (!reader.status().ok()) return CsvProblem(reader.status());
     return InvalidField(reason::kEmptyImport, "path", "the file is empty");
   }
   const auto& columns = InputColumns(dataset);
@@ -260,10 +281,7 @@ absl::StatusOr<ImportReport> AnalysisService::ImportFile(const CallContext& call
     if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
     CAK_RETURN_IF_ERROR(session->AddRow(reader.line(), fields));
   }
-  if (!reader.status().ok()) {
-    if (reader.status().code() == absl::StatusCode::kDataLoss) return reader.status();
-    return InvalidField(reason::kMalformedCsv, "path", reader.status().message());
-  }
+  if (!reader.status().ok()) return CsvProblem(reader.status());
   return session->Finish();
 }
 
@@ -273,6 +291,19 @@ absl::StatusOr<SnapshotInfo> AnalysisService::GetSnapshot(const CallContext& cal
 
 // ---------------------------------------------------------------------------------------------
 // Impact analysis and samples
+
+absl::Status AnalysisService::LogNamedCustomers(const CallContext& call, const Criteria& criteria,
+                                                absl::string_view name, ProcessingActivity activity) {
+  const std::vector<int32_t> named = NamedCustomers(criteria);
+  if (named.empty()) return absl::OkStatus();
+  ProcessingRecord record = Record(std::string(name), activity, clock_->Now());
+  record.attributes = {{"subjects", "named in the criteria"}};
+  CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
+  std::vector<common::Bsn> subjects;
+  subjects.reserve(named.size());
+  for (int32_t b : named) subjects.push_back(ToBsn(b));
+  return analyses_->LogDisclosed(entry, subjects, call.deadline);
+}
 
 absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& call, const ImpactRequest& request) {
   CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
@@ -294,6 +325,9 @@ absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& 
   const Bitmap selection = Evaluate(request.criteria, *snapshot.columns, EvalContext{out.options.reference_day});
   out.impact = domain::AnalyzeImpact(*snapshot.columns, selection, out.options);
   out.snapshot_version = snapshot.info.version;
+  // Statistics over named customers tell about those customers.
+  CAK_RETURN_IF_ERROR(
+      LogNamedCustomers(call, request.criteria, "analysis.AnalyzeImpact", ProcessingActivity::kBeoordelenGebeurtenis));
   return out;
 }
 
@@ -392,6 +426,8 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   stored.create_time = call.start_time;
   stored.member_bsns = std::move(bsns);
   CAK_RETURN_IF_ERROR(analyses_->SaveSample(call, stored, record));
+  CAK_RETURN_IF_ERROR(
+      LogNamedCustomers(call, request.criteria, "analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis));
   return out;
 }
 
@@ -416,7 +452,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
     CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing, analyses_->FindClaim(key, call.deadline));
     if (existing) {
       *replayed = true;
-      return analyses_->GetTargetGroupSet(*existing, call.deadline);
+      return GetTargetGroupSet(call, *existing);  // (logs the customers its criteria name)
     }
   }
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
@@ -533,6 +569,17 @@ absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const Call
 absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id, FieldSet field_set,
                                                int64_t after_position, const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
+  // Each stream holds a database session while it runs and borrows another per chunk for the
+  // log: a cap keeps streams from taking the whole pool from everyone else.
+  if (active_streams_.fetch_add(1) >= settings_.max_concurrent_streams) {
+    active_streams_.fetch_sub(1);
+    return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyStreams,
+                     "too many recipient streams at once on this replica; retry shortly");
+  }
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{active_streams_};
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
   ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
@@ -598,21 +645,14 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
 absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallContext& call, bool dry_run) {
   PurgeOutcome out;
   out.dry_run = dry_run;
-  out.cutoff = absl::ToCivilDay(clock_->Now() - settings_.customer_retention, settings_.zone);
-  // Straight from the database: the nightly job must not need the server's in-memory snapshot.
-  CAK_ASSIGN_OR_RETURN(SnapshotInfo snapshot, snapshots_->CurrentSnapshot(call.deadline));
-  std::vector<int32_t> bsns;
-  if (snapshot.of(Dataset::kCustomers).version != 0) {
-    CAK_ASSIGN_OR_RETURN(bsns, analyses_->ExpiredCustomers(snapshot, out.cutoff, call.deadline));
-  }
+  // Whole calendar years after the customer stopped being active (DESIGN.md 4.6).
+  const absl::CivilDay today = Today();
+  out.cutoff = absl::CivilDay(today.year() - settings_.customer_retention_years, today.month(), today.day());
   ProcessingRecord record =
       Record("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
-  if (!dry_run) {
-    record.data_subjects.reserve(bsns.size());
-    for (int32_t b : bsns) record.data_subjects.push_back(ToBsn(b));
-  }
   record.attributes = {{"cutoff", absl::FormatCivilTime(out.cutoff)}, {"dry_run", dry_run ? "true" : "false"}};
-  CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, bsns, dry_run, record));
+  // In the database, not on the in-memory snapshot: the nightly job must not need it.
+  CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, out.cutoff, dry_run, std::move(record)));
   return out;
 }
 

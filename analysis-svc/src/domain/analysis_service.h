@@ -34,11 +34,12 @@
 namespace cak::analysis::domain {
 
 struct AnalysisSettings {
-  std::string import_dir;            // ImportFile reads only below this directory
-  double max_rejected_share = 0.01;  // default when a request does not say
-  absl::Duration customer_retention = absl::Hours(24 * 730);
+  std::string import_dir;                     // ImportFile reads only below this directory
+  double max_rejected_share = 0.01;           // default when a request does not say
+  int customer_retention_years = 2;           // after the customer stopped being active
   absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
   int stream_log_chunk = 5000;                // recipients read, logged and sent per chunk
+  int max_concurrent_streams = 4;             // StreamRecipients at once per replica (pool sessions)
 };
 
 // Reasons specific to analysis-svc.
@@ -56,6 +57,9 @@ inline constexpr char kPurposeRequired[] = "PURPOSE_REQUIRED";
 inline constexpr char kTargetGroupSetNotFound[] = "TARGET_GROUP_SET_NOT_FOUND";
 inline constexpr char kRecipientListNotFound[] = "RECIPIENT_LIST_NOT_FOUND";
 inline constexpr char kSampleNotFound[] = "SAMPLE_NOT_FOUND";
+inline constexpr char kImportDirNotConfigured[] = "IMPORT_DIR_NOT_CONFIGURED";
+inline constexpr char kImportFileUnreadable[] = "IMPORT_FILE_UNREADABLE";
+inline constexpr char kTooManyStreams[] = "TOO_MANY_STREAMS";
 }  // namespace reason
 
 struct ImportOptions {
@@ -188,6 +192,10 @@ class AnalysisService {
 
  private:
   friend class ImportSessionImpl;
+  // One disclosure entry for the customers `criteria` names (customer_in), if any.
+  absl::Status LogNamedCustomers(const common::CallContext& call, const Criteria& criteria, absl::string_view name,
+                                 common::ProcessingActivity activity);
+  std::atomic<int> active_streams_{0};
   SnapshotRepository* snapshots_;
   AnalysisRepository* analyses_;
   const common::Clock* clock_;

@@ -132,6 +132,10 @@ bool CsvReader::Next(std::vector<absl::string_view>* fields) {
     } else {
       size_t j = i;
       while (j < end_ && buf_[j] != ',' && buf_[j] != '\n') ++j;
+      if (j - pos_ > kMaxRecord) {  // e.g. a file without line ends: never buffer all of it
+        status_ = absl::InvalidArgumentError(absl::StrCat("line ", line_, ": record longer than 1 MiB"));
+        return false;
+      }
       if (j >= end_ && !eof_) {
         const size_t rel = i - pos_;
         if (Fill()) {
@@ -159,7 +163,20 @@ bool CsvReader::Next(std::vector<absl::string_view>* fields) {
       }
       continue;
     }
-    if (i < end_ && buf_[i] == '\r') ++i;  // CRLF after a quoted field
+    // CRLF after a quoted field: see both bytes even when the buffer ends between them.
+    if (i + 1 >= end_ && !eof_) {
+      const size_t rel = i - pos_;
+      const bool more = Fill();
+      i = pos_ + rel;
+      if (!more && !status_.ok()) return false;
+    }
+    if (i < end_ && buf_[i] == '\r') {
+      if (i + 1 < end_ && buf_[i + 1] != '\n') {
+        status_ = absl::InvalidArgumentError(absl::StrCat("line ", line_, ": carriage return without a line feed"));
+        return false;
+      }
+      ++i;
+    }
     record_line_ = line_;
     line_ += lines + 1;
     base = pos_;

@@ -211,15 +211,13 @@ class AnalysisRepository {
   virtual absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
                                     absl::Time deadline) = 0;
 
-  // Customers of the snapshot that are inactive since before `cutoff` (retention passed).
-  virtual absl::StatusOr<std::vector<int32_t>> ExpiredCustomers(const SnapshotInfo& snapshot, absl::CivilDay cutoff,
-                                                                absl::Time deadline) = 0;
-  // Removes the given customers (inactive past retention) with their
-  // relations, mailings and contact reports from every kept data-set version, and their
-  // sample and list memberships; records a new snapshot (cause 'purge') so that every replica
-  // reloads. Dry run: counts only, nothing changes. One transaction with the log entry.
-  virtual absl::StatusOr<PurgeCounts> PurgeCustomers(const common::CallContext& call, const std::vector<int32_t>& bsns,
-                                                     bool dry_run, const common::ProcessingRecord& record) = 0;
+  // The retention purge of customers of the current snapshot inactive since before `cutoff`,
+  // with their relations, mailings and contact reports (from every kept data-set version),
+  // sample and list memberships; a new snapshot (cause 'purge') makes every replica rebuild.
+  // One transaction with `record`, to which the removed customers are added as data subjects.
+  // Dry run: counts only, nothing changes.
+  virtual absl::StatusOr<PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
+                                                     bool dry_run, common::ProcessingRecord record) = 0;
 };
 
 }  // namespace cak::analysis::domain

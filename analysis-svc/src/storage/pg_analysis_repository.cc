@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
 #include "common/base/errors.h"
@@ -230,6 +231,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
         // later imports bring.
         const std::string name_c = "concat_ws(' ', c.initials, c.name_prefix, c.surname)";
         const std::string name_r = "concat_ws(' ', r.initials, r.name_prefix, r.surname)";
+        // Relations carry no salutation: a letter to a representative is addressed neutrally.
+        const std::string pick_salutation = "CASE WHEN m.rel < 0 THEN c.salutation ELSE 'NEUTRAL' END";
         auto pick = [](const char* col) {
           return absl::StrCat("CASE WHEN m.rel < 0 THEN c.", col, " ELSE r.", col, " END");
         };
@@ -239,10 +242,10 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
             "WITH ins AS (INSERT INTO " + schema_ +
                 ".recipient_list_members (list_id, position, bsn, routing, customer_number, salutation,"
                 " customer_name, addressee_name, street, house_number, house_number_suffix, postcode, city, phone)"
-                " SELECT CAST($1 AS uuid), m.pos, c.bsn, m.routing, c.customer_number, c.salutation, " +
-                name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r + " END, " + pick("street") + ", " +
-                pick("house_number") + ", " + pick("house_number_suffix") + ", " + pick("postcode") + ", " +
-                pick("city") + ", " + pick("phone") +
+                " SELECT CAST($1 AS uuid), m.pos, c.bsn, m.routing, c.customer_number, " +
+                pick_salutation + ", " + name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r +
+                " END, " + pick("street") + ", " + pick("house_number") + ", " + pick("house_number_suffix") + ", " +
+                pick("postcode") + ", " + pick("city") + ", " + pick("phone") +
                 " FROM unnest(CAST($2 AS integer[]), CAST($3 AS smallint[]), CAST($4 AS bigint[]))"
                 " WITH ORDINALITY AS m(bsn, routing, rel, pos)"
                 " JOIN " +
@@ -251,6 +254,13 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
              common::db::IntArrayLiteral(relations)});
         insert_time = absl::Now() - insert_start;
         if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(members.size())) {
+          // A purge since the snapshot was read removed members: the set's snapshot is gone.
+          const TextRows now = ExecutePrepared(sql, "SELECT max(version) FROM " + schema_ + ".snapshots", {});
+          if (ToInt(now.at(0).at(0)) != snapshot.version) {
+            return common::MakeError(absl::StatusCode::kFailedPrecondition, domain::reason::kSnapshotChanged,
+                                     "a newer snapshot replaced the one the target groups were defined on; define "
+                                     "them again");
+          }
           return absl::InternalError("recipient list members missing from their snapshot");
         }
         log_->Append(tx, call, record);
@@ -303,10 +313,13 @@ absl::Status PgAnalysisRepository::StreamMembers(
   if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
   absl::Status consumer;
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    sql << "SET statement_timeout = 0";  // the stream lasts as long as the client reads
+    // Settings for this stream only (SET LOCAL), in a read-only transaction: whatever ends
+    // the stream, they do not stay behind on the pooled session.
+    sql << "BEGIN READ ONLY";
+    sql << "SET LOCAL statement_timeout = 0";  // the stream lasts as long as the client reads
     // Read in key order straight from the primary key: a list just frozen has no statistics
     // yet, and the planner would otherwise sort half a million rows on disk.
-    sql << "SET enable_bitmapscan = off";
+    sql << "SET LOCAL enable_bitmapscan = off";
     std::vector<domain::RecipientRow> rows;
     rows.reserve(static_cast<size_t>(batch_size));
     auto flush = [&] {
@@ -346,8 +359,7 @@ absl::Status PgAnalysisRepository::StreamMembers(
     } catch (const StopStream& stop) {
       consumer = stop.status;
     }
-    sql << "RESET statement_timeout";
-    sql << "RESET enable_bitmapscan";
+    sql << "COMMIT";  // (after a stopped stream: ends the aborted transaction)
     return absl::OkStatus();
   });
   if (!consumer.ok()) return consumer;
@@ -443,66 +455,66 @@ absl::Status PgAnalysisRepository::LogDisclosed(int64_t entry_id, const std::vec
       deadline);
 }
 
-absl::StatusOr<std::vector<int32_t>> PgAnalysisRepository::ExpiredCustomers(const domain::SnapshotInfo& snapshot,
-                                                                            absl::CivilDay cutoff,
-                                                                            absl::Time deadline) {
-  std::vector<int32_t> out;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
-      *pool_,
-      [&](soci::session& sql) -> absl::Status {
-        const TextRows rows =
-            ExecutePrepared(sql,
-                            "SELECT bsn FROM " +
-                                PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers,
-                                                                   snapshot.of(Dataset::kCustomers).version) +
-                                " WHERE NOT active AND inactive_since < CAST($1 AS date) ORDER BY bsn",
-                            {Ymd(cutoff)});
-        out.reserve(rows.size());
-        for (const auto& r : rows) out.push_back(static_cast<int32_t>(ToInt(r[0])));
-        return absl::OkStatus();
-      },
-      deadline));
-  return out;
-}
-
 absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const common::CallContext& call,
-                                                                         const std::vector<int32_t>& bsns, bool dry_run,
-                                                                         const common::ProcessingRecord& record) {
+                                                                         absl::CivilDay cutoff, bool dry_run,
+                                                                         common::ProcessingRecord record) {
   domain::PurgeCounts counts;
-  counts.customers = static_cast<int64_t>(bsns.size());
-  std::vector<int64_t> ids(bsns.begin(), bsns.end());
-  const std::string array = common::db::IntArrayLiteral(ids);
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
         soci::session& sql = tx.sql();
         sql << "SET LOCAL statement_timeout = 0";
-        // Relations of the current snapshot (what the customers' dossiers hold now).
         const TextRows current = ExecutePrepared(
-            sql, "SELECT relations_version FROM " + schema_ + ".snapshots ORDER BY version DESC LIMIT 1", {});
-        if (!current.empty() && current[0][0]) {
-          const TextRows n = ExecutePrepared(sql,
-                                             "SELECT count(*) FROM " + schema_ + ".relations_v" + *current[0][0] +
-                                                 " WHERE customer_bsn = ANY(CAST($1 AS integer[]))",
-                                             {array});
-          counts.relations = ToInt(n.at(0).at(0));
+            sql,
+            "SELECT customers_version, relations_version FROM " + schema_ + ".snapshots ORDER BY version DESC LIMIT 1",
+            {});
+        if (current.empty() || !current[0][0]) return absl::OkStatus();  // nothing imported yet
+        // Who is past retention now (for a dry run: the answer; for a purge: to count their
+        // relations before they go; the owner's function decides again under its lock).
+        std::string expired = ExecutePrepared(sql,
+                                              "SELECT coalesce(array_agg(bsn ORDER BY bsn), '{}')::text FROM " +
+                                                  schema_ + ".customers_v" + *current[0][0] +
+                                                  " WHERE NOT active AND inactive_since < CAST($1 AS date)",
+                                              {Ymd(cutoff)})
+                                  .at(0)
+                                  .at(0)
+                                  .value_or("{}");
+        if (current[0][1]) {
+          counts.relations = ToInt(ExecutePrepared(sql,
+                                                   "SELECT count(*) FROM " + schema_ + ".relations_v" + *current[0][1] +
+                                                       " WHERE customer_bsn = ANY(CAST($1 AS integer[]))",
+                                                   {expired})
+                                       .at(0)
+                                       .at(0));
+        }
+        if (!dry_run) {
+          expired =
+              ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS date))::text", {Ymd(cutoff)})
+                  .at(0)
+                  .at(0)
+                  .value_or("{}");
         }
         const std::string verb = dry_run ? "SELECT count(*) FROM " : "WITH d AS (DELETE FROM ";
         const std::string tail = dry_run ? "" : " RETURNING 1) SELECT count(*) FROM d";
         counts.sample_members =
             ToInt(ExecutePrepared(sql, verb + schema_ + ".sample_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail,
-                                  {array})
+                                  {expired})
                       .at(0)
                       .at(0));
-        counts.list_members = ToInt(
-            ExecutePrepared(
-                sql, verb + schema_ + ".recipient_list_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail, {array})
-                .at(0)
-                .at(0));
-        if (dry_run) return absl::OkStatus();  // only counted
-        if (!bsns.empty()) {
-          ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS integer[]))", {array});
+        counts.list_members =
+            ToInt(ExecutePrepared(
+                      sql, verb + schema_ + ".recipient_list_members WHERE bsn = ANY(CAST($1 AS integer[]))" + tail,
+                      {expired})
+                      .at(0)
+                      .at(0));
+        // "{1,2,3}" -> the customers
+        const absl::string_view inner = absl::string_view(expired).substr(1, expired.size() - 2);
+        for (absl::string_view b : absl::StrSplit(inner, ',', absl::SkipEmpty())) {
+          ++counts.customers;
+          if (!dry_run)
+            record.data_subjects.push_back(*common::Bsn::Parse(domain::FormatBsn(static_cast<int32_t>(ToInt(b)))));
         }
+        if (dry_run) return absl::OkStatus();  // only counted
         log_->Append(tx, call, record);
         return absl::OkStatus();
       },

@@ -39,10 +39,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;
-  absl::StatusOr<std::vector<int32_t>> ExpiredCustomers(const domain::SnapshotInfo& snapshot, absl::CivilDay cutoff,
-                                                        absl::Time deadline) override;
-  absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, const std::vector<int32_t>& bsns,
-                                                     bool dry_run, const common::ProcessingRecord& record) override;
+  absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
+                                                     bool dry_run, common::ProcessingRecord record) override;
 
  private:
   common::db::PgPool* pool_;

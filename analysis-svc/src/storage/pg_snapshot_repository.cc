@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,9 +27,6 @@ using common::db::PipelinedCopyIn;
 using common::db::TextRows;
 using common::db::Tx;
 using domain::Dataset;
-
-// The advisory-lock class of a loading version (see collect_dataset_versions()).
-constexpr int kLoadLockClass = 7624;
 
 template <typename Fn>
 absl::Status Guard(soci::session& sql, Fn&& fn) {
@@ -69,26 +67,31 @@ class PgDatasetLoad final : public domain::DatasetLoad {
 
   ~PgDatasetLoad() override {
     soci::session& sql = lease_.sql();
-    try {
-      copy_.reset();  // aborts an unfinished COPY
-      if (!published_)
+    copy_.reset();  // aborts an unfinished COPY
+    // Each step on its own: a failed discard must not leave the lock or the setting behind on a
+    // pooled session (a held lock would keep the collector from ever taking this version).
+    if (!published_) {
+      try {
         ExecutePrepared(sql, "SELECT " + schema_ + ".discard_dataset_version(CAST($1 AS bigint))",
                         {absl::StrCat(version_)});
+      } catch (const std::exception&) {
+        // The collector drops it once the lock is gone.
+        common::log::Warning("dataset_discard_failed", {{"dataset_version", version_}});
+      }
+    }
+    try {
       sql << "SELECT pg_advisory_unlock_all()";
       sql << "RESET statement_timeout";
-    } catch (const std::exception& e) {
-      // The connection broke: the lock went with it and the collector drops the table.
-      common::log::Warning("dataset_discard_failed", {{"dataset_version", version_}});
+    } catch (const std::exception&) {
+      // The connection broke: the lock went with it; the pool reopens the session.
     }
   }
 
-  // Takes the liveness lock and opens the COPY.
+  // Opens the COPY (create_dataset_version took the liveness lock on this session already).
   absl::Status Start() {
     soci::session& sql = lease_.sql();
     return Guard(sql, [&] {
       sql << "SET statement_timeout = 0";  // a load of millions of rows is one statement
-      ExecutePrepared(sql, "SELECT pg_advisory_lock($1, CAST($2 AS integer))",
-                      {absl::StrCat(kLoadLockClass), absl::StrCat(version_)});
       copy_ = std::make_unique<PipelinedCopyIn>(
           sql, absl::StrCat("COPY ", PgSnapshotRepository::VersionTable(schema_, dataset_, version_), " (",
                             absl::StrJoin(domain::CopyColumns(dataset_), ", "), ") FROM STDIN"));
@@ -206,11 +209,21 @@ absl::StatusOr<domain::SnapshotInfo> PgSnapshotRepository::CurrentSnapshot(absl:
 
 absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotRepository::LoadColumnar(
     const domain::SnapshotInfo& snapshot) {
+  // The zone goes into the statement (COPY takes no parameters): a zone name, nothing else.
+  for (char c : options_.zone) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' && c != '+') {
+      return absl::InvalidArgumentError("time zone name has characters a zone name never has");
+    }
+  }
   domain::ColumnarBuilder builder(snapshot.version);
   const std::string& s = options_.schema;
   auto table = [&](Dataset d) { return VersionTable(s, d, snapshot.of(d).version); };
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    sql << "SET statement_timeout = 0";
+    // One read-only snapshot for the four tables: a purge changes versions in place, and the
+    // rebuild must not mix before and after. (On an error the open transaction makes the pool
+    // drop the session.)
+    sql << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    sql << "SET LOCAL statement_timeout = 0";
     if (snapshot.of(Dataset::kCustomers).version != 0) {
       CopyOut(
           sql,
@@ -270,7 +283,7 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
                                    r.fields[2] == "t", static_cast<domain::DayNumber>(ToInt(r.fields[3])));
               });
     }
-    sql << "RESET statement_timeout";
+    sql << "COMMIT";
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
@@ -287,13 +300,14 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
   auto keys = std::make_shared<domain::ColumnarSnapshot>();
   keys->version = snapshot.version;
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    sql << "SET statement_timeout = 0";
+    sql << "BEGIN READ ONLY";
+    sql << "SET LOCAL statement_timeout = 0";
     CopyOut(sql,
             "COPY (SELECT bsn FROM " +
                 VersionTable(options_.schema, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version) +
                 ") TO STDOUT",
             [&](const CopyRow& r) { keys->bsn.push_back(static_cast<int32_t>(ToInt(r.fields[0]))); });
-    sql << "RESET statement_timeout";
+    sql << "COMMIT";
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
