@@ -46,18 +46,10 @@ int RunPurge(const AnalysisConfig& cfg, cak::common::db::PgPool& pool, cak::anal
                                      {"list_members", result->counts.list_members},
                                      {"cutoff", absl::FormatCivilTime(result->cutoff)}});
   if (!cfg.common.dry_run) {
-    constexpr int kChunk = 10000;
-    const absl::Time cutoff = clock.Now() - cfg.common.processing_log_retention;
-    int64_t removed = 0, chunk = kChunk;
-    while (chunk == kChunk) {
-      absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
-        chunk = server.log_store().PurgeBefore(tx, cutoff, kChunk);
-        return absl::OkStatus();
-      });
-      if (!st.ok()) return Fail("purge_processing_log_failed", st);
-      removed += chunk;
-    }
-    log::Info("purge_processing_log_done", {{"entries", removed}});
+    auto removed = cak::common::db::PurgeProcessingLog(pool, server.log_store(),
+                                                       clock.Now() - cfg.common.processing_log_retention);
+    if (!removed.ok()) return Fail("purge_processing_log_failed", removed.status());
+    log::Info("purge_processing_log_done", {{"entries", *removed}});
   }
   return 0;
 }
@@ -106,24 +98,15 @@ int main(int argc, char** argv) {
   }
 
   cak::common::SystemClock clock;
-  std::unique_ptr<cak::common::Authenticator> auth;
-  if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
-    auto auth_options = cak::common::AuthOptionsFrom(cfg.common);
-    if (!auth_options.ok()) return Fail("config_failed", auth_options.status());
-    auto created = cak::common::Authenticator::Create(*auth_options, &clock);
-    if (!created.ok()) return Fail("config_failed", created.status());
-    auth = *std::move(created);
-    if (cfg.common.auth_mode == "development") {
-      log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
-    }
-  }
+  auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
+  if (!auth.ok()) return Fail("config_failed", auth.status());
 
   cak::common::ServerMetrics metrics("cak.voorlichting.analysis.v1.AnalysisService");
   cak::analysis::AnalysisServerOptions options;
   options.pool = pool->get();
   options.schema = cfg.common.db_schema;
   options.clock = &clock;
-  options.auth = auth.get();
+  options.auth = auth->get();
   options.metrics = &metrics;
   options.hasher = *std::move(hasher);
   options.pseudonymizer = *std::move(pseudonymizer);

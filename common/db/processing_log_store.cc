@@ -220,4 +220,18 @@ int64_t ProcessingLogStore::PurgeBefore(Tx& tx, absl::Time cutoff, int max_rows)
   return removed;
 }
 
+absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStore& store, absl::Time cutoff,
+                                           int chunk) {
+  int64_t removed = 0, last = chunk;
+  while (last == chunk) {
+    absl::Status st = InTransaction(pool, [&](Tx& tx) {
+      last = store.PurgeBefore(tx, cutoff, chunk);
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    removed += last;
+  }
+  return removed;
+}
+
 }  // namespace cak::common::db

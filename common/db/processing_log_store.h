@@ -76,4 +76,9 @@ class ProcessingLogStore {
   std::function<void(int64_t)> on_committed_;
 };
 
+// The retention job's log purge: entries that ended before `cutoff`, `chunk` at a time, each
+// chunk in its own transaction so that a backlog always makes progress. Returns how many went.
+absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStore& store, absl::Time cutoff,
+                                           int chunk = 10000);
+
 }  // namespace cak::common::db

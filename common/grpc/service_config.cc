@@ -157,6 +157,18 @@ absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& c) {
   return DataSubjectHasher::Create(*std::move(key));
 }
 
+absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceConfig& c, const Clock* clock) {
+  if (c.mode() != ServiceConfig::Mode::kServe) return std::unique_ptr<Authenticator>();
+  auto options = AuthOptionsFrom(c);
+  if (!options.ok()) return options.status();
+  auto created = Authenticator::Create(*options, clock);
+  if (!created.ok()) return created.status();
+  if (c.auth_mode == "development") {
+    log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
+  }
+  return created;
+}
+
 absl::StatusOr<DataSubjectHasher> DerivedHasherFrom(const ServiceConfig& c, absl::string_view purpose) {
   auto key = ReadSecretFile("--hash-key-file", c.hash_key_file);
   if (!key.ok()) return key.status();

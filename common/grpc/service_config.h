@@ -69,6 +69,10 @@ void ParseOrExit(ConfigParser& parser, int argc, char** argv, const std::functio
 
 absl::StatusOr<db::PoolOptions> PoolOptionsFrom(const ServiceConfig& config, const std::string& application_name);
 absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& config);
+
+// The server's authenticator (serve mode; null in the batch modes, which take no calls), with a
+// warning in the log when development mode is on. `clock` is not owned.
+absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceConfig& config, const Clock* clock);
 ServerOptions ServerOptionsFrom(const ServiceConfig& config);
 absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& config);
 // A hasher under a key derived from the same secret for another purpose (e.g. pseudonyms

@@ -31,27 +31,20 @@ int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake
   cak::common::SystemClock clock;
   cak::common::CallContext call;
   call.trace = cak::common::TraceContext::NewRoot();
-  call.principal = {"intake-svc/retention-job", cak::common::PrincipalKind::kApplication,
-                    {cak::common::roles::kAdministrator}};
+  call.principal = {
+      "intake-svc/retention-job", cak::common::PrincipalKind::kApplication, {cak::common::roles::kAdministrator}};
   call.start_time = clock.Now();
   auto result = server.service().Purge(call, cfg.common.dry_run);
   if (!result.ok()) return Fail("purge_failed", result.status());
-  log::Info("purge_signals_done", {{"dry_run", cfg.common.dry_run},
-                                   {"signals", result->count},
-                                   {"cutoff", absl::FormatTime(absl::RFC3339_sec, result->cutoff, absl::UTCTimeZone())}});
+  log::Info("purge_signals_done",
+            {{"dry_run", cfg.common.dry_run},
+             {"signals", result->count},
+             {"cutoff", absl::FormatTime(absl::RFC3339_sec, result->cutoff, absl::UTCTimeZone())}});
   if (!cfg.common.dry_run) {
-    constexpr int kChunk = 10000;
-    const absl::Time cutoff = clock.Now() - cfg.common.processing_log_retention;
-    int64_t removed = 0, chunk = kChunk;
-    while (chunk == kChunk) {  // one transaction per chunk, so a backlog always makes progress
-      absl::Status st = cak::common::db::InTransaction(pool, [&](cak::common::db::Tx& tx) {
-        chunk = server.log_store().PurgeBefore(tx, cutoff, kChunk);
-        return absl::OkStatus();
-      });
-      if (!st.ok()) return Fail("purge_processing_log_failed", st);
-      removed += chunk;
-    }
-    log::Info("purge_processing_log_done", {{"entries", removed}});
+    auto removed = cak::common::db::PurgeProcessingLog(pool, server.log_store(),
+                                                       clock.Now() - cfg.common.processing_log_retention);
+    if (!removed.ok()) return Fail("purge_processing_log_failed", removed.status());
+    log::Info("purge_processing_log_done", {{"entries", *removed}});
   }
   return 0;
 }
@@ -73,7 +66,8 @@ int main(int argc, char** argv) {
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
 
   if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
-    absl::Status st = cak::common::RunMigrations(cfg.common, cak::intake::storage::IntakeMigrationSets(), "intake-svc-migrate");
+    absl::Status st =
+        cak::common::RunMigrations(cfg.common, cak::intake::storage::IntakeMigrationSets(), "intake-svc-migrate");
     return st.ok() ? 0 : Fail("migrate_failed", st);
   }
 
@@ -90,24 +84,15 @@ int main(int argc, char** argv) {
   }
 
   cak::common::SystemClock clock;
-  std::unique_ptr<cak::common::Authenticator> auth;
-  if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
-    auto auth_options = cak::common::AuthOptionsFrom(cfg.common);
-    if (!auth_options.ok()) return Fail("config_failed", auth_options.status());
-    auto created = cak::common::Authenticator::Create(*auth_options, &clock);
-    if (!created.ok()) return Fail("config_failed", created.status());
-    auth = *std::move(created);
-    if (cfg.common.auth_mode == "development") {
-      log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
-    }
-  }
+  auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
+  if (!auth.ok()) return Fail("config_failed", auth.status());
 
   cak::common::ServerMetrics metrics("cak.voorlichting.intake.v1.IntakeService");
   cak::intake::IntakeServerOptions options;
   options.pool = pool->get();
   options.schema = cfg.common.db_schema;
   options.clock = &clock;
-  options.auth = auth.get();
+  options.auth = auth->get();
   options.metrics = &metrics;
   options.hasher = *std::move(hasher);
   options.settings.retention = cfg.signal_retention;
@@ -125,9 +110,9 @@ int main(int argc, char** argv) {
     return Fail("metrics_failed", st);
   }
   if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
-  log::Info("ready", {{"grpc_port", server.grpc_port()},
-                      {"health_port", server.health_port()},
-                      {"metrics_port", metrics.port()}});
+  log::Info(
+      "ready",
+      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
 
   const int sig = cak::common::WaitForTerminationSignal();
   log::Info("signal_received", {{"signal", sig}});
