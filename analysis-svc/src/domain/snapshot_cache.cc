@@ -11,7 +11,14 @@ absl::StatusOr<CurrentSnapshot> SnapshotCache::CurrentOrEmpty(absl::Time deadlin
     std::lock_guard<std::mutex> lock(mu_);
     if (current_.columns && current_.info.version == info.version) return current_;
   }
-  std::lock_guard<std::mutex> load(load_mu_);
+  // One rebuild at a time; the others wait for it, but no longer than their deadline.
+  std::unique_lock<std::timed_mutex> load(load_mu_, std::defer_lock);
+  if (deadline == absl::InfiniteFuture()) {
+    load.lock();
+  } else if (!load.try_lock_until(absl::ToChronoTime(deadline))) {
+    return common::MakeError(absl::StatusCode::kUnavailable, kReasonSnapshotRebuilding,
+                             "the snapshot is being rebuilt after a new import; retry shortly");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);  // someone else may have loaded it meanwhile
     if (current_.columns && current_.info.version >= info.version) return current_;

@@ -1,7 +1,8 @@
 // The columnar snapshot this replica computes on. Every request asks for the current one:
 // a cheap read of the latest snapshot version, and a rebuild only when it changed (a new
 // import or a purge, on any replica). One rebuild at a time; requests that arrive during a
-// rebuild wait for it rather than starting their own. Old snapshots live on while a request
+// rebuild wait for it (until their deadline: then UNAVAILABLE, SNAPSHOT_REBUILDING) rather
+// than starting their own. Old snapshots live on while a request
 // still holds them.
 #pragma once
 
@@ -33,7 +34,7 @@ class SnapshotCache {
 
  private:
   SnapshotRepository* repository_;
-  std::mutex load_mu_;  // one rebuild at a time
+  std::timed_mutex load_mu_;  // one rebuild at a time
   std::mutex mu_;
   CurrentSnapshot current_;
   int64_t keys_version_ = 0;  // customers version of keys_
@@ -41,5 +42,6 @@ class SnapshotCache {
 };
 
 inline constexpr char kReasonNoSnapshot[] = "NO_SNAPSHOT";
+inline constexpr char kReasonSnapshotRebuilding[] = "SNAPSHOT_REBUILDING";
 
 }  // namespace cak::analysis::domain
