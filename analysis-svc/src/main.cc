@@ -32,11 +32,7 @@ int Fail(const char* what, const absl::Status& st) {
 // --purge: customers past retention, then processing-log entries past the log retention.
 int RunPurge(const AnalysisConfig& cfg, cak::common::db::PgPool& pool, cak::analysis::AnalysisServer& server) {
   cak::common::SystemClock clock;
-  cak::common::CallContext call;
-  call.trace = cak::common::TraceContext::NewRoot();
-  call.principal = {
-      "analysis-svc/retention-job", cak::common::PrincipalKind::kApplication, {cak::common::roles::kAdministrator}};
-  call.start_time = clock.Now();
+  const cak::common::CallContext call = cak::common::BatchJobCall("analysis-svc", clock);
   auto result = server.service().PurgeInactiveCustomers(call, cfg.common.dry_run);
   if (!result.ok()) return Fail("purge_failed", result.status());
   log::Info("purge_customers_done", {{"dry_run", cfg.common.dry_run},

@@ -169,6 +169,14 @@ absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceCo
   return created;
 }
 
+CallContext BatchJobCall(const std::string& service, const Clock& clock) {
+  CallContext call;
+  call.trace = TraceContext::NewRoot();
+  call.principal = {service + "/retention-job", PrincipalKind::kApplication, {roles::kAdministrator}};
+  call.start_time = clock.Now();
+  return call;
+}
+
 absl::StatusOr<DataSubjectHasher> DerivedHasherFrom(const ServiceConfig& c, absl::string_view purpose) {
   auto key = ReadSecretFile("--hash-key-file", c.hash_key_file);
   if (!key.ok()) return key.status();

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "common/base/config.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/processing_log.h"
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
 #include "common/grpc/auth.h"
@@ -75,6 +76,11 @@ absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& config);
 absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceConfig& config, const Clock* clock);
 ServerOptions ServerOptionsFrom(const ServiceConfig& config);
 absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& config);
+// The call context of a batch job (the retention purge): a new trace, the job as an
+// application with the administrator role, started now. Its entries in the processing log name
+// "<service>/retention-job" as the actor.
+CallContext BatchJobCall(const std::string& service, const Clock& clock);
+
 // A hasher under a key derived from the same secret for another purpose (e.g. pseudonyms
 // shown to analysts), so its output cannot be matched with the processing log's subject ids.
 absl::StatusOr<DataSubjectHasher> DerivedHasherFrom(const ServiceConfig& config, absl::string_view purpose);

@@ -29,11 +29,7 @@ int Fail(const char* what, const absl::Status& st) {
 // --purge: signals past retention, then processing-log entries past the log retention.
 int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake::IntakeServer& server) {
   cak::common::SystemClock clock;
-  cak::common::CallContext call;
-  call.trace = cak::common::TraceContext::NewRoot();
-  call.principal = {
-      "intake-svc/retention-job", cak::common::PrincipalKind::kApplication, {cak::common::roles::kAdministrator}};
-  call.start_time = clock.Now();
+  const cak::common::CallContext call = cak::common::BatchJobCall("intake-svc", clock);
   auto result = server.service().Purge(call, cfg.common.dry_run);
   if (!result.ok()) return Fail("purge_failed", result.status());
   log::Info("purge_signals_done",

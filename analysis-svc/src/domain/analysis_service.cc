@@ -40,8 +40,6 @@ ProcessingRecord Record(std::string name, ProcessingActivity activity, absl::Tim
   return r;
 }
 
-common::Bsn ToBsn(int32_t bsn) { return *common::Bsn::Parse(FormatBsn(bsn)); }
-
 // A reader failure as the caller should see it: the file's content (INVALID_ARGUMENT) or the
 // server's storage (DATA_LOSS), both with a reason.
 absl::Status CsvProblem(const absl::Status& st) {
@@ -301,7 +299,7 @@ absl::Status AnalysisService::LogNamedCustomers(const CallContext& call, const C
   CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
   std::vector<common::Bsn> subjects;
   subjects.reserve(named.size());
-  for (int32_t b : named) subjects.push_back(ToBsn(b));
+  for (int32_t b : named) subjects.push_back(BsnOf(b));
   return analyses_->LogDisclosed(entry, subjects, call.deadline);
 }
 
@@ -395,7 +393,7 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   for (size_t i = 0; i < draw.rows.size(); ++i) {
     const uint32_t row = draw.rows[i];
     SampleMemberView m;
-    const common::Bsn bsn = ToBsn(cols.bsn[row]);
+    const common::Bsn bsn = BsnOf(cols.bsn[row]);
     m.pseudonym = pseudonymizer_.Hash(bsn).substr(0, 16);
     m.regulation = cols.regulation[row];
     m.municipality = cols.municipality_numbers[cols.municipality[row]];
@@ -476,7 +474,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
                        {"signal", set.signal},
                        {"groups", absl::StrCat(set.groups.size())},
                        {"snapshot_version", absl::StrCat(set.snapshot_version)}};
-  for (int32_t b : GroupSubjects(set.groups)) record.data_subjects.push_back(ToBsn(b));
+  for (int32_t b : GroupSubjects(set.groups)) record.data_subjects.push_back(BsnOf(b));
   return analyses_->CreateTargetGroupSet(call, set, request.request_id.empty() ? nullptr : &key, record, replayed);
 }
 
@@ -491,7 +489,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const Ca
     record.attributes = {{"target_group_set", set.id}};
     CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
     std::vector<common::Bsn> subjects;
-    for (int32_t b : named) subjects.push_back(ToBsn(b));
+    for (int32_t b : named) subjects.push_back(BsnOf(b));
     CAK_RETURN_IF_ERROR(analyses_->LogDisclosed(entry, subjects, call.deadline));
   }
   return set;
@@ -624,7 +622,7 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     auto logged = std::async(std::launch::async, [this, entry, bsns = std::move(bsns), deadline = call.deadline] {
       std::vector<common::Bsn> subjects;
       subjects.reserve(bsns.size());
-      for (int32_t b : bsns) subjects.push_back(ToBsn(b));
+      for (int32_t b : bsns) subjects.push_back(BsnOf(b));
       return analyses_->LogDisclosed(entry, subjects, deadline);
     });
     absl::Status sent = send_waiting();

@@ -77,6 +77,8 @@ std::string MunicipalityCode(int number) {
   return buf;
 }
 
+common::Bsn BsnOf(int32_t bsn) { return *common::Bsn::Parse(FormatBsn(bsn)); }
+
 std::string FormatBsn(int32_t bsn) {
   char buf[12];
   std::snprintf(buf, sizeof buf, "%09d", bsn);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/base/bsn.h"
 
 namespace cak::analysis::domain {
 
@@ -70,5 +71,7 @@ std::string MunicipalityCode(int number);
 
 // A BSN as stored (integer) and as written (9 digits with leading zeros).
 std::string FormatBsn(int32_t bsn);
+// A stored BSN as the value type (it passed the 11-test when it was imported).
+common::Bsn BsnOf(int32_t bsn);
 
 }  // namespace cak::analysis::domain

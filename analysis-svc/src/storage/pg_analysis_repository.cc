@@ -1,13 +1,13 @@
 // PostgreSQL analysis repository (see pg_analysis_repository.h).
 #include "analysis-svc/src/storage/pg_analysis_repository.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
+#include "analysis-svc/src/storage/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -25,15 +25,6 @@ using common::db::TextRows;
 using common::db::Tx;
 using domain::Dataset;
 using nlohmann::json;
-
-int64_t ToInt(absl::string_view s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-int64_t ToInt(const std::optional<std::string>& s) { return s ? ToInt(absl::string_view(*s)) : 0; }
-
-std::string Ymd(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
 json ImpactJson(const domain::Impact& i) {
   json muni = json::array();
@@ -126,7 +117,7 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::CreateTargetG
                 " defined_by, create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS bigint),"
                 " CAST($4 AS date), CAST($5 AS jsonb), CAST($6 AS jsonb), $7, " +
                 schema_ + ".from_micros(CAST($8 AS bigint)))",
-            {set.id, set.signal, absl::StrCat(set.snapshot_version), Ymd(set.reference_day), definition.dump(),
+            {set.id, set.signal, absl::StrCat(set.snapshot_version), IsoDay(set.reference_day), definition.dump(),
              stats.dump(), set.defined_by, absl::StrCat(absl::ToUnixMicros(set.create_time))});
         log_->Append(tx, call, record);
         return absl::OkStatus();
@@ -157,9 +148,7 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::GetTargetGrou
         set.signal = *r[1];
         set.snapshot_version = ToInt(r[2]);
         const std::string& day = *r[3];
-        set.reference_day =
-            absl::CivilDay(ToInt(absl::string_view(day).substr(0, 4)), ToInt(absl::string_view(day).substr(5, 2)),
-                           ToInt(absl::string_view(day).substr(8, 2)));
+        set.reference_day = ParseIsoDay(day);
         try {
           for (const auto& g : json::parse(*r[4])) {
             CAK_ASSIGN_OR_RETURN(domain::Criteria criteria, domain::FromJson(g.at("criteria").dump()));
@@ -475,7 +464,7 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
                                               "SELECT coalesce(array_agg(bsn ORDER BY bsn), '{}')::text FROM " +
                                                   schema_ + ".customers_v" + *current[0][0] +
                                                   " WHERE NOT active AND inactive_since < CAST($1 AS date)",
-                                              {Ymd(cutoff)})
+                                              {IsoDay(cutoff)})
                                   .at(0)
                                   .at(0)
                                   .value_or("{}");
@@ -489,7 +478,7 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
         }
         if (!dry_run) {
           expired =
-              ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS date))::text", {Ymd(cutoff)})
+              ExecutePrepared(sql, "SELECT " + schema_ + ".purge_customers(CAST($1 AS date))::text", {IsoDay(cutoff)})
                   .at(0)
                   .at(0)
                   .value_or("{}");
@@ -511,8 +500,7 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
         const absl::string_view inner = absl::string_view(expired).substr(1, expired.size() - 2);
         for (absl::string_view b : absl::StrSplit(inner, ',', absl::SkipEmpty())) {
           ++counts.customers;
-          if (!dry_run)
-            record.data_subjects.push_back(*common::Bsn::Parse(domain::FormatBsn(static_cast<int32_t>(ToInt(b)))));
+          if (!dry_run) record.data_subjects.push_back(domain::BsnOf(static_cast<int32_t>(ToInt(b))));
         }
         if (dry_run) return absl::OkStatus();  // only counted
         log_->Append(tx, call, record);

@@ -2,13 +2,13 @@
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "analysis-svc/src/storage/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/db/copy.h"
@@ -37,20 +37,10 @@ absl::Status Guard(soci::session& sql, Fn&& fn) {
   }
 }
 
-int64_t ToInt(absl::string_view s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
-int64_t ToInt(const std::optional<std::string>& s) { return s ? ToInt(absl::string_view(*s)) : 0; }
-
-// "YYYY-MM-DD" -> day number / yyyymmdd.
+// "YYYY-MM-DD" -> yyyymmdd (the columnar birth-date form).
 int32_t Ymd(absl::string_view d) {
-  return static_cast<int32_t>(ToInt(d.substr(0, 4)) * 10000 + ToInt(d.substr(5, 2)) * 100 + ToInt(d.substr(8, 2)));
-}
-domain::DayNumber Day(absl::string_view d) {
-  return domain::ToDayNumber(absl::CivilDay(ToInt(d.substr(0, 4)), ToInt(d.substr(5, 2)), ToInt(d.substr(8, 2))));
+  const absl::CivilDay day = ParseIsoDay(d);
+  return static_cast<int32_t>(day.year() * 10000 + day.month() * 100 + day.day());
 }
 
 std::string ErrorsJson(const std::vector<domain::RowError>& errors) {
@@ -239,7 +229,7 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
             c.payment_plan = r.fields[4] == "t";
             c.active = r.fields[5] == "t";
             c.birth_ymd = Ymd(r.fields[6]);
-            c.inactive_since = r.null[7] ? 0 : Day(r.fields[7]);
+            c.inactive_since = r.null[7] ? 0 : domain::ToDayNumber(ParseIsoDay(r.fields[7]));
             c.has_address = r.fields[8] == "t";
             c.has_phone = r.fields[9] == "t";
             c.has_email = r.fields[10] == "t";
