@@ -284,11 +284,12 @@ TEST_F(AnalysisApiTest, SamplesArePseudonymisedUnlessAnAnalystStatesAPurpose) {
 
   req.set_view(pb::SAMPLE_VIEW_FULL);
   pb::Sample full;
+  const int64_t samples_before = server_->Count("samples");
   EXPECT_THAT(server_->stub().CreateSample(ContextFor(kDesigner).get(), req, &full),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   EXPECT_THAT(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "PURPOSE_REQUIRED", "purpose"));
-  const int64_t samples_before = server_->Count("samples");
+  EXPECT_EQ(server_->Count("samples"), samples_before);  // refused: nothing kept
   req.set_purpose("Dossieronderzoek signaal 2026-118: controle eigen bijdrage");
   CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full));
   EXPECT_EQ(full.members(0).pseudonym(), a.members(0).pseudonym());
@@ -305,6 +306,7 @@ TEST_F(AnalysisApiTest, SamplesArePseudonymisedUnlessAnAnalystStatesAPurpose) {
   req.set_size(0);
   EXPECT_THAT(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &full),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "size"));
+  EXPECT_EQ(server_->Count("samples"), samples_before + 1);
 }
 
 TEST_F(AnalysisApiTest, ListsStreamOnlyTheFieldsOfTheChannel) {
@@ -343,6 +345,19 @@ TEST_F(AnalysisApiTest, ListsStreamOnlyTheFieldsOfTheChannel) {
   freeze.set_target_group_set("targetGroupSets/not-a-uuid");
   EXPECT_THAT(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "target_group_set"));
+  EXPECT_EQ(server_->Count("recipient_lists"), 1);  // the refused freezes wrote nothing
+
+  pb::DefineTargetGroupsRequest twice = define;  // a name used twice
+  twice.set_request_id("groups-2");
+  twice.mutable_groups(1)->set_name(define.groups(0).name());
+  pb::TargetGroupSet refused;
+  EXPECT_THAT(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), twice, &refused),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "DUPLICATE_GROUP_NAME", "groups[1].name"));
+  twice.mutable_groups(1)->set_name("Overig WLZ");
+  twice.set_signal("signal-42");
+  EXPECT_THAT(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), twice, &refused),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "signal"));
+  EXPECT_EQ(server_->Count("target_group_sets"), 1);
 
   auto read = [&](pb::FieldSet fields) {
     pb::StreamRecipientsRequest req;
