@@ -251,7 +251,7 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   std::vector<domain::RecipientRow> rows;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kPostal, 0, [&](std::vector<domain::RecipientRow>& batch) {
+      list.id, domain::FieldSet::kPostal, 0, 0, [&](std::vector<domain::RecipientRow>& batch) {
         rows.insert(rows.end(), batch.begin(), batch.end());
         return true;
       }));
@@ -286,16 +286,21 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   EXPECT_EQ(entries[0].data_subject_id_type, "BSN");
   EXPECT_EQ(entries[0].attributes.at("recipient_list"), list.id);
   // Resuming after a position continues there.
-  int64_t first = -1;
+  // A slice (after 10, until 25) is exactly positions 11..25.
+  std::vector<int64_t> positions;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kContactMoment, 10, [&](std::vector<domain::RecipientRow>& batch) {
-        if (first < 0) first = batch.front().position;
-        EXPECT_TRUE(batch.front().customer_name.empty());
-        EXPECT_TRUE(batch.front().street.empty());
+      list.id, domain::FieldSet::kContactMoment, 10, 25, [&](std::vector<domain::RecipientRow>& batch) {
+        for (const auto& r : batch) {
+          positions.push_back(r.position);
+          EXPECT_TRUE(r.customer_name.empty());
+          EXPECT_TRUE(r.street.empty());
+        }
         return true;
       }));
-  EXPECT_EQ(first, 11);
+  ASSERT_EQ(positions.size(), 15u);
+  EXPECT_EQ(positions.front(), 11);
+  EXPECT_EQ(positions.back(), 25);
 
   // A new snapshot makes the set stale for freezing, but a repeat of a done freeze still answers.
   freeze.request_id = "freeze-1";

@@ -45,11 +45,12 @@ absl::StatusOr<DataSubjectHasher> DataSubjectHasher::Create(std::string key) {
   return DataSubjectHasher(std::move(key));
 }
 
-std::string DataSubjectHasher::Hash(const Bsn& bsn) const {
+std::string DataSubjectHasher::Hash(const Bsn& bsn) const { return HashText(bsn.digits()); }
+
+std::string DataSubjectHasher::HashText(absl::string_view digits) const {
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_len = 0;
-  const std::string& digits = bsn.digits();
   EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(digits.data()), digits.size());
   EVP_MAC_final(ctx, mac, &mac_len, sizeof mac);
   EVP_MAC_CTX_free(ctx);

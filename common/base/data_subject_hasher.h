@@ -23,6 +23,10 @@ class DataSubjectHasher {
 
   // Lower-case hex HMAC-SHA256 (64 characters).
   std::string Hash(const Bsn& bsn) const;
+  // The same over any text: pseudonymous ids of people without a BSN (e.g. the
+  // representative a letter was routed to). Callers prefix the text with its kind, so that
+  // ids of different kinds never collide.
+  std::string HashText(absl::string_view text) const;
 
  private:
   explicit DataSubjectHasher(std::string key);

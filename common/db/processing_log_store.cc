@@ -112,16 +112,28 @@ int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, con
 }
 
 void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const {
+  AppendSubjects(sql, entry_id, subjects, {});
+}
+
+void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
+                                        const std::vector<std::string>& addressees) const {
   if (subjects.empty()) return;
   std::string lines;
   const std::string prefix = std::to_string(entry_id) + "\t";
-  lines.reserve(subjects.size() * (prefix.size() + 65));
-  for (const Bsn& bsn : subjects) {
+  lines.reserve(subjects.size() * (prefix.size() + 70));
+  for (size_t i = 0; i < subjects.size(); ++i) {
     lines.append(prefix);
-    lines.append(hasher_.Hash(bsn));
+    lines.append(hasher_.Hash(subjects[i]));
+    lines.push_back('\t');
+    // Hex ids and role names: nothing COPY would have to escape.
+    if (i < addressees.size() && !addressees[i].empty()) {
+      lines.append(addressees[i]);
+    } else {
+      lines.append("\\N");
+    }
     lines.push_back('\n');
   }
-  CopyIn copy(sql, "COPY " + schema_ + ".processing_log_subjects (entry_id, data_subject_id) FROM STDIN");
+  CopyIn copy(sql, "COPY " + schema_ + ".processing_log_subjects (entry_id, data_subject_id, addressee) FROM STDIN");
   copy.Write(lines);
   copy.End();
   if (on_committed_) on_committed_(static_cast<int64_t>(subjects.size()));
@@ -192,6 +204,10 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session&
   const std::string tail =
       ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
       " p.actor, p.attributes::text";
+  const std::string subject_tail =
+      ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
+      " p.actor, (CASE WHEN s.addressee IS NULL THEN p.attributes"
+      " ELSE p.attributes || jsonb_build_object('addressee', s.addressee) END)::text";
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT * FROM (SELECT p.id, " + columns +
                           "coalesce(p.data_subject_id, ''),"
@@ -199,7 +215,7 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session&
                           tail + " FROM " + schema_ +
                           ".processing_log p WHERE p.data_subject_id = :v AND p.id > :after"
                           " UNION ALL SELECT p.id, " +
-                          columns + "s.data_subject_id, 'BSN'" + tail + " FROM " + schema_ +
+                          columns + "s.data_subject_id, 'BSN'" + subject_tail + " FROM " + schema_ +
                           ".processing_log_subjects s JOIN " + schema_ +
                           ".processing_log p ON p.id = s.entry_id"
                           " WHERE s.data_subject_id = :v2 AND s.entry_id > :after2) e ORDER BY 1 LIMIT :lim",

@@ -49,6 +49,12 @@ class ProcessingLogStore {
   // before the chunk is disclosed. Throws what SOCI throws.
   int64_t AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
   void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const;
+  // The same with the person each subject's data went to, when that is someone else (a letter
+  // routed to the legal representative): `addressees[i]` is a pseudonymous id of subject i's
+  // addressee (DataSubjectHasher::HashText, prefixed with the addressee's role), or empty
+  // when the subject received it. Read back as the entry's attribute "addressee".
+  void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
+                      const std::vector<std::string>& addressees) const;
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.

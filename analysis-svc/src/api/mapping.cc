@@ -21,7 +21,6 @@ namespace reason = common::reason;
 using TypeDate = cak::voorlichting::type::v1::Date;
 
 constexpr char kUnknownField[] = "UNKNOWN_FIELD";
-constexpr char kInvalidDate[] = "INVALID_DATE";
 
 std::string EnumText(absl::string_view name, int value) {
   if (value == 0) return "";
@@ -188,21 +187,6 @@ pb::Count* AddCount(google::protobuf::RepeatedPtrField<pb::Count>* out, absl::st
 }
 
 }  // namespace
-
-absl::StatusOr<absl::CivilDay> DayFromProto(const TypeDate& d, absl::string_view field) {
-  const absl::CivilDay day(d.year(), d.month(), d.day());
-  if (d.year() < 1 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1 || day.month() != d.month() ||
-      day.day() != d.day()) {
-    return InvalidField(kInvalidDate, field, absl::StrCat(field, " is not a calendar date"));
-  }
-  return day;
-}
-
-void DayToProto(absl::CivilDay day, TypeDate* out) {
-  out->set_year(static_cast<int32_t>(day.year()));
-  out->set_month(day.month());
-  out->set_day(day.day());
-}
 
 absl::StatusOr<Criteria> CriteriaFromProto(const pb::Criteria& criteria, const std::string& path) {
   CAK_ASSIGN_OR_RETURN(Criteria c, Node(criteria, path, 1));
@@ -482,14 +466,6 @@ void ToProto(domain::RecipientRow&& r, pb::Recipient* out) {
     a->set_city(std::move(r.city));
   }
   out->set_phone(std::move(r.phone));
-}
-
-absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field) {
-  const std::string prefix = absl::StrCat(collection, "/");
-  if (!absl::StartsWith(name, prefix) || !common::IsUuid(name.substr(prefix.size()))) {
-    return InvalidField(reason::kInvalidResourceName, field, absl::StrCat(field, " must be ", collection, "/{uuid}"));
-  }
-  return absl::AsciiStrToLower(name.substr(prefix.size()));
 }
 
 }  // namespace cak::analysis::api

@@ -10,14 +10,14 @@
 #include "absl/time/civil_time.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "cak/voorlichting/analysis/v1/analysis_service.pb.h"
+#include "common/grpc/type_convert.h"
 
 namespace cak::analysis::api {
 
 namespace pb = cak::voorlichting::analysis::v1;
 
-// Date -> civil day; INVALID_ARGUMENT (INVALID_DATE, `field`) when it is no calendar date.
-absl::StatusOr<absl::CivilDay> DayFromProto(const cak::voorlichting::type::v1::Date& date, absl::string_view field);
-void DayToProto(absl::CivilDay day, cak::voorlichting::type::v1::Date* out);
+using common::DayFromProto;  // (common/grpc/type_convert.h)
+using common::DayToProto;
 
 // The criteria tree under `path` ("criteria", "groups[2].criteria"): INVALID_ARGUMENT for an
 // empty node (REQUIRED_FIELD_MISSING), a predicate with no field or a field this server does
@@ -45,7 +45,6 @@ void ToProto(domain::RecipientRow&& row, pb::Recipient* out);
 // Criteria back to the proto (stored target group sets).
 void ToProto(const domain::Criteria& criteria, pb::Criteria* out);
 
-// Resource names: "<collection>/{uuid}" -> id; INVALID_ARGUMENT INVALID_RESOURCE_NAME.
-absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field);
+using common::ParseName;
 
 }  // namespace cak::analysis::api

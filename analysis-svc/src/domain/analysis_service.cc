@@ -565,8 +565,10 @@ absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const Call
 }
 
 absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id, FieldSet field_set,
-                                               int64_t after_position, const RecipientSink& sink) {
+                                               int64_t after_position, int64_t until_position,
+                                               const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
+  if (until_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "until_position", "must be >= 0");
   // Each stream holds a database session while it runs and borrows another per chunk for the
   // log: a cap keeps streams from taking the whole pool from everyone else.
   if (active_streams_.fetch_add(1) >= settings_.max_concurrent_streams) {
@@ -582,6 +584,7 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
   ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
                        {"after_position", absl::StrCat(after_position)},
+                       {"until_position", absl::StrCat(until_position)},
                        {"field_set", field_set == FieldSet::kPostal  ? "POSTAL"
                                      : field_set == FieldSet::kPhone ? "PHONE"
                                                                      : "CONTACT_MOMENT"}};
@@ -599,7 +602,7 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     return absl::OkStatus();
   };
   const int chunk = std::max(1, settings_.stream_log_chunk);
-  absl::Status st = analyses_->StreamMembers(list.id, after_position, chunk, [&](std::vector<RecipientRow>& rows) {
+  absl::Status st = analyses_->StreamMembers(list.id, after_position, until_position, chunk, [&](std::vector<RecipientRow>& rows) {
     std::vector<int32_t> bsns;
     bsns.reserve(rows.size());
     for (RecipientRow& r : rows) {

@@ -182,7 +182,7 @@ class AnalysisService {
   absl::StatusOr<RecipientListRecord> GetRecipientList(const common::CallContext& call, const std::string& id);
   // Streams members with only `field_set`'s fields, logging each chunk before sending it.
   absl::Status StreamRecipients(const common::CallContext& call, const std::string& list_id, FieldSet field_set,
-                                int64_t after_position, const RecipientSink& sink);
+                                int64_t after_position, int64_t until_position, const RecipientSink& sink);
 
   absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
 

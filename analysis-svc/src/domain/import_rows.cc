@@ -287,20 +287,6 @@ const std::vector<std::string>& CopyColumns(Dataset dataset) {
   return dataset == Dataset::kRelations ? kRelationCopyColumns : InputColumns(dataset);
 }
 
-void AppendCopyText(std::string* out, absl::string_view value) {
-  size_t start = 0;
-  for (size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    const char* esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : nullptr;
-    if (esc) {
-      out->append(value.data() + start, i - start);
-      out->append(esc);
-      start = i + 1;
-    }
-  }
-  out->append(value.data() + start, value.size() - start);
-}
-
 RowEncoder::RowEncoder(Dataset dataset, absl::CivilDay today, const ColumnarSnapshot* customers)
     : dataset_(dataset), today_(today), customers_(customers) {}
 

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "common/base/copy_text.h"
 #include "absl/time/civil_time.h"
 #include "analysis-svc/src/domain/columnar.h"
 #include "analysis-svc/src/domain/model.h"
@@ -76,7 +77,6 @@ inline constexpr char kIncompleteAddress[] = "INCOMPLETE_ADDRESS";
 inline constexpr char kInvalidIban[] = "INVALID_IBAN";
 }  // namespace row_reason
 
-// Appends `value` escaped for COPY text format (backslash, tab, newline, carriage return).
-void AppendCopyText(std::string* out, absl::string_view value);
+using common::AppendCopyText;  // (common/base/copy_text.h)
 
 }  // namespace cak::analysis::domain

@@ -192,9 +192,11 @@ class AnalysisRepository {
       bool* replayed) = 0;
   // NOT_FOUND (RECIPIENT_LIST_NOT_FOUND).
   virtual absl::StatusOr<RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) = 0;
-  // Calls `batch` with members after `after_position` in list order, up to `batch_size` at a
-  // time, until the end or until `batch` returns an error (which is returned).
-  virtual absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int batch_size,
+  // Calls `batch` with members after `after_position` (and up to `until_position` when it is
+  // not 0) in list order, up to `batch_size` at a time, until the end or until `batch`
+  // returns an error (which is returned).
+  virtual absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int64_t until_position,
+                                     int batch_size,
                                      const std::function<absl::Status(std::vector<RecipientRow>&)>& batch) = 0;
 
   // Details of the given customers from the snapshot's customers version, any order.

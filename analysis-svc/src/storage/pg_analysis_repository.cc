@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
-#include "analysis-svc/src/storage/sql_values.h"
+#include "common/db/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -17,6 +17,10 @@
 #include "common/db/sql_array.h"
 
 namespace cak::analysis::storage {
+
+using common::db::IsoDay;
+using common::db::ParseIsoDay;
+using common::db::ToInt;
 
 namespace {
 
@@ -297,7 +301,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
 }
 
 absl::Status PgAnalysisRepository::StreamMembers(
-    const std::string& list_id, int64_t after_position, int batch_size,
+    const std::string& list_id, int64_t after_position, int64_t until_position, int batch_size,
     const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) {
   if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
   absl::Status consumer;
@@ -326,6 +330,7 @@ absl::Status PgAnalysisRepository::StreamMembers(
               "COPY (SELECT position, bsn, routing, customer_number, salutation, customer_name, addressee_name,"
               " street, house_number, house_number_suffix, postcode, city, phone FROM ",
               schema_, ".recipient_list_members WHERE list_id = '", list_id, "' AND position > ", after_position,
+              until_position > 0 ? absl::StrCat(" AND position <= ", until_position) : std::string(),
               " ORDER BY position) TO STDOUT"),
           [&](const common::db::CopyRow& r) {
             domain::RecipientRow& m = rows.emplace_back();

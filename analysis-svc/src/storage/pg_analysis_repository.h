@@ -29,7 +29,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
       const std::vector<domain::MemberRef>& members, const common::IdempotencyKey* key,
       const common::ProcessingRecord& record, bool* replayed) override;
   absl::StatusOr<domain::RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) override;
-  absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int batch_size,
+  absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int64_t until_position,
+                             int batch_size,
                              const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) override;
   absl::StatusOr<std::vector<domain::CustomerDetails>> CustomerDetailsOf(const domain::SnapshotInfo& snapshot,
                                                                          const std::vector<int32_t>& bsns,

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "analysis-svc/src/storage/sql_values.h"
+#include "common/db/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/db/copy.h"
@@ -16,6 +16,10 @@
 #include "common/db/prepared.h"
 
 namespace cak::analysis::storage {
+
+using common::db::IsoDay;
+using common::db::ParseIsoDay;
+using common::db::ToInt;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
-namespace cak::analysis::storage {
+namespace cak::common::db {
 
 // 0 for text that is not an integer (PostgreSQL wrote it, so it is one).
 inline int64_t ToInt(absl::string_view s) {
@@ -28,4 +28,4 @@ inline absl::CivilDay ParseIsoDay(absl::string_view d) {
 // The other way, for a date parameter.
 inline std::string IsoDay(absl::CivilDay d) { return absl::FormatCivilTime(d); }
 
-}  // namespace cak::analysis::storage
+}  // namespace cak::common::db

@@ -1,0 +1,64 @@
+// Calls from one service of the suite to another (dispatch -> analysis, campaign -> dispatch):
+// the channel, the caller's credentials and the request-scoped metadata of every call.
+//
+// Credentials, as the called service's Authenticator expects them (common/grpc/auth.h):
+// - mTLS when `ca_file` is set: the peer's server certificate is verified against it and this
+//   service presents its own certificate (`cert_file` / `key_file`) as the client identity;
+// - a bearer token read from `token_file` (for example an OAuth client-credentials token a
+//   sidecar keeps fresh): re-read whenever the file changes, sent on every call.
+// Either or both; with neither, calls go out unauthenticated (the peer will refuse them).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/processing_log.h"
+
+namespace cak::common {
+
+struct PeerOptions {
+  std::string address;  // host:port
+  std::string ca_file;
+  std::string cert_file, key_file;
+  std::string token_file;
+  int max_message_bytes = 16 << 20;
+};
+
+class PeerChannel {
+ public:
+  // INVALID_ARGUMENT for a missing address or unreadable certificate files.
+  static absl::StatusOr<std::unique_ptr<PeerChannel>> Create(PeerOptions options);
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+  // A context for a call made while handling `call`: the trace continues (traceparent), the
+  // deadline is the caller's or `timeout` from now, whichever comes first (infinite timeout:
+  // the caller's only), and the bearer token is attached. UNAVAILABLE when the token file
+  // cannot be read.
+  absl::StatusOr<std::unique_ptr<grpc::ClientContext>> Context(const CallContext& call, absl::Duration timeout) const;
+
+  const PeerOptions& options() const { return options_; }
+
+ private:
+  explicit PeerChannel(PeerOptions options) : options_(std::move(options)) {}
+  absl::StatusOr<std::string> Token() const;
+
+  PeerOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  mutable std::mutex mu_;
+  mutable std::string token_;
+  mutable int64_t token_mtime_ns_ = -1;
+};
+
+// A grpc::Status from a peer as an absl::Status with the same code, keeping the peer's
+// ErrorInfo reason and BadRequest field, so that a domain can tell e.g. NOT_FOUND of a
+// recipient list apart and pass the reason on.
+absl::Status FromPeerStatus(const grpc::Status& status, absl::string_view peer);
+
+}  // namespace cak::common

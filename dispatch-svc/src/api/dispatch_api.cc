@@ -1,0 +1,307 @@
+// dispatch-svc gRPC handlers (see dispatch_api.h).
+#include "dispatch-svc/src/api/dispatch_api.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/errors.h"
+#include "common/base/page_token.h"
+#include "common/grpc/convert.h"
+#include "common/grpc/processing_log_service.h"
+#include "dispatch-svc/src/api/mapping.h"
+
+namespace cak::dispatch::api {
+
+using common::CallContext;
+namespace roles = common::roles;
+
+namespace {
+
+int64_t ToInt64(absl::string_view s) {
+  int64_t v = 0;
+  (void)absl::SimpleAtoi(s, &v);
+  return v;
+}
+
+}  // namespace
+
+common::RoleTable DispatchRoleTable() {
+  return {
+      {"CreateExecutor", {roles::kAdministrator}},
+      {"GetExecutor", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
+      {"ListExecutors", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
+      {"CheckFeasibility", {roles::kCampaignService, roles::kCampaignDesigner}},
+      {"GetFeasibilityCheck",
+       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+      {"CreateDispatchOrder", {roles::kCampaignService}},
+      {"GetDispatchOrder", {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+      {"ListBatches", {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+      {"ListOutcomes", {roles::kAnalysisService, roles::kAdministrator}},
+      // The executors' pull API: their own identities only (DESIGN.md 4.8).
+      {"ConfirmFeasibility", {roles::kExecutor}},
+      {"RejectFeasibility", {roles::kExecutor}},
+      {"ListOpenBatches", {roles::kExecutor}},
+      {"StreamBatchItems", {roles::kExecutor}},
+      {"AcknowledgeBatch", {roles::kExecutor}},
+      {"ReportOutcomes", {roles::kExecutor}},
+      {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
+  };
+}
+
+DispatchApi::DispatchApi(const common::RpcEnvironment* env, domain::DispatchService* service,
+                         std::function<void()> on_order_created)
+    : env_(env), service_(service), on_order_created_(std::move(on_order_created)) {}
+
+grpc::Status DispatchApi::CreateExecutor(grpc::ServerContext* ctx, const pb::CreateExecutorRequest* req,
+                                         pb::Executor* resp) {
+  return env_->Run(ctx, "CreateExecutor", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(domain::Executor e, ExecutorFromProto(req->executor()));
+    e.id = req->executor_id();
+    bool replayed = false;
+    CAK_ASSIGN_OR_RETURN(
+        e, service_->CreateExecutor(call, {req->request_id(), common::RequestFingerprint(*req, call.principal)},
+                                    std::move(e), &replayed));
+    ToProto(e, resp);
+    resp->set_replayed(replayed);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::GetExecutor(grpc::ServerContext* ctx, const pb::GetExecutorRequest* req,
+                                      pb::Executor* resp) {
+  return env_->Run(ctx, "GetExecutor", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, ParseExecutorName(req->name(), "name"));
+    CAK_ASSIGN_OR_RETURN(domain::Executor e, service_->GetExecutor(call, id));
+    ToProto(e, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::ListExecutorsRequest* req,
+                                        pb::ListExecutorsResponse* resp) {
+  return env_->Run(ctx, "ListExecutors", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 50, 200));
+    std::string after;
+    if (!req->page_token().empty()) {
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), "executors", 1));
+      after = key[0];
+    }
+    CAK_ASSIGN_OR_RETURN(auto executors, service_->ListExecutors(call, after, size + 1));
+    for (size_t i = 0; i < executors.size() && static_cast<int>(i) < size; ++i) {
+      ToProto(executors[i], resp->add_executors());
+    }
+    if (static_cast<int>(executors.size()) > size) {
+      resp->set_next_page_token(common::EncodePageToken("executors", {executors[size - 1].id}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::CheckFeasibility(grpc::ServerContext* ctx, const pb::CheckFeasibilityRequest* req,
+                                           pb::FeasibilityCheck* resp) {
+  return env_->Run(ctx, "CheckFeasibility", [&](const CallContext& call) -> absl::Status {
+    domain::FeasibilityRequest in;
+    in.create = {req->request_id(), common::RequestFingerprint(*req, call.principal)};
+    CAK_ASSIGN_OR_RETURN(in.channel, common::RequiredEnum<domain::Channel>(req->channel(), pb::Channel_IsValid, "channel"));
+    in.volume = req->volume();
+    if (!req->has_window_start()) {
+      return common::InvalidField(common::reason::kRequiredFieldMissing, "window_start", "required");
+    }
+    if (!req->has_window_end()) {
+      return common::InvalidField(common::reason::kRequiredFieldMissing, "window_end", "required");
+    }
+    CAK_ASSIGN_OR_RETURN(in.window_start, common::DayFromProto(req->window_start(), "window_start"));
+    CAK_ASSIGN_OR_RETURN(in.window_end, common::DayFromProto(req->window_end(), "window_end"));
+    in.campaign = req->campaign();
+    bool replayed = false;
+    CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->CheckFeasibility(call, in, &replayed));
+    ToProto(check, resp);
+    resp->set_replayed(replayed);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::GetFeasibilityCheck(grpc::ServerContext* ctx, const pb::GetFeasibilityCheckRequest* req,
+                                              pb::FeasibilityCheck* resp) {
+  return env_->Run(ctx, "GetFeasibilityCheck", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->name(), "feasibilityChecks", "name"));
+    CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->GetFeasibilityCheck(call, id));
+    ToProto(check, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::CreateDispatchOrder(grpc::ServerContext* ctx, const pb::CreateDispatchOrderRequest* req,
+                                              pb::DispatchOrder* resp) {
+  return env_->Run(ctx, "CreateDispatchOrder", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(domain::Order order, OrderFromProto(req->order()));
+    bool replayed = false;
+    CAK_ASSIGN_OR_RETURN(
+        order, service_->CreateOrder(call, {req->request_id(), common::RequestFingerprint(*req, call.principal)},
+                                     std::move(order), &replayed));
+    if (!replayed && on_order_created_) on_order_created_();
+    ToProto(order, resp);
+    resp->set_replayed(replayed);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::GetDispatchOrder(grpc::ServerContext* ctx, const pb::GetDispatchOrderRequest* req,
+                                           pb::DispatchOrder* resp) {
+  return env_->Run(ctx, "GetDispatchOrder", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->name(), "dispatchOrders", "name"));
+    CAK_ASSIGN_OR_RETURN(domain::Order order, service_->GetOrder(call, id));
+    ToProto(order, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::ListBatches(grpc::ServerContext* ctx, const pb::ListBatchesRequest* req,
+                                      pb::ListBatchesResponse* resp) {
+  return env_->Run(ctx, "ListBatches", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->parent(), "dispatchOrders", "parent"));
+    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
+    int32_t after = 0;
+    if (!req->page_token().empty()) {
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), id, 1));
+      after = static_cast<int32_t>(ToInt64(key[0]));
+    }
+    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, size + 1));
+    for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
+    if (static_cast<int>(batches.size()) > size) {
+      resp->set_next_page_token(common::EncodePageToken(id, {absl::StrCat(batches[size - 1].batch_no)}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListOutcomesRequest* req,
+                                       pb::ListOutcomesResponse* resp) {
+  return env_->Run(ctx, "ListOutcomes", [&](const CallContext& call) -> absl::Status {
+    std::string order;
+    if (!req->order().empty()) {
+      CAK_ASSIGN_OR_RETURN(order, common::ParseName(req->order(), "dispatchOrders", "order"));
+    }
+    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 1000, 10000));
+    int64_t after = 0;
+    const std::string filter = absl::StrCat("outcomes:", order);
+    if (!req->page_token().empty()) {
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, 1));
+      after = ToInt64(key[0]);
+    }
+    CAK_ASSIGN_OR_RETURN(auto outcomes, service_->ListOutcomes(call, order, after, size + 1));
+    for (size_t i = 0; i < outcomes.size() && static_cast<int>(i) < size; ++i) {
+      ToProto(outcomes[i], resp->add_outcomes());
+    }
+    if (static_cast<int>(outcomes.size()) > size) {
+      resp->set_next_page_token(common::EncodePageToken(filter, {absl::StrCat(outcomes[size - 1].id)}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// ExecutorService
+
+ExecutorApi::ExecutorApi(const common::RpcEnvironment* env, domain::DispatchService* service)
+    : env_(env), service_(service) {}
+
+grpc::Status ExecutorApi::ConfirmFeasibility(grpc::ServerContext* ctx, const pb::ConfirmFeasibilityRequest* req,
+                                             pb::FeasibilityCheck* resp) {
+  return env_->Run(ctx, "ConfirmFeasibility", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->name(), "feasibilityChecks", "name"));
+    CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->DecideFeasibility(call, id, true, req->comment()));
+    ToProto(check, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ExecutorApi::RejectFeasibility(grpc::ServerContext* ctx, const pb::RejectFeasibilityRequest* req,
+                                            pb::FeasibilityCheck* resp) {
+  return env_->Run(ctx, "RejectFeasibility", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->name(), "feasibilityChecks", "name"));
+    CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->DecideFeasibility(call, id, false, req->comment()));
+    ToProto(check, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::ListOpenBatchesRequest* req,
+                                          pb::ListOpenBatchesResponse* resp) {
+  return env_->Run(ctx, "ListOpenBatches", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
+    std::optional<domain::DispatchRepository::BatchKey> after;
+    // The token is bound to the caller: one executor's token means nothing to another.
+    const std::string filter = absl::StrCat("open:", call.principal.id);
+    if (!req->page_token().empty()) {
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, 3));
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(key[0], &day)) {
+        return common::InvalidField(common::reason::kInvalidPageToken, "page_token", "the page token is not valid");
+      }
+      after = domain::DispatchRepository::BatchKey{day, key[1], static_cast<int32_t>(ToInt64(key[2]))};
+    }
+    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListOpenBatches(call, after, size + 1));
+    for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
+    if (static_cast<int>(batches.size()) > size) {
+      const domain::Batch& last = batches[size - 1];
+      resp->set_next_page_token(common::EncodePageToken(
+          filter, {absl::FormatCivilTime(last.planned_date), last.order_id, absl::StrCat(last.batch_no)}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ExecutorApi::StreamBatchItems(grpc::ServerContext* ctx, const pb::StreamBatchItemsRequest* req,
+                                           grpc::ServerWriter<pb::StreamBatchItemsResponse>* writer) {
+  return env_->Run(ctx, "StreamBatchItems", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(auto batch, ParseBatchName(req->batch(), "batch"));
+    pb::StreamBatchItemsResponse response;
+    return service_->StreamBatchItems(call, batch.first, batch.second,
+                                      [&](domain::Channel channel, std::vector<domain::RenderedItem>& items) {
+      response.Clear();
+      for (domain::RenderedItem& item : items) ToProto(std::move(item), channel, response.add_items());
+      return writer->Write(response);
+    });
+  });
+}
+
+grpc::Status ExecutorApi::AcknowledgeBatch(grpc::ServerContext* ctx, const pb::AcknowledgeBatchRequest* req,
+                                           pb::Batch* resp) {
+  return env_->Run(ctx, "AcknowledgeBatch", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(auto batch, ParseBatchName(req->batch(), "batch"));
+    CAK_ASSIGN_OR_RETURN(domain::Batch b, service_->AcknowledgeBatch(call, batch.first, batch.second));
+    ToProto(b, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ExecutorApi::ReportOutcomes(grpc::ServerContext* ctx, const pb::ReportOutcomesRequest* req,
+                                         pb::ReportOutcomesResponse* resp) {
+  return env_->Run(ctx, "ReportOutcomes", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(auto batch, ParseBatchName(req->batch(), "batch"));
+    std::vector<domain::ItemOutcome> outcomes;
+    outcomes.reserve(req->outcomes_size());
+    for (int i = 0; i < req->outcomes_size(); ++i) {
+      const pb::ItemOutcome& o = req->outcomes(i);
+      const std::string field = absl::StrCat("outcomes[", i, "]");
+      domain::ItemOutcome d;
+      d.position = o.position();
+      CAK_ASSIGN_OR_RETURN(d.outcome,
+                           common::RequiredEnum<domain::Outcome>(o.outcome(), pb::Outcome_IsValid, field + ".outcome"));
+      if (!o.has_outcome_time()) {
+        return common::InvalidField(common::reason::kRequiredFieldMissing, field + ".outcome_time", "required");
+      }
+      CAK_ASSIGN_OR_RETURN(d.outcome_time, common::FromProtoTime(o.outcome_time(), field + ".outcome_time"));
+      outcomes.push_back(d);
+    }
+    bool replayed = false;
+    CAK_ASSIGN_OR_RETURN(int64_t stored,
+                         service_->ReportOutcomes(call, {req->request_id(), common::RequestFingerprint(*req, call.principal)},
+                                                  batch.first, batch.second, std::move(outcomes), &replayed));
+    resp->set_stored(stored);
+    resp->set_replayed(replayed);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace cak::dispatch::api

@@ -1,0 +1,565 @@
+// dispatch-svc use cases (see dispatch_service.h).
+#include "dispatch-svc/src/domain/dispatch_service.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/errors.h"
+#include "common/base/log.h"
+#include "common/base/random.h"
+#include "common/base/request_id.h"
+#include "common/base/sha256.h"
+#include "common/base/trace_context.h"
+#include "dispatch-svc/src/domain/delivery_format.h"
+#include "dispatch-svc/src/domain/reasons.h"
+
+namespace cak::dispatch::domain {
+
+using common::CallContext;
+using common::InvalidField;
+using common::MakeError;
+using common::ProcessingActivity;
+using common::ProcessingRecord;
+namespace creason = common::reason;
+
+namespace {
+
+// The 27 member states of the European Union (ISO 3166-1 alpha-2).
+constexpr std::array<absl::string_view, 27> kEuCountries = {"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES",
+                                                            "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+                                                            "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"};
+
+bool IsSlug(absl::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max || !absl::ascii_islower(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; });
+}
+
+bool IsPrintable(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c != 0x7f; });
+}
+
+// Text for people: UTF-8 is not re-checked here (protobuf strings are), control characters
+// other than line breaks and tabs are refused because they end up in delivery files.
+absl::Status CheckText(absl::string_view s, size_t max, const std::string& field, bool required) {
+  if (required && absl::StripAsciiWhitespace(s).empty()) {
+    return InvalidField(creason::kRequiredFieldMissing, field, absl::StrCat(field, " is required"));
+  }
+  if (s.size() > max) return InvalidField(creason::kFieldTooLong, field, absl::StrCat("at most ", max, " bytes"));
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f) {
+      return InvalidField(creason::kInvalidFieldValue, field, "control characters are not allowed");
+    }
+  }
+  return absl::OkStatus();
+}
+
+ProcessingRecord Record(absl::string_view name, ProcessingActivity activity, absl::Time end) {
+  ProcessingRecord r;
+  r.name = std::string(name);
+  r.activity = activity;
+  r.end_time = end;
+  return r;
+}
+
+absl::Status NotFound(const char* reason, absl::string_view what) {
+  return MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat(what, " not found"));
+}
+
+}  // namespace
+
+DispatchService::DispatchService(DispatchRepository* repository, DeliveryStore* files, RecipientSource* recipients,
+                                 const common::Clock* clock, common::DataSubjectHasher hasher,
+                                 DispatchSettings settings)
+    : repository_(repository),
+      files_(files),
+      recipients_(recipients),
+      clock_(clock),
+      hasher_(std::move(hasher)),
+      settings_(std::move(settings)) {}
+
+absl::CivilDay DispatchService::Today() const { return absl::ToCivilDay(clock_->Now(), settings_.zone); }
+
+// ---------------------------------------------------------------------------------------------
+// Executors
+
+absl::StatusOr<Executor> DispatchService::CreateExecutor(const CallContext& call, const CreateRequest& create,
+                                                         Executor e, bool* replayed) {
+  if (!create.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(create.request_id, "request_id"));
+  if (!IsSlug(e.id, 2, 40)) {
+    return InvalidField(creason::kInvalidFieldValue, "executor_id", "2-40 of a-z, 0-9 and '-', starting with a letter");
+  }
+  CAK_RETURN_IF_ERROR(CheckText(e.display_name, 200, "executor.display_name", true));
+  if (e.identity.empty() || e.identity.size() > 253 || !IsPrintable(e.identity)) {
+    return InvalidField(creason::kInvalidFieldValue, "executor.identity",
+                        "the executor's mTLS identity or service account: 1-253 printable characters, no spaces");
+  }
+  if (e.location_country.size() != 2 || !absl::ascii_isupper(e.location_country[0]) ||
+      !absl::ascii_isupper(e.location_country[1])) {
+    return InvalidField(creason::kInvalidFieldValue, "executor.location_country",
+                        "an ISO 3166-1 alpha-2 country code, e.g. NL");
+  }
+  if (std::find(kEuCountries.begin(), kEuCountries.end(), e.location_country) == kEuCountries.end()) {
+    return InvalidField(reason::kLocationOutsideEu, "executor.location_country",
+                        "executors must process the data inside the European Union (record M7624)");
+  }
+  CAK_RETURN_IF_ERROR(ValidateCalendar(e.calendar, "executor.calendar"));
+  std::sort(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end());
+  e.calendar.blackout_dates.erase(std::unique(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end()),
+                                  e.calendar.blackout_dates.end());
+  e.create_time = clock_->Now();
+  e.created_by = call.principal.id;
+  const common::IdempotencyKey key{"CreateExecutor", create.request_id, create.fingerprint};
+  return repository_->CreateExecutor(e, create.request_id.empty() ? nullptr : &key, e.create_time, replayed,
+                                     call.deadline);
+}
+
+absl::StatusOr<Executor> DispatchService::GetExecutor(const CallContext& call, const std::string& id) {
+  return repository_->GetExecutor(id, call.deadline);
+}
+
+absl::StatusOr<std::vector<Executor>> DispatchService::ListExecutors(const CallContext& call,
+                                                                     const std::string& after_id, int limit) {
+  return repository_->ListExecutors(after_id, limit, call.deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feasibility (step 7)
+
+absl::StatusOr<FeasibilityCheck> DispatchService::CheckFeasibility(const CallContext& call,
+                                                                   const FeasibilityRequest& request, bool* replayed) {
+  if (!request.create.request_id.empty()) {
+    CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.create.request_id, "request_id"));
+  }
+  if (request.volume < 1 || request.volume > 100000000) {
+    return InvalidField(creason::kInvalidFieldValue, "volume", "must be 1..100,000,000");
+  }
+  CAK_RETURN_IF_ERROR(CheckText(request.campaign, 200, "campaign", false));
+  const absl::CivilDay today = Today();
+  CAK_RETURN_IF_ERROR(ValidateWindow(request.window_start, request.window_end, today, ""));
+  CAK_ASSIGN_OR_RETURN(std::optional<Executor> executor,
+                       repository_->ExecutorForChannel(request.channel, call.deadline));
+  if (!executor) {
+    return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kNoExecutorForChannel, "channel",
+                              absl::StrCat("no executor is registered for channel ", ChannelName(request.channel)));
+  }
+  CAK_ASSIGN_OR_RETURN(auto booked, repository_->BookedCapacity(executor->id, request.window_start,
+                                                               request.window_end, call.deadline));
+  const CapacityPlan plan =
+      PlanVolume(executor->calendar, booked, request.volume, request.window_start, request.window_end, today);
+  FeasibilityCheck check;
+  check.id = common::NewUuid();
+  check.executor_id = executor->id;
+  check.channel = request.channel;
+  check.volume = request.volume;
+  check.window_start = request.window_start;
+  check.window_end = request.window_end;
+  check.campaign = request.campaign;
+  check.feasible = plan.feasible;
+  check.earliest_start = plan.earliest_start;
+  check.spread = plan.spread;
+  check.reasons = plan.reasons;
+  check.state = FeasibilityState::kAwaitingSignOff;
+  check.requested_by = call.principal.id;
+  check.create_time = clock_->Now();
+  const common::IdempotencyKey key{"CheckFeasibility", request.create.request_id, request.create.fingerprint};
+  return repository_->CreateFeasibilityCheck(check, request.create.request_id.empty() ? nullptr : &key, replayed,
+                                             call.deadline);
+}
+
+absl::StatusOr<FeasibilityCheck> DispatchService::GetFeasibilityCheck(const CallContext& call, const std::string& id) {
+  return repository_->GetFeasibilityCheck(id, call.deadline);
+}
+
+absl::StatusOr<Executor> DispatchService::CallingExecutor(const CallContext& call) {
+  CAK_ASSIGN_OR_RETURN(std::optional<Executor> executor,
+                       repository_->ExecutorByIdentity(call.principal.id, call.deadline));
+  if (!executor) {
+    return MakeError(absl::StatusCode::kPermissionDenied, reason::kUnknownExecutor,
+                     "the caller's identity is not a registered executor");
+  }
+  return *std::move(executor);
+}
+
+absl::StatusOr<FeasibilityCheck> DispatchService::DecideFeasibility(const CallContext& call, const std::string& id,
+                                                                    bool confirm, const std::string& comment) {
+  CAK_RETURN_IF_ERROR(CheckText(comment, 2000, "comment", !confirm));
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return repository_->DecideFeasibility(id, executor.id,
+                                        confirm ? FeasibilityState::kConfirmed : FeasibilityState::kRejected,
+                                        call.principal.id, comment, clock_->Now(), call.deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders (step 8)
+
+absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, const CreateRequest& create, Order order,
+                                                   bool* replayed) {
+  if (!create.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(create.request_id, "request_id"));
+  CAK_RETURN_IF_ERROR(CheckText(order.campaign, 200, "order.campaign", true));
+  if (!absl::StartsWith(order.campaign, "campaigns/")) {
+    return InvalidField(creason::kInvalidResourceName, "order.campaign", "must be campaigns/{id}");
+  }
+  CAK_RETURN_IF_ERROR(CheckText(order.target_group, 80, "order.target_group", true));
+  CAK_RETURN_IF_ERROR(CheckText(order.template_reference, 300, "order.message.reference", true));
+  CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
+                       common::MessageTemplate::Parse(order.template_text, ToMessageChannel(order.channel),
+                                                      "order.message.text"));
+  CAK_RETURN_IF_ERROR(CheckText(order.guidelines, 20000, "order.guidelines", false));
+  for (const auto& [key, value] : order.values) {
+    const std::string field = absl::StrCat("order.values[", key, "]");
+    if (key != "bedrag" && key != "kenmerk") {
+      return InvalidField(creason::kInvalidFieldValue, field, "only bedrag and kenmerk can be given per order");
+    }
+    CAK_RETURN_IF_ERROR(CheckText(value, 200, field, true));
+    if (value.find_first_of("\r\n") != std::string::npos) {
+      return InvalidField(creason::kInvalidFieldValue, field, "one line");
+    }
+  }
+  for (auto [p, key] : {std::pair{common::Placeholder::kBedrag, "bedrag"}, {common::Placeholder::kKenmerk, "kenmerk"}}) {
+    if (message.Uses(p) && order.values.count(key) == 0) {
+      return InvalidField(creason::kRequiredFieldMissing, absl::StrCat("order.values[", key, "]"),
+                          absl::StrCat("the message uses {", key, "}: give its value"));
+    }
+  }
+  if (order.channel == Channel::kContactMoment) {
+    if (!IsPrintable(order.contact_moment_code) || order.contact_moment_code.empty() ||
+        order.contact_moment_code.size() > 40) {
+      return InvalidField(order.contact_moment_code.empty() ? creason::kRequiredFieldMissing
+                                                            : creason::kInvalidFieldValue,
+                          "order.contact_moment_code", "a contact moment needs its code (1-40 characters, no spaces)");
+    }
+  } else {
+    order.contact_moment_code.clear();
+  }
+  const absl::CivilDay today = Today();
+  CAK_RETURN_IF_ERROR(ValidateWindow(order.window_start, order.window_end, today, "order."));
+
+  // A repeat answers before anything is asked of analysis-svc.
+  const common::IdempotencyKey key{"CreateDispatchOrder", create.request_id, create.fingerprint};
+  CAK_ASSIGN_OR_RETURN(std::optional<Executor> executor, repository_->ExecutorForChannel(order.channel, call.deadline));
+  if (!executor) {
+    return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kNoExecutorForChannel, "order.channel",
+                              absl::StrCat("no executor is registered for channel ", ChannelName(order.channel)));
+  }
+  if (!order.feasibility_check.empty()) {
+    CAK_ASSIGN_OR_RETURN(FeasibilityCheck check, repository_->GetFeasibilityCheck(order.feasibility_check,
+                                                                                  call.deadline));
+    if (check.state != FeasibilityState::kConfirmed) {
+      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed,
+                                "order.feasibility_check", "the executor has not confirmed this feasibility check");
+    }
+    if (check.channel != order.channel || check.executor_id != executor->id) {
+      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityMismatch,
+                                "order.feasibility_check", "the feasibility check is for another channel or executor");
+    }
+  }
+  auto list = recipients_->GetList(call, order.recipient_list);
+  if (!list.ok()) {
+    if (list.status().code() == absl::StatusCode::kNotFound) {
+      return common::FieldError(absl::StatusCode::kNotFound, reason::kRecipientListNotFound, "order.recipient_list",
+                                "analysis-svc knows no such recipient list");
+    }
+    return list.status();
+  }
+  if (list->member_count == 0) {
+    return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kEmptyRecipientList,
+                              "order.recipient_list", "the recipient list has no members");
+  }
+
+  order.id = common::NewUuid();
+  order.executor_id = executor->id;
+  order.state = OrderState::kGenerating;
+  order.recipient_count = list->member_count;
+  order.created_by = call.principal.id;
+  order.create_time = clock_->Now();
+  order.traceparent = call.trace.ToTraceparent();
+  const CapacityCalendar calendar = executor->calendar;
+  const int64_t count = list->member_count, max_batch = settings_.max_batch_items;
+  auto plan = [&](const std::map<absl::CivilDay, int64_t>& booked) -> absl::StatusOr<std::vector<PlannedBatch>> {
+    const CapacityPlan capacity = PlanVolume(calendar, booked, count, order.window_start, order.window_end, today);
+    if (!capacity.feasible) {
+      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kInsufficientCapacity, "order.window_end",
+                                absl::StrCat("the executor cannot take ", count, " items in the window: ",
+                                             absl::StrJoin(capacity.reasons, " ")));
+    }
+    return PlanBatches(capacity.spread, max_batch);
+  };
+  return repository_->CreateOrder(order, create.request_id.empty() ? nullptr : &key, plan, replayed, call.deadline);
+}
+
+absl::StatusOr<Order> DispatchService::GetOrder(const CallContext& call, const std::string& id) {
+  return repository_->GetOrder(id, call.deadline);
+}
+
+absl::StatusOr<std::vector<Batch>> DispatchService::ListBatches(const CallContext& call, const std::string& order_id,
+                                                                int32_t after_batch_no, int limit) {
+  CAK_RETURN_IF_ERROR(repository_->GetOrder(order_id, call.deadline).status());
+  return repository_->ListBatches(order_id, after_batch_no, limit, call.deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+absl::StatusOr<bool> DispatchService::GenerateNextBatch() {
+  return repository_->GenerateNextBatch(
+      [this](const ClaimedBatch& claimed, BatchWriter& writer) { return Generate(claimed, writer); });
+}
+
+absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter& writer) {
+  const Order& order = claimed.order;
+  const Batch& batch = claimed.batch;
+  const Channel channel = order.channel;
+  // The batch continues the trace of the request that created the order.
+  CallContext call;
+  std::optional<common::TraceContext> parent = common::ParseTraceparent(order.traceparent);
+  call.trace = parent ? parent->NewChild() : common::TraceContext::NewRoot();
+  call.principal = {settings_.replica + "/batch-generator", common::PrincipalKind::kApplication, {}};
+  call.start_time = clock_->Now();
+
+  CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
+                       common::MessageTemplate::Parse(order.template_text, ToMessageChannel(channel), "message"));
+  ItemRenderer renderer(order, std::move(message), batch.planned_date);
+  const bool files = claimed.executor.delivery_method == DeliveryMethod::kFiles;
+  std::unique_ptr<DeliveryFile> data;
+  if (files) {
+    CAK_ASSIGN_OR_RETURN(data, files_->Create(DataFileName(batch, channel)));
+  }
+  common::Sha256Stream sha;
+  int64_t bytes = 0;
+  auto emit = [&](const std::string& chunk) -> absl::Status {
+    sha.Update(chunk);
+    bytes += static_cast<int64_t>(chunk.size());
+    return data ? data->Append(chunk) : absl::OkStatus();
+  };
+  CAK_RETURN_IF_ERROR(emit(FileHeader(channel)));
+
+  std::vector<common::Bsn> subjects;
+  std::vector<std::string> addressees;
+  std::vector<Item> items;
+  std::string lines;
+  int64_t last = batch.first_position - 1;
+  const absl::string_view line_end = LineEnd(channel);
+  CAK_RETURN_IF_ERROR(recipients_->Stream(
+      call, order.recipient_list, channel, batch.first_position - 1, batch.last_position,
+      [&](std::vector<Recipient>& chunk) -> absl::Status {
+        items.clear();
+        lines.clear();
+        for (Recipient& r : chunk) {
+          // Exactly this batch's slice, each position once, in order: anything else means the
+          // list is not what was planned, and nothing of the batch may be delivered.
+          if (r.position <= last || r.position > batch.last_position) {
+            return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
+                             "analysis-svc sent a position outside the batch or out of order");
+          }
+          last = r.position;
+          auto bsn = common::Bsn::Parse(r.bsn, "recipient.bsn");
+          if (!bsn.ok()) {
+            return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
+                             "analysis-svc sent a recipient without a valid BSN");
+          }
+          subjects.push_back(*std::move(bsn));
+          Item& item = items.emplace_back(ToItem(std::move(r), channel));
+          addressees.push_back(AddresseeId(item, channel, hasher_));
+          renderer.AppendFileLine(item, &lines);
+          lines.append(line_end.data(), line_end.size());
+        }
+        CAK_RETURN_IF_ERROR(emit(lines));
+        return writer.AddItems(items);
+      }));
+
+  BatchResult result;
+  result.item_count = static_cast<int64_t>(subjects.size());
+  result.sha256 = sha.FinalHex();
+  result.write_time = clock_->Now();
+  if (files) {
+    result.data_file = DataFileName(batch, channel);
+    result.manifest_file = ManifestFileName(batch);
+    CAK_RETURN_IF_ERROR(data->Commit());
+    ManifestInfo m{&order, &batch, &claimed.executor, result.item_count, bytes, result.sha256, result.write_time};
+    CAK_ASSIGN_OR_RETURN(std::unique_ptr<DeliveryFile> manifest, files_->Create(result.manifest_file));
+    CAK_RETURN_IF_ERROR(manifest->Append(ManifestJson(m)));
+    // The manifest last: an executor that waits for it never reads a data file in the making.
+    CAK_RETURN_IF_ERROR(manifest->Commit());
+  }
+  ProcessingRecord record = Record("dispatch.DeliverBatch", ProcessingActivity::kUitvoerenActie, result.write_time);
+  record.attributes = {{"dispatch_order", order.id},
+                       {"batch", absl::StrCat(batch.batch_no)},
+                       {"channel", ChannelName(channel)},
+                       {"executor", claimed.executor.id},
+                       {"processor", claimed.executor.identity},
+                       {"processor_location", claimed.executor.location_country},
+                       {"campaign", order.campaign},
+                       {"recipient_list", order.recipient_list},
+                       {"items", absl::StrCat(result.item_count)}};
+  return writer.Finish(result, call, record, subjects, addressees);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executors' side
+
+absl::StatusOr<std::vector<Batch>> DispatchService::ListOpenBatches(
+    const CallContext& call, const std::optional<DispatchRepository::BatchKey>& after, int limit) {
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return repository_->ListOpenBatches(executor.id, after, limit, call.deadline);
+}
+
+absl::Status DispatchService::StreamBatchItems(const CallContext& call, const std::string& order_id,
+                                               int32_t batch_no,
+                                               const std::function<bool(Channel, std::vector<RenderedItem>&)>& sink) {
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  CAK_ASSIGN_OR_RETURN(Batch batch, repository_->GetBatch(order_id, batch_no, executor.id, call.deadline));
+  if (batch.state == BatchState::kPlanned) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kBatchNotWritten, "the batch is not written yet");
+  }
+  CAK_ASSIGN_OR_RETURN(Order order, repository_->GetOrder(order_id, call.deadline));
+  CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
+                       common::MessageTemplate::Parse(order.template_text, ToMessageChannel(order.channel), "message"));
+  const ItemRenderer renderer(order, std::move(message), batch.planned_date);
+  // The items' data subjects were logged as handed over to this executor when the batch was
+  // written; this entry records that the executor fetched them.
+  ProcessingRecord record = Record("dispatch.StreamBatchItems", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  record.attributes = {{"dispatch_order", order.id},
+                       {"batch", absl::StrCat(batch_no)},
+                       {"executor", executor.id},
+                       {"processor", executor.identity},
+                       {"items", absl::StrCat(batch.item_count)}};
+  CAK_RETURN_IF_ERROR(repository_->Log(call, record, call.deadline));
+  std::vector<RenderedItem> out;
+  return repository_->StreamItems(order_id, batch_no, settings_.stream_chunk, [&](std::vector<Item>& items) {
+    out.clear();
+    for (Item& item : items) {
+      RenderedItem& r = out.emplace_back();
+      renderer.RenderText(item, &r.text);
+      r.contact_moment_code = renderer.contact_moment_code();
+      r.item = std::move(item);
+    }
+    if (!sink(order.channel, out)) return absl::CancelledError("the executor cancelled the stream");
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Batch> DispatchService::AcknowledgeBatch(const CallContext& call, const std::string& order_id,
+                                                        int32_t batch_no) {
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return repository_->AcknowledgeBatch(order_id, batch_no, executor.id, call.principal.id, clock_->Now(),
+                                       call.deadline);
+}
+
+absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call, const CreateRequest& create,
+                                                        const std::string& order_id, int32_t batch_no,
+                                                        std::vector<ItemOutcome> outcomes, bool* replayed) {
+  if (!create.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(create.request_id, "request_id"));
+  if (outcomes.empty() || outcomes.size() > 10000) {
+    return InvalidField(outcomes.empty() ? creason::kRequiredFieldMissing : creason::kInvalidFieldValue, "outcomes",
+                        "1..10,000 outcomes per report");
+  }
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  CAK_ASSIGN_OR_RETURN(Batch batch, repository_->GetBatch(order_id, batch_no, executor.id, call.deadline));
+  const absl::Time now = clock_->Now();
+  std::vector<int64_t> seen;
+  seen.reserve(outcomes.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const ItemOutcome& o = outcomes[i];
+    const std::string field = absl::StrCat("outcomes[", i, "]");
+    if (!OutcomeFitsChannel(o.outcome, batch.channel)) {
+      return InvalidField(reason::kOutcomeNotForChannel, field + ".outcome",
+                          absl::StrCat("not an outcome of channel ", ChannelName(batch.channel)));
+    }
+    if (o.outcome_time > now + absl::Minutes(5)) {
+      return InvalidField(reason::kOutcomeInFuture, field + ".outcome_time", "the outcome lies in the future");
+    }
+    if (o.outcome_time == absl::InfinitePast() || o.outcome_time == absl::UnixEpoch()) {
+      return InvalidField(creason::kRequiredFieldMissing, field + ".outcome_time", "when it happened is required");
+    }
+    if (o.position < batch.first_position || o.position > batch.last_position) {
+      return InvalidField(reason::kOutcomeNotInBatch, field + ".position", "this recipient is not in the batch");
+    }
+    seen.push_back(o.position);
+  }
+  std::sort(seen.begin(), seen.end());
+  if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
+    return InvalidField(reason::kDuplicateOutcome, "outcomes", "one outcome per recipient per report");
+  }
+  OutcomeReport report{order_id, batch_no, executor.id, std::move(outcomes), call.principal.id, now};
+  const common::IdempotencyKey key{"ReportOutcomes", create.request_id, create.fingerprint};
+  return repository_->StoreOutcomes(report, create.request_id.empty() ? nullptr : &key, replayed, call.deadline);
+}
+
+absl::StatusOr<std::vector<RecordedOutcome>> DispatchService::ListOutcomes(const CallContext& call,
+                                                                           const std::string& order_id,
+                                                                           int64_t after_id, int limit) {
+  if (!order_id.empty()) CAK_RETURN_IF_ERROR(repository_->GetOrder(order_id, call.deadline).status());
+  return repository_->ListOutcomes(order_id, after_id, limit, call.deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {
+  const absl::CivilDay cutoff =
+      absl::ToCivilDay(clock_->Now() - settings_.delivery_retention, settings_.zone);
+  return repository_->PurgeOrders(call, cutoff, dry_run, [this](const std::vector<Batch>& batches) {
+    for (const Batch& b : batches) {
+      for (const std::string* f : {&b.data_file, &b.manifest_file}) {
+        if (!f->empty()) CAK_RETURN_IF_ERROR(files_->Remove(*f));
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchGenerator
+
+BatchGenerator::BatchGenerator(DispatchService* service, int threads, absl::Duration poll_interval)
+    : service_(service), threads_(std::max(1, threads)), poll_interval_(poll_interval) {}
+
+BatchGenerator::~BatchGenerator() { Stop(); }
+
+void BatchGenerator::Start() {
+  for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Run(); });
+}
+
+void BatchGenerator::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++wakeups_;
+  }
+  cv_.notify_all();
+}
+
+void BatchGenerator::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+void BatchGenerator::Run() {
+  namespace log = common::log;
+  for (;;) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      seen = wakeups_;
+    }
+    auto generated = service_->GenerateNextBatch();
+    if (generated.ok() && *generated) {
+      generated_.fetch_add(1);
+      continue;  // more may be waiting
+    }
+    if (!generated.ok()) log::Warning("batch_generation_failed", {{"error", generated.status()}});
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(poll_interval_), [&] { return stop_ || wakeups_ != seen; });
+  }
+}
+
+}  // namespace cak::dispatch::domain

@@ -1,0 +1,158 @@
+// dispatch-svc's use cases (record M7624 steps 7 and 8), free of gRPC and SQL: the executor
+// registry, feasibility answers and their sign-off, dispatch orders planned over the capacity
+// calendar, batch generation (exactly once per recipient), the executors' pull side and
+// outcomes, and the retention purge. The API layer maps protos to these calls; main() wires
+// the PostgreSQL repository, the delivery directory and the analysis-svc client in.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/clock.h"
+#include "common/base/data_subject_hasher.h"
+#include "common/base/processing_log.h"
+#include "dispatch-svc/src/domain/model.h"
+#include "dispatch-svc/src/domain/repository.h"
+
+namespace cak::dispatch::domain {
+
+struct DispatchSettings {
+  absl::TimeZone zone = absl::UTCTimeZone();  // what "today" is (Europe/Amsterdam in production)
+  int64_t max_batch_items = 50000;            // a day's share is cut into batches of at most this
+  absl::Duration delivery_retention = absl::Hours(24 * 730);  // after the order's window ended
+  std::string replica = "dispatch-svc";       // who generated a batch (the log's actor)
+  int stream_chunk = 1000;                    // items per pull message / storage read
+};
+
+// A page request: at most `limit`, after the opaque position `after` (decoded by the API).
+struct CreateRequest {
+  std::string request_id;
+  std::string fingerprint;  // RequestFingerprint of the request and caller
+};
+
+struct FeasibilityRequest {
+  CreateRequest create;
+  Channel channel = Channel::kLetter;
+  int64_t volume = 0;
+  absl::CivilDay window_start, window_end;
+  std::string campaign;
+};
+
+// One item of a batch as the executor receives it: the stored fields and the rendered text.
+struct RenderedItem {
+  Item item;
+  std::string text;
+  std::string contact_moment_code;
+};
+
+class DispatchService {
+ public:
+  // None of the pointers is owned; all must outlive the service.
+  DispatchService(DispatchRepository* repository, DeliveryStore* files, RecipientSource* recipients,
+                  const common::Clock* clock, common::DataSubjectHasher hasher, DispatchSettings settings);
+
+  // Executors (administrator). INVALID_ARGUMENT for a bad id, identity, calendar or a
+  // location outside the EU (LOCATION_OUTSIDE_EU); ALREADY_EXISTS as the repository.
+  absl::StatusOr<Executor> CreateExecutor(const common::CallContext& call, const CreateRequest& create,
+                                          Executor executor, bool* replayed);
+  absl::StatusOr<Executor> GetExecutor(const common::CallContext& call, const std::string& id);
+  absl::StatusOr<std::vector<Executor>> ListExecutors(const common::CallContext& call, const std::string& after_id,
+                                                      int limit);
+
+  // Step 7. INVALID_ARGUMENT for a bad volume or window; FAILED_PRECONDITION
+  // (NO_EXECUTOR_FOR_CHANNEL). An infeasible answer is an answer, not an error.
+  absl::StatusOr<FeasibilityCheck> CheckFeasibility(const common::CallContext& call, const FeasibilityRequest& request,
+                                                    bool* replayed);
+  absl::StatusOr<FeasibilityCheck> GetFeasibilityCheck(const common::CallContext& call, const std::string& id);
+  // The executor's sign-off; the caller must be the check's executor (else NOT_FOUND). A
+  // rejection needs a comment (INVALID_ARGUMENT).
+  absl::StatusOr<FeasibilityCheck> DecideFeasibility(const common::CallContext& call, const std::string& id,
+                                                     bool confirm, const std::string& comment);
+
+  // Step 8: validates, checks the list with analysis-svc, plans the batches over the free
+  // capacity and stores order and batches; generation then runs in the background. Codes in
+  // the proto's CreateDispatchOrder comment.
+  absl::StatusOr<Order> CreateOrder(const common::CallContext& call, const CreateRequest& create, Order order,
+                                    bool* replayed);
+  absl::StatusOr<Order> GetOrder(const common::CallContext& call, const std::string& id);
+  absl::StatusOr<std::vector<Batch>> ListBatches(const common::CallContext& call, const std::string& order_id,
+                                                 int32_t after_batch_no, int limit);
+
+  // Generates one waiting batch if there is one (any replica may run this at any time):
+  // streams its slice of the list from analysis-svc, keeps the channel's fields, renders the
+  // message, writes data file and manifest (FILES) and stores items, log and state in one
+  // transaction. A crash anywhere leaves the batch waiting, to be generated again whole.
+  // Returns whether a batch was generated.
+  absl::StatusOr<bool> GenerateNextBatch();
+
+  // Executors' side. The caller's identity must be a registered executor (PERMISSION_DENIED
+  // UNKNOWN_EXECUTOR_IDENTITY); batches of other executors are NOT_FOUND.
+  absl::StatusOr<std::vector<Batch>> ListOpenBatches(const common::CallContext& call,
+                                                     const std::optional<DispatchRepository::BatchKey>& after,
+                                                     int limit);
+  // Calls `sink` with the batch's items in position order, rendered. FAILED_PRECONDITION
+  // (BATCH_NOT_WRITTEN) before the batch is written.
+  absl::Status StreamBatchItems(const common::CallContext& call, const std::string& order_id, int32_t batch_no,
+                                const std::function<bool(Channel, std::vector<RenderedItem>&)>& sink);
+  absl::StatusOr<Batch> AcknowledgeBatch(const common::CallContext& call, const std::string& order_id,
+                                         int32_t batch_no);
+  absl::StatusOr<int64_t> ReportOutcomes(const common::CallContext& call, const CreateRequest& create,
+                                         const std::string& order_id, int32_t batch_no,
+                                         std::vector<ItemOutcome> outcomes, bool* replayed);
+  absl::StatusOr<std::vector<RecordedOutcome>> ListOutcomes(const common::CallContext& call,
+                                                            const std::string& order_id, int64_t after_id, int limit);
+
+  // Retention: removes delivery files and per-recipient records of orders whose window ended
+  // more than the retention ago. A dry run only counts.
+  absl::StatusOr<PurgeCounts> Purge(const common::CallContext& call, bool dry_run);
+
+  const DispatchSettings& settings() const { return settings_; }
+  absl::CivilDay Today() const;
+
+ private:
+  absl::Status Generate(const ClaimedBatch& claimed, BatchWriter& writer);
+  absl::StatusOr<Executor> CallingExecutor(const common::CallContext& call);
+
+  DispatchRepository* repository_;
+  DeliveryStore* files_;
+  RecipientSource* recipients_;
+  const common::Clock* clock_;
+  common::DataSubjectHasher hasher_;
+  DispatchSettings settings_;
+};
+
+// Background generation: `threads` workers call GenerateNextBatch until none is waiting, then
+// sleep until Wake() or `poll_interval` (other replicas' orders arrive unannounced). Errors
+// are logged and retried after the interval.
+class BatchGenerator {
+ public:
+  BatchGenerator(DispatchService* service, int threads, absl::Duration poll_interval);
+  ~BatchGenerator();  // Stop()
+  void Start();
+  void Wake();
+  // Lets running generations finish, then joins the workers.
+  void Stop();
+  int64_t generated() const { return generated_.load(); }
+
+ private:
+  void Run();
+
+  DispatchService* service_;
+  int threads_;
+  absl::Duration poll_interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  uint64_t wakeups_ = 0;
+  std::vector<std::thread> workers_;
+  std::atomic<int64_t> generated_{0};
+};
+
+}  // namespace cak::dispatch::domain

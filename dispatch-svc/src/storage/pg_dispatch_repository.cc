@@ -1,0 +1,954 @@
+// PostgreSQL dispatch repository (see pg_dispatch_repository.h).
+#include "dispatch-svc/src/storage/pg_dispatch_repository.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "common/base/copy_text.h"
+#include "common/base/errors.h"
+#include "common/base/random.h"
+#include "common/db/copy.h"
+#include "common/db/idempotency.h"
+#include "common/db/prepared.h"
+#include "common/db/sql_array.h"
+#include "common/db/sql_values.h"
+#include "dispatch-svc/src/domain/reasons.h"
+
+namespace cak::dispatch::storage {
+
+namespace {
+
+using common::MakeError;
+using common::db::ExecutePrepared;
+using common::db::IsoDay;
+using common::db::ParseIsoDay;
+using common::db::TextRows;
+using common::db::ToInt;
+using common::db::Tx;
+namespace reason = domain::reason;
+
+using Row = std::vector<std::optional<std::string>>;
+
+const std::string& S(const Row& r, size_t i) {
+  static const std::string kEmpty;
+  return r.at(i) ? *r.at(i) : kEmpty;
+}
+std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
+absl::Time FromMicros(const std::string& s) { return absl::FromUnixMicros(ToInt(absl::string_view(s))); }
+
+absl::Status NotFound(const char* reason, absl::string_view what) {
+  return MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat(what, " not found"));
+}
+
+std::vector<absl::CivilDay> ParseDays(const std::string& joined) {
+  std::vector<absl::CivilDay> out;
+  if (joined.empty()) return out;
+  for (absl::string_view d : absl::StrSplit(joined, ',')) out.push_back(ParseIsoDay(d));
+  return out;
+}
+
+std::string DayArray(const std::vector<absl::CivilDay>& days) {
+  std::vector<std::string> s;
+  for (absl::CivilDay d : days) s.push_back(IsoDay(d));
+  return common::db::TextArrayLiteral(s);
+}
+
+constexpr char kExecutorColumns[] =
+    "id, display_name, channel, identity, location_country, items_per_day, working_days, lead_time_days,"
+    " array_to_string(blackout_dates, ','), delivery_method, ${s}.to_micros(create_time), created_by";
+
+domain::Executor ExecutorFromRow(const Row& r) {
+  domain::Executor e;
+  e.id = S(r, 0);
+  e.display_name = S(r, 1);
+  e.channel = static_cast<domain::Channel>(ToInt(r[2]));
+  e.identity = S(r, 3);
+  e.location_country = S(r, 4);
+  e.calendar.items_per_day = ToInt(r[5]);
+  e.calendar.working_days = static_cast<uint8_t>(ToInt(r[6]));
+  e.calendar.lead_time_days = static_cast<int>(ToInt(r[7]));
+  e.calendar.blackout_dates = ParseDays(S(r, 8));
+  e.delivery_method = static_cast<domain::DeliveryMethod>(ToInt(r[9]));
+  e.create_time = FromMicros(S(r, 10));
+  e.created_by = S(r, 11);
+  return e;
+}
+
+constexpr char kCheckColumns[] =
+    "id, executor_id, channel, volume, window_start, window_end, campaign, feasible, earliest_start,"
+    " array_to_string(spread_days, ','), array_to_string(spread_counts, ','), array_to_json(reasons)::text, state,"
+    " requested_by, decided_by, decision_comment, ${s}.to_micros(create_time), ${s}.to_micros(decide_time)";
+
+domain::FeasibilityCheck CheckFromRow(const Row& r) {
+  domain::FeasibilityCheck c;
+  c.id = S(r, 0);
+  c.executor_id = S(r, 1);
+  c.channel = static_cast<domain::Channel>(ToInt(r[2]));
+  c.volume = ToInt(r[3]);
+  c.window_start = ParseIsoDay(S(r, 4));
+  c.window_end = ParseIsoDay(S(r, 5));
+  c.campaign = S(r, 6);
+  c.feasible = S(r, 7) == "t";
+  if (r[8]) c.earliest_start = ParseIsoDay(*r[8]);
+  const std::vector<absl::CivilDay> days = ParseDays(S(r, 9));
+  std::vector<std::string> counts;
+  if (!S(r, 10).empty()) counts = absl::StrSplit(S(r, 10), ',');
+  for (size_t i = 0; i < days.size() && i < counts.size(); ++i) {
+    c.spread.push_back(domain::DayCount{days[i], ToInt(absl::string_view(counts[i]))});
+  }
+  c.reasons = nlohmann::json::parse(S(r, 11)).get<std::vector<std::string>>();
+  c.state = static_cast<domain::FeasibilityState>(ToInt(r[12]));
+  c.requested_by = S(r, 13);
+  c.decided_by = S(r, 14);
+  c.decision_comment = S(r, 15);
+  c.create_time = FromMicros(S(r, 16));
+  if (r[17]) c.decide_time = FromMicros(*r[17]);
+  return c;
+}
+
+constexpr char kOrderColumns[] =
+    "id, campaign, target_group, recipient_list, channel, executor_id, template_reference, template_text,"
+    " guidelines, window_start, window_end, order_values::text, contact_moment_code,"
+    " coalesce(feasibility_check::text, ''), state, recipient_count, batch_count, batches_written,"
+    " batches_acknowledged, created_by, ${s}.to_micros(create_time), traceparent";
+
+domain::Order OrderFromRow(const Row& r) {
+  domain::Order o;
+  o.id = S(r, 0);
+  o.campaign = S(r, 1);
+  o.target_group = S(r, 2);
+  o.recipient_list = S(r, 3);
+  o.channel = static_cast<domain::Channel>(ToInt(r[4]));
+  o.executor_id = S(r, 5);
+  o.template_reference = S(r, 6);
+  o.template_text = S(r, 7);
+  o.guidelines = S(r, 8);
+  o.window_start = ParseIsoDay(S(r, 9));
+  o.window_end = ParseIsoDay(S(r, 10));
+  o.values = nlohmann::json::parse(S(r, 11)).get<std::map<std::string, std::string>>();
+  o.contact_moment_code = S(r, 12);
+  o.feasibility_check = S(r, 13);
+  o.state = static_cast<domain::OrderState>(ToInt(r[14]));
+  o.recipient_count = ToInt(r[15]);
+  o.batch_count = static_cast<int32_t>(ToInt(r[16]));
+  o.batches_written = static_cast<int32_t>(ToInt(r[17]));
+  o.batches_acknowledged = static_cast<int32_t>(ToInt(r[18]));
+  o.created_by = S(r, 19);
+  o.create_time = FromMicros(S(r, 20));
+  o.traceparent = S(r, 21);
+  return o;
+}
+
+constexpr char kBatchColumns[] =
+    "order_id, batch_no, executor_id, channel, planned_date, first_position, last_position, state,"
+    " coalesce(item_count, 0), coalesce(sha256, ''), coalesce(data_file, ''), coalesce(manifest_file, ''),"
+    " ${s}.to_micros(write_time), ${s}.to_micros(acknowledge_time), coalesce(acknowledged_by, '')";
+
+domain::Batch BatchFromRow(const Row& r) {
+  domain::Batch b;
+  b.order_id = S(r, 0);
+  b.batch_no = static_cast<int32_t>(ToInt(r[1]));
+  b.executor_id = S(r, 2);
+  b.channel = static_cast<domain::Channel>(ToInt(r[3]));
+  b.planned_date = ParseIsoDay(S(r, 4));
+  b.first_position = ToInt(r[5]);
+  b.last_position = ToInt(r[6]);
+  b.state = static_cast<domain::BatchState>(ToInt(r[7]));
+  b.item_count = ToInt(r[8]);
+  b.sha256 = S(r, 9);
+  b.data_file = S(r, 10);
+  b.manifest_file = S(r, 11);
+  if (r[12]) b.write_time = FromMicros(*r[12]);
+  if (r[13]) b.acknowledge_time = FromMicros(*r[13]);
+  b.acknowledged_by = S(r, 14);
+  return b;
+}
+
+// Items: the COPY columns, in this order, both ways.
+constexpr char kItemColumns[] =
+    "position, routing, salutation, customer_number, customer_name, addressee_name, street, house_number,"
+    " house_number_suffix, postcode, city, phone";
+
+void AppendItemLine(const std::string& order_id, int32_t batch_no, const domain::Item& it, std::string* out) {
+  absl::StrAppend(out, order_id, "\t", batch_no, "\t", it.position, "\t", static_cast<int>(it.routing), "\t",
+                  static_cast<int>(it.salutation), "\t");
+  for (const std::string* s : {&it.customer_number, &it.customer_name, &it.addressee_name, &it.street}) {
+    common::AppendCopyTextOrNull(out, *s);
+    out->push_back('\t');
+  }
+  if (it.house_number > 0) {
+    absl::StrAppend(out, it.house_number);
+  } else {
+    out->append("\\N");
+  }
+  for (const std::string* s : {&it.house_number_suffix, &it.postcode, &it.city, &it.phone}) {
+    out->push_back('\t');
+    common::AppendCopyTextOrNull(out, *s);
+  }
+  out->push_back('\n');
+}
+
+// Writes one claimed batch in the claim's transaction.
+class PgBatchWriter final : public domain::BatchWriter {
+ public:
+  PgBatchWriter(Tx& tx, const std::string& schema, const common::db::ProcessingLogStore* log,
+                const domain::Batch& batch, const std::string& replica)
+      : tx_(tx), schema_(schema), log_(log), batch_(batch), replica_(replica) {}
+
+  absl::Status AddItems(const std::vector<domain::Item>& items) override {
+    try {
+      if (!copy_) {
+        copy_ = std::make_unique<common::db::PipelinedCopyIn>(
+            tx_.sql(), absl::StrCat("COPY ", schema_, ".items (order_id, batch_no, ", kItemColumns, ") FROM STDIN"));
+      }
+      std::string lines;
+      lines.reserve(items.size() * 160);
+      for (const domain::Item& it : items) AppendItemLine(batch_.order_id, batch_.batch_no, it, &lines);
+      copy_->Write(std::move(lines));
+      sent_ += static_cast<int64_t>(items.size());
+      return absl::OkStatus();
+    } catch (const std::exception& e) {
+      return common::db::SociErrorToStatus(e, tx_.sql());
+    }
+  }
+
+  absl::Status Finish(const domain::BatchResult& result, const common::CallContext& call,
+                      const common::ProcessingRecord& record, const std::vector<common::Bsn>& subjects,
+                      const std::vector<std::string>& addressees) override {
+    try {
+      const int64_t loaded = copy_ ? copy_->End() : 0;
+      copy_.reset();
+      if (loaded != result.item_count || sent_ != result.item_count) {
+        return MakeError(absl::StatusCode::kInternal, common::reason::kDatabaseError,
+                         "the stored items do not match the batch");
+      }
+      const int64_t entry = log_->AppendOperation(tx_, call, record);
+      log_->AppendSubjects(tx_.sql(), entry, subjects, addressees);
+      const std::string s = schema_;
+      ExecutePrepared(tx_.sql(),
+                      "UPDATE " + s +
+                          ".batches SET state = 2, item_count = CAST($3 AS bigint), sha256 = $4,"
+                          " data_file = NULLIF($5, ''), manifest_file = NULLIF($6, ''),"
+                          " write_time = " +
+                          s +
+                          ".from_micros(CAST($7 AS bigint)), generated_by = $8"
+                          " WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer) AND state = 1",
+                      {batch_.order_id, absl::StrCat(batch_.batch_no), absl::StrCat(result.item_count), result.sha256,
+                       result.data_file, result.manifest_file, Micros(result.write_time), replica_});
+      ExecutePrepared(tx_.sql(),
+                      "UPDATE " + s +
+                          ".orders SET batches_written = batches_written + 1,"
+                          " state = CASE WHEN batches_written + 1 = batch_count THEN 2 ELSE state END"
+                          " WHERE id = CAST($1 AS uuid)",
+                      {batch_.order_id});
+      return absl::OkStatus();
+    } catch (const std::exception& e) {
+      return common::db::SociErrorToStatus(e, tx_.sql());
+    }
+  }
+
+ private:
+  Tx& tx_;
+  const std::string& schema_;
+  const common::db::ProcessingLogStore* log_;
+  const domain::Batch& batch_;
+  const std::string& replica_;
+  std::unique_ptr<common::db::PipelinedCopyIn> copy_;
+  int64_t sent_ = 0;
+};
+
+}  // namespace
+
+PgDispatchRepository::PgDispatchRepository(common::db::PgPool* pool, std::string schema,
+                                           const common::db::ProcessingLogStore* log, std::string replica)
+    : pool_(pool), schema_(std::move(schema)), log_(log), replica_(std::move(replica)) {}
+
+std::string PgDispatchRepository::Q(absl::string_view sql) const {
+  return absl::StrReplaceAll(sql, {{"${s}", schema_}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executors
+
+absl::StatusOr<domain::Executor> PgDispatchRepository::CreateExecutor(const domain::Executor& e,
+                                                                      const common::IdempotencyKey* key,
+                                                                      absl::Time now, bool* replayed,
+                                                                      absl::Time deadline) {
+  std::optional<std::string> existing;
+  domain::Executor out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, e.id, now));
+          if (existing) return absl::OkStatus();
+        }
+        const TextRows taken = ExecutePrepared(
+            tx.sql(),
+            Q("SELECT CASE WHEN id = $1 THEN 'executor_id' WHEN identity = $2 THEN 'executor.identity'"
+              " ELSE 'executor.channel' END FROM ${s}.executors"
+              " WHERE id = $1 OR identity = $2 OR channel = CAST($3 AS smallint) LIMIT 1"),
+            {e.id, e.identity, absl::StrCat(static_cast<int>(e.channel))});
+        if (!taken.empty()) {
+          return common::FieldError(absl::StatusCode::kAlreadyExists, reason::kExecutorExists, S(taken[0], 0),
+                                    "an executor with this id, identity or channel is already registered");
+        }
+        ExecutePrepared(tx.sql(),
+                        Q("INSERT INTO ${s}.executors (id, display_name, channel, identity, location_country,"
+                          " items_per_day, working_days, lead_time_days, blackout_dates, delivery_method,"
+                          " create_time, created_by) VALUES ($1, $2, CAST($3 AS smallint), $4, $5,"
+                          " CAST($6 AS bigint), CAST($7 AS smallint), CAST($8 AS integer), CAST($9 AS date[]),"
+                          " CAST($10 AS smallint), ${s}.from_micros(CAST($11 AS bigint)), $12)"),
+                        {e.id, e.display_name, absl::StrCat(static_cast<int>(e.channel)), e.identity,
+                         e.location_country, absl::StrCat(e.calendar.items_per_day),
+                         absl::StrCat(e.calendar.working_days), absl::StrCat(e.calendar.lead_time_days),
+                         DayArray(e.calendar.blackout_dates), absl::StrCat(static_cast<int>(e.delivery_method)),
+                         Micros(e.create_time), e.created_by});
+        return absl::OkStatus();
+      },
+      deadline));
+  if (existing) {
+    *replayed = true;
+    return GetExecutor(*existing, deadline);
+  }
+  *replayed = false;
+  return e;
+}
+
+absl::StatusOr<domain::Executor> PgDispatchRepository::GetExecutor(const std::string& id, absl::Time deadline) {
+  std::optional<domain::Executor> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows =
+            ExecutePrepared(sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
+                            {id});
+        if (!rows.empty()) out = ExecutorFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!out) return NotFound(reason::kExecutorNotFound, "executor");
+  return *std::move(out);
+}
+
+absl::StatusOr<std::optional<domain::Executor>> PgDispatchRepository::ExecutorForChannel(domain::Channel channel,
+                                                                                         absl::Time deadline) {
+  std::optional<domain::Executor> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows = ExecutePrepared(
+            sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE channel = CAST($1 AS smallint)")),
+            {absl::StrCat(static_cast<int>(channel))});
+        if (!rows.empty()) out = ExecutorFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::optional<domain::Executor>> PgDispatchRepository::ExecutorByIdentity(const std::string& identity,
+                                                                                         absl::Time deadline) {
+  std::optional<domain::Executor> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows = ExecutePrepared(
+            sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE identity = $1")), {identity});
+        if (!rows.empty()) out = ExecutorFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::Executor>> PgDispatchRepository::ListExecutors(const std::string& after_id,
+                                                                                  int limit, absl::Time deadline) {
+  std::vector<domain::Executor> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        for (const Row& r :
+             ExecutePrepared(sql,
+                             Q(absl::StrCat("SELECT ", kExecutorColumns,
+                                            " FROM ${s}.executors WHERE id > $1 ORDER BY id LIMIT CAST($2 AS integer)")),
+                             {after_id, absl::StrCat(limit)})) {
+          out.push_back(ExecutorFromRow(r));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::map<absl::CivilDay, int64_t>> PgDispatchRepository::BookedCapacity(const std::string& executor_id,
+                                                                                       absl::CivilDay from,
+                                                                                       absl::CivilDay to,
+                                                                                       absl::Time deadline) {
+  std::map<absl::CivilDay, int64_t> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
+                   " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
+                   " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
+                   " GROUP BY b.planned_date"),
+                 {executor_id, IsoDay(from), IsoDay(to)})) {
+          out[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feasibility
+
+absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibilityCheck(
+    const domain::FeasibilityCheck& c, const common::IdempotencyKey* key, bool* replayed, absl::Time deadline) {
+  std::optional<std::string> existing;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, c.id, c.create_time));
+          if (existing) return absl::OkStatus();
+        }
+        std::vector<absl::CivilDay> days;
+        std::vector<int64_t> counts;
+        for (const domain::DayCount& d : c.spread) {
+          days.push_back(d.day);
+          counts.push_back(d.count);
+        }
+        ExecutePrepared(
+            tx.sql(),
+            Q("INSERT INTO ${s}.feasibility_checks (id, executor_id, channel, volume, window_start, window_end,"
+              " campaign, feasible, earliest_start, spread_days, spread_counts, reasons, state, requested_by,"
+              " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS smallint), CAST($4 AS bigint),"
+              " CAST($5 AS date), CAST($6 AS date), $7, CAST($8 AS boolean), CAST($9 AS date), CAST($10 AS date[]),"
+              " CAST($11 AS bigint[]), CAST($12 AS text[]), 1, $13, ${s}.from_micros(CAST($14 AS bigint)))"),
+            {c.id, c.executor_id, absl::StrCat(static_cast<int>(c.channel)), absl::StrCat(c.volume),
+             IsoDay(c.window_start), IsoDay(c.window_end), c.campaign, c.feasible ? "true" : "false",
+             c.earliest_start ? std::optional<std::string>(IsoDay(*c.earliest_start)) : std::nullopt,
+             DayArray(days), common::db::IntArrayLiteral(counts), common::db::TextArrayLiteral(c.reasons),
+             c.requested_by, Micros(c.create_time)});
+        return absl::OkStatus();
+      },
+      deadline));
+  *replayed = existing.has_value();
+  return GetFeasibilityCheck(existing ? *existing : c.id, deadline);
+}
+
+absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::GetFeasibilityCheck(const std::string& id,
+                                                                                   absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
+  std::optional<domain::FeasibilityCheck> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows = ExecutePrepared(
+            sql, Q(absl::StrCat("SELECT ", kCheckColumns, " FROM ${s}.feasibility_checks WHERE id = CAST($1 AS uuid)")),
+            {id});
+        if (!rows.empty()) out = CheckFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!out) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
+  return *std::move(out);
+}
+
+absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::DecideFeasibility(
+    const std::string& id, const std::string& executor_id, domain::FeasibilityState state,
+    const std::string& decided_by, const std::string& comment, absl::Time now, absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
+  std::optional<domain::FeasibilityCheck> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows current = ExecutePrepared(
+            tx.sql(),
+            Q("SELECT state FROM ${s}.feasibility_checks WHERE id = CAST($1 AS uuid) AND executor_id = $2 FOR UPDATE"),
+            {id, executor_id});
+        if (current.empty()) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
+        if (ToInt(current[0][0]) != static_cast<int>(domain::FeasibilityState::kAwaitingSignOff)) {
+          return MakeError(absl::StatusCode::kFailedPrecondition, reason::kAlreadyDecided,
+                           "the executor has already signed this feasibility check off");
+        }
+        const TextRows rows = ExecutePrepared(
+            tx.sql(),
+            Q(absl::StrCat("UPDATE ${s}.feasibility_checks SET state = CAST($2 AS smallint), decided_by = $3,"
+                           " decision_comment = $4, decide_time = ${s}.from_micros(CAST($5 AS bigint))"
+                           " WHERE id = CAST($1 AS uuid) RETURNING ",
+                           kCheckColumns)),
+            {id, absl::StrCat(static_cast<int>(state)), decided_by, comment, Micros(now)});
+        out = CheckFromRow(rows.at(0));
+        return absl::OkStatus();
+      },
+      deadline));
+  return *std::move(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders and batches
+
+absl::StatusOr<domain::Order> PgDispatchRepository::CreateOrder(const domain::Order& o,
+                                                                const common::IdempotencyKey* key, const PlanFn& plan,
+                                                                bool* replayed, absl::Time deadline) {
+  std::optional<std::string> existing;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, o.id, o.create_time));
+          if (existing) return absl::OkStatus();
+        }
+        // The executor's row lock: orders for one executor plan one after the other, each
+        // seeing the capacity the previous one booked.
+        ExecutePrepared(tx.sql(), Q("SELECT 1 FROM ${s}.executors WHERE id = $1 FOR UPDATE"), {o.executor_id});
+        std::map<absl::CivilDay, int64_t> booked;
+        for (const Row& r : ExecutePrepared(
+                 tx.sql(),
+                 Q("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
+                   " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
+                   " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
+                   " GROUP BY b.planned_date"),
+                 {o.executor_id, IsoDay(o.window_start), IsoDay(o.window_end)})) {
+          booked[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
+        }
+        CAK_ASSIGN_OR_RETURN(std::vector<domain::PlannedBatch> batches, plan(booked));
+        ExecutePrepared(
+            tx.sql(),
+            Q("INSERT INTO ${s}.orders (id, campaign, target_group, recipient_list, channel, executor_id,"
+              " template_reference, template_text, guidelines, window_start, window_end, order_values,"
+              " contact_moment_code, feasibility_check, state, recipient_count, batch_count, created_by, create_time,"
+              " traceparent) VALUES (CAST($1 AS uuid), $2, $3, CAST($4 AS uuid), CAST($5 AS smallint), $6, $7, $8, $9,"
+              " CAST($10 AS date), CAST($11 AS date), CAST($12 AS jsonb), $13, CAST(NULLIF($14, '') AS uuid), 1,"
+              " CAST($15 AS bigint), CAST($16 AS integer), $17, ${s}.from_micros(CAST($18 AS bigint)), $19)"),
+            {o.id, o.campaign, o.target_group, o.recipient_list, absl::StrCat(static_cast<int>(o.channel)),
+             o.executor_id, o.template_reference, o.template_text, o.guidelines, IsoDay(o.window_start),
+             IsoDay(o.window_end), nlohmann::json(o.values).dump(), o.contact_moment_code, o.feasibility_check,
+             absl::StrCat(o.recipient_count), absl::StrCat(batches.size()), o.created_by, Micros(o.create_time),
+             o.traceparent});
+        std::vector<int64_t> firsts, lasts;
+        std::vector<absl::CivilDay> days;
+        for (const domain::PlannedBatch& b : batches) {
+          firsts.push_back(b.first_position);
+          lasts.push_back(b.last_position);
+          days.push_back(b.day);
+        }
+        ExecutePrepared(tx.sql(),
+                        Q("INSERT INTO ${s}.batches (order_id, batch_no, executor_id, channel, planned_date,"
+                          " first_position, last_position, state)"
+                          " SELECT CAST($1 AS uuid), n, $2, CAST($3 AS smallint), d, f, l, 1"
+                          " FROM unnest(CAST($4 AS date[]), CAST($5 AS bigint[]), CAST($6 AS bigint[]))"
+                          " WITH ORDINALITY AS p(d, f, l, n)"),
+                        {o.id, o.executor_id, absl::StrCat(static_cast<int>(o.channel)), DayArray(days),
+                         common::db::IntArrayLiteral(firsts), common::db::IntArrayLiteral(lasts)});
+        return absl::OkStatus();
+      },
+      deadline));
+  *replayed = existing.has_value();
+  return GetOrder(existing ? *existing : o.id, deadline);
+}
+
+absl::StatusOr<domain::Order> PgDispatchRepository::GetOrder(const std::string& id, absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(reason::kOrderNotFound, "dispatch order");
+  std::optional<domain::Order> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows = ExecutePrepared(
+            sql, Q(absl::StrCat("SELECT ", kOrderColumns, " FROM ${s}.orders WHERE id = CAST($1 AS uuid)")), {id});
+        if (!rows.empty()) out = OrderFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!out) return NotFound(reason::kOrderNotFound, "dispatch order");
+  return *std::move(out);
+}
+
+absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListBatches(const std::string& order_id,
+                                                                             int32_t after_batch_no, int limit,
+                                                                             absl::Time deadline) {
+  std::vector<domain::Batch> out;
+  if (!common::IsUuid(order_id)) return out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q(absl::StrCat("SELECT ", kBatchColumns,
+                                " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no > CAST($2 AS integer)"
+                                " ORDER BY batch_no LIMIT CAST($3 AS integer)")),
+                 {order_id, absl::StrCat(after_batch_no), absl::StrCat(limit)})) {
+          out.push_back(BatchFromRow(r));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListOpenBatches(const std::string& executor_id,
+                                                                                 const std::optional<BatchKey>& after,
+                                                                                 int limit, absl::Time deadline) {
+  std::vector<domain::Batch> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const BatchKey start = after.value_or(BatchKey{absl::CivilDay(1970, 1, 1), "00000000-0000-0000-0000-000000000000", 0});
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q(absl::StrCat("SELECT ", kBatchColumns,
+                                " FROM ${s}.batches WHERE executor_id = $1 AND state = 2"
+                                " AND (planned_date, order_id, batch_no) > (CAST($2 AS date), CAST($3 AS uuid),"
+                                " CAST($4 AS integer)) ORDER BY planned_date, order_id, batch_no"
+                                " LIMIT CAST($5 AS integer)")),
+                 {executor_id, IsoDay(start.day), start.order_id, absl::StrCat(start.batch_no),
+                  absl::StrCat(limit)})) {
+          out.push_back(BatchFromRow(r));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<domain::Batch> PgDispatchRepository::GetBatch(const std::string& order_id, int32_t batch_no,
+                                                             const std::string& executor_id, absl::Time deadline) {
+  if (!common::IsUuid(order_id)) return NotFound(reason::kBatchNotFound, "batch");
+  std::optional<domain::Batch> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        const TextRows rows = ExecutePrepared(
+            sql,
+            Q(absl::StrCat("SELECT ", kBatchColumns,
+                           " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
+                           " AND ($3 = '' OR executor_id = $3)")),
+            {order_id, absl::StrCat(batch_no), executor_id});
+        if (!rows.empty()) out = BatchFromRow(rows[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!out) return NotFound(reason::kBatchNotFound, "batch");
+  return *std::move(out);
+}
+
+absl::Status PgDispatchRepository::StreamItems(const std::string& order_id, int32_t batch_no, int chunk,
+                                               const std::function<absl::Status(std::vector<domain::Item>&)>& sink) {
+  if (!common::IsUuid(order_id)) return NotFound(reason::kBatchNotFound, "batch");
+  absl::Status consumer;
+  struct Stop {};
+  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
+    sql << "BEGIN READ ONLY";
+    sql << "SET LOCAL statement_timeout = 0";  // as long as the executor reads
+    std::vector<domain::Item> items;
+    auto flush = [&] {
+      if (items.empty()) return;
+      absl::Status s = sink(items);
+      items.clear();
+      if (!s.ok()) {
+        consumer = s;
+        throw Stop{};
+      }
+    };
+    try {
+      // Both values are checked (uuid, integer) before they go into the statement: COPY takes
+      // no parameters.
+      common::db::CopyOut(sql,
+                          absl::StrCat("COPY (SELECT ", kItemColumns, " FROM ", schema_, ".items WHERE order_id = '",
+                                       order_id, "' AND batch_no = ", batch_no, " ORDER BY position) TO STDOUT"),
+                          [&](const common::db::CopyRow& r) {
+                            domain::Item& it = items.emplace_back();
+                            it.position = ToInt(r.fields[0]);
+                            it.routing = static_cast<domain::Routing>(ToInt(r.fields[1]));
+                            it.salutation = static_cast<common::SalutationKind>(ToInt(r.fields[2]));
+                            it.customer_number = std::string(r.fields[3]);
+                            it.customer_name = std::string(r.fields[4]);
+                            it.addressee_name = std::string(r.fields[5]);
+                            it.street = std::string(r.fields[6]);
+                            it.house_number = static_cast<int32_t>(ToInt(r.fields[7]));
+                            it.house_number_suffix = std::string(r.fields[8]);
+                            it.postcode = std::string(r.fields[9]);
+                            it.city = std::string(r.fields[10]);
+                            it.phone = std::string(r.fields[11]);
+                            if (static_cast<int>(items.size()) >= chunk) flush();
+                          });
+      flush();
+    } catch (const Stop&) {
+    }
+    sql << "COMMIT";
+    return absl::OkStatus();
+  });
+  if (!consumer.ok()) return consumer;
+  return st;
+}
+
+absl::StatusOr<domain::Batch> PgDispatchRepository::AcknowledgeBatch(const std::string& order_id, int32_t batch_no,
+                                                                     const std::string& executor_id,
+                                                                     const std::string& by, absl::Time now,
+                                                                     absl::Time deadline) {
+  if (!common::IsUuid(order_id)) return NotFound(reason::kBatchNotFound, "batch");
+  std::optional<domain::Batch> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows rows = ExecutePrepared(
+            tx.sql(),
+            Q(absl::StrCat("SELECT ", kBatchColumns,
+                           " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
+                           " AND executor_id = $3 FOR UPDATE")),
+            {order_id, absl::StrCat(batch_no), executor_id});
+        if (rows.empty()) return NotFound(reason::kBatchNotFound, "batch");
+        domain::Batch b = BatchFromRow(rows[0]);
+        if (b.state == domain::BatchState::kPlanned) {
+          return MakeError(absl::StatusCode::kFailedPrecondition, reason::kBatchNotWritten,
+                           "the batch is not written yet");
+        }
+        if (b.state == domain::BatchState::kWritten) {
+          const TextRows updated = ExecutePrepared(
+              tx.sql(),
+              Q(absl::StrCat("UPDATE ${s}.batches SET state = 3, acknowledge_time = ${s}.from_micros(CAST($3 AS bigint)),"
+                             " acknowledged_by = $4 WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
+                             " RETURNING ",
+                             kBatchColumns)),
+              {order_id, absl::StrCat(batch_no), Micros(now), by});
+          b = BatchFromRow(updated.at(0));
+          ExecutePrepared(tx.sql(),
+                          Q("UPDATE ${s}.orders SET batches_acknowledged = batches_acknowledged + 1,"
+                            " state = CASE WHEN batches_acknowledged + 1 = batch_count AND state = 2 THEN 3"
+                            " ELSE state END WHERE id = CAST($1 AS uuid)"),
+                          {order_id});
+        }
+        out = std::move(b);
+        return absl::OkStatus();
+      },
+      deadline));
+  return *std::move(out);
+}
+
+absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::OutcomeReport& report,
+                                                            const common::IdempotencyKey* key, bool* replayed,
+                                                            absl::Time deadline) {
+  if (!common::IsUuid(report.order_id)) return NotFound(reason::kBatchNotFound, "batch");
+  std::optional<std::string> existing;
+  // The claim's resource names the report's size, so that a repeat answers the same count.
+  const std::string resource =
+      absl::StrCat(report.order_id, "/", report.batch_no, "/", report.outcomes.size(), "/", common::NewUuid());
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        if (key) {
+          CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, resource, report.report_time));
+          if (existing) return absl::OkStatus();
+        }
+        const TextRows batch = ExecutePrepared(
+            tx.sql(),
+            Q("SELECT state FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
+              " AND executor_id = $3"),
+            {report.order_id, absl::StrCat(report.batch_no), report.executor_id});
+        if (batch.empty()) return NotFound(reason::kBatchNotFound, "batch");
+        if (ToInt(batch[0][0]) == static_cast<int>(domain::BatchState::kPlanned)) {
+          return MakeError(absl::StatusCode::kFailedPrecondition, reason::kBatchNotWritten,
+                           "the batch is not written yet");
+        }
+        std::vector<int64_t> positions, outcomes, times;
+        for (const domain::ItemOutcome& o : report.outcomes) {
+          positions.push_back(o.position);
+          outcomes.push_back(static_cast<int>(o.outcome));
+          times.push_back(absl::ToUnixMicros(o.outcome_time));
+        }
+        const std::string p = common::db::IntArrayLiteral(positions);
+        const TextRows missing = ExecutePrepared(
+            tx.sql(),
+            Q("SELECT o.i FROM unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS o(p, i)"
+              " WHERE NOT EXISTS (SELECT 1 FROM ${s}.items it WHERE it.order_id = CAST($2 AS uuid)"
+              " AND it.position = o.p AND it.batch_no = CAST($3 AS integer)) ORDER BY o.i LIMIT 1"),
+            {p, report.order_id, absl::StrCat(report.batch_no)});
+        if (!missing.empty()) {
+          return common::InvalidField(reason::kOutcomeNotInBatch,
+                                      absl::StrCat("outcomes[", ToInt(missing[0][0]) - 1, "].position"),
+                                      "this recipient is not in the batch");
+        }
+        ExecutePrepared(tx.sql(),
+                        Q("INSERT INTO ${s}.outcomes (order_id, position, batch_no, outcome, outcome_time, report_time,"
+                          " reported_by) SELECT CAST($1 AS uuid), p, CAST($2 AS integer), o, ${s}.from_micros(t),"
+                          " ${s}.from_micros(CAST($6 AS bigint)), $7"
+                          " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
+                        {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
+                         common::db::IntArrayLiteral(times), Micros(report.report_time), report.reported_by});
+        return absl::OkStatus();
+      },
+      deadline));
+  *replayed = existing.has_value();
+  if (existing) {
+    const std::vector<std::string> parts = absl::StrSplit(*existing, '/');
+    return parts.size() >= 3 ? ToInt(absl::string_view(parts[2])) : 0;
+  }
+  return static_cast<int64_t>(report.outcomes.size());
+}
+
+absl::StatusOr<std::vector<domain::RecordedOutcome>> PgDispatchRepository::ListOutcomes(const std::string& order_id,
+                                                                                        int64_t after_id, int limit,
+                                                                                        absl::Time deadline) {
+  std::vector<domain::RecordedOutcome> out;
+  if (!order_id.empty() && !common::IsUuid(order_id)) return out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q("SELECT x.id, x.order_id, o.recipient_list, o.campaign, o.target_group, x.position, o.channel,"
+                   " x.outcome, ${s}.to_micros(x.outcome_time), ${s}.to_micros(x.report_time)"
+                   " FROM ${s}.outcomes x JOIN ${s}.orders o ON o.id = x.order_id"
+                   " WHERE x.id > CAST($1 AS bigint) AND ($2 = '' OR x.order_id = CAST(NULLIF($2, '') AS uuid))"
+                   " ORDER BY x.id LIMIT CAST($3 AS integer)"),
+                 {absl::StrCat(after_id), order_id, absl::StrCat(limit)})) {
+          domain::RecordedOutcome o;
+          o.id = ToInt(r[0]);
+          o.order_id = S(r, 1);
+          o.recipient_list = S(r, 2);
+          o.campaign = S(r, 3);
+          o.target_group = S(r, 4);
+          o.position = ToInt(r[5]);
+          o.channel = static_cast<domain::Channel>(ToInt(r[6]));
+          o.outcome = static_cast<domain::Outcome>(ToInt(r[7]));
+          o.outcome_time = FromMicros(S(r, 8));
+          o.report_time = FromMicros(S(r, 9));
+          out.push_back(std::move(o));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::Status PgDispatchRepository::Log(const common::CallContext& call, const common::ProcessingRecord& record,
+                                       absl::Time deadline) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) {
+        log_->Append(tx, call, record);
+        return absl::OkStatus();
+      },
+      deadline);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& generate) {
+  bool found = false;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    // The generation can outlast the pool's statement timeout only in the caller's code, not in
+    // one statement; lock waits never happen (SKIP LOCKED).
+    const TextRows next = ExecutePrepared(
+        tx.sql(),
+        Q("SELECT order_id, batch_no FROM ${s}.batches WHERE state = 1 ORDER BY planned_date, order_id, batch_no"
+          " LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        {});
+    if (next.empty()) return absl::OkStatus();
+    found = true;
+    domain::ClaimedBatch claimed;
+    const TextRows batch = ExecutePrepared(
+        tx.sql(),
+        Q(absl::StrCat("SELECT ", kBatchColumns,
+                       " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)")),
+        {S(next[0], 0), S(next[0], 1)});
+    claimed.batch = BatchFromRow(batch.at(0));
+    const TextRows order = ExecutePrepared(
+        tx.sql(), Q(absl::StrCat("SELECT ", kOrderColumns, " FROM ${s}.orders WHERE id = CAST($1 AS uuid)")),
+        {claimed.batch.order_id});
+    claimed.order = OrderFromRow(order.at(0));
+    const TextRows executor = ExecutePrepared(
+        tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
+        {claimed.batch.executor_id});
+    claimed.executor = ExecutorFromRow(executor.at(0));
+    PgBatchWriter writer(tx, schema_, log_, claimed.batch, replica_);
+    return generate(claimed, writer);
+  }));
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retention
+
+absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
+    const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,
+    const std::function<absl::Status(const std::vector<domain::Batch>&)>& remove_files) {
+  domain::PurgeCounts total;
+  std::vector<std::string> orders;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(*pool_, [&](soci::session& sql) {
+    for (const Row& r : ExecutePrepared(
+             sql, Q("SELECT id FROM ${s}.orders WHERE state <> 4 AND window_end < CAST($1 AS date) ORDER BY window_end, id"),
+             {IsoDay(cutoff)})) {
+      orders.push_back(S(r, 0));
+    }
+    return absl::OkStatus();
+  }));
+  // Order by order, each in its own transaction: a long backlog makes progress and a failure
+  // leaves whole orders, either purged or not.
+  for (const std::string& id : orders) {
+    CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+      const TextRows locked = ExecutePrepared(
+          tx.sql(), Q("SELECT state FROM ${s}.orders WHERE id = CAST($1 AS uuid) AND state <> 4 FOR UPDATE SKIP LOCKED"),
+          {id});
+      if (locked.empty()) return absl::OkStatus();  // another purge has it
+      std::vector<domain::Batch> batches;
+      for (const Row& r : ExecutePrepared(
+               tx.sql(),
+               Q(absl::StrCat("SELECT ", kBatchColumns, " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) ORDER BY batch_no")),
+               {id})) {
+        batches.push_back(BatchFromRow(r));
+      }
+      const TextRows counts = ExecutePrepared(
+          tx.sql(),
+          Q("SELECT (SELECT count(*) FROM ${s}.items WHERE order_id = CAST($1 AS uuid)),"
+            " (SELECT count(*) FROM ${s}.outcomes WHERE order_id = CAST($1 AS uuid))"),
+          {id});
+      domain::PurgeCounts c;
+      c.orders = 1;
+      c.batches = static_cast<int64_t>(batches.size());
+      c.items = ToInt(counts[0][0]);
+      c.outcomes = ToInt(counts[0][1]);
+      for (const domain::Batch& b : batches) c.files += (b.data_file.empty() ? 0 : 1) + (b.manifest_file.empty() ? 0 : 1);
+      total.orders += c.orders;
+      total.batches += c.batches;
+      total.items += c.items;
+      total.outcomes += c.outcomes;
+      total.files += c.files;
+      if (dry_run) return absl::OkStatus();
+      CAK_RETURN_IF_ERROR(remove_files(batches));
+      ExecutePrepared(tx.sql(), Q("DELETE FROM ${s}.outcomes WHERE order_id = CAST($1 AS uuid)"), {id});
+      ExecutePrepared(tx.sql(), Q("DELETE FROM ${s}.items WHERE order_id = CAST($1 AS uuid)"), {id});
+      ExecutePrepared(tx.sql(),
+                      Q("UPDATE ${s}.batches SET data_file = NULL, manifest_file = NULL WHERE order_id = CAST($1 AS uuid)"),
+                      {id});
+      ExecutePrepared(tx.sql(),
+                      Q("UPDATE ${s}.orders SET state = 4, purge_time = ${s}.from_micros(CAST($2 AS bigint))"
+                        " WHERE id = CAST($1 AS uuid)"),
+                      {id, Micros(call.start_time)});
+      common::ProcessingRecord record;
+      record.name = "dispatch.PurgeOrder";
+      record.activity = common::ProcessingActivity::kBewaartermijn;
+      record.end_time = call.start_time;
+      record.attributes = {{"dispatch_order", id},
+                           {"items", absl::StrCat(c.items)},
+                           {"outcomes", absl::StrCat(c.outcomes)},
+                           {"files", absl::StrCat(c.files)},
+                           {"cutoff", IsoDay(cutoff)}};
+      log_->Append(tx, call, record);
+      return absl::OkStatus();
+    }));
+  }
+  return total;
+}
+
+}  // namespace cak::dispatch::storage

@@ -1,0 +1,418 @@
+// dispatch-svc over real gRPC channels, against PostgreSQL and a fake analysis-svc: every
+// bad-input rule of the contract (status, reason, field, and that nothing was written), the
+// whole path of an order (plan, generate, files and manifest, pull, acknowledge, outcomes),
+// data minimisation checked on the delivered bytes, and the hand-over entries of the
+// processing log.
+#include <filesystem>
+#include <set>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/base/sha256.h"
+#include "common/testing/status_matchers.h"
+#include "dispatch-svc/test/dispatch_test_server.h"
+#include "dispatch-svc/test/fake_analysis.h"
+
+namespace cak::dispatch::testing {
+namespace {
+
+using common::testing::ContextFor;
+using common::testing::GrpcStatusIs;
+
+class DispatchApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TestServerOptions o;
+    o.analysis_port = analysis_.port();
+    o.generator_threads = 1;
+    o.max_batch_items = 1000;
+    auto server = DispatchTestServer::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  grpc::Status Register(const pb::CreateExecutorRequest& req, pb::Executor* out = nullptr) {
+    pb::Executor e;
+    return server_->stub().CreateExecutor(ContextFor(Admin()).get(), req, out ? out : &e);
+  }
+
+  void RegisterAll() {
+    ASSERT_TRUE(Register(ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 2000)).ok());
+    ASSERT_TRUE(Register(ExecutorRequest("kcc", pb::CHANNEL_CALL, "kcc.executors.cak.nl", 500)).ok());
+    ASSERT_TRUE(
+        Register(ExecutorRequest("dataverkeer", pb::CHANNEL_CONTACT_MOMENT, "dataverkeer.executors.cak.nl", 5000)).ok());
+  }
+
+  pb::DispatchOrder Order(const pb::CreateDispatchOrderRequest& req) {
+    pb::DispatchOrder order;
+    const grpc::Status st = server_->stub().CreateDispatchOrder(ContextFor(CampaignService()).get(), req, &order);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return order;
+  }
+
+  // Waits until the background generator has written every batch of the order.
+  pb::DispatchOrder AwaitReady(const std::string& name) {
+    pb::DispatchOrder order;
+    for (int i = 0; i < 600; ++i) {
+      pb::GetDispatchOrderRequest req;
+      req.set_name(name);
+      order.Clear();
+      EXPECT_TRUE(server_->stub().GetDispatchOrder(ContextFor(CampaignService()).get(), req, &order).ok());
+      if (order.state() != pb::ORDER_STATE_GENERATING) return order;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    ADD_FAILURE() << "order not ready";
+    return order;
+  }
+
+  std::vector<pb::Batch> Batches(const std::string& order) {
+    pb::ListBatchesRequest req;
+    req.set_parent(order);
+    req.set_page_size(1000);
+    pb::ListBatchesResponse resp;
+    EXPECT_TRUE(server_->stub().ListBatches(ContextFor(CampaignService()).get(), req, &resp).ok());
+    return {resp.batches().begin(), resp.batches().end()};
+  }
+
+  std::string File(const std::string& relative) { return ReadFile(server_->delivery_dir() + "/" + relative); }
+
+  FakeAnalysis analysis_;
+  std::unique_ptr<DispatchTestServer> server_;
+};
+
+TEST_F(DispatchApiTest, ExecutorOutsideTheEuIsRefusedAndNothingIsWritten) {
+  auto req = ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 1000);
+  req.mutable_executor()->set_location_country("US");
+  EXPECT_THAT(Register(req),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "LOCATION_OUTSIDE_EU", "executor.location_country"));
+  req.mutable_executor()->set_location_country("nl");
+  EXPECT_THAT(Register(req),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "executor.location_country"));
+  req.mutable_executor()->set_location_country("NL");
+  req.mutable_executor()->mutable_calendar()->clear_working_days();
+  EXPECT_THAT(Register(req), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING",
+                                          "executor.calendar.working_days"));
+  EXPECT_EQ(server_->Count("executors"), 0);
+
+  // Only an administrator registers executors.
+  pb::Executor e;
+  EXPECT_EQ(server_->stub()
+                .CreateExecutor(ContextFor(CampaignService()).get(),
+                                ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 1000), &e)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // One executor per channel; a repeat of the request answers the first result.
+  ASSERT_TRUE(Register(ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 1000), &e).ok());
+  EXPECT_FALSE(e.replayed());
+  ASSERT_TRUE(Register(ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 1000), &e).ok());
+  EXPECT_TRUE(e.replayed());
+  auto other = ExecutorRequest("repro2", pb::CHANNEL_LETTER, "repro2.executors.cak.nl", 1000);
+  EXPECT_THAT(Register(other), GrpcStatusIs(grpc::StatusCode::ALREADY_EXISTS, "EXECUTOR_ALREADY_EXISTS",
+                                            "executor.channel"));
+  EXPECT_EQ(server_->Count("executors"), 1);
+}
+
+TEST_F(DispatchApiTest, FeasibilityIsAnsweredRecordedAndSignedOffByTheExecutorOnly) {
+  pb::CheckFeasibilityRequest req;
+  req.set_request_id("feas-1");
+  req.set_channel(pb::CHANNEL_CALL);
+  req.set_volume(1200);
+  req.mutable_window_start()->set_year(2026);
+  req.mutable_window_start()->set_month(11);
+  req.mutable_window_start()->set_day(2);
+  req.mutable_window_end()->set_year(2026);
+  req.mutable_window_end()->set_month(11);
+  req.mutable_window_end()->set_day(6);
+  pb::FeasibilityCheck check;
+  EXPECT_THAT(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), req, &check),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "NO_EXECUTOR_FOR_CHANNEL", "channel"));
+  RegisterAll();
+
+  // Monday 2 November; lead time 1 working day: the earliest start is Wednesday the 4th, and
+  // 500 calls a day leave 1,500 for the three days to Friday.
+  CAK_ASSERT_GRPC_OK(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), req, &check));
+  EXPECT_TRUE(check.feasible());
+  EXPECT_EQ(check.earliest_start().day(), 4);
+  ASSERT_EQ(check.spread_size(), 3);
+  EXPECT_EQ(check.spread(2).count(), 200);
+  EXPECT_EQ(check.state(), pb::FEASIBILITY_STATE_AWAITING_SIGN_OFF);
+  req.set_request_id("feas-2");
+  req.set_volume(2000);
+  pb::FeasibilityCheck short_check;
+  CAK_ASSERT_GRPC_OK(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), req, &short_check));
+  EXPECT_FALSE(short_check.feasible());
+  EXPECT_FALSE(short_check.reasons().empty());
+
+  req.mutable_window_start()->set_day(1);
+  EXPECT_THAT(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), req, &short_check),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "WINDOW_IN_PAST", "window_start"));
+  EXPECT_EQ(server_->Count("feasibility_checks"), 2);
+
+  // Another executor cannot sign off KCC's answer; KCC can, once.
+  pb::ConfirmFeasibilityRequest confirm;
+  confirm.set_name(check.name());
+  pb::FeasibilityCheck decided;
+  EXPECT_THAT(server_->executor_stub().ConfirmFeasibility(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(),
+                                                          confirm, &decided),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "FEASIBILITY_CHECK_NOT_FOUND", ""));
+  EXPECT_THAT(server_->executor_stub().ConfirmFeasibility(ContextFor(ExecutorCaller("unknown.example")).get(), confirm,
+                                                          &decided),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "UNKNOWN_EXECUTOR_IDENTITY", ""));
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ConfirmFeasibility(
+      ContextFor(ExecutorCaller("kcc.executors.cak.nl")).get(), confirm, &decided));
+  EXPECT_EQ(decided.state(), pb::FEASIBILITY_STATE_CONFIRMED);
+  EXPECT_EQ(decided.decided_by(), "kcc.executors.cak.nl");
+  pb::RejectFeasibilityRequest reject;
+  reject.set_name(check.name());
+  reject.set_comment("toch niet");
+  EXPECT_THAT(server_->executor_stub().RejectFeasibility(ContextFor(ExecutorCaller("kcc.executors.cak.nl")).get(),
+                                                         reject, &decided),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "ALREADY_DECIDED", ""));
+}
+
+TEST_F(DispatchApiTest, BadOrdersAreRefusedAndWriteNothing) {
+  const std::string list = analysis_.AddList(50);
+  const std::string empty = analysis_.AddList(0);
+  pb::DispatchOrder order;
+  auto create = [&](const pb::CreateDispatchOrderRequest& req) {
+    return server_->stub().CreateDispatchOrder(ContextFor(CampaignService()).get(), req, &order);
+  };
+  // No executor for the channel yet.
+  EXPECT_THAT(create(OrderRequest("o-1", list, pb::CHANNEL_LETTER)),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "NO_EXECUTOR_FOR_CHANNEL", "order.channel"));
+  RegisterAll();
+
+  EXPECT_THAT(create(OrderRequest("o-2", "0f0f0f0f-0000-4000-8000-000000000000", pb::CHANNEL_LETTER)),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "RECIPIENT_LIST_NOT_FOUND", "order.recipient_list"));
+  EXPECT_THAT(create(OrderRequest("o-3", empty, pb::CHANNEL_LETTER)),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "EMPTY_RECIPIENT_LIST", "order.recipient_list"));
+  auto past = OrderRequest("o-4", list, pb::CHANNEL_LETTER);
+  past.mutable_order()->mutable_window_start()->set_day(1);
+  EXPECT_THAT(create(past), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "WINDOW_IN_PAST", "order.window_start"));
+  auto unknown = OrderRequest("o-5", list, pb::CHANNEL_LETTER);
+  unknown.mutable_order()->mutable_message()->set_text("{aanhef}, uw {iban}");
+  EXPECT_THAT(create(unknown),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_PLACEHOLDER", "order.message.text"));
+  auto unbalanced = OrderRequest("o-6", list, pb::CHANNEL_LETTER);
+  unbalanced.mutable_order()->mutable_message()->set_text("{aanhef}, zie {datum");
+  EXPECT_THAT(create(unbalanced),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "UNBALANCED_BRACES", "order.message.text"));
+  auto named = OrderRequest("o-7", list, pb::CHANNEL_CONTACT_MOMENT);
+  named.mutable_order()->mutable_message()->set_text("Gesproken met {naam}");
+  EXPECT_THAT(create(named), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "PLACEHOLDER_NOT_ALLOWED_FOR_CHANNEL",
+                                          "order.message.text"));
+  auto bad_list = OrderRequest("o-8", list, pb::CHANNEL_LETTER);
+  bad_list.mutable_order()->set_recipient_list("lists/1");
+  EXPECT_THAT(create(bad_list),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "order.recipient_list"));
+  // More than the executor can take in the window (KCC: 500 a day).
+  const std::string big = analysis_.AddList(20000);
+  EXPECT_THAT(create(OrderRequest("o-9", big, pb::CHANNEL_CALL)),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "INSUFFICIENT_CAPACITY", "order.window_end"));
+  // Only campaign-svc creates orders.
+  EXPECT_EQ(server_->stub()
+                .CreateDispatchOrder(ContextFor(Admin()).get(), OrderRequest("o-10", list, pb::CHANNEL_LETTER), &order)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_->Count("orders"), 0);
+  EXPECT_EQ(server_->Count("batches"), 0);
+  EXPECT_EQ(server_->Count("idempotency_keys", "operation = 'CreateDispatchOrder'"), 0);
+}
+
+TEST_F(DispatchApiTest, LettersAreDeliveredOnceAsFilesWithManifestsAndOnlyTheLetterFields) {
+  RegisterAll();
+  const int64_t n = 2500;
+  const std::string list = analysis_.AddList(n);
+  pb::DispatchOrder order = Order(OrderRequest("letters-1", list, pb::CHANNEL_LETTER));
+  EXPECT_EQ(order.state(), pb::ORDER_STATE_GENERATING);
+  EXPECT_EQ(order.recipient_count(), n);
+  // 2,000 a day in batches of at most 1,000: 1,000 + 1,000 on the 4th, 500 on the 5th.
+  EXPECT_EQ(order.batch_count(), 3);
+  // A repeat answers the same order.
+  pb::DispatchOrder again = Order(OrderRequest("letters-1", list, pb::CHANNEL_LETTER));
+  EXPECT_EQ(again.name(), order.name());
+  EXPECT_TRUE(again.replayed());
+
+  order = AwaitReady(order.name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  EXPECT_EQ(server_->Count("items"), n);
+  EXPECT_EQ(server_->Query(absl::StrCat("SELECT count(DISTINCT position) FROM ", server_->schema().name(), ".items")),
+            absl::StrCat(n));
+
+  std::set<std::string> bsns;
+  for (int64_t p = 1; p <= n; ++p) bsns.insert(analysis_.BsnOf(list, p));
+  int64_t lines = 0;
+  for (const pb::Batch& b : Batches(order.name())) {
+    ASSERT_EQ(b.state(), pb::BATCH_STATE_WRITTEN);
+    const std::string data = File(b.data_file());
+    const std::string manifest = File(b.manifest_file());
+    ASSERT_FALSE(data.empty());
+    EXPECT_EQ(common::Sha256Hex(data), b.sha256());
+    EXPECT_TRUE(absl::StrContains(manifest, absl::StrCat("\"sha256\": \"", b.sha256(), "\"")));
+    EXPECT_TRUE(absl::StrContains(manifest, absl::StrCat("\"count\": ", b.item_count())));
+    EXPECT_TRUE(absl::StrContains(manifest, "\"executor\": \"repro\""));
+    EXPECT_TRUE(absl::StartsWith(data, "item,addressee_name,street,house_number,house_number_suffix,postcode,city,"
+                                       "letter_text\r\n"));
+    // Data minimisation on the bytes: no BSN, no IBAN, no debt or care data.
+    for (absl::string_view token : absl::StrSplit(data, absl::ByAnyChar(",\r\n \""), absl::SkipEmpty())) {
+      ASSERT_EQ(bsns.count(std::string(token)), 0u) << "a BSN in " << b.data_file();
+    }
+    EXPECT_FALSE(absl::StrContains(data, "NL91"));
+    EXPECT_FALSE(absl::StrContains(data, "debt"));
+    EXPECT_FALSE(absl::StrContains(data, "0600"));   // no phone numbers
+    EXPECT_FALSE(absl::StrContains(data, "K0000"));  // no customer numbers
+    lines += b.item_count();
+  }
+  EXPECT_EQ(lines, n);
+  // A letter routed to the representative goes to the representative, about the customer.
+  const std::string first = File(Batches(order.name())[0].data_file());
+  EXPECT_TRUE(absl::StrContains(first, "\"mr. P. de Vries, \"\"Bewind\"\" 10\",Kantoorlaan"));
+  EXPECT_TRUE(absl::StrContains(first, "Geachte mr. P. de Vries, \"\"Bewind\"\" 10,"));
+  EXPECT_TRUE(absl::StrContains(first, "Geachte heer J. Jansen-1,"));
+  EXPECT_TRUE(absl::StrContains(first, "€ 12,50"));
+  EXPECT_TRUE(absl::StrContains(first, "4 november 2026"));
+
+  // The hand-over is in the processing log: one subject per recipient, with the addressee
+  // where the letter was routed, and the executor as processor.
+  EXPECT_EQ(server_->Count("processing_log_subjects"), n);
+  EXPECT_EQ(server_->Count("processing_log_subjects", "addressee LIKE 'REPRESENTATIVE:%'"), n / 10);
+  EXPECT_EQ(server_->Count("processing_log_subjects", "addressee LIKE 'CONTACT_PERSON:%'"), n / 25 - n / 50);
+  EXPECT_EQ(server_->Count("processing_log",
+                           "name = 'dispatch.DeliverBatch' AND attributes->>'processor' = 'repro.executors.cak.nl'"),
+            3);
+  EXPECT_EQ(server_->Count("processing_log", absl::StrCat("name = 'dispatch.DeliverBatch' AND trace_id = decode('",
+                                                          server_->Query(absl::StrCat(
+                                                              "SELECT split_part(traceparent, '-', 2) FROM ",
+                                                              server_->schema().name(), ".orders")),
+                                                          "', 'hex')")),
+            3);
+}
+
+TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatchesOnly) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(1200);
+  pb::DispatchOrder calls = AwaitReady(Order(OrderRequest("calls-1", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(calls.state(), pb::ORDER_STATE_READY);
+  pb::DispatchOrder moments = AwaitReady(Order(OrderRequest("moments-1", list, pb::CHANNEL_CONTACT_MOMENT)).name());
+  ASSERT_EQ(moments.state(), pb::ORDER_STATE_READY);
+
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  pb::ListOpenBatchesRequest open;
+  open.set_page_size(2);
+  pb::ListOpenBatchesResponse page;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &page));
+  ASSERT_EQ(page.batches_size(), 2);
+  EXPECT_FALSE(page.next_page_token().empty());
+  open.set_page_token(page.next_page_token());
+  pb::ListOpenBatchesResponse rest;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &rest));
+  EXPECT_EQ(page.batches_size() + rest.batches_size(), calls.batch_count());
+  // Another executor's token is worthless here.
+  EXPECT_EQ(server_->executor_stub()
+                .ListOpenBatches(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(), open, &rest)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  const pb::Batch batch = page.batches(0);
+  pb::StreamBatchItemsRequest stream;
+  stream.set_batch(batch.name());
+  auto ctx = ContextFor(kcc);
+  auto reader = server_->executor_stub().StreamBatchItems(ctx.get(), stream);
+  pb::StreamBatchItemsResponse items;
+  std::vector<pb::BatchItem> got;
+  while (reader->Read(&items)) got.insert(got.end(), items.items().begin(), items.items().end());
+  CAK_ASSERT_GRPC_OK(reader->Finish());
+  ASSERT_EQ(static_cast<int64_t>(got.size()), batch.item_count());
+  EXPECT_EQ(got[0].position(), batch.first_position());
+  EXPECT_FALSE(got[0].phone().empty());
+  EXPECT_FALSE(got[0].has_address());  // calls carry no postal address
+  EXPECT_TRUE(absl::StrContains(got[0].text(), "J. Jansen-"));
+
+  // The repro executor does not see KCC's batch.
+  auto other = ContextFor(ExecutorCaller("repro.executors.cak.nl"));
+  auto denied = server_->executor_stub().StreamBatchItems(other.get(), stream);
+  while (denied->Read(&items)) {
+  }
+  EXPECT_THAT(denied->Finish(), GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND", ""));
+
+  // Outcomes: all or nothing.
+  pb::ReportOutcomesRequest report;
+  report.set_request_id("out-1");
+  report.set_batch(batch.name());
+  auto add = [&](int64_t position, pb::Outcome outcome) {
+    pb::ItemOutcome* o = report.add_outcomes();
+    o->set_position(position);
+    o->set_outcome(outcome);
+    o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) - 60);
+  };
+  add(batch.first_position(), pb::OUTCOME_CALL_REACHED);
+  add(batch.last_position() + 1, pb::OUTCOME_CALL_NOT_REACHED);
+  pb::ReportOutcomesResponse stored;
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_RECIPIENT_NOT_IN_BATCH",
+                           "outcomes[1].position"));
+  report.mutable_outcomes(1)->set_position(batch.first_position() + 1);
+  report.mutable_outcomes(1)->set_outcome(pb::OUTCOME_LETTER_PRINTED);
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_NOT_FOR_CHANNEL", "outcomes[1].outcome"));
+  EXPECT_EQ(server_->Count("outcomes"), 0);
+  report.mutable_outcomes(1)->set_outcome(pb::OUTCOME_CALL_WRONG_NUMBER);
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored));
+  EXPECT_EQ(stored.stored(), 2);
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored));
+  EXPECT_TRUE(stored.replayed());
+  EXPECT_EQ(server_->Count("outcomes"), 2);
+
+  // Acknowledged batches leave the open list; analysis-svc reads the outcomes by position.
+  pb::AcknowledgeBatchRequest ack;
+  ack.set_batch(batch.name());
+  pb::Batch acked;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().AcknowledgeBatch(ContextFor(kcc).get(), ack, &acked));
+  EXPECT_EQ(acked.state(), pb::BATCH_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(acked.acknowledged_by(), "kcc.executors.cak.nl");
+  pb::ListOutcomesRequest lo;
+  lo.set_order(calls.name());
+  pb::ListOutcomesResponse outcomes;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), lo, &outcomes));
+  ASSERT_EQ(outcomes.outcomes_size(), 2);
+  EXPECT_EQ(outcomes.outcomes(0).recipient_list(), absl::StrCat("recipientLists/", list));
+  EXPECT_EQ(outcomes.outcomes(0).position(), batch.first_position());
+  EXPECT_EQ(outcomes.outcomes(1).outcome(), pb::OUTCOME_CALL_WRONG_NUMBER);
+
+  // KCC's file holds no postal address; dataverkeer's file and items carry no name.
+  const std::string kcc_file = File(batch.data_file());
+  EXPECT_TRUE(absl::StartsWith(kcc_file, "item,customer_name,addressee_name,phone,script\r\n"));
+  EXPECT_FALSE(absl::StrContains(kcc_file, "Dorpsstraat"));
+  EXPECT_FALSE(absl::StrContains(kcc_file, "3511 AB"));
+  const std::vector<pb::Batch> moment_batches = Batches(moments.name());
+  ASSERT_FALSE(moment_batches.empty());
+  const std::string jsonl = File(moment_batches[0].data_file());
+  EXPECT_TRUE(absl::StartsWith(jsonl, "{\"item\":1,\"customer_number\":\"K00000001\",\"contact_moment_code\":"));
+  EXPECT_FALSE(absl::StrContains(jsonl, "Jansen"));
+  EXPECT_FALSE(absl::StrContains(jsonl, "Vries"));
+  EXPECT_FALSE(absl::StrContains(jsonl, "Dorpsstraat"));
+  auto dv = ContextFor(ExecutorCaller("dataverkeer.executors.cak.nl"));
+  stream.set_batch(moment_batches[0].name());
+  auto moment_reader = server_->executor_stub().StreamBatchItems(dv.get(), stream);
+  ASSERT_TRUE(moment_reader->Read(&items));
+  EXPECT_EQ(items.items(0).customer_number(), "K00000001");
+  EXPECT_EQ(items.items(0).contact_moment_code(), "VK-EB-2026");
+  EXPECT_TRUE(items.items(0).addressee_name().empty());
+  EXPECT_TRUE(items.items(0).customer_name().empty());
+  EXPECT_FALSE(absl::StrContains(items.items(0).text(), "Jansen"));
+  while (moment_reader->Read(&items)) {
+  }
+  CAK_ASSERT_GRPC_OK(moment_reader->Finish());
+  EXPECT_EQ(server_->Query(absl::StrCat("SELECT count(*) FROM ", server_->schema().name(),
+                                        ".items WHERE customer_name IS NOT NULL AND order_id = '",
+                                        moments.name().substr(15), "'")),
+            "0");
+}
+
+}  // namespace
+}  // namespace cak::dispatch::testing
