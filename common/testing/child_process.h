@@ -25,6 +25,7 @@ class ChildProcess {
   void Signal(int sig);
   // The exit code, or 128 + the signal that ended it.
   int Wait();
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,236 @@
+// dispatch-svc benchmark (issue target: a 500k-letter order end to end at >= 100,000
+// recipients/s with peak resident memory <= 256 MB).
+//
+// Set-up: an in-process analysis-svc (test schema, the project's generated population) with a
+// frozen list of every active customer (~500k of 560k); the real dispatch-svc binary as a
+// child process on its own schema and delivery directory, reading the list over gRPC as the
+// dispatch_service identity. Measured, in one run on one database:
+//   reference  the same list streamed from analysis-svc by a client that only counts (the
+//              floor: what the source alone takes)
+//   dispatch   CreateDispatchOrder -> order READY: every batch streamed from analysis-svc,
+//              routed, rendered, written with its manifest, items and hand-over log stored;
+//              the child's peak RSS (VmHWM) read from /proc when it is done.
+// Usage: dispatch_bench [--customers=N] [--generator-threads=N]
+#include <signal.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "analysis-svc/test/analysis_test_server.h"
+#include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
+#include "common/base/log.h"
+#include "common/base/random.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/grpc/type_convert.h"
+#include "common/testing/child_process.h"
+#include "common/testing/grpc_test_support.h"
+#include "common/testing/pg_test_env.h"
+#include "dispatch-svc/src/storage/schema.h"
+
+namespace {
+
+namespace apb = cak::voorlichting::analysis::v1;
+namespace dpb = cak::voorlichting::dispatch::v1;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
+using Clock = std::chrono::steady_clock;
+
+const TestCaller kAnalyst{"emp-2001", {"analyst"}};
+const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
+const TestCaller kAdmin{"ops-1", {"administrator"}};
+const TestCaller kCampaign{"campaign-svc.voorlichting.svc", {"campaign_service"}, true};
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "dispatch_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+int64_t PeakRssKb(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  }
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t customers = 560000;
+  int threads = 2;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--customers=", 0) == 0) {
+      customers = std::atoll(a.c_str() + 12);
+    } else if (a.rfind("--generator-threads=", 0) == 0) {
+      threads = std::atoi(a.c_str() + 20);
+    } else {
+      std::fprintf(stderr, "usage: %s [--customers=N] [--generator-threads=N]\n", argv[0]);
+      return 2;
+    }
+  }
+  cak::common::log::SetMinLevel(cak::common::log::Level::kWarning);
+
+  // --- analysis-svc with a frozen list ----------------------------------------------------------
+  const auto setup = Clock::now();
+  cak::analysis::testing::TestServerOptions so;
+  so.customers = customers;
+  auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
+  if (!started.ok()) Die(started.status().ToString());
+  auto& analysis = **started;
+  if (absl::Status st = analysis.ImportGenerated(); !st.ok()) Die(st.ToString());
+  apb::DefineTargetGroupsRequest define;
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  apb::NamedCriteria* group = define.add_groups();
+  group->set_name("actief");
+  group->mutable_criteria()->mutable_predicate()->set_active(true);
+  apb::TargetGroupSet set;
+  if (!analysis.stub().DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), define, &set).ok()) {
+    Die("DefineTargetGroups");
+  }
+  apb::FreezeRecipientListRequest freeze;
+  freeze.set_target_group_set(set.name());
+  freeze.set_group("actief");
+  apb::RecipientList list;
+  if (grpc::Status st = analysis.stub().FreezeRecipientList(ContextFor(kAnalyst, absl::Minutes(5)).get(), freeze, &list);
+      !st.ok()) {
+    Die("FreezeRecipientList: " + st.error_message());
+  }
+
+  // --- dispatch-svc as its own process ----------------------------------------------------------
+  const std::string dir = (std::filesystem::temp_directory_path() / ("dispatch-bench-" + cak::common::NewUuid())).string();
+  std::filesystem::create_directories(dir + "/deliveries");
+  std::ofstream(dir + "/hash.key") << "bench-hash-key-that-is-long-enough-to-use\n";
+  cak::common::TokenClaims claims;
+  claims.subject = "dispatch-svc.voorlichting.svc";
+  claims.roles = {"dispatch_service"};
+  claims.application = true;
+  claims.lifetime = absl::Hours(4);
+  std::ofstream(dir + "/analysis.token") << *cak::common::MintToken(claims);
+  auto schema = cak::common::testing::TestSchema::Create("dbench", cak::dispatch::storage::DispatchMigrationSets());
+  if (!schema.ok()) Die(schema.status().ToString());
+  cak::common::testing::ChildProcess child({DISPATCH_SVC_BINARY, "--db-dsn=" + cak::common::testing::TestDsn(),
+                                           "--db-schema=" + (*schema)->name(), "--auth-mode=development",
+                                           "--hash-key-file=" + dir + "/hash.key", "--delivery-dir=" + dir + "/deliveries",
+                                           absl::StrCat("--analysis-address=127.0.0.1:", analysis.server().grpc_port()),
+                                           "--analysis-token-file=" + dir + "/analysis.token",
+                                           absl::StrCat("--generator-threads=", threads), "--max-batch-items=50000",
+                                           "--time-zone=UTC", "--listen-host=127.0.0.1", "--grpc-port=0",
+                                           "--health-port=0", "--metrics-port=0", "--replica=bench"});
+  const std::string ready = child.ReadUntil("\"event\":\"ready\"");
+  if (ready.empty()) Die("dispatch-svc did not start: " + child.ReadAll());
+  auto channel = cak::common::testing::LocalChannel(nlohmann::json::parse(ready)["grpc_port"].get<int>());
+  auto dispatch = dpb::DispatchService::NewStub(channel);
+  std::printf("dispatch-svc benchmark: %lld customers, a frozen list of %lld (every active customer), one database\n",
+              static_cast<long long>(customers), static_cast<long long>(list.member_count()));
+  std::printf("set-up (generate, import, freeze, start dispatch-svc): %.1f s\n\n", Seconds(setup));
+
+  dpb::CreateExecutorRequest exec;
+  exec.set_executor_id("repro");
+  dpb::Executor* e = exec.mutable_executor();
+  e->set_display_name("Repro");
+  e->set_channel(dpb::CHANNEL_LETTER);
+  e->set_identity("repro.executors.cak.nl");
+  e->set_location_country("NL");
+  e->set_delivery_method(dpb::DELIVERY_METHOD_FILES);
+  e->mutable_calendar()->set_items_per_day(1000000);
+  for (int d = 1; d <= 7; ++d) e->mutable_calendar()->add_working_days(static_cast<dpb::Weekday>(d));
+  dpb::Executor created;
+  grpc::Status st;
+  for (int i = 0; i < 100; ++i) {  // until the first health probe passed
+    st = dispatch->CreateExecutor(ContextFor(kAdmin).get(), exec, &created);
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!st.ok()) Die("CreateExecutor: " + st.error_message());
+
+  // --- Reference: the source alone ----------------------------------------------------------------
+  int64_t streamed = 0;
+  double ref_s = 0;
+  {
+    apb::StreamRecipientsRequest req;
+    req.set_name(list.name());
+    req.set_field_set(apb::FIELD_SET_POSTAL);
+    auto ctx = ContextFor(kDispatch, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    auto reader = analysis.stub().StreamRecipients(ctx.get(), req);
+    apb::StreamRecipientsResponse r;
+    while (reader->Read(&r)) streamed += r.recipients_size();
+    const grpc::Status fin = reader->Finish();
+    ref_s = Seconds(t0);
+    if (!fin.ok() || streamed != list.member_count()) Die("StreamRecipients: " + fin.error_message());
+  }
+
+  // --- The order, end to end ----------------------------------------------------------------------
+  dpb::CreateDispatchOrderRequest req;
+  req.set_request_id("bench-letters");
+  dpb::DispatchOrder* o = req.mutable_order();
+  o->set_campaign("campaigns/5b3f7c1e-1111-4c1a-9a55-2f4a1c0de001");
+  o->set_target_group("actief");
+  o->set_recipient_list(list.name());
+  o->set_channel(dpb::CHANNEL_LETTER);
+  o->mutable_message()->set_reference("campaigns/bench/messages/1/versions/1");
+  o->mutable_message()->set_text(
+      "{aanhef},\n\nOnlangs ontving u van het CAK een factuur voor uw eigen bijdrage. Daarin stond een verkeerd "
+      "bedrag. Wij hebben dat hersteld: u betaalt {bedrag} per maand. Namens {naam} hoeft u niets te doen.\n\n"
+      "Met vriendelijke groet,\nCAK\nKenmerk {kenmerk}, {datum}");
+  (*o->mutable_values())["bedrag"] = "€ 12,50";
+  (*o->mutable_values())["kenmerk"] = "VK-2026-017";
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  cak::common::DayToProto(today + 1, o->mutable_window_start());
+  cak::common::DayToProto(today + 30, o->mutable_window_end());
+  dpb::DispatchOrder order;
+  const auto t0 = Clock::now();
+  st = dispatch->CreateDispatchOrder(ContextFor(kCampaign, absl::Minutes(1)).get(), req, &order);
+  if (!st.ok()) Die("CreateDispatchOrder: " + st.error_message());
+  while (order.state() == dpb::ORDER_STATE_GENERATING) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    dpb::GetDispatchOrderRequest get;
+    get.set_name(order.name());
+    if (!dispatch->GetDispatchOrder(ContextFor(kCampaign).get(), get, &order).ok()) Die("GetDispatchOrder");
+    if (Seconds(t0) > 600) Die("the order did not finish within 10 minutes");
+  }
+  const double order_s = Seconds(t0);
+  const int64_t rss_kb = PeakRssKb(child.pid());
+  const std::string items = *(*schema)->Query(absl::StrCat("SELECT count(*) FROM ", (*schema)->name(), ".items"));
+  if (items != absl::StrCat(list.member_count())) Die("items stored: " + items);
+  uintmax_t bytes = 0;
+  int files = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir + "/deliveries")) {
+    if (f.is_regular_file()) {
+      bytes += f.file_size();
+      ++files;
+    }
+  }
+
+  const double per_s = static_cast<double>(list.member_count()) / order_s;
+  const double ref_per_s = static_cast<double>(streamed) / ref_s;
+  const bool speed_ok = per_s >= 100000, rss_ok = rss_kb > 0 && rss_kb <= 256 * 1024;
+  std::printf("%-44s %-30s %-34s %s\n", "", "dispatch-svc", "reference (same run)", "target");
+  std::printf("%-44s %-30s %-34s %s\n", absl::StrCat("letter order, ", list.member_count(), " letters").c_str(),
+              absl::StrCat(static_cast<int64_t>(per_s), " letters/s (", absl::StrFormat("%.2f", order_s), " s)").c_str(),
+              absl::StrCat(static_cast<int64_t>(ref_per_s), "/s analysis stream alone (", absl::StrFormat("%.2f", ref_s),
+                           " s)").c_str(),
+              speed_ok ? ">= 100,000/s ok" : ">= 100,000/s MISSED");
+  std::printf("%-44s %-30s %-34s %s\n", "dispatch-svc peak resident memory (VmHWM)",
+              absl::StrCat(rss_kb / 1024, " MB").c_str(), "-", rss_ok ? "<= 256 MB ok" : "<= 256 MB MISSED");
+  std::printf("%-44s %d batches, %d files, %.0f MB\n", "written", order.batch_count(), files,
+              static_cast<double>(bytes) / (1 << 20));
+  std::printf("\n%s\n", speed_ok && rss_ok ? "all targets met" : "SOME TARGETS MISSED");
+  child.Signal(SIGTERM);
+  child.Wait();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
