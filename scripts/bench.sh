@@ -5,10 +5,11 @@
 #   scripts/bench.sh                     all benchmarks with their default sizes
 #   scripts/bench.sh submit-signal [--callers=64 --seconds=10 ...]
 #   scripts/bench.sh analysis [--customers=2000000 ...]   (the `large` set; about 2 minutes)
+#   scripts/bench.sh dispatch [--customers=560000]        (a ~515k-letter order; about 30 s)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench
+"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench dispatch_bench
 "${ROOT}/scripts/pg.sh" start
 # Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
 ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
@@ -20,6 +21,7 @@ which="${1:-all}"; shift || true
 case "${which}" in
   submit-signal) "${BUILD_DIR}/bench/submit_signal_bench" "$@" ;;
   analysis) "${BUILD_DIR}/bench/analysis_bench" "$@" ;;
-  all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench" ;;
-  *) die "unknown benchmark '${which}' (submit-signal, analysis)" ;;
+  dispatch) "${BUILD_DIR}/bench/dispatch_bench" "$@" ;;
+  all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench"; echo; "${BUILD_DIR}/bench/dispatch_bench" ;;
+  *) die "unknown benchmark '${which}' (submit-signal, analysis, dispatch)" ;;
 esac

@@ -4,12 +4,14 @@
 # starts the services and drives them with the command-line client, printing what happens:
 # one information signal through intake-svc (steps 1 and 3), then the assessment in
 # analysis-svc on the generated `small` population (steps 2 and 4: import, impact analysis,
-# samples, target groups, a frozen recipient list). Stops everything at the end
+# samples, target groups, a frozen recipient list), then dispatch-svc (steps 7 and 8: executors,
+# feasibility and its sign-off, a letter order turned into delivery files with manifests, an
+# executor pulling its batch and reporting outcomes). Stops everything at the end
 # (CAK_KEEP_RUNNING=1 leaves the services and PostgreSQL running for you to explore).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" intake-svc analysis-svc voorlichting-cli voorlichting-datagen
+"${ROOT}/scripts/build.sh" intake-svc analysis-svc dispatch-svc voorlichting-cli voorlichting-datagen
 pg_started_here=0
 "${ROOT}/scripts/pg.sh" running || pg_started_here=1
 "${ROOT}/scripts/pg.sh" start
@@ -18,10 +20,12 @@ source "${STATE_DIR}/run.env"
 
 SVC="${BUILD_DIR}/intake-svc/intake-svc"
 ANALYSIS_SVC="${BUILD_DIR}/analysis-svc/analysis-svc"
+DISPATCH_SVC="${BUILD_DIR}/dispatch-svc/dispatch-svc"
 CLI="${BUILD_DIR}/tools/voorlichting-cli"
 LOGS="${STATE_DIR}/logs"
 IMPORT_DIR="${STATE_DIR}/import"
-mkdir -p "${LOGS}" "${IMPORT_DIR}"
+DELIVERY_DIR="${STATE_DIR}/deliveries"
+mkdir -p "${LOGS}" "${IMPORT_DIR}" "${DELIVERY_DIR}"
 
 say "migrating schema intake (as intake_owner, granting intake_svc)"
 "${SVC}" --migrate-only --db-dsn="${INTAKE_OWNER_DSN}" --db-password-file="${INTAKE_OWNER_PASSWORD_FILE}" \
@@ -31,6 +35,10 @@ say "migrating schema analysis (as analysis_owner, granting analysis_svc)"
 "${ANALYSIS_SVC}" --migrate-only --db-dsn="${ANALYSIS_OWNER_DSN}" --db-password-file="${ANALYSIS_OWNER_PASSWORD_FILE}" \
   --db-schema=analysis --db-app-role=analysis_svc 2>>"${LOGS}/analysis-svc-migrate.log" \
   || { tail -5 "${LOGS}/analysis-svc-migrate.log"; die "migration failed"; }
+say "migrating schema dispatch (as dispatch_owner, granting dispatch_svc)"
+"${DISPATCH_SVC}" --migrate-only --db-dsn="${DISPATCH_OWNER_DSN}" --db-password-file="${DISPATCH_OWNER_PASSWORD_FILE}" \
+  --db-schema=dispatch --db-app-role=dispatch_svc 2>>"${LOGS}/dispatch-svc-migrate.log" \
+  || { tail -5 "${LOGS}/dispatch-svc-migrate.log"; die "migration failed"; }
 say "generating the synthetic source extract (small: 10,000 customers) into ${IMPORT_DIR}"
 "${BUILD_DIR}/tools/datagen/voorlichting-datagen" --size=small --out="${IMPORT_DIR}" >/dev/null
 
@@ -51,6 +59,19 @@ say "starting analysis-svc on 127.0.0.1:${A_GRPC_PORT} (health ${A_HEALTH_PORT},
   --health-port="${A_HEALTH_PORT}" --metrics-port="${A_METRICS_PORT}" 2>>"${LOGS}/analysis-svc.log" &
 ANALYSIS_PID=$!
 
+# dispatch-svc calls analysis-svc as its own identity: in development mode a bearer token from
+# the repository's test key (a deployment uses mTLS, see k8s/dispatch-svc).
+"${CLI}" --as=dispatch-svc.voorlichting.svc --roles=dispatch_service --application token --lifetime=12h \
+  > "${STATE_DIR}/dispatch-analysis.token"
+D_GRPC_PORT="$(free_port)"; D_HEALTH_PORT="$(free_port)"; D_METRICS_PORT="$(free_port)"
+say "starting dispatch-svc on 127.0.0.1:${D_GRPC_PORT} (health ${D_HEALTH_PORT}, metrics ${D_METRICS_PORT}), deliveries in ${DELIVERY_DIR}"
+"${DISPATCH_SVC}" --auth-mode=development --db-dsn="${DISPATCH_APP_DSN}" \
+  --db-password-file="${DISPATCH_APP_PASSWORD_FILE}" --db-schema=dispatch --hash-key-file="${HASH_KEY_FILE}" \
+  --delivery-dir="${DELIVERY_DIR}" --analysis-address="127.0.0.1:${A_GRPC_PORT}" \
+  --analysis-token-file="${STATE_DIR}/dispatch-analysis.token" --listen-host=127.0.0.1 --grpc-port="${D_GRPC_PORT}" \
+  --health-port="${D_HEALTH_PORT}" --metrics-port="${D_METRICS_PORT}" 2>>"${LOGS}/dispatch-svc.log" &
+DISPATCH_PID=$!
+
 stop_service() {  # stop_service <name> <pid>
   if kill -0 "$2" 2>/dev/null; then
     kill -TERM "$2"
@@ -59,11 +80,12 @@ stop_service() {  # stop_service <name> <pid>
 }
 cleanup() {
   if [[ "${CAK_KEEP_RUNNING:-0}" == "1" ]]; then
-    say "left running: intake-svc (pid ${SVC_PID}) at 127.0.0.1:${GRPC_PORT}, analysis-svc (pid ${ANALYSIS_PID}) at 127.0.0.1:${A_GRPC_PORT}; PostgreSQL (scripts/pg.sh stop)"
+    say "left running: intake-svc (pid ${SVC_PID}) at 127.0.0.1:${GRPC_PORT}, analysis-svc (pid ${ANALYSIS_PID}) at 127.0.0.1:${A_GRPC_PORT}, dispatch-svc (pid ${DISPATCH_PID}) at 127.0.0.1:${D_GRPC_PORT}; PostgreSQL (scripts/pg.sh stop)"
     return
   fi
   stop_service intake-svc "${SVC_PID}"
   stop_service analysis-svc "${ANALYSIS_PID}"
+  stop_service dispatch-svc "${DISPATCH_PID}"
   if [[ "${pg_started_here}" == "1" ]]; then "${ROOT}/scripts/pg.sh" stop; fi
 }
 trap cleanup EXIT
@@ -80,14 +102,24 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 say "analysis-svc is SERVING"
+for _ in $(seq 1 100); do
+  "${CLI}" --address="127.0.0.1:${D_HEALTH_PORT}" health >/dev/null 2>&1 && break
+  kill -0 "${DISPATCH_PID}" 2>/dev/null || { tail -20 "${LOGS}/dispatch-svc.log"; die "dispatch-svc did not start"; }
+  sleep 0.2
+done
+say "dispatch-svc is SERVING"
 
 say "intake-svc: one signal from arrival to feedback (steps 1 and 3)"
 "${CLI}" --address="127.0.0.1:${GRPC_PORT}" demo
 say "analysis-svc: assessing a signal on the source-system snapshot (steps 2 and 4)"
 "${CLI}" --address="127.0.0.1:${A_GRPC_PORT}" --timeout=60s analysis-demo --intake-address="127.0.0.1:${GRPC_PORT}"
 
+say "dispatch-svc: checking with the executor and delivering (steps 7 and 8)"
+"${CLI}" --address="127.0.0.1:${D_GRPC_PORT}" --timeout=60s dispatch-demo --analysis-address="127.0.0.1:${A_GRPC_PORT}" \
+  --delivery-dir="${DELIVERY_DIR}"
+
 say "metrics (intake http://127.0.0.1:${METRICS_PORT}/metrics, analysis http://127.0.0.1:${A_METRICS_PORT}/metrics), an excerpt:"
-python3 - "${METRICS_PORT}" "${A_METRICS_PORT}" <<'PY'
+python3 - "${METRICS_PORT}" "${A_METRICS_PORT}" "${D_METRICS_PORT}" <<'PY'
 import sys, urllib.request
 for port in sys.argv[1:]:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
@@ -95,4 +127,4 @@ for port in sys.argv[1:]:
         if line.startswith(("grpc_server_handled_total", "processing_log_entries_written_total", "db_pool_connections")):
             print("  " + line)
 PY
-say "service logs: ${LOGS}/intake-svc.log, ${LOGS}/analysis-svc.log (JSON lines, no personal data)"
+say "service logs: ${LOGS}/intake-svc.log, ${LOGS}/analysis-svc.log, ${LOGS}/dispatch-svc.log (JSON lines, no personal data)"

@@ -70,6 +70,25 @@ std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller) const
   return ctx;
 }
 
+int DevToken(const Client& client, const Args& args) {
+  const Caller caller = client.DefaultCaller();
+  common::TokenClaims claims;
+  claims.subject = caller.id;
+  claims.roles = caller.roles;
+  claims.application = caller.application;
+  if (!absl::ParseDuration(args.Get("lifetime", "1h"), &claims.lifetime) || claims.lifetime <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "token: --lifetime must be a duration such as 12h\n");
+    return 2;
+  }
+  auto minted = common::MintToken(claims);
+  if (!minted.ok()) {
+    std::fprintf(stderr, "token: %s\n", std::string(minted.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", minted->c_str());
+  return 0;
+}
+
 std::string DescribeError(const grpc::Status& status) {
   const common::GrpcErrorDetails d = common::ParseGrpcErrorDetails(status);
   std::string out = absl::StrCat("error: ", common::GrpcCodeName(status.error_code()));

@@ -48,6 +48,10 @@ class Client {
   absl::Duration timeout_;
 };
 
+// token [--lifetime=12h]: prints a development token for the command line's caller (--as,
+// --roles, --application), e.g. for a service's --analysis-token-file in development mode.
+int DevToken(const Client& client, const Args& args);
+
 // "error: INVALID_ARGUMENT at signal.description (REQUIRED_FIELD_MISSING): description is required"
 std::string DescribeError(const grpc::Status& status);
 

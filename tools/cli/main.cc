@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/analysis_commands.h"
+#include "cli/dispatch_commands.h"
 #include "cli/client.h"
 #include "cli/intake_commands.h"
 
@@ -38,6 +39,11 @@ commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all m
   recipients recipientLists/<id> --fields=postal|phone|contact-moment [--limit=N]
   purge-customers [--dry-run]
   analysis-demo [--intake-address=HOST:PORT]   the guided tour of steps 2 and 4 (used by scripts/run.sh)
+
+  token [--lifetime=12h]             a development token for --as/--roles/--application (development mode only)
+
+commands (dispatch-svc):
+  dispatch-demo --analysis-address=HOST:PORT [--delivery-dir=DIR]   the guided tour of steps 7 and 8
 )";
 
 }  // namespace
@@ -80,6 +86,8 @@ int main(int argc, char** argv) {
       {"recipients", cak::cli::Recipients},
       {"purge-customers", cak::cli::PurgeCustomers},
       {"analysis-demo", cak::cli::AnalysisDemo},
+      {"dispatch-demo", cak::cli::DispatchDemo},
+      {"token", cak::cli::DevToken},
   };
   auto it = commands.find(command);
   if (it == commands.end()) {
