@@ -79,19 +79,12 @@ int main(int argc, char** argv) {
   if (!absl::LoadTimeZone(cfg.time_zone, &zone)) {
     return Fail("config_failed", absl::InvalidArgumentError("--time-zone: unknown zone (is tzdata installed?)"));
   }
-  auto pool_options = cak::common::PoolOptionsFrom(cfg.common, "analysis-svc");
-  if (!pool_options.ok()) return Fail("config_failed", pool_options.status());
-  auto pool = cak::common::db::PgPool::Create(*pool_options);
-  if (!pool.ok()) return Fail("config_failed", pool.status());
   auto hasher = cak::common::HasherFrom(cfg.common);
   if (!hasher.ok()) return Fail("config_failed", hasher.status());
   auto pseudonymizer = cak::common::DerivedHasherFrom(cfg.common, "analysis-sample-pseudonym");
   if (!pseudonymizer.ok()) return Fail("config_failed", pseudonymizer.status());
-  if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
-                                                     cak::analysis::storage::AnalysisMigrationSets());
-      !st.ok()) {
-    return Fail("database_not_ready", st);
-  }
+  auto pool = cak::common::OpenDatabase(cfg.common, "analysis-svc", cak::analysis::storage::AnalysisMigrationSets());
+  if (!pool.ok()) return Fail("database_not_ready", pool.status());
 
   cak::common::SystemClock clock;
   auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
@@ -116,17 +109,5 @@ int main(int argc, char** argv) {
 
   if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
 
-  cak::common::BlockTerminationSignals();
-  if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
-    return Fail("metrics_failed", st);
-  }
-  if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
-  log::Info(
-      "ready",
-      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
-
-  const int sig = cak::common::WaitForTerminationSignal();
-  log::Info("signal_received", {{"signal", sig}});
-  server.Shutdown();
-  return 0;
+  return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -66,4 +66,14 @@ struct ProcessingRecord {
   std::map<std::string, std::string> attributes;  // never personal data in plain form
 };
 
+// A processing named `name` (e.g. "dispatch.DeliverBatch") of `activity`, ended at `end`; the
+// caller adds subjects and attributes.
+inline ProcessingRecord MakeRecord(std::string name, ProcessingActivity activity, absl::Time end) {
+  ProcessingRecord r;
+  r.name = std::move(name);
+  r.activity = activity;
+  r.end_time = end;
+  return r;
+}
+
 }  // namespace cak::common

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/sha256.h"
 
@@ -167,6 +168,17 @@ absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceCo
     log::Warning("auth_development_mode", {{"note", "tokens signed with the repository's test key are accepted"}});
   }
   return created;
+}
+
+absl::StatusOr<std::unique_ptr<db::PgPool>> OpenDatabase(const ServiceConfig& config,
+                                                        const std::string& application_name,
+                                                        const std::vector<db::MigrationSet>& sets) {
+  auto options = PoolOptionsFrom(config, application_name);
+  if (!options.ok()) return options.status();
+  auto pool = db::PgPool::Create(*options);
+  if (!pool.ok()) return pool.status();
+  CAK_RETURN_IF_ERROR(WaitForDatabase(**pool, config.db_startup_timeout, config.db_schema, sets));
+  return pool;
 }
 
 CallContext BatchJobCall(const std::string& service, const Clock& clock) {

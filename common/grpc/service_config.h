@@ -18,7 +18,9 @@
 #include "common/base/processing_log.h"
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
+#include "common/base/log.h"
 #include "common/grpc/auth.h"
+#include "common/grpc/metrics.h"
 #include "common/grpc/server.h"
 
 namespace cak::common {
@@ -93,5 +95,35 @@ absl::Status RunMigrations(const ServiceConfig& config, const std::vector<db::Mi
 // that the schema is exactly at this binary's migration versions.
 absl::Status WaitForDatabase(db::PgPool& pool, absl::Duration timeout, const std::string& schema,
                              const std::vector<db::MigrationSet>& sets);
+
+// The database side of start-up in serve and purge modes: the pool (named
+// `application_name`), then WaitForDatabase. INVALID_ARGUMENT for bad pool options; what
+// WaitForDatabase returns otherwise.
+absl::StatusOr<std::unique_ptr<db::PgPool>> OpenDatabase(const ServiceConfig& config,
+                                                        const std::string& application_name,
+                                                        const std::vector<db::MigrationSet>& sets);
+
+// Serve mode's end: blocks SIGTERM/SIGINT before the first server thread exists (so only
+// WaitForTerminationSignal receives them), serves /metrics, starts `server` (anything with
+// Start(), Shutdown(), grpc_port() and health_port()), logs "ready" with the ports, and on the
+// signal drains it. Returns the process's exit code.
+template <typename Server>
+int ServeUntilSignal(const ServiceConfig& config, ServerMetrics& metrics, Server& server) {
+  BlockTerminationSignals();
+  if (absl::Status st = metrics.Serve(config.listen_host, config.metrics_port); !st.ok()) {
+    log::Error("metrics_failed", {{"error", st}});
+    return 1;
+  }
+  if (absl::Status st = server.Start(); !st.ok()) {
+    log::Error("start_failed", {{"error", st}});
+    return 1;
+  }
+  log::Info("ready",
+            {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
+  const int sig = WaitForTerminationSignal();
+  log::Info("signal_received", {{"signal", sig}});
+  server.Shutdown();
+  return 0;
+}
 
 }  // namespace cak::common

@@ -24,6 +24,12 @@ void DayToProto(absl::CivilDay day, cak::voorlichting::type::v1::Date* out) {
   out->set_day(day.day());
 }
 
+absl::StatusOr<absl::CivilDay> RequiredDayFromProto(bool has, const cak::voorlichting::type::v1::Date& date,
+                                                    absl::string_view field) {
+  if (!has) return InvalidField(reason::kRequiredFieldMissing, field, absl::StrCat(field, " is required"));
+  return DayFromProto(date, field);
+}
+
 absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field) {
   const std::string prefix = absl::StrCat(collection, "/");
   if (!absl::StartsWith(name, prefix) || !IsUuid(name.substr(prefix.size()))) {

@@ -14,6 +14,10 @@ namespace cak::common {
 // Date -> civil day; INVALID_ARGUMENT (INVALID_DATE, `field`) when it is no calendar date.
 absl::StatusOr<absl::CivilDay> DayFromProto(const cak::voorlichting::type::v1::Date& date, absl::string_view field);
 void DayToProto(absl::CivilDay day, cak::voorlichting::type::v1::Date* out);
+// A required date field (`has` is the message's has_<field>()): REQUIRED_FIELD_MISSING when
+// unset, else as DayFromProto.
+absl::StatusOr<absl::CivilDay> RequiredDayFromProto(bool has, const cak::voorlichting::type::v1::Date& date,
+                                                    absl::string_view field);
 
 // Resource names: "<collection>/{uuid}" -> the id (lower case); INVALID_ARGUMENT
 // INVALID_RESOURCE_NAME for anything else.

@@ -89,17 +89,10 @@ int main(int argc, char** argv) {
   if (!absl::LoadTimeZone(cfg.time_zone, &zone)) {
     return Fail("config_failed", absl::InvalidArgumentError("--time-zone: unknown zone (is tzdata installed?)"));
   }
-  auto pool_options = cak::common::PoolOptionsFrom(cfg.common, "dispatch-svc");
-  if (!pool_options.ok()) return Fail("config_failed", pool_options.status());
-  auto pool = cak::common::db::PgPool::Create(*pool_options);
-  if (!pool.ok()) return Fail("config_failed", pool.status());
   auto hasher = cak::common::HasherFrom(cfg.common);
   if (!hasher.ok()) return Fail("config_failed", hasher.status());
-  if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
-                                                     cak::dispatch::storage::DispatchMigrationSets());
-      !st.ok()) {
-    return Fail("database_not_ready", st);
-  }
+  auto pool = cak::common::OpenDatabase(cfg.common, "dispatch-svc", cak::dispatch::storage::DispatchMigrationSets());
+  if (!pool.ok()) return Fail("database_not_ready", pool.status());
 
   std::unique_ptr<cak::common::PeerChannel> analysis;
   std::unique_ptr<cak::dispatch::clients::AnalysisRecipientSource> recipients;
@@ -158,17 +151,5 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  cak::common::BlockTerminationSignals();
-  if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
-    return Fail("metrics_failed", st);
-  }
-  if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
-  log::Info(
-      "ready",
-      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
-
-  const int sig = cak::common::WaitForTerminationSignal();
-  log::Info("signal_received", {{"signal", sig}});
-  server.Shutdown();
-  return 0;
+  return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

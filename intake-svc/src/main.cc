@@ -67,17 +67,10 @@ int main(int argc, char** argv) {
     return st.ok() ? 0 : Fail("migrate_failed", st);
   }
 
-  auto pool_options = cak::common::PoolOptionsFrom(cfg.common, "intake-svc");
-  if (!pool_options.ok()) return Fail("config_failed", pool_options.status());
-  auto pool = cak::common::db::PgPool::Create(*pool_options);
-  if (!pool.ok()) return Fail("config_failed", pool.status());
   auto hasher = cak::common::HasherFrom(cfg.common);
   if (!hasher.ok()) return Fail("config_failed", hasher.status());
-  if (absl::Status st = cak::common::WaitForDatabase(**pool, cfg.common.db_startup_timeout, cfg.common.db_schema,
-                                                     cak::intake::storage::IntakeMigrationSets());
-      !st.ok()) {
-    return Fail("database_not_ready", st);
-  }
+  auto pool = cak::common::OpenDatabase(cfg.common, "intake-svc", cak::intake::storage::IntakeMigrationSets());
+  if (!pool.ok()) return Fail("database_not_ready", pool.status());
 
   cak::common::SystemClock clock;
   auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
@@ -98,20 +91,7 @@ int main(int argc, char** argv) {
 
   if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
 
-  // From here on SIGTERM/SIGINT mean "drain": blocked before the first server thread exists,
-  // so every thread inherits the mask and only WaitForTerminationSignal receives them. (Until
-  // now they simply end the process: migrations, purges and the start-up wait are transactional.)
-  cak::common::BlockTerminationSignals();
-  if (absl::Status st = metrics.Serve(cfg.common.listen_host, cfg.common.metrics_port); !st.ok()) {
-    return Fail("metrics_failed", st);
-  }
-  if (absl::Status st = server.Start(); !st.ok()) return Fail("start_failed", st);
-  log::Info(
-      "ready",
-      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
-
-  const int sig = cak::common::WaitForTerminationSignal();
-  log::Info("signal_received", {{"signal", sig}});
-  server.Shutdown();
-  return 0;
+  // Until here SIGTERM/SIGINT simply end the process (migrations, purges and the start-up wait
+  // are transactional); from here on they mean "drain".
+  return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -101,12 +101,8 @@ absl::StatusOr<Predicate> PredicateFromProto(const pb::Predicate& p, const std::
       const auto& m = p.planned_mailing();
       for (int t : m.mailing_types()) out.values.push_back(t);
       const std::string base = path + ".planned_mailing";
-      if (!m.has_from_date())
-        return InvalidField(reason::kRequiredFieldMissing, base + ".from_date", "from_date is required");
-      if (!m.has_to_date())
-        return InvalidField(reason::kRequiredFieldMissing, base + ".to_date", "to_date is required");
-      CAK_ASSIGN_OR_RETURN(out.from, DayFromProto(m.from_date(), base + ".from_date"));
-      CAK_ASSIGN_OR_RETURN(out.to, DayFromProto(m.to_date(), base + ".to_date"));
+      CAK_ASSIGN_OR_RETURN(out.from, common::RequiredDayFromProto(m.has_from_date(), m.from_date(), base + ".from_date"));
+      CAK_ASSIGN_OR_RETURN(out.to, common::RequiredDayFromProto(m.has_to_date(), m.to_date(), base + ".to_date"));
       break;
     }
     case pb::Predicate::kContactedWithin: {

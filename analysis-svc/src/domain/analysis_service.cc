@@ -32,14 +32,6 @@ using common::ProcessingRecord;
 
 constexpr size_t kCopyFlushBytes = 1 << 20;
 
-ProcessingRecord Record(std::string name, ProcessingActivity activity, absl::Time end) {
-  ProcessingRecord r;
-  r.name = std::move(name);
-  r.activity = activity;
-  r.end_time = end;
-  return r;
-}
-
 // A reader failure as the caller should see it: the file's content (INVALID_ARGUMENT) or the
 // server's storage (DATA_LOSS), both with a reason.
 absl::Status CsvProblem(const absl::Status& st) {
@@ -120,7 +112,7 @@ class ImportSessionImpl final : public ImportSession {
     }
     CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, errors_));
 
-    ProcessingRecord record = Record(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
+    ProcessingRecord record = common::MakeRecord(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
                                      service_->clock_->Now());
     record.attributes = {{"dataset", std::string(DatasetName(dataset_))},
                          {"dataset_version", absl::StrCat(load_->version())},
@@ -294,7 +286,7 @@ absl::Status AnalysisService::LogNamedCustomers(const CallContext& call, const C
                                                 absl::string_view name, ProcessingActivity activity) {
   const std::vector<int32_t> named = NamedCustomers(criteria);
   if (named.empty()) return absl::OkStatus();
-  ProcessingRecord record = Record(std::string(name), activity, clock_->Now());
+  ProcessingRecord record = common::MakeRecord(std::string(name), activity, clock_->Now());
   record.attributes = {{"subjects", "named in the criteria"}};
   CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
   std::vector<common::Bsn> subjects;
@@ -385,7 +377,7 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   out.stratification = request.stratification;
   out.population = draw.population;
   out.allocation = draw.allocation;
-  ProcessingRecord record = Record("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
+  ProcessingRecord record = common::MakeRecord("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
   record.attributes = {{"sample", out.id},
                        {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
@@ -469,7 +461,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
   set.defined_by = call.principal.id;
   set.create_time = call.start_time;
   ProcessingRecord record =
-      Record("analysis.DefineTargetGroups", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+      common::MakeRecord("analysis.DefineTargetGroups", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
   record.attributes = {{"target_group_set", set.id},
                        {"signal", set.signal},
                        {"groups", absl::StrCat(set.groups.size())},
@@ -485,7 +477,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const Ca
   const std::vector<int32_t> named = GroupSubjects(set.groups);
   if (!named.empty()) {
     ProcessingRecord record =
-        Record("analysis.GetTargetGroupSet", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+        common::MakeRecord("analysis.GetTargetGroupSet", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
     record.attributes = {{"target_group_set", set.id}};
     CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
     std::vector<common::Bsn> subjects;
@@ -550,7 +542,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   list.frozen_by = call.principal.id;
   list.create_time = call.start_time;
   ProcessingRecord record =
-      Record("analysis.FreezeRecipientList", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+      common::MakeRecord("analysis.FreezeRecipientList", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
                        {"target_group_set", set.id},
                        {"group", list.group},
@@ -581,7 +573,7 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     ~Release() { n.fetch_sub(1); }
   } release{active_streams_};
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
-  ProcessingRecord record = Record("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  ProcessingRecord record = common::MakeRecord("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
                        {"after_position", absl::StrCat(after_position)},
                        {"until_position", absl::StrCat(until_position)},
@@ -650,7 +642,7 @@ absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallC
   const absl::CivilDay today = Today();
   out.cutoff = absl::CivilDay(today.year() - settings_.customer_retention_years, today.month(), today.day());
   ProcessingRecord record =
-      Record("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
+      common::MakeRecord("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
   record.attributes = {{"cutoff", absl::FormatCivilTime(out.cutoff)}, {"dry_run", dry_run ? "true" : "false"}};
   // In the database, not on the in-memory snapshot: the nightly job must not need it.
   CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, out.cutoff, dry_run, std::move(record)));

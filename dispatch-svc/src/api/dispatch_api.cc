@@ -103,14 +103,10 @@ grpc::Status DispatchApi::CheckFeasibility(grpc::ServerContext* ctx, const pb::C
     in.create = {req->request_id(), common::RequestFingerprint(*req, call.principal)};
     CAK_ASSIGN_OR_RETURN(in.channel, common::RequiredEnum<domain::Channel>(req->channel(), pb::Channel_IsValid, "channel"));
     in.volume = req->volume();
-    if (!req->has_window_start()) {
-      return common::InvalidField(common::reason::kRequiredFieldMissing, "window_start", "required");
-    }
-    if (!req->has_window_end()) {
-      return common::InvalidField(common::reason::kRequiredFieldMissing, "window_end", "required");
-    }
-    CAK_ASSIGN_OR_RETURN(in.window_start, common::DayFromProto(req->window_start(), "window_start"));
-    CAK_ASSIGN_OR_RETURN(in.window_end, common::DayFromProto(req->window_end(), "window_end"));
+    CAK_ASSIGN_OR_RETURN(in.window_start,
+                         common::RequiredDayFromProto(req->has_window_start(), req->window_start(), "window_start"));
+    CAK_ASSIGN_OR_RETURN(in.window_end,
+                         common::RequiredDayFromProto(req->has_window_end(), req->window_end(), "window_end"));
     in.campaign = req->campaign();
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->CheckFeasibility(call, in, &replayed));

@@ -92,10 +92,10 @@ absl::StatusOr<domain::Order> OrderFromProto(const pb::DispatchOrder& o) {
   out.template_reference = o.message().reference();
   out.template_text = o.message().text();
   out.guidelines = o.guidelines();
-  if (!o.has_window_start()) return InvalidField(reason::kRequiredFieldMissing, "order.window_start", "required");
-  if (!o.has_window_end()) return InvalidField(reason::kRequiredFieldMissing, "order.window_end", "required");
-  CAK_ASSIGN_OR_RETURN(out.window_start, common::DayFromProto(o.window_start(), "order.window_start"));
-  CAK_ASSIGN_OR_RETURN(out.window_end, common::DayFromProto(o.window_end(), "order.window_end"));
+  CAK_ASSIGN_OR_RETURN(out.window_start,
+                       common::RequiredDayFromProto(o.has_window_start(), o.window_start(), "order.window_start"));
+  CAK_ASSIGN_OR_RETURN(out.window_end,
+                       common::RequiredDayFromProto(o.has_window_end(), o.window_end(), "order.window_end"));
   for (const auto& [k, v] : o.values()) out.values[k] = v;
   out.contact_moment_code = o.contact_moment_code();
   if (!o.feasibility_check().empty()) {

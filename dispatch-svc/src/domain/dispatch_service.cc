@@ -13,6 +13,7 @@
 #include "common/base/random.h"
 #include "common/base/request_id.h"
 #include "common/base/sha256.h"
+#include "common/base/text_rules.h"
 #include "common/base/trace_context.h"
 #include "dispatch-svc/src/domain/delivery_format.h"
 #include "dispatch-svc/src/domain/reasons.h"
@@ -42,27 +43,9 @@ bool IsPrintable(absl::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c != 0x7f; });
 }
 
-// Text for people: UTF-8 is not re-checked here (protobuf strings are), control characters
-// other than line breaks and tabs are refused because they end up in delivery files.
+// Text for people (common/base/text_rules.h): required or optional, lengths in characters.
 absl::Status CheckText(absl::string_view s, size_t max, const std::string& field, bool required) {
-  if (required && absl::StripAsciiWhitespace(s).empty()) {
-    return InvalidField(creason::kRequiredFieldMissing, field, absl::StrCat(field, " is required"));
-  }
-  if (s.size() > max) return InvalidField(creason::kFieldTooLong, field, absl::StrCat("at most ", max, " bytes"));
-  for (unsigned char c : s) {
-    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f) {
-      return InvalidField(creason::kInvalidFieldValue, field, "control characters are not allowed");
-    }
-  }
-  return absl::OkStatus();
-}
-
-ProcessingRecord Record(absl::string_view name, ProcessingActivity activity, absl::Time end) {
-  ProcessingRecord r;
-  r.name = std::string(name);
-  r.activity = activity;
-  r.end_time = end;
-  return r;
+  return required ? common::ValidateText(s, max, field) : common::ValidateOptionalText(s, max, field);
 }
 
 absl::Status NotFound(const char* reason, absl::string_view what) {
@@ -385,7 +368,7 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
     // The manifest last: an executor that waits for it never reads a data file in the making.
     CAK_RETURN_IF_ERROR(manifest->Commit());
   }
-  ProcessingRecord record = Record("dispatch.DeliverBatch", ProcessingActivity::kUitvoerenActie, result.write_time);
+  ProcessingRecord record = common::MakeRecord("dispatch.DeliverBatch", ProcessingActivity::kUitvoerenActie, result.write_time);
   record.attributes = {{"dispatch_order", order.id},
                        {"batch", absl::StrCat(batch.batch_no)},
                        {"channel", ChannelName(channel)},
@@ -421,7 +404,7 @@ absl::Status DispatchService::StreamBatchItems(const CallContext& call, const st
   const ItemRenderer renderer(order, std::move(message), batch.planned_date);
   // The items' data subjects were logged as handed over to this executor when the batch was
   // written; this entry records that the executor fetched them.
-  ProcessingRecord record = Record("dispatch.StreamBatchItems", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  ProcessingRecord record = common::MakeRecord("dispatch.StreamBatchItems", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"dispatch_order", order.id},
                        {"batch", absl::StrCat(batch_no)},
                        {"executor", executor.id},
@@ -471,9 +454,6 @@ absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call,
     }
     if (o.outcome_time > now + absl::Minutes(5)) {
       return InvalidField(reason::kOutcomeInFuture, field + ".outcome_time", "the outcome lies in the future");
-    }
-    if (o.outcome_time == absl::InfinitePast() || o.outcome_time == absl::UnixEpoch()) {
-      return InvalidField(creason::kRequiredFieldMissing, field + ".outcome_time", "when it happened is required");
     }
     if (o.position < batch.first_position || o.position > batch.last_position) {
       return InvalidField(reason::kOutcomeNotInBatch, field + ".position", "this recipient is not in the batch");

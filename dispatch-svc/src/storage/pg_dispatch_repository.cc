@@ -167,6 +167,24 @@ domain::Batch BatchFromRow(const Row& r) {
   return b;
 }
 
+// Items already planned per day for an executor in [from, to], orders not purged: the capacity
+// a new plan must leave alone.
+std::map<absl::CivilDay, int64_t> Booked(soci::session& sql, const std::string& schema, const std::string& executor_id,
+                                         absl::CivilDay from, absl::CivilDay to) {
+  std::map<absl::CivilDay, int64_t> out;
+  for (const Row& r : ExecutePrepared(
+           sql,
+           absl::StrReplaceAll("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
+                               " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
+                               " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
+                               " GROUP BY b.planned_date",
+                               {{"${s}", schema}}),
+           {executor_id, IsoDay(from), IsoDay(to)})) {
+    out[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
+  }
+  return out;
+}
+
 // Items: the COPY columns, in this order, both ways.
 constexpr char kItemColumns[] =
     "position, routing, salutation, customer_number, customer_name, addressee_name, street, house_number,"
@@ -392,15 +410,7 @@ absl::StatusOr<std::map<absl::CivilDay, int64_t>> PgDispatchRepository::BookedCa
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        for (const Row& r : ExecutePrepared(
-                 sql,
-                 Q("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
-                   " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
-                   " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
-                   " GROUP BY b.planned_date"),
-                 {executor_id, IsoDay(from), IsoDay(to)})) {
-          out[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
-        }
+        out = Booked(sql, schema_, executor_id, from, to);
         return absl::OkStatus();
       },
       deadline));
@@ -511,17 +521,8 @@ absl::StatusOr<domain::Order> PgDispatchRepository::CreateOrder(const domain::Or
         // The executor's row lock: orders for one executor plan one after the other, each
         // seeing the capacity the previous one booked.
         ExecutePrepared(tx.sql(), Q("SELECT 1 FROM ${s}.executors WHERE id = $1 FOR UPDATE"), {o.executor_id});
-        std::map<absl::CivilDay, int64_t> booked;
-        for (const Row& r : ExecutePrepared(
-                 tx.sql(),
-                 Q("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
-                   " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
-                   " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
-                   " GROUP BY b.planned_date"),
-                 {o.executor_id, IsoDay(o.window_start), IsoDay(o.window_end)})) {
-          booked[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
-        }
-        CAK_ASSIGN_OR_RETURN(std::vector<domain::PlannedBatch> batches, plan(booked));
+        CAK_ASSIGN_OR_RETURN(std::vector<domain::PlannedBatch> batches,
+                             plan(Booked(tx.sql(), schema_, o.executor_id, o.window_start, o.window_end)));
         ExecutePrepared(
             tx.sql(),
             Q("INSERT INTO ${s}.orders (id, campaign, target_group, recipient_list, channel, executor_id,"
@@ -935,10 +936,8 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
                       Q("UPDATE ${s}.orders SET state = 4, purge_time = ${s}.from_micros(CAST($2 AS bigint))"
                         " WHERE id = CAST($1 AS uuid)"),
                       {id, Micros(call.start_time)});
-      common::ProcessingRecord record;
-      record.name = "dispatch.PurgeOrder";
-      record.activity = common::ProcessingActivity::kBewaartermijn;
-      record.end_time = call.start_time;
+      common::ProcessingRecord record =
+          common::MakeRecord("dispatch.PurgeOrder", common::ProcessingActivity::kBewaartermijn, call.start_time);
       record.attributes = {{"dispatch_order", id},
                            {"items", absl::StrCat(c.items)},
                            {"outcomes", absl::StrCat(c.outcomes)},

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/base/text_rules.h"
 #include "intake-svc/src/domain/signal.h"
 
 namespace cak::intake::domain {
@@ -22,18 +23,11 @@ inline constexpr int64_t kMaxAttachmentBytes = int64_t{1} << 30;
 inline constexpr char kReasonTooManyItems[] = "TOO_MANY_ITEMS";
 inline constexpr char kReasonDuplicateValue[] = "DUPLICATE_VALUE";
 inline constexpr char kReasonInvalidTimeWindow[] = "INVALID_TIME_WINDOW";
-inline constexpr char kReasonInvalidCharacters[] = "INVALID_CHARACTERS";
-
-// No control characters other than tab, newline and carriage return (a NUL would be cut off
-// by the database driver). INVALID_ARGUMENT (INVALID_CHARACTERS, `field`).
-absl::Status ValidateCharacters(absl::string_view text, absl::string_view field);
-
-// Number of Unicode code points in valid UTF-8 `text`.
-size_t Utf8Length(absl::string_view text);
-
-// Required text of at most `max_chars` code points: INVALID_CHARACTERS for control characters,
-// REQUIRED_FIELD_MISSING when empty or only white space, FIELD_TOO_LONG when longer.
-absl::Status ValidateText(absl::string_view text, size_t max_chars, absl::string_view field);
+// The free-text rules every service shares (common/base/text_rules.h).
+using common::kReasonInvalidCharacters;
+using common::Utf8Length;
+using common::ValidateCharacters;
+using common::ValidateText;
 
 // The content of a new signal (without the BSNs, which are parsed by the caller):
 // description, attachments, and the number and uniqueness of the example customers.
