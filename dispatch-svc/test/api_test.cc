@@ -224,6 +224,96 @@ TEST_F(DispatchApiTest, BadOrdersAreRefusedAndWriteNothing) {
   EXPECT_EQ(server_->Count("idempotency_keys", "operation = 'CreateDispatchOrder'"), 0);
 }
 
+TEST_F(DispatchApiTest, MoreBadOrdersAndOutcomesAreRefusedAndWriteNothing) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(50);
+  pb::DispatchOrder order;
+  auto create = [&](const pb::CreateDispatchOrderRequest& req) {
+    return server_->stub().CreateDispatchOrder(ContextFor(CampaignService()).get(), req, &order);
+  };
+  auto no_code = OrderRequest("m-1", list, pb::CHANNEL_CONTACT_MOMENT);
+  no_code.mutable_order()->clear_contact_moment_code();
+  EXPECT_THAT(create(no_code), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING",
+                                            "order.contact_moment_code"));
+  auto no_amount = OrderRequest("m-2", list, pb::CHANNEL_LETTER);
+  no_amount.mutable_order()->mutable_values()->erase("bedrag");
+  EXPECT_THAT(create(no_amount),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "order.values[bedrag]"));
+  auto other_value = OrderRequest("m-3", list, pb::CHANNEL_LETTER);
+  (*other_value.mutable_order()->mutable_values())["iban"] = "NL91ABNA0417164300";
+  EXPECT_THAT(create(other_value),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "order.values[iban]"));
+  auto no_window = OrderRequest("m-4", list, pb::CHANNEL_LETTER);
+  no_window.mutable_order()->clear_window_end();
+  EXPECT_THAT(create(no_window),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "order.window_end"));
+  auto control = OrderRequest("m-5", list, pb::CHANNEL_LETTER);
+  control.mutable_order()->set_guidelines(std::string("geen\0bijlagen", 13));
+  EXPECT_THAT(create(control),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CHARACTERS", "order.guidelines"));
+
+  // An order may follow only a feasibility check the executor confirmed, for its channel.
+  pb::CheckFeasibilityRequest feas;
+  feas.set_channel(pb::CHANNEL_LETTER);
+  feas.set_volume(50);
+  *feas.mutable_window_start() = no_amount.order().window_start();
+  *feas.mutable_window_end() = no_amount.order().window_end();
+  pb::FeasibilityCheck check;
+  CAK_ASSERT_GRPC_OK(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), feas, &check));
+  auto unconfirmed = OrderRequest("m-6", list, pb::CHANNEL_LETTER);
+  unconfirmed.mutable_order()->set_feasibility_check(check.name());
+  EXPECT_THAT(create(unconfirmed), GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "FEASIBILITY_NOT_CONFIRMED",
+                                                "order.feasibility_check"));
+  pb::ConfirmFeasibilityRequest confirm;
+  confirm.set_name(check.name());
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ConfirmFeasibility(
+      ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(), confirm, &check));
+  auto mismatch = OrderRequest("m-7", list, pb::CHANNEL_CALL);
+  mismatch.mutable_order()->set_feasibility_check(check.name());
+  EXPECT_THAT(create(mismatch), GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "FEASIBILITY_CHECK_MISMATCH",
+                                             "order.feasibility_check"));
+  pb::RejectFeasibilityRequest reject;
+  reject.set_name(check.name());
+  EXPECT_THAT(server_->executor_stub().RejectFeasibility(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(),
+                                                         reject, &check),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "comment"));
+  EXPECT_EQ(server_->Count("orders"), 0);
+  EXPECT_EQ(server_->Count("batches"), 0);
+
+  // Outcomes: in the future, twice for one recipient, or for a batch not written yet.
+  pb::DispatchOrder letters = AwaitReady(Order(OrderRequest("m-8", list, pb::CHANNEL_LETTER)).name());
+  const pb::Batch batch = Batches(letters.name()).at(0);
+  const auto repro = ExecutorCaller("repro.executors.cak.nl");
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batch.name());
+  auto add = [&](int64_t position, int64_t seconds_from_now) {
+    pb::ItemOutcome* o = report.add_outcomes();
+    o->set_position(position);
+    o->set_outcome(pb::OUTCOME_LETTER_PRINTED);
+    o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) + seconds_from_now);
+  };
+  add(1, 3600);
+  pb::ReportOutcomesResponse stored;
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(repro).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_TIME_IN_FUTURE", "outcomes[0].outcome_time"));
+  report.clear_outcomes();
+  add(1, -60);
+  add(1, -30);
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(repro).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "DUPLICATE_OUTCOME_IN_REQUEST", "outcomes"));
+  report.clear_outcomes();
+  report.add_outcomes()->set_position(1);
+  report.mutable_outcomes(0)->set_outcome(pb::OUTCOME_LETTER_PRINTED);
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(repro).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "outcomes[0].outcome_time"));
+  report.set_batch(absl::StrCat(letters.name(), "/batches/99"));
+  report.clear_outcomes();
+  add(1, -60);
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(repro).get(), report, &stored),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND", ""));
+  EXPECT_EQ(server_->Count("outcomes"), 0);
+}
+
 TEST_F(DispatchApiTest, LettersAreDeliveredOnceAsFilesWithManifestsAndOnlyTheLetterFields) {
   RegisterAll();
   const int64_t n = 2500;
