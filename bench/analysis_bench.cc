@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
   const auto setup = Clock::now();
   cak::analysis::testing::TestServerOptions so;
   so.customers = o.customers;
+  so.stream_log_chunk = cak::analysis::domain::AnalysisSettings().stream_log_chunk;  // as deployed
   so.pool_size = 8;
   auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
   if (!started.ok()) Die(started.status().ToString());

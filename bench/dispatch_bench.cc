@@ -10,14 +10,16 @@
 //   dispatch   CreateDispatchOrder -> order READY: every batch streamed from analysis-svc,
 //              routed, rendered, written with its manifest, items and hand-over log stored;
 //              the child's peak RSS (VmHWM) read from /proc when it is done.
-// Usage: dispatch_bench [--customers=N] [--generator-threads=N]
+// Usage: dispatch_bench [--customers=N] [--generator-threads=N] [--max-batch-items=N]
 #include <signal.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -25,7 +27,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
 #include "analysis-svc/test/analysis_test_server.h"
+#include "dispatch-svc/test/fake_analysis.h"
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -65,49 +70,114 @@ int64_t PeakRssKb(pid_t pid) {
   return -1;
 }
 
+// CPU seconds (user + system) used so far by one process, or by every PostgreSQL process.
+double CpuSeconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  return f.size() > 12 ? (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / sysconf(_SC_CLK_TCK) : 0;
+}
+
+// PostgreSQL's CPU seconds by process title ("postgres: walwriter", "postgres: autovacuum
+// worker", "postgres: <user> <db> ..." for backends); exited processes (short-lived
+// autovacuum workers) are missed.
+std::map<std::string, double> PostgresCpuSeconds() {
+  std::map<std::string, double> total;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream comm("/proc/" + pid + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "postgres") continue;
+    std::ifstream cmd("/proc/" + pid + "/cmdline");
+    std::string title;
+    std::getline(cmd, title, '\0');
+    // Backends: "postgres: user db host(port) STATE" -> "postgres: backends".
+    std::string kind = absl::StartsWith(title, "postgres: ") ? title.substr(10) : title;
+    for (const char* k : {"walwriter", "checkpointer", "background writer", "autovacuum", "logical", "wal", "stats"}) {
+      if (absl::StartsWith(kind, k)) {
+        kind = k;
+        break;
+      }
+    }
+    if (kind.find(' ') != std::string::npos && kind.find('(') != std::string::npos) kind = "backends";
+    total[kind] += CpuSeconds(pid);
+  }
+  return total;
+}
+
+double Sum(const std::map<std::string, double>& m) {
+  double s = 0;
+  for (const auto& [k, v] : m) s += v;
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int64_t customers = 560000;
   int threads = 2;
+  int64_t max_batch = 50000;
+  int64_t fake_members = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--customers=", 0) == 0) {
       customers = std::atoll(a.c_str() + 12);
+    } else if (a.rfind("--max-batch-items=", 0) == 0) {
+      max_batch = std::atoll(a.c_str() + 18);
+    } else if (a.rfind("--fake-analysis=", 0) == 0) {
+      fake_members = std::atoll(a.c_str() + 16);
     } else if (a.rfind("--generator-threads=", 0) == 0) {
       threads = std::atoi(a.c_str() + 20);
     } else {
-      std::fprintf(stderr, "usage: %s [--customers=N] [--generator-threads=N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--customers=N | --fake-analysis=MEMBERS] [--generator-threads=N] [--max-batch-items=N]\n", argv[0]);
       return 2;
     }
   }
   cak::common::log::SetMinLevel(cak::common::log::Level::kWarning);
 
-  // --- analysis-svc with a frozen list ----------------------------------------------------------
+  // --- analysis-svc with a frozen list (or its fake, to see dispatch-svc's own share) -------------
   const auto setup = Clock::now();
-  cak::analysis::testing::TestServerOptions so;
-  so.customers = customers;
-  auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
-  if (!started.ok()) Die(started.status().ToString());
-  auto& analysis = **started;
-  if (absl::Status st = analysis.ImportGenerated(); !st.ok()) Die(st.ToString());
-  apb::DefineTargetGroupsRequest define;
-  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
-  apb::NamedCriteria* group = define.add_groups();
-  group->set_name("actief");
-  group->mutable_criteria()->mutable_predicate()->set_active(true);
-  apb::TargetGroupSet set;
-  if (!analysis.stub().DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), define, &set).ok()) {
-    Die("DefineTargetGroups");
-  }
-  apb::FreezeRecipientListRequest freeze;
-  freeze.set_target_group_set(set.name());
-  freeze.set_group("actief");
+  std::unique_ptr<cak::analysis::testing::AnalysisTestServer> real;
+  std::unique_ptr<cak::dispatch::testing::FakeAnalysis> fake;
+  std::unique_ptr<apb::AnalysisService::Stub> source;
   apb::RecipientList list;
-  if (grpc::Status st = analysis.stub().FreezeRecipientList(ContextFor(kAnalyst, absl::Minutes(5)).get(), freeze, &list);
-      !st.ok()) {
-    Die("FreezeRecipientList: " + st.error_message());
+  int analysis_port = 0;
+  if (fake_members > 0) {
+    fake = std::make_unique<cak::dispatch::testing::FakeAnalysis>();
+    list.set_name("recipientLists/" + fake->AddList(fake_members));
+    list.set_member_count(fake_members);
+    analysis_port = fake->port();
+  } else {
+    cak::analysis::testing::TestServerOptions so;
+    so.customers = customers;
+    so.stream_log_chunk = cak::analysis::domain::AnalysisSettings().stream_log_chunk;  // as deployed
+    auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
+    if (!started.ok()) Die(started.status().ToString());
+    real = *std::move(started);
+    if (absl::Status st = real->ImportGenerated(); !st.ok()) Die(st.ToString());
+    apb::DefineTargetGroupsRequest define;
+    define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+    apb::NamedCriteria* group = define.add_groups();
+    group->set_name("actief");
+    group->mutable_criteria()->mutable_predicate()->set_active(true);
+    apb::TargetGroupSet set;
+    if (!real->stub().DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), define, &set).ok()) {
+      Die("DefineTargetGroups");
+    }
+    apb::FreezeRecipientListRequest freeze;
+    freeze.set_target_group_set(set.name());
+    freeze.set_group("actief");
+    if (grpc::Status st = real->stub().FreezeRecipientList(ContextFor(kAnalyst, absl::Minutes(5)).get(), freeze, &list);
+        !st.ok()) {
+      Die("FreezeRecipientList: " + st.error_message());
+    }
+    analysis_port = real->server().grpc_port();
   }
+  source = apb::AnalysisService::NewStub(cak::common::testing::LocalChannel(analysis_port));
 
   // --- dispatch-svc as its own process ----------------------------------------------------------
   const std::string dir = (std::filesystem::temp_directory_path() / ("dispatch-bench-" + cak::common::NewUuid())).string();
@@ -124,17 +194,27 @@ int main(int argc, char** argv) {
   cak::common::testing::ChildProcess child({DISPATCH_SVC_BINARY, "--db-dsn=" + cak::common::testing::TestDsn(),
                                            "--db-schema=" + (*schema)->name(), "--auth-mode=development",
                                            "--hash-key-file=" + dir + "/hash.key", "--delivery-dir=" + dir + "/deliveries",
-                                           absl::StrCat("--analysis-address=127.0.0.1:", analysis.server().grpc_port()),
+                                           absl::StrCat("--analysis-address=127.0.0.1:", analysis_port),
                                            "--analysis-token-file=" + dir + "/analysis.token",
-                                           absl::StrCat("--generator-threads=", threads), "--max-batch-items=50000",
+                                           absl::StrCat("--generator-threads=", threads), absl::StrCat("--max-batch-items=", max_batch),
                                            "--time-zone=UTC", "--listen-host=127.0.0.1", "--grpc-port=0",
-                                           "--health-port=0", "--metrics-port=0", "--replica=bench"});
+                                           "--health-port=0", "--metrics-port=0", "--replica=bench",
+                                           std::getenv("CAK_BENCH_DEBUG") ? "--log-level=debug" : "--log-level=info"});
   const std::string ready = child.ReadUntil("\"event\":\"ready\"");
   if (ready.empty()) Die("dispatch-svc did not start: " + child.ReadAll());
   auto channel = cak::common::testing::LocalChannel(nlohmann::json::parse(ready)["grpc_port"].get<int>());
+  // The child's log is drained all along (a full pipe would stop it); CAK_BENCH_DEBUG=1 prints
+  // its per-batch phase timings at the end.
+  std::string child_log;
+  std::thread drain([&] { child_log = child.ReadAll(); });
   auto dispatch = dpb::DispatchService::NewStub(channel);
-  std::printf("dispatch-svc benchmark: %lld customers, a frozen list of %lld (every active customer), one database\n",
-              static_cast<long long>(customers), static_cast<long long>(list.member_count()));
+  if (fake) {
+    std::printf("dispatch-svc benchmark: a list of %lld from a fake analysis-svc (in memory), one database\n",
+                static_cast<long long>(list.member_count()));
+  } else {
+    std::printf("dispatch-svc benchmark: %lld customers, a frozen list of %lld (every active customer), one database\n",
+                static_cast<long long>(customers), static_cast<long long>(list.member_count()));
+  }
   std::printf("set-up (generate, import, freeze, start dispatch-svc): %.1f s\n\n", Seconds(setup));
 
   dpb::CreateExecutorRequest exec;
@@ -165,7 +245,7 @@ int main(int argc, char** argv) {
     req.set_field_set(apb::FIELD_SET_POSTAL);
     auto ctx = ContextFor(kDispatch, absl::Minutes(5));
     const auto t0 = Clock::now();
-    auto reader = analysis.stub().StreamRecipients(ctx.get(), req);
+    auto reader = source->StreamRecipients(ctx.get(), req);
     apb::StreamRecipientsResponse r;
     while (reader->Read(&r)) streamed += r.recipients_size();
     const grpc::Status fin = reader->Finish();
@@ -192,6 +272,9 @@ int main(int argc, char** argv) {
   cak::common::DayToProto(today + 1, o->mutable_window_start());
   cak::common::DayToProto(today + 30, o->mutable_window_end());
   dpb::DispatchOrder order;
+  const double cpu_self0 = CpuSeconds("self"), cpu_child0 = CpuSeconds(std::to_string(child.pid())),
+               cpu_pg0 = Sum(PostgresCpuSeconds());
+  const std::map<std::string, double> pg_by_kind0 = PostgresCpuSeconds();
   const auto t0 = Clock::now();
   st = dispatch->CreateDispatchOrder(ContextFor(kCampaign, absl::Minutes(1)).get(), req, &order);
   if (!st.ok()) Die("CreateDispatchOrder: " + st.error_message());
@@ -203,6 +286,9 @@ int main(int argc, char** argv) {
     if (Seconds(t0) > 600) Die("the order did not finish within 10 minutes");
   }
   const double order_s = Seconds(t0);
+  const double cpu_self = CpuSeconds("self") - cpu_self0,
+               cpu_child = CpuSeconds(std::to_string(child.pid())) - cpu_child0, cpu_pg = Sum(PostgresCpuSeconds()) - cpu_pg0;
+  const std::map<std::string, double> pg_by_kind = PostgresCpuSeconds();
   const int64_t rss_kb = PeakRssKb(child.pid());
   const std::string items = *(*schema)->Query(absl::StrCat("SELECT count(*) FROM ", (*schema)->name(), ".items"));
   if (items != absl::StrCat(list.member_count())) Die("items stored: " + items);
@@ -221,7 +307,7 @@ int main(int argc, char** argv) {
   std::printf("%-44s %-30s %-34s %s\n", "", "dispatch-svc", "reference (same run)", "target");
   std::printf("%-44s %-30s %-34s %s\n", absl::StrCat("letter order, ", list.member_count(), " letters").c_str(),
               absl::StrCat(static_cast<int64_t>(per_s), " letters/s (", absl::StrFormat("%.2f", order_s), " s)").c_str(),
-              absl::StrCat(static_cast<int64_t>(ref_per_s), "/s analysis stream alone (", absl::StrFormat("%.2f", ref_s),
+              absl::StrCat(static_cast<int64_t>(ref_per_s), fake ? "/s fake stream alone (" : "/s analysis stream alone (", absl::StrFormat("%.2f", ref_s),
                            " s)").c_str(),
               speed_ok ? ">= 100,000/s ok" : ">= 100,000/s MISSED");
   std::printf("%-44s %-30s %-34s %s\n", "dispatch-svc peak resident memory (VmHWM)",
@@ -231,6 +317,18 @@ int main(int argc, char** argv) {
   std::printf("\n%s\n", speed_ok && rss_ok ? "all targets met" : "SOME TARGETS MISSED");
   child.Signal(SIGTERM);
   child.Wait();
+  drain.join();
+  if (std::getenv("CAK_BENCH_DEBUG")) {
+    std::printf("CPU during the order: dispatch-svc %.2f s, analysis-svc (this process) %.2f s, PostgreSQL %.2f s\n",
+                cpu_child, cpu_self, cpu_pg);
+    for (const auto& [kind, sec] : pg_by_kind) {
+      auto before = pg_by_kind0.find(kind);
+      std::printf("  PostgreSQL %-20s %.2f s\n", kind.c_str(), sec - (before == pg_by_kind0.end() ? 0 : before->second));
+    }
+    for (absl::string_view line : absl::StrSplit(child_log, '\n')) {
+      if (absl::StrContains(line, "batch_written")) std::printf("%.*s\n", static_cast<int>(line.size()), line.data());
+    }
+  }
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -56,7 +56,7 @@ absl::StatusOr<std::unique_ptr<AnalysisTestServer>> AnalysisTestServer::Start(Te
   o.settings.import_dir = t->import_dir_;
   o.settings.zone = absl::UTCTimeZone();
   o.zone_name = "UTC";
-  o.settings.stream_log_chunk = 500;
+  o.settings.stream_log_chunk = options.stream_log_chunk;
   o.server.host = "127.0.0.1";
   o.server.grpc_port = 0;
   o.server.health_port = 0;

@@ -27,6 +27,9 @@ struct TestServerOptions {
   // Customers of the generated population written to the import directory (0: none).
   int64_t customers = 2000;
   uint64_t seed = 1;
+  // Recipients logged and sent per chunk of StreamRecipients: small in tests so that small
+  // lists cross chunk boundaries; benchmarks use the production setting (5000).
+  int stream_log_chunk = 500;
 };
 
 class AnalysisTestServer {

@@ -13,6 +13,8 @@ inline void AppendCopyText(std::string* out, absl::string_view value) {
   size_t start = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
+    // Only control characters and the backslash are escaped: most characters pass one test.
+    if (static_cast<unsigned char>(c) >= 0x20 && c != '\\') continue;
     const char* esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : nullptr;
     if (esc) {
       out->append(value.data() + start, i - start);

@@ -3,21 +3,16 @@
 // officer can find a person's entries, but the log alone never reveals a BSN.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-
-struct evp_mac_ctx_st;  // OpenSSL EVP_MAC_CTX
 #include "common/base/bsn.h"
 
 namespace cak::common {
 
 class DataSubjectHasher {
  public:
-  DataSubjectHasher(const DataSubjectHasher& other);
-  DataSubjectHasher& operator=(const DataSubjectHasher& other);
-  ~DataSubjectHasher();
-
   // The key must be at least 32 bytes. INVALID_ARGUMENT otherwise.
   static absl::StatusOr<DataSubjectHasher> Create(std::string key);
 
@@ -29,10 +24,12 @@ class DataSubjectHasher {
   std::string HashText(absl::string_view text) const;
 
  private:
-  explicit DataSubjectHasher(std::string key);
-  std::string key_;
-  // HMAC-SHA256 keyed once; each Hash works on a copy (copies are cheap and thread-safe).
-  ::evp_mac_ctx_st* keyed_ = nullptr;
+  // The SHA-256 states after the key's inner and outer pads (RFC 2104), computed once: a hash
+  // then costs two short SHA-256 runs and no allocation, which matters at half a million
+  // subjects per disclosure. Immutable, so copies share it and Hash is thread-safe.
+  struct Pads;
+  explicit DataSubjectHasher(std::shared_ptr<const Pads> pads) : pads_(std::move(pads)) {}
+  std::shared_ptr<const Pads> pads_;
 };
 
 }  // namespace cak::common

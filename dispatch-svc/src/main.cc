@@ -25,7 +25,7 @@ struct DispatchConfig {
   ServiceConfig common;
   std::string analysis_address, analysis_ca_file, analysis_token_file;
   std::string delivery_dir;
-  int64_t generator_threads = 1;
+  int64_t generator_threads = 2;
   int64_t max_batch_items = 50000;
   absl::Duration delivery_retention;
   std::string time_zone;
@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
                 "bearer token for analysis-svc (re-read when the file changes), instead of or besides mTLS");
   parser.String("delivery-dir", &cfg.delivery_dir, "",
                 "root of the delivery files (one directory per executor); shared by all replicas");
-  parser.Int("generator-threads", &cfg.generator_threads, 1, 0, 16, "batches generated at once by this replica");
+  parser.Int("generator-threads", &cfg.generator_threads, 2, 0, 16,
+             "batches generated at once by this replica (two overlap one batch's storing with the next one's "
+             "stream)");
   parser.Int("max-batch-items", &cfg.max_batch_items, 50000, 1, 1000000, "largest batch (one data file)");
   parser.Duration("delivery-retention", &cfg.delivery_retention, absl::Hours(24 * 730), absl::Hours(24),
                   absl::Hours(24 * 365 * 20),
