@@ -1,6 +1,8 @@
 // Prometheus metrics (see metrics.h).
 #include "common/grpc/metrics.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include <prometheus/collectable.h>
 #include <prometheus/text_serializer.h>
 
@@ -85,17 +87,29 @@ ServerMetrics::~ServerMetrics() {
   if (exposer_ && pool_collectable_) exposer_->RemoveCollectable(pool_collectable_);
 }
 
+void ServerMetrics::AddService(const std::string& full_name) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name);
+  if (service == nullptr) return;
+  for (int i = 0; i < service->method_count(); ++i) method_service_[service->method(i)->name()] = full_name;
+}
+
+const std::string& ServerMetrics::ServiceOf(absl::string_view method) const {
+  auto it = method_service_.find(method);
+  return it == method_service_.end() ? service_ : it->second;
+}
+
 void ServerMetrics::RpcStarted(absl::string_view method) {
-  started_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)}}).Increment();
+  started_->Add({{"grpc_service", ServiceOf(method)}, {"grpc_method", std::string(method)}}).Increment();
 }
 
 void ServerMetrics::RpcHandled(absl::string_view method, grpc::StatusCode code, absl::Duration latency) {
-  handled_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)},
+  handled_->Add({{"grpc_service", ServiceOf(method)}, {"grpc_method", std::string(method)},
                  {"grpc_code", std::string(GrpcCodeName(code))}})
       .Increment();
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-  latency_->Add({{"grpc_service", service_}, {"grpc_method", std::string(method)}}, kBuckets)
+  latency_->Add({{"grpc_service", ServiceOf(method)}, {"grpc_method", std::string(method)}}, kBuckets)
       .Observe(absl::ToDoubleSeconds(latency));
 }
 

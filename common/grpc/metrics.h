@@ -7,6 +7,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,8 +28,14 @@ class PgPool;
 
 class ServerMetrics {
  public:
+  // `grpc_service` labels every method not claimed by AddService.
   explicit ServerMetrics(std::string grpc_service);
   ~ServerMetrics();
+
+  // Labels the methods of another service on the same server (its full name, e.g.
+  // "cak.voorlichting.dispatch.v1.ExecutorService", looked up in the generated descriptors)
+  // with that service. Call before serving.
+  void AddService(const std::string& full_name);
 
   void RpcStarted(absl::string_view method);
   void RpcHandled(absl::string_view method, grpc::StatusCode code, absl::Duration latency);
@@ -44,7 +51,10 @@ class ServerMetrics {
   std::string Render() const;
 
  private:
+  const std::string& ServiceOf(absl::string_view method) const;
+
   std::string service_;
+  std::map<std::string, std::string, std::less<>> method_service_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* started_;
   prometheus::Family<prometheus::Counter>* handled_;

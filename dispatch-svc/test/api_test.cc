@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/sha256.h"
+#include "common/testing/call_context.h"
 #include "common/testing/status_matchers.h"
 #include "dispatch-svc/test/dispatch_test_server.h"
 #include "dispatch-svc/test/fake_analysis.h"
@@ -502,6 +503,59 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
                                         ".items WHERE customer_name IS NOT NULL AND order_id = '",
                                         moments.name().substr(15), "'")),
             "0");
+}
+
+TEST_F(DispatchApiTest, RetentionPurgeRemovesFilesAndRecipientRecordsAfterADryRun) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(1500);
+  pb::DispatchOrder order = AwaitReady(Order(OrderRequest("purge-1", list, pb::CHANNEL_LETTER)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const std::vector<pb::Batch> batches = Batches(order.name());
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batches[0].name());
+  pb::ItemOutcome* o = report.add_outcomes();
+  o->set_position(1);
+  o->set_outcome(pb::OUTCOME_LETTER_PRINTED);
+  o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()));
+  pb::ReportOutcomesResponse stored;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(),
+                                                             report, &stored));
+
+  // Within the retention nothing qualifies.
+  const common::CallContext job = common::testing::TestCall("dispatch-svc/retention-job", {"administrator"},
+                                                            common::PrincipalKind::kApplication);
+  auto counts = server_->service().Purge(job, /*dry_run=*/true);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->orders, 0);
+
+  // Two years after the window ended: a dry run counts and changes nothing...
+  server_->clock().Advance(absl::Hours(24 * 365 * 2 + 24 * 40));
+  counts = server_->service().Purge(job, true);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->orders, 1);
+  EXPECT_EQ(counts->items, 1500);
+  EXPECT_EQ(counts->outcomes, 1);
+  EXPECT_EQ(counts->files, 2 * static_cast<int64_t>(batches.size()));
+  EXPECT_EQ(server_->Count("items"), 1500);
+  EXPECT_FALSE(File(batches[0].data_file()).empty());
+
+  // ...and the purge removes files, items and outcomes, keeps the order (without personal
+  // data) and logs itself.
+  counts = server_->service().Purge(job, false);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->orders, 1);
+  EXPECT_EQ(server_->Count("items"), 0);
+  EXPECT_EQ(server_->Count("outcomes"), 0);
+  for (const pb::Batch& b : batches) {
+    EXPECT_FALSE(std::filesystem::exists(server_->delivery_dir() + "/" + b.data_file()));
+    EXPECT_FALSE(std::filesystem::exists(server_->delivery_dir() + "/" + b.manifest_file()));
+  }
+  pb::GetDispatchOrderRequest get;
+  get.set_name(order.name());
+  CAK_ASSERT_GRPC_OK(server_->stub().GetDispatchOrder(ContextFor(CampaignService()).get(), get, &order));
+  EXPECT_EQ(order.state(), pb::ORDER_STATE_PURGED);
+  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.PurgeOrder'"), 1);
+  EXPECT_EQ(server_->service().Purge(job, false)->orders, 0);
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
       server_(options_.server) {
   server_.AddService(&api_, api::pb::AnalysisService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  if (options_.metrics) {
+    options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  }
 }
 
 AnalysisServer::~AnalysisServer() { Shutdown(); }

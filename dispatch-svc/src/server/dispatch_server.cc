@@ -30,6 +30,10 @@ DispatchServer::DispatchServer(DispatchServerOptions options)
   server_.AddService(&api_, api::pb::DispatchService::service_full_name());
   server_.AddService(&executor_api_, api::pb::ExecutorService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  if (options_.metrics) {
+    options_.metrics->AddService(api::pb::ExecutorService::service_full_name());
+    options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  }
 }
 
 DispatchServer::~DispatchServer() { Shutdown(); }

@@ -20,6 +20,9 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
       server_(options_.server) {
   server_.AddService(&api_, api::pb::IntakeService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  if (options_.metrics) {
+    options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  }
   // Streams end first so that draining does not wait for watchers that would never finish.
   server_.OnShutdown([this] { notifier_.Shutdown(); });
 }
