@@ -126,11 +126,12 @@ CREATE INDEX outcomes_order_idx ON ${schema}.outcomes (order_id, id);
 
 GRANT SELECT, INSERT ON ${schema}.executors, ${schema}.feasibility_checks TO ${app_role};
 GRANT UPDATE (state, decided_by, decision_comment, decide_time) ON ${schema}.feasibility_checks TO ${app_role};
--- UPDATE on orders only for the executor row lock's sake is not needed: FOR UPDATE needs UPDATE
--- on some column, which the state columns give.
+-- (FOR UPDATE, the executor's planning lock, needs UPDATE on some column: the runtime role has
+-- it on the columns UpdateExecutor changes.)
 GRANT SELECT, INSERT ON ${schema}.orders TO ${app_role};
 GRANT UPDATE (state, batches_written, batches_acknowledged, purge_time) ON ${schema}.orders TO ${app_role};
-GRANT UPDATE (display_name) ON ${schema}.executors TO ${app_role};
+GRANT UPDATE (display_name, location_country, items_per_day, working_days, lead_time_days, blackout_dates,
+              delivery_method) ON ${schema}.executors TO ${app_role};
 GRANT SELECT, INSERT ON ${schema}.batches TO ${app_role};
 GRANT UPDATE (state, item_count, sha256, data_file, manifest_file, write_time, generated_by, acknowledge_time,
               acknowledged_by) ON ${schema}.batches TO ${app_role};

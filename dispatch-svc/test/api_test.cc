@@ -116,6 +116,40 @@ TEST_F(DispatchApiTest, ExecutorOutsideTheEuIsRefusedAndNothingIsWritten) {
   EXPECT_THAT(Register(other), GrpcStatusIs(grpc::StatusCode::ALREADY_EXISTS, "EXECUTOR_ALREADY_EXISTS",
                                             "executor.channel"));
   EXPECT_EQ(server_->Count("executors"), 1);
+
+  // Changing an executor follows the same rules; a refused change leaves it as it was.
+  pb::UpdateExecutorRequest update;
+  update.mutable_executor()->set_name("executors/repro");
+  update.mutable_executor()->set_location_country("GB");
+  update.mutable_update_mask()->add_paths("location_country");
+  pb::Executor changed;
+  EXPECT_THAT(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "LOCATION_OUTSIDE_EU", "executor.location_country"));
+  update.mutable_update_mask()->set_paths(0, "identity");
+  EXPECT_THAT(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "update_mask"));
+  update.mutable_update_mask()->clear_paths();
+  EXPECT_THAT(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "update_mask"));
+  update.mutable_executor()->set_location_country("BE");
+  *update.mutable_executor()->mutable_calendar() = e.calendar();
+  update.mutable_executor()->mutable_calendar()->set_items_per_day(4000);
+  update.mutable_executor()->mutable_calendar()->add_blackout_dates()->set_year(2026);
+  update.mutable_executor()->mutable_calendar()->mutable_blackout_dates(0)->set_month(12);
+  update.mutable_executor()->mutable_calendar()->mutable_blackout_dates(0)->set_day(25);
+  update.mutable_update_mask()->add_paths("location_country");
+  update.mutable_update_mask()->add_paths("calendar");
+  CAK_ASSERT_GRPC_OK(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed));
+  EXPECT_EQ(changed.location_country(), "BE");
+  EXPECT_EQ(changed.calendar().items_per_day(), 4000);
+  EXPECT_EQ(changed.calendar().blackout_dates_size(), 1);
+  EXPECT_EQ(changed.identity(), "repro.executors.cak.nl");
+  update.mutable_executor()->set_name("executors/nobody");
+  EXPECT_THAT(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "EXECUTOR_NOT_FOUND", ""));
+  EXPECT_EQ(server_->Query(absl::StrCat("SELECT location_country || items_per_day FROM ", server_->schema().name(),
+                                        ".executors")),
+            "BE4000");
 }
 
 TEST_F(DispatchApiTest, FeasibilityIsAnsweredRecordedAndSignedOffByTheExecutorOnly) {

@@ -27,6 +27,7 @@ int64_t ToInt64(absl::string_view s) {
 common::RoleTable DispatchRoleTable() {
   return {
       {"CreateExecutor", {roles::kAdministrator}},
+      {"UpdateExecutor", {roles::kAdministrator}},
       {"GetExecutor", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"ListExecutors", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"CheckFeasibility", {roles::kCampaignService, roles::kCampaignDesigner}},
@@ -62,6 +63,18 @@ grpc::Status DispatchApi::CreateExecutor(grpc::ServerContext* ctx, const pb::Cre
                                     std::move(e), &replayed));
     ToProto(e, resp);
     resp->set_replayed(replayed);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status DispatchApi::UpdateExecutor(grpc::ServerContext* ctx, const pb::UpdateExecutorRequest* req,
+                                         pb::Executor* resp) {
+  return env_->Run(ctx, "UpdateExecutor", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, ParseExecutorName(req->executor().name(), "executor.name"));
+    const std::vector<std::string> paths(req->update_mask().paths().begin(), req->update_mask().paths().end());
+    CAK_ASSIGN_OR_RETURN(domain::Executor patch, ExecutorPatchFromProto(req->executor(), paths));
+    CAK_ASSIGN_OR_RETURN(domain::Executor e, service_->UpdateExecutor(call, id, patch, paths));
+    ToProto(e, resp);
     return absl::OkStatus();
   });
 }

@@ -22,6 +22,8 @@ class DispatchApi final : public pb::DispatchService::Service {
 
   grpc::Status CreateExecutor(grpc::ServerContext* ctx, const pb::CreateExecutorRequest* req,
                               pb::Executor* resp) override;
+  grpc::Status UpdateExecutor(grpc::ServerContext* ctx, const pb::UpdateExecutorRequest* req,
+                              pb::Executor* resp) override;
   grpc::Status GetExecutor(grpc::ServerContext* ctx, const pb::GetExecutorRequest* req, pb::Executor* resp) override;
   grpc::Status ListExecutors(grpc::ServerContext* ctx, const pb::ListExecutorsRequest* req,
                              pb::ListExecutorsResponse* resp) override;

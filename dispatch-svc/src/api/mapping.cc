@@ -13,6 +13,32 @@ namespace cak::dispatch::api {
 using common::InvalidField;
 namespace reason = common::reason;
 
+namespace {
+
+absl::StatusOr<domain::CapacityCalendar> CalendarFromProto(const pb::CapacityCalendar& c) {
+  domain::CapacityCalendar out;
+  out.items_per_day = c.items_per_day();
+  out.lead_time_days = c.lead_time_days();
+  for (int i = 0; i < c.working_days_size(); ++i) {
+    CAK_ASSIGN_OR_RETURN(int day, common::RequiredEnum<int>(c.working_days(i), pb::Weekday_IsValid,
+                                                            absl::StrCat("executor.calendar.working_days[", i, "]")));
+    out.working_days |= static_cast<uint8_t>(1 << (day - 1));
+  }
+  for (int i = 0; i < c.blackout_dates_size(); ++i) {
+    CAK_ASSIGN_OR_RETURN(absl::CivilDay d, common::DayFromProto(c.blackout_dates(i),
+                                                                absl::StrCat("executor.calendar.blackout_dates[", i, "]")));
+    out.blackout_dates.push_back(d);
+  }
+  return out;
+}
+
+absl::StatusOr<domain::DeliveryMethod> MethodFromProto(const pb::Executor& e) {
+  return common::RequiredEnum<domain::DeliveryMethod>(e.delivery_method(), pb::DeliveryMethod_IsValid,
+                                                      "executor.delivery_method");
+}
+
+}  // namespace
+
 absl::StatusOr<domain::Executor> ExecutorFromProto(const pb::Executor& e) {
   domain::Executor out;
   out.display_name = e.display_name();
@@ -20,21 +46,22 @@ absl::StatusOr<domain::Executor> ExecutorFromProto(const pb::Executor& e) {
                        common::RequiredEnum<domain::Channel>(e.channel(), pb::Channel_IsValid, "executor.channel"));
   out.identity = e.identity();
   out.location_country = e.location_country();
-  CAK_ASSIGN_OR_RETURN(out.delivery_method,
-                       common::RequiredEnum<domain::DeliveryMethod>(e.delivery_method(), pb::DeliveryMethod_IsValid,
-                                                                    "executor.delivery_method"));
-  const pb::CapacityCalendar& c = e.calendar();
-  out.calendar.items_per_day = c.items_per_day();
-  out.calendar.lead_time_days = c.lead_time_days();
-  for (int i = 0; i < c.working_days_size(); ++i) {
-    CAK_ASSIGN_OR_RETURN(int day, common::RequiredEnum<int>(c.working_days(i), pb::Weekday_IsValid,
-                                                            absl::StrCat("executor.calendar.working_days[", i, "]")));
-    out.calendar.working_days |= static_cast<uint8_t>(1 << (day - 1));
-  }
-  for (int i = 0; i < c.blackout_dates_size(); ++i) {
-    CAK_ASSIGN_OR_RETURN(absl::CivilDay d, common::DayFromProto(c.blackout_dates(i),
-                                                                absl::StrCat("executor.calendar.blackout_dates[", i, "]")));
-    out.calendar.blackout_dates.push_back(d);
+  CAK_ASSIGN_OR_RETURN(out.delivery_method, MethodFromProto(e));
+  CAK_ASSIGN_OR_RETURN(out.calendar, CalendarFromProto(e.calendar()));
+  return out;
+}
+
+absl::StatusOr<domain::Executor> ExecutorPatchFromProto(const pb::Executor& e, const std::vector<std::string>& paths) {
+  domain::Executor out;
+  out.display_name = e.display_name();
+  out.location_country = e.location_country();
+  for (const std::string& path : paths) {
+    if (path == "calendar") {
+      CAK_ASSIGN_OR_RETURN(out.calendar, CalendarFromProto(e.calendar()));
+    }
+    if (path == "delivery_method") {
+      CAK_ASSIGN_OR_RETURN(out.delivery_method, MethodFromProto(e));
+    }
   }
   return out;
 }

@@ -12,6 +12,8 @@ namespace cak::dispatch::api {
 namespace pb = cak::voorlichting::dispatch::v1;
 
 absl::StatusOr<domain::Executor> ExecutorFromProto(const pb::Executor& e);
+// Only the fields named in `paths` (UpdateExecutor), each converted as ExecutorFromProto does.
+absl::StatusOr<domain::Executor> ExecutorPatchFromProto(const pb::Executor& e, const std::vector<std::string>& paths);
 void ToProto(const domain::Executor& e, pb::Executor* out);
 void ToProto(const domain::FeasibilityCheck& c, pb::FeasibilityCheck* out);
 // The order's input fields (output-only fields are ignored).

@@ -52,6 +52,26 @@ absl::Status NotFound(const char* reason, absl::string_view what) {
   return MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat(what, " not found"));
 }
 
+// The rules an executor meets whenever it is stored (the identity is fixed at registration).
+// Sorts and de-duplicates the blackout dates.
+absl::Status CheckExecutor(Executor& e) {
+  CAK_RETURN_IF_ERROR(CheckText(e.display_name, 200, "executor.display_name", true));
+  if (e.location_country.size() != 2 || !absl::ascii_isupper(e.location_country[0]) ||
+      !absl::ascii_isupper(e.location_country[1])) {
+    return InvalidField(creason::kInvalidFieldValue, "executor.location_country",
+                        "an ISO 3166-1 alpha-2 country code, e.g. NL");
+  }
+  if (std::find(kEuCountries.begin(), kEuCountries.end(), e.location_country) == kEuCountries.end()) {
+    return InvalidField(reason::kLocationOutsideEu, "executor.location_country",
+                        "executors must process the data inside the European Union (record M7624)");
+  }
+  CAK_RETURN_IF_ERROR(ValidateCalendar(e.calendar, "executor.calendar"));
+  std::sort(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end());
+  e.calendar.blackout_dates.erase(std::unique(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end()),
+                                  e.calendar.blackout_dates.end());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 DispatchService::DispatchService(DispatchRepository* repository, DeliveryStore* files, RecipientSource* recipients,
@@ -75,29 +95,42 @@ absl::StatusOr<Executor> DispatchService::CreateExecutor(const CallContext& call
   if (!IsSlug(e.id, 2, 40)) {
     return InvalidField(creason::kInvalidFieldValue, "executor_id", "2-40 of a-z, 0-9 and '-', starting with a letter");
   }
-  CAK_RETURN_IF_ERROR(CheckText(e.display_name, 200, "executor.display_name", true));
   if (e.identity.empty() || e.identity.size() > 253 || !IsPrintable(e.identity)) {
     return InvalidField(creason::kInvalidFieldValue, "executor.identity",
                         "the executor's mTLS identity or service account: 1-253 printable characters, no spaces");
   }
-  if (e.location_country.size() != 2 || !absl::ascii_isupper(e.location_country[0]) ||
-      !absl::ascii_isupper(e.location_country[1])) {
-    return InvalidField(creason::kInvalidFieldValue, "executor.location_country",
-                        "an ISO 3166-1 alpha-2 country code, e.g. NL");
-  }
-  if (std::find(kEuCountries.begin(), kEuCountries.end(), e.location_country) == kEuCountries.end()) {
-    return InvalidField(reason::kLocationOutsideEu, "executor.location_country",
-                        "executors must process the data inside the European Union (record M7624)");
-  }
-  CAK_RETURN_IF_ERROR(ValidateCalendar(e.calendar, "executor.calendar"));
-  std::sort(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end());
-  e.calendar.blackout_dates.erase(std::unique(e.calendar.blackout_dates.begin(), e.calendar.blackout_dates.end()),
-                                  e.calendar.blackout_dates.end());
+  CAK_RETURN_IF_ERROR(CheckExecutor(e));
   e.create_time = clock_->Now();
   e.created_by = call.principal.id;
   const common::IdempotencyKey key{"CreateExecutor", create.request_id, create.fingerprint};
   return repository_->CreateExecutor(e, create.request_id.empty() ? nullptr : &key, e.create_time, replayed,
                                      call.deadline);
+}
+
+absl::StatusOr<Executor> DispatchService::UpdateExecutor(const CallContext& call, const std::string& id,
+                                                         const Executor& patch, const std::vector<std::string>& paths) {
+  if (paths.empty()) {
+    return InvalidField(creason::kRequiredFieldMissing, "update_mask", "say which fields change");
+  }
+  for (const std::string& path : paths) {
+    if (path != "display_name" && path != "location_country" && path != "calendar" && path != "delivery_method") {
+      return InvalidField(creason::kInvalidFieldValue, "update_mask",
+                          absl::StrCat("'", path, "' cannot be changed (display_name, location_country, calendar, "
+                                                  "delivery_method can)"));
+    }
+  }
+  return repository_->UpdateExecutor(
+      id,
+      [&](Executor& e) {
+        for (const std::string& path : paths) {
+          if (path == "display_name") e.display_name = patch.display_name;
+          if (path == "location_country") e.location_country = patch.location_country;
+          if (path == "calendar") e.calendar = patch.calendar;
+          if (path == "delivery_method") e.delivery_method = patch.delivery_method;
+        }
+        return CheckExecutor(e);
+      },
+      call.deadline);
 }
 
 absl::StatusOr<Executor> DispatchService::GetExecutor(const CallContext& call, const std::string& id) {

@@ -62,6 +62,11 @@ class DispatchService {
   // location outside the EU (LOCATION_OUTSIDE_EU); ALREADY_EXISTS as the repository.
   absl::StatusOr<Executor> CreateExecutor(const common::CallContext& call, const CreateRequest& create,
                                           Executor executor, bool* replayed);
+  // Changes the fields named in `paths` (display_name, location_country, calendar,
+  // delivery_method) to those of `patch`, under the executor's planning lock. INVALID_ARGUMENT
+  // (field update_mask) for an empty or unknown path, and as CreateExecutor for the result.
+  absl::StatusOr<Executor> UpdateExecutor(const common::CallContext& call, const std::string& id,
+                                          const Executor& patch, const std::vector<std::string>& paths);
   absl::StatusOr<Executor> GetExecutor(const common::CallContext& call, const std::string& id);
   absl::StatusOr<std::vector<Executor>> ListExecutors(const common::CallContext& call, const std::string& after_id,
                                                       int limit);

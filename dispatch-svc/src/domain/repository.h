@@ -79,6 +79,11 @@ class DispatchRepository {
                                                   absl::Time now, bool* replayed, absl::Time deadline) = 0;
   // NOT_FOUND (EXECUTOR_NOT_FOUND).
   virtual absl::StatusOr<Executor> GetExecutor(const std::string& id, absl::Time deadline) = 0;
+  // Reads the executor under its row lock (the planning lock), lets `change` edit it and
+  // stores the result unless `change` fails (which is returned). NOT_FOUND as GetExecutor.
+  virtual absl::StatusOr<Executor> UpdateExecutor(const std::string& id,
+                                                  const std::function<absl::Status(Executor&)>& change,
+                                                  absl::Time deadline) = 0;
   virtual absl::StatusOr<std::optional<Executor>> ExecutorForChannel(Channel channel, absl::Time deadline) = 0;
   virtual absl::StatusOr<std::optional<Executor>> ExecutorByIdentity(const std::string& identity,
                                                                      absl::Time deadline) = 0;

@@ -352,6 +352,32 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::GetExecutor(const std::st
   return *std::move(out);
 }
 
+absl::StatusOr<domain::Executor> PgDispatchRepository::UpdateExecutor(
+    const std::string& id, const std::function<absl::Status(domain::Executor&)>& change, absl::Time deadline) {
+  std::optional<domain::Executor> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows rows = ExecutePrepared(
+            tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1 FOR UPDATE")), {id});
+        if (rows.empty()) return NotFound(reason::kExecutorNotFound, "executor");
+        domain::Executor e = ExecutorFromRow(rows[0]);
+        CAK_RETURN_IF_ERROR(change(e));
+        ExecutePrepared(tx.sql(),
+                        Q("UPDATE ${s}.executors SET display_name = $2, location_country = $3,"
+                          " items_per_day = CAST($4 AS bigint), working_days = CAST($5 AS smallint),"
+                          " lead_time_days = CAST($6 AS integer), blackout_dates = CAST($7 AS date[]),"
+                          " delivery_method = CAST($8 AS smallint) WHERE id = $1"),
+                        {id, e.display_name, e.location_country, absl::StrCat(e.calendar.items_per_day),
+                         absl::StrCat(e.calendar.working_days), absl::StrCat(e.calendar.lead_time_days),
+                         DayArray(e.calendar.blackout_dates), absl::StrCat(static_cast<int>(e.delivery_method))});
+        out = std::move(e);
+        return absl::OkStatus();
+      },
+      deadline));
+  return *std::move(out);
+}
+
 absl::StatusOr<std::optional<domain::Executor>> PgDispatchRepository::ExecutorForChannel(domain::Channel channel,
                                                                                          absl::Time deadline) {
   std::optional<domain::Executor> out;

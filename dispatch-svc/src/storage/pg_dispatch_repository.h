@@ -19,6 +19,9 @@ class PgDispatchRepository final : public domain::DispatchRepository {
   absl::StatusOr<domain::Executor> CreateExecutor(const domain::Executor& executor, const common::IdempotencyKey* key,
                                                   absl::Time now, bool* replayed, absl::Time deadline) override;
   absl::StatusOr<domain::Executor> GetExecutor(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<domain::Executor> UpdateExecutor(const std::string& id,
+                                                  const std::function<absl::Status(domain::Executor&)>& change,
+                                                  absl::Time deadline) override;
   absl::StatusOr<std::optional<domain::Executor>> ExecutorForChannel(domain::Channel channel,
                                                                      absl::Time deadline) override;
   absl::StatusOr<std::optional<domain::Executor>> ExecutorByIdentity(const std::string& identity,
