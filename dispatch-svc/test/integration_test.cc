@@ -2,10 +2,14 @@
 // gRPC with their own identities): a frozen list of customers with a legal representative
 // becomes letters to the representatives, each recipient handed over once, and analysis-svc
 // discloses exactly the batches' slices (its own processing log says so).
+#include <regex>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "common/base/sha256.h"
 #include "common/testing/status_matchers.h"
@@ -75,6 +79,31 @@ TEST(DispatchIntegrationTest, LettersForARealRecipientListGoToTheRepresentatives
   const std::string data = ReadFile((*dispatch)->delivery_dir() + "/" + batches.batches(0).data_file());
   EXPECT_EQ(common::Sha256Hex(data), batches.batches(0).sha256());
   EXPECT_TRUE(absl::StrContains(data, "\"Geachte "));
+
+  // Data minimisation on the bytes, with analysis-svc's real data: no member's BSN and no IBAN
+  // in any letter file.
+  std::set<std::string> bsns;
+  {
+    apb::StreamRecipientsRequest req;
+    req.set_name(list.name());
+    req.set_field_set(apb::FIELD_SET_CONTACT_MOMENT);
+    auto ctx = ContextFor({"dispatch-svc", {"dispatch_service"}, true});
+    auto reader = (*analysis)->stub().StreamRecipients(ctx.get(), req);
+    apb::StreamRecipientsResponse r;
+    while (reader->Read(&r)) {
+      for (const auto& m : r.recipients()) bsns.insert(m.bsn());
+    }
+    CAK_ASSERT_GRPC_OK(reader->Finish());
+  }
+  ASSERT_EQ(static_cast<int64_t>(bsns.size()), list.member_count());
+  const std::regex iban("NL[0-9]{2}[A-Z]{4}[0-9]{10}");
+  for (const auto& b : batches.batches()) {
+    const std::string bytes = ReadFile((*dispatch)->delivery_dir() + "/" + b.data_file());
+    for (absl::string_view token : absl::StrSplit(bytes, absl::ByAnyChar(",\r\n \""), absl::SkipEmpty())) {
+      ASSERT_EQ(bsns.count(std::string(token)), 0u) << "a BSN in " << b.data_file();
+    }
+    EXPECT_FALSE(std::regex_search(bytes, iban)) << b.data_file();
+  }
 }
 
 }  // namespace
