@@ -335,6 +335,7 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   call.trace = parent ? parent->NewChild() : common::TraceContext::NewRoot();
   call.principal = {settings_.replica + "/batch-generator", common::PrincipalKind::kApplication, {}};
   call.start_time = clock_->Now();
+  call.deadline = absl::Now() + settings_.batch_deadline;  // (wall clock, as RPC deadlines are)
 
   CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
                        common::MessageTemplate::Parse(order.template_text, ToMessageChannel(channel), "message"));

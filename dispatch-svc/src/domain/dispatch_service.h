@@ -29,6 +29,9 @@ struct DispatchSettings {
   absl::Duration delivery_retention = absl::Hours(24 * 730);  // after the order's window ended
   std::string replica = "dispatch-svc";       // who generated a batch (the log's actor)
   int stream_chunk = 1000;                    // items per pull message / storage read
+  // Longest a batch's generation may take (a stalled analysis-svc stream fails the batch, which
+  // is generated again later, instead of holding a worker and the batch's claim).
+  absl::Duration batch_deadline = absl::Minutes(5);
 };
 
 // A page request: at most `limit`, after the opaque position `after` (decoded by the API).
