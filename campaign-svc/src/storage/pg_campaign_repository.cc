@@ -1,0 +1,339 @@
+// PostgreSQL campaign repository (see pg_campaign_repository.h).
+#include "campaign-svc/src/storage/pg_campaign_repository.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "campaign-svc/src/domain/campaign_service.h"
+#include "campaign-svc/src/domain/reasons.h"
+#include "common/base/errors.h"
+#include "common/db/idempotency.h"
+#include "common/db/outbox.h"
+#include "common/db/prepared.h"
+#include "common/db/sql_array.h"
+#include "common/db/sql_values.h"
+
+namespace cak::campaign::storage {
+
+namespace {
+
+using common::MakeError;
+using common::db::ExecutePrepared;
+using common::db::IsoDay;
+using common::db::ParseIsoDay;
+using common::db::TextRows;
+using common::db::ToInt;
+using common::db::Tx;
+using nlohmann::json;
+namespace reason = domain::reason;
+
+using Row = std::vector<std::optional<std::string>>;
+
+const std::string& S(const Row& r, size_t i) {
+  static const std::string kEmpty;
+  return r.at(i) ? *r.at(i) : kEmpty;
+}
+std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
+absl::Time FromMicros(const std::string& s) { return absl::FromUnixMicros(ToInt(absl::string_view(s))); }
+int64_t JsonMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+json DayJson(const std::optional<absl::CivilDay>& d) { return d ? json(IsoDay(*d)) : json(nullptr); }
+std::optional<absl::CivilDay> DayFrom(const json& j) {
+  if (!j.is_string()) return std::nullopt;
+  return ParseIsoDay(j.get<std::string>());
+}
+
+json MessageJson(const domain::MessageVersion& m) {
+  return {{"version", m.version}, {"text", m.text}, {"author", m.author}, {"create_time", JsonMicros(m.create_time)}};
+}
+domain::MessageVersion MessageFrom(const json& j) {
+  domain::MessageVersion m;
+  m.version = j.at("version").get<int>();
+  m.text = j.at("text").get<std::string>();
+  m.author = j.at("author").get<std::string>();
+  m.create_time = absl::FromUnixMicros(j.at("create_time").get<int64_t>());
+  return m;
+}
+
+json FeasibilityJson(const domain::GroupFeasibility& f) {
+  return {{"check_id", f.check_id},
+          {"state", static_cast<int>(f.state)},
+          {"feasible", f.feasible},
+          {"earliest_start", DayJson(f.earliest_start)},
+          {"reasons", f.reasons},
+          {"decided_by", f.decided_by},
+          {"decision_comment", f.decision_comment},
+          {"volume", f.volume},
+          {"action", static_cast<int>(f.action)},
+          {"window_start", IsoDay(f.window_start)},
+          {"window_end", IsoDay(f.window_end)},
+          {"check_time", JsonMicros(f.check_time)}};
+}
+domain::GroupFeasibility FeasibilityFrom(const json& j) {
+  domain::GroupFeasibility f;
+  f.check_id = j.at("check_id").get<std::string>();
+  f.state = static_cast<domain::FeasibilityState>(j.at("state").get<int>());
+  f.feasible = j.at("feasible").get<bool>();
+  f.earliest_start = DayFrom(j.at("earliest_start"));
+  f.reasons = j.at("reasons").get<std::vector<std::string>>();
+  f.decided_by = j.at("decided_by").get<std::string>();
+  f.decision_comment = j.at("decision_comment").get<std::string>();
+  f.volume = j.at("volume").get<int64_t>();
+  f.action = static_cast<domain::Action>(j.at("action").get<int>());
+  f.window_start = ParseIsoDay(j.at("window_start").get<std::string>());
+  f.window_end = ParseIsoDay(j.at("window_end").get<std::string>());
+  f.check_time = absl::FromUnixMicros(j.at("check_time").get<int64_t>());
+  return f;
+}
+
+std::string GroupsJson(const std::vector<domain::CampaignGroup>& groups) {
+  json arr = json::array();
+  for (const domain::CampaignGroup& g : groups) {
+    json j = {{"name", g.name},
+              {"priority", g.priority},
+              {"member_count", g.member_count},
+              {"action", static_cast<int>(g.action)},
+              {"message", g.message ? MessageJson(*g.message) : json(nullptr)},
+              {"guidelines", g.guidelines},
+              {"window_start", DayJson(g.window_start)},
+              {"window_end", DayJson(g.window_end)},
+              {"contact_moment_code", g.contact_moment_code},
+              {"values", g.values},
+              {"feasibility", g.feasibility ? FeasibilityJson(*g.feasibility) : json(nullptr)},
+              {"recipient_list", g.recipient_list},
+              {"control_list", g.control_list},
+              {"recipient_count", g.recipient_count}};
+    arr.push_back(std::move(j));
+  }
+  return arr.dump();
+}
+
+std::vector<domain::CampaignGroup> GroupsFrom(const std::string& text) {
+  std::vector<domain::CampaignGroup> out;
+  for (const json& j : json::parse(text)) {
+    domain::CampaignGroup& g = out.emplace_back();
+    g.name = j.at("name").get<std::string>();
+    g.priority = j.at("priority").get<int>();
+    g.member_count = j.at("member_count").get<int64_t>();
+    g.action = static_cast<domain::Action>(j.at("action").get<int>());
+    if (!j.at("message").is_null()) g.message = MessageFrom(j.at("message"));
+    g.guidelines = j.at("guidelines").get<std::string>();
+    g.window_start = DayFrom(j.at("window_start"));
+    g.window_end = DayFrom(j.at("window_end"));
+    g.contact_moment_code = j.at("contact_moment_code").get<std::string>();
+    g.values = j.at("values").get<std::map<std::string, std::string>>();
+    if (!j.at("feasibility").is_null()) g.feasibility = FeasibilityFrom(j.at("feasibility"));
+    g.recipient_list = j.at("recipient_list").get<std::string>();
+    g.control_list = j.at("control_list").get<std::string>();
+    g.recipient_count = j.at("recipient_count").get<int64_t>();
+  }
+  return out;
+}
+
+constexpr char kColumns[] =
+    "id, title, signal_id, target_group_set_id, state, control_share, control_seed::text, created_by,"
+    " array_to_string(editors, chr(31)), groups::text, ${s}.to_micros(create_time), ${s}.to_micros(update_time),"
+    " revision";
+
+domain::Campaign CampaignFromRow(const Row& r) {
+  domain::Campaign c;
+  c.id = S(r, 0);
+  c.title = S(r, 1);
+  c.signal_id = S(r, 2);
+  c.target_group_set_id = S(r, 3);
+  c.state = static_cast<domain::CampaignState>(ToInt(r[4]));
+  (void)absl::SimpleAtod(S(r, 5), &c.control_share);
+  (void)absl::SimpleAtoi(S(r, 6), &c.control_seed);
+  c.created_by = S(r, 7);
+  if (!S(r, 8).empty()) c.editors = absl::StrSplit(S(r, 8), '\x1f');
+  c.groups = GroupsFrom(S(r, 9));
+  c.create_time = FromMicros(S(r, 10));
+  c.update_time = FromMicros(S(r, 11));
+  c.revision = ToInt(r[12]);
+  return c;
+}
+
+// The groups' release state, from the campaign's order messages in the outbox.
+void ApplyOutbox(const std::vector<common::OutboxRecord>& messages, domain::Campaign* c) {
+  for (const common::OutboxRecord& m : messages) {
+    if (m.message.topic != domain::kTopicCreateOrder) continue;
+    std::string traceparent, group;
+    domain::DecodePayload(m.message.payload, &traceparent, &group);
+    for (domain::CampaignGroup& g : c->groups) {
+      if (g.name != group) continue;
+      switch (m.state) {
+        case common::OutboxState::kPending:
+          g.order_delivery = domain::OrderDelivery::kPending;
+          g.order_error = m.last_error;  // the last retry's trouble, if any
+          break;
+        case common::OutboxState::kDone:
+          g.order_delivery = domain::OrderDelivery::kCreated;
+          g.dispatch_order = m.result;
+          break;
+        case common::OutboxState::kFailed:
+          g.order_delivery = domain::OrderDelivery::kFailed;
+          g.order_error = m.last_error;
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+PgCampaignRepository::PgCampaignRepository(common::db::PgPool* pool, std::string schema,
+                                           std::function<void()> on_outbox)
+    : pool_(pool), schema_(std::move(schema)), on_outbox_(std::move(on_outbox)) {}
+
+std::string PgCampaignRepository::Q(absl::string_view sql) const {
+  return absl::StrReplaceAll(sql, {{"${s}", schema_}});
+}
+
+std::optional<domain::Campaign> PgCampaignRepository::Read(soci::session& sql, const std::string& id) const {
+  const TextRows rows =
+      ExecutePrepared(sql, Q(absl::StrCat("SELECT ", kColumns, " FROM ${s}.campaigns WHERE id = CAST($1 AS uuid)")),
+                      {id});
+  if (rows.empty()) return std::nullopt;
+  domain::Campaign c = CampaignFromRow(rows[0]);
+  for (const Row& r : ExecutePrepared(sql,
+                                      Q("SELECT kind, actor, comment, ${s}.to_micros(decide_time) FROM ${s}.decisions"
+                                        " WHERE campaign_id = CAST($1 AS uuid) ORDER BY id"),
+                                      {id})) {
+    c.decisions.push_back(
+        {static_cast<domain::DecisionKind>(ToInt(r[0])), S(r, 1), S(r, 2), FromMicros(S(r, 3))});
+  }
+  if (c.state == domain::CampaignState::kReleased || c.state == domain::CampaignState::kCompleted) {
+    ApplyOutbox(common::db::ReadOutbox(sql, schema_, id), &c);
+  }
+  return c;
+}
+
+absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Campaign& c,
+                                                              const common::IdempotencyKey* key, bool* replayed) {
+  std::optional<std::string> existing;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    if (key) {
+      CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, c.id, c.create_time));
+      if (existing) return absl::OkStatus();
+    }
+    ExecutePrepared(tx.sql(),
+                    Q("INSERT INTO ${s}.campaigns (id, title, signal_id, target_group_set_id, state, control_share,"
+                      " control_seed, created_by, editors, groups, create_time, update_time, revision)"
+                      " VALUES (CAST($1 AS uuid), $2, $3, $4, CAST($5 AS smallint), CAST($6 AS double precision),"
+                      " CAST($7 AS numeric), $8, '{}', CAST($9 AS jsonb), ${s}.from_micros($10::bigint),"
+                      " ${s}.from_micros($10::bigint), CAST($11 AS bigint))"),
+                    {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
+                     absl::StrCat(c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
+                     Micros(c.create_time), absl::StrCat(c.revision)});
+    return absl::OkStatus();
+  }));
+  *replayed = existing.has_value();
+  if (existing) return Get(*existing, absl::InfiniteFuture());
+  return c;
+}
+
+absl::StatusOr<domain::Campaign> PgCampaignRepository::Get(const std::string& id, absl::Time deadline) {
+  std::optional<domain::Campaign> c;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        c = Read(tx.sql(), id);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!c) return MakeError(absl::StatusCode::kNotFound, reason::kCampaignNotFound, "campaign not found");
+  return *std::move(c);
+}
+
+absl::StatusOr<std::vector<domain::Campaign>> PgCampaignRepository::List(
+    const domain::CampaignFilter& filter, const std::optional<domain::ListPosition>& after, int limit,
+    absl::Time deadline) {
+  std::vector<domain::Campaign> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows ids = ExecutePrepared(
+            tx.sql(),
+            Q("SELECT id FROM ${s}.campaigns WHERE ($1 = '' OR state = CAST(NULLIF($1, '') AS smallint))"
+              " AND ($2 = '' OR signal_id = $2)"
+              " AND ($3 = '' OR (create_time, id) < (${s}.from_micros(CAST(NULLIF($3, '') AS bigint)),"
+              " CAST(NULLIF($4, '') AS uuid)))"
+              " ORDER BY create_time DESC, id DESC LIMIT CAST($5 AS integer)"),
+            {filter.state ? absl::StrCat(static_cast<int>(*filter.state)) : std::string(), filter.signal_id,
+             after ? Micros(after->create_time) : std::string(), after ? after->id : std::string(),
+             absl::StrCat(limit)});
+        for (const Row& r : ids) {
+          auto c = Read(tx.sql(), S(r, 0));
+          if (c) out.push_back(*std::move(c));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadline) {
+  const domain::Campaign& c = *change.campaign;
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows updated = ExecutePrepared(
+            tx.sql(),
+            Q("UPDATE ${s}.campaigns SET state = CAST($2 AS smallint), editors = CAST($3 AS text[]),"
+              " groups = CAST($4 AS jsonb), update_time = ${s}.from_micros($5::bigint), revision = CAST($6 AS bigint)"
+              " WHERE id = CAST($1 AS uuid) AND revision = CAST($7 AS bigint) RETURNING id"),
+            {c.id, absl::StrCat(static_cast<int>(c.state)), common::db::TextArrayLiteral(c.editors),
+             GroupsJson(c.groups), Micros(c.update_time), absl::StrCat(c.revision),
+             absl::StrCat(change.expected_revision)});
+        if (updated.empty()) {
+          return MakeError(absl::StatusCode::kAborted, common::reason::kConcurrentUpdate,
+                           "the campaign was changed by someone else meanwhile; read it again");
+        }
+        if (change.new_message) {
+          const auto& [gi, m] = *change.new_message;
+          ExecutePrepared(tx.sql(),
+                          Q("INSERT INTO ${s}.message_versions (campaign_id, group_name, version, text, author,"
+                            " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS integer), $4, $5,"
+                            " ${s}.from_micros($6::bigint))"),
+                          {c.id, c.groups.at(gi).name, absl::StrCat(m.version), m.text, m.author,
+                           Micros(m.create_time)});
+        }
+        if (change.decision) {
+          const domain::Decision& d = *change.decision;
+          ExecutePrepared(tx.sql(),
+                          Q("INSERT INTO ${s}.decisions (campaign_id, kind, actor, comment, decide_time)"
+                            " VALUES (CAST($1 AS uuid), CAST($2 AS smallint), $3, $4, ${s}.from_micros($5::bigint))"),
+                          {c.id, absl::StrCat(static_cast<int>(d.kind)), d.actor, d.comment, Micros(d.time)});
+        }
+        if (!change.outbox.empty()) {
+          common::db::EnqueueOutbox(tx, schema_, change.outbox, c.update_time);
+          if (on_outbox_) tx.OnCommit(on_outbox_);
+        }
+        return absl::OkStatus();
+      },
+      deadline);
+}
+
+absl::StatusOr<std::vector<domain::MessageVersion>> PgCampaignRepository::ListMessageVersions(
+    const std::string& campaign_id, const std::string& group, absl::Time deadline) {
+  std::vector<domain::MessageVersion> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q("SELECT version, text, author, ${s}.to_micros(create_time) FROM ${s}.message_versions"
+                   " WHERE campaign_id = CAST($1 AS uuid) AND group_name = $2 ORDER BY version DESC"),
+                 {campaign_id, group})) {
+          out.push_back({static_cast<int>(ToInt(r[0])), S(r, 1), S(r, 2), FromMicros(S(r, 3))});
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+}  // namespace cak::campaign::storage

@@ -1,0 +1,42 @@
+// PostgreSQL implementation of campaign-svc's CampaignRepository (schema from
+// campaign-svc/migrations plus the common outbox). A campaign row holds its groups as one
+// JSON document; message versions and decisions are append-only tables beside it; the release
+// state of each group is read from the campaign's outbox messages.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "campaign-svc/src/domain/repository.h"
+#include "common/db/pool.h"
+
+namespace cak::campaign::storage {
+
+class PgCampaignRepository final : public domain::CampaignRepository {
+ public:
+  // `on_outbox` (may be empty) runs after a commit that enqueued outbox messages (wakes the
+  // local relay).
+  PgCampaignRepository(common::db::PgPool* pool, std::string schema, std::function<void()> on_outbox);
+
+  absl::StatusOr<domain::Campaign> Create(const domain::Campaign& campaign, const common::IdempotencyKey* key,
+                                          bool* replayed) override;
+  absl::StatusOr<domain::Campaign> Get(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::Campaign>> List(const domain::CampaignFilter& filter,
+                                                     const std::optional<domain::ListPosition>& after, int limit,
+                                                     absl::Time deadline) override;
+  absl::Status Save(const Change& change, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::MessageVersion>> ListMessageVersions(const std::string& campaign_id,
+                                                                          const std::string& group,
+                                                                          absl::Time deadline) override;
+
+ private:
+  std::string Q(absl::string_view sql) const;
+  // Reads one campaign on `sql` (nullopt when absent). Throws what SOCI throws.
+  std::optional<domain::Campaign> Read(soci::session& sql, const std::string& id) const;
+
+  common::db::PgPool* pool_;
+  std::string schema_;
+  std::function<void()> on_outbox_;
+};
+
+}  // namespace cak::campaign::storage

@@ -1,0 +1,179 @@
+// PostgreSQL outbox and relay (see outbox.h).
+#include "common/db/outbox.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/base/errors.h"
+#include "common/base/log.h"
+#include "common/db/prepared.h"
+#include "common/db/sql_values.h"
+
+namespace cak::common::db {
+
+namespace {
+
+std::string Q(const std::string& schema, absl::string_view sql) { return absl::StrReplaceAll(sql, {{"${s}", schema}}); }
+std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
+absl::Time FromMicros(const std::optional<std::string>& s) { return absl::FromUnixMicros(ToInt(s)); }
+const std::string& S(const std::vector<std::optional<std::string>>& r, size_t i) {
+  static const std::string kEmpty;
+  return r.at(i) ? *r.at(i) : kEmpty;
+}
+
+constexpr char kColumns[] =
+    "id, topic, aggregate_id, ordering_key, request_id, payload, state, attempts, ${s}.to_micros(next_attempt_time),"
+    " last_error, result, ${s}.to_micros(create_time), ${s}.to_micros(done_time)";
+
+OutboxRecord RecordFromRow(const std::vector<std::optional<std::string>>& r) {
+  OutboxRecord rec;
+  rec.id = ToInt(r[0]);
+  rec.message.topic = S(r, 1);
+  rec.message.aggregate_id = S(r, 2);
+  rec.message.ordering_key = S(r, 3);
+  rec.message.request_id = S(r, 4);
+  rec.message.payload = S(r, 5);
+  const std::string& state = S(r, 6);
+  rec.state = state == "DONE" ? OutboxState::kDone : state == "FAILED" ? OutboxState::kFailed : OutboxState::kPending;
+  rec.attempts = static_cast<int>(ToInt(r[7]));
+  rec.next_attempt_time = FromMicros(r[8]);
+  rec.last_error = S(r, 9);
+  rec.result = S(r, 10);
+  rec.create_time = FromMicros(r[11]);
+  if (r[12]) rec.done_time = FromMicros(r[12]);
+  return rec;
+}
+
+}  // namespace
+
+void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMessage>& messages, absl::Time now) {
+  const std::string sql = Q(schema,
+                            "INSERT INTO ${s}.outbox (topic, aggregate_id, ordering_key, request_id, payload,"
+                            " next_attempt_time, create_time) VALUES ($1, $2, $3, $4, $5,"
+                            " ${s}.from_micros($6::bigint), ${s}.from_micros($6::bigint))");
+  for (const OutboxMessage& m : messages) {
+    ExecutePrepared(tx.sql(), sql, {m.topic, m.aggregate_id, m.ordering_key, m.request_id, m.payload, Micros(now)});
+  }
+}
+
+std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& schema, const std::string& aggregate_id) {
+  std::vector<OutboxRecord> out;
+  for (const auto& row : ExecutePrepared(
+           sql, Q(schema, absl::StrCat("SELECT ", kColumns, " FROM ${s}.outbox WHERE aggregate_id = $1 ORDER BY id")),
+           {aggregate_id})) {
+    out.push_back(RecordFromRow(row));
+  }
+  return out;
+}
+
+OutboxRelay::OutboxRelay(PgPool* pool, const Clock* clock, OutboxRelayOptions options,
+                         std::map<std::string, OutboxHandler> handlers)
+    : pool_(pool), clock_(clock), options_(std::move(options)), handlers_(std::move(handlers)) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!workers_.empty()) return;
+  stop_ = false;
+  for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { Run(); });
+}
+
+void OutboxRelay::Wake() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++wakeups_;
+  cv_.notify_all();
+}
+
+void OutboxRelay::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+}
+
+void OutboxRelay::Run() {
+  while (true) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      seen = wakeups_;
+    }
+    absl::StatusOr<bool> did = DeliverOne();
+    if (!did.ok()) log::Warning("outbox_relay_failed", {{"error", did.status()}});
+    if (did.ok() && *did) continue;  // more may be due
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(absl::ToInt64Milliseconds(options_.poll_interval)),
+                 [&] { return stop_ || wakeups_ != seen; });
+  }
+}
+
+absl::StatusOr<bool> OutboxRelay::DeliverOne() {
+  bool claimed = false;
+  const std::string& schema = options_.schema;
+  CAK_RETURN_IF_ERROR(InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    const absl::Time now = clock_->Now();
+    // The oldest due message whose ordering key has no earlier pending message. The claim is
+    // held while the remote call runs: a replica that dies mid-call releases it with its
+    // connection, and the message is delivered again.
+    const TextRows rows = ExecutePrepared(
+        tx.sql(),
+        Q(schema, absl::StrCat("SELECT ", kColumns,
+                               " FROM ${s}.outbox o WHERE o.state = 'PENDING'"
+                               " AND o.next_attempt_time <= ${s}.from_micros($1::bigint)"
+                               " AND NOT EXISTS (SELECT 1 FROM ${s}.outbox e WHERE e.ordering_key = o.ordering_key"
+                               " AND e.state = 'PENDING' AND e.id < o.id)"
+                               " ORDER BY o.next_attempt_time, o.id LIMIT 1 FOR UPDATE SKIP LOCKED")),
+        {Micros(now)});
+    if (rows.empty()) return absl::OkStatus();
+    claimed = true;
+    const OutboxRecord record = RecordFromRow(rows[0]);
+    auto handler = handlers_.find(record.message.topic);
+    absl::StatusOr<std::string> result =
+        handler == handlers_.end()
+            ? absl::StatusOr<std::string>(absl::InvalidArgumentError(
+                  absl::StrCat("no handler for outbox topic ", record.message.topic)))
+            : handler->second(record);
+    const absl::Time done = clock_->Now();
+    if (result.ok()) {
+      ExecutePrepared(tx.sql(),
+                      Q(schema,
+                        "UPDATE ${s}.outbox SET state = 'DONE', attempts = attempts + 1, result = $2,"
+                        " last_error = '', done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
+                      {absl::StrCat(record.id), *result, Micros(done)});
+      tx.OnCommit([this] { delivered_.fetch_add(1); });
+      log::Info("outbox_delivered", {{"topic", record.message.topic}, {"request_id", record.message.request_id}});
+      return absl::OkStatus();
+    }
+    const std::string error = absl::StrCat(ErrorReason(result.status()), ": ", result.status().message());
+    if (OutboxRetryable(result.status())) {
+      const absl::Time next = done + OutboxBackoff(record.attempts, options_.max_backoff);
+      ExecutePrepared(tx.sql(),
+                      Q(schema,
+                        "UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,"
+                        " next_attempt_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
+                      {absl::StrCat(record.id), error, Micros(next)});
+      log::Warning("outbox_delivery_retried", {{"topic", record.message.topic},
+                                             {"request_id", record.message.request_id},
+                                             {"attempts", record.attempts + 1},
+                                             {"error", result.status()}});
+      return absl::OkStatus();
+    }
+    ExecutePrepared(tx.sql(),
+                    Q(schema,
+                      "UPDATE ${s}.outbox SET state = 'FAILED', attempts = attempts + 1, last_error = $2,"
+                      " done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
+                    {absl::StrCat(record.id), error, Micros(done)});
+    tx.OnCommit([this] { failed_.fetch_add(1); });
+    log::Error("outbox_delivery_failed", {{"topic", record.message.topic},
+                                          {"request_id", record.message.request_id},
+                                          {"error", result.status()}});
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+}  // namespace cak::common::db

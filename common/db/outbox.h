@@ -1,0 +1,81 @@
+// The transactional outbox in PostgreSQL (table <schema>.outbox, common migration 0006) and its
+// relay. EnqueueOutbox() writes messages inside the caller's transaction, so they exist exactly
+// when the change that caused them committed. OutboxRelay delivers them in the background:
+// each message is claimed with FOR UPDATE SKIP LOCKED (replicas never deliver one message at
+// the same time), handed to the topic's handler while the claim is held, and marked DONE with
+// the handler's result, retried later with backoff (retryable errors), or FAILED (a refusal,
+// which needs a person). A crash after the remote call and before the commit leaves the message
+// PENDING: it is delivered again with the same request_id, which the receiver recognises.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/base/clock.h"
+#include "common/base/outbox.h"
+#include "common/db/pool.h"
+
+namespace cak::common::db {
+
+// Writes `messages` in the caller's transaction. Throws what SOCI throws (a duplicate
+// request_id violates the table's unique constraint).
+void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMessage>& messages, absl::Time now);
+
+// The messages of one aggregate in enqueue order. Throws what SOCI throws.
+std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& schema, const std::string& aggregate_id);
+
+// Delivers one message: returns the result to store (e.g. the created resource's name) or an
+// error, judged by OutboxRetryable().
+using OutboxHandler = std::function<absl::StatusOr<std::string>(const OutboxRecord&)>;
+
+struct OutboxRelayOptions {
+  std::string schema;
+  int threads = 1;                               // 0: none (tests call DeliverOne)
+  absl::Duration poll_interval = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Minutes(5);
+};
+
+class OutboxRelay {
+ public:
+  // None of the pointers is owned. A message whose topic has no handler is FAILED.
+  OutboxRelay(PgPool* pool, const Clock* clock, OutboxRelayOptions options,
+              std::map<std::string, OutboxHandler> handlers);
+  ~OutboxRelay();  // Stop()
+
+  void Start();
+  // Looks for due messages now (call after a commit that enqueued some).
+  void Wake();
+  // Lets a delivery in progress finish, then joins the workers.
+  void Stop();
+
+  // Delivers at most one due message. True when one was claimed (whatever came of it); false
+  // when none is due. Database errors come back as statuses.
+  absl::StatusOr<bool> DeliverOne();
+
+  int64_t delivered() const { return delivered_.load(); }
+  int64_t failed() const { return failed_.load(); }
+
+ private:
+  void Run();
+
+  PgPool* pool_;
+  const Clock* clock_;
+  OutboxRelayOptions options_;
+  std::map<std::string, OutboxHandler> handlers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  uint64_t wakeups_ = 0;
+  std::vector<std::thread> workers_;
+  std::atomic<int64_t> delivered_{0}, failed_{0};
+};
+
+}  // namespace cak::common::db
