@@ -6,10 +6,11 @@
 #   scripts/bench.sh submit-signal [--callers=64 --seconds=10 ...]
 #   scripts/bench.sh analysis [--customers=2000000 ...]   (the `large` set; about 2 minutes)
 #   scripts/bench.sh dispatch [--customers=560000]        (a ~515k-letter order; about 30 s)
+#   scripts/bench.sh response [--customers=2000000 ...]   (MeasureResponse of a ~500k list vs SQL)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench dispatch_bench
+"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench dispatch_bench response_bench
 "${ROOT}/scripts/pg.sh" start
 # Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
 ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
@@ -22,6 +23,7 @@ case "${which}" in
   submit-signal) "${BUILD_DIR}/bench/submit_signal_bench" "$@" ;;
   analysis) "${BUILD_DIR}/bench/analysis_bench" "$@" ;;
   dispatch) "${BUILD_DIR}/bench/dispatch_bench" "$@" ;;
-  all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench"; echo; "${BUILD_DIR}/bench/dispatch_bench" ;;
-  *) die "unknown benchmark '${which}' (submit-signal, analysis, dispatch)" ;;
+  response) "${BUILD_DIR}/bench/response_bench" "$@" ;;
+  all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench"; echo; "${BUILD_DIR}/bench/dispatch_bench"; echo; "${BUILD_DIR}/bench/response_bench" ;;
+  *) die "unknown benchmark '${which}' (submit-signal, analysis, dispatch, response)" ;;
 esac

@@ -1,14 +1,17 @@
 // analysis-svc: the source-system snapshot, impact analysis, samples, target groups and
-// recipient lists for CAK's information actions (record M7624 steps 2 and 4). Wiring only:
-// configuration -> pool -> server; see analysis-svc/README.md.
+// recipient lists for CAK's information actions (record M7624 steps 2 and 4), and response
+// measurement (step 9). Wiring only: configuration -> pool -> dispatch-svc client -> server;
+// see analysis-svc/README.md.
 #include <cstdio>
 #include <cstdlib>
 
+#include "analysis-svc/src/clients/dispatch_outcome_source.h"
 #include "analysis-svc/src/server/analysis_server.h"
 #include "analysis-svc/src/storage/schema.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/db/migrations.h"
+#include "common/grpc/peer_channel.h"
 #include "common/grpc/service_config.h"
 
 namespace {
@@ -22,6 +25,7 @@ struct AnalysisConfig {
   double max_rejected_share = 0.01;
   int64_t customer_retention_years = 2;
   std::string time_zone;
+  std::string dispatch_address, dispatch_ca_file, dispatch_token_file;
 };
 
 int Fail(const char* what, const absl::Status& st) {
@@ -65,6 +69,14 @@ int main(int argc, char** argv) {
   parser.Int("customer-retention-years", &cfg.customer_retention_years, 2, 1, 100,
              "whole years customer data is kept after the customer became inactive");
   parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
+  parser.String("dispatch-address", &cfg.dispatch_address, "",
+                "dispatch-svc's gRPC address (host:port) for executor outcomes in response measurement (empty: "
+                "measurements that name a dispatch order are refused)");
+  parser.String("dispatch-ca-file", &cfg.dispatch_ca_file, "",
+                "CA that signs dispatch-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as "
+                "this service's client identity");
+  parser.String("dispatch-token-file", &cfg.dispatch_token_file, "",
+                "bearer token for dispatch-svc (re-read when the file changes), instead of or besides mTLS");
   cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
   log::Level level;
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
@@ -86,6 +98,22 @@ int main(int argc, char** argv) {
   auto pool = cak::common::OpenDatabase(cfg.common, "analysis-svc", cak::analysis::storage::AnalysisMigrationSets());
   if (!pool.ok()) return Fail("database_not_ready", pool.status());
 
+  std::unique_ptr<cak::common::PeerChannel> dispatch;
+  std::unique_ptr<cak::analysis::clients::DispatchOutcomeSource> outcomes;
+  if (cfg.common.mode() == ServiceConfig::Mode::kServe && !cfg.dispatch_address.empty()) {
+    cak::common::PeerOptions peer;
+    peer.address = cfg.dispatch_address;
+    peer.ca_file = cfg.dispatch_ca_file;
+    peer.cert_file = cfg.common.tls_cert_file;
+    peer.key_file = cfg.common.tls_key_file;
+    peer.token_file = cfg.dispatch_token_file;
+    peer.max_message_bytes = static_cast<int>(cfg.common.max_message_bytes);
+    auto channel = cak::common::PeerChannel::Create(peer);
+    if (!channel.ok()) return Fail("config_failed", channel.status());
+    dispatch = *std::move(channel);
+    outcomes = std::make_unique<cak::analysis::clients::DispatchOutcomeSource>(dispatch.get());
+  }
+
   cak::common::SystemClock clock;
   auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
   if (!auth.ok()) return Fail("config_failed", auth.status());
@@ -103,6 +131,7 @@ int main(int argc, char** argv) {
   options.settings.max_rejected_share = cfg.max_rejected_share;
   options.settings.customer_retention_years = static_cast<int>(cfg.customer_retention_years);
   options.settings.zone = zone;
+  options.outcomes = outcomes.get();
   options.zone_name = cfg.time_zone;
   options.server = cak::common::ServerOptionsFrom(cfg.common);
   cak::analysis::AnalysisServer server(std::move(options));

@@ -29,6 +29,7 @@ common::RoleTable AnalysisRoleTable() {
       {"GetRecipientList",
        {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService, roles::kDispatchService}},
       {"StreamRecipients", {roles::kDispatchService}},
+      {"MeasureResponse", {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"PurgeInactiveCustomers", {roles::kAdministrator}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
   };
@@ -213,6 +214,8 @@ grpc::Status AnalysisApi::FreezeRecipientList(grpc::ServerContext* ctx, const pb
     CAK_ASSIGN_OR_RETURN(in.target_group_set,
                          ParseName(req->target_group_set(), "targetGroupSets", "target_group_set"));
     in.group = req->group();
+    in.control_share = req->control_share();
+    in.control_seed = req->control_seed();
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::RecipientListRecord list, service_->FreezeRecipientList(call, in, &replayed));
     ToProto(list, resp);
@@ -250,6 +253,16 @@ grpc::Status AnalysisApi::StreamRecipients(grpc::ServerContext* ctx, const pb::S
                                         }
                                         return !ctx->IsCancelled();
                                       });
+  });
+}
+
+grpc::Status AnalysisApi::MeasureResponse(grpc::ServerContext* ctx, const pb::MeasureResponseRequest* req,
+                                          pb::ResponseMeasurement* resp) {
+  return env_->Run(ctx, "MeasureResponse", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(domain::MeasureRequest in, FromProto(*req));
+    CAK_ASSIGN_OR_RETURN(domain::MeasureOutcome out, service_->MeasureResponse(call, in));
+    ToProto(out, resp);
+    return absl::OkStatus();
   });
 }
 

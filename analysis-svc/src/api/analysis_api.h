@@ -42,6 +42,8 @@ class AnalysisApi final : public pb::AnalysisService::Service {
                                 pb::RecipientList* resp) override;
   grpc::Status StreamRecipients(grpc::ServerContext* ctx, const pb::StreamRecipientsRequest* req,
                                 grpc::ServerWriter<pb::StreamRecipientsResponse>* writer) override;
+  grpc::Status MeasureResponse(grpc::ServerContext* ctx, const pb::MeasureResponseRequest* req,
+                               pb::ResponseMeasurement* resp) override;
   grpc::Status PurgeInactiveCustomers(grpc::ServerContext* ctx, const pb::PurgeInactiveCustomersRequest* req,
                                       pb::PurgeInactiveCustomersResponse* resp) override;
 

@@ -406,6 +406,116 @@ void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out) {
   out->set_checksum(list.checksum);
   out->set_frozen_by(list.frozen_by);
   *out->mutable_create_time() = common::ToProtoTime(list.create_time);
+  if (!list.control_list.empty()) out->set_control_list("recipientLists/" + list.control_list);
+  if (!list.control_of.empty()) out->set_control_of("recipientLists/" + list.control_of);
+}
+
+absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseRequest& r) {
+  domain::MeasureRequest out;
+  if (!r.campaign().empty() && (!absl::StartsWith(r.campaign(), "campaigns/") || r.campaign().size() == 10 ||
+                                r.campaign().size() > 200)) {
+    return InvalidField(reason::kInvalidResourceName, "campaign", "campaign must be campaigns/{id}");
+  }
+  out.campaign = r.campaign();
+  for (int i = 0; i < r.groups_size(); ++i) {
+    const pb::MeasuredGroup& g = r.groups(i);
+    const std::string path = absl::StrCat("groups[", i, "]");
+    domain::MeasuredGroup& d = out.groups.emplace_back();
+    d.group = g.group();
+    if (g.recipient_list().empty()) {
+      return InvalidField(reason::kRequiredFieldMissing, path + ".recipient_list", "recipient_list is required");
+    }
+    CAK_ASSIGN_OR_RETURN(d.list_id, ParseName(g.recipient_list(), "recipientLists", path + ".recipient_list"));
+    if (!g.control_list().empty()) {
+      CAK_ASSIGN_OR_RETURN(d.control_list, ParseName(g.control_list(), "recipientLists", path + ".control_list"));
+    }
+    if (!g.dispatch_order().empty()) {
+      CAK_ASSIGN_OR_RETURN(d.dispatch_order, ParseName(g.dispatch_order(), "dispatchOrders", path + ".dispatch_order"));
+    }
+    if (!pb::ActionChannel_IsValid(g.channel())) {
+      return InvalidField(reason::kUnknownEnumValue, path + ".channel", "channel has an unknown value");
+    }
+    d.channel = g.channel();
+    if (g.has_send_date()) {
+      CAK_ASSIGN_OR_RETURN(d.send_day, DayFromProto(g.send_date(), path + ".send_date"));
+    }
+  }
+  if (r.has_end_date()) {
+    CAK_ASSIGN_OR_RETURN(out.end_day, DayFromProto(r.end_date(), "end_date"));
+  }
+  out.sample_size = r.sample_size();
+  out.sample_seed = r.sample_seed();
+  return out;
+}
+
+namespace {
+
+void RateToProto(const domain::Rate& r, pb::Rate* out) {
+  out->set_numerator(r.numerator);
+  out->set_denominator(r.denominator);
+  out->set_rate(r.rate());
+}
+
+void SampleToProto(const domain::ResponseSampleView& m, pb::ResponseSampleMember* out) {
+  out->set_pseudonym(m.pseudonym);
+  out->set_group(m.group);
+  out->set_responded(m.responded);
+  if (m.first_response_day) DayToProto(*m.first_response_day, out->mutable_first_response_date());
+  out->set_first_response_channel(static_cast<pb::ContactChannel>(m.first_response_channel));
+  out->set_contacts(m.contacts);
+  out->set_outcome(m.outcome);
+  out->set_regulation(static_cast<pb::Regulation>(m.regulation));
+  out->set_municipality_code(domain::MunicipalityCode(m.municipality));
+  out->set_age_years(m.age_years);
+  out->set_routing(static_cast<pb::Routing>(m.routing));
+}
+
+}  // namespace
+
+void ToProto(const domain::MeasureOutcome& m, pb::ResponseMeasurement* out) {
+  out->set_campaign(m.campaign);
+  out->set_snapshot_version(m.snapshot_version);
+  DayToProto(m.end_day, out->mutable_end_date());
+  for (const domain::GroupResponse& g : m.groups) {
+    pb::GroupResponse* pg = out->add_groups();
+    pg->set_group(g.group);
+    pg->set_channel(static_cast<pb::ActionChannel>(g.channel));
+    DayToProto(g.send_day, pg->mutable_send_date());
+    pg->set_contacted(g.contacted);
+    pg->set_not_found(g.not_found);
+    RateToProto(g.response, pg->mutable_response());
+    RateToProto(g.control_response, pg->mutable_control_response());
+    if (g.difference) {
+      pg->set_difference(g.difference->value);
+      pg->set_difference_ci_low(g.difference->ci_low);
+      pg->set_difference_ci_high(g.difference->ci_high);
+    }
+    for (const domain::ChannelResponse& c : g.by_channel) {
+      pb::ChannelResponse* pc = pg->add_by_channel();
+      pc->set_channel(static_cast<pb::ContactChannel>(c.channel));
+      pc->set_responders(c.responders);
+      pc->set_rate(c.rate);
+    }
+    for (const domain::WeekResponse& w : g.by_week) {
+      pb::WeekResponse* pw = pg->add_by_week();
+      pw->set_week(w.week);
+      DayToProto(w.week_start, pw->mutable_week_start());
+      pw->set_new_responders(w.new_responders);
+      pw->set_cumulative_rate(w.cumulative_rate);
+      pw->set_control_cumulative_rate(w.control_cumulative_rate);
+    }
+    for (const domain::OutcomeCount& o : g.outcomes) {
+      pb::OutcomeCount* po = pg->add_outcomes();
+      po->set_outcome(o.outcome);
+      po->set_count(o.count);
+    }
+    RateToProto(g.response_when_delivered, pg->mutable_response_when_delivered());
+  }
+  RateToProto(m.total_response, out->mutable_total_response());
+  RateToProto(m.total_control_response, out->mutable_total_control_response());
+  for (const auto& r : m.responders) SampleToProto(r, out->add_responders());
+  for (const auto& r : m.non_responders) SampleToProto(r, out->add_non_responders());
+  *out->mutable_measure_time() = common::ToProtoTime(m.measure_time);
 }
 
 void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {

@@ -42,6 +42,12 @@ void ToProto(const domain::SampleOutcome& sample, pb::Sample* out);
 // Moves the row's strings into the message (a streamed list is half a million of them).
 void ToProto(domain::RecipientRow&& row, pb::Recipient* out);
 
+// MeasureResponse's request: resource names ("recipientLists/{uuid}", "dispatchOrders/{uuid}",
+// "campaigns/..."), dates and the channel checked, each error naming its request path
+// ("groups[2].control_list"); the domain checks the rest.
+absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseRequest& request);
+void ToProto(const domain::MeasureOutcome& measurement, pb::ResponseMeasurement* out);
+
 // Criteria back to the proto (stored target group sets).
 void ToProto(const domain::Criteria& criteria, pb::Criteria* out);
 

@@ -167,12 +167,13 @@ class ImportSessionImpl final : public ImportSession {
 
 AnalysisService::AnalysisService(SnapshotRepository* snapshots, AnalysisRepository* analyses,
                                  const common::Clock* clock, common::DataSubjectHasher pseudonymizer,
-                                 AnalysisSettings settings)
+                                 AnalysisSettings settings, OutcomeSource* outcomes)
     : snapshots_(snapshots),
       analyses_(analyses),
       clock_(clock),
       pseudonymizer_(std::move(pseudonymizer)),
       settings_(std::move(settings)),
+      outcomes_(outcomes),
       cache_(snapshots) {}
 
 absl::CivilDay AnalysisService::Today() const { return absl::ToCivilDay(clock_->Now(), settings_.zone); }
@@ -487,9 +488,34 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const Ca
   return set;
 }
 
+void SplitControlGroup(const std::vector<MemberRef>& members, double share, uint64_t seed,
+                       std::vector<MemberRef>* contacted, std::vector<MemberRef>* control) {
+  contacted->clear();
+  control->clear();
+  const size_t n = members.size();
+  const size_t k = std::min(n, static_cast<size_t>(std::llround(share * static_cast<double>(n))));
+  if (k == 0) {
+    *contacted = members;
+    return;
+  }
+  // The k smallest draw keys (ties, which a 64-bit hash of distinct BSNs practically never
+  // has, by list order) are held back; a flag per member keeps both lists in list order.
+  std::vector<std::pair<uint64_t, uint32_t>> keys(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = {DrawKey(seed, members[i].bsn), static_cast<uint32_t>(i)};
+  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(k - 1), keys.end());
+  std::vector<bool> held(n, false);
+  for (size_t i = 0; i < k; ++i) held[keys[i].second] = true;
+  contacted->reserve(n - k);
+  control->reserve(k);
+  for (size_t i = 0; i < n; ++i) (held[i] ? control : contacted)->push_back(members[i]);
+}
+
 absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const CallContext& call,
                                                                          const FreezeRequest& request, bool* replayed) {
   if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id, "request_id"));
+  if (!(request.control_share >= 0 && request.control_share <= 0.5)) {  // (NaN too)
+    return InvalidField(common::reason::kInvalidFieldValue, "control_share", "control_share must be in [0, 0.5]");
+  }
   CAK_ASSIGN_OR_RETURN(TargetGroupSetRecord set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
   size_t index = set.groups.size();
   for (size_t i = 0; i < set.groups.size(); ++i) {
@@ -521,26 +547,50 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   const Bitmap& members = assignment.members[index];
   std::vector<MemberRef> refs;
   refs.reserve(static_cast<size_t>(members.Count()));
-  common::Sha256Stream checksum;
   members.ForEach([&](uint32_t row) {
     refs.push_back(MemberRef{cols.bsn[row], cols.routing[row], cols.addressee_relation[row]});
-    const std::string line = FormatBsn(cols.bsn[row]) + "\n";
-    checksum.Update(line);
   });
   if (refs.empty()) {
     return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmptyGroup, "the group has no members to freeze");
   }
+  std::vector<MemberRef> contacted, held_back;
+  SplitControlGroup(refs, request.control_share, request.control_seed, &contacted, &held_back);
+  if (contacted.empty()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kEmptyGroup,
+                     "holding back the control group would leave no members to contact");
+  }
+  // Each list's checksum covers its own members, as for a list without a control group.
+  auto checksum_of = [](const std::vector<MemberRef>& list) {
+    common::Sha256Stream checksum;
+    std::string line;
+    for (const MemberRef& m : list) {
+      line = FormatBsn(m.bsn);
+      line += '\n';
+      checksum.Update(line);
+    }
+    return checksum.FinalHex();
+  };
   common::log::Debug("freeze_members_selected", {{"members", static_cast<int64_t>(refs.size())},
+                                                 {"held_back", static_cast<int64_t>(held_back.size())},
                                                  {"select_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   RecipientListRecord list;
   list.id = common::NewUuid();
   list.target_group_set = set.id;
   list.group = request.group;
   list.snapshot_version = snapshot.info.version;
-  list.member_count = static_cast<int64_t>(refs.size());
-  list.checksum = checksum.FinalHex();
+  list.member_count = static_cast<int64_t>(contacted.size());
+  list.checksum = checksum_of(contacted);
   list.frozen_by = call.principal.id;
   list.create_time = call.start_time;
+  std::optional<RecipientListRecord> control;
+  if (!held_back.empty()) {
+    control = list;
+    control->id = common::NewUuid();
+    control->member_count = static_cast<int64_t>(held_back.size());
+    control->checksum = checksum_of(held_back);
+    control->control_of = list.id;
+    list.control_list = control->id;
+  }
   ProcessingRecord record =
       common::MakeRecord("analysis.FreezeRecipientList", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
@@ -548,8 +598,15 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
                        {"group", list.group},
                        {"members", absl::StrCat(list.member_count)},
                        {"checksum", list.checksum}};
-  return analyses_->FreezeRecipientList(call, list, snapshot.info, refs, request.request_id.empty() ? nullptr : &key,
-                                        record, replayed);
+  if (control) {
+    record.attributes["control_list"] = control->id;
+    record.attributes["control_members"] = absl::StrCat(control->member_count);
+    record.attributes["control_checksum"] = control->checksum;
+    record.attributes["control_share"] = absl::StrCat(request.control_share);
+    record.attributes["control_seed"] = absl::StrCat(request.control_seed);
+  }
+  return analyses_->FreezeRecipientList(call, list, snapshot.info, contacted, control ? &*control : nullptr,
+                                        held_back, request.request_id.empty() ? nullptr : &key, record, replayed);
 }
 
 absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const CallContext& call, const std::string& id) {
@@ -630,6 +687,180 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     return st;
   }
   return send_waiting();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response measurement
+
+namespace {
+
+// A NOT_FOUND of the repository, moved to the request field that named the list.
+absl::Status ListLookupError(absl::Status st, const std::string& field) {
+  if (st.code() != absl::StatusCode::kNotFound) return st;
+  return common::FieldError(absl::StatusCode::kNotFound, reason::kRecipientListNotFound, field,
+                            "no such recipient list");
+}
+
+}  // namespace
+
+absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContext& call,
+                                                                const MeasureRequest& request) {
+  if (request.groups.empty()) {
+    return InvalidField(common::reason::kRequiredFieldMissing, "groups", "at least one group is required");
+  }
+  if (request.groups.size() > static_cast<size_t>(kMaxMeasuredGroups)) {
+    return InvalidField(common::reason::kInvalidFieldValue, "groups",
+                        absl::StrCat("at most ", kMaxMeasuredGroups, " groups per measurement"));
+  }
+  if (request.sample_size < 0 || request.sample_size > kMaxResponseSample) {
+    return InvalidField(common::reason::kInvalidFieldValue, "sample_size",
+                        absl::StrCat("sample_size must be 0..", kMaxResponseSample, " (0: ", kDefaultResponseSample,
+                                     ")"));
+  }
+  const int sample_size = request.sample_size == 0 ? kDefaultResponseSample : request.sample_size;
+  const absl::CivilDay end_day = request.end_day.value_or(Today());
+
+  // Everything a client can get wrong is checked before anything is read in bulk.
+  struct Resolved {
+    RecipientListRecord list;
+    std::optional<RecipientListRecord> control;
+  };
+  std::vector<Resolved> resolved;
+  for (size_t i = 0; i < request.groups.size(); ++i) {
+    const MeasuredGroup& g = request.groups[i];
+    const std::string path = absl::StrCat("groups[", i, "]");
+    if (!g.send_day) {
+      return InvalidField(common::reason::kRequiredFieldMissing, path + ".send_date", "send_date is required");
+    }
+    if (end_day < *g.send_day) {
+      return InvalidField(reason::kEndBeforeSendDate, request.end_day ? "end_date" : path + ".send_date",
+                          request.end_day ? "end_date is before a group's send date"
+                                          : "the send date is after today (the default end date)");
+    }
+    if (g.group.size() > 200) return InvalidField(common::reason::kFieldTooLong, path + ".group", "at most 200 characters");
+    if (!g.dispatch_order.empty() && outcomes_ == nullptr) {
+      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kDispatchNotConfigured,
+                                path + ".dispatch_order",
+                                "this server has no dispatch-svc address (--dispatch-address) to read outcomes from");
+    }
+    Resolved r;
+    auto list = analyses_->GetRecipientList(g.list_id, call.deadline);
+    if (!list.ok()) return ListLookupError(list.status(), path + ".recipient_list");
+    r.list = *std::move(list);
+    const std::string control_id = g.control_list.empty() ? r.list.control_list : g.control_list;
+    if (!control_id.empty()) {
+      auto control = analyses_->GetRecipientList(control_id, call.deadline);
+      if (!control.ok()) return ListLookupError(control.status(), path + ".control_list");
+      if (control->control_of != r.list.id) {
+        return InvalidField(reason::kControlListMismatch, path + ".control_list",
+                            "the control list was not held back from the group's recipient list");
+      }
+      r.control = *std::move(control);
+    }
+    resolved.push_back(std::move(r));
+  }
+
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  const ColumnarSnapshot& cols = *snapshot.columns;
+  const absl::Time start = absl::Now();
+
+  // Per group: the members' BSNs of both lists (one bulk read each) and the outcomes, read
+  // side by side (each on a session of its own), then mapped to snapshot rows.
+  std::vector<GroupInput> inputs(request.groups.size());
+  for (size_t i = 0; i < request.groups.size(); ++i) {
+    const MeasuredGroup& g = request.groups[i];
+    const Resolved& r = resolved[i];
+    GroupInput& in = inputs[i];
+    in.group = g.group.empty() ? r.list.group : g.group;
+    in.channel = g.channel;
+    in.send_day = *g.send_day;
+    std::future<absl::StatusOr<std::vector<int32_t>>> control_bsns;
+    if (r.control) {
+      control_bsns = std::async(std::launch::async, [&] {
+        return analyses_->MemberBsns(r.control->id, r.control->member_count, call.deadline);
+      });
+    }
+    std::future<absl::StatusOr<std::vector<PositionOutcome>>> outcomes;
+    if (!g.dispatch_order.empty()) {
+      outcomes = std::async(std::launch::async, [&] { return outcomes_->OrderOutcomes(call, g.dispatch_order); });
+    }
+    auto bsns = analyses_->MemberBsns(r.list.id, r.list.member_count, call.deadline);
+    auto control = control_bsns.valid() ? control_bsns.get() : absl::StatusOr<std::vector<int32_t>>();
+    auto recorded = outcomes.valid() ? outcomes.get() : absl::StatusOr<std::vector<PositionOutcome>>();
+    CAK_RETURN_IF_ERROR(bsns.status());
+    in.rows = RowsOfMembers(cols, *bsns);
+    if (r.control) {
+      CAK_RETURN_IF_ERROR(control.status());
+      in.control_rows = RowsOfMembers(cols, *control);
+    }
+    if (!g.dispatch_order.empty()) {
+      if (!recorded.ok()) {
+        const absl::Status& st = recorded.status();
+        if (st.code() == absl::StatusCode::kUnavailable) return st;
+        return common::FieldError(st.code(), common::ErrorReason(st), absl::StrCat("groups[", i, "].dispatch_order"),
+                                  st.message());
+      }
+      in.outcomes = LatestOutcomes(*recorded, r.list.id, r.list.member_count);
+    }
+  }
+  const absl::Time loaded = absl::Now();
+
+  MeasureOutcome out;
+  out.campaign = request.campaign;
+  out.snapshot_version = snapshot.info.version;
+  out.end_day = end_day;
+  std::vector<std::vector<bool>> responded(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) out.groups.push_back(MeasureGroup(cols, inputs[i], end_day, &responded[i]));
+  Totals(out.groups, &out.total_response, &out.total_control_response);
+
+  // The sample is the only per-member data that leaves: pseudonymised, and logged per member.
+  const ResponseSample sample = DrawResponseSample(cols, inputs, responded, sample_size, request.sample_seed);
+  ProcessingRecord record = common::MakeRecord("analysis.MeasureResponse", ProcessingActivity::kResponsmeting, clock_->Now());
+  std::vector<std::string> lists, controls, orders;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    lists.push_back(resolved[i].list.id);
+    if (resolved[i].control) controls.push_back(resolved[i].control->id);
+    if (!request.groups[i].dispatch_order.empty()) orders.push_back(request.groups[i].dispatch_order);
+  }
+  record.attributes = {{"campaign", request.campaign},
+                       {"recipient_lists", absl::StrJoin(lists, ",")},
+                       {"control_lists", absl::StrJoin(controls, ",")},
+                       {"dispatch_orders", absl::StrJoin(orders, ",")},
+                       {"end_date", absl::FormatCivilTime(end_day)},
+                       {"snapshot_version", absl::StrCat(snapshot.info.version)},
+                       {"sample_seed", absl::StrCat(request.sample_seed)},
+                       {"subjects", "the pseudonymised response sample"}};
+  auto view = [&](const SampledMember& m) {
+    ResponseSampleView v;
+    const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
+    v.pseudonym = pseudonymizer_.Hash(bsn).substr(0, 16);  // as CreateSample's pseudonymised view
+    const GroupInput& in = inputs[m.group];
+    v.group = in.group;
+    const MemberResponse r = ResponseOf(cols, m.row, ToDayNumber(in.send_day), ToDayNumber(end_day));
+    v.responded = r.responded;
+    if (r.responded) {
+      v.first_response_day = FromDayNumber(r.first_day);
+      v.first_response_channel = r.first_channel;
+    }
+    v.contacts = r.contacts;
+    if (in.outcomes) v.outcome = std::string(DeliveryOutcomeName((*in.outcomes)[static_cast<size_t>(m.position - 1)]));
+    v.regulation = cols.regulation[m.row];
+    v.municipality = cols.municipality_numbers[cols.municipality[m.row]];
+    const int32_t ymd = cols.birth_ymd[m.row];
+    v.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), end_day);
+    v.routing = cols.routing[m.row];
+    record.data_subjects.push_back(bsn);
+    return v;
+  };
+  for (const SampledMember& m : sample.responders) out.responders.push_back(view(m));
+  for (const SampledMember& m : sample.non_responders) out.non_responders.push_back(view(m));
+  record.attributes["sample_members"] = absl::StrCat(record.data_subjects.size());
+  CAK_RETURN_IF_ERROR(analyses_->AppendLog(call, record));
+  out.measure_time = clock_->Now();
+  common::log::Debug("response_measured", {{"groups", static_cast<int64_t>(inputs.size())},
+                                           {"load_ms", absl::ToInt64Milliseconds(loaded - start)},
+                                           {"total_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // analysis-svc's use cases: imports, snapshot, impact analysis, samples, target groups,
-// recipient lists and the retention purge. Validation and rules live here (and in the pure
+// recipient lists, response measurement and the retention purge. Validation and rules live here (and in the pure
 // modules it uses); storage sits behind the repository interfaces; the API layer only maps.
 //
 // Privacy rules applied here (DESIGN.md section 4):
@@ -7,6 +7,8 @@
 //   (an employee) and a stated purpose; every sample logs one entry per member;
 // - streamed recipient lists log one entry per recipient before the recipient is sent;
 // - decisions (target groups, freezing a list) record the employee or service that made them;
+// - a response measurement logs one entry naming its lists (aggregates leave the service, no
+//   per-recipient data) and one child entry per member of its pseudonymised sample;
 // - the purge removes customers inactive past retention and logs one entry per customer.
 #pragma once
 
@@ -22,7 +24,9 @@
 #include "absl/time/time.h"
 #include "analysis-svc/src/domain/criteria.h"
 #include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/outcome_source.h"
 #include "analysis-svc/src/domain/repository.h"
+#include "analysis-svc/src/domain/response.h"
 #include "analysis-svc/src/domain/sampling.h"
 #include "analysis-svc/src/domain/snapshot_cache.h"
 #include "analysis-svc/src/domain/target_groups.h"
@@ -60,6 +64,8 @@ inline constexpr char kSampleNotFound[] = "SAMPLE_NOT_FOUND";
 inline constexpr char kImportDirNotConfigured[] = "IMPORT_DIR_NOT_CONFIGURED";
 inline constexpr char kImportFileUnreadable[] = "IMPORT_FILE_UNREADABLE";
 inline constexpr char kTooManyStreams[] = "TOO_MANY_STREAMS";
+inline constexpr char kControlListMismatch[] = "CONTROL_LIST_MISMATCH";
+inline constexpr char kEndBeforeSendDate[] = "END_BEFORE_SEND_DATE";
 }  // namespace reason
 
 struct ImportOptions {
@@ -140,6 +146,60 @@ struct FreezeRequest {
   std::string fingerprint;
   std::string target_group_set;  // id
   std::string group;
+  // Share of the members held back in a control list (0..0.5; 0: none), chosen by a keyed
+  // hash of control_seed and the member's BSN (DrawKey, as samples draw).
+  double control_share = 0;
+  uint64_t control_seed = 0;
+};
+
+// Splits a group's members (in list order) into the contacted and the held-back: exactly
+// round(share * n) members, those with the smallest DrawKey(seed, bsn), go to `control`; both
+// keep the original order. share must be in [0, 0.5].
+void SplitControlGroup(const std::vector<MemberRef>& members, double share, uint64_t seed,
+                       std::vector<MemberRef>* contacted, std::vector<MemberRef>* control);
+
+// One group of a response measurement (ids, not resource names).
+struct MeasuredGroup {
+  std::string group;         // as reported; empty: the recipient list's group name
+  std::string list_id;       // the contacted members
+  std::string control_list;  // empty: the list's own control list, if it has one
+  int channel = 0;           // ActionChannel number
+  std::string dispatch_order;  // empty: no executor outcomes
+  std::optional<absl::CivilDay> send_day;
+};
+
+struct MeasureRequest {
+  std::string campaign;  // "campaigns/{id}", for the record
+  std::vector<MeasuredGroup> groups;
+  std::optional<absl::CivilDay> end_day;  // default: today
+  int sample_size = 0;                    // 0: kDefaultResponseSample
+  uint64_t sample_seed = 0;
+};
+
+// A member of the response sample, pseudonymised as CreateSample's pseudonymised view (no BSN,
+// no name).
+struct ResponseSampleView {
+  std::string pseudonym;
+  std::string group;
+  bool responded = false;
+  std::optional<absl::CivilDay> first_response_day;
+  int first_response_channel = 0;  // ContactChannel number, 0: none
+  int contacts = 0;
+  std::string outcome;  // DeliveryOutcomeName, empty without a dispatch order
+  int regulation = 0;
+  int municipality = 0;
+  int age_years = 0;  // on the end day
+  int routing = 0;
+};
+
+struct MeasureOutcome {
+  std::string campaign;
+  int64_t snapshot_version = 0;
+  absl::CivilDay end_day;
+  std::vector<GroupResponse> groups;
+  Rate total_response, total_control_response;
+  std::vector<ResponseSampleView> responders, non_responders;
+  absl::Time measure_time;
 };
 
 struct PurgeOutcome {
@@ -155,8 +215,11 @@ class AnalysisService {
  public:
   // None of the pointers is owned. `pseudonymizer` keys sample pseudonyms (a key of its own,
   // not the processing log's, so pseudonyms cannot be matched to log entries).
+  // `outcomes` (may be null: no dispatch-svc configured) gives response measurement the
+  // executors' outcomes.
   AnalysisService(SnapshotRepository* snapshots, AnalysisRepository* analyses, const common::Clock* clock,
-                  common::DataSubjectHasher pseudonymizer, AnalysisSettings settings);
+                  common::DataSubjectHasher pseudonymizer, AnalysisSettings settings,
+                  OutcomeSource* outcomes = nullptr);
 
   absl::StatusOr<std::unique_ptr<ImportSession>> BeginImport(const common::CallContext& call, Dataset dataset,
                                                              ImportOptions options, std::string operation);
@@ -176,13 +239,26 @@ class AnalysisService {
                                                           const DefineGroupsRequest& request, bool* replayed);
   absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const common::CallContext& call, const std::string& id);
   // FAILED_PRECONDITION SNAPSHOT_CHANGED when a newer snapshot replaced the set's;
-  // INVALID_ARGUMENT GROUP_NOT_FOUND; FAILED_PRECONDITION EMPTY_GROUP for a group without members.
+  // INVALID_ARGUMENT GROUP_NOT_FOUND; FAILED_PRECONDITION EMPTY_GROUP for a group without members
+  // (or none left after holding back the control group); INVALID_ARGUMENT INVALID_FIELD_VALUE
+  // (control_share) for a share outside [0, 0.5]. With a share, the held-back members go to a
+  // second list (control_of set; no control list when round(share * n) is 0), frozen in the
+  // same transaction; the returned list names it in control_list.
   absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call, const FreezeRequest& request,
                                                           bool* replayed);
   absl::StatusOr<RecipientListRecord> GetRecipientList(const common::CallContext& call, const std::string& id);
   // Streams members with only `field_set`'s fields, logging each chunk before sending it.
   absl::Status StreamRecipients(const common::CallContext& call, const std::string& list_id, FieldSet field_set,
                                 int64_t after_position, int64_t until_position, const RecipientSink& sink);
+
+  // Response measurement (step 9) on the current snapshot. INVALID_ARGUMENT: no groups or more
+  // than 50 (groups), a send date missing (groups[i].send_date), an end date before a send
+  // date (END_BEFORE_SEND_DATE, end_date), sample_size outside 0..1000, a control list that
+  // was not held back from the group's list (CONTROL_LIST_MISMATCH, groups[i].control_list);
+  // NOT_FOUND RECIPIENT_LIST_NOT_FOUND (groups[i].recipient_list / .control_list);
+  // FAILED_PRECONDITION DISPATCH_NOT_CONFIGURED when a group names a dispatch order and no
+  // outcome source is configured; UNAVAILABLE DISPATCH_UNAVAILABLE from the outcome source.
+  absl::StatusOr<MeasureOutcome> MeasureResponse(const common::CallContext& call, const MeasureRequest& request);
 
   absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
 
@@ -201,6 +277,7 @@ class AnalysisService {
   const common::Clock* clock_;
   common::DataSubjectHasher pseudonymizer_;
   AnalysisSettings settings_;
+  OutcomeSource* outcomes_;
   SnapshotCache cache_;
 };
 

@@ -114,6 +114,8 @@ struct RecipientListRecord {
   std::string checksum;
   std::string frozen_by;
   absl::Time create_time;
+  std::string control_list;  // id of the list of its held-back members; empty: none
+  std::string control_of;    // on a control list: id of the list it was held back from
 };
 
 // A list member as frozen: the customer and the relation the communication is routed to.
@@ -185,11 +187,15 @@ class AnalysisRepository {
   virtual absl::StatusOr<TargetGroupSetRecord> GetTargetGroupSet(const std::string& id, absl::Time deadline) = 0;
 
   // Stores the list and its members (routed fields copied from the snapshot the list was
-  // frozen on), in one transaction with the claim and the log entry.
+  // frozen on; positions 1..n in `members` order), and, when `control` is set, the control
+  // list with its members (list.control_list and control->control_of name each other), in
+  // one transaction with the claim (on `list`) and the log entry. A repeat returns the list
+  // the claim names (with its control_list).
   virtual absl::StatusOr<RecipientListRecord> FreezeRecipientList(
       const common::CallContext& call, const RecipientListRecord& list, const SnapshotInfo& snapshot,
-      const std::vector<MemberRef>& members, const common::IdempotencyKey* key, const common::ProcessingRecord& record,
-      bool* replayed) = 0;
+      const std::vector<MemberRef>& members, const RecipientListRecord* control,
+      const std::vector<MemberRef>& control_members, const common::IdempotencyKey* key,
+      const common::ProcessingRecord& record, bool* replayed) = 0;
   // NOT_FOUND (RECIPIENT_LIST_NOT_FOUND).
   virtual absl::StatusOr<RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) = 0;
   // Calls `batch` with members after `after_position` (and up to `until_position` when it is
@@ -199,6 +205,11 @@ class AnalysisRepository {
                                      int batch_size,
                                      const std::function<absl::Status(std::vector<RecipientRow>&)>& batch) = 0;
 
+  // The BSN of each member of a list by position - 1, for `member_count` positions (one bulk
+  // read of the customer key only); 0 where a member is gone (the retention purge removed it).
+  virtual absl::StatusOr<std::vector<int32_t>> MemberBsns(const std::string& list_id, int64_t member_count,
+                                                          absl::Time deadline) = 0;
+
   // Details of the given customers from the snapshot's customers version, any order.
   virtual absl::StatusOr<std::vector<CustomerDetails>> CustomerDetailsOf(const SnapshotInfo& snapshot,
                                                                          const std::vector<int32_t>& bsns,
@@ -206,6 +217,9 @@ class AnalysisRepository {
   // Stores a drawn sample with its log entries (one per member) in one transaction.
   virtual absl::Status SaveSample(const common::CallContext& call, const SampleRecord& sample,
                                   const common::ProcessingRecord& record) = 0;
+  // A processing-log entry with one child entry per data subject, in a transaction of its own
+  // (a processing that stores nothing else, such as a response measurement).
+  virtual absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) = 0;
   // Streamed disclosures: the operation's log entry once (returns its id), then each chunk's
   // data subjects, committed before the chunk is sent.
   virtual absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,

@@ -32,6 +32,9 @@ struct AnalysisServerOptions {
   std::optional<common::DataSubjectHasher> hasher;         // processing log; required
   std::optional<common::DataSubjectHasher> pseudonymizer;  // sample pseudonyms; required
   domain::AnalysisSettings settings;
+  // dispatch-svc's outcomes for response measurement; null: none configured (a measurement
+  // that names a dispatch order is then refused with DISPATCH_NOT_CONFIGURED). Not owned.
+  domain::OutcomeSource* outcomes = nullptr;
   std::string zone_name = "Europe/Amsterdam";  // the zone of settings.zone, for SQL
   common::ServerOptions server;
   absl::Duration health_interval = absl::Seconds(1);

@@ -175,19 +175,27 @@ absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::GetTargetGrou
 
 absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipientList(
     const common::CallContext& call, const domain::RecipientListRecord& list, const domain::SnapshotInfo& snapshot,
-    const std::vector<domain::MemberRef>& members, const common::IdempotencyKey* key,
+    const std::vector<domain::MemberRef>& members, const domain::RecipientListRecord* control,
+    const std::vector<domain::MemberRef>& control_members, const common::IdempotencyKey* key,
     const common::ProcessingRecord& record, bool* replayed) {
   const absl::Time start = absl::Now();
   absl::Duration insert_time;
   std::optional<std::string> existing;
+  // The contacted members, then the control list's: one statement writes both lists, so the
+  // customers version is hashed once (ordinal k of the array: position k of the contacted
+  // list while k <= its size, else position k - size of the control list).
+  const size_t total = members.size() + (control ? control_members.size() : 0);
   std::vector<int64_t> bsns, routings, relations;
-  bsns.reserve(members.size());
-  routings.reserve(members.size());
-  relations.reserve(members.size());
-  for (const auto& m : members) {
-    bsns.push_back(m.bsn);
-    routings.push_back(m.routing);
-    relations.push_back(m.addressee_relation);
+  bsns.reserve(total);
+  routings.reserve(total);
+  relations.reserve(total);
+  for (const auto* part : {&members, control ? &control_members : nullptr}) {
+    if (!part) continue;
+    for (const auto& m : *part) {
+      bsns.push_back(m.bsn);
+      routings.push_back(m.routing);
+      relations.push_back(m.addressee_relation);
+    }
   }
   const std::string customers =
       PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
@@ -211,15 +219,20 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
         soci::session& sql = tx.sql();
         // The join hashes a whole customers version: in memory, not in 32 batches on disk.
         sql << "SET LOCAL work_mem = '256MB'";
-        ExecutePrepared(sql,
-                        "INSERT INTO " + schema_ +
-                            ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
-                            " checksum, frozen_by, create_time) VALUES (CAST($1 AS uuid), CAST($2 AS uuid), $3,"
-                            " CAST($4 AS bigint), CAST($5 AS bigint), $6, $7, " +
-                            schema_ + ".from_micros(CAST($8 AS bigint)))",
-                        {list.id, list.target_group_set, list.group, absl::StrCat(list.snapshot_version),
-                         absl::StrCat(list.member_count), list.checksum, list.frozen_by,
-                         absl::StrCat(absl::ToUnixMicros(list.create_time))});
+        for (const domain::RecipientListRecord* l : {&list, control}) {
+          if (!l) continue;
+          ExecutePrepared(sql,
+                          "INSERT INTO " + schema_ +
+                              ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
+                              " checksum, frozen_by, create_time, control_list, control_of) VALUES (CAST($1 AS"
+                              " uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6, $7, " +
+                              schema_ +
+                              ".from_micros(CAST($8 AS bigint)), CAST(NULLIF($9, '') AS uuid),"
+                              " CAST(NULLIF($10, '') AS uuid))",
+                          {l->id, l->target_group_set, l->group, absl::StrCat(l->snapshot_version),
+                           absl::StrCat(l->member_count), l->checksum, l->frozen_by,
+                           absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list, l->control_of});
+        }
         // The routed addressee's fields are copied now: the list stays what was frozen, whatever
         // later imports bring.
         const std::string name_c = "concat_ws(' ', c.initials, c.name_prefix, c.surname)";
@@ -235,18 +248,22 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
             "WITH ins AS (INSERT INTO " + schema_ +
                 ".recipient_list_members (list_id, position, bsn, routing, customer_number, salutation,"
                 " customer_name, addressee_name, street, house_number, house_number_suffix, postcode, city, phone)"
-                " SELECT CAST($1 AS uuid), m.pos, c.bsn, m.routing, c.customer_number, " +
+                " SELECT CASE WHEN m.ord <= CAST($5 AS bigint) THEN CAST($1 AS uuid)"
+                " ELSE CAST(NULLIF($6, '') AS uuid) END,"
+                " CAST(CASE WHEN m.ord <= CAST($5 AS bigint) THEN m.ord ELSE m.ord - CAST($5 AS bigint) END"
+                " AS integer), c.bsn, m.routing, c.customer_number, " +
                 pick_salutation + ", " + name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r +
                 " END, " + pick("street") + ", " + pick("house_number") + ", " + pick("house_number_suffix") + ", " +
                 pick("postcode") + ", " + pick("city") + ", " + pick("phone") +
                 " FROM unnest(CAST($2 AS integer[]), CAST($3 AS smallint[]), CAST($4 AS bigint[]))"
-                " WITH ORDINALITY AS m(bsn, routing, rel, pos)"
+                " WITH ORDINALITY AS m(bsn, routing, rel, ord)"
                 " JOIN " +
                 customers + " c ON c.bsn = m.bsn" + relation_join + " RETURNING 1) SELECT count(*) FROM ins",
             {list.id, common::db::IntArrayLiteral(bsns), common::db::IntArrayLiteral(routings),
-             common::db::IntArrayLiteral(relations)});
+             common::db::IntArrayLiteral(relations), absl::StrCat(members.size()),
+             control ? control->id : std::string()});
         insert_time = absl::Now() - insert_start;
-        if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(members.size())) {
+        if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(total)) {
           // A purge since the snapshot was read removed members: the set's snapshot is gone.
           const TextRows now = ExecutePrepared(sql, "SELECT max(version) FROM " + schema_ + ".snapshots", {});
           if (ToInt(now.at(0).at(0)) != snapshot.version) {
@@ -280,7 +297,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
         const TextRows rows = ExecutePrepared(
             sql,
             "SELECT id, target_group_set, group_name, snapshot_version, member_count, checksum, frozen_by, " + schema_ +
-                ".to_micros(create_time) FROM " + schema_ + ".recipient_lists WHERE id = CAST($1 AS uuid)",
+                ".to_micros(create_time), control_list, control_of FROM " + schema_ +
+                ".recipient_lists WHERE id = CAST($1 AS uuid)",
             {id});
         if (rows.empty()) return absl::OkStatus();
         found = true;
@@ -293,6 +311,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
         list.checksum = *r[5];
         list.frozen_by = *r[6];
         list.create_time = absl::FromUnixMicros(ToInt(r[7]));
+        list.control_list = r[8].value_or("");
+        list.control_of = r[9].value_or("");
         return absl::OkStatus();
       },
       deadline));
@@ -360,6 +380,31 @@ absl::Status PgAnalysisRepository::StreamMembers(
   return st;
 }
 
+absl::StatusOr<std::vector<int32_t>> PgAnalysisRepository::MemberBsns(const std::string& list_id,
+                                                                      int64_t member_count, absl::Time deadline) {
+  if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
+  std::vector<int32_t> bsns(static_cast<size_t>(std::max<int64_t>(member_count, 0)), 0);
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // Only the key: two integers a member, straight from the list's primary-key range, in
+        // any order (placed by position). The id is checked (a uuid) before it is written into
+        // the statement: COPY takes no parameters.
+        common::db::CopyOut(sql,
+                            absl::StrCat("COPY (SELECT position, bsn FROM ", schema_,
+                                         ".recipient_list_members WHERE list_id = '", list_id, "') TO STDOUT"),
+                            [&](const common::db::CopyRow& r) {
+                              const int64_t position = ToInt(r.fields[0]);
+                              if (position >= 1 && position <= static_cast<int64_t>(bsns.size())) {
+                                bsns[static_cast<size_t>(position - 1)] = static_cast<int32_t>(ToInt(r.fields[1]));
+                              }
+                            });
+        return absl::OkStatus();
+      },
+      deadline));
+  return bsns;
+}
+
 absl::StatusOr<std::vector<domain::CustomerDetails>> PgAnalysisRepository::CustomerDetailsOf(
     const domain::SnapshotInfo& snapshot, const std::vector<int32_t>& bsns, absl::Time deadline) {
   std::vector<domain::CustomerDetails> out;
@@ -419,6 +464,16 @@ absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, c
                             ".sample_members (sample_id, position, bsn) SELECT CAST($1 AS uuid), m.pos, m.bsn"
                             " FROM unnest(CAST($2 AS integer[])) WITH ORDINALITY AS m(bsn, pos)",
                         {sample.id, common::db::IntArrayLiteral(bsns)});
+        log_->Append(tx, call, record);
+        return absl::OkStatus();
+      },
+      call.deadline);
+}
+
+absl::Status PgAnalysisRepository::AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
         log_->Append(tx, call, record);
         return absl::OkStatus();
       },

@@ -26,17 +26,21 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::StatusOr<domain::TargetGroupSetRecord> GetTargetGroupSet(const std::string& id, absl::Time deadline) override;
   absl::StatusOr<domain::RecipientListRecord> FreezeRecipientList(
       const common::CallContext& call, const domain::RecipientListRecord& list, const domain::SnapshotInfo& snapshot,
-      const std::vector<domain::MemberRef>& members, const common::IdempotencyKey* key,
+      const std::vector<domain::MemberRef>& members, const domain::RecipientListRecord* control,
+      const std::vector<domain::MemberRef>& control_members, const common::IdempotencyKey* key,
       const common::ProcessingRecord& record, bool* replayed) override;
   absl::StatusOr<domain::RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) override;
   absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int64_t until_position,
                              int batch_size,
                              const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) override;
+  absl::StatusOr<std::vector<int32_t>> MemberBsns(const std::string& list_id, int64_t member_count,
+                                                  absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::CustomerDetails>> CustomerDetailsOf(const domain::SnapshotInfo& snapshot,
                                                                          const std::vector<int32_t>& bsns,
                                                                          absl::Time deadline) override;
   absl::Status SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
                           const common::ProcessingRecord& record) override;
+  absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) override;
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;

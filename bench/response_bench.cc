@@ -1,0 +1,352 @@
+// Benchmark: response measurement (MeasureResponse, step 9) on a generated population (default
+// `large`: 2 million customers, ~5 million contact reports), beside the equivalent single SQL
+// statement through psql, measured in the same run on the same database:
+//
+//   A group of ~540k customers is frozen with an 8% control share (~497k contacted, ~43k held
+//   back). MeasureResponse over gRPC (warm columnar snapshot; median of --runs) counts who of
+//   both lists has a contact report from the send date through the end date, per channel of
+//   the first response and per week, plus the sample of 20 + 20. The reference is one SQL
+//   statement doing the same counting: the two lists' members joined to the customers version
+//   (not found) and to the contact-report version (first report in the window per member),
+//   grouped per list, channel and week (\timing, median of --sql-runs).
+//                                                            target: ours <= 0.5x the time
+//   The answers are compared too (members found, responders, per channel, per week): the
+//   benchmark fails when they differ.
+//
+// No dispatch-svc runs here, so no outcomes are read (the request names no dispatch order).
+// The database is CAK_TEST_PG_DSN (scripts/bench.sh makes a database of its own); the service
+// runs in-process with the production grants (runtime role cak_test_app). psql must be on PATH.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "analysis-svc/test/analysis_test_server.h"
+#include "common/base/log.h"
+#include "common/testing/grpc_test_support.h"
+
+namespace {
+
+namespace pb = cak::voorlichting::analysis::v1;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
+using Clock = std::chrono::steady_clock;
+
+const TestCaller kAnalyst{"emp-2001", {"analyst"}};
+
+struct Options {
+  int64_t customers = 2'000'000;
+  int runs = 5;
+  int sql_runs = 3;
+  double control_share = 0.08;
+};
+
+const absl::CivilDay kSend(2026, 8, 3);
+const absl::CivilDay kEnd(2026, 10, 30);
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "response_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
+// psql with the test DSN passed through the environment (no password in argv).
+void ExportLibpqEnvironment(const std::string& dsn) {
+  static const std::map<std::string, const char*> kVars = {
+      {"host", "PGHOST"}, {"port", "PGPORT"}, {"user", "PGUSER"}, {"password", "PGPASSWORD"}, {"dbname", "PGDATABASE"}};
+  for (absl::string_view part : absl::StrSplit(dsn, ' ', absl::SkipEmpty())) {
+    const size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) continue;
+    auto it = kVars.find(std::string(part.substr(0, eq)));
+    if (it != kVars.end()) setenv(it->second, std::string(part.substr(eq + 1)).c_str(), 1);
+  }
+}
+
+// Runs a psql script; returns its output. Dies when psql fails.
+std::string Psql(const std::string& script) {
+  const std::string path = "/tmp/cak-response-bench.sql";
+  std::ofstream(path) << script;
+  FILE* p = popen(("psql -X -q -v ON_ERROR_STOP=1 -A -t -f " + path + " 2>&1").c_str(), "r");
+  if (!p) Die("cannot run psql");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  if (pclose(p) != 0) Die("psql failed: " + out);
+  return out;
+}
+
+// The sum of psql's "Time: x ms" lines, in seconds.
+double PsqlTime(const std::string& output) {
+  static const std::regex kTime("Time: ([0-9.]+) ms");
+  double ms = 0;
+  for (std::sregex_iterator it(output.begin(), output.end(), kTime), end; it != end; ++it) ms += std::stod((*it)[1]);
+  return ms / 1000;
+}
+
+pb::Criteria Regulations(std::initializer_list<pb::Regulation> regs) {
+  pb::Criteria c;
+  for (auto r : regs) c.mutable_predicate()->mutable_regulation_in()->add_regulations(r);
+  return c;
+}
+
+cak::voorlichting::type::v1::Date ProtoDay(absl::CivilDay d) {
+  cak::voorlichting::type::v1::Date out;
+  out.set_year(static_cast<int32_t>(d.year()));
+  out.set_month(d.month());
+  out.set_day(d.day());
+  return out;
+}
+
+// What MeasureResponse counts, as one SQL statement. The first response of a member is its
+// earliest contact report in the window; on a day with several, the same tie-break as the
+// service (the columnar snapshot keeps days): not reached before reached, then channel number.
+std::string MeasureSql(const std::string& schema, const pb::Snapshot& snap, const std::string& list,
+                       const std::string& control) {
+  auto t = [&](const char* name, int i) { return absl::StrCat(schema, ".", name, "_v", snap.datasets(i).version()); };
+  const std::string C = t("customers", 0), K = t("contact_reports", 3);
+  const std::string send = absl::StrCat("DATE '", absl::FormatCivilTime(kSend), "'");
+  const std::string end = absl::StrCat("DATE '", absl::FormatCivilTime(kEnd), "'");
+  return absl::StrCat(
+      "WITH members AS (SELECT 'contacted' AS part, position, bsn FROM ", schema,
+      ".recipient_list_members WHERE list_id = '", list,
+      "'"
+      " UNION ALL SELECT 'control', position, bsn FROM ",
+      schema, ".recipient_list_members WHERE list_id = '", control,
+      "'),"
+      " found AS (SELECT m.part, m.bsn FROM members m JOIN ",
+      C,
+      " c ON c.bsn = m.bsn),"
+      " first AS (SELECT DISTINCT ON (f.part, f.bsn) f.part, f.bsn, (k.contact_time AT TIME ZONE 'UTC')::date AS day,"
+      " k.channel FROM found f JOIN ",
+      K,
+      " k ON k.customer_bsn = f.bsn"
+      " WHERE (k.contact_time AT TIME ZONE 'UTC')::date BETWEEN ",
+      send, " AND ", end,
+      " ORDER BY f.part, f.bsn, (k.contact_time AT TIME ZONE 'UTC')::date, k.reached,"
+      " array_position(ARRAY['PHONE', 'LETTER', 'EMAIL', 'WEBSITE'], k.channel))"
+      " SELECT 'members', part, '', count(*) FROM members GROUP BY part"
+      " UNION ALL SELECT 'found', part, '', count(*) FROM found GROUP BY part"
+      " UNION ALL SELECT 'responders', part, '', count(*) FROM first GROUP BY part"
+      " UNION ALL SELECT 'channel', part, channel, count(*) FROM first GROUP BY part, channel"
+      " UNION ALL SELECT 'week', part, ((day - ",
+      send, ") / 7 + 1)::text, count(*) FROM first GROUP BY part, 3;");
+}
+
+// "kind|part|key|count" lines -> map, zero counts dropped.
+std::map<std::string, int64_t> ParseSqlCounts(const std::string& out) {
+  std::map<std::string, int64_t> m;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> f = absl::StrSplit(line, '|');
+    int64_t n = 0;
+    if (f.size() == 4 && absl::SimpleAtoi(f[3], &n) && n != 0) m[f[0] + "/" + f[1] + "/" + f[2]] = n;
+  }
+  return m;
+}
+
+std::map<std::string, int64_t> RpcCounts(const pb::ResponseMeasurement& r) {
+  std::map<std::string, int64_t> m;
+  auto add = [&](const std::string& k, int64_t n) {
+    if (n != 0) m[k] = n;
+  };
+  const pb::GroupResponse& g = r.groups(0);
+  add("members/contacted/", g.contacted());
+  add("found/contacted/", g.response().denominator());
+  add("responders/contacted/", g.response().numerator());
+  add("found/control/", g.control_response().denominator());
+  add("responders/control/", g.control_response().numerator());
+  for (const auto& c : g.by_channel()) {
+    add("channel/contacted/" + std::string(absl::StripPrefix(pb::ContactChannel_Name(c.channel()), "CONTACT_CHANNEL_")),
+        c.responders());
+  }
+  for (const auto& w : g.by_week()) add(absl::StrCat("week/contacted/", w.week()), w.new_responders());
+  return m;
+}
+
+// The SQL's control rows the RPC reports only as rates (members, channels, weeks) are not
+// compared; the control list's members and responders are.
+std::map<std::string, int64_t> Comparable(std::map<std::string, int64_t> sql) {
+  for (auto it = sql.begin(); it != sql.end();) {
+    const bool control_detail = it->first.find("/control/") != std::string::npos &&
+                                (it->first.rfind("members/", 0) == 0 || it->first.rfind("channel/", 0) == 0 ||
+                                 it->first.rfind("week/", 0) == 0);
+    it = control_detail ? sql.erase(it) : std::next(it);
+  }
+  return sql;
+}
+
+void Row(const char* what, const std::string& ours, const std::string& reference, const std::string& verdict) {
+  std::printf("%-40s %-28s %-34s %s\n", what, ours.c_str(), reference.c_str(), verdict.c_str());
+}
+
+std::string Fmt(double v, const char* unit, int precision = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", precision, v, unit);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--customers=", 0) == 0) {
+      o.customers = std::atoll(a.c_str() + 12);
+    } else if (a.rfind("--runs=", 0) == 0) {
+      o.runs = std::max(1, std::atoi(a.c_str() + 7));
+    } else if (a.rfind("--sql-runs=", 0) == 0) {
+      o.sql_runs = std::max(1, std::atoi(a.c_str() + 11));
+    } else if (a.rfind("--control-share=", 0) == 0) {
+      o.control_share = std::atof(a.c_str() + 16);
+    } else {
+      std::fprintf(stderr, "usage: %s [--customers=N] [--runs=N] [--sql-runs=N] [--control-share=X]\n", argv[0]);
+      return 2;
+    }
+  }
+  cak::common::log::SetMinLevel(std::getenv("CAK_BENCH_DEBUG") ? cak::common::log::Level::kDebug
+                                                               : cak::common::log::Level::kWarning);
+  ExportLibpqEnvironment(cak::common::testing::TestDsn());
+
+  const auto setup = Clock::now();
+  cak::analysis::testing::TestServerOptions so;
+  so.customers = o.customers;
+  so.stream_log_chunk = cak::analysis::domain::AnalysisSettings().stream_log_chunk;  // as deployed
+  so.pool_size = 8;
+  auto started = cak::analysis::testing::AnalysisTestServer::Start(so);
+  if (!started.ok()) Die(started.status().ToString());
+  auto& server = **started;
+  const std::string schema = server.schema().name();
+  if (absl::Status st = server.ImportGenerated(); !st.ok()) Die("import: " + st.ToString());
+  Psql("CHECKPOINT;");  // the imports' writes stay out of the measurements
+  pb::Snapshot snap;
+  {
+    auto ctx = ContextFor(kAnalyst);
+    if (!server.stub().GetSnapshot(ctx.get(), pb::GetSnapshotRequest(), &snap).ok()) Die("GetSnapshot");
+  }
+  std::printf("response measurement benchmark: %lld customers, %lld contact reports (generated in-process, seed 1),"
+              " PostgreSQL %s, one database\n",
+              static_cast<long long>(o.customers), static_cast<long long>(snap.datasets(3).row_count()),
+              Psql("SHOW server_version;").substr(0, 4).c_str());
+  std::printf("set-up (generate, import, snapshot): %.1f s\n", Seconds(setup));
+
+  // The group of the analysis benchmark (~540k of 2M), frozen with a control share.
+  pb::DefineTargetGroupsRequest define;
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  auto* g = define.add_groups();
+  g->set_name("bench");
+  auto* any = g->mutable_criteria()->mutable_any();
+  *any->add_items() = Regulations({pb::REGULATION_WANBETALERS, pb::REGULATION_ONVERZEKERDEN});
+  auto* wlz_rep = any->add_items()->mutable_all();
+  *wlz_rep->add_items() = Regulations({pb::REGULATION_WLZ});
+  wlz_rep->add_items()->mutable_predicate()->set_has_representative(true);
+  pb::TargetGroupSet set;
+  if (!server.stub().DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), define, &set).ok()) {
+    Die("DefineTargetGroups");
+  }
+  pb::FreezeRecipientListRequest freeze;
+  freeze.set_target_group_set(set.name());
+  freeze.set_group("bench");
+  freeze.set_control_share(o.control_share);
+  freeze.set_control_seed(2026);
+  pb::RecipientList list;
+  double freeze_s = 0;
+  {
+    const auto t0 = Clock::now();
+    grpc::Status st = server.stub().FreezeRecipientList(ContextFor(kAnalyst, absl::Minutes(5)).get(), freeze, &list);
+    freeze_s = Seconds(t0);
+    if (!st.ok()) Die("FreezeRecipientList: " + st.error_message());
+  }
+  pb::GetRecipientListRequest get;
+  get.set_name(list.control_list());
+  pb::RecipientList control;
+  if (!server.stub().GetRecipientList(ContextFor(kAnalyst).get(), get, &control).ok()) Die("GetRecipientList");
+  std::printf("freeze with control share %.2f: %lld contacted + %lld held back in %.2f s\n\n", o.control_share,
+              static_cast<long long>(list.member_count()), static_cast<long long>(control.member_count()), freeze_s);
+  Psql("VACUUM ANALYZE " + schema + ".recipient_list_members;");  // both sides read settled tables
+  Row("", "analysis-svc", "reference", "target");
+
+  pb::MeasureResponseRequest req;
+  req.set_campaign("campaigns/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e09");
+  auto* mg = req.add_groups();
+  mg->set_group("bench");
+  mg->set_recipient_list(list.name());
+  mg->set_control_list(list.control_list());
+  mg->set_channel(pb::ACTION_CHANNEL_LETTER);
+  *mg->mutable_send_date() = ProtoDay(kSend);
+  *req.mutable_end_date() = ProtoDay(kEnd);
+  req.set_sample_seed(7);
+  pb::ResponseMeasurement measurement;
+  std::vector<double> ours_ms;
+  double first_ms = 0;
+  for (int i = 0; i <= o.runs; ++i) {  // the first call is reported on its own
+    measurement.Clear();
+    auto ctx = ContextFor(kAnalyst, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    grpc::Status st = server.stub().MeasureResponse(ctx.get(), req, &measurement);
+    const double ms = Seconds(t0) * 1000;
+    if (!st.ok()) Die("MeasureResponse: " + st.error_message());
+    if (i == 0) {
+      first_ms = ms;
+    } else {
+      ours_ms.push_back(ms);
+    }
+  }
+
+  const std::string sql = MeasureSql(schema, snap, list.name().substr(15), list.control_list().substr(15));
+  std::vector<double> sql_ms;
+  std::string sql_out;
+  for (int i = 0; i < o.sql_runs; ++i) {
+    sql_out = Psql("\\timing on\n" + sql + "\n");
+    sql_ms.push_back(PsqlTime(sql_out) * 1000);
+  }
+  const auto sql_counts = Comparable(ParseSqlCounts(std::regex_replace(sql_out, std::regex("Time: [^\n]*\n?"), "")));
+  const auto rpc_counts = RpcCounts(measurement);
+  if (sql_counts != rpc_counts) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : sql_counts) keys.insert(k);
+    for (const auto& [k, v] : rpc_counts) keys.insert(k);
+    for (const auto& k : keys) {
+      auto a = rpc_counts.find(k), b = sql_counts.find(k);
+      const int64_t ours = a == rpc_counts.end() ? 0 : a->second, theirs = b == sql_counts.end() ? 0 : b->second;
+      if (ours != theirs) {
+        std::fprintf(stderr, "mismatch %s: ours %lld, SQL %lld\n", k.c_str(), static_cast<long long>(ours),
+                     static_cast<long long>(theirs));
+      }
+    }
+    Die("MeasureResponse and SQL disagree");
+  }
+  const pb::GroupResponse& r = measurement.groups(0);
+  const double ratio = Median(ours_ms) / Median(sql_ms);
+  const bool met = ratio <= 0.5;
+  Row(absl::StrCat("MeasureResponse (", r.contacted() + control.member_count(), " members)").c_str(),
+      Fmt(Median(ours_ms), "ms (median of ", 1) + absl::StrCat(o.runs, ")"),
+      Fmt(Median(sql_ms), "ms SQL via psql (median of ", 0) + absl::StrCat(o.sql_runs, ")"),
+      absl::StrCat(Fmt(ratio, "x", 3), met ? " <= 0.5 ok" : " > 0.5 MISSED", "; answers identical"));
+  Row("  first call after the freeze", Fmt(first_ms, "ms", 1), "", "");
+  std::printf("\nresponse %.2f%% (%lld of %lld), control %.2f%% (%lld of %lld), difference %.2f pp [%.2f, %.2f]; "
+              "sample %d + %d\n",
+              100 * r.response().rate(), static_cast<long long>(r.response().numerator()),
+              static_cast<long long>(r.response().denominator()), 100 * r.control_response().rate(),
+              static_cast<long long>(r.control_response().numerator()),
+              static_cast<long long>(r.control_response().denominator()), 100 * r.difference(),
+              100 * r.difference_ci_low(), 100 * r.difference_ci_high(), measurement.responders_size(),
+              measurement.non_responders_size());
+  std::printf("\n%s\n", met ? "target met" : "TARGET MISSED");
+  return 0;
+}
