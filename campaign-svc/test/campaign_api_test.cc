@@ -1,0 +1,448 @@
+// API tests of campaign-svc over a real gRPC channel on port 0, against the real PostgreSQL
+// schema (own schema per test, runtime role privileges) and in-memory fakes of intake-svc,
+// analysis-svc and dispatch-svc. Every bad-input rule: status code, reason, field, and that
+// nothing was written. The release's outbox is delivered by the real relay code, driven step
+// by step (DeliverOne) with a fake clock.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
+#include "campaign-svc/src/server/campaign_server.h"
+#include "campaign-svc/src/storage/schema.h"
+#include "campaign-svc/test/fakes.h"
+#include "common/testing/fake_clock.h"
+#include "common/testing/grpc_test_support.h"
+#include "common/testing/pg_test_env.h"
+#include "common/testing/status_matchers.h"
+
+namespace cak::campaign {
+namespace {
+
+namespace pb = cak::voorlichting::campaign::v1;
+using common::testing::ContextFor;
+using common::testing::GrpcStatusIs;
+using common::testing::TestCaller;
+using ::testing::HasSubstr;
+
+constexpr char kSignal[] = "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01";
+constexpr char kSet[] = "7c1e2f0e-2a43-4d7e-8c57-2f3a9d1b6e02";
+constexpr char kAppRole[] = "cak_test_app";
+
+const TestCaller kDesigner{"emp-3003", {"campaign_designer"}, false};
+const TestCaller kApprover{"emp-5005", {"approver"}, false};
+const TestCaller kDesignerApprover{"emp-3003", {"campaign_designer", "approver"}, false};
+const TestCaller kAnalyst{"emp-2002", {"analyst"}, false};
+
+class CampaignApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto schema = common::testing::TestSchema::Create("campaign", storage::CampaignMigrationSets(), kAppRole);
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    auto pool = schema_->MakePool(4, absl::Seconds(5), kAppRole);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    common::AuthOptions auth;
+    auth.mode = "development";
+    auth_ = *common::Authenticator::Create(auth, &auth_clock_);
+    intake_.signals[kSignal] = domain::SignalState::kInAssessment;
+    analysis_.sets[kSet] = {kSet, kSignal, 3, {{"vertegenwoordigd", 100}, {"bellen", 40}}};
+
+    CampaignServerOptions o;
+    o.pool = pool_.get();
+    o.schema = schema_->name();
+    o.clock = &clock_;
+    o.auth = auth_.get();
+    o.intake = &intake_;
+    o.analysis = &analysis_;
+    o.dispatch = &dispatch_;
+    o.hasher = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+    o.outbox_threads = 0;  // the test drives the relay
+    o.server.host = "127.0.0.1";
+    o.server.grpc_port = 0;
+    o.server.health_port = 0;
+    server_ = std::make_unique<CampaignServer>(std::move(o));
+    ASSERT_TRUE(server_->Start().ok());
+    stub_ = pb::CampaignService::NewStub(common::testing::LocalChannel(server_->grpc_port()));
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  int64_t Count(const std::string& table) {
+    auto n = schema_->Query(absl::StrCat("SELECT count(*) FROM ", schema_->name(), ".", table));
+    int64_t out = -1;
+    if (n.ok()) (void)absl::SimpleAtoi(*n, &out);
+    return out;
+  }
+
+  pb::Campaign Create(const std::string& request_id = "") {
+    pb::CreateCampaignRequest req;
+    req.set_request_id(request_id);
+    req.mutable_campaign()->set_title("Herstel eigen bijdrage Wlz");
+    req.mutable_campaign()->set_signal(absl::StrCat("signals/", kSignal));
+    req.mutable_campaign()->set_target_group_set(absl::StrCat("targetGroupSets/", kSet));
+    req.mutable_campaign()->set_control_share(0.1);
+    req.mutable_campaign()->set_control_seed(7);
+    pb::Campaign c;
+    grpc::Status st = stub_->CreateCampaign(ContextFor(kDesigner).get(), req, &c);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return c;
+  }
+
+  pb::UpdateCampaignGroupRequest LetterUpdate(const pb::Campaign& c, const std::string& group) {
+    pb::UpdateCampaignGroupRequest u;
+    u.set_campaign(c.name());
+    u.set_group(group);
+    u.set_action(pb::ACTION_LETTER);
+    u.set_message_text("{aanhef},\n\nUw klantnummer is {klantnummer}. Wij hebben uw factuur hersteld. Het juiste "
+                       "bedrag is {bedrag}.");
+    const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
+    u.mutable_window_start()->set_year(static_cast<int>(today.year()));
+    u.mutable_window_start()->set_month(today.month());
+    u.mutable_window_start()->set_day(today.day());
+    const absl::CivilDay end = today + 14;
+    u.mutable_window_end()->set_year(static_cast<int>(end.year()));
+    u.mutable_window_end()->set_month(end.month());
+    u.mutable_window_end()->set_day(end.day());
+    (*u.mutable_values())["bedrag"] = "€ 12,50";
+    for (const char* p : {"action", "message_text", "window_start", "window_end", "values"}) {
+      u.mutable_update_mask()->add_paths(p);
+    }
+    return u;
+  }
+
+  grpc::Status Update(const pb::UpdateCampaignGroupRequest& u, pb::Campaign* out = nullptr) {
+    pb::Campaign ignored;
+    return stub_->UpdateCampaignGroup(ContextFor(kDesigner).get(), u, out ? out : &ignored);
+  }
+
+  // A campaign ready for review: letters for the first group, nobody contacted in the second,
+  // the executor's sign-off pulled in.
+  pb::Campaign Submitted() {
+    pb::Campaign c = Create();
+    EXPECT_TRUE(Update(LetterUpdate(c, "vertegenwoordigd")).ok());
+    pb::UpdateCampaignGroupRequest none;
+    none.set_campaign(c.name());
+    none.set_group("bellen");
+    none.set_action(pb::ACTION_NONE);
+    none.mutable_update_mask()->add_paths("action");
+    EXPECT_TRUE(Update(none).ok());
+    pb::CheckCampaignFeasibilityRequest check;
+    check.set_campaign(c.name());
+    EXPECT_TRUE(stub_->CheckCampaignFeasibility(ContextFor(kDesigner).get(), check, &c).ok());
+    dispatch_.ConfirmAll();
+    pb::SubmitCampaignForReviewRequest submit;
+    submit.set_campaign(c.name());
+    grpc::Status st = stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &c);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return c;
+  }
+
+  pb::Campaign Released() {
+    pb::Campaign c = Submitted();
+    pb::ApproveCampaignRequest approve;
+    approve.set_campaign(c.name());
+    approve.set_revision(c.revision());
+    EXPECT_TRUE(stub_->ApproveCampaign(ContextFor(kApprover).get(), approve, &c).ok());
+    pb::ReleaseCampaignRequest release;
+    release.set_campaign(c.name());
+    grpc::Status st = stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &c);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return c;
+  }
+
+  pb::Campaign Get(const std::string& name) {
+    pb::GetCampaignRequest req;
+    req.set_name(name);
+    pb::Campaign c;
+    EXPECT_TRUE(stub_->GetCampaign(ContextFor(kDesigner).get(), req, &c).ok());
+    return c;
+  }
+
+  // Runs the relay until nothing is due now.
+  void DrainOutbox() {
+    for (int i = 0; i < 20; ++i) {
+      auto did = server_->relay().DeliverOne();
+      ASSERT_TRUE(did.ok()) << did.status();
+      if (!*did) return;
+    }
+  }
+
+  common::testing::FakeClock clock_;
+  common::SystemClock auth_clock_;
+  std::unique_ptr<common::testing::TestSchema> schema_;
+  std::unique_ptr<common::db::PgPool> pool_;
+  std::unique_ptr<common::Authenticator> auth_;
+  testing::FakeIntake intake_;
+  testing::FakeAnalysis analysis_;
+  testing::FakeDispatch dispatch_;
+  std::unique_ptr<CampaignServer> server_;
+  std::unique_ptr<pb::CampaignService::Stub> stub_;
+};
+
+TEST_F(CampaignApiTest, CreateIsIdempotentByRequestId) {
+  pb::Campaign first = Create("create-1");
+  EXPECT_FALSE(first.replayed());
+  ASSERT_EQ(first.groups_size(), 2);
+  EXPECT_EQ(first.groups(0).control_count(), 10);
+  EXPECT_EQ(first.state(), pb::CAMPAIGN_STATE_DRAFT);
+  pb::Campaign again = Create("create-1");
+  EXPECT_TRUE(again.replayed());
+  EXPECT_EQ(again.name(), first.name());
+  EXPECT_EQ(Count("campaigns"), 1);
+}
+
+TEST_F(CampaignApiTest, TheWholeReviewAndReleaseOverGrpc) {
+  pb::Campaign c = Submitted();
+  EXPECT_EQ(c.state(), pb::CAMPAIGN_STATE_READY_FOR_REVIEW);
+  EXPECT_FALSE(c.groups(0).recipient_list().empty());
+  EXPECT_FALSE(c.groups(0).control_list().empty());
+  EXPECT_EQ(c.groups(0).recipient_count(), 90);
+  EXPECT_EQ(c.groups(0).feasibility().state(), pb::FEASIBILITY_STATE_CONFIRMED);
+  EXPECT_GT(c.groups(0).message().readability().words(), 5);
+
+  // The designer may not approve their own campaign, even holding the approver role.
+  pb::ApproveCampaignRequest approve;
+  approve.set_campaign(c.name());
+  pb::Campaign ignored;
+  EXPECT_THAT(stub_->ApproveCampaign(ContextFor(kDesignerApprover).get(), approve, &ignored),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "FOUR_EYES_VIOLATION", ""));
+  EXPECT_EQ(Count("decisions"), 1);  // only the submission
+
+  ASSERT_TRUE(stub_->ApproveCampaign(ContextFor(kApprover).get(), approve, &c).ok());
+  EXPECT_EQ(c.state(), pb::CAMPAIGN_STATE_APPROVED);
+  pb::ReleaseCampaignRequest release;
+  release.set_campaign(c.name());
+  ASSERT_TRUE(stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &c).ok());
+  EXPECT_EQ(c.state(), pb::CAMPAIGN_STATE_RELEASED);
+  EXPECT_EQ(c.groups(0).order_delivery(), pb::ORDER_DELIVERY_PENDING);
+  EXPECT_EQ(c.groups(1).order_delivery(), pb::ORDER_DELIVERY_UNSPECIFIED);  // NONE
+
+  DrainOutbox();
+  pb::Campaign after = Get(c.name());
+  EXPECT_EQ(after.groups(0).order_delivery(), pb::ORDER_DELIVERY_CREATED);
+  EXPECT_EQ(after.groups(0).dispatch_order(), "dispatchOrders/order-1");
+  EXPECT_EQ(intake_.signals[kSignal], domain::SignalState::kActionPlanned);
+
+  // Releasing again answers with the same orders and enqueues nothing.
+  pb::Campaign again;
+  ASSERT_TRUE(stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &again).ok());
+  EXPECT_EQ(again.groups(0).dispatch_order(), "dispatchOrders/order-1");
+  EXPECT_EQ(Count("outbox"), 2);
+  DrainOutbox();
+  EXPECT_EQ(dispatch_.order_calls.size(), 1u);
+  ASSERT_EQ(after.decisions_size(), 3);
+  EXPECT_EQ(after.decisions(1).actor(), "emp-5005");
+}
+
+TEST_F(CampaignApiTest, DispatchDownDuringReleaseThenBackGivesEachOrderOnce) {
+  pb::Campaign c = Released();  // the release commits whatever dispatch-svc's state
+  dispatch_.failure = absl::UnavailableError("dispatch-svc is down");
+  DrainOutbox();
+  pb::Campaign pending = Get(c.name());
+  EXPECT_EQ(pending.groups(0).order_delivery(), pb::ORDER_DELIVERY_PENDING);
+  EXPECT_THAT(pending.groups(0).order_error(), HasSubstr("down"));
+  // Not due again before the backoff has passed.
+  auto did = server_->relay().DeliverOne();
+  ASSERT_TRUE(did.ok());
+  EXPECT_FALSE(*did);
+
+  // Back, but the first answer gets lost after dispatch-svc committed the order.
+  dispatch_.failure = absl::OkStatus();
+  dispatch_.lose_responses = 1;
+  clock_.Advance(absl::Seconds(5));
+  DrainOutbox();
+  EXPECT_EQ(Get(c.name()).groups(0).order_delivery(), pb::ORDER_DELIVERY_PENDING);
+  clock_.Advance(absl::Seconds(5));
+  DrainOutbox();
+  pb::Campaign done = Get(c.name());
+  EXPECT_EQ(done.groups(0).order_delivery(), pb::ORDER_DELIVERY_CREATED);
+  ASSERT_EQ(dispatch_.order_calls.size(), 2u);
+  EXPECT_EQ(dispatch_.order_calls[0].request_id, dispatch_.order_calls[1].request_id);
+  EXPECT_EQ(dispatch_.orders.size(), 1u);
+}
+
+TEST_F(CampaignApiTest, ARefusedOrderIsShownWithItsReasonAndNotRetried) {
+  pb::Campaign c = Released();
+  dispatch_.failure =
+      common::MakeError(absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_CAPACITY", "the window is full");
+  DrainOutbox();
+  pb::Campaign failed = Get(c.name());
+  EXPECT_EQ(failed.groups(0).order_delivery(), pb::ORDER_DELIVERY_FAILED);
+  EXPECT_THAT(failed.groups(0).order_error(), HasSubstr("INSUFFICIENT_CAPACITY"));
+  clock_.Advance(absl::Hours(1));
+  dispatch_.failure = absl::OkStatus();
+  DrainOutbox();
+  EXPECT_TRUE(dispatch_.order_calls.empty());
+}
+
+TEST_F(CampaignApiTest, MessageRulesOverGrpcWriteNothing) {
+  pb::Campaign c = Create();
+  const int64_t before = Count("message_versions");
+  struct Case {
+    std::string text, reason, mention;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"{aanhef}, uw {bijdrage} is hersteld.", "UNKNOWN_PLACEHOLDER", "bijdrage"},
+           {"{aanhef}, uw bijdrage {is hersteld.", "UNBALANCED_BRACES", ""},
+           {"Uw bijdrage is hersteld.", "REQUIRED_PLACEHOLDER_MISSING", "aanhef"},
+           {"", "TEMPLATE_EMPTY", ""},
+       }) {
+    pb::UpdateCampaignGroupRequest u = LetterUpdate(c, "vertegenwoordigd");
+    u.set_message_text(k.text);
+    const grpc::Status st = Update(u);
+    EXPECT_THAT(st, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, k.reason, "message_text")) << k.text;
+    EXPECT_THAT(st.error_message(), HasSubstr(k.mention));
+  }
+  EXPECT_EQ(Count("message_versions"), before);
+  EXPECT_EQ(Get(c.name()).revision(), c.revision());
+}
+
+TEST_F(CampaignApiTest, BadInputOverGrpcWritesNothing) {
+  pb::Campaign c = Create();
+  pb::Campaign ignored;
+  auto update_expect = [&](pb::UpdateCampaignGroupRequest u, grpc::StatusCode code, const std::string& reason,
+                           const std::string& field) {
+    EXPECT_THAT(Update(u), GrpcStatusIs(code, reason, field)) << u.ShortDebugString();
+  };
+  pb::UpdateCampaignGroupRequest u = LetterUpdate(c, "vertegenwoordigd");
+  u.set_action(static_cast<pb::Action>(42));
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "action");
+  u = LetterUpdate(c, "onbekend");
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "GROUP_NOT_FOUND", "group");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  u.mutable_window_start()->set_year(2020);
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_WINDOW", "window_start");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  u.mutable_window_end()->set_month(13);
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "", "window_end");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  (*u.mutable_values())["iban"] = "NL00";
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_VALUE", "values[iban]");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  u.clear_update_mask();
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "update_mask");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  u.set_campaign("campaigns/");
+  update_expect(u, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "campaign");
+  u = LetterUpdate(c, "vertegenwoordigd");
+  u.set_campaign("campaigns/0b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e99");
+  update_expect(u, grpc::StatusCode::NOT_FOUND, "CAMPAIGN_NOT_FOUND", "");
+
+  pb::CreateCampaignRequest create;
+  create.mutable_campaign()->set_title("x");
+  create.mutable_campaign()->set_signal("sig/1");
+  create.mutable_campaign()->set_target_group_set(absl::StrCat("targetGroupSets/", kSet));
+  EXPECT_THAT(stub_->CreateCampaign(ContextFor(kDesigner).get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "campaign.signal"));
+  create.mutable_campaign()->set_signal(absl::StrCat("signals/", kSignal));
+  create.mutable_campaign()->set_title("");
+  EXPECT_THAT(stub_->CreateCampaign(ContextFor(kDesigner).get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "campaign.title"));
+  create.mutable_campaign()->set_title("x");
+  create.mutable_campaign()->set_control_share(0.9);
+  EXPECT_THAT(stub_->CreateCampaign(ContextFor(kDesigner).get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "campaign.control_share"));
+  create.mutable_campaign()->set_control_share(0.1);
+  create.set_request_id("bad id with spaces");
+  EXPECT_THAT(stub_->CreateCampaign(ContextFor(kDesigner).get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_REQUEST_ID", "request_id"));
+
+  pb::ListCampaignsRequest list;
+  pb::ListCampaignsResponse listed;
+  list.set_page_size(-1);
+  EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_SIZE", "page_size"));
+  list.set_page_size(1);
+  list.set_page_token("not-a-token");
+  EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+
+  pb::CancelCampaignRequest cancel;
+  cancel.set_campaign(c.name());
+  EXPECT_THAT(stub_->CancelCampaign(ContextFor(kDesigner).get(), cancel, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "reason"));
+
+  EXPECT_EQ(Count("campaigns"), 1);
+  EXPECT_EQ(Count("message_versions"), 0);
+  EXPECT_EQ(Count("decisions"), 0);
+  EXPECT_EQ(Get(c.name()).revision(), c.revision());
+}
+
+TEST_F(CampaignApiTest, StateRulesOverGrpc) {
+  pb::Campaign c = Create();
+  pb::Campaign ignored;
+  pb::SubmitCampaignForReviewRequest submit;
+  submit.set_campaign(c.name());
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "GROUP_INCOMPLETE", "groups[0].action"));
+  pb::ReleaseCampaignRequest release;
+  release.set_campaign(c.name());
+  EXPECT_THAT(stub_->ReleaseCampaign(ContextFor(kDesigner).get(), release, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "INVALID_STATE_TRANSITION", ""));
+  EXPECT_EQ(Count("outbox"), 0);
+}
+
+TEST_F(CampaignApiTest, ADeclinedSignalStopsTheRelease) {
+  pb::Campaign c = Submitted();
+  pb::ApproveCampaignRequest approve;
+  approve.set_campaign(c.name());
+  ASSERT_TRUE(stub_->ApproveCampaign(ContextFor(kApprover).get(), approve, &c).ok());
+  intake_.signals[kSignal] = domain::SignalState::kNoAction;
+  pb::ReleaseCampaignRequest release;
+  release.set_campaign(c.name());
+  pb::Campaign ignored;
+  EXPECT_THAT(stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "SIGNAL_NOT_OPEN", "campaign"));
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Get(c.name()).state(), pb::CAMPAIGN_STATE_APPROVED);
+}
+
+TEST_F(CampaignApiTest, RolesAreChecked) {
+  pb::CreateCampaignRequest create;
+  pb::Campaign ignored;
+  EXPECT_THAT(stub_->CreateCampaign(ContextFor(kAnalyst).get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_THAT(stub_->CreateCampaign(common::testing::AnonymousContext().get(), create, &ignored),
+              GrpcStatusIs(grpc::StatusCode::UNAUTHENTICATED, "UNAUTHENTICATED", ""));
+  pb::Campaign c = Submitted();
+  pb::ApproveCampaignRequest approve;
+  approve.set_campaign(c.name());
+  const TestCaller other_designer{"emp-7007", {"campaign_designer"}, false};
+  EXPECT_THAT(stub_->ApproveCampaign(ContextFor(other_designer).get(), approve, &ignored),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "APPROVER_ROLE_REQUIRED", ""));
+}
+
+TEST_F(CampaignApiTest, PlainLanguageAndPreview) {
+  pb::CheckPlainLanguageRequest check;
+  check.set_text(
+      "Geachte heer Jansen,\n\nWij hebben uw rekening verbeterd. U hoeft niets te doen. Het geld staat binnen "
+      "twee weken op uw rekening.");
+  pb::ReadabilityReport report;
+  ASSERT_TRUE(stub_->CheckPlainLanguage(ContextFor(kDesigner).get(), check, &report).ok());
+  EXPECT_GE(report.flesch_douma(), 60);
+  EXPECT_FALSE(report.below_b1());
+  check.set_text("");
+  EXPECT_THAT(stub_->CheckPlainLanguage(ContextFor(kDesigner).get(), check, &report),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "text"));
+
+  pb::Campaign c = Create();
+  ASSERT_TRUE(Update(LetterUpdate(c, "vertegenwoordigd")).ok());
+  pb::PreviewMessageRequest preview;
+  preview.set_campaign(c.name());
+  preview.set_group("vertegenwoordigd");
+  preview.set_sample_size(2);
+  pb::PreviewMessageResponse previews;
+  ASSERT_TRUE(stub_->PreviewMessage(ContextFor(kDesigner).get(), preview, &previews).ok());
+  ASSERT_EQ(previews.previews_size(), 2);
+  EXPECT_THAT(previews.previews(0).text(), HasSubstr("[klantnummer]"));
+  preview.set_sample_size(21);
+  EXPECT_THAT(stub_->PreviewMessage(ContextFor(kDesigner).get(), preview, &previews),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "sample_size"));
+}
+
+}  // namespace
+}  // namespace cak::campaign
