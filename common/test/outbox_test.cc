@@ -1,0 +1,140 @@
+// The transactional outbox against PostgreSQL: a message exists only when its transaction
+// committed, replicas never deliver one message twice at the same time (SKIP LOCKED), messages
+// sharing an ordering key go one after the other, retryable failures wait out their backoff,
+// refusals end FAILED.
+#include "common/db/outbox.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/testing/fake_clock.h"
+#include "common/testing/pg_test_env.h"
+
+namespace cak::common::db {
+namespace {
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto schema = testing::TestSchema::Create("outbox", {{"common", &CommonMigrations()}});
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    pool_ = *schema_->MakePool(8);
+  }
+
+  absl::Status Enqueue(const std::vector<OutboxMessage>& messages, bool commit = true) {
+    return InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+      EnqueueOutbox(tx, schema_->name(), messages, clock_.Now());
+      return commit ? absl::OkStatus() : absl::AbortedError("rolled back");
+    });
+  }
+
+  std::vector<OutboxRecord> Read(const std::string& aggregate) {
+    std::vector<OutboxRecord> out;
+    EXPECT_TRUE(WithSession(*pool_, [&](soci::session& sql) {
+                  out = ReadOutbox(sql, schema_->name(), aggregate);
+                  return absl::OkStatus();
+                }).ok());
+    return out;
+  }
+
+  OutboxRelay Relay(std::map<std::string, OutboxHandler> handlers, int threads = 0) {
+    return OutboxRelay(pool_.get(), &clock_, {schema_->name(), threads, absl::Milliseconds(20), absl::Minutes(5)},
+                       std::move(handlers));
+  }
+
+  testing::FakeClock clock_;
+  std::unique_ptr<testing::TestSchema> schema_;
+  std::unique_ptr<PgPool> pool_;
+};
+
+TEST_F(OutboxTest, ARolledBackChangeLeavesNoMessage) {
+  ASSERT_FALSE(Enqueue({{"t", "a", "k", "r1", "p"}}, /*commit=*/false).ok());
+  EXPECT_TRUE(Read("a").empty());
+  ASSERT_TRUE(Enqueue({{"t", "a", "k", "r1", "p"}}).ok());
+  ASSERT_EQ(Read("a").size(), 1u);
+  EXPECT_EQ(Read("a")[0].state, OutboxState::kPending);
+}
+
+TEST_F(OutboxTest, RetryableFailuresWaitTheirBackoffRefusalsFail) {
+  ASSERT_TRUE(Enqueue({{"t", "a", "k1", "r1", "p1"}, {"t", "a", "k2", "r2", "p2"}}).ok());
+  int calls = 0;
+  OutboxRelay relay = Relay({{"t", [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+                                ++calls;
+                                if (m.message.request_id == "r2") return absl::InvalidArgumentError("refused");
+                                if (m.attempts == 0) return absl::UnavailableError("down");
+                                return std::string("done-") + m.message.payload;
+                              }}});
+  EXPECT_TRUE(*relay.DeliverOne());   // r1: down
+  EXPECT_TRUE(*relay.DeliverOne());   // r2: refused
+  EXPECT_FALSE(*relay.DeliverOne());  // r1 waits its second
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_FALSE(*relay.DeliverOne());
+  const auto records = Read("a");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].state, OutboxState::kDone);
+  EXPECT_EQ(records[0].result, "done-p1");
+  EXPECT_EQ(records[0].attempts, 2);
+  EXPECT_EQ(records[1].state, OutboxState::kFailed);
+  EXPECT_NE(records[1].last_error.find("refused"), std::string::npos);
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_F(OutboxTest, ALaterMessageWaitsForAnEarlierOneWithTheSameKey) {
+  ASSERT_TRUE(Enqueue({{"t", "a", "signal:1", "planned", ""}, {"t", "a", "signal:1", "closed", ""}}).ok());
+  std::vector<std::string> order;
+  bool down = true;
+  OutboxRelay relay = Relay({{"t", [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+                                order.push_back(m.message.request_id);
+                                if (down) return absl::UnavailableError("down");
+                                return std::string("ok");
+                              }}});
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_FALSE(*relay.DeliverOne());  // "closed" must not overtake "planned"
+  down = false;
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_EQ(order, (std::vector<std::string>{"planned", "planned", "closed"}));
+}
+
+TEST_F(OutboxTest, ReplicasDeliverEveryMessageExactlyOnce) {
+  std::vector<OutboxMessage> messages;
+  for (int i = 0; i < 60; ++i) {
+    messages.push_back({"t", absl::StrCat("c", i % 6), absl::StrCat("k", i), absl::StrCat("r", i), ""});
+  }
+  ASSERT_TRUE(Enqueue(messages).ok());
+  std::mutex mu;
+  std::map<std::string, int> delivered;
+  auto handler = [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a remote call takes a while
+    std::lock_guard<std::mutex> lock(mu);
+    ++delivered[m.message.request_id];
+    return std::string("ok");
+  };
+  {
+    // Two "replicas" with two workers each, all on the same table.
+    OutboxRelay a = Relay({{"t", handler}}, 2);
+    OutboxRelay b = Relay({{"t", handler}}, 2);
+    a.Start();
+    b.Start();
+    for (int i = 0; i < 500 && a.delivered() + b.delivered() < 60; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    a.Stop();
+    b.Stop();
+    EXPECT_GT(a.delivered(), 0);
+    EXPECT_GT(b.delivered(), 0);
+  }
+  ASSERT_EQ(delivered.size(), 60u);
+  for (const auto& [id, n] : delivered) EXPECT_EQ(n, 1) << id;
+}
+
+}  // namespace
+}  // namespace cak::common::db
