@@ -7,7 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
 
-SERVICES=(intake analysis dispatch)
+SERVICES=(intake analysis dispatch campaign)
 SECRETS="${STATE_DIR}/secrets"
 mkdir -p "${SECRETS}"
 chmod 700 "${SECRETS}"

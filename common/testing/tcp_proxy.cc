@@ -26,6 +26,12 @@ bool HostPortFromDsn(const std::string& dsn, std::string* host, int* port) {
 TcpProxy::TcpProxy(std::string target_host, int target_port)
     : target_host_(std::move(target_host)), target_port_(target_port) {}
 
+void TcpProxy::SetTarget(std::string target_host, int target_port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  target_host_ = std::move(target_host);
+  target_port_ = target_port;
+}
+
 TcpProxy::~TcpProxy() { Cut(); }
 
 absl::Status TcpProxy::Listen(int port) {
@@ -62,8 +68,11 @@ void TcpProxy::AcceptLoop() {
     int upstream = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(target_port_));
-    inet_pton(AF_INET, target_host_ == "localhost" ? "127.0.0.1" : target_host_.c_str(), &addr.sin_addr);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+      inet_pton(AF_INET, target_host_ == "localhost" ? "127.0.0.1" : target_host_.c_str(), &addr.sin_addr);
+    }
     if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       close(client);
       close(upstream);

@@ -1,6 +1,8 @@
 // A TCP forwarder on 127.0.0.1 for fault tests: point a service's database connection at the
 // proxy, then Cut() to make the database "go away" for that service only (listener closed,
-// every connection reset) and Restore() to bring it back on the same port.
+// every connection reset) and Restore() to bring it back on the same port. End-to-end tests put
+// one in front of each service process, so the others can be given its address before it
+// starts (port 0) and keep it across a restart.
 #pragma once
 
 #include <atomic>
@@ -25,6 +27,8 @@ class TcpProxy {
   void Cut();
   // Listens again on the same port.
   absl::Status Restore();
+  // New connections go to this target from now on (a restarted server on another port).
+  void SetTarget(std::string target_host, int target_port);
 
  private:
   absl::Status Listen(int port);

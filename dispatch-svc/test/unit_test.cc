@@ -134,7 +134,7 @@ Order LetterOrder(Channel channel, const std::string& text) {
 TEST(DeliveryFormatTest, EachChannelKeepsOnlyItsFields) {
   const Item letter = ToItem(Sample(Routing::kCustomer), Channel::kLetter);
   EXPECT_TRUE(letter.phone.empty());
-  EXPECT_TRUE(letter.customer_number.empty());
+  EXPECT_EQ(letter.customer_number, "K7");  // for {klantnummer} in the text only
   EXPECT_EQ(letter.city, "Amsterdam");
   const Item call = ToItem(Sample(Routing::kCustomer), Channel::kCall);
   EXPECT_TRUE(call.street.empty());
@@ -161,6 +161,25 @@ TEST(DeliveryFormatTest, LetterLinesAreQuotedCsvWithTheRenderedText) {
   EXPECT_TRUE(absl::StrContains(line, "Geachte mevrouw A. de Boer"));
   EXPECT_EQ(FileHeader(Channel::kLetter),
             "item,addressee_name,street,house_number,house_number_suffix,postcode,city,letter_text\r\n");
+}
+
+TEST(DeliveryFormatTest, LettersAndCallsQuoteTheCustomerNumberOnlyInTheirText) {
+  for (Channel channel : {Channel::kLetter, Channel::kCall}) {
+    const Order with = LetterOrder(channel, "{aanhef} {naam}, uw klantnummer is {klantnummer}.");
+    const common::MessageChannel mc =
+        channel == Channel::kLetter ? common::MessageChannel::kLetter : common::MessageChannel::kCall;
+    ItemRenderer renderer(with, *common::MessageTemplate::Parse(with.template_text, mc, "m"),
+                          absl::CivilDay(2026, 12, 2));
+    std::string line;
+    renderer.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel), &line);
+    EXPECT_TRUE(absl::StrContains(line, "uw klantnummer is K7.")) << line;
+    const Order without = LetterOrder(channel, "{aanhef} {naam}, wij bellen u.");
+    ItemRenderer plain(without, *common::MessageTemplate::Parse(without.template_text, mc, "m"),
+                       absl::CivilDay(2026, 12, 2));
+    line.clear();
+    plain.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel), &line);
+    EXPECT_FALSE(absl::StrContains(line, "K7")) << line;  // no field of its own
+  }
 }
 
 TEST(DeliveryFormatTest, ContactMomentLinesAreJsonWithoutNames) {

@@ -1,13 +1,15 @@
 // voorlichting-cli: a small command-line client for the suite's services, for operators and for
-// the README's demo. Errors are printed as a person can read them:
+// the README's run command (`flow`). Errors are printed as a person can read them:
 //   error: INVALID_ARGUMENT at signal.description (REQUIRED_FIELD_MISSING): signal.description is required
 #include <cstdio>
 #include <map>
 #include <string>
 
 #include "cli/analysis_commands.h"
+#include "cli/campaign_commands.h"
 #include "cli/dispatch_commands.h"
 #include "cli/client.h"
+#include "cli/flow_command.h"
 #include "cli/intake_commands.h"
 
 namespace {
@@ -44,6 +46,17 @@ commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all m
 
 commands (dispatch-svc):
   dispatch-demo --analysis-address=HOST:PORT [--delivery-dir=DIR]   the guided tour of steps 7 and 8
+
+commands (campaign-svc):
+  campaign-get campaigns/<id>        campaign-list [--state=draft|ready_for_review|approved|released|completed|cancelled] [--all]
+  campaign-approve campaigns/<id> [--comment=TEXT] [--revision=N]   (approver role; not the campaign's designer)
+  campaign-release campaigns/<id>    campaign-cancel campaigns/<id> --reason=TEXT
+
+the whole information action (used by scripts/run.sh):
+  flow --intake-address=H:P --analysis-address=H:P --dispatch-address=H:P --campaign-address=H:P
+       --import-dir=DIR --delivery-dir=DIR [--control-share=0.1] [--seed=N] [--until=submitted|approved]
+       one signal through all nine steps of M7624 on analysis-svc's import directory (its CSV extract);
+       ends with "flow-result: stage=... campaign=campaigns/<id> signal=signals/<id>"
 )";
 
 }  // namespace
@@ -87,6 +100,12 @@ int main(int argc, char** argv) {
       {"purge-customers", cak::cli::PurgeCustomers},
       {"analysis-demo", cak::cli::AnalysisDemo},
       {"dispatch-demo", cak::cli::DispatchDemo},
+      {"campaign-get", cak::cli::CampaignGet},
+      {"campaign-list", cak::cli::CampaignList},
+      {"campaign-approve", cak::cli::CampaignApprove},
+      {"campaign-release", cak::cli::CampaignRelease},
+      {"campaign-cancel", cak::cli::CampaignCancel},
+      {"flow", cak::cli::Flow},
       {"token", cak::cli::DevToken},
   };
   auto it = commands.find(command);

@@ -25,6 +25,9 @@ Item ToItem(Recipient&& r, Channel channel) {
   Item item;
   item.position = r.position;
   item.routing = r.routing;
+  // Every channel's text may quote the customer number ({klantnummer}: a customer who calls
+  // CAK about the letter can give it); only contact moments carry it as a field of their own.
+  item.customer_number = std::move(r.customer_number);
   switch (channel) {
     case Channel::kLetter:
       item.salutation = r.salutation;
@@ -45,7 +48,6 @@ Item ToItem(Recipient&& r, Channel channel) {
       item.phone = std::move(r.phone);
       break;
     case Channel::kContactMoment:
-      item.customer_number = std::move(r.customer_number);
       break;
   }
   return item;

@@ -134,7 +134,8 @@ struct Item {
   int64_t position = 0;
   Routing routing = Routing::kCustomer;
   common::SalutationKind salutation = common::SalutationKind::kUnknown;
-  std::string customer_number;  // CONTACT_MOMENT only
+  // A field of CONTACT_MOMENT items; for letters and calls only what {klantnummer} renders.
+  std::string customer_number;
   std::string customer_name;    // LETTER (text only) and CALL
   std::string addressee_name;   // LETTER and CALL
   std::string street, house_number_suffix, postcode, city;  // LETTER only

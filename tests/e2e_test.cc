@@ -1,0 +1,368 @@
+// End-to-end: the four service binaries as processes, each on its own fresh schema of the
+// test database, talking to each other over gRPC through TCP forwarders (so every address is
+// known before a process starts on port 0, and stays the same across a restart), in
+// development authentication with a generated population in the import directory.
+//
+// - The complete information action: the command-line client's `flow`, the same code the
+//   README's run command drives, through all nine steps; then the databases are checked for
+//   what it claimed: one dispatch order per contacted group, every recipient delivered exactly
+//   once, the signal closed with feedback, the measurement logged.
+// - Its failure paths, driven over gRPC after `flow --until=approved`: dispatch-svc killed
+//   during the release and started again (the orders arrive exactly once), a repeated release
+//   (the same orders), approval by the designer (refused), and a decline in intake-svc (the
+//   release is refused, the reporter gets the feedback, nothing is dispatched).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "analysis-svc/src/storage/schema.h"
+#include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
+#include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
+#include "campaign-svc/src/storage/schema.h"
+#include "common/base/principal.h"
+#include "common/base/random.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/testing/child_process.h"
+#include "common/testing/grpc_test_support.h"
+#include "common/testing/pg_test_env.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/tcp_proxy.h"
+#include "dispatch-svc/src/storage/schema.h"
+#include "intake-svc/src/storage/schema.h"
+
+namespace cak::e2e {
+namespace {
+
+namespace cpb = cak::voorlichting::campaign::v1;
+namespace ipb = cak::voorlichting::intake::v1;
+using common::testing::ChildProcess;
+using common::testing::ContextFor;
+using common::testing::GrpcStatusIs;
+using common::testing::TcpProxy;
+using common::testing::TestCaller;
+
+const TestCaller kDesigner{"emp-3003", {"campaign_designer"}, false};
+const TestCaller kDesignerApprover{"emp-3003", {"campaign_designer", "approver"}, false};
+const TestCaller kApprover{"emp-5005", {"approver"}, false};
+const TestCaller kIntakeOfficer{"emp-1001", {"intake_officer"}, false};
+
+enum Svc { kIntake = 0, kAnalysis = 1, kDispatch = 2, kCampaign = 3 };
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("cak-e2e-" + common::NewUuid())).string();
+    std::filesystem::create_directories(dir_ + "/import");
+    std::filesystem::create_directories(dir_ + "/deliveries");
+    std::ofstream(dir_ + "/hash.key") << "an-end-to-end-hash-key-of-32-bytes-or-more\n";
+    // Each service's identity towards its peers: development tokens in files, as run.sh does.
+    for (const auto& [file, subject, role] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"dispatch.token", "dispatch-svc.voorlichting.svc", common::roles::kDispatchService},
+             {"analysis.token", "analysis-svc.voorlichting.svc", common::roles::kAnalysisService},
+             {"campaign.token", "campaign-svc.voorlichting.svc", common::roles::kCampaignService}}) {
+      common::TokenClaims claims;
+      claims.subject = subject;
+      claims.roles = {role};
+      claims.application = true;
+      claims.lifetime = absl::Hours(2);
+      std::ofstream(dir_ + "/" + file) << *common::MintToken(claims);
+    }
+    ChildProcess datagen({DATAGEN_BINARY, "--size=3000", "--seed=5", "--out=" + dir_ + "/import"});
+    ASSERT_EQ(datagen.Wait(), 0) << datagen.ReadAll();
+
+    const std::vector<std::pair<std::string, std::vector<common::db::MigrationSet>>> schemas = {
+        {"e2ei", intake::storage::IntakeMigrationSets()},
+        {"e2ea", analysis::storage::AnalysisMigrationSets()},
+        {"e2ed", dispatch::storage::DispatchMigrationSets()},
+        {"e2ec", campaign::storage::CampaignMigrationSets()}};
+    for (const auto& [prefix, sets] : schemas) {
+      auto schema = common::testing::TestSchema::Create(prefix, sets);
+      ASSERT_TRUE(schema.ok()) << schema.status();
+      schemas_.push_back(*std::move(schema));
+      proxies_.push_back(std::make_unique<TcpProxy>("127.0.0.1", 1));
+      ASSERT_TRUE(proxies_.back()->Start().ok());
+    }
+    processes_.resize(4);
+    for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) ASSERT_TRUE(StartService(s));
+    channel_ = common::testing::LocalChannel(proxies_[kCampaign]->port());
+    campaigns_ = cpb::CampaignService::NewStub(channel_);
+    intake_ = ipb::IntakeService::NewStub(common::testing::LocalChannel(proxies_[kIntake]->port()));
+  }
+
+  void TearDown() override {
+    for (auto& p : processes_) {
+      if (p) {
+        p->Signal(SIGTERM);
+        p->Wait();
+      }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string Address(Svc s) { return absl::StrCat("127.0.0.1:", proxies_[s]->port()); }
+
+  std::vector<std::string> Args(Svc s) {
+    static const char* const kBinaries[] = {INTAKE_SVC_BINARY, ANALYSIS_SVC_BINARY, DISPATCH_SVC_BINARY,
+                                            CAMPAIGN_SVC_BINARY};
+    std::vector<std::string> a = {kBinaries[s],
+                                  "--db-dsn=" + common::testing::TestDsn(),
+                                  "--db-schema=" + schemas_[s]->name(),
+                                  "--auth-mode=development",
+                                  "--hash-key-file=" + dir_ + "/hash.key",
+                                  "--listen-host=127.0.0.1",
+                                  "--grpc-port=0",
+                                  "--health-port=0",
+                                  "--metrics-port=0",
+                                  "--db-startup-timeout=10s",
+                                  "--shutdown-grace=5s"};
+    switch (s) {
+      case kIntake: break;
+      case kAnalysis:
+        a.insert(a.end(), {"--import-dir=" + dir_ + "/import", "--time-zone=UTC",
+                           "--dispatch-address=" + Address(kDispatch), "--dispatch-token-file=" + dir_ + "/analysis.token"});
+        break;
+      case kDispatch:
+        a.insert(a.end(), {"--delivery-dir=" + dir_ + "/deliveries", "--time-zone=UTC",
+                           "--analysis-address=" + Address(kAnalysis), "--analysis-token-file=" + dir_ + "/dispatch.token"});
+        break;
+      case kCampaign:
+        a.insert(a.end(), {"--time-zone=UTC", "--intake-address=" + Address(kIntake),
+                           "--analysis-address=" + Address(kAnalysis), "--dispatch-address=" + Address(kDispatch),
+                           "--intake-token-file=" + dir_ + "/campaign.token",
+                           "--analysis-token-file=" + dir_ + "/campaign.token",
+                           "--dispatch-token-file=" + dir_ + "/campaign.token"});
+        break;
+    }
+    return a;
+  }
+
+  // Starts (or restarts) a service and points its forwarder at it.
+  bool StartService(Svc s) {
+    processes_[s] = std::make_unique<ChildProcess>(Args(s));
+    const std::string ready = processes_[s]->ReadUntil("\"event\":\"ready\"");
+    if (ready.empty()) {
+      ADD_FAILURE() << "service " << s << " did not start:\n" << processes_[s]->ReadAll();
+      return false;
+    }
+    proxies_[s]->SetTarget("127.0.0.1", nlohmann::json::parse(ready)["grpc_port"].get<int>());
+    return true;
+  }
+
+  // `voorlichting-cli flow` against the four services; its output (stdout and stderr).
+  int RunFlow(const std::vector<std::string>& extra, std::string* output) {
+    std::string cmd = absl::StrCat(CLI_BINARY, " --timeout=120s flow --intake-address=", Address(kIntake),
+                                   " --analysis-address=", Address(kAnalysis), " --dispatch-address=",
+                                   Address(kDispatch), " --campaign-address=", Address(kCampaign),
+                                   " --import-dir=", dir_, "/import --delivery-dir=", dir_, "/deliveries");
+    for (const std::string& e : extra) absl::StrAppend(&cmd, " ", e);
+    ChildProcess flow({"/bin/sh", "-c", cmd + " 1>&2"});
+    *output = flow.ReadAll();
+    return flow.Wait();
+  }
+
+  // The value after "<key>=" in the flow's machine-readable result line.
+  static std::string ResultValue(const std::string& output, const std::string& key) {
+    std::smatch m;
+    const std::regex re("flow-result:.*\\b" + key + "=([^ \\n]+)");
+    return std::regex_search(output, m, re) ? m[1].str() : std::string();
+  }
+
+  int64_t Count(Svc s, const std::string& from_where) {
+    auto n = schemas_[s]->Query(absl::StrCat("SELECT count(*) FROM ", schemas_[s]->name(), ".", from_where));
+    int64_t out = -1;
+    if (n.ok()) (void)absl::SimpleAtoi(*n, &out);
+    return out;
+  }
+  std::string Query(Svc s, const std::string& sql) {
+    auto r = schemas_[s]->Query(sql);
+    return r.ok() ? *r : std::string(r.status().message());
+  }
+
+  cpb::Campaign GetCampaign(const std::string& name) {
+    cpb::GetCampaignRequest req;
+    req.set_name(name);
+    cpb::Campaign c;
+    grpc::Status st = campaigns_->GetCampaign(ContextFor(kDesigner).get(), req, &c);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return c;
+  }
+
+  // Waits until every contacted group's order is no longer pending.
+  cpb::Campaign AwaitOrders(const std::string& name, absl::Duration timeout) {
+    const absl::Time until = absl::Now() + timeout;
+    cpb::Campaign c;
+    while (absl::Now() < until) {
+      c = GetCampaign(name);
+      bool pending = false;
+      for (const auto& g : c.groups()) pending |= g.order_delivery() == cpb::ORDER_DELIVERY_PENDING;
+      if (!pending) return c;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return c;
+  }
+
+  std::string dir_;
+  std::vector<std::unique_ptr<common::testing::TestSchema>> schemas_;
+  std::vector<std::unique_ptr<TcpProxy>> proxies_;
+  std::vector<std::unique_ptr<ChildProcess>> processes_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<cpb::CampaignService::Stub> campaigns_;
+  std::unique_ptr<ipb::IntakeService::Stub> intake_;
+};
+
+TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
+  std::string out;
+  ASSERT_EQ(RunFlow({}, &out), 0) << out;
+  const std::string campaign = ResultValue(out, "campaign");
+  const std::string signal = ResultValue(out, "signal");
+  ASSERT_FALSE(campaign.empty()) << out;
+  const std::string campaign_id = campaign.substr(std::string("campaigns/").size());
+  const std::string signal_id = signal.substr(std::string("signals/").size());
+
+  // Steps 1 and 3: the signal is closed with feedback; the second one was declined.
+  EXPECT_EQ(Query(kIntake, absl::StrCat("SELECT state FROM ", schemas_[kIntake]->name(),
+                                        ".signals WHERE id = '", signal_id, "'")),
+            "5");  // CLOSED
+  EXPECT_EQ(Count(kIntake, "signals WHERE state = 3"), 1);  // NO_ACTION
+  // Steps 4-6: the campaign is completed, with decisions by two different employees.
+  const cpb::Campaign c = GetCampaign(campaign);
+  EXPECT_EQ(c.state(), cpb::CAMPAIGN_STATE_COMPLETED);
+  std::set<std::string> actors;
+  for (const auto& d : c.decisions()) actors.insert(d.actor());
+  EXPECT_GE(actors.size(), 2u);
+  // Steps 7 and 8: one order per contacted group, every recipient exactly once.
+  int contacted = 0;
+  int64_t recipients = 0;
+  for (const auto& g : c.groups()) {
+    if (g.action() == cpb::ACTION_NONE) continue;
+    ++contacted;
+    recipients += g.recipient_count();
+    EXPECT_EQ(g.order_delivery(), cpb::ORDER_DELIVERY_CREATED) << g.group();
+  }
+  EXPECT_EQ(contacted, 3);
+  const std::string d = schemas_[kDispatch]->name();
+  EXPECT_EQ(Count(kDispatch, "orders"), contacted);
+  EXPECT_EQ(Count(kDispatch, "items"), recipients);
+  EXPECT_EQ(Query(kDispatch, absl::StrCat("SELECT count(*) FROM (SELECT order_id, position FROM ", d,
+                                          ".items GROUP BY 1, 2 HAVING count(*) > 1) x")),
+            "0");
+  EXPECT_EQ(Count(kDispatch, "batches WHERE state <> 3"), 0);  // all acknowledged
+  EXPECT_GT(Count(kDispatch, "outcomes"), 0);
+  for (const char* executor : {"repro", "kcc", "dataverkeer"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ + "/deliveries/" + executor)) << executor;
+  }
+  // The same release went out once: the campaign's outbox holds one delivered order per group.
+  EXPECT_EQ(Count(kCampaign, absl::StrCat("outbox WHERE aggregate_id = '", campaign_id,
+                                          "' AND topic = 'dispatch.CreateDispatchOrder' AND state = 'DONE'")),
+            contacted);
+  // Step 9: measured, and logged in analysis-svc.
+  EXPECT_GT(Count(kAnalysis, "processing_log WHERE name LIKE '%MeasureResponse%'"), 0);
+  EXPECT_NE(out.find("respons"), std::string::npos);
+}
+
+TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {
+  std::string out;
+  ASSERT_EQ(RunFlow({"--until=approved"}, &out), 0) << out;
+  const std::string campaign = ResultValue(out, "campaign");
+  ASSERT_FALSE(campaign.empty()) << out;
+  const cpb::Campaign approved = GetCampaign(campaign);
+  ASSERT_EQ(approved.state(), cpb::CAMPAIGN_STATE_APPROVED);
+
+  processes_[kDispatch]->Signal(SIGKILL);
+  processes_[kDispatch]->Wait();
+  cpb::ReleaseCampaignRequest release;
+  release.set_campaign(campaign);
+  cpb::Campaign released;
+  CAK_ASSERT_GRPC_OK(campaigns_->ReleaseCampaign(ContextFor(kApprover).get(), release, &released));
+  EXPECT_EQ(released.state(), cpb::CAMPAIGN_STATE_RELEASED);
+  absl::SleepFor(absl::Seconds(2));  // the relay tries and fails meanwhile
+  cpb::Campaign pending = GetCampaign(campaign);
+  for (const auto& g : pending.groups()) {
+    if (g.action() == cpb::ACTION_NONE) continue;
+    EXPECT_EQ(g.order_delivery(), cpb::ORDER_DELIVERY_PENDING) << g.group();
+    EXPECT_THAT(g.order_error(), ::testing::HasSubstr("UNAVAILABLE")) << g.group();
+  }
+
+  ASSERT_TRUE(StartService(kDispatch));
+  const cpb::Campaign delivered = AwaitOrders(campaign, absl::Seconds(60));
+  std::set<std::string> orders;
+  for (const auto& g : delivered.groups()) {
+    if (g.action() == cpb::ACTION_NONE) continue;
+    EXPECT_EQ(g.order_delivery(), cpb::ORDER_DELIVERY_CREATED) << g.group() << " " << g.order_error();
+    orders.insert(g.dispatch_order());
+  }
+  EXPECT_EQ(Count(kDispatch, "orders"), static_cast<int64_t>(orders.size()));
+
+  // Released again: the same orders, nothing new anywhere.
+  cpb::Campaign again;
+  CAK_ASSERT_GRPC_OK(campaigns_->ReleaseCampaign(ContextFor(kApprover).get(), release, &again));
+  for (int i = 0; i < again.groups_size(); ++i) {
+    EXPECT_EQ(again.groups(i).dispatch_order(), delivered.groups(i).dispatch_order());
+  }
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(Count(kDispatch, "orders"), static_cast<int64_t>(orders.size()));
+  // The relay retried; the signal went to ACTION_PLANNED once.
+  EXPECT_GT(Count(kCampaign, "outbox WHERE topic = 'dispatch.CreateDispatchOrder' AND attempts > 1"), 0);
+  EXPECT_EQ(Count(kIntake, "signals WHERE state = 4"), 1);
+}
+
+TEST_F(EndToEndTest, TheDesignerCannotApproveAndADeclineInIntakeStopsTheFlow) {
+  std::string out;
+  ASSERT_EQ(RunFlow({"--until=submitted"}, &out), 0) << out;
+  const std::string campaign = ResultValue(out, "campaign");
+  const std::string signal = ResultValue(out, "signal");
+  ASSERT_FALSE(campaign.empty()) << out;
+
+  cpb::ApproveCampaignRequest approve;
+  approve.set_campaign(campaign);
+  cpb::Campaign ignored;
+  EXPECT_THAT(campaigns_->ApproveCampaign(ContextFor(kDesignerApprover).get(), approve, &ignored),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "FOUR_EYES_VIOLATION", ""));
+  cpb::Campaign approved;
+  CAK_ASSERT_GRPC_OK(campaigns_->ApproveCampaign(ContextFor(kApprover).get(), approve, &approved));
+
+  // Meanwhile intake declines the signal: no action will follow.
+  ipb::DeclineSignalRequest decline;
+  decline.set_name(signal);
+  decline.set_reason(ipb::DECLINE_REASON_DUPLICATE);
+  decline.set_feedback("Deze melding is al eerder gedaan; wij verwerken haar onder de eerdere melding.");
+  ipb::Signal declined;
+  CAK_ASSERT_GRPC_OK(intake_->DeclineSignal(ContextFor(kIntakeOfficer).get(), decline, &declined));
+
+  cpb::ReleaseCampaignRequest release;
+  release.set_campaign(campaign);
+  EXPECT_THAT(campaigns_->ReleaseCampaign(ContextFor(kApprover).get(), release, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "SIGNAL_NOT_OPEN", "campaign"));
+  EXPECT_EQ(GetCampaign(campaign).state(), cpb::CAMPAIGN_STATE_APPROVED);
+  EXPECT_EQ(Count(kCampaign, "outbox"), 0);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Count(kDispatch, "orders"), 0);
+
+  // The reporter sees the decline with its feedback.
+  ipb::GetSignalRequest get;
+  get.set_name(signal);
+  ipb::Signal seen;
+  CAK_ASSERT_GRPC_OK(intake_->GetSignal(ContextFor(kIntakeOfficer).get(), get, &seen));
+  EXPECT_EQ(seen.state(), ipb::SIGNAL_STATE_NO_ACTION);
+  EXPECT_NE(seen.DebugString().find("eerdere melding"), std::string::npos);
+
+  cpb::CancelCampaignRequest cancel;
+  cancel.set_campaign(campaign);
+  cancel.set_reason("De melding is afgewezen als dubbel.");
+  cpb::Campaign cancelled;
+  CAK_ASSERT_GRPC_OK(campaigns_->CancelCampaign(ContextFor(kDesigner).get(), cancel, &cancelled));
+  EXPECT_EQ(cancelled.state(), cpb::CAMPAIGN_STATE_CANCELLED);
+}
+
+}  // namespace
+}  // namespace cak::e2e
