@@ -8,9 +8,10 @@
 //   what it claimed: one dispatch order per contacted group, every recipient delivered exactly
 //   once, the signal closed with feedback, the measurement logged.
 // - Its failure paths, driven over gRPC after `flow --until=approved`: dispatch-svc killed
-//   during the release and started again (the orders arrive exactly once), a repeated release
-//   (the same orders), approval by the designer (refused), and a decline in intake-svc (the
-//   release is refused, the reporter gets the feedback, nothing is dispatched).
+//   during the release and started again (the orders arrive exactly once), campaign-svc killed
+//   between the release's commit and its calls (nothing lost), a repeated release (the same
+//   orders), approval by the designer (refused), and a decline in intake-svc (the release is
+//   refused, the reporter gets the feedback, nothing is dispatched).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -147,8 +148,10 @@ class EndToEndTest : public ::testing::Test {
   }
 
   // Starts (or restarts) a service and points its forwarder at it.
-  bool StartService(Svc s) {
-    processes_[s] = std::make_unique<ChildProcess>(Args(s));
+  bool StartService(Svc s, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = Args(s);
+    args.insert(args.end(), extra.begin(), extra.end());
+    processes_[s] = std::make_unique<ChildProcess>(args);
     const std::string ready = processes_[s]->ReadUntil("\"event\":\"ready\"");
     if (ready.empty()) {
       ADD_FAILURE() << "service " << s << " did not start:\n" << processes_[s]->ReadAll();
@@ -197,17 +200,22 @@ class EndToEndTest : public ::testing::Test {
     return c;
   }
 
-  // Waits until every contacted group's order is no longer pending.
+  // Waits until every contacted group's order is no longer pending (a restarted campaign-svc
+  // may refuse the first calls while the channel reconnects).
   cpb::Campaign AwaitOrders(const std::string& name, absl::Duration timeout) {
     const absl::Time until = absl::Now() + timeout;
     cpb::Campaign c;
     while (absl::Now() < until) {
-      c = GetCampaign(name);
-      bool pending = false;
-      for (const auto& g : c.groups()) pending |= g.order_delivery() == cpb::ORDER_DELIVERY_PENDING;
-      if (!pending) return c;
+      cpb::GetCampaignRequest req;
+      req.set_name(name);
+      if (campaigns_->GetCampaign(ContextFor(kDesigner).get(), req, &c).ok()) {
+        bool pending = false;
+        for (const auto& g : c.groups()) pending |= g.order_delivery() == cpb::ORDER_DELIVERY_PENDING;
+        if (!pending) return c;
+      }
       absl::SleepFor(absl::Milliseconds(200));
     }
+    ADD_FAILURE() << "orders still pending after " << timeout;
     return c;
   }
 
@@ -314,6 +322,37 @@ TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {
   // The relay retried; the signal went to ACTION_PLANNED once.
   EXPECT_GT(Count(kCampaign, "outbox WHERE topic = 'dispatch.CreateDispatchOrder' AND attempts > 1"), 0);
   EXPECT_EQ(Count(kIntake, "signals WHERE state = 4"), 1);
+}
+
+TEST_F(EndToEndTest, CampaignSvcKilledBetweenTheReleaseCommitAndTheCallLosesNoOrder) {
+  std::string out;
+  ASSERT_EQ(RunFlow({"--until=approved"}, &out), 0) << out;
+  const std::string campaign = ResultValue(out, "campaign");
+  ASSERT_FALSE(campaign.empty()) << out;
+  // A replica without a relay commits the release; it dies before anything is delivered.
+  processes_[kCampaign]->Signal(SIGTERM);
+  processes_[kCampaign]->Wait();
+  ASSERT_TRUE(StartService(kCampaign, {"--outbox-threads=0"}));
+  cpb::ReleaseCampaignRequest release;
+  release.set_campaign(campaign);
+  cpb::Campaign released;
+  CAK_ASSERT_GRPC_OK(campaigns_->ReleaseCampaign(ContextFor(kApprover).get(), release, &released));
+  processes_[kCampaign]->Signal(SIGKILL);
+  processes_[kCampaign]->Wait();
+  EXPECT_EQ(Count(kDispatch, "orders"), 0);
+  const int64_t messages = Count(kCampaign, "outbox WHERE state = 'PENDING'");
+  EXPECT_GE(messages, 2);  // the orders and the signal's ACTION_PLANNED
+
+  ASSERT_TRUE(StartService(kCampaign));
+  const cpb::Campaign delivered = AwaitOrders(campaign, absl::Seconds(60));
+  int contacted = 0;
+  for (const auto& g : delivered.groups()) {
+    if (g.action() == cpb::ACTION_NONE) continue;
+    ++contacted;
+    EXPECT_EQ(g.order_delivery(), cpb::ORDER_DELIVERY_CREATED) << g.group() << " " << g.order_error();
+  }
+  EXPECT_EQ(Count(kDispatch, "orders"), contacted);
+  EXPECT_EQ(Count(kCampaign, "outbox WHERE attempts <> 1 OR state <> 'DONE'"), 0);
 }
 
 TEST_F(EndToEndTest, TheDesignerCannotApproveAndADeclineInIntakeStopsTheFlow) {
