@@ -355,6 +355,70 @@ TEST_F(CampaignServiceTest, NothingChangesOutsideDraft) {
               StatusIs(absl::StatusCode::kFailedPrecondition, reason::kInvalidTransition, ""));
 }
 
+TEST_F(CampaignServiceTest, ARefusedOrderIsOfferedAgainWhenTheCampaignIsReleasedAgain) {
+  Campaign c = Ready();
+  CAK_ASSERT_OK(service_.Submit(designer_, c.id, "").status());
+  CAK_ASSERT_OK(service_.Approve(approver_, c.id, "", 0).status());
+  CAK_ASSERT_OK(service_.Release(approver_, c.id).status());
+  dispatch_.failure = common::MakeError(absl::StatusCode::kFailedPrecondition, "INSUFFICIENT_CAPACITY", "vol");
+  repo_.Deliver(service_);
+  ASSERT_EQ(service_.Get(designer_, c.id)->groups[0].order_delivery, OrderDelivery::kFailed);
+  dispatch_.failure = absl::OkStatus();  // the executor's calendar was extended
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign again, service_.Release(approver_, c.id));
+  EXPECT_EQ(again.groups[0].order_delivery, OrderDelivery::kPending);
+  repo_.Deliver(service_);
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign done, service_.Get(designer_, c.id));
+  EXPECT_EQ(done.groups[0].order_delivery, OrderDelivery::kCreated);
+  EXPECT_EQ(dispatch_.orders.size(), 1u);
+}
+
+TEST_F(CampaignServiceTest, AStartedWindowStopsTheReleaseAndTheApprovalCanBeTakenBack) {
+  Campaign c = Ready();
+  CAK_ASSERT_OK(service_.Submit(designer_, c.id, "").status());
+  CAK_ASSERT_OK(service_.Approve(approver_, c.id, "", 0).status());
+  clock_.Advance(absl::Hours(24 * 3));
+  EXPECT_THAT(service_.Release(approver_, c.id),
+              StatusIs(absl::StatusCode::kFailedPrecondition, reason::kWindowStarted, "groups[0].window_start"));
+  EXPECT_TRUE(repo_.outbox.empty());
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign back, service_.RequestChanges(approver_, c.id, "Nieuwe planning nodig."));
+  EXPECT_EQ(back.state, CampaignState::kDraft);
+}
+
+TEST_F(CampaignServiceTest, TheSubmitterAndApplicationsCannotApprove) {
+  Campaign c = Ready();
+  const common::CallContext submitter = Call("emp-6006", {"campaign_designer", "approver"});
+  CAK_ASSERT_OK(service_.Submit(submitter, c.id, "").status());
+  EXPECT_THAT(service_.Approve(submitter, c.id, "", 0),
+              StatusIs(absl::StatusCode::kPermissionDenied, reason::kFourEyesViolation, ""));
+  common::CallContext app = Call("campaign-bot", {"approver"});
+  app.principal.kind = common::PrincipalKind::kApplication;
+  EXPECT_THAT(service_.Approve(app, c.id, "", 0),
+              StatusIs(absl::StatusCode::kPermissionDenied, reason::kApproverRoleRequired, ""));
+  CAK_ASSERT_OK(service_.Approve(approver_, c.id, "", 0).status());
+}
+
+TEST_F(CampaignServiceTest, ACampaignThatContactsNobodyIsNotSubmitted) {
+  Campaign c = Create();
+  for (const char* g : {"vertegenwoordigd", "bellen", "rest"}) {
+    GroupUpdate none{g, {"action"}, Action::kNone};
+    CAK_ASSERT_OK(service_.UpdateGroup(designer_, c.id, none).status());
+  }
+  EXPECT_THAT(service_.Submit(designer_, c.id, ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition, reason::kNothingToContact, "groups"));
+}
+
+TEST_F(CampaignServiceTest, ARepeatedCreateAnswersTheFirstCampaignWhateverThePeersSayNow) {
+  NewCampaign n{"create-1", "fp", "Herstel factuur", kSignal, kSet, 0.1, 3};
+  bool replayed = false;
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign first, service_.Create(designer_, n, &replayed));
+  EXPECT_FALSE(replayed);
+  intake_.signals[kSignal] = SignalState::kActionPlanned;  // moved on meanwhile
+  intake_.failure = absl::UnavailableError("intake-svc is down");
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign again, service_.Create(designer_, n, &replayed));
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(again.id, first.id);
+}
+
 TEST(OutboxRulesTest, RetryableAndBackoff) {
   EXPECT_TRUE(common::OutboxRetryable(absl::UnavailableError("")));
   EXPECT_TRUE(common::OutboxRetryable(absl::DeadlineExceededError("")));

@@ -79,9 +79,9 @@ class FakeAnalysis final : public domain::AnalysisGateway {
     }
     domain::FrozenList list;
     list.list_id = absl::StrCat("list-", frozen.size() + 1);
-    list.control_count = domain::ControlCount(members, share);
-    list.member_count = members - list.control_count;
-    if (list.control_count > 0) list.control_list_id = list.list_id + "-control";
+    const int64_t control = domain::ControlCount(members, share);
+    list.member_count = members - control;
+    if (control > 0) list.control_list_id = list.list_id + "-control";
     frozen[request_id] = list;
     return list;
   }
@@ -177,6 +177,22 @@ class FakeRepository final : public domain::CampaignRepository {
     *replayed = false;
     campaigns[c.id] = c;
     return c;
+  }
+  absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key,
+                                                              absl::Time) override {
+    auto it = claims.find(key.request_id);
+    if (it == claims.end()) return std::optional<domain::Campaign>();
+    return std::optional<domain::Campaign>(campaigns.at(it->second));
+  }
+  absl::StatusOr<int64_t> RequeueFailed(const std::string& id, absl::Time, absl::Time) override {
+    int64_t n = 0;
+    for (common::OutboxRecord& m : outbox) {
+      if (m.message.aggregate_id == id && m.state == common::OutboxState::kFailed) {
+        m.state = common::OutboxState::kPending;
+        ++n;
+      }
+    }
+    return n;
   }
   absl::StatusOr<domain::Campaign> Get(const std::string& id, absl::Time) override {
     auto it = campaigns.find(id);

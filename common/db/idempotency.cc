@@ -63,6 +63,23 @@ std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, 
   return out;
 }
 
+absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::string& schema,
+                                                     const IdempotencyKey& key, absl::Time deadline) {
+  std::optional<ClaimedKey> found;
+  CAK_RETURN_IF_ERROR(WithSession(
+      pool,
+      [&](soci::session& sql) {
+        found = FindRequestId(sql, schema, key.operation, key.request_id);
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!found) return std::optional<std::string>();
+  if (found->fingerprint != key.fingerprint) {
+    return InvalidField(reason::kRequestIdReused, "request_id", "this request_id was already used for a different request");
+  }
+  return std::optional<std::string>(found->resource_id);
+}
+
 std::optional<ClaimedKey> FindRequestId(soci::session& sql, const std::string& schema, const std::string& operation,
                                         const std::string& request_id) {
   ClaimedKey key;

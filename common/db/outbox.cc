@@ -65,6 +65,16 @@ std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& sche
   return out;
 }
 
+int64_t RequeueFailedOutbox(Tx& tx, const std::string& schema, const std::string& aggregate_id, absl::Time now) {
+  const TextRows rows = ExecutePrepared(
+      tx.sql(),
+      Q(schema,
+        "UPDATE ${s}.outbox SET state = 'PENDING', next_attempt_time = ${s}.from_micros($2::bigint), done_time = NULL"
+        " WHERE aggregate_id = $1 AND state = 'FAILED' RETURNING id"),
+      {aggregate_id, Micros(now)});
+  return static_cast<int64_t>(rows.size());
+}
+
 OutboxRelay::OutboxRelay(PgPool* pool, const Clock* clock, OutboxRelayOptions options,
                          std::map<std::string, OutboxHandler> handlers)
     : pool_(pool), clock_(clock), options_(std::move(options)), handlers_(std::move(handlers)) {}
@@ -149,7 +159,10 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
       return absl::OkStatus();
     }
     const std::string error = absl::StrCat(ErrorReason(result.status()), ": ", result.status().message());
-    if (OutboxRetryable(result.status())) {
+    const bool uncertain = result.status().code() == absl::StatusCode::kInternal ||
+                           result.status().code() == absl::StatusCode::kUnknown;
+    if (OutboxRetryable(result.status()) &&
+        !(uncertain && record.attempts + 1 >= options_.max_uncertain_attempts)) {
       const absl::Time next = done + OutboxBackoff(record.attempts, options_.max_backoff);
       ExecutePrepared(tx.sql(),
                       Q(schema,

@@ -32,6 +32,11 @@ void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMe
 // The messages of one aggregate in enqueue order. Throws what SOCI throws.
 std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& schema, const std::string& aggregate_id);
 
+// Puts the FAILED messages of `aggregate_id` back to PENDING, due now (a person fixed what the
+// receiver refused and asks again); their request ids stay, so what the receiver did create is
+// answered, not made twice. Returns how many. Throws what SOCI throws.
+int64_t RequeueFailedOutbox(Tx& tx, const std::string& schema, const std::string& aggregate_id, absl::Time now);
+
 // Delivers one message: returns the result to store (e.g. the created resource's name) or an
 // error, judged by OutboxRetryable().
 using OutboxHandler = std::function<absl::StatusOr<std::string>(const OutboxRecord&)>;
@@ -41,6 +46,10 @@ struct OutboxRelayOptions {
   int threads = 1;                               // 0: none (tests call DeliverOne)
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration max_backoff = absl::Minutes(5);
+  // INTERNAL and UNKNOWN may be passing trouble or a bug that fails every time: after this many
+  // attempts they count as a refusal (FAILED), so one bad message cannot block its ordering
+  // key for ever. UNAVAILABLE and the other plainly passing errors are retried without limit.
+  int max_uncertain_attempts = 10;
 };
 
 class OutboxRelay {

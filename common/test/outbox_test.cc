@@ -86,6 +86,30 @@ TEST_F(OutboxTest, RetryableFailuresWaitTheirBackoffRefusalsFail) {
   EXPECT_EQ(calls, 3);
 }
 
+TEST_F(OutboxTest, AnInternalErrorThatKeepsComingFailsAfterItsAttempts) {
+  ASSERT_TRUE(Enqueue({{"t", "a", "k", "r1", ""}}).ok());
+  int calls = 0;
+  OutboxRelay relay(pool_.get(), &clock_, {schema_->name(), 0, absl::Milliseconds(20), absl::Seconds(1), 3},
+                    {{"t", [&](const OutboxRecord&) -> absl::StatusOr<std::string> {
+                        ++calls;
+                        return absl::InternalError("the payload does not parse");
+                      }}});
+  for (int i = 0; i < 10; ++i) {
+    (void)relay.DeliverOne();
+    clock_.Advance(absl::Seconds(2));
+  }
+  EXPECT_EQ(calls, 3);
+  ASSERT_EQ(Read("a").size(), 1u);
+  EXPECT_EQ(Read("a")[0].state, OutboxState::kFailed);
+  // A person fixed the cause: offered again, due now, with its request id.
+  ASSERT_TRUE(InTransaction(*pool_, [&](Tx& tx) {
+                EXPECT_EQ(RequeueFailedOutbox(tx, schema_->name(), "a", clock_.Now()), 1);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(Read("a")[0].state, OutboxState::kPending);
+  EXPECT_EQ(Read("a")[0].message.request_id, "r1");
+}
+
 TEST_F(OutboxTest, ALaterMessageWaitsForAnEarlierOneWithTheSameKey) {
   ASSERT_TRUE(Enqueue({{"t", "a", "signal:1", "planned", ""}, {"t", "a", "signal:1", "closed", ""}}).ok());
   std::vector<std::string> order;

@@ -134,7 +134,8 @@ Order LetterOrder(Channel channel, const std::string& text) {
 TEST(DeliveryFormatTest, EachChannelKeepsOnlyItsFields) {
   const Item letter = ToItem(Sample(Routing::kCustomer), Channel::kLetter);
   EXPECT_TRUE(letter.phone.empty());
-  EXPECT_EQ(letter.customer_number, "K7");  // for {klantnummer} in the text only
+  EXPECT_TRUE(letter.customer_number.empty());  // kept only when the text quotes it
+  EXPECT_EQ(ToItem(Sample(Routing::kCustomer), Channel::kLetter, true).customer_number, "K7");
   EXPECT_EQ(letter.city, "Amsterdam");
   const Item call = ToItem(Sample(Routing::kCustomer), Channel::kCall);
   EXPECT_TRUE(call.street.empty());
@@ -171,13 +172,15 @@ TEST(DeliveryFormatTest, LettersAndCallsQuoteTheCustomerNumberOnlyInTheirText) {
     ItemRenderer renderer(with, *common::MessageTemplate::Parse(with.template_text, mc, "m"),
                           absl::CivilDay(2026, 12, 2));
     std::string line;
-    renderer.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel), &line);
+    ASSERT_TRUE(renderer.QuotesCustomerNumber());
+    renderer.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel, renderer.QuotesCustomerNumber()), &line);
     EXPECT_TRUE(absl::StrContains(line, "uw klantnummer is K7.")) << line;
     const Order without = LetterOrder(channel, "{aanhef} {naam}, wij bellen u.");
     ItemRenderer plain(without, *common::MessageTemplate::Parse(without.template_text, mc, "m"),
                        absl::CivilDay(2026, 12, 2));
     line.clear();
-    plain.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel), &line);
+    EXPECT_FALSE(plain.QuotesCustomerNumber());
+    plain.AppendFileLine(ToItem(Sample(Routing::kCustomer), channel, plain.QuotesCustomerNumber()), &line);
     EXPECT_FALSE(absl::StrContains(line, "K7")) << line;  // no field of its own
   }
 }

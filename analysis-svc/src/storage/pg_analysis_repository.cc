@@ -81,20 +81,7 @@ PgAnalysisRepository::PgAnalysisRepository(common::db::PgPool* pool, std::string
 
 absl::StatusOr<std::optional<std::string>> PgAnalysisRepository::FindClaim(const common::IdempotencyKey& key,
                                                                            absl::Time deadline) {
-  std::optional<common::db::ClaimedKey> found;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
-      *pool_,
-      [&](soci::session& sql) {
-        found = common::db::FindRequestId(sql, schema_, key.operation, key.request_id);
-        return absl::OkStatus();
-      },
-      deadline));
-  if (!found) return std::optional<std::string>();
-  if (found->fingerprint != key.fingerprint) {
-    return common::InvalidField(common::reason::kRequestIdReused, "request_id",
-                                "this request_id was already used for a different request");
-  }
-  return std::optional<std::string>(found->resource_id);
+  return common::db::FindClaim(*pool_, schema_, key, deadline);
 }
 
 absl::StatusOr<domain::TargetGroupSetRecord> PgAnalysisRepository::CreateTargetGroupSet(

@@ -52,15 +52,7 @@ absl::StatusOr<domain::FrozenList> AnalysisClient::FreezeList(const common::Call
   domain::FrozenList out;
   out.list_id = IdOf(list.name(), "recipientLists");
   out.member_count = list.member_count();
-  if (!list.control_list().empty()) {
-    out.control_list_id = IdOf(list.control_list(), "recipientLists");
-    CAK_ASSIGN_OR_RETURN(auto ctx2, peer_->Context(call, timeout_));
-    pb::GetRecipientListRequest get;
-    get.set_name(list.control_list());
-    pb::RecipientList control;
-    CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->GetRecipientList(ctx2.get(), get, &control), "analysis-svc"));
-    out.control_count = control.member_count();
-  }
+  if (!list.control_list().empty()) out.control_list_id = IdOf(list.control_list(), "recipientLists");
   return out;
 }
 

@@ -109,6 +109,16 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
   if (!(request.control_share >= 0 && request.control_share <= 0.5)) {
     return InvalidField(common::reason::kInvalidFieldValue, "campaign.control_share", "must be between 0 and 0.5");
   }
+  // A repeat answers with the first campaign before the peers are asked: by now the signal may
+  // have moved on, or a peer may be down (AIP-155).
+  common::IdempotencyKey key{"CreateCampaign", request.request_id, request.fingerprint};
+  if (!request.request_id.empty()) {
+    CAK_ASSIGN_OR_RETURN(std::optional<Campaign> earlier, repository_->FindCreated(key, call.deadline));
+    if (earlier) {
+      *replayed = true;
+      return *std::move(earlier);
+    }
+  }
   // The peers first: a campaign exists only for an open signal and a set defined for it.
   CAK_ASSIGN_OR_RETURN(SignalState state, intake_->GetSignalState(call, request.signal_id));
   if (state != SignalState::kInAssessment) {
@@ -136,7 +146,6 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
     group.priority = ++priority;
     group.member_count = g.member_count;
   }
-  common::IdempotencyKey key{"CreateCampaign", request.request_id, request.fingerprint};
   return repository_->Create(c, request.request_id.empty() ? nullptr : &key, replayed);
 }
 
@@ -382,7 +391,7 @@ absl::StatusOr<Campaign> CampaignService::Approve(const CallContext& call, const
                                                   const std::string& comment, int64_t revision) {
   CAK_RETURN_IF_ERROR(common::ValidateOptionalText(comment, kMaxComment, "comment"));
   CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
-  CAK_RETURN_IF_ERROR(CheckReviewer(c, call.principal.id, call.principal.HasRole(common::roles::kApprover)));
+  CAK_RETURN_IF_ERROR(CheckReviewer(c, call.principal));
   if (c.state != CampaignState::kReadyForReview) return InvalidTransition(c, "approve");
   if (revision != 0 && revision != c.revision) {
     return MakeError(absl::StatusCode::kAborted, reason::kRevisionChanged,
@@ -406,8 +415,12 @@ absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call
                                                          const std::string& comment) {
   CAK_RETURN_IF_ERROR(common::ValidateText(comment, kMaxComment, "comment"));
   CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
-  CAK_RETURN_IF_ERROR(CheckReviewer(c, call.principal.id, call.principal.HasRole(common::roles::kApprover)));
-  if (c.state != CampaignState::kReadyForReview) return InvalidTransition(c, "request changes to");
+  CAK_RETURN_IF_ERROR(CheckReviewer(c, call.principal));
+  // Also after approval, before the release: an approval can be taken back (e.g. when the
+  // windows have started meanwhile).
+  if (c.state != CampaignState::kReadyForReview && c.state != CampaignState::kApproved) {
+    return InvalidTransition(c, "request changes to");
+  }
   const int64_t expected = c.revision;
   const absl::Time now = clock_->Now();
   c.state = CampaignState::kDraft;
@@ -427,8 +440,23 @@ absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call
 
 absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const std::string& id) {
   CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
-  if (c.state == CampaignState::kReleased || c.state == CampaignState::kCompleted) return c;  // a repeat
+  if (c.state == CampaignState::kReleased || c.state == CampaignState::kCompleted) {
+    // A repeat. Orders dispatch-svc refused are offered again: a person fixed the cause.
+    bool refused = false;
+    for (const CampaignGroup& g : c.groups) refused |= g.order_delivery == OrderDelivery::kFailed;
+    if (!refused) return c;
+    CAK_RETURN_IF_ERROR(repository_->RequeueFailed(c.id, clock_->Now(), call.deadline).status());
+    return Load(call, id);
+  }
   if (c.state != CampaignState::kApproved) return InvalidTransition(c, "release");
+  for (const CampaignGroup& g : c.groups) {
+    if (Contacted(g.action) && g.window_start && *g.window_start < Today()) {
+      return FieldError(absl::StatusCode::kFailedPrecondition, reason::kWindowStarted,
+                        absl::StrCat("groups[", g.priority - 1, "].window_start"),
+                        absl::StrCat("group \"", g.name, "\": its window has started; request changes to plan it "
+                                     "again"));
+    }
+  }
   CAK_ASSIGN_OR_RETURN(SignalState signal, intake_->GetSignalState(call, c.signal_id));
   if (signal != SignalState::kInAssessment && signal != SignalState::kActionPlanned) {
     return FieldError(absl::StatusCode::kFailedPrecondition, reason::kSignalNotOpen, "campaign",

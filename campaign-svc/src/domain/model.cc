@@ -74,6 +74,7 @@ absl::Status CheckEditable(const Campaign& c) {
 }
 
 absl::Status CheckReadyForReview(const Campaign& c) {
+  bool anyone = false;
   for (size_t i = 0; i < c.groups.size(); ++i) {
     const CampaignGroup& g = c.groups[i];
     const std::string f = absl::StrCat("groups[", i, "]");
@@ -83,6 +84,7 @@ absl::Status CheckReadyForReview(const Campaign& c) {
     };
     if (g.action == Action::kUnspecified) return incomplete("action", "no action chosen (NONE if not contacted)");
     if (!Contacted(g.action)) continue;
+    anyone = true;
     if (!g.message) return incomplete("message", "no message written");
     if (!g.window_start || !g.window_end) return incomplete("window_start", "no window");
     if (g.action == Action::kContactMoment && g.contact_moment_code.empty()) {
@@ -98,18 +100,24 @@ absl::Status CheckReadyForReview(const Campaign& c) {
                         absl::StrCat("group \"", g.name, "\": the executor cannot handle it in the window"));
     }
   }
+  if (!anyone) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, reason::kNothingToContact, "groups",
+                      "no group is contacted; when no action follows, decline the signal in intake-svc instead");
+  }
   return absl::OkStatus();
 }
 
-absl::Status CheckReviewer(const Campaign& c, absl::string_view actor, bool has_approver_role) {
-  if (!has_approver_role) {
+absl::Status CheckReviewer(const Campaign& c, const common::Principal& reviewer) {
+  if (reviewer.kind != common::PrincipalKind::kEmployee || !reviewer.HasRole(common::roles::kApprover)) {
     return MakeError(absl::StatusCode::kPermissionDenied, reason::kApproverRoleRequired,
-                     "reviewing a campaign needs the approver role");
+                     "reviewing a campaign needs an employee with the approver role");
   }
-  const bool designer = actor == c.created_by || std::find(c.editors.begin(), c.editors.end(), actor) != c.editors.end();
+  const std::string& actor = reviewer.id;
+  bool designer = actor == c.created_by || std::find(c.editors.begin(), c.editors.end(), actor) != c.editors.end();
+  for (const Decision& d : c.decisions) designer |= d.kind == DecisionKind::kSubmitted && d.actor == actor;
   if (designer) {
     return MakeError(absl::StatusCode::kPermissionDenied, reason::kFourEyesViolation,
-                     "four eyes: the campaign's creator or an editor cannot review it");
+                     "four eyes: the campaign's creator, an editor or its submitter cannot review it");
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/base/message_template.h"
+#include "common/base/principal.h"
 #include "campaign-svc/src/domain/readability.h"
 
 namespace cak::campaign::domain {
@@ -117,9 +118,9 @@ absl::Status CheckEditable(const Campaign& c);
 // FEASIBILITY_NOT_CONFIRMED / NOT_FEASIBLE, field groups[i].<what>).
 absl::Status CheckReadyForReview(const Campaign& c);
 
-// Four eyes: PERMISSION_DENIED FOUR_EYES_VIOLATION when `actor` created or edited the
-// campaign, PERMISSION_DENIED APPROVER_ROLE_REQUIRED without the approver role.
-absl::Status CheckReviewer(const Campaign& c, absl::string_view actor, bool has_approver_role);
+// Four eyes: PERMISSION_DENIED APPROVER_ROLE_REQUIRED unless `reviewer` is an employee with the
+// approver role, FOUR_EYES_VIOLATION when they created, edited or submitted the campaign.
+absl::Status CheckReviewer(const Campaign& c, const common::Principal& reviewer);
 
 // Records `actor` as an editor (once) and bumps the revision.
 void Touch(Campaign* c, absl::string_view actor, absl::Time now);

@@ -48,9 +48,8 @@ struct TargetGroupSetInfo {
 };
 
 struct FrozenList {
-  std::string list_id, control_list_id;
-  int64_t member_count = 0;   // contacted members
-  int64_t control_count = 0;  // held back
+  std::string list_id, control_list_id;  // control: empty without a control group
+  int64_t member_count = 0;              // contacted members
 };
 
 // One sampled recipient for a preview, pseudonymised.

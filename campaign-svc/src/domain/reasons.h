@@ -20,5 +20,7 @@ inline constexpr char kOrdersNotCompleted[] = "ORDERS_NOT_COMPLETED";
 inline constexpr char kInvalidWindow[] = "INVALID_WINDOW";
 inline constexpr char kUnknownValue[] = "UNKNOWN_VALUE";
 inline constexpr char kNoMessage[] = "NO_MESSAGE";
+inline constexpr char kNothingToContact[] = "NOTHING_TO_CONTACT";
+inline constexpr char kWindowStarted[] = "WINDOW_STARTED";
 
 }  // namespace cak::campaign::domain::reason

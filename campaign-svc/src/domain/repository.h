@@ -37,6 +37,10 @@ class CampaignRepository {
   // (INVALID_ARGUMENT REQUEST_ID_REUSED for another request under the same id).
   virtual absl::StatusOr<Campaign> Create(const Campaign& campaign, const common::IdempotencyKey* key,
                                           bool* replayed) = 0;
+  // The campaign an earlier CreateCampaign with `key` created (nullopt: a new request_id;
+  // INVALID_ARGUMENT REQUEST_ID_REUSED for another request under the same id).
+  virtual absl::StatusOr<std::optional<Campaign>> FindCreated(const common::IdempotencyKey& key,
+                                                              absl::Time deadline) = 0;
   // The campaign with its groups, current message versions, decisions, and the delivery state
   // of its release messages.
   virtual absl::StatusOr<Campaign> Get(const std::string& id, absl::Time deadline) = 0;
@@ -55,6 +59,10 @@ class CampaignRepository {
     std::vector<common::OutboxMessage> outbox;
   };
   virtual absl::Status Save(const Change& change, absl::Time deadline) = 0;
+  // Offers the campaign's refused outbox messages (orders dispatch-svc refused) again, due now,
+  // with their request ids; returns how many.
+  virtual absl::StatusOr<int64_t> RequeueFailed(const std::string& campaign_id, absl::Time now,
+                                                absl::Time deadline) = 0;
   // Every message version of one group, newest first.
   virtual absl::StatusOr<std::vector<MessageVersion>> ListMessageVersions(const std::string& campaign_id,
                                                                           const std::string& group,

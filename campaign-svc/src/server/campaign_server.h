@@ -67,7 +67,6 @@ class CampaignServer {
   api::CampaignApi api_;
   common::ProcessingLogServiceImpl log_api_;
   common::ServiceServer server_;
-  bool relay_started_ = false;
 };
 
 }  // namespace cak::campaign

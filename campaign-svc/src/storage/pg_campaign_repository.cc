@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "campaign-svc/src/domain/campaign_service.h"
@@ -226,13 +227,35 @@ absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Camp
                       " CAST($7 AS numeric), $8, '{}', CAST($9 AS jsonb), ${s}.from_micros($10::bigint),"
                       " ${s}.from_micros($10::bigint), CAST($11 AS bigint))"),
                     {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
-                     absl::StrCat(c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
+                     absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
                      Micros(c.create_time), absl::StrCat(c.revision)});
     return absl::OkStatus();
   }));
   *replayed = existing.has_value();
   if (existing) return Get(*existing, absl::InfiniteFuture());
   return c;
+}
+
+absl::StatusOr<std::optional<domain::Campaign>> PgCampaignRepository::FindCreated(const common::IdempotencyKey& key,
+                                                                                  absl::Time deadline) {
+  CAK_ASSIGN_OR_RETURN(std::optional<std::string> id, common::db::FindClaim(*pool_, schema_, key, deadline));
+  if (!id) return std::optional<domain::Campaign>();
+  CAK_ASSIGN_OR_RETURN(domain::Campaign c, Get(*id, deadline));
+  return std::optional<domain::Campaign>(std::move(c));
+}
+
+absl::StatusOr<int64_t> PgCampaignRepository::RequeueFailed(const std::string& campaign_id, absl::Time now,
+                                                            absl::Time deadline) {
+  int64_t n = 0;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        n = common::db::RequeueFailedOutbox(tx, schema_, campaign_id, now);
+        if (n > 0 && on_outbox_) tx.OnCommit(on_outbox_);
+        return absl::OkStatus();
+      },
+      deadline));
+  return n;
 }
 
 absl::StatusOr<domain::Campaign> PgCampaignRepository::Get(const std::string& id, absl::Time deadline) {

@@ -20,7 +20,10 @@ class PgCampaignRepository final : public domain::CampaignRepository {
 
   absl::StatusOr<domain::Campaign> Create(const domain::Campaign& campaign, const common::IdempotencyKey* key,
                                           bool* replayed) override;
+  absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key,
+                                                              absl::Time deadline) override;
   absl::StatusOr<domain::Campaign> Get(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<int64_t> RequeueFailed(const std::string& campaign_id, absl::Time now, absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Campaign>> List(const domain::CampaignFilter& filter,
                                                      const std::optional<domain::ListPosition>& after, int limit,
                                                      absl::Time deadline) override;

@@ -21,13 +21,14 @@ void AppendHouseNumber(const Item& item, std::string* out) {
 
 }  // namespace
 
-Item ToItem(Recipient&& r, Channel channel) {
+Item ToItem(Recipient&& r, Channel channel, bool keep_customer_number) {
   Item item;
   item.position = r.position;
   item.routing = r.routing;
-  // Every channel's text may quote the customer number ({klantnummer}: a customer who calls
-  // CAK about the letter can give it); only contact moments carry it as a field of their own.
-  item.customer_number = std::move(r.customer_number);
+  // A text may quote the customer number ({klantnummer}: a customer who calls CAK about the
+  // letter can give it); then the item keeps it for rendering. Only contact moments carry it as
+  // a field of their own; otherwise it is not kept (data minimisation).
+  if (keep_customer_number || channel == Channel::kContactMoment) item.customer_number = std::move(r.customer_number);
   switch (channel) {
     case Channel::kLetter:
       item.salutation = r.salutation;

@@ -22,7 +22,9 @@
 namespace cak::dispatch::domain {
 
 // The item `recipient` becomes on `channel`: only that channel's fields.
-Item ToItem(Recipient&& recipient, Channel channel);
+// `keep_customer_number`: the message quotes {klantnummer} (always kept for contact moments,
+// whose files carry it as a field).
+Item ToItem(Recipient&& recipient, Channel channel, bool keep_customer_number = false);
 
 // The pseudonymous id of the person an item went to when that is not the customer
 // ("REPRESENTATIVE:<hmac>" of name and address), or "" when the customer received it. For the
@@ -41,6 +43,8 @@ class ItemRenderer {
   void AppendFileLine(const Item& item, std::string* out) const;
 
   Channel channel() const { return channel_; }
+  // Whether the text quotes the customer number (items keep it only then, but for contact moments).
+  bool QuotesCustomerNumber() const { return message_.Uses(common::Placeholder::kKlantnummer); }
   const std::string& contact_moment_code() const { return contact_moment_code_; }
 
  private:

@@ -251,11 +251,20 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
   } else {
     order.contact_moment_code.clear();
   }
+  // A repeat answers with the first order before anything that depends on the time or on other
+  // services is checked: a retry after a lost answer may come when the window has started.
+  const common::IdempotencyKey key{"CreateDispatchOrder", create.request_id, create.fingerprint};
+  if (!create.request_id.empty()) {
+    CAK_ASSIGN_OR_RETURN(std::optional<std::string> earlier, repository_->FindClaim(key, call.deadline));
+    if (earlier) {
+      CAK_ASSIGN_OR_RETURN(Order first, repository_->GetOrder(*earlier, call.deadline));
+      *replayed = true;
+      return first;
+    }
+  }
   const absl::CivilDay today = Today();
   CAK_RETURN_IF_ERROR(ValidateWindow(order.window_start, order.window_end, today, "order."));
 
-  // A repeat answers before anything is asked of analysis-svc.
-  const common::IdempotencyKey key{"CreateDispatchOrder", create.request_id, create.fingerprint};
   CAK_ASSIGN_OR_RETURN(std::optional<Executor> executor, repository_->ExecutorForChannel(order.channel, call.deadline));
   if (!executor) {
     return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kNoExecutorForChannel, "order.channel",
@@ -380,7 +389,7 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
                              "analysis-svc sent a recipient without a valid BSN");
           }
           subjects.push_back(*std::move(bsn));
-          Item& item = items.emplace_back(ToItem(std::move(r), channel));
+          Item& item = items.emplace_back(ToItem(std::move(r), channel, renderer.QuotesCustomerNumber()));
           addressees.push_back(AddresseeId(item, channel, hasher_));
           renderer.AppendFileLine(item, &lines);
           lines.append(line_end.data(), line_end.size());

@@ -134,7 +134,7 @@ struct Item {
   int64_t position = 0;
   Routing routing = Routing::kCustomer;
   common::SalutationKind salutation = common::SalutationKind::kUnknown;
-  // A field of CONTACT_MOMENT items; for letters and calls only what {klantnummer} renders.
+  // A field of CONTACT_MOMENT items; letters and calls keep it only when their text quotes it.
   std::string customer_number;
   std::string customer_name;    // LETTER (text only) and CALL
   std::string addressee_name;   // LETTER and CALL

@@ -117,6 +117,9 @@ class DispatchRepository {
                                             bool* replayed, absl::Time deadline) = 0;
   // NOT_FOUND (DISPATCH_ORDER_NOT_FOUND).
   virtual absl::StatusOr<Order> GetOrder(const std::string& id, absl::Time deadline) = 0;
+  // The order an earlier request with `key` created (common::db::FindClaim).
+  virtual absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
+                                                               absl::Time deadline) = 0;
   virtual absl::StatusOr<std::vector<Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no,
                                                          int limit, absl::Time deadline) = 0;
   // The executor's WRITTEN batches by (planned date, order, batch), after the given key.

@@ -904,6 +904,11 @@ absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& g
   return found;
 }
 
+absl::StatusOr<std::optional<std::string>> PgDispatchRepository::FindClaim(const common::IdempotencyKey& key,
+                                                                           absl::Time deadline) {
+  return common::db::FindClaim(*pool_, schema_, key, deadline);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Retention
 

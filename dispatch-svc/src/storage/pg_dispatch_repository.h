@@ -42,6 +42,8 @@ class PgDispatchRepository final : public domain::DispatchRepository {
   absl::StatusOr<domain::Order> CreateOrder(const domain::Order& order, const common::IdempotencyKey* key,
                                             const PlanFn& plan, bool* replayed, absl::Time deadline) override;
   absl::StatusOr<domain::Order> GetOrder(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
+                                                       absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no,
                                                          int limit, absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Batch>> ListOpenBatches(const std::string& executor_id,
