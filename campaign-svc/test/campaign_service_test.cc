@@ -254,6 +254,7 @@ TEST_F(CampaignServiceTest, ReleaseEnqueuesOneOrderPerContactedGroupAndTheSignal
   CAK_ASSERT_OK(service_.Approve(approver_, c.id, "", 0).status());
   CAK_ASSERT_OK_AND_ASSIGN(Campaign released, service_.Release(approver_, c.id));
   EXPECT_EQ(released.state, CampaignState::kReleased);
+  EXPECT_EQ(repo_.outbox[0].message.traceparent, approver_.trace.ToTraceparent());
   ASSERT_EQ(repo_.outbox.size(), 2u);
   EXPECT_EQ(repo_.outbox[0].message.topic, kTopicCreateOrder);
   EXPECT_EQ(repo_.outbox[1].message.topic, kTopicSignalPlanned);
@@ -271,6 +272,7 @@ TEST_F(CampaignServiceTest, ReleaseEnqueuesOneOrderPerContactedGroupAndTheSignal
   EXPECT_EQ(o.recipient_list_id, "list-1");
   EXPECT_EQ(o.message_text, kLetter);
   EXPECT_EQ(o.message_reference, MessageReference(c, c.groups[0], 1));
+  EXPECT_EQ(dispatch_.order_trace_ids[0], approver_.trace.TraceIdHex());  // the release's trace continues
   EXPECT_EQ(intake_.signals[kSignal], SignalState::kActionPlanned);
 }
 

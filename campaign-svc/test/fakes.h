@@ -101,6 +101,7 @@ class FakeDispatch final : public domain::DispatchGateway {
   std::map<std::string, domain::GroupFeasibility> checks;  // by check id
   std::map<std::string, std::string> orders;              // request id -> order name
   std::vector<domain::OrderRequest> order_calls;          // every CreateOrder call
+  std::vector<std::string> order_trace_ids;                // the trace each call continued
   // Failures: `failure` for every call; `lose_responses` > 0 creates the order and then
   // answers UNAVAILABLE (the answer got lost), that many times.
   absl::Status failure;
@@ -134,10 +135,11 @@ class FakeDispatch final : public domain::DispatchGateway {
     if (!failure.ok()) return failure;
     return checks.at(id);
   }
-  absl::StatusOr<std::string> CreateOrder(const common::CallContext&, const domain::OrderRequest& o) override {
+  absl::StatusOr<std::string> CreateOrder(const common::CallContext& call, const domain::OrderRequest& o) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!failure.ok()) return failure;
     order_calls.push_back(o);
+    order_trace_ids.push_back(call.trace.TraceIdHex());
     auto it = orders.find(o.request_id);
     if (it == orders.end()) it = orders.emplace(o.request_id, absl::StrCat("dispatchOrders/order-", orders.size() + 1)).first;
     if (lose_responses > 0) {
@@ -202,8 +204,7 @@ class FakeRepository final : public domain::CampaignRepository {
     domain::Campaign c = it->second;
     for (const common::OutboxRecord& m : outbox) {
       if (m.message.aggregate_id != id || m.message.topic != domain::kTopicCreateOrder) continue;
-      std::string trace, group;
-      domain::DecodePayload(m.message.payload, &trace, &group);
+      const std::string& group = m.message.payload;
       for (domain::CampaignGroup& g : c.groups) {
         if (g.name != group) continue;
         g.order_delivery = m.state == common::OutboxState::kDone     ? domain::OrderDelivery::kCreated

@@ -24,6 +24,8 @@ struct OutboxMessage {
   std::string ordering_key;
   std::string request_id;    // globally unique; the idempotency key of the remote call
   std::string payload;       // topic-specific; never personal data
+  // The enqueuing call's W3C traceparent: the delivery continues that trace (DESIGN.md 4.2).
+  std::string traceparent;
 };
 
 enum class OutboxState { kPending, kDone, kFailed };

@@ -22,7 +22,7 @@ const std::string& S(const std::vector<std::optional<std::string>>& r, size_t i)
 
 constexpr char kColumns[] =
     "id, topic, aggregate_id, ordering_key, request_id, payload, state, attempts, ${s}.to_micros(next_attempt_time),"
-    " last_error, result, ${s}.to_micros(create_time), ${s}.to_micros(done_time)";
+    " last_error, result, ${s}.to_micros(create_time), ${s}.to_micros(done_time), traceparent";
 
 OutboxRecord RecordFromRow(const std::vector<std::optional<std::string>>& r) {
   OutboxRecord rec;
@@ -40,6 +40,7 @@ OutboxRecord RecordFromRow(const std::vector<std::optional<std::string>>& r) {
   rec.result = S(r, 10);
   rec.create_time = FromMicros(r[11]);
   if (r[12]) rec.done_time = FromMicros(r[12]);
+  rec.message.traceparent = S(r, 13);
   return rec;
 }
 
@@ -48,10 +49,11 @@ OutboxRecord RecordFromRow(const std::vector<std::optional<std::string>>& r) {
 void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMessage>& messages, absl::Time now) {
   const std::string sql = Q(schema,
                             "INSERT INTO ${s}.outbox (topic, aggregate_id, ordering_key, request_id, payload,"
-                            " next_attempt_time, create_time) VALUES ($1, $2, $3, $4, $5,"
-                            " ${s}.from_micros($6::bigint), ${s}.from_micros($6::bigint))");
+                            " traceparent, next_attempt_time, create_time) VALUES ($1, $2, $3, $4, $5, $6,"
+                            " ${s}.from_micros($7::bigint), ${s}.from_micros($7::bigint))");
   for (const OutboxMessage& m : messages) {
-    ExecutePrepared(tx.sql(), sql, {m.topic, m.aggregate_id, m.ordering_key, m.request_id, m.payload, Micros(now)});
+    ExecutePrepared(tx.sql(), sql,
+                    {m.topic, m.aggregate_id, m.ordering_key, m.request_id, m.payload, m.traceparent, Micros(now)});
   }
 }
 

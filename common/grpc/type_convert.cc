@@ -38,4 +38,9 @@ absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view 
   return absl::AsciiStrToLower(name.substr(prefix.size()));
 }
 
+std::string IdOfPeerName(absl::string_view name, absl::string_view collection) {
+  absl::StatusOr<std::string> id = ParseName(name, collection, "name");
+  return id.ok() ? *id : std::string(name);
+}
+
 }  // namespace cak::common

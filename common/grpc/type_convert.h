@@ -23,4 +23,8 @@ absl::StatusOr<absl::CivilDay> RequiredDayFromProto(bool has, const cak::voorlic
 // INVALID_RESOURCE_NAME for anything else.
 absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection, absl::string_view field);
 
+// The id in a resource name a peer service returned ("recipientLists/{id}" -> id): the peer's
+// contract guarantees the form, so anything else comes back unchanged rather than failing.
+std::string IdOfPeerName(absl::string_view name, absl::string_view collection);
+
 }  // namespace cak::common

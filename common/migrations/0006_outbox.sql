@@ -11,6 +11,7 @@ CREATE TABLE ${schema}.outbox (
   ordering_key      text NOT NULL,
   request_id        text NOT NULL UNIQUE,   -- sent with the call; a repeat is harmless
   payload           text NOT NULL,          -- topic-specific; never personal data
+  traceparent       text NOT NULL DEFAULT '',  -- W3C: the enqueuing call's span, continued on delivery
   state             text NOT NULL DEFAULT 'PENDING' CHECK (state IN ('PENDING', 'DONE', 'FAILED')),
   attempts          integer NOT NULL DEFAULT 0,
   next_attempt_time timestamptz NOT NULL,

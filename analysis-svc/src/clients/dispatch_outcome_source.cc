@@ -4,20 +4,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
+#include "common/grpc/type_convert.h"
 
 namespace cak::analysis::clients {
 
 namespace pb = cak::voorlichting::dispatch::v1;
-
-namespace {
-
-// "recipientLists/{id}" -> id (dispatch-svc writes the names it got from us).
-std::string ListId(const std::string& name) {
-  constexpr absl::string_view kPrefix = "recipientLists/";
-  return absl::StartsWith(name, kPrefix) ? name.substr(kPrefix.size()) : name;
-}
-
-}  // namespace
 
 DispatchOutcomeSource::DispatchOutcomeSource(const common::PeerChannel* peer, absl::Duration call_timeout)
     : peer_(peer), stub_(pb::DispatchService::NewStub(peer->channel())), call_timeout_(call_timeout) {}
@@ -44,7 +35,7 @@ absl::StatusOr<std::vector<domain::PositionOutcome>> DispatchOutcomeSource::Orde
     out.reserve(out.size() + static_cast<size_t>(page.outcomes_size()));
     for (const pb::RecordedOutcome& o : page.outcomes()) {
       domain::PositionOutcome& d = out.emplace_back();
-      d.recipient_list = ListId(o.recipient_list());
+      d.recipient_list = common::IdOfPeerName(o.recipient_list(), "recipientLists");
       d.position = o.position();
       const int outcome = o.outcome();
       d.outcome = static_cast<uint8_t>(outcome >= 0 && outcome < domain::kDeliveryOutcomeSlots ? outcome : 0);

@@ -8,16 +8,6 @@ namespace cak::campaign::clients {
 
 namespace pb = cak::voorlichting::analysis::v1;
 
-namespace {
-
-// The id in a resource name the peer returned ("recipientLists/{id}" -> id).
-std::string IdOf(absl::string_view name, absl::string_view collection) {
-  absl::StatusOr<std::string> id = common::ParseName(name, collection, "name");
-  return id.ok() ? *id : std::string(name);
-}
-
-}  // namespace
-
 AnalysisClient::AnalysisClient(const common::PeerChannel* peer, absl::Duration timeout)
     : peer_(peer), stub_(pb::AnalysisService::NewStub(peer->channel())), timeout_(timeout) {}
 
@@ -30,7 +20,7 @@ absl::StatusOr<domain::TargetGroupSetInfo> AnalysisClient::GetTargetGroupSet(con
   CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->GetTargetGroupSet(ctx.get(), req, &set), "analysis-svc"));
   domain::TargetGroupSetInfo out;
   out.id = set_id;
-  out.signal_id = IdOf(set.signal(), "signals");
+  out.signal_id = common::IdOfPeerName(set.signal(), "signals");
   out.snapshot_version = set.snapshot_version();
   for (const pb::TargetGroupStats& g : set.groups()) out.groups.push_back({g.name(), g.impact().total()});
   return out;
@@ -50,9 +40,9 @@ absl::StatusOr<domain::FrozenList> AnalysisClient::FreezeList(const common::Call
   pb::RecipientList list;
   CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->FreezeRecipientList(ctx.get(), req, &list), "analysis-svc"));
   domain::FrozenList out;
-  out.list_id = IdOf(list.name(), "recipientLists");
+  out.list_id = common::IdOfPeerName(list.name(), "recipientLists");
   out.member_count = list.member_count();
-  if (!list.control_list().empty()) out.control_list_id = IdOf(list.control_list(), "recipientLists");
+  if (!list.control_list().empty()) out.control_list_id = common::IdOfPeerName(list.control_list(), "recipientLists");
   return out;
 }
 

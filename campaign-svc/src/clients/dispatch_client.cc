@@ -20,15 +20,10 @@ pb::Channel PbChannel(domain::Action a) {
   }
 }
 
-// The id in a resource name the peer returned ("recipientLists/{id}" -> id).
-std::string IdOf(absl::string_view name, absl::string_view collection) {
-  absl::StatusOr<std::string> id = common::ParseName(name, collection, "name");
-  return id.ok() ? *id : std::string(name);
-}
 
 domain::GroupFeasibility FromProto(const pb::FeasibilityCheck& c) {
   domain::GroupFeasibility f;
-  f.check_id = IdOf(c.name(), "feasibilityChecks");
+  f.check_id = common::IdOfPeerName(c.name(), "feasibilityChecks");
   f.state = static_cast<domain::FeasibilityState>(c.state());
   f.feasible = c.feasible();
   if (c.has_earliest_start()) {

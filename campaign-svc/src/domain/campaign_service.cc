@@ -67,21 +67,6 @@ bool FeasibilityMatches(const Campaign& c, const CampaignGroup& g) {
 
 }  // namespace
 
-std::string EncodePayload(const CallContext& call, absl::string_view body) {
-  return absl::StrCat(call.trace.ToTraceparent(), "\n", body);
-}
-
-void DecodePayload(absl::string_view payload, std::string* traceparent, std::string* body) {
-  const size_t nl = payload.find('\n');
-  if (nl == absl::string_view::npos) {
-    *traceparent = "";
-    *body = std::string(payload);
-    return;
-  }
-  *traceparent = std::string(payload.substr(0, nl));
-  *body = std::string(payload.substr(nl + 1));
-}
-
 CampaignService::CampaignService(CampaignRepository* repository, IntakeGateway* intake, AnalysisGateway* analysis,
                                  DispatchGateway* dispatch, const common::Clock* clock, CampaignSettings settings)
     : repository_(repository),
@@ -470,11 +455,12 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const
   for (CampaignGroup& g : c.groups) {
     if (!Contacted(g.action)) continue;
     change.outbox.push_back({kTopicCreateOrder, c.id, absl::StrCat("order:", c.id, ":", g.priority),
-                             GroupRequestId(c, g, "order"), EncodePayload(call, g.name)});
+                             GroupRequestId(c, g, "order"), g.name, call.trace.ToTraceparent()});
     g.order_delivery = OrderDelivery::kPending;
   }
   change.outbox.push_back({kTopicSignalPlanned, c.id, absl::StrCat("signal:", c.signal_id),
-                           absl::StrCat("campaign-", c.id, "-signal-planned"), EncodePayload(call, campaign_name)});
+                           absl::StrCat("campaign-", c.id, "-signal-planned"), campaign_name,
+                           call.trace.ToTraceparent()});
   c.state = CampaignState::kReleased;
   c.update_time = now;
   ++c.revision;
@@ -517,7 +503,7 @@ absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& call, cons
   const absl::Time now = clock_->Now();
   CampaignRepository::Change change;
   change.outbox.push_back({kTopicSignalClosed, c.id, absl::StrCat("signal:", c.signal_id),
-                           absl::StrCat("campaign-", c.id, "-signal-closed"), EncodePayload(call, feedback)});
+                           absl::StrCat("campaign-", c.id, "-signal-closed"), feedback, call.trace.ToTraceparent()});
   c.state = CampaignState::kCompleted;
   c.update_time = now;
   ++c.revision;
@@ -554,10 +540,8 @@ absl::StatusOr<Campaign> CampaignService::Cancel(const CallContext& call, const 
 // Outbox delivery
 
 CallContext CampaignService::RelayCall(const common::OutboxRecord& message) const {
-  std::string traceparent, body;
-  DecodePayload(message.message.payload, &traceparent, &body);
   CallContext call;
-  auto parent = common::ParseTraceparent(traceparent);
+  auto parent = common::ParseTraceparent(message.message.traceparent);
   call.trace = parent ? parent->NewChild() : common::TraceContext::NewRoot();
   call.principal = {absl::StrCat(settings_.service_identity, "/outbox-relay"), common::PrincipalKind::kApplication,
                     {common::roles::kCampaignService}};
@@ -566,8 +550,7 @@ CallContext CampaignService::RelayCall(const common::OutboxRecord& message) cons
 }
 
 absl::StatusOr<std::string> CampaignService::DeliverOrder(const common::OutboxRecord& message) {
-  std::string traceparent, group;
-  DecodePayload(message.message.payload, &traceparent, &group);
+  const std::string& group = message.message.payload;
   const CallContext call = RelayCall(message);
   CAK_ASSIGN_OR_RETURN(Campaign c, repository_->Get(message.message.aggregate_id, absl::InfiniteFuture()));
   CAK_ASSIGN_OR_RETURN(size_t gi, FindGroup(c, group, "group"));
@@ -594,8 +577,7 @@ absl::StatusOr<std::string> CampaignService::DeliverOrder(const common::OutboxRe
 }
 
 absl::StatusOr<std::string> CampaignService::DeliverSignalPlanned(const common::OutboxRecord& message) {
-  std::string traceparent, campaign_name;
-  DecodePayload(message.message.payload, &traceparent, &campaign_name);
+  const std::string& campaign_name = message.message.payload;
   const CallContext call = RelayCall(message);
   CAK_ASSIGN_OR_RETURN(Campaign c, repository_->Get(message.message.aggregate_id, absl::InfiniteFuture()));
   CAK_RETURN_IF_ERROR(intake_->MarkActionPlanned(call, c.signal_id, campaign_name));
@@ -603,8 +585,7 @@ absl::StatusOr<std::string> CampaignService::DeliverSignalPlanned(const common::
 }
 
 absl::StatusOr<std::string> CampaignService::DeliverSignalClosed(const common::OutboxRecord& message) {
-  std::string traceparent, feedback;
-  DecodePayload(message.message.payload, &traceparent, &feedback);
+  const std::string& feedback = message.message.payload;
   const CallContext call = RelayCall(message);
   CAK_ASSIGN_OR_RETURN(Campaign c, repository_->Get(message.message.aggregate_id, absl::InfiniteFuture()));
   CAK_RETURN_IF_ERROR(intake_->Close(call, c.signal_id, feedback));

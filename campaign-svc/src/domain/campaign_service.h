@@ -20,7 +20,8 @@
 
 namespace cak::campaign::domain {
 
-// Outbox topics of a release and a completion.
+// Outbox topics of a release and a completion. Payloads: the group's name (orders), the
+// campaign's name (ACTION_PLANNED), the reporter's feedback (CLOSED).
 inline constexpr char kTopicCreateOrder[] = "dispatch.CreateDispatchOrder";
 inline constexpr char kTopicSignalPlanned[] = "intake.MarkSignalActionPlanned";
 inline constexpr char kTopicSignalClosed[] = "intake.CloseSignal";
@@ -118,9 +119,5 @@ class CampaignService {
   CampaignSettings settings_;
 };
 
-// Outbox payloads: the releasing call's traceparent on the first line, then the body (a group
-// name, or the reporter's feedback).
-std::string EncodePayload(const common::CallContext& call, absl::string_view body);
-void DecodePayload(absl::string_view payload, std::string* traceparent, std::string* body);
 
 }  // namespace cak::campaign::domain

@@ -161,8 +161,7 @@ domain::Campaign CampaignFromRow(const Row& r) {
 void ApplyOutbox(const std::vector<common::OutboxRecord>& messages, domain::Campaign* c) {
   for (const common::OutboxRecord& m : messages) {
     if (m.message.topic != domain::kTopicCreateOrder) continue;
-    std::string traceparent, group;
-    domain::DecodePayload(m.message.payload, &traceparent, &group);
+    const std::string& group = m.message.payload;
     for (domain::CampaignGroup& g : c->groups) {
       if (g.name != group) continue;
       switch (m.state) {
