@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "analysis-svc/test/analysis_test_server.h"
+#include "bench/bench_support.h"
 #include "dispatch-svc/test/fake_analysis.h"
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "common/base/log.h"
@@ -47,19 +48,15 @@ namespace apb = cak::voorlichting::analysis::v1;
 namespace dpb = cak::voorlichting::dispatch::v1;
 using cak::common::testing::ContextFor;
 using cak::common::testing::TestCaller;
-using Clock = std::chrono::steady_clock;
+using cak::bench::Clock;
+using cak::bench::Die;
+using cak::bench::Seconds;
 
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
 const TestCaller kAdmin{"ops-1", {"administrator"}};
 const TestCaller kCampaign{"campaign-svc.voorlichting.svc", {"campaign_service"}, true};
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "dispatch_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 int64_t PeakRssKb(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
@@ -118,6 +115,7 @@ double Sum(const std::map<std::string, double>& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cak::bench::SetProgramName("dispatch_bench");
   int64_t customers = 560000;
   int threads = 2;
   int64_t max_batch = 50000;

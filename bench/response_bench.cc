@@ -32,6 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "analysis-svc/test/analysis_test_server.h"
+#include "bench/bench_support.h"
 #include "common/base/log.h"
 #include "common/testing/grpc_test_support.h"
 
@@ -40,7 +41,14 @@ namespace {
 namespace pb = cak::voorlichting::analysis::v1;
 using cak::common::testing::ContextFor;
 using cak::common::testing::TestCaller;
-using Clock = std::chrono::steady_clock;
+using cak::bench::Clock;
+using cak::bench::Die;
+using cak::bench::ExportLibpqEnvironment;
+using cak::bench::Median;
+using cak::bench::Psql;
+using cak::bench::PsqlTime;
+using cak::bench::Regulations;
+using cak::bench::Seconds;
 
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 
@@ -53,57 +61,6 @@ struct Options {
 
 const absl::CivilDay kSend(2026, 8, 3);
 const absl::CivilDay kEnd(2026, 10, 30);
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "response_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-// psql with the test DSN passed through the environment (no password in argv).
-void ExportLibpqEnvironment(const std::string& dsn) {
-  static const std::map<std::string, const char*> kVars = {
-      {"host", "PGHOST"}, {"port", "PGPORT"}, {"user", "PGUSER"}, {"password", "PGPASSWORD"}, {"dbname", "PGDATABASE"}};
-  for (absl::string_view part : absl::StrSplit(dsn, ' ', absl::SkipEmpty())) {
-    const size_t eq = part.find('=');
-    if (eq == absl::string_view::npos) continue;
-    auto it = kVars.find(std::string(part.substr(0, eq)));
-    if (it != kVars.end()) setenv(it->second, std::string(part.substr(eq + 1)).c_str(), 1);
-  }
-}
-
-// Runs a psql script; returns its output. Dies when psql fails.
-std::string Psql(const std::string& script) {
-  const std::string path = "/tmp/cak-response-bench.sql";
-  std::ofstream(path) << script;
-  FILE* p = popen(("psql -X -q -v ON_ERROR_STOP=1 -A -t -f " + path + " 2>&1").c_str(), "r");
-  if (!p) Die("cannot run psql");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  if (pclose(p) != 0) Die("psql failed: " + out);
-  return out;
-}
-
-// The sum of psql's "Time: x ms" lines, in seconds.
-double PsqlTime(const std::string& output) {
-  static const std::regex kTime("Time: ([0-9.]+) ms");
-  double ms = 0;
-  for (std::sregex_iterator it(output.begin(), output.end(), kTime), end; it != end; ++it) ms += std::stod((*it)[1]);
-  return ms / 1000;
-}
-
-pb::Criteria Regulations(std::initializer_list<pb::Regulation> regs) {
-  pb::Criteria c;
-  for (auto r : regs) c.mutable_predicate()->mutable_regulation_in()->add_regulations(r);
-  return c;
-}
 
 cak::voorlichting::type::v1::Date ProtoDay(absl::CivilDay d) {
   cak::voorlichting::type::v1::Date out;
@@ -203,6 +160,7 @@ std::string Fmt(double v, const char* unit, int precision = 0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cak::bench::SetProgramName("response_bench");
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

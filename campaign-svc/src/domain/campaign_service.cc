@@ -324,6 +324,23 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& ca
 // ---------------------------------------------------------------------------------------------
 // Four eyes
 
+absl::StatusOr<Campaign> CampaignService::Decide(const CallContext& call, Campaign c, int64_t expected_revision,
+                                                 CampaignState to, DecisionKind kind, std::string comment,
+                                                 std::vector<common::OutboxMessage> outbox) {
+  const absl::Time now = clock_->Now();
+  c.state = to;
+  c.update_time = now;
+  ++c.revision;
+  CampaignRepository::Change change;
+  change.campaign = &c;
+  change.expected_revision = expected_revision;
+  change.decision = Decision{kind, call.principal.id, std::move(comment), now};
+  change.outbox = std::move(outbox);
+  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
+  c.decisions.push_back(*change.decision);
+  return c;
+}
+
 absl::StatusOr<Campaign> CampaignService::Submit(const CallContext& call, const std::string& id,
                                                  const std::string& comment) {
   CAK_RETURN_IF_ERROR(common::ValidateOptionalText(comment, kMaxComment, "comment"));
@@ -359,17 +376,7 @@ absl::StatusOr<Campaign> CampaignService::Submit(const CallContext& call, const 
     g.control_list = list.control_list_id;
     g.recipient_count = list.member_count;
   }
-  const absl::Time now = clock_->Now();
-  c.state = CampaignState::kReadyForReview;
-  c.update_time = now;
-  ++c.revision;
-  CampaignRepository::Change change;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kSubmitted, call.principal.id, comment, now};
-  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
-  c.decisions.push_back(*change.decision);
-  return c;
+  return Decide(call, std::move(c), expected, CampaignState::kReadyForReview, DecisionKind::kSubmitted, comment);
 }
 
 absl::StatusOr<Campaign> CampaignService::Approve(const CallContext& call, const std::string& id,
@@ -383,17 +390,7 @@ absl::StatusOr<Campaign> CampaignService::Approve(const CallContext& call, const
                      absl::StrCat("the campaign changed since revision ", revision, " (now ", c.revision, ")"));
   }
   const int64_t expected = c.revision;
-  const absl::Time now = clock_->Now();
-  c.state = CampaignState::kApproved;
-  c.update_time = now;
-  ++c.revision;
-  CampaignRepository::Change change;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kApproved, call.principal.id, comment, now};
-  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
-  c.decisions.push_back(*change.decision);
-  return c;
+  return Decide(call, std::move(c), expected, CampaignState::kApproved, DecisionKind::kApproved, comment);
 }
 
 absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call, const std::string& id,
@@ -407,17 +404,7 @@ absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call
     return InvalidTransition(c, "request changes to");
   }
   const int64_t expected = c.revision;
-  const absl::Time now = clock_->Now();
-  c.state = CampaignState::kDraft;
-  c.update_time = now;
-  ++c.revision;
-  CampaignRepository::Change change;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kChangesRequested, call.principal.id, comment, now};
-  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
-  c.decisions.push_back(*change.decision);
-  return c;
+  return Decide(call, std::move(c), expected, CampaignState::kDraft, DecisionKind::kChangesRequested, comment);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,32 +436,25 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const
                       "(cancel it)");
   }
   const int64_t expected = c.revision;
-  const absl::Time now = clock_->Now();
-  CampaignRepository::Change change;
-  const std::string campaign_name = absl::StrCat("campaigns/", c.id);
-  for (CampaignGroup& g : c.groups) {
+  std::vector<common::OutboxMessage> outbox;
+  for (const CampaignGroup& g : c.groups) {
     if (!Contacted(g.action)) continue;
-    change.outbox.push_back({kTopicCreateOrder, c.id, absl::StrCat("order:", c.id, ":", g.priority),
-                             GroupRequestId(c, g, "order"), g.name, call.trace.ToTraceparent()});
-    g.order_delivery = OrderDelivery::kPending;
+    outbox.push_back({kTopicCreateOrder, c.id, absl::StrCat("order:", c.id, ":", g.priority),
+                      GroupRequestId(c, g, "order"), g.name, call.trace.ToTraceparent()});
   }
-  change.outbox.push_back({kTopicSignalPlanned, c.id, absl::StrCat("signal:", c.signal_id),
-                           absl::StrCat("campaign-", c.id, "-signal-planned"), campaign_name,
-                           call.trace.ToTraceparent()});
-  c.state = CampaignState::kReleased;
-  c.update_time = now;
-  ++c.revision;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kReleased, call.principal.id, "", now};
-  absl::Status saved = repository_->Save(change, call.deadline);
+  outbox.push_back({kTopicSignalPlanned, c.id, absl::StrCat("signal:", c.signal_id),
+                    absl::StrCat("campaign-", c.id, "-signal-planned"), absl::StrCat("campaigns/", c.id),
+                    call.trace.ToTraceparent()});
+  absl::Status saved =
+      Decide(call, std::move(c), expected, CampaignState::kReleased, DecisionKind::kReleased, "", std::move(outbox))
+          .status();
   if (saved.code() == absl::StatusCode::kAborted) {
     // A concurrent release won: answer with its result.
     CAK_ASSIGN_OR_RETURN(Campaign current, Load(call, id));
     if (current.state == CampaignState::kReleased) return current;
   }
   CAK_RETURN_IF_ERROR(saved);
-  return Load(call, id);
+  return Load(call, id);  // with the orders' delivery state
 }
 
 absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& call, const std::string& id,
@@ -500,17 +480,12 @@ absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& call, cons
     }
   }
   const int64_t expected = c.revision;
-  const absl::Time now = clock_->Now();
-  CampaignRepository::Change change;
-  change.outbox.push_back({kTopicSignalClosed, c.id, absl::StrCat("signal:", c.signal_id),
-                           absl::StrCat("campaign-", c.id, "-signal-closed"), feedback, call.trace.ToTraceparent()});
-  c.state = CampaignState::kCompleted;
-  c.update_time = now;
-  ++c.revision;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kCompleted, call.principal.id, feedback, now};
-  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
+  std::vector<common::OutboxMessage> outbox = {{kTopicSignalClosed, c.id, absl::StrCat("signal:", c.signal_id),
+                                                absl::StrCat("campaign-", c.id, "-signal-closed"), feedback,
+                                                call.trace.ToTraceparent()}};
+  CAK_RETURN_IF_ERROR(Decide(call, std::move(c), expected, CampaignState::kCompleted, DecisionKind::kCompleted,
+                             feedback, std::move(outbox))
+                          .status());
   return Load(call, id);
 }
 
@@ -523,17 +498,7 @@ absl::StatusOr<Campaign> CampaignService::Cancel(const CallContext& call, const 
     return InvalidTransition(c, "cancel");
   }
   const int64_t expected = c.revision;
-  const absl::Time now = clock_->Now();
-  c.state = CampaignState::kCancelled;
-  c.update_time = now;
-  ++c.revision;
-  CampaignRepository::Change change;
-  change.campaign = &c;
-  change.expected_revision = expected;
-  change.decision = Decision{DecisionKind::kCancelled, call.principal.id, why, now};
-  CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
-  c.decisions.push_back(*change.decision);
-  return c;
+  return Decide(call, std::move(c), expected, CampaignState::kCancelled, DecisionKind::kCancelled, why);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,6 +108,11 @@ class CampaignService {
 
  private:
   absl::StatusOr<Campaign> Load(const common::CallContext& call, const std::string& id);
+  // Moves `c` to `to` with the caller's decision `kind` (and `outbox`), in one revision-checked
+  // save (ABORTED CONCURRENT_UPDATE when `expected_revision` is stale); returns it as saved.
+  absl::StatusOr<Campaign> Decide(const common::CallContext& call, Campaign c, int64_t expected_revision,
+                                  CampaignState to, DecisionKind kind, std::string comment,
+                                  std::vector<common::OutboxMessage> outbox = {});
   // The call context a relay delivery runs under: the releasing call's trace continued.
   common::CallContext RelayCall(const common::OutboxRecord& message) const;
 
