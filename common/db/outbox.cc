@@ -13,12 +13,6 @@ namespace cak::common::db {
 namespace {
 
 std::string Q(const std::string& schema, absl::string_view sql) { return absl::StrReplaceAll(sql, {{"${s}", schema}}); }
-std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
-absl::Time FromMicros(const std::optional<std::string>& s) { return absl::FromUnixMicros(ToInt(s)); }
-const std::string& S(const std::vector<std::optional<std::string>>& r, size_t i) {
-  static const std::string kEmpty;
-  return r.at(i) ? *r.at(i) : kEmpty;
-}
 
 constexpr char kColumns[] =
     "id, topic, aggregate_id, ordering_key, request_id, payload, state, attempts, ${s}.to_micros(next_attempt_time),"
@@ -27,20 +21,20 @@ constexpr char kColumns[] =
 OutboxRecord RecordFromRow(const std::vector<std::optional<std::string>>& r) {
   OutboxRecord rec;
   rec.id = ToInt(r[0]);
-  rec.message.topic = S(r, 1);
-  rec.message.aggregate_id = S(r, 2);
-  rec.message.ordering_key = S(r, 3);
-  rec.message.request_id = S(r, 4);
-  rec.message.payload = S(r, 5);
-  const std::string& state = S(r, 6);
+  rec.message.topic = TextAt(r, 1);
+  rec.message.aggregate_id = TextAt(r, 2);
+  rec.message.ordering_key = TextAt(r, 3);
+  rec.message.request_id = TextAt(r, 4);
+  rec.message.payload = TextAt(r, 5);
+  const std::string& state = TextAt(r, 6);
   rec.state = state == "DONE" ? OutboxState::kDone : state == "FAILED" ? OutboxState::kFailed : OutboxState::kPending;
   rec.attempts = static_cast<int>(ToInt(r[7]));
-  rec.next_attempt_time = FromMicros(r[8]);
-  rec.last_error = S(r, 9);
-  rec.result = S(r, 10);
-  rec.create_time = FromMicros(r[11]);
-  if (r[12]) rec.done_time = FromMicros(r[12]);
-  rec.message.traceparent = S(r, 13);
+  rec.next_attempt_time = TimeFromMicros(r[8]);
+  rec.last_error = TextAt(r, 9);
+  rec.result = TextAt(r, 10);
+  rec.create_time = TimeFromMicros(r[11]);
+  if (r[12]) rec.done_time = TimeFromMicros(r[12]);
+  rec.message.traceparent = TextAt(r, 13);
   return rec;
 }
 
@@ -53,7 +47,7 @@ void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMe
                             " ${s}.from_micros($7::bigint), ${s}.from_micros($7::bigint))");
   for (const OutboxMessage& m : messages) {
     ExecutePrepared(tx.sql(), sql,
-                    {m.topic, m.aggregate_id, m.ordering_key, m.request_id, m.payload, m.traceparent, Micros(now)});
+                    {m.topic, m.aggregate_id, m.ordering_key, m.request_id, m.payload, m.traceparent, MicrosText(now)});
   }
 }
 
@@ -73,7 +67,7 @@ int64_t RequeueFailedOutbox(Tx& tx, const std::string& schema, const std::string
       Q(schema,
         "UPDATE ${s}.outbox SET state = 'PENDING', next_attempt_time = ${s}.from_micros($2::bigint), done_time = NULL"
         " WHERE aggregate_id = $1 AND state = 'FAILED' RETURNING id"),
-      {aggregate_id, Micros(now)});
+      {aggregate_id, MicrosText(now)});
   return static_cast<int64_t>(rows.size());
 }
 
@@ -139,7 +133,7 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                                " AND NOT EXISTS (SELECT 1 FROM ${s}.outbox e WHERE e.ordering_key = o.ordering_key"
                                " AND e.state = 'PENDING' AND e.id < o.id)"
                                " ORDER BY o.next_attempt_time, o.id LIMIT 1 FOR UPDATE SKIP LOCKED")),
-        {Micros(now)});
+        {MicrosText(now)});
     if (rows.empty()) return absl::OkStatus();
     claimed = true;
     const OutboxRecord record = RecordFromRow(rows[0]);
@@ -155,7 +149,7 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                       Q(schema,
                         "UPDATE ${s}.outbox SET state = 'DONE', attempts = attempts + 1, result = $2,"
                         " last_error = '', done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                      {absl::StrCat(record.id), *result, Micros(done)});
+                      {absl::StrCat(record.id), *result, MicrosText(done)});
       tx.OnCommit([this] { delivered_.fetch_add(1); });
       log::Info("outbox_delivered", {{"topic", record.message.topic}, {"request_id", record.message.request_id}});
       return absl::OkStatus();
@@ -170,7 +164,7 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                       Q(schema,
                         "UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,"
                         " next_attempt_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                      {absl::StrCat(record.id), error, Micros(next)});
+                      {absl::StrCat(record.id), error, MicrosText(next)});
       log::Warning("outbox_delivery_retried", {{"topic", record.message.topic},
                                              {"request_id", record.message.request_id},
                                              {"attempts", record.attempts + 1},
@@ -181,7 +175,7 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                     Q(schema,
                       "UPDATE ${s}.outbox SET state = 'FAILED', attempts = attempts + 1, last_error = $2,"
                       " done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                    {absl::StrCat(record.id), error, Micros(done)});
+                    {absl::StrCat(record.id), error, MicrosText(done)});
     tx.OnCommit([this] { failed_.fetch_add(1); });
     log::Error("outbox_delivery_failed", {{"topic", record.message.topic},
                                           {"request_id", record.message.request_id},

@@ -26,6 +26,9 @@ using common::db::ExecutePrepared;
 using common::db::IsoDay;
 using common::db::ParseIsoDay;
 using common::db::TextRows;
+using common::db::MicrosText;
+using common::db::TextAt;
+using common::db::TimeFromMicros;
 using common::db::ToInt;
 using common::db::Tx;
 using nlohmann::json;
@@ -33,12 +36,6 @@ namespace reason = domain::reason;
 
 using Row = std::vector<std::optional<std::string>>;
 
-const std::string& S(const Row& r, size_t i) {
-  static const std::string kEmpty;
-  return r.at(i) ? *r.at(i) : kEmpty;
-}
-std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
-absl::Time FromMicros(const std::string& s) { return absl::FromUnixMicros(ToInt(absl::string_view(s))); }
 int64_t JsonMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 json DayJson(const std::optional<absl::CivilDay>& d) { return d ? json(IsoDay(*d)) : json(nullptr); }
@@ -141,18 +138,18 @@ constexpr char kColumns[] =
 
 domain::Campaign CampaignFromRow(const Row& r) {
   domain::Campaign c;
-  c.id = S(r, 0);
-  c.title = S(r, 1);
-  c.signal_id = S(r, 2);
-  c.target_group_set_id = S(r, 3);
+  c.id = TextAt(r, 0);
+  c.title = TextAt(r, 1);
+  c.signal_id = TextAt(r, 2);
+  c.target_group_set_id = TextAt(r, 3);
   c.state = static_cast<domain::CampaignState>(ToInt(r[4]));
-  (void)absl::SimpleAtod(S(r, 5), &c.control_share);
-  (void)absl::SimpleAtoi(S(r, 6), &c.control_seed);
-  c.created_by = S(r, 7);
-  if (!S(r, 8).empty()) c.editors = absl::StrSplit(S(r, 8), '\x1f');
-  c.groups = GroupsFrom(S(r, 9));
-  c.create_time = FromMicros(S(r, 10));
-  c.update_time = FromMicros(S(r, 11));
+  (void)absl::SimpleAtod(TextAt(r, 5), &c.control_share);
+  (void)absl::SimpleAtoi(TextAt(r, 6), &c.control_seed);
+  c.created_by = TextAt(r, 7);
+  if (!TextAt(r, 8).empty()) c.editors = absl::StrSplit(TextAt(r, 8), '\x1f');
+  c.groups = GroupsFrom(TextAt(r, 9));
+  c.create_time = TimeFromMicros(TextAt(r, 10));
+  c.update_time = TimeFromMicros(TextAt(r, 11));
   c.revision = ToInt(r[12]);
   return c;
 }
@@ -203,7 +200,7 @@ std::optional<domain::Campaign> PgCampaignRepository::Read(soci::session& sql, c
                                         " WHERE campaign_id = CAST($1 AS uuid) ORDER BY id"),
                                       {id})) {
     c.decisions.push_back(
-        {static_cast<domain::DecisionKind>(ToInt(r[0])), S(r, 1), S(r, 2), FromMicros(S(r, 3))});
+        {static_cast<domain::DecisionKind>(ToInt(r[0])), TextAt(r, 1), TextAt(r, 2), TimeFromMicros(TextAt(r, 3))});
   }
   if (c.state == domain::CampaignState::kReleased || c.state == domain::CampaignState::kCompleted) {
     ApplyOutbox(common::db::ReadOutbox(sql, schema_, id), &c);
@@ -227,7 +224,7 @@ absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Camp
                       " ${s}.from_micros($10::bigint), CAST($11 AS bigint))"),
                     {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
                      absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
-                     Micros(c.create_time), absl::StrCat(c.revision)});
+                     MicrosText(c.create_time), absl::StrCat(c.revision)});
     return absl::OkStatus();
   }));
   *replayed = existing.has_value();
@@ -285,10 +282,10 @@ absl::StatusOr<std::vector<domain::Campaign>> PgCampaignRepository::List(
               " CAST(NULLIF($4, '') AS uuid)))"
               " ORDER BY create_time DESC, id DESC LIMIT CAST($5 AS integer)"),
             {filter.state ? absl::StrCat(static_cast<int>(*filter.state)) : std::string(), filter.signal_id,
-             after ? Micros(after->create_time) : std::string(), after ? after->id : std::string(),
+             after ? MicrosText(after->create_time) : std::string(), after ? after->id : std::string(),
              absl::StrCat(limit)});
         for (const Row& r : ids) {
-          auto c = Read(tx.sql(), S(r, 0));
+          auto c = Read(tx.sql(), TextAt(r, 0));
           if (c) out.push_back(*std::move(c));
         }
         return absl::OkStatus();
@@ -308,7 +305,7 @@ absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadlin
               " groups = CAST($4 AS jsonb), update_time = ${s}.from_micros($5::bigint), revision = CAST($6 AS bigint)"
               " WHERE id = CAST($1 AS uuid) AND revision = CAST($7 AS bigint) RETURNING id"),
             {c.id, absl::StrCat(static_cast<int>(c.state)), common::db::TextArrayLiteral(c.editors),
-             GroupsJson(c.groups), Micros(c.update_time), absl::StrCat(c.revision),
+             GroupsJson(c.groups), MicrosText(c.update_time), absl::StrCat(c.revision),
              absl::StrCat(change.expected_revision)});
         if (updated.empty()) {
           return MakeError(absl::StatusCode::kAborted, common::reason::kConcurrentUpdate,
@@ -321,14 +318,14 @@ absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadlin
                             " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS integer), $4, $5,"
                             " ${s}.from_micros($6::bigint))"),
                           {c.id, c.groups.at(gi).name, absl::StrCat(m.version), m.text, m.author,
-                           Micros(m.create_time)});
+                           MicrosText(m.create_time)});
         }
         if (change.decision) {
           const domain::Decision& d = *change.decision;
           ExecutePrepared(tx.sql(),
                           Q("INSERT INTO ${s}.decisions (campaign_id, kind, actor, comment, decide_time)"
                             " VALUES (CAST($1 AS uuid), CAST($2 AS smallint), $3, $4, ${s}.from_micros($5::bigint))"),
-                          {c.id, absl::StrCat(static_cast<int>(d.kind)), d.actor, d.comment, Micros(d.time)});
+                          {c.id, absl::StrCat(static_cast<int>(d.kind)), d.actor, d.comment, MicrosText(d.time)});
         }
         if (!change.outbox.empty()) {
           common::db::EnqueueOutbox(tx, schema_, change.outbox, c.update_time);
@@ -350,7 +347,7 @@ absl::StatusOr<std::vector<domain::MessageVersion>> PgCampaignRepository::ListMe
                  Q("SELECT version, text, author, ${s}.to_micros(create_time) FROM ${s}.message_versions"
                    " WHERE campaign_id = CAST($1 AS uuid) AND group_name = $2 ORDER BY version DESC"),
                  {campaign_id, group})) {
-          out.push_back({static_cast<int>(ToInt(r[0])), S(r, 1), S(r, 2), FromMicros(S(r, 3))});
+          out.push_back({static_cast<int>(ToInt(r[0])), TextAt(r, 1), TextAt(r, 2), TimeFromMicros(TextAt(r, 3))});
         }
         return absl::OkStatus();
       },

@@ -26,18 +26,14 @@ using common::db::ExecutePrepared;
 using common::db::IsoDay;
 using common::db::ParseIsoDay;
 using common::db::TextRows;
+using common::db::MicrosText;
+using common::db::TextAt;
+using common::db::TimeFromMicros;
 using common::db::ToInt;
 using common::db::Tx;
 namespace reason = domain::reason;
 
 using Row = std::vector<std::optional<std::string>>;
-
-const std::string& S(const Row& r, size_t i) {
-  static const std::string kEmpty;
-  return r.at(i) ? *r.at(i) : kEmpty;
-}
-std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
-absl::Time FromMicros(const std::string& s) { return absl::FromUnixMicros(ToInt(absl::string_view(s))); }
 
 absl::Status NotFound(const char* reason, absl::string_view what) {
   return MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat(what, " not found"));
@@ -62,18 +58,18 @@ constexpr char kExecutorColumns[] =
 
 domain::Executor ExecutorFromRow(const Row& r) {
   domain::Executor e;
-  e.id = S(r, 0);
-  e.display_name = S(r, 1);
+  e.id = TextAt(r, 0);
+  e.display_name = TextAt(r, 1);
   e.channel = static_cast<domain::Channel>(ToInt(r[2]));
-  e.identity = S(r, 3);
-  e.location_country = S(r, 4);
+  e.identity = TextAt(r, 3);
+  e.location_country = TextAt(r, 4);
   e.calendar.items_per_day = ToInt(r[5]);
   e.calendar.working_days = static_cast<uint8_t>(ToInt(r[6]));
   e.calendar.lead_time_days = static_cast<int>(ToInt(r[7]));
-  e.calendar.blackout_dates = ParseDays(S(r, 8));
+  e.calendar.blackout_dates = ParseDays(TextAt(r, 8));
   e.delivery_method = static_cast<domain::DeliveryMethod>(ToInt(r[9]));
-  e.create_time = FromMicros(S(r, 10));
-  e.created_by = S(r, 11);
+  e.create_time = TimeFromMicros(TextAt(r, 10));
+  e.created_by = TextAt(r, 11);
   return e;
 }
 
@@ -84,28 +80,28 @@ constexpr char kCheckColumns[] =
 
 domain::FeasibilityCheck CheckFromRow(const Row& r) {
   domain::FeasibilityCheck c;
-  c.id = S(r, 0);
-  c.executor_id = S(r, 1);
+  c.id = TextAt(r, 0);
+  c.executor_id = TextAt(r, 1);
   c.channel = static_cast<domain::Channel>(ToInt(r[2]));
   c.volume = ToInt(r[3]);
-  c.window_start = ParseIsoDay(S(r, 4));
-  c.window_end = ParseIsoDay(S(r, 5));
-  c.campaign = S(r, 6);
-  c.feasible = S(r, 7) == "t";
+  c.window_start = ParseIsoDay(TextAt(r, 4));
+  c.window_end = ParseIsoDay(TextAt(r, 5));
+  c.campaign = TextAt(r, 6);
+  c.feasible = TextAt(r, 7) == "t";
   if (r[8]) c.earliest_start = ParseIsoDay(*r[8]);
-  const std::vector<absl::CivilDay> days = ParseDays(S(r, 9));
+  const std::vector<absl::CivilDay> days = ParseDays(TextAt(r, 9));
   std::vector<std::string> counts;
-  if (!S(r, 10).empty()) counts = absl::StrSplit(S(r, 10), ',');
+  if (!TextAt(r, 10).empty()) counts = absl::StrSplit(TextAt(r, 10), ',');
   for (size_t i = 0; i < days.size() && i < counts.size(); ++i) {
     c.spread.push_back(domain::DayCount{days[i], ToInt(absl::string_view(counts[i]))});
   }
-  c.reasons = nlohmann::json::parse(S(r, 11)).get<std::vector<std::string>>();
+  c.reasons = nlohmann::json::parse(TextAt(r, 11)).get<std::vector<std::string>>();
   c.state = static_cast<domain::FeasibilityState>(ToInt(r[12]));
-  c.requested_by = S(r, 13);
-  c.decided_by = S(r, 14);
-  c.decision_comment = S(r, 15);
-  c.create_time = FromMicros(S(r, 16));
-  if (r[17]) c.decide_time = FromMicros(*r[17]);
+  c.requested_by = TextAt(r, 13);
+  c.decided_by = TextAt(r, 14);
+  c.decision_comment = TextAt(r, 15);
+  c.create_time = TimeFromMicros(TextAt(r, 16));
+  if (r[17]) c.decide_time = TimeFromMicros(*r[17]);
   return c;
 }
 
@@ -117,28 +113,28 @@ constexpr char kOrderColumns[] =
 
 domain::Order OrderFromRow(const Row& r) {
   domain::Order o;
-  o.id = S(r, 0);
-  o.campaign = S(r, 1);
-  o.target_group = S(r, 2);
-  o.recipient_list = S(r, 3);
+  o.id = TextAt(r, 0);
+  o.campaign = TextAt(r, 1);
+  o.target_group = TextAt(r, 2);
+  o.recipient_list = TextAt(r, 3);
   o.channel = static_cast<domain::Channel>(ToInt(r[4]));
-  o.executor_id = S(r, 5);
-  o.template_reference = S(r, 6);
-  o.template_text = S(r, 7);
-  o.guidelines = S(r, 8);
-  o.window_start = ParseIsoDay(S(r, 9));
-  o.window_end = ParseIsoDay(S(r, 10));
-  o.values = nlohmann::json::parse(S(r, 11)).get<std::map<std::string, std::string>>();
-  o.contact_moment_code = S(r, 12);
-  o.feasibility_check = S(r, 13);
+  o.executor_id = TextAt(r, 5);
+  o.template_reference = TextAt(r, 6);
+  o.template_text = TextAt(r, 7);
+  o.guidelines = TextAt(r, 8);
+  o.window_start = ParseIsoDay(TextAt(r, 9));
+  o.window_end = ParseIsoDay(TextAt(r, 10));
+  o.values = nlohmann::json::parse(TextAt(r, 11)).get<std::map<std::string, std::string>>();
+  o.contact_moment_code = TextAt(r, 12);
+  o.feasibility_check = TextAt(r, 13);
   o.state = static_cast<domain::OrderState>(ToInt(r[14]));
   o.recipient_count = ToInt(r[15]);
   o.batch_count = static_cast<int32_t>(ToInt(r[16]));
   o.batches_written = static_cast<int32_t>(ToInt(r[17]));
   o.batches_acknowledged = static_cast<int32_t>(ToInt(r[18]));
-  o.created_by = S(r, 19);
-  o.create_time = FromMicros(S(r, 20));
-  o.traceparent = S(r, 21);
+  o.created_by = TextAt(r, 19);
+  o.create_time = TimeFromMicros(TextAt(r, 20));
+  o.traceparent = TextAt(r, 21);
   return o;
 }
 
@@ -149,21 +145,21 @@ constexpr char kBatchColumns[] =
 
 domain::Batch BatchFromRow(const Row& r) {
   domain::Batch b;
-  b.order_id = S(r, 0);
+  b.order_id = TextAt(r, 0);
   b.batch_no = static_cast<int32_t>(ToInt(r[1]));
-  b.executor_id = S(r, 2);
+  b.executor_id = TextAt(r, 2);
   b.channel = static_cast<domain::Channel>(ToInt(r[3]));
-  b.planned_date = ParseIsoDay(S(r, 4));
+  b.planned_date = ParseIsoDay(TextAt(r, 4));
   b.first_position = ToInt(r[5]);
   b.last_position = ToInt(r[6]);
   b.state = static_cast<domain::BatchState>(ToInt(r[7]));
   b.item_count = ToInt(r[8]);
-  b.sha256 = S(r, 9);
-  b.data_file = S(r, 10);
-  b.manifest_file = S(r, 11);
-  if (r[12]) b.write_time = FromMicros(*r[12]);
-  if (r[13]) b.acknowledge_time = FromMicros(*r[13]);
-  b.acknowledged_by = S(r, 14);
+  b.sha256 = TextAt(r, 9);
+  b.data_file = TextAt(r, 10);
+  b.manifest_file = TextAt(r, 11);
+  if (r[12]) b.write_time = TimeFromMicros(*r[12]);
+  if (r[13]) b.acknowledge_time = TimeFromMicros(*r[13]);
+  b.acknowledged_by = TextAt(r, 14);
   return b;
 }
 
@@ -180,7 +176,7 @@ std::map<absl::CivilDay, int64_t> Booked(soci::session& sql, const std::string& 
                                " GROUP BY b.planned_date",
                                {{"${s}", schema}}),
            {executor_id, IsoDay(from), IsoDay(to)})) {
-    out[ParseIsoDay(S(r, 0))] = ToInt(r[1]);
+    out[ParseIsoDay(TextAt(r, 0))] = ToInt(r[1]);
   }
   return out;
 }
@@ -255,7 +251,7 @@ class PgBatchWriter final : public domain::BatchWriter {
                           ".from_micros(CAST($7 AS bigint)), generated_by = $8"
                           " WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer) AND state = 1",
                       {batch_.order_id, absl::StrCat(batch_.batch_no), absl::StrCat(result.item_count), result.sha256,
-                       result.data_file, result.manifest_file, Micros(result.write_time), replica_});
+                       result.data_file, result.manifest_file, MicrosText(result.write_time), replica_});
       ExecutePrepared(tx_.sql(),
                       "UPDATE " + s +
                           ".orders SET batches_written = batches_written + 1,"
@@ -311,7 +307,7 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::CreateExecutor(const doma
               " WHERE id = $1 OR identity = $2 OR channel = CAST($3 AS smallint) LIMIT 1"),
             {e.id, e.identity, absl::StrCat(static_cast<int>(e.channel))});
         if (!taken.empty()) {
-          return common::FieldError(absl::StatusCode::kAlreadyExists, reason::kExecutorExists, S(taken[0], 0),
+          return common::FieldError(absl::StatusCode::kAlreadyExists, reason::kExecutorExists, TextAt(taken[0], 0),
                                     "an executor with this id, identity or channel is already registered");
         }
         ExecutePrepared(tx.sql(),
@@ -324,7 +320,7 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::CreateExecutor(const doma
                          e.location_country, absl::StrCat(e.calendar.items_per_day),
                          absl::StrCat(e.calendar.working_days), absl::StrCat(e.calendar.lead_time_days),
                          DayArray(e.calendar.blackout_dates), absl::StrCat(static_cast<int>(e.delivery_method)),
-                         Micros(e.create_time), e.created_by});
+                         MicrosText(e.create_time), e.created_by});
         return absl::OkStatus();
       },
       deadline));
@@ -473,7 +469,7 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibility
              IsoDay(c.window_start), IsoDay(c.window_end), c.campaign, c.feasible ? "true" : "false",
              c.earliest_start ? std::optional<std::string>(IsoDay(*c.earliest_start)) : std::nullopt,
              DayArray(days), common::db::IntArrayLiteral(counts), common::db::TextArrayLiteral(c.reasons),
-             c.requested_by, Micros(c.create_time)});
+             c.requested_by, MicrosText(c.create_time)});
         return absl::OkStatus();
       },
       deadline));
@@ -522,7 +518,7 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::DecideFeasibility
                            " decision_comment = $4, decide_time = ${s}.from_micros(CAST($5 AS bigint))"
                            " WHERE id = CAST($1 AS uuid) RETURNING ",
                            kCheckColumns)),
-            {id, absl::StrCat(static_cast<int>(state)), decided_by, comment, Micros(now)});
+            {id, absl::StrCat(static_cast<int>(state)), decided_by, comment, MicrosText(now)});
         out = CheckFromRow(rows.at(0));
         return absl::OkStatus();
       },
@@ -560,7 +556,7 @@ absl::StatusOr<domain::Order> PgDispatchRepository::CreateOrder(const domain::Or
             {o.id, o.campaign, o.target_group, o.recipient_list, absl::StrCat(static_cast<int>(o.channel)),
              o.executor_id, o.template_reference, o.template_text, o.guidelines, IsoDay(o.window_start),
              IsoDay(o.window_end), nlohmann::json(o.values).dump(), o.contact_moment_code, o.feasibility_check,
-             absl::StrCat(o.recipient_count), absl::StrCat(batches.size()), o.created_by, Micros(o.create_time),
+             absl::StrCat(o.recipient_count), absl::StrCat(batches.size()), o.created_by, MicrosText(o.create_time),
              o.traceparent});
         std::vector<int64_t> firsts, lasts;
         std::vector<absl::CivilDay> days;
@@ -746,7 +742,7 @@ absl::StatusOr<domain::Batch> PgDispatchRepository::AcknowledgeBatch(const std::
                              " acknowledged_by = $4 WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
                              " RETURNING ",
                              kBatchColumns)),
-              {order_id, absl::StrCat(batch_no), Micros(now), by});
+              {order_id, absl::StrCat(batch_no), MicrosText(now), by});
           b = BatchFromRow(updated.at(0));
           ExecutePrepared(tx.sql(),
                           Q("UPDATE ${s}.orders SET batches_acknowledged = batches_acknowledged + 1,"
@@ -810,7 +806,7 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
                           " ${s}.from_micros(CAST($6 AS bigint)), $7"
                           " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
                         {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
-                         common::db::IntArrayLiteral(times), Micros(report.report_time), report.reported_by});
+                         common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
         return absl::OkStatus();
       },
       deadline));
@@ -840,15 +836,15 @@ absl::StatusOr<std::vector<domain::RecordedOutcome>> PgDispatchRepository::ListO
                  {absl::StrCat(after_id), order_id, absl::StrCat(limit)})) {
           domain::RecordedOutcome o;
           o.id = ToInt(r[0]);
-          o.order_id = S(r, 1);
-          o.recipient_list = S(r, 2);
-          o.campaign = S(r, 3);
-          o.target_group = S(r, 4);
+          o.order_id = TextAt(r, 1);
+          o.recipient_list = TextAt(r, 2);
+          o.campaign = TextAt(r, 3);
+          o.target_group = TextAt(r, 4);
           o.position = ToInt(r[5]);
           o.channel = static_cast<domain::Channel>(ToInt(r[6]));
           o.outcome = static_cast<domain::Outcome>(ToInt(r[7]));
-          o.outcome_time = FromMicros(S(r, 8));
-          o.report_time = FromMicros(S(r, 9));
+          o.outcome_time = TimeFromMicros(TextAt(r, 8));
+          o.report_time = TimeFromMicros(TextAt(r, 9));
           out.push_back(std::move(o));
         }
         return absl::OkStatus();
@@ -888,7 +884,7 @@ absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& g
         tx.sql(),
         Q(absl::StrCat("SELECT ", kBatchColumns,
                        " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)")),
-        {S(next[0], 0), S(next[0], 1)});
+        {TextAt(next[0], 0), TextAt(next[0], 1)});
     claimed.batch = BatchFromRow(batch.at(0));
     const TextRows order = ExecutePrepared(
         tx.sql(), Q(absl::StrCat("SELECT ", kOrderColumns, " FROM ${s}.orders WHERE id = CAST($1 AS uuid)")),
@@ -921,7 +917,7 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
     for (const Row& r : ExecutePrepared(
              sql, Q("SELECT id FROM ${s}.orders WHERE state <> 4 AND window_end < CAST($1 AS date) ORDER BY window_end, id"),
              {IsoDay(cutoff)})) {
-      orders.push_back(S(r, 0));
+      orders.push_back(TextAt(r, 0));
     }
     return absl::OkStatus();
   }));
@@ -966,7 +962,7 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
       ExecutePrepared(tx.sql(),
                       Q("UPDATE ${s}.orders SET state = 4, purge_time = ${s}.from_micros(CAST($2 AS bigint))"
                         " WHERE id = CAST($1 AS uuid)"),
-                      {id, Micros(call.start_time)});
+                      {id, MicrosText(call.start_time)});
       common::ProcessingRecord record =
           common::MakeRecord("dispatch.PurgeOrder", common::ProcessingActivity::kBewaartermijn, call.start_time);
       record.attributes = {{"dispatch_order", id},
