@@ -251,7 +251,7 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   std::vector<domain::RecipientRow> rows;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kPostal, 0, 0, [&](std::vector<domain::RecipientRow>& batch) {
+      list.id, domain::FieldSet::kPostal, false, 0, 0, [&](std::vector<domain::RecipientRow>& batch) {
         rows.insert(rows.end(), batch.begin(), batch.end());
         return true;
       }));
@@ -261,7 +261,8 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].position, static_cast<int64_t>(i + 1));
     EXPECT_EQ(rows[i].routing, static_cast<uint8_t>(domain::Routing::kRepresentative));
-    EXPECT_TRUE(rows[i].phone.empty());  // postal field set: no phone
+    EXPECT_TRUE(rows[i].phone.empty());            // postal field set: no phone,
+    EXPECT_TRUE(rows[i].customer_number.empty());  // and no customer number unless asked for
     checksum.Update(domain::FormatBsn(rows[i].bsn) + "\n");
   }
   EXPECT_EQ(checksum.FinalHex(), list.checksum);
@@ -286,11 +287,21 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
   EXPECT_EQ(entries[0].data_subject_id_type, "BSN");
   EXPECT_EQ(entries[0].attributes.at("recipient_list"), list.id);
   // Resuming after a position continues there.
+  // A letter that quotes {klantnummer}: asked for, the postal set carries the number too.
+  std::vector<domain::RecipientRow> numbered;
+  CAK_ASSERT_OK(server_->service().StreamRecipients(
+      common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
+      list.id, domain::FieldSet::kPostal, true, 0, 3, [&](std::vector<domain::RecipientRow>& batch) {
+        numbered.insert(numbered.end(), batch.begin(), batch.end());
+        return true;
+      }));
+  ASSERT_EQ(numbered.size(), 3u);
+  EXPECT_EQ(numbered[0].customer_number.size(), 10u);
   // A slice (after 10, until 25) is exactly positions 11..25.
   std::vector<int64_t> positions;
   CAK_ASSERT_OK(server_->service().StreamRecipients(
       common::testing::TestCall("dispatch-svc", {common::roles::kDispatchService}, common::PrincipalKind::kApplication),
-      list.id, domain::FieldSet::kContactMoment, 10, 25, [&](std::vector<domain::RecipientRow>& batch) {
+      list.id, domain::FieldSet::kContactMoment, false, 10, 25, [&](std::vector<domain::RecipientRow>& batch) {
         for (const auto& r : batch) {
           positions.push_back(r.position);
           EXPECT_TRUE(r.customer_name.empty());

@@ -242,7 +242,8 @@ grpc::Status AnalysisApi::StreamRecipients(grpc::ServerContext* ctx, const pb::S
                          common::RequiredEnum<domain::FieldSet>(req->field_set(), pb::FieldSet_IsValid, "field_set"));
     constexpr int kPerMessage = 1000;
     pb::StreamRecipientsResponse response;
-    return service_->StreamRecipients(call, id, field_set, req->after_position(), req->until_position(),
+    return service_->StreamRecipients(call, id, field_set, req->with_customer_number(), req->after_position(),
+                                      req->until_position(),
                                       [&](std::vector<domain::RecipientRow>& rows) {
                                         for (size_t i = 0; i < rows.size(); ++i) {
                                           ToProto(std::move(rows[i]), response.add_recipients());

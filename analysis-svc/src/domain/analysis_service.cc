@@ -614,8 +614,8 @@ absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const Call
 }
 
 absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id, FieldSet field_set,
-                                               int64_t after_position, int64_t until_position,
-                                               const RecipientSink& sink) {
+                                               bool with_customer_number, int64_t after_position,
+                                               int64_t until_position, const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
   if (until_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "until_position", "must be >= 0");
   // Each stream holds a database session while it runs and borrows another per chunk for the
@@ -665,6 +665,7 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
         r.city.clear();
       }
       if (field_set != FieldSet::kPhone) r.phone.clear();
+      if (field_set != FieldSet::kContactMoment && !with_customer_number) r.customer_number.clear();
       if (field_set == FieldSet::kContactMoment) {
         r.salutation = 0;
         r.customer_name.clear();

@@ -247,9 +247,11 @@ class AnalysisService {
   absl::StatusOr<RecipientListRecord> FreezeRecipientList(const common::CallContext& call, const FreezeRequest& request,
                                                           bool* replayed);
   absl::StatusOr<RecipientListRecord> GetRecipientList(const common::CallContext& call, const std::string& id);
-  // Streams members with only `field_set`'s fields, logging each chunk before sending it.
+  // Streams members with only `field_set`'s fields (and the customer number for POSTAL and
+  // PHONE only `with_customer_number`), logging each chunk before sending it.
   absl::Status StreamRecipients(const common::CallContext& call, const std::string& list_id, FieldSet field_set,
-                                int64_t after_position, int64_t until_position, const RecipientSink& sink);
+                                bool with_customer_number, int64_t after_position, int64_t until_position,
+                                const RecipientSink& sink);
 
   // Response measurement (step 9) on the current snapshot. INVALID_ARGUMENT: no groups or more
   // than 50 (groups), a send date missing (groups[i].send_date), an end date before a send

@@ -52,7 +52,8 @@ absl::StatusOr<domain::RecipientListInfo> AnalysisRecipientSource::GetList(const
 }
 
 absl::Status AnalysisRecipientSource::Stream(const common::CallContext& call, const std::string& list_id,
-                                             domain::Channel channel, int64_t after_position, int64_t until_position,
+                                             domain::Channel channel, bool with_customer_number,
+                                             int64_t after_position, int64_t until_position,
                                              const std::function<absl::Status(std::vector<domain::Recipient>&)>& sink) {
   CAK_ASSIGN_OR_RETURN(auto ctx, peer_->Context(call, absl::InfiniteDuration()));
   pb::StreamRecipientsRequest req;
@@ -60,6 +61,7 @@ absl::Status AnalysisRecipientSource::Stream(const common::CallContext& call, co
   req.set_field_set(FieldSetOf(channel));
   req.set_after_position(after_position);
   req.set_until_position(until_position);
+  req.set_with_customer_number(with_customer_number);
   auto reader = stub_->StreamRecipients(ctx.get(), req);
   pb::StreamRecipientsResponse response;
   std::vector<domain::Recipient> chunk;

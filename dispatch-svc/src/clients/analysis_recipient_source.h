@@ -20,7 +20,7 @@ class AnalysisRecipientSource final : public domain::RecipientSource {
   absl::StatusOr<domain::RecipientListInfo> GetList(const common::CallContext& call,
                                                     const std::string& list_id) override;
   absl::Status Stream(const common::CallContext& call, const std::string& list_id, domain::Channel channel,
-                      int64_t after_position, int64_t until_position,
+                      bool with_customer_number, int64_t after_position, int64_t until_position,
                       const std::function<absl::Status(std::vector<domain::Recipient>&)>& sink) override;
 
  private:

@@ -371,7 +371,8 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   const absl::string_view line_end = LineEnd(channel);
   const absl::Time t0 = absl::Now();  // (phase timings for the debug log, not the injected clock)
   CAK_RETURN_IF_ERROR(recipients_->Stream(
-      call, order.recipient_list, channel, batch.first_position - 1, batch.last_position,
+      call, order.recipient_list, channel, renderer.QuotesCustomerNumber(), batch.first_position - 1,
+      batch.last_position,
       [&](std::vector<Recipient>& chunk) -> absl::Status {
         items.clear();
         lines.clear();

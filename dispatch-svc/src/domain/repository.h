@@ -202,9 +202,10 @@ class RecipientSource {
   // NOT_FOUND (RECIPIENT_LIST_NOT_FOUND) for an unknown list.
   virtual absl::StatusOr<RecipientListInfo> GetList(const common::CallContext& call, const std::string& list_id) = 0;
   // The members at positions after..until (inclusive) in position order, with `channel`'s
-  // field set, in chunks; stops at the first error from `sink`.
+  // field set (plus the customer number when `with_customer_number`: the text quotes it), in
+  // chunks; stops at the first error from `sink`.
   virtual absl::Status Stream(const common::CallContext& call, const std::string& list_id, Channel channel,
-                              int64_t after_position, int64_t until_position,
+                              bool with_customer_number, int64_t after_position, int64_t until_position,
                               const std::function<absl::Status(std::vector<Recipient>&)>& sink) = 0;
 };
 
