@@ -26,6 +26,12 @@ double Median(std::vector<double> values) {
   return values.empty() ? 0 : values[values.size() / 2];
 }
 
+std::string Fmt(double v, const char* unit, int precision) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s", precision, v, unit);
+  return buf;
+}
+
 void SetProgramName(std::string name) { ProgramName() = std::move(name); }
 
 void Die(const std::string& what) {

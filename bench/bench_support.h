@@ -19,6 +19,9 @@ double Seconds(Clock::time_point since);
 // The median (the upper one of an even count); 0 for none.
 double Median(std::vector<double> values);
 
+// "12.3 ms": `v` with `precision` decimals and its unit.
+std::string Fmt(double v, const char* unit, int precision = 0);
+
 // The benchmark's name in its error messages (set once in main).
 void SetProgramName(std::string name);
 // Prints "<program>: <what>" and exits 1.

@@ -44,6 +44,7 @@ using cak::common::testing::TestCaller;
 using cak::bench::Clock;
 using cak::bench::Die;
 using cak::bench::ExportLibpqEnvironment;
+using cak::bench::Fmt;
 using cak::bench::Median;
 using cak::bench::Psql;
 using cak::bench::PsqlTime;
@@ -149,12 +150,6 @@ std::map<std::string, int64_t> Comparable(std::map<std::string, int64_t> sql) {
 
 void Row(const char* what, const std::string& ours, const std::string& reference, const std::string& verdict) {
   std::printf("%-40s %-28s %-34s %s\n", what, ours.c_str(), reference.c_str(), verdict.c_str());
-}
-
-std::string Fmt(double v, const char* unit, int precision = 0) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f %s", precision, v, unit);
-  return buf;
 }
 
 }  // namespace

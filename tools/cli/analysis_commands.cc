@@ -1,5 +1,6 @@
 // analysis-svc commands and the analysis demo (see analysis_commands.h).
 #include "cli/analysis_commands.h"
+#include "cli/output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -21,20 +22,6 @@ namespace plog = cak::voorlichting::processinglog::v1;
 
 namespace {
 
-int Fail(const grpc::Status& st) {
-  std::fprintf(stderr, "%s\n", DescribeError(st).c_str());
-  return 1;
-}
-
-int Usage(const std::string& text) {
-  std::fprintf(stderr, "usage: %s\n", text.c_str());
-  return 2;
-}
-
-std::string Short(const std::string& full, const std::string& prefix) {
-  return full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
-}
-
 bool ParseDay(absl::string_view text, cak::voorlichting::type::v1::Date* out) {
   std::vector<std::string> parts = absl::StrSplit(text, '-');
   int y, m, d;
@@ -46,12 +33,6 @@ bool ParseDay(absl::string_view text, cak::voorlichting::type::v1::Date* out) {
   out->set_month(m);
   out->set_day(d);
   return true;
-}
-
-std::string Thousands(int64_t n) {
-  std::string s = absl::StrCat(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3) s.insert(static_cast<size_t>(i), ".");
-  return s;
 }
 
 void PrintCounts(const char* title, const google::protobuf::RepeatedPtrField<pb::Count>& counts, int limit = 100) {
@@ -367,8 +348,6 @@ int PurgeCustomers(const Client& client, const Args& args) {
 // The analysis demo: steps 2 and 4 on the generated `small` population.
 
 namespace {
-
-void Step(int n, const std::string& title) { std::printf("\n\033[1m[%d] %s\033[0m\n", n, title.c_str()); }
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // campaign-svc operator commands (see campaign_commands.h).
 #include "cli/campaign_commands.h"
+#include "cli/output.h"
 
 #include <cstdio>
 
@@ -14,27 +15,6 @@ namespace cak::cli {
 namespace pb = cak::voorlichting::campaign::v1;
 
 namespace {
-
-int Fail(const grpc::Status& st) {
-  std::fprintf(stderr, "%s\n", DescribeError(st).c_str());
-  return 1;
-}
-
-int Usage(const std::string& text) {
-  std::fprintf(stderr, "usage: %s\n", text.c_str());
-  return 2;
-}
-
-std::string Short(const std::string& full, const std::string& prefix) {
-  return full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
-}
-
-std::string Day(const cak::voorlichting::type::v1::Date& d) {
-  if (d.year() == 0) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
-  return buf;
-}
 
 std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.seconds()), absl::LocalTimeZone());

@@ -1,5 +1,6 @@
 // dispatch-svc commands (see dispatch_commands.h).
 #include "cli/dispatch_commands.h"
+#include "cli/output.h"
 
 #include <cstdio>
 #include <thread>
@@ -15,20 +16,6 @@ namespace apb = cak::voorlichting::analysis::v1;
 namespace pb = cak::voorlichting::dispatch::v1;
 
 namespace {
-
-void Step(int n, const std::string& title) { std::printf("\n\033[1m[%d] %s\033[0m\n", n, title.c_str()); }
-
-void SetDay(absl::CivilDay d, cak::voorlichting::type::v1::Date* out) {
-  out->set_year(static_cast<int32_t>(d.year()));
-  out->set_month(d.month());
-  out->set_day(d.day());
-}
-
-std::string Day(const cak::voorlichting::type::v1::Date& d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
-  return buf;
-}
 
 pb::CreateExecutorRequest Executor(const std::string& id, pb::Channel channel, const std::string& identity,
                                    int64_t per_day) {

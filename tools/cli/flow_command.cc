@@ -1,5 +1,6 @@
 // The nine-step flow (see flow_command.h).
 #include "cli/flow_command.h"
+#include "cli/output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -42,26 +43,6 @@ using Date = cak::voorlichting::type::v1::Date;
 // ---------------------------------------------------------------------------------------------
 // Small formatting helpers
 
-void Step(int n, const std::string& title) {
-  std::printf("\n\033[1m[%d] %s\033[0m\n", n, title.c_str());
-  std::fflush(stdout);
-}
-
-std::string Short(const std::string& full, const std::string& prefix) {
-  return full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
-}
-
-// 12345 -> "12.345" (Dutch thousands separator).
-std::string Thousands(int64_t n) {
-  const std::string digits = absl::StrCat(n < 0 ? -n : n);
-  std::string out = n < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back('.');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 std::string Percent(double share) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", share * 100);
@@ -71,19 +52,6 @@ std::string Percent(double share) {
 std::string Points(double diff) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.1f", diff * 100);
-  return buf;
-}
-
-void SetDay(absl::CivilDay d, Date* out) {
-  out->set_year(static_cast<int32_t>(d.year()));
-  out->set_month(d.month());
-  out->set_day(d.day());
-}
-
-std::string Day(const Date& d) {
-  if (d.year() == 0) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
   return buf;
 }
 

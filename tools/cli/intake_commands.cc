@@ -1,5 +1,6 @@
 // intake-svc commands and the demo (see intake_commands.h).
 #include "cli/intake_commands.h"
+#include "cli/output.h"
 
 #include <cstdio>
 #include <iostream>
@@ -31,20 +32,6 @@ std::string Time(const google::protobuf::Timestamp& t) {
 template <typename E>
 bool ParseEnum(const std::string& prefix, const std::string& text, bool (*parse)(const std::string&, E*), E* out) {
   return parse(prefix + absl::AsciiStrToUpper(text), out);
-}
-
-std::string Short(const std::string& full, const std::string& prefix) {
-  return full.rfind(prefix, 0) == 0 ? full.substr(prefix.size()) : full;
-}
-
-int Fail(const grpc::Status& st) {
-  std::fprintf(stderr, "%s\n", DescribeError(st).c_str());
-  return 1;
-}
-
-int Usage(const std::string& text) {
-  std::fprintf(stderr, "usage: %s\n", text.c_str());
-  return 2;
 }
 
 void PrintSignal(const pb::Signal& s, bool mask_bsns = false) {
@@ -303,8 +290,6 @@ struct DemoCallers {
   Caller privacy{"", "emp-3003", {"privacy_officer"}, false};
   Caller admin{"", "emp-4004", {"administrator"}, false};
 };
-
-void Step(int n, const std::string& title) { std::printf("\n\033[1m[%d] %s\033[0m\n", n, title.c_str()); }
 
 }  // namespace
 
