@@ -386,6 +386,57 @@ TEST_F(CampaignApiTest, StateRulesOverGrpc) {
   EXPECT_EQ(Count("outbox"), 0);
 }
 
+TEST_F(CampaignApiTest, ReviewAndReleaseRulesOverGrpcWriteNothing) {
+  pb::Campaign ignored;
+  // Nobody contacted: nothing to submit.
+  pb::Campaign none = Create();
+  for (const char* g : {"vertegenwoordigd", "bellen"}) {
+    pb::UpdateCampaignGroupRequest u;
+    u.set_campaign(none.name());
+    u.set_group(g);
+    u.set_action(pb::ACTION_NONE);
+    u.mutable_update_mask()->add_paths("action");
+    ASSERT_TRUE(Update(u).ok());
+  }
+  pb::SubmitCampaignForReviewRequest submit;
+  submit.set_campaign(none.name());
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "NOTHING_TO_CONTACT", "groups"));
+  // A contacted group the executor has not signed off.
+  pb::Campaign unsigned_off = Create();
+  ASSERT_TRUE(Update(LetterUpdate(unsigned_off, "vertegenwoordigd")).ok());
+  pb::UpdateCampaignGroupRequest rest;
+  rest.set_campaign(unsigned_off.name());
+  rest.set_group("bellen");
+  rest.set_action(pb::ACTION_NONE);
+  rest.mutable_update_mask()->add_paths("action");
+  ASSERT_TRUE(Update(rest).ok());
+  submit.set_campaign(unsigned_off.name());
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "FEASIBILITY_NOT_CONFIRMED",
+                           "groups[0].feasibility"));
+  EXPECT_EQ(Count("decisions"), 0);
+
+  // Approving a revision that is not the current one; releasing after the window started.
+  pb::Campaign c = Submitted();
+  const int64_t decisions = Count("decisions");
+  pb::ApproveCampaignRequest approve;
+  approve.set_campaign(c.name());
+  approve.set_revision(c.revision() - 1);
+  EXPECT_THAT(stub_->ApproveCampaign(ContextFor(kApprover).get(), approve, &ignored),
+              GrpcStatusIs(grpc::StatusCode::ABORTED, "REVISION_CHANGED", ""));
+  EXPECT_EQ(Count("decisions"), decisions);
+  approve.set_revision(c.revision());
+  ASSERT_TRUE(stub_->ApproveCampaign(ContextFor(kApprover).get(), approve, &c).ok());
+  clock_.Advance(absl::Hours(24 * 2));
+  pb::ReleaseCampaignRequest release;
+  release.set_campaign(c.name());
+  EXPECT_THAT(stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &ignored),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "WINDOW_STARTED", "groups[0].window_start"));
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Get(c.name()).state(), pb::CAMPAIGN_STATE_APPROVED);
+}
+
 TEST_F(CampaignApiTest, ADeclinedSignalStopsTheRelease) {
   pb::Campaign c = Submitted();
   pb::ApproveCampaignRequest approve;
