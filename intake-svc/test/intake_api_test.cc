@@ -72,7 +72,7 @@ class IntakeApiTest : public ::testing::Test {
 
   // Rows in every table a submit or a change writes.
   std::vector<int64_t> Footprint() {
-    return {t_->Count("signals"), t_->Count("signal_customers"), t_->Count("signal_attachments"),
+    return {t_->Count("signals"), t_->Count("signal_attachments"),
             t_->Count("signal_events"), t_->Count("signal_information"), t_->Count("idempotency_keys"),
             t_->Count("processing_log")};
   }
@@ -498,7 +498,6 @@ TEST_F(IntakeApiTest, PurgeKeepsSignalsUntilTheRetentionHasPassed) {
   EXPECT_EQ(resp.purged_signal_count(), 1);
   EXPECT_EQ(resp.purged_signals(0), s.name());
   EXPECT_EQ(t_->Count("signals"), 0);
-  EXPECT_EQ(t_->Count("signal_customers"), 0);
   EXPECT_EQ(t_->Count("signal_events"), 0);
   auto purge_entries = t_->schema().Query("SELECT count(*) FROM " + t_->schema().name() +
                                           ".processing_log WHERE name = 'intake.PurgeSignals'");

@@ -220,7 +220,6 @@ TEST_F(PgSignalRepositoryTest, PurgeRemovesEverythingAboutExpiredSignalsAndLogsI
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->count, 1);
   EXPECT_EQ(Count("signals"), 1);
-  EXPECT_EQ(Count("signal_customers", "signal_id = '" + old_signal->signal.id + "'"), 0);
   EXPECT_EQ(Count("signal_events", "signal_id = '" + old_signal->signal.id + "'"), 0);
   EXPECT_EQ(Count("idempotency_keys"), 0);
   EXPECT_EQ(Count("processing_log", "name = 'intake.PurgeSignals'"), 3);
@@ -293,6 +292,56 @@ TEST(PgSignalRepositoryPrivilegesTest, TheRuntimeRoleHasWhatTheServiceUsesAndNoM
     EXPECT_FALSE(result.ok()) << forbidden;
     if (!result.ok()) EXPECT_NE(std::string(result.status().message()).find("permission denied"), std::string::npos);
   }
+}
+
+// Migration 0002 moves the example customers of existing signals into the signal row, in their
+// order, and the shared-customer suggestions then find them there.
+TEST(IntakeMigrationTest, ExampleCustomersMoveIntoTheSignalRow) {
+  const auto& all = common::db::IntakeMigrations();
+  ASSERT_GE(all.size(), 2u);
+  const std::vector<common::db::Migration> first{all[0]};
+  auto schema = common::testing::TestSchema::Create("mig_intake", {{"common", &common::db::CommonMigrations()},
+                                                                    {"intake", &first}});
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  const std::string S = (*schema)->name();
+  const std::string id = "6f1c2a9e-8d3b-4c5a-9e7f-0a1b2c3d4e5f";
+  ASSERT_TRUE((*schema)->Query("INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel,"
+                               " category, regulation, description, state, example_customer_count, receive_time,"
+                               " update_time) VALUES ('" + id + "', 'portal', 2, 1, 1, 1, 'x', 1, 2, now(), now())")
+                  .ok());
+  ASSERT_TRUE((*schema)->Query("INSERT INTO " + S + ".signal_customers (signal_id, position, bsn) VALUES ('" + id +
+                               "', 2, '123456782'), ('" + id + "', 1, '111222333')")
+                  .ok());
+
+  auto pool = (*schema)->MakePool(2);
+  ASSERT_TRUE(pool.ok());
+  {
+    auto lease = (*pool)->Acquire();
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE(common::db::ApplyMigrations(lease->sql(), {S, ""}, IntakeMigrationSets()).ok());
+  }
+  EXPECT_EQ(*(*schema)->Query("SELECT example_customers::text FROM " + S + ".signals"), "{111222333,123456782}");
+  EXPECT_EQ(*(*schema)->Query("SELECT to_regclass('" + S + ".signal_customers') IS NULL"), "t");
+  // The check: as many BSNs as counted, nine digits each.
+  EXPECT_FALSE((*schema)->Query("UPDATE " + S + ".signals SET example_customers = '{123}'").ok());
+  EXPECT_FALSE((*schema)->Query("UPDATE " + S + ".signals SET example_customers = '{111222333}'").ok());
+
+  common::db::ProcessingLogStore log(S, "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
+  PgSignalRepository repo(pool->get(), S, &log, PgSignalRepository::BatchOptions{0, 1});
+  common::testing::FakeClock clock;
+  common::ChangeNotifier notifier;
+  SignalService service(&repo, &notifier, &clock, IntakeSettings{});
+  SubmitInput in;
+  in.content.source_channel = SourceChannel::kEmail;
+  in.content.regulation = Regulation::kWmo;  // another topic: only the shared customer links them
+  in.content.category = Category::kOther;
+  in.content.description = "Tweede melding over dezelfde klant";
+  in.content.example_customers = {*common::Bsn::Parse("123456782")};
+  auto out = service.Submit(TestCall("emp-1", {roles::kIntakeOfficer}), in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->signal.duplicate_candidates.size(), 1u);
+  EXPECT_EQ(out->signal.duplicate_candidates[0].signal_id, id);
+  EXPECT_EQ(out->signal.duplicate_candidates[0].shared_customer_count, 1);
 }
 
 }  // namespace

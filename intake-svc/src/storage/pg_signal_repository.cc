@@ -100,8 +100,7 @@ std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::st
   const std::string& S = schema_;
   soci::row r;
   sql << "SELECT " + BasicColumns(S) +
-             ", (SELECT coalesce(json_agg(c.bsn ORDER BY c.position), '[]') FROM " + S +
-             ".signal_customers c WHERE c.signal_id = s.id)::text"
+             ", to_json(s.example_customers)::text"
              ", (SELECT coalesce(json_agg(json_build_array(a.file_name, a.media_type, a.size_bytes, a.uri, a.sha256)"
              " ORDER BY a.position), '[]') FROM " + S + ".signal_attachments a WHERE a.signal_id = s.id)::text"
              ", (SELECT coalesce(json_agg(json_build_array(i.text, i.actor_id, i.actor_kind, " + S +
@@ -217,8 +216,8 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
   //    one statement. Suggestions come from the signals committed before this transaction.
   std::vector<std::string> ids, rids, descrs;
   std::vector<int64_t> rks, chs, cats, regs, cnts, ts, sinces, new_idx;
-  std::vector<int64_t> c_idx, c_pos, a_idx, a_pos, a_sz;
-  std::vector<std::string> c_bsn, a_fn, a_mt, a_uri, a_sha;
+  std::vector<int64_t> a_idx, a_pos, a_sz;
+  std::vector<std::string> custs, a_fn, a_mt, a_uri, a_sha;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!is_new[i]) continue;
     const domain::CreateCommand& c = *items[i]->command;
@@ -235,11 +234,10 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     cnts.push_back(static_cast<int64_t>(s.example_customers.size()));
     ts.push_back(absl::ToUnixMicros(s.receive_time));
     sinces.push_back(absl::ToUnixMicros(c.duplicates.received_since));
-    for (size_t k = 0; k < s.example_customers.size(); ++k) {
-      c_idx.push_back(n);
-      c_pos.push_back(static_cast<int64_t>(k + 1));
-      c_bsn.push_back(s.example_customers[k].digits());
-    }
+    // Each signal's customers as an array literal of its own (BSNs are digits: nothing to quote).
+    std::vector<std::string> digits;
+    for (const common::Bsn& b : s.example_customers) digits.push_back(b.digits());
+    custs.push_back(absl::StrCat("{", absl::StrJoin(digits, ","), "}"));
     for (size_t k = 0; k < s.attachments.size(); ++k) {
       const auto& a = s.attachments[k];
       a_idx.push_back(n);
@@ -257,8 +255,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     const std::string l_id = TextArrayLiteral(ids), l_rid = TextArrayLiteral(rids), l_rk = IntArrayLiteral(rks),
                       l_ch = IntArrayLiteral(chs), l_cat = IntArrayLiteral(cats), l_reg = IntArrayLiteral(regs),
                       l_descr = TextArrayLiteral(descrs), l_cnt = IntArrayLiteral(cnts), l_t = IntArrayLiteral(ts),
-                      l_since = IntArrayLiteral(sinces), l_cidx = IntArrayLiteral(c_idx),
-                      l_cpos = IntArrayLiteral(c_pos), l_cbsn = TextArrayLiteral(c_bsn),
+                      l_since = IntArrayLiteral(sinces), l_custs = TextArrayLiteral(custs),
                       l_aidx = IntArrayLiteral(a_idx), l_apos = IntArrayLiteral(a_pos), l_afn = TextArrayLiteral(a_fn),
                       l_amt = TextArrayLiteral(a_mt), l_asz = IntArrayLiteral(a_sz), l_auri = TextArrayLiteral(a_uri),
                       l_asha = TextArrayLiteral(a_sha);
@@ -266,21 +263,19 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     const std::string open = OpenStatesSql();
     const std::string limit_text = std::to_string(limit);
     const common::db::TextRows rows = common::db::ExecutePrepared(sql,
-        "WITH input AS (SELECT * FROM unnest(CAST($1 AS uuid[]), CAST($2 AS text[]), CAST($3 AS smallint[]),"
-        " CAST($4 AS smallint[]), CAST($5 AS smallint[]), CAST($6 AS smallint[]), CAST($7 AS text[]),"
-        " CAST($8 AS int[]), CAST($9 AS bigint[]), CAST($10 AS bigint[])) WITH ORDINALITY"
-        " AS i(id, rid, rk, ch, cat, reg, descr, cnt, t, since, idx)),"
-        " cust_in AS (SELECT * FROM unnest(CAST($11 AS bigint[]), CAST($12 AS int[]), CAST($13 AS text[]))"
-        " AS c(idx, pos, bsn)),"
+        "WITH input AS (SELECT i0.*, CAST(i0.custs AS text[]) AS bsns FROM unnest(CAST($1 AS uuid[]),"
+        " CAST($2 AS text[]), CAST($3 AS smallint[]), CAST($4 AS smallint[]), CAST($5 AS smallint[]),"
+        " CAST($6 AS smallint[]), CAST($7 AS text[]), CAST($8 AS int[]), CAST($9 AS bigint[]), CAST($10 AS bigint[]),"
+        " CAST($11 AS text[])) WITH ORDINALITY AS i0(id, rid, rk, ch, cat, reg, descr, cnt, t, since, custs, idx)),"
         // Duplicate suggestions: open signals on the same topic in the window (the newest few)
         // or sharing example customers. The topic scan runs once per topic in the batch, from
         // the earliest window start; each signal then keeps those inside its own window, which
         // gives exactly its own newest few (they are a prefix of the topic's newest).
         " topics AS (SELECT reg, cat, min(since) AS since FROM input GROUP BY reg, cat),"
-        " topic_cands AS (SELECT t.reg, t.cat, s.id, s.receive_time AS rt FROM topics t CROSS JOIN LATERAL ("
+        " topic_cands AS MATERIALIZED (SELECT t.reg, t.cat, s.id, s.receive_time AS rt FROM topics t CROSS JOIN LATERAL ("
         "  SELECT s.id, s.receive_time FROM " + S + ".signals s WHERE s.state IN " + open +
         "  AND s.regulation = t.reg AND s.category = t.cat AND s.receive_time >= " + S + ".from_micros(t.since)"
-        "  ORDER BY s.receive_time DESC LIMIT $14) s),"
+        "  ORDER BY s.receive_time DESC LIMIT $12) s),"
         " cands AS (SELECT i.idx, coalesce(jsonb_agg(jsonb_build_array(d.id, d.same, d.shared)"
         " ORDER BY d.rt DESC, d.id DESC) FILTER (WHERE d.id IS NOT NULL), '[]'::jsonb) AS j"
         " FROM input i LEFT JOIN LATERAL ("
@@ -288,28 +283,27 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         "   SELECT tc.id, true AS topic, 0::bigint AS shared, tc.rt FROM topic_cands tc"
         "    WHERE tc.reg = i.reg AND tc.cat = i.cat AND tc.rt >= " + S + ".from_micros(i.since)"
         "   UNION ALL"
-        "   (SELECT sg.id, false, count(*), sg.receive_time FROM cust_in c"
-        "    JOIN " + S + ".signal_customers sc ON sc.bsn = c.bsn JOIN " + S + ".signals sg ON sg.id = sc.signal_id"
-        "    WHERE c.idx = i.idx AND sg.state IN " + open + " GROUP BY sg.id, sg.receive_time)"
-        "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $15"
+        // One GIN search (signals_open_customers_idx) finds the open signals sharing any customer.
+        "   SELECT sg.id, false, (SELECT count(*) FROM unnest(sg.example_customers) b WHERE b = ANY (i.bsns)),"
+        "    sg.receive_time FROM " + S + ".signals sg WHERE sg.example_customers && i.bsns AND sg.state IN " + open +
+        "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $13"
         " ) d ON true GROUP BY i.idx),"
         " sig AS (INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation,"
-        " description, state, example_customer_count, receive_time, update_time, duplicate_candidates)"
-        " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, " + S + ".from_micros(i.t), " + S +
+        " description, state, example_customer_count, example_customers, receive_time, update_time,"
+        " duplicate_candidates)"
+        " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, i.bsns, " + S + ".from_micros(i.t), " + S +
         ".from_micros(i.t), cands.j FROM input i JOIN cands USING (idx)),"
-        " cust AS (INSERT INTO " + S + ".signal_customers (signal_id, position, bsn)"
-        " SELECT i.id, c.pos, c.bsn FROM cust_in c JOIN input i USING (idx)),"
         " att AS (INSERT INTO " + S + ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
-        " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($16 AS bigint[]),"
-        " CAST($17 AS int[]), CAST($18 AS text[]), CAST($19 AS text[]), CAST($20 AS bigint[]),"
-        " CAST($21 AS text[]), CAST($22 AS text[])) AS a(idx, pos, fn, mt, sz, uri, sha) JOIN input i USING (idx)),"
+        " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($14 AS bigint[]),"
+        " CAST($15 AS int[]), CAST($16 AS text[]), CAST($17 AS text[]), CAST($18 AS bigint[]),"
+        " CAST($19 AS text[]), CAST($20 AS text[])) AS a(idx, pos, fn, mt, sz, uri, sha) JOIN input i USING (idx)),"
         // No NOTIFY: nobody can be watching a signal that did not exist yet, and NOTIFY would
         // serialise every committing submit on PostgreSQL's notify-queue lock.
         " ev AS (INSERT INTO " + S + ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind,"
         " event_time) SELECT i.id, 1, NULL, 1, i.rid, i.rk, " + S + ".from_micros(i.t) FROM input i)"
         " SELECT idx, j::text FROM cands",
-        {l_id, l_rid, l_rk, l_ch, l_cat, l_reg, l_descr, l_cnt, l_t, l_since, l_cidx, l_cpos, l_cbsn, limit_text,
-         limit_text, l_aidx, l_apos, l_afn, l_amt, l_asz, l_auri, l_asha});
+        {l_id, l_rid, l_rk, l_ch, l_cat, l_reg, l_descr, l_cnt, l_t, l_since, l_custs, limit_text, limit_text, l_aidx,
+         l_apos, l_afn, l_amt, l_asz, l_auri, l_asha});
     for (const auto& r : rows) {
       const size_t i = static_cast<size_t>(new_idx[std::stoll(*r[0]) - 1]);
       domain::CreateOutcome outcome;
@@ -522,7 +516,7 @@ absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext
       const std::string ids_lit = common::db::TextArrayLiteral(ids);
       common::ProcessingRecord rec = record;
       soci::rowset<std::string> bsns =
-          (sql.prepare << "SELECT bsn FROM " + S + ".signal_customers WHERE signal_id = ANY(CAST(:ids AS uuid[]))",
+          (sql.prepare << "SELECT unnest(example_customers) FROM " + S + ".signals WHERE id = ANY(CAST(:ids AS uuid[]))",
            soci::use(ids_lit));
       for (const std::string& b : bsns) {
         if (auto bsn = common::Bsn::Parse(b); bsn.ok()) rec.data_subjects.push_back(*bsn);
