@@ -3,10 +3,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
+
+#include <unistd.h>
 
 #include "absl/strings/str_split.h"
 
@@ -18,6 +22,34 @@ std::string& ProgramName() {
   return name;
 }
 }  // namespace
+
+namespace {
+// utime + stime of /proc/<pid>/stat (fields 14 and 15), in seconds; 0 when unreadable.
+double StatCpuSeconds(const std::string& stat_path) {
+  std::ifstream in(stat_path);
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  const size_t close = line.rfind(')');  // the command name may contain spaces
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> f = absl::StrSplit(line.substr(close + 2), ' ');
+  if (f.size() < 13) return 0;
+  return (std::atof(f[11].c_str()) + std::atof(f[12].c_str())) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+}  // namespace
+
+double ProcessCpuSeconds() { return StatCpuSeconds("/proc/self/stat"); }
+
+double LocalPostgresCpuSeconds() {
+  double total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "postgres") total += StatCpuSeconds((entry.path() / "stat").string());
+  }
+  return total;
+}
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 

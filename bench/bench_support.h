@@ -35,6 +35,12 @@ std::string Psql(const std::string& script);
 // The sum of psql's "Time: x ms" lines (\timing on), in seconds.
 double PsqlTime(const std::string& output);
 
+// CPU time (user + system, in seconds) used so far by this process, and by the processes named
+// "postgres" on this machine (the local server's backends and helpers: 0 when the database runs
+// elsewhere). Differences over a measured window say where a benchmark's CPU went.
+double ProcessCpuSeconds();
+double LocalPostgresCpuSeconds();
+
 // Criteria: the customers of any of `regulations`.
 cak::voorlichting::analysis::v1::Criteria Regulations(
     std::initializer_list<cak::voorlichting::analysis::v1::Regulation> regulations);

@@ -16,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_support.h"
 #include "cak/voorlichting/bench/v1/noop_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "common/base/log.h"
@@ -71,6 +72,9 @@ struct Result {
   int64_t calls = 0;
   int64_t errors = 0;
   double p50_ms = 0, p99_ms = 0;
+  // CPU used during the measured window, per completed call: this process (callers and
+  // servers) and the local PostgreSQL.
+  double process_cpu_us = 0, postgres_cpu_us = 0;
   std::string first_error;
 };
 
@@ -100,9 +104,12 @@ Result Drive(const Options& o, const std::function<grpc::Status(int caller, int6
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup_seconds));
   const auto start = std::chrono::steady_clock::now();
+  const double process_cpu0 = cak::bench::ProcessCpuSeconds(), postgres_cpu0 = cak::bench::LocalPostgresCpuSeconds();
   phase = 1;
   std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
   phase = 2;
+  const double process_cpu = cak::bench::ProcessCpuSeconds() - process_cpu0;
+  const double postgres_cpu = cak::bench::LocalPostgresCpuSeconds() - postgres_cpu0;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& t : threads) t.join();
   Result r;
@@ -114,6 +121,10 @@ Result Drive(const Options& o, const std::function<grpc::Status(int caller, int6
   }
   r.calls = static_cast<int64_t>(all.size());
   r.calls_per_second = r.calls / elapsed;
+  if (r.calls > 0) {
+    r.process_cpu_us = process_cpu / static_cast<double>(r.calls) * 1e6;
+    r.postgres_cpu_us = postgres_cpu / static_cast<double>(r.calls) * 1e6;
+  }
   if (!all.empty()) {
     std::sort(all.begin(), all.end());
     r.p50_ms = all[all.size() / 2];
@@ -124,8 +135,9 @@ Result Drive(const Options& o, const std::function<grpc::Status(int caller, int6
 
 std::string Show(const char* name, const Result& r) {
   char line[256];
-  std::snprintf(line, sizeof line, "  %-28s %10.0f %9.2f %9.2f %9lld %8lld", name, r.calls_per_second, r.p50_ms,
-                r.p99_ms, static_cast<long long>(r.calls), static_cast<long long>(r.errors));
+  std::snprintf(line, sizeof line, "  %-28s %10.0f %9.2f %9.2f %9lld %8lld %12.0f %12.0f", name, r.calls_per_second,
+                r.p50_ms, r.p99_ms, static_cast<long long>(r.calls), static_cast<long long>(r.errors), r.process_cpu_us,
+                r.postgres_cpu_us);
   return line;
 }
 
@@ -238,10 +250,14 @@ int main(int argc, char** argv) {
   });
 
   const double ratio = noop_result.calls_per_second > 0 ? submit_result.calls_per_second / noop_result.calls_per_second : 0;
-  std::printf("\n  %-28s %10s %9s %9s %9s %8s\n", "", "calls/s", "p50 ms", "p99 ms", "calls", "errors");
+  std::printf("\n  %-28s %10s %9s %9s %9s %8s %12s %12s\n", "", "calls/s", "p50 ms", "p99 ms", "calls", "errors",
+              "process us", "postgres us");
   std::printf("%s\n%s\n", Show("no-op unary gRPC (Ping)", noop_result).c_str(),
               Show("SubmitSignal (durable)", submit_result).c_str());
   std::printf("\n  ratio SubmitSignal / no-op: %.3f   (target >= 0.300: %s)\n", ratio, ratio >= 0.3 ? "met" : "NOT met");
+  std::printf("  CPU per call over the measured window: \"process\" is this process (callers and servers),\n"
+              "  \"postgres\" every local process named postgres (0 when the database runs elsewhere); %u cores\n",
+              std::thread::hardware_concurrency());
   std::printf("  signals stored: %s, processing-log entries: %s\n",
               (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".signals")).c_str(),
               (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".processing_log")).c_str());
