@@ -19,7 +19,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" intake-svc analysis-svc dispatch-svc campaign-svc voorlichting-cli voorlichting-datagen
+"${ROOT}/scripts/build.sh" intake-svc analysis-svc dispatch-svc campaign-svc voorlichting-cli voorlichting-datagen \
+  voorlichting-logbook
 pg_started_here=0
 "${ROOT}/scripts/pg.sh" running || pg_started_here=1
 "${ROOT}/scripts/pg.sh" start
@@ -31,10 +32,12 @@ ANALYSIS_SVC="${BUILD_DIR}/analysis-svc/analysis-svc"
 DISPATCH_SVC="${BUILD_DIR}/dispatch-svc/dispatch-svc"
 CAMPAIGN_SVC="${BUILD_DIR}/campaign-svc/campaign-svc"
 CLI="${BUILD_DIR}/tools/voorlichting-cli"
+LOGBOOK="${BUILD_DIR}/tools/logbook/voorlichting-logbook"
 LOGS="${STATE_DIR}/logs"
+LOGBOOK_DIR="${STATE_DIR}/logbook"
 IMPORT_DIR="${STATE_DIR}/import"
 DELIVERY_DIR="${STATE_DIR}/deliveries"
-mkdir -p "${LOGS}" "${IMPORT_DIR}" "${DELIVERY_DIR}"
+mkdir -p "${LOGS}" "${IMPORT_DIR}" "${DELIVERY_DIR}" "${LOGBOOK_DIR}"
 
 migrate() {  # migrate <binary> <schema>: as <schema>_owner, granting <schema>_svc
   local binary="$1" schema="$2" upper="${2^^}" dsn password_file
@@ -69,17 +72,26 @@ A_GRPC_PORT="$(free_port)"; A_HEALTH_PORT="$(free_port)"; A_METRICS_PORT="$(free
 D_GRPC_PORT="$(free_port)"; D_HEALTH_PORT="$(free_port)"; D_METRICS_PORT="$(free_port)"
 C_GRPC_PORT="$(free_port)"; C_HEALTH_PORT="$(free_port)"; C_METRICS_PORT="$(free_port)"
 
+# The organisation's Logboek Dataverwerkingen: here the development receiver, which keeps what
+# the four services export as JSON lines in .local/logbook/<service>.jsonl (kept between runs;
+# it recognises what it already holds).
+L_PORT="$(free_port)"
+say "starting the logbook (logboek.v1) on 127.0.0.1:${L_PORT}, writing ${LOGBOOK_DIR}/<service>.jsonl"
+"${LOGBOOK}" --dir="${LOGBOOK_DIR}" --listen="127.0.0.1:${L_PORT}" >>"${LOGS}/logbook.log" 2>&1 &
+LOGBOOK_PID=$!
+LOGBOOK_ARGS=(--logbook-address="127.0.0.1:${L_PORT}")
+
 say "auth mode: development (tokens from the repository's test key; never used in a deployment)"
 say "starting intake-svc on 127.0.0.1:${GRPC_PORT} (health ${HEALTH_PORT}, metrics ${METRICS_PORT})"
 "${SVC}" --auth-mode=development --db-dsn="${INTAKE_APP_DSN}" --db-password-file="${INTAKE_APP_PASSWORD_FILE}" \
-  --db-schema=intake --hash-key-file="${HASH_KEY_FILE}" --listen-host=127.0.0.1 \
+  --db-schema=intake --hash-key-file="${HASH_KEY_FILE}" --listen-host=127.0.0.1 "${LOGBOOK_ARGS[@]}" \
   --grpc-port="${GRPC_PORT}" --health-port="${HEALTH_PORT}" --metrics-port="${METRICS_PORT}" \
   2>>"${LOGS}/intake-svc.log" &
 SVC_PID=$!
 
 say "starting analysis-svc on 127.0.0.1:${A_GRPC_PORT} (health ${A_HEALTH_PORT}, metrics ${A_METRICS_PORT})"
 "${ANALYSIS_SVC}" --auth-mode=development --db-dsn="${ANALYSIS_APP_DSN}" \
-  --db-password-file="${ANALYSIS_APP_PASSWORD_FILE}" --db-schema=analysis --hash-key-file="${HASH_KEY_FILE}" \
+  --db-password-file="${ANALYSIS_APP_PASSWORD_FILE}" --db-schema=analysis --hash-key-file="${HASH_KEY_FILE}" "${LOGBOOK_ARGS[@]}" \
   --import-dir="${IMPORT_DIR}" --dispatch-address="127.0.0.1:${D_GRPC_PORT}" \
   --dispatch-token-file="${STATE_DIR}/analysis-dispatch.token" --listen-host=127.0.0.1 --grpc-port="${A_GRPC_PORT}" \
   --health-port="${A_HEALTH_PORT}" --metrics-port="${A_METRICS_PORT}" 2>>"${LOGS}/analysis-svc.log" &
@@ -87,7 +99,7 @@ ANALYSIS_PID=$!
 
 say "starting dispatch-svc on 127.0.0.1:${D_GRPC_PORT} (health ${D_HEALTH_PORT}, metrics ${D_METRICS_PORT}), deliveries in ${DELIVERY_DIR}"
 "${DISPATCH_SVC}" --auth-mode=development --db-dsn="${DISPATCH_APP_DSN}" \
-  --db-password-file="${DISPATCH_APP_PASSWORD_FILE}" --db-schema=dispatch --hash-key-file="${HASH_KEY_FILE}" \
+  --db-password-file="${DISPATCH_APP_PASSWORD_FILE}" --db-schema=dispatch --hash-key-file="${HASH_KEY_FILE}" "${LOGBOOK_ARGS[@]}" \
   --delivery-dir="${DELIVERY_DIR}" --analysis-address="127.0.0.1:${A_GRPC_PORT}" \
   --analysis-token-file="${STATE_DIR}/dispatch-analysis.token" --listen-host=127.0.0.1 --grpc-port="${D_GRPC_PORT}" \
   --health-port="${D_HEALTH_PORT}" --metrics-port="${D_METRICS_PORT}" 2>>"${LOGS}/dispatch-svc.log" &
@@ -95,7 +107,7 @@ DISPATCH_PID=$!
 
 say "starting campaign-svc on 127.0.0.1:${C_GRPC_PORT} (health ${C_HEALTH_PORT}, metrics ${C_METRICS_PORT})"
 "${CAMPAIGN_SVC}" --auth-mode=development --db-dsn="${CAMPAIGN_APP_DSN}" \
-  --db-password-file="${CAMPAIGN_APP_PASSWORD_FILE}" --db-schema=campaign --hash-key-file="${HASH_KEY_FILE}" \
+  --db-password-file="${CAMPAIGN_APP_PASSWORD_FILE}" --db-schema=campaign --hash-key-file="${HASH_KEY_FILE}" "${LOGBOOK_ARGS[@]}" \
   --intake-address="127.0.0.1:${GRPC_PORT}" --intake-token-file="${STATE_DIR}/campaign-intake.token" \
   --analysis-address="127.0.0.1:${A_GRPC_PORT}" --analysis-token-file="${STATE_DIR}/campaign-analysis.token" \
   --dispatch-address="127.0.0.1:${D_GRPC_PORT}" --dispatch-token-file="${STATE_DIR}/campaign-dispatch.token" \
@@ -111,7 +123,7 @@ stop_service() {  # stop_service <name> <pid>
 }
 cleanup() {
   if [[ "${CAK_KEEP_RUNNING:-0}" == "1" ]]; then
-    say "left running: intake-svc (pid ${SVC_PID}) at 127.0.0.1:${GRPC_PORT}, analysis-svc (pid ${ANALYSIS_PID}) at 127.0.0.1:${A_GRPC_PORT}, dispatch-svc (pid ${DISPATCH_PID}) at 127.0.0.1:${D_GRPC_PORT}, campaign-svc (pid ${CAMPAIGN_PID}) at 127.0.0.1:${C_GRPC_PORT}; PostgreSQL (scripts/pg.sh stop)"
+    say "left running: the logbook (pid ${LOGBOOK_PID}) at 127.0.0.1:${L_PORT}, intake-svc (pid ${SVC_PID}) at 127.0.0.1:${GRPC_PORT}, analysis-svc (pid ${ANALYSIS_PID}) at 127.0.0.1:${A_GRPC_PORT}, dispatch-svc (pid ${DISPATCH_PID}) at 127.0.0.1:${D_GRPC_PORT}, campaign-svc (pid ${CAMPAIGN_PID}) at 127.0.0.1:${C_GRPC_PORT}; PostgreSQL (scripts/pg.sh stop)"
     return
   fi
   # The caller first: campaign-svc's outbox relay stops before the services it delivers to.
@@ -119,6 +131,7 @@ cleanup() {
   stop_service intake-svc "${SVC_PID}"
   stop_service dispatch-svc "${DISPATCH_PID}"
   stop_service analysis-svc "${ANALYSIS_PID}"
+  stop_service logbook "${LOGBOOK_PID}"
   if [[ "${pg_started_here}" == "1" ]]; then "${ROOT}/scripts/pg.sh" stop; fi
 }
 trap cleanup EXIT
@@ -140,7 +153,8 @@ wait_healthy campaign-svc "${CAMPAIGN_PID}" "${C_HEALTH_PORT}" 100
 say "one information action through the nine steps of M7624 (voorlichting-cli flow)"
 "${CLI}" --timeout=60s flow --intake-address="127.0.0.1:${GRPC_PORT}" --analysis-address="127.0.0.1:${A_GRPC_PORT}" \
   --dispatch-address="127.0.0.1:${D_GRPC_PORT}" --campaign-address="127.0.0.1:${C_GRPC_PORT}" \
-  --import-dir="${IMPORT_DIR}" --delivery-dir="${DELIVERY_DIR}" --control-share=0.1 --seed=7624
+  --import-dir="${IMPORT_DIR}" --delivery-dir="${DELIVERY_DIR}" --logbook-dir="${LOGBOOK_DIR}" --control-share=0.1 \
+  --seed=7624
 
 say "metrics (intake :${METRICS_PORT}, analysis :${A_METRICS_PORT}, dispatch :${D_METRICS_PORT}, campaign :${C_METRICS_PORT} at http://127.0.0.1:<port>/metrics), an excerpt:"
 python3 - "${METRICS_PORT}" "${A_METRICS_PORT}" "${D_METRICS_PORT}" "${C_METRICS_PORT}" <<'PY'
@@ -148,7 +162,8 @@ import sys, urllib.request
 for port in sys.argv[1:]:
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     for line in body.splitlines():
-        if line.startswith(("grpc_server_handled_total", "processing_log_entries_written_total", "db_pool_connections")):
+        if line.startswith(("grpc_server_handled_total", "processing_log_entries_written_total", "db_pool_connections",
+                            "logbook_export_")):
             print("  " + line)
 PY
 say "service logs: ${LOGS}/{intake,analysis,dispatch,campaign}-svc.log (JSON lines, no personal data)"

@@ -12,6 +12,10 @@
 //   between the release's commit and its calls (nothing lost), a repeated release (the same
 //   orders), approval by the designer (refused), and a decline in intake-svc (the release is
 //   refused, the reporter gets the feedback, nothing is dispatched).
+// - The processing log's way to the organisation's logbook: every service exports to a
+//   logbook (the development receiver, in this process, behind a forwarder); with the logbook
+//   down for the whole flow and a service killed (kill -9) as it comes back, every entry and
+//   every subject row of all four schemas arrives exactly once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +42,7 @@
 #include "common/testing/tcp_proxy.h"
 #include "dispatch-svc/src/storage/schema.h"
 #include "intake-svc/src/storage/schema.h"
+#include "tools/logbook/receiver.h"
 
 namespace cak::e2e {
 namespace {
@@ -92,6 +97,18 @@ class EndToEndTest : public ::testing::Test {
       proxies_.push_back(std::make_unique<TcpProxy>("127.0.0.1", 1));
       ASSERT_TRUE(proxies_.back()->Start().ok());
     }
+    // The organisation's logbook: the development receiver behind a forwarder (which can be
+    // pointed at nothing to take the logbook away).
+    std::filesystem::create_directories(dir_ + "/logbook");
+    receiver_ = *tools::logbook::Receiver::Open(dir_ + "/logbook");
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &logbook_port_);
+    builder.RegisterService(receiver_.get());
+    logbook_server_ = builder.BuildAndStart();
+    ASSERT_NE(logbook_port_, 0);
+    logbook_proxy_ = std::make_unique<TcpProxy>("127.0.0.1", logbook_port_);
+    ASSERT_TRUE(logbook_proxy_->Start().ok());
+
     processes_.resize(4);
     for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) ASSERT_TRUE(StartService(s));
     channel_ = common::testing::LocalChannel(proxies_[kCampaign]->port());
@@ -106,6 +123,7 @@ class EndToEndTest : public ::testing::Test {
         p->Wait();
       }
     }
+    if (logbook_server_) logbook_server_->Shutdown();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -125,7 +143,8 @@ class EndToEndTest : public ::testing::Test {
                                   "--health-port=0",
                                   "--metrics-port=0",
                                   "--db-startup-timeout=10s",
-                                  "--shutdown-grace=5s"};
+                                  "--shutdown-grace=5s",
+                                  absl::StrCat("--logbook-address=127.0.0.1:", logbook_proxy_->port())};
     switch (s) {
       case kIntake: break;
       case kAnalysis:
@@ -219,7 +238,32 @@ class EndToEndTest : public ::testing::Test {
     return c;
   }
 
+  // Operations of `s` the logbook has not accepted yet.
+  int64_t PendingExport(Svc s) {
+    const std::string& n = schemas_[s]->name();
+    return Count(s, absl::StrCat("processing_log WHERE tx > (SELECT exported_tx FROM ", n,
+                                 ".processing_log_export)")) +
+           Count(s, absl::StrCat("processing_log_subjects WHERE tx > (SELECT exported_tx FROM ", n,
+                                 ".processing_log_export)"));
+  }
+
+  // The logbook's file of one service: operation ids (trace + operation, hex) -> times seen.
+  std::map<std::string, int> LogbookOperations(const std::string& resource) {
+    std::map<std::string, int> ops;
+    std::ifstream in(absl::StrCat(dir_, "/logbook/", resource, ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto j = nlohmann::json::parse(line);
+      ++ops[j["trace_id"].get<std::string>() + j["operation_id"].get<std::string>()];
+    }
+    return ops;
+  }
+
   std::string dir_;
+  std::unique_ptr<tools::logbook::Receiver> receiver_;
+  std::unique_ptr<grpc::Server> logbook_server_;
+  int logbook_port_ = 0;
+  std::unique_ptr<TcpProxy> logbook_proxy_;
   std::vector<std::unique_ptr<common::testing::TestSchema>> schemas_;
   std::vector<std::unique_ptr<TcpProxy>> proxies_;
   std::vector<std::unique_ptr<ChildProcess>> processes_;
@@ -401,6 +445,56 @@ TEST_F(EndToEndTest, TheDesignerCannotApproveAndADeclineInIntakeStopsTheFlow) {
   cpb::Campaign cancelled;
   CAK_ASSERT_GRPC_OK(campaigns_->CancelCampaign(ContextFor(kDesigner).get(), cancel, &cancelled));
   EXPECT_EQ(cancelled.state(), cpb::CAMPAIGN_STATE_CANCELLED);
+}
+
+}  // namespace
+}  // namespace cak::e2e
+
+namespace cak::e2e {
+namespace {
+
+TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
+  // The logbook is away for the whole information action ...
+  logbook_proxy_->SetTarget("127.0.0.1", 1);
+  std::string out;
+  ASSERT_EQ(RunFlow({}, &out), 0) << out;
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) EXPECT_GT(PendingExport(s), 0) << s;
+  // The action is one trace: the flow's calls, and what the services did for them, in it.
+  const std::string trace = ResultValue(out, "trace");
+  ASSERT_EQ(trace.size(), 32u) << out;
+  for (Svc s : {kIntake, kAnalysis, kDispatch}) {
+    EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE trace_id = decode('", trace, "', 'hex')")), 0) << s;
+  }
+  // ... comes back, and dispatch-svc is killed as its export resumes, then started again.
+  logbook_proxy_->SetTarget("127.0.0.1", logbook_port_);
+  absl::SleepFor(absl::Milliseconds(300));
+  processes_[kDispatch]->Signal(SIGKILL);
+  processes_[kDispatch]->Wait();
+  ASSERT_TRUE(StartService(kDispatch));
+
+  const absl::Time until = absl::Now() + absl::Seconds(90);
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
+    while (PendingExport(s) != 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(200));
+    ASSERT_EQ(PendingExport(s), 0) << "service " << s << " did not catch up";
+  }
+
+  // Every entry and every subject row of every schema, once, in its service's file.
+  const char* const kResources[] = {"intake-svc", "analysis-svc", "dispatch-svc", "campaign-svc"};
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
+    const std::string& n = schemas_[s]->name();
+    const std::map<std::string, int> ops = LogbookOperations(kResources[s]);
+    for (const auto& [id, times] : ops) EXPECT_EQ(times, 1) << kResources[s] << " " << id;
+    const int64_t entries = Count(s, "processing_log"), subjects = Count(s, "processing_log_subjects");
+    EXPECT_EQ(static_cast<int64_t>(ops.size()), entries + subjects) << kResources[s];
+    const std::string missing =
+        Query(s, absl::StrCat("SELECT count(*) FROM ", n, ".processing_log WHERE encode(trace_id, 'hex') ||",
+                              " encode(span_id, 'hex') NOT IN (", [&] {
+                                std::string list = "''";
+                                for (const auto& [id, times] : ops) absl::StrAppend(&list, ",'", id, "'");
+                                return list;
+                              }(), ")"));
+    EXPECT_EQ(missing, "0") << kResources[s] << ": entries the logbook never got";
+  }
 }
 
 }  // namespace

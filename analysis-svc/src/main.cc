@@ -12,6 +12,7 @@
 #include "common/base/log.h"
 #include "common/db/migrations.h"
 #include "common/grpc/peer_channel.h"
+#include "common/grpc/logbook_client.h"
 #include "common/grpc/service_config.h"
 
 namespace {
@@ -138,5 +139,8 @@ int main(int argc, char** argv) {
 
   if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
 
+  // The processing log goes to the organisation's logbook (when configured) while serving.
+  auto logbook = cak::common::StartLogbookExport(cfg.common, pool->get(), "analysis-svc", &metrics);
+  if (!logbook.ok()) return Fail("config_failed", logbook.status());
   return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -12,6 +12,7 @@
 #include "common/base/log.h"
 #include "common/db/migrations.h"
 #include "common/grpc/peer_channel.h"
+#include "common/grpc/logbook_client.h"
 #include "common/grpc/service_config.h"
 
 namespace {
@@ -141,5 +142,8 @@ int main(int argc, char** argv) {
   options.outbox_threads = static_cast<int>(cfg.outbox_threads);
   options.server = cak::common::ServerOptionsFrom(cfg.common);
   cak::campaign::CampaignServer server(std::move(options));
+  // The processing log goes to the organisation's logbook (when configured) while serving.
+  auto logbook = cak::common::StartLogbookExport(cfg.common, pool->get(), "campaign-svc", &metrics);
+  if (!logbook.ok()) return Fail("config_failed", logbook.status());
   return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -36,6 +36,37 @@ Registry& GetRegistry() {
   throw PreparedStatementError(message, sqlstate);
 }
 
+namespace {
+
+// The rows of a finished statement as text; clears `res`. Throws for a failed one.
+TextRows TakeRows(PGresult* res, PGconn* conn, const char* what) {
+  const ExecStatusType status = PQresultStatus(res);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowPgError(res, conn, what);
+  TextRows rows;
+  const int n = PQntuples(res), m = PQnfields(res);
+  rows.reserve(n);
+  for (int r = 0; r < n; ++r) {
+    auto& row = rows.emplace_back();
+    row.reserve(m);
+    for (int c = 0; c < m; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+  }
+  PQclear(res);
+  return rows;
+}
+
+}  // namespace
+
+TextRows ExecuteText(soci::session& session, const std::string& sql) {
+  PGconn* conn = NativeConnection(session);
+  return TakeRows(PQexec(conn, sql.c_str()), conn, "execute");
+}
+
 TextRows ExecutePrepared(soci::session& session, const std::string& sql,
                          const std::vector<std::optional<std::string>>& params) {
   PGconn* conn = NativeConnection(session);
@@ -60,24 +91,7 @@ TextRows ExecutePrepared(soci::session& session, const std::string& sql,
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   PGresult* res =
       PQexecPrepared(conn, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-  const ExecStatusType status = PQresultStatus(res);
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) ThrowPgError(res, conn, "execute");
-  TextRows rows;
-  const int n = PQntuples(res), m = PQnfields(res);
-  rows.reserve(n);
-  for (int r = 0; r < n; ++r) {
-    auto& row = rows.emplace_back();
-    row.reserve(m);
-    for (int c = 0; c < m; ++c) {
-      if (PQgetisnull(res, r, c)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
-      }
-    }
-  }
-  PQclear(res);
-  return rows;
+  return TakeRows(res, conn, "execute");
 }
 
 void ForgetPreparedStatements(soci::session& session) {

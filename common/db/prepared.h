@@ -38,6 +38,10 @@ using TextRows = std::vector<std::vector<std::optional<std::string>>>;
 TextRows ExecutePrepared(soci::session& session, const std::string& sql,
                          const std::vector<std::optional<std::string>>& params);
 
+// Executes `sql` as it is (no parameters, not prepared): for what PostgreSQL cannot prepare,
+// such as DECLARE and FETCH of a cursor. Throws PreparedStatementError.
+TextRows ExecuteText(soci::session& session, const std::string& sql);
+
 // Throws PreparedStatementError for a failed libpq call (`res` may be null; it is cleared):
 // SQLSTATE and the primary message only (DETAIL lines can quote a row's values).
 [[noreturn]] void ThrowPgError(PGresult* res, PGconn* conn, const char* what);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
+#include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/db/copy.h"
 #include "common/db/prepared.h"
@@ -247,6 +248,20 @@ absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStor
     if (!st.ok()) return st;
     removed += last;
   }
+  // Expired entries the logbook has not accepted yet stay (common migration 0008): say so.
+  absl::Status held = WithSession(pool, [&](soci::session& sql) {
+    const TextRows rows = ExecutePrepared(sql,
+                                          "SELECT " + store.schema() + ".processing_log_held_for_export(" +
+                                              store.schema() + ".from_micros(CAST($1 AS bigint)))",
+                                          {absl::StrCat(absl::ToUnixMicros(cutoff))});
+    const int64_t n = rows.empty() || !rows[0][0] ? 0 : std::stoll(*rows[0][0]);
+    if (n > 0) {
+      log::Warning("purge_processing_log_held_for_logbook",
+                   {{"entries", n}, {"why", "expired, but the logbook has not accepted them yet"}});
+    }
+    return absl::OkStatus();
+  });
+  if (!held.ok()) return held;
   return removed;
 }
 

@@ -7,6 +7,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/logbook_export.h"
 #include "common/db/pool.h"
 
 namespace cak::common {
@@ -35,6 +36,44 @@ class PoolCollectable : public prometheus::Collectable {
 
  private:
   const db::PgPool* pool_;
+};
+
+// Reads the processing-log export's figures when Prometheus scrapes.
+class LogbookExportCollectable : public prometheus::Collectable {
+ public:
+  explicit LogbookExportCollectable(const db::LogbookExporter* exporter) : exporter_(exporter) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    const db::LogbookExportStats s = exporter_->stats();
+    auto family = [](const char* name, const char* help, prometheus::MetricType type, double value) {
+      prometheus::MetricFamily f;
+      f.name = name;
+      f.help = help;
+      f.type = type;
+      prometheus::ClientMetric m;
+      if (type == prometheus::MetricType::Counter) {
+        m.counter.value = value;
+      } else {
+        m.gauge.value = value;
+      }
+      f.metric.push_back(std::move(m));
+      return f;
+    };
+    using T = prometheus::MetricType;
+    return {family("logbook_export_pending_operations",
+                   "Processing-log operations the logbook has not accepted yet (counted every few seconds)", T::Gauge,
+                   static_cast<double>(s.pending)),
+            family("logbook_export_lag_seconds", "Age of the oldest operation the logbook has not accepted yet",
+                   T::Gauge, s.lag_seconds),
+            family("logbook_export_batches_total", "Export calls the logbook accepted", T::Counter,
+                   static_cast<double>(s.batches)),
+            family("logbook_export_operations_total", "Operations the logbook accepted (a re-sent one counts again)",
+                   T::Counter, static_cast<double>(s.operations)),
+            family("logbook_export_failures_total", "Export rounds that failed (logbook or database); retried with backoff",
+                   T::Counter, static_cast<double>(s.failures))};
+  }
+
+ private:
+  const db::LogbookExporter* exporter_;
 };
 
 }  // namespace
@@ -84,7 +123,9 @@ ServerMetrics::ServerMetrics(std::string grpc_service)
 }
 
 ServerMetrics::~ServerMetrics() {
-  if (exposer_ && pool_collectable_) exposer_->RemoveCollectable(pool_collectable_);
+  if (exposer_) {
+    for (const auto& c : collectables_) exposer_->RemoveCollectable(c);
+  }
 }
 
 void ServerMetrics::AddService(const std::string& full_name) {
@@ -116,8 +157,13 @@ void ServerMetrics::RpcHandled(absl::string_view method, grpc::StatusCode code, 
 void ServerMetrics::ProcessingLogEntriesWritten(int64_t n) { log_entries_->Increment(static_cast<double>(n)); }
 
 void ServerMetrics::ObservePool(const db::PgPool* pool) {
-  pool_collectable_ = std::make_shared<PoolCollectable>(pool);
-  if (exposer_) exposer_->RegisterCollectable(pool_collectable_);
+  collectables_.push_back(std::make_shared<PoolCollectable>(pool));
+  if (exposer_) exposer_->RegisterCollectable(collectables_.back());
+}
+
+void ServerMetrics::ObserveLogbookExport(const db::LogbookExporter* exporter) {
+  collectables_.push_back(std::make_shared<LogbookExportCollectable>(exporter));
+  if (exposer_) exposer_->RegisterCollectable(collectables_.back());
 }
 
 absl::Status ServerMetrics::Serve(const std::string& host, int port) {
@@ -127,7 +173,7 @@ absl::Status ServerMetrics::Serve(const std::string& host, int port) {
     return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", host, ":", port, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
-  if (pool_collectable_) exposer_->RegisterCollectable(pool_collectable_);
+  for (const auto& c : collectables_) exposer_->RegisterCollectable(c);
   return absl::OkStatus();
 }
 
@@ -139,9 +185,9 @@ int ServerMetrics::port() const {
 
 std::string ServerMetrics::Render() const {
   auto families = registry_->Collect();
-  if (pool_collectable_) {
-    auto pool = pool_collectable_->Collect();
-    families.insert(families.end(), pool.begin(), pool.end());
+  for (const auto& c : collectables_) {
+    auto more = c->Collect();
+    families.insert(families.end(), more.begin(), more.end());
   }
   return prometheus::TextSerializer().Serialize(families);
 }

@@ -24,6 +24,7 @@
 namespace cak::common {
 namespace db {
 class PgPool;
+class LogbookExporter;
 }
 
 class ServerMetrics {
@@ -42,6 +43,9 @@ class ServerMetrics {
   void ProcessingLogEntriesWritten(int64_t n);
   // Reports the pool's gauges at every scrape.
   void ObservePool(const db::PgPool* pool);
+  // Reports the processing-log export (pending operations, lag, batches, failures) at every
+  // scrape. `exporter` must outlive the metrics' serving.
+  void ObserveLogbookExport(const db::LogbookExporter* exporter);
 
   // Serves /metrics on host:port (port 0: any free port).
   absl::Status Serve(const std::string& host, int port);
@@ -60,7 +64,8 @@ class ServerMetrics {
   prometheus::Family<prometheus::Counter>* handled_;
   prometheus::Family<prometheus::Histogram>* latency_;
   prometheus::Counter* log_entries_;
-  std::shared_ptr<prometheus::Collectable> pool_collectable_;
+  // Read at scrape time: the pool's gauges, the logbook export.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

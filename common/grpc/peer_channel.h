@@ -28,6 +28,9 @@ struct PeerOptions {
   std::string cert_file, key_file;
   std::string token_file;
   int max_message_bytes = 16 << 20;
+  // Longest wait between reconnection attempts after the peer went away (0: gRPC's default of
+  // two minutes), so a peer that is back is noticed soon.
+  absl::Duration max_reconnect_backoff = absl::ZeroDuration();
 };
 
 class PeerChannel {

@@ -52,6 +52,13 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
              absl::Hours(24 * 365 * 100),
              "how long processing-log entries are kept (--purge removes older ones; the database never deletes "
              "entries younger than one year)");
+  p.String("logbook-address", &c->logbook_address, "",
+           "host:port of the Logboek Dataverwerkingen (logboek.v1.LogboekService) the processing log is exported "
+           "to; empty: no export");
+  p.String("logbook-ca-file", &c->logbook_ca_file, "", "CA (PEM) that signs the logbook's certificate; enables TLS");
+  p.String("logbook-cert-file", &c->logbook_cert_file, "", "client certificate (PEM) presented to the logbook");
+  p.String("logbook-key-file", &c->logbook_key_file, "", "the client certificate's private key (PEM)");
+  p.String("logbook-token-file", &c->logbook_token_file, "", "file holding a bearer token for the logbook (re-read when it changes)");
   p.Choice("log-level", &c->log_level, "info", {"debug", "info", "warning", "error"}, "lowest level logged");
 
   p.Bool("migrate-only", &c->migrate_only, false, "apply the database migrations and exit");
@@ -86,6 +93,12 @@ absl::Status ValidateServiceConfig(const ServiceConfig& c) {
       if (auto ids = ParseServiceIdentities(c.service_identities); !ids.ok()) {
         problems.push_back(absl::StrCat("--service-identities: ", ids.status().message()));
       }
+    }
+    if (c.logbook_cert_file.empty() != c.logbook_key_file.empty()) {
+      problems.push_back("--logbook-cert-file and --logbook-key-file go together");
+    }
+    if (!c.logbook_cert_file.empty() && c.logbook_ca_file.empty()) {
+      problems.push_back("--logbook-cert-file needs --logbook-ca-file (a client certificate only goes over TLS)");
     }
     if (c.grpc_port != 0 && (c.grpc_port == c.health_port || c.grpc_port == c.metrics_port)) {
       problems.push_back("--grpc-port must differ from --health-port and --metrics-port");

@@ -48,6 +48,10 @@ struct ServiceConfig {
   // Privacy.
   std::string hash_key_file;
   absl::Duration processing_log_retention;
+  // Export of the processing log to the organisation's Logboek Dataverwerkingen (off when the
+  // address is empty).
+  std::string logbook_address;
+  std::string logbook_ca_file, logbook_cert_file, logbook_key_file, logbook_token_file;
   // Logging.
   std::string log_level;
   // Modes.

@@ -11,6 +11,7 @@
 #include "common/base/log.h"
 #include "common/db/migrations.h"
 #include "common/grpc/peer_channel.h"
+#include "common/grpc/logbook_client.h"
 #include "common/grpc/service_config.h"
 #include "dispatch-svc/src/clients/analysis_recipient_source.h"
 #include "dispatch-svc/src/server/dispatch_server.h"
@@ -153,5 +154,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The processing log goes to the organisation's logbook (when configured) while serving.
+  auto logbook = cak::common::StartLogbookExport(cfg.common, pool->get(), "dispatch-svc", &metrics);
+  if (!logbook.ok()) return Fail("config_failed", logbook.status());
   return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -6,6 +6,7 @@
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/db/migrations.h"
+#include "common/grpc/logbook_client.h"
 #include "common/grpc/service_config.h"
 #include "intake-svc/src/server/intake_server.h"
 #include "intake-svc/src/storage/schema.h"
@@ -93,5 +94,8 @@ int main(int argc, char** argv) {
 
   // Until here SIGTERM/SIGINT simply end the process (migrations, purges and the start-up wait
   // are transactional); from here on they mean "drain".
+  // The processing log goes to the organisation's logbook (when configured) while serving.
+  auto logbook = cak::common::StartLogbookExport(cfg.common, pool->get(), "intake-svc", &metrics);
+  if (!logbook.ok()) return Fail("config_failed", logbook.status());
   return cak::common::ServeUntilSignal(cfg.common, metrics, server);
 }

@@ -52,10 +52,15 @@ Client::Client(const Args& args) {
   default_caller_.application = args.Has("application");
   auto timeout = common::ParseDurationWithDays(args.Get("timeout", "10s"));
   timeout_ = timeout.ok() ? *timeout : absl::Seconds(10);
+  if (args.Has("trace")) {
+    const std::string t = args.Get("trace");
+    trace_ = common::ParseTraceparent(t.size() == 32 ? absl::StrCat("00-", t, "-0000000000000001-01") : t);
+  }
 }
 
-std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller) const {
+std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller, bool continue_trace) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
+  if (continue_trace && trace_) ctx->AddMetadata("traceparent", trace_->NewChild().ToTraceparent());
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
   std::string token = caller.token;
   if (token.empty()) {

@@ -8,7 +8,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+
 #include "absl/time/time.h"
+#include "common/base/trace_context.h"
 
 namespace cak::cli {
 
@@ -37,8 +40,12 @@ class Client {
   explicit Client(const Args& args);
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
-  // A context for `caller` with the configured deadline and trace.
-  std::unique_ptr<grpc::ClientContext> Context(const Caller& caller) const;
+  // A context for `caller` with the configured deadline; with `continue_trace`, a new span in
+  // the trace given by --trace (a W3C traceparent, or a trace id whose calls start at its
+  // root), sent as "traceparent".
+  std::unique_ptr<grpc::ClientContext> Context(const Caller& caller, bool continue_trace = true) const;
+  // The trace from --trace, if any.
+  const std::optional<common::TraceContext>& trace() const { return trace_; }
   // The caller from the command line.
   Caller DefaultCaller() const { return default_caller_; }
 
@@ -46,6 +53,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   Caller default_caller_;
   absl::Duration timeout_;
+  std::optional<common::TraceContext> trace_;
 };
 
 // token [--lifetime=12h]: prints a development token for the command line's caller (--as,

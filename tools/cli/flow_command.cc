@@ -28,6 +28,8 @@
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
+#include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
+#include "cli/log_command.h"
 #include "common/grpc/status.h"
 
 namespace cak::cli {
@@ -279,7 +281,15 @@ class FlowRun {
     if (!condition) error_ = what;
     return condition;
   }
-  std::unique_ptr<grpc::ClientContext> As(const Caller& who) const { return client_.Context(who); }
+  // Every call of the information action is a new span in its one trace.
+  std::unique_ptr<grpc::ClientContext> As(const Caller& who) const {
+    auto ctx = client_.Context(who, /*continue_trace=*/false);
+    ctx->AddMetadata("traceparent", action_.NewChild().ToTraceparent());
+    return ctx;
+  }
+  // The action's entries in the four processing logs, as a tree; with --logbook-dir, whether
+  // each reached the logbook (waits up to a minute for the exports).
+  bool ProcessingLogSummary();
   // Calls `poll` every 200 ms until it returns true or false (error_ set), or `limit` passes.
   bool PollUntil(absl::Duration limit, const std::string& what, const std::function<std::optional<bool>()>& poll);
   bool GetCampaign(cpb::Campaign* out);
@@ -302,6 +312,9 @@ class FlowRun {
   const Caller designer_{"", "emp-3003", {"campaign_designer", "approver"}, false};
   const Caller admin_{"", "emp-4004", {"administrator"}, false};
   const Caller approver_{"", "emp-5005", {"approver"}, false};
+  const Caller privacy_officer_{"", "emp-6006", {"privacy_officer"}, false};
+  // The information action's trace: --trace, or a new one.
+  common::TraceContext action_;
 
   std::unique_ptr<ipb::IntakeService::Stub> intake_;
   std::unique_ptr<apb::AnalysisService::Stub> analysis_;
@@ -400,6 +413,7 @@ bool FlowRun::Setup() {
   today_ = absl::ToCivilDay(absl::Now(), zone_);
   stamp_ = args_.Get("run-id", absl::StrCat("flow-", absl::ToUnixMicros(absl::Now())));
   until_ = args_.Get("until", "");
+  action_ = client_.trace() ? *client_.trace() : common::TraceContext::NewRoot();
   if (!until_.empty() && until_ != "submitted" && until_ != "approved") {
     return Expect(false, "--until must be submitted or approved");
   }
@@ -1304,6 +1318,89 @@ void FlowRun::Summary() {
   PrintResponseTable();
 }
 
+bool FlowRun::ProcessingLogSummary() {
+  namespace plog = cak::voorlichting::processinglog::v1;
+  const std::vector<std::pair<std::string, std::string>> services = {{"intake-svc", "intake-address"},
+                                                                     {"analysis-svc", "analysis-address"},
+                                                                     {"dispatch-svc", "dispatch-address"},
+                                                                     {"campaign-svc", "campaign-address"}};
+  std::vector<plog::ProcessingLogEntry> all;
+  std::map<std::string, std::vector<std::string>> ids;  // service -> trace + span (hex) of its entries
+  for (const auto& [service, flag] : services) {
+    auto stub = plog::ProcessingLogService::NewStub(grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()));
+    plog::ListProcessingLogEntriesRequest req;
+    req.set_trace_id(action_.TraceIdHex());
+    req.set_page_size(1000);
+    while (true) {
+      plog::ListProcessingLogEntriesResponse page;
+      // The privacy officer's reading is no part of the action: a trace of its own.
+      if (!Ok(stub->ListProcessingLogEntries(client_.Context(privacy_officer_, false).get(), req, &page),
+              service + " ListProcessingLogEntries")) {
+        return false;
+      }
+      for (auto& e : *page.mutable_entries()) {
+        ids[service].push_back(e.trace_id() + e.span_id());
+        all.push_back(std::move(e));
+      }
+      if (page.next_page_token().empty()) break;
+      req.set_page_token(page.next_page_token());
+    }
+  }
+  std::printf("\n\033[1mProcessing log of this information action\033[0m (trace %s; voorlichting-cli log --trace=%s "
+              "with the four --*-address options)\n",
+              action_.TraceIdHex().c_str(), action_.TraceIdHex().c_str());
+  for (const std::string& line : TraceTree(all)) std::printf("  %s\n", line.c_str());
+  for (const auto& [service, flag] : services) {
+    std::printf("  %-13s %s entries in this trace\n", service.c_str(),
+                Thousands(static_cast<int64_t>(ids[service].size())).c_str());
+  }
+  if (!args_.Has("logbook-dir")) return true;
+
+  // The logbook: every entry of the action, from every service, once.
+  const std::string dir = args_.Get("logbook-dir");
+  std::map<std::string, std::map<std::string, int>> received;  // service -> id -> times
+  std::map<std::string, int64_t> lines;
+  const auto read = [&] {
+    received.clear();
+    lines.clear();
+    for (const auto& [service, flag] : services) {
+      std::ifstream in(dir + "/" + service + ".jsonl");
+      std::string line;
+      while (std::getline(in, line)) {
+        ++lines[service];
+        const size_t t = line.find("\"trace_id\":\""), o = line.find("\"operation_id\":\"");
+        if (t == std::string::npos || o == std::string::npos) continue;
+        ++received[service][line.substr(t + 12, 32) + line.substr(o + 16, 16)];
+      }
+    }
+  };
+  const auto missing = [&] {
+    int64_t n = 0;
+    for (const auto& [service, list] : ids) {
+      for (const std::string& id : list) n += received[service].count(id) ? 0 : 1;
+    }
+    return n;
+  };
+  if (!PollUntil(absl::Seconds(60), "the logbook export", [&]() -> std::optional<bool> {
+        read();
+        if (missing() == 0) return true;
+        return std::nullopt;
+      })) {
+    error_ = absl::StrCat(missing(), " entries of the action's trace did not reach the logbook in ", dir);
+    return false;
+  }
+  std::printf("  logbook (%s):\n", dir.c_str());
+  int64_t twice = 0;
+  for (const auto& [service, flag] : services) {
+    for (const auto& [id, times] : received[service]) twice += times > 1 ? 1 : 0;
+    std::printf("    %-13s %8s operations exported in all, %s of them this action's entries\n", service.c_str(),
+                Thousands(lines[service]).c_str(), Thousands(static_cast<int64_t>(ids[service].size())).c_str());
+  }
+  std::printf("    the action's trace is complete in the logbook: all %s entries of the four services, %s\n",
+              Thousands(static_cast<int64_t>(all.size())).c_str(), twice == 0 ? "each once" : "SOME TWICE");
+  return Expect(twice == 0, "the logbook holds an operation twice");
+}
+
 int FlowRun::Run() {
   const bool ok = Setup() && SignalArrives() && Assess() && DeclineDuplicate() && DefineGroups() &&
                   MessagesAndActions() && Feasibility() && ReviewAndRelease() &&
@@ -1316,13 +1413,19 @@ int FlowRun::Run() {
   }
   // One machine-readable line for scripts and the end-to-end test.
   const auto result = [&](const char* stage) {
-    std::printf("\nflow-result: stage=%s campaign=%s signal=%s\n", stage, campaign_.name().c_str(), signal_.c_str());
+    std::printf("\nflow-result: stage=%s campaign=%s signal=%s trace=%s\n", stage, campaign_.name().c_str(),
+                signal_.c_str(), action_.TraceIdHex().c_str());
   };
   if (stopped_) {
     result(until_.c_str());
     return 0;
   }
   Summary();
+  if (!ProcessingLogSummary()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "\nflow failed: %s\n", error_.c_str());
+    return 1;
+  }
   result("completed");
   if (!missing_number_.empty()) {
     std::fflush(stdout);

@@ -255,28 +255,6 @@ int Purge(const Client& client, const Args& args) {
   return 0;
 }
 
-int ProcessingLog(const Client& client, const Args& args) {
-  plog::ListProcessingLogEntriesRequest req;
-  if (args.Has("bsn")) {
-    req.set_data_subject_bsn(args.Get("bsn"));
-  } else if (args.Has("trace")) {
-    req.set_trace_id(args.Get("trace"));
-  } else {
-    return Usage("log --bsn=<bsn> | --trace=<32 hex>");
-  }
-  auto stub = plog::ProcessingLogService::NewStub(client.channel());
-  plog::ListProcessingLogEntriesResponse resp;
-  grpc::Status st = stub->ListProcessingLogEntries(client.Context(client.DefaultCaller()).get(), req, &resp);
-  if (!st.ok()) return Fail(st);
-  for (const auto& e : resp.entries()) {
-    std::printf("%s  %-34s %-10s subject=%s...  activity=%s\n", Time(e.start_time()).c_str(), e.name().c_str(),
-                e.actor().c_str(), e.data_subject_id().substr(0, 12).c_str(),
-                e.processing_activity_id().substr(e.processing_activity_id().find('#') + 1).c_str());
-  }
-  std::printf("(%d entr%s)\n", resp.entries_size(), resp.entries_size() == 1 ? "y" : "ies");
-  return 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The demo: one signal from arrival to feedback, as the suite's callers will drive it.
 

@@ -1,4 +1,4 @@
-// voorlichting-cli commands for intake-svc and the processing log, and the guided demo that
+// voorlichting-cli commands for intake-svc, and the guided demo that
 // the README's run command shows.
 #pragma once
 
@@ -18,7 +18,6 @@ int MarkActionPlanned(const Client& client, const Args& args);
 int Close(const Client& client, const Args& args);
 int Watch(const Client& client, const Args& args);
 int Purge(const Client& client, const Args& args);
-int ProcessingLog(const Client& client, const Args& args);
 int Demo(const Client& client, const Args& args);
 
 }  // namespace cak::cli

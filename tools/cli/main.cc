@@ -11,6 +11,7 @@
 #include "cli/client.h"
 #include "cli/flow_command.h"
 #include "cli/intake_commands.h"
+#include "cli/log_command.h"
 
 namespace {
 
@@ -27,7 +28,7 @@ commands (intake-svc):
   add-info signals/<id> --text=TEXT  decline signals/<id> --reason=REASON --feedback=TEXT
   start-assessment signals/<id>      plan signals/<id> --campaign=campaigns/<id>
   close signals/<id> --feedback=TEXT watch signals/<id> [--after=N]
-  purge [--dry-run]                  log --bsn=BSN | --trace=TRACE_ID
+  purge [--dry-run]
   demo [--seed=N]                    the guided tour of one signal (used by scripts/run.sh)
 
 commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all must hold):
@@ -41,6 +42,13 @@ commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all m
   recipients recipientLists/<id> --fields=postal|phone|contact-moment [--limit=N]
   purge-customers [--dry-run]
   analysis-demo [--intake-address=HOST:PORT]   the guided tour of steps 2 and 4 (used by scripts/run.sh)
+
+the processing log (privacy officer), from one service (--address) or merged from all four:
+  log --trace=TRACE_ID | --bsn=BSN [--intake-address=H:P --analysis-address=H:P --dispatch-address=H:P --campaign-address=H:P]
+       a trace as a tree of operations (service, operation, activity, legal basis, status, subjects)
+
+  --trace=TRACEPARENT|TRACE_ID (any command): the call continues that trace (W3C traceparent), e.g. an
+       information action's, so its processing-log entries join the action's
 
   token [--lifetime=12h]             a development token for --as/--roles/--application (development mode only)
 

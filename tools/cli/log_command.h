@@ -1,0 +1,23 @@
+// `voorlichting-cli log`: a privacy officer's view of the processing log. Asks every service
+// given (or the one at --address) for the entries of one trace or one data subject and prints
+// them merged in time order; a trace as a tree of operations (service, operation, activity,
+// legal basis, status, subjects), a subject as a list.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cak/voorlichting/processinglog/v1/processing_log_service.pb.h"
+#include "cli/client.h"
+
+namespace cak::cli {
+
+int ProcessingLog(const Client& client, const Args& args);
+
+// The entries of one trace from several services as the lines of a tree: each operation under
+// the operation that caused it (its parent span), siblings in time order, an operation's
+// per-subject child entries counted on it, never listed. Exposed for the flow's summary.
+std::vector<std::string> TraceTree(
+    const std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry>& entries);
+
+}  // namespace cak::cli
