@@ -1393,7 +1393,7 @@ bool FlowRun::ProcessingLogSummary() {
   int64_t twice = 0;
   for (const auto& [service, flag] : services) {
     for (const auto& [id, times] : received[service]) twice += times > 1 ? 1 : 0;
-    std::printf("    %-13s %8s operations exported in all, %s of them this action's entries\n", service.c_str(),
+    std::printf("    %-13s %8s operations in the logbook so far, %s of them this action's entries\n", service.c_str(),
                 Thousands(lines[service]).c_str(), Thousands(static_cast<int64_t>(ids[service].size())).c_str());
   }
   std::printf("    the action's trace is complete in the logbook: all %s entries of the four services, %s\n",
