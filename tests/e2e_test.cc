@@ -18,7 +18,6 @@
 //   every subject row of all four schemas arrives exactly once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <filesystem>
@@ -241,8 +240,7 @@ class EndToEndTest : public ::testing::Test {
   // Operations of `s` the logbook has not accepted yet.
   int64_t PendingExport(Svc s) {
     const std::string& n = schemas_[s]->name();
-    return Count(s, absl::StrCat("processing_log WHERE tx > (SELECT exported_tx FROM ", n,
-                                 ".processing_log_export)")) +
+    return Count(s, absl::StrCat("processing_log WHERE tx > (SELECT exported_tx FROM ", n, ".processing_log_export)")) +
            Count(s, absl::StrCat("processing_log_subjects WHERE tx > (SELECT exported_tx FROM ", n,
                                  ".processing_log_export)"));
   }
@@ -488,12 +486,15 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
     const int64_t entries = Count(s, "processing_log"), subjects = Count(s, "processing_log_subjects");
     EXPECT_EQ(static_cast<int64_t>(ops.size()), entries + subjects) << kResources[s];
     const std::string missing =
-        Query(s, absl::StrCat("SELECT count(*) FROM ", n, ".processing_log WHERE encode(trace_id, 'hex') ||",
-                              " encode(span_id, 'hex') NOT IN (", [&] {
-                                std::string list = "''";
-                                for (const auto& [id, times] : ops) absl::StrAppend(&list, ",'", id, "'");
-                                return list;
-                              }(), ")"));
+        Query(s, absl::StrCat(
+                     "SELECT count(*) FROM ", n, ".processing_log WHERE encode(trace_id, 'hex') ||",
+                     " encode(span_id, 'hex') NOT IN (",
+                     [&] {
+                       std::string list = "''";
+                       for (const auto& [id, times] : ops) absl::StrAppend(&list, ",'", id, "'");
+                       return list;
+                     }(),
+                     ")"));
     EXPECT_EQ(missing, "0") << kResources[s] << ": entries the logbook never got";
   }
 }

@@ -2,7 +2,6 @@
 #include "common/grpc/metrics.h"
 
 #include <google/protobuf/descriptor.h>
-
 #include <prometheus/collectable.h>
 #include <prometheus/text_serializer.h>
 
@@ -59,17 +58,18 @@ class LogbookExportCollectable : public prometheus::Collectable {
       return f;
     };
     using T = prometheus::MetricType;
-    return {family("logbook_export_pending_operations",
-                   "Processing-log operations the logbook has not accepted yet (counted every few seconds)", T::Gauge,
-                   static_cast<double>(s.pending)),
-            family("logbook_export_lag_seconds", "Age of the oldest operation the logbook has not accepted yet",
-                   T::Gauge, s.lag_seconds),
-            family("logbook_export_batches_total", "Export calls the logbook accepted", T::Counter,
-                   static_cast<double>(s.batches)),
-            family("logbook_export_operations_total", "Operations the logbook accepted (a re-sent one counts again)",
-                   T::Counter, static_cast<double>(s.operations)),
-            family("logbook_export_failures_total", "Export rounds that failed (logbook or database); retried with backoff",
-                   T::Counter, static_cast<double>(s.failures))};
+    return {
+        family("logbook_export_pending_operations",
+               "Processing-log operations the logbook has not accepted yet (counted every few seconds)", T::Gauge,
+               static_cast<double>(s.pending)),
+        family("logbook_export_lag_seconds", "Age of the oldest operation the logbook has not accepted yet", T::Gauge,
+               s.lag_seconds),
+        family("logbook_export_batches_total", "Export calls the logbook accepted", T::Counter,
+               static_cast<double>(s.batches)),
+        family("logbook_export_operations_total", "Operations the logbook accepted (a re-sent one counts again)",
+               T::Counter, static_cast<double>(s.operations)),
+        family("logbook_export_failures_total", "Export rounds that failed (logbook or database); retried with backoff",
+               T::Counter, static_cast<double>(s.failures))};
   }
 
  private:

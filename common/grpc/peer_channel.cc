@@ -59,7 +59,8 @@ absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannel::Create(PeerOptions opt
   args.SetMaxReceiveMessageSize(o.max_message_bytes);
   args.SetMaxSendMessageSize(o.max_message_bytes);
   if (o.max_reconnect_backoff > absl::ZeroDuration()) {
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(absl::ToInt64Milliseconds(o.max_reconnect_backoff)));
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(absl::ToInt64Milliseconds(o.max_reconnect_backoff)));
   }
   peer->channel_ = grpc::CreateCustomChannel(o.address, credentials, args);
   return peer;

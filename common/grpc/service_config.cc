@@ -58,7 +58,8 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
   p.String("logbook-ca-file", &c->logbook_ca_file, "", "CA (PEM) that signs the logbook's certificate; enables TLS");
   p.String("logbook-cert-file", &c->logbook_cert_file, "", "client certificate (PEM) presented to the logbook");
   p.String("logbook-key-file", &c->logbook_key_file, "", "the client certificate's private key (PEM)");
-  p.String("logbook-token-file", &c->logbook_token_file, "", "file holding a bearer token for the logbook (re-read when it changes)");
+  p.String("logbook-token-file", &c->logbook_token_file, "",
+           "file holding a bearer token for the logbook (re-read when it changes)");
   p.Choice("log-level", &c->log_level, "info", {"debug", "info", "warning", "error"}, "lowest level logged");
 
   p.Bool("migrate-only", &c->migrate_only, false, "apply the database migrations and exit");

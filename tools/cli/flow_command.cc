@@ -1,6 +1,5 @@
 // The nine-step flow (see flow_command.h).
 #include "cli/flow_command.h"
-#include "cli/output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
 #include "cli/log_command.h"
+#include "cli/output.h"
 #include "common/grpc/status.h"
 
 namespace cak::cli {
@@ -1327,7 +1327,8 @@ bool FlowRun::ProcessingLogSummary() {
   std::vector<plog::ProcessingLogEntry> all;
   std::map<std::string, std::vector<std::string>> ids;  // service -> trace + span (hex) of its entries
   for (const auto& [service, flag] : services) {
-    auto stub = plog::ProcessingLogService::NewStub(grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()));
+    auto stub =
+        plog::ProcessingLogService::NewStub(grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()));
     plog::ListProcessingLogEntriesRequest req;
     req.set_trace_id(action_.TraceIdHex());
     req.set_page_size(1000);
@@ -1346,9 +1347,10 @@ bool FlowRun::ProcessingLogSummary() {
       req.set_page_token(page.next_page_token());
     }
   }
-  std::printf("\n\033[1mProcessing log of this information action\033[0m (trace %s; voorlichting-cli log --trace=%s "
-              "with the four --*-address options)\n",
-              action_.TraceIdHex().c_str(), action_.TraceIdHex().c_str());
+  std::printf(
+      "\n\033[1mProcessing log of this information action\033[0m (trace %s; voorlichting-cli log --trace=%s "
+      "with the four --*-address options)\n",
+      action_.TraceIdHex().c_str(), action_.TraceIdHex().c_str());
   for (const std::string& line : TraceTree(all)) std::printf("  %s\n", line.c_str());
   for (const auto& [service, flag] : services) {
     std::printf("  %-13s %s entries in this trace\n", service.c_str(),
