@@ -94,12 +94,12 @@ class LogbookExportTest : public ::testing::Test {
                 }).ok());
   }
 
-  // Waits (at most 10 s) until every row written so far is final for the exporter: older than
+  // Waits (at most 30 s) until every row written so far is final for the exporter: older than
   // the oldest transaction still running anywhere in the cluster (tests running in parallel
   // hold that back for a moment).
   void AwaitFinal() {
     const std::string s = schema_->name();
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 1500; ++i) {
       auto final = schema_->Query("SELECT " + s + ".export_horizon() > greatest((SELECT max(tx) FROM " + s +
                                   ".processing_log), (SELECT max(tx) FROM " + s + ".processing_log_subjects), 0)");
       if (final.ok() && *final == "t") return;
