@@ -11,6 +11,8 @@
 //   sample        stratified sample of 1,000 over gRPC       target: <= 200 ms
 //   freeze        FreezeRecipientList of a ~500k group       target: <= 5 s
 //   stream        StreamRecipients of that list              target: >= 200,000 members/s
+//   logbook       a freeze with the logbook export on vs off (target: <= 1.10x), and the export
+//                 of its subject rows to the logbook vs the freeze's time (target: <= 2x)
 //
 // The database is CAK_TEST_PG_DSN (scripts/bench.sh makes a database of its own); the service
 // runs in-process with the production grants (runtime role cak_test_app). psql must be on PATH.
@@ -20,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -31,6 +34,9 @@
 #include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "bench/bench_support.h"
+#include "common/db/logbook_export.h"
+#include "common/grpc/logbook_client.h"
+#include "tools/logbook/receiver.h"
 #include "common/base/log.h"
 #include "common/testing/grpc_test_support.h"
 
@@ -159,6 +165,112 @@ std::map<std::string, int64_t> RpcCounts(const pb::ImpactAnalysis& a) {
 
 void Row(const char* what, const std::string& ours, const std::string& reference, const std::string& verdict) {
   std::printf("%-34s %-30s %-34s %s\n", what, ours.c_str(), reference.c_str(), verdict.c_str());
+}
+
+
+
+// --- Logbook export of a freeze's subject rows --------------------------------------------------
+// The development logbook (voorlichting-logbook's receiver) in-process over gRPC on loopback, and
+// the exporter as analysis-svc runs it with --logbook-address. What the analysis bench logged
+// before counts as delivered (the cursor starts at the present). Freezes of the same group:
+//   off   the exporter stopped (the reference)
+//   on    the exporter running (it cannot see the freeze's rows before the freeze commits)
+//   then  the time until every entry and subject row of that freeze is in the logbook
+//   busy  a freeze while the exporter is handing over another freeze's subjects (shown only)
+// Targets (medians of three interleaved rounds): on <= 1.10x off; the export <= 2x the freeze.
+bool LogbookExportOfAFreeze(cak::analysis::testing::AnalysisTestServer& server,
+                            const pb::FreezeRecipientListRequest& freeze) {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::temp_directory_path() / absl::StrCat("cak-bench-logbook-", getpid())).string();
+  fs::create_directories(dir);
+  auto receiver = cak::tools::logbook::Receiver::Open(dir);
+  if (!receiver.ok()) Die("logbook receiver: " + std::string(receiver.status().message()));
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(receiver->get());
+  std::unique_ptr<grpc::Server> logbook = builder.BuildAndStart();
+  cak::common::PeerOptions peer;
+  peer.address = absl::StrCat("127.0.0.1:", port);
+  peer.max_reconnect_backoff = absl::Seconds(5);
+  auto sink = cak::common::GrpcLogbookSink::Create(peer, "analysis-svc");
+  if (!sink.ok()) Die("logbook sink: " + std::string(sink.status().message()));
+  const std::string S = server.schema().name();
+  auto query = [&](const std::string& sql) {
+    auto v = server.schema().Query(sql);
+    if (!v.ok()) Die("query: " + std::string(v.status().message()));
+    return *v;
+  };
+  query("INSERT INTO " + S + ".processing_log_export (exported_tx, logbook, update_time) SELECT " + S +
+        ".export_horizon() - 1, 'bench', now() ON CONFLICT (singleton) DO UPDATE SET exported_tx = EXCLUDED.exported_tx");
+  cak::common::db::LogbookExportOptions options;
+  options.schema = S;
+  options.logbook = peer.address;
+  options.poll_interval = absl::Milliseconds(20);
+  auto exporter = std::make_unique<cak::common::db::LogbookExporter>(&server.pool(), sink->get(), options);
+
+  auto freeze_once = [&](pb::RecipientList* list) {
+    auto ctx = ContextFor(kAnalyst, absl::Minutes(5));
+    const auto t0 = Clock::now();
+    grpc::Status st = server.stub().FreezeRecipientList(ctx.get(), freeze, list);
+    if (!st.ok()) Die("FreezeRecipientList: " + st.error_message());
+    return Seconds(t0);
+  };
+  // Until everything final now is in the logbook (the exporter's cursor past the horizon).
+  auto exported_at = [&](const Clock::time_point& since) {
+    const int64_t target = std::stoll(query("SELECT " + S + ".export_horizon() - 1"));
+    while (std::stoll(query("SELECT exported_tx FROM " + S + ".processing_log_export")) < target) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return Seconds(since);
+  };
+  auto subject_rows = [&](const pb::RecipientList& list) {
+    return query("SELECT count(*) FROM " + S + ".processing_log_subjects s JOIN " + S +
+                 ".processing_log p ON p.id = s.entry_id WHERE p.name = 'analysis.FreezeRecipientList' AND"
+                 " p.attributes->>'recipient_list' = '" +
+                 list.name().substr(std::string("recipientLists/").size()) + "'");
+  };
+
+  // Interleaved rounds, each freeze starting from the same state (nothing pending, the
+  // machine settled): off, then on followed by its export. Medians compared.
+  std::vector<double> off_s, on_s, export_s;
+  pb::RecipientList list;
+  for (int round = 0; round < 3; ++round) {
+    absl::SleepFor(absl::Seconds(1));
+    off_s.push_back(freeze_once(&list));
+    exporter->Start();
+    exported_at(Clock::now());  // the "off" freeze's rows go first (not timed)
+    absl::SleepFor(absl::Seconds(1));
+    on_s.push_back(freeze_once(&list));
+    export_s.push_back(exported_at(Clock::now()));
+    exporter->Stop();
+  }
+  const std::string rows = subject_rows(list);
+  // A freeze while the exporter hands over another freeze's subjects.
+  absl::SleepFor(absl::Seconds(1));
+  freeze_once(&list);
+  exporter->Start();
+  const double busy_s = freeze_once(&list);
+  exported_at(Clock::now());
+  exporter->Stop();
+  const auto counts = (*receiver)->counts();
+  const int64_t stored = counts.count("analysis-svc") ? counts.at("analysis-svc").stored : 0;
+  logbook->Shutdown();
+  fs::remove_all(dir);
+
+  const double reference = Median(off_s);
+  const double slower = Median(on_s) / reference;
+  const double export_ratio = Median(export_s) / Median(on_s);
+  Row(absl::StrCat("freeze with logbook export on (", rows, " subject rows)").c_str(),
+      Fmt(Median(on_s), "s (median of 3)", 2), Fmt(reference, "s export off (median of 3)", 2),
+      absl::StrCat(Fmt(slower, "x", 2), slower <= 1.10 ? " <= 1.10 ok" : " > 1.10 MISSED"));
+  Row("export of that freeze to the logbook", Fmt(Median(export_s), "s (median of 3)", 2),
+      Fmt(Median(on_s), "s the freeze", 2),
+      absl::StrCat(Fmt(export_ratio, "x", 2), export_ratio <= 2 ? " <= 2 ok" : " > 2 MISSED"));
+  Row("freeze while another freeze is exported", Fmt(busy_s, "s", 2), Fmt(reference, "s export off", 2),
+      absl::StrCat(Fmt(busy_s / reference, "x", 2), " (shown, no target)"));
+  std::printf("  (the logbook stored %lld operations of analysis-svc in this part)\n", static_cast<long long>(stored));
+  return slower <= 1.10 && export_ratio <= 2;
 }
 
 }  // namespace
@@ -370,6 +482,7 @@ int main(int argc, char** argv) {
   targets_met &= per_s >= 200000;
   Row("stream list (postal, logged)", Fmt(per_s, "members/s"), "-",
       per_s >= 200000 ? ">= 200,000/s ok" : "< 200,000/s MISSED");
+  targets_met &= LogbookExportOfAFreeze(server, freeze);
   std::printf("\n%s\n", targets_met ? "all targets met" : "SOME TARGETS MISSED");
   return 0;
 }

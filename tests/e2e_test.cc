@@ -26,6 +26,7 @@
 #include <regex>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "analysis-svc/src/storage/schema.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
@@ -456,13 +457,35 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
   logbook_proxy_->SetTarget("127.0.0.1", 1);
   std::string out;
   ASSERT_EQ(RunFlow({}, &out), 0) << out;
-  // (campaign-svc keeps no entries of its own yet; its file is checked like the others.)
-  for (Svc s : {kIntake, kAnalysis, kDispatch}) EXPECT_GT(PendingExport(s), 0) << s;
-  // The action is one trace: the flow's calls, and what the services did for them, in it.
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) EXPECT_GT(PendingExport(s), 0) << s;
+  // The action is one trace, its signal's: the flow's calls, what the services did for them,
+  // and the work asked for from other traces (executors, relays, batch workers) all in it.
   const std::string trace = ResultValue(out, "trace");
   ASSERT_EQ(trace.size(), 32u) << out;
-  for (Svc s : {kIntake, kAnalysis, kDispatch}) {
+  const std::string signal = ResultValue(out, "signal");
+  ASSERT_FALSE(signal.empty()) << out;
+  EXPECT_EQ(Query(kIntake, absl::StrCat("SELECT split_part(action_traceparent, '-', 2) FROM ", schemas_[kIntake]->name(),
+                                        ".signals WHERE id = CAST('", signal.substr(signal.find('/') + 1),
+                                        "' AS uuid)")),
+            trace);
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
     EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE trace_id = decode('", trace, "', 'hex')")), 0) << s;
+    // Nothing of the action outside it (the privacy officer's reading of the log is no part
+    // of the action: a trace of its own).
+    EXPECT_EQ(Count(s, absl::StrCat("processing_log WHERE trace_id <> decode('", trace,
+                                    "', 'hex') AND name <> 'processinglog.ListProcessingLogEntries'")),
+              0)
+        << s;
+  }
+  for (const char* name : {"campaign.PreviewMessage", "campaign.ReleaseCampaign", "dispatch.DeliverBatch",
+                           "dispatch.ReportOutcomes", "analysis.FreezeRecipientList", "analysis.MeasureResponse"}) {
+    const Svc s = absl::StartsWith(name, "campaign.")   ? kCampaign
+                  : absl::StartsWith(name, "dispatch.") ? kDispatch
+                                                        : kAnalysis;
+    EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE name = '", name, "' AND trace_id = decode('", trace,
+                                    "', 'hex')")),
+              0)
+        << name;
   }
   // ... comes back, and dispatch-svc is killed as its export resumes, then started again.
   logbook_proxy_->SetTarget("127.0.0.1", logbook_port_);

@@ -25,6 +25,17 @@ const TestCaller kAdmin{"ops-1", {"administrator"}};
 const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
 const TestCaller kIntakeOfficer{"emp-1001", {"intake_officer"}};
 
+// A planned mailing of `bsn` on 15 January 2027.
+pb::Mailing MailingOf(const std::string& bsn, pb::MailingType type = pb::MAILING_TYPE_INVOICE) {
+  pb::Mailing m;
+  m.set_customer_bsn(bsn);
+  m.set_mailing_type(type);
+  m.mutable_planned_date()->set_year(2027);
+  m.mutable_planned_date()->set_month(1);
+  m.mutable_planned_date()->set_day(15);
+  return m;
+}
+
 class AnalysisApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -155,15 +166,6 @@ TEST_F(AnalysisApiTest, BadCriteriaNameTheField) {
 TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) {
   Load();
   auto before = server_->schema().Query("SELECT max(version) FROM " + server_->schema().name() + ".snapshots");
-  auto mailing = [](const std::string& bsn, pb::MailingType type) {
-    pb::Mailing m;
-    m.set_customer_bsn(bsn);
-    m.set_mailing_type(type);
-    m.mutable_planned_date()->set_year(2027);
-    m.mutable_planned_date()->set_month(1);
-    m.mutable_planned_date()->set_day(15);
-    return m;
-  };
   const std::string known = *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " +
                                                      server_->schema().name() + ".customers_v1");
   {  // 2 of 3 rows bad, allowed share 0.7: loads
@@ -173,11 +175,11 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
     pb::ImportMailingsRequest first;
     first.mutable_options()->set_max_rejected_share(0.7);
     first.mutable_options()->set_source("test");
-    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
+    *first.add_rows() = MailingOf(known, pb::MAILING_TYPE_INVOICE);
     ASSERT_TRUE(writer->Write(first));
     pb::ImportMailingsRequest second;
-    *second.add_rows() = mailing("123456782", pb::MAILING_TYPE_INVOICE);  // not a customer
-    *second.add_rows() = mailing(known, static_cast<pb::MailingType>(17));
+    *second.add_rows() = MailingOf("123456782", pb::MAILING_TYPE_INVOICE);  // not a customer
+    *second.add_rows() = MailingOf(known, static_cast<pb::MailingType>(17));
     ASSERT_TRUE(writer->Write(second));
     writer->WritesDone();
     CAK_ASSERT_GRPC_OK(writer->Finish());
@@ -198,8 +200,8 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
     pb::ImportReport report;
     auto writer = server_->stub().ImportMailings(ctx.get(), &report);
     pb::ImportMailingsRequest first;
-    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
-    *first.add_rows() = mailing("123456782", pb::MAILING_TYPE_INVOICE);
+    *first.add_rows() = MailingOf(known, pb::MAILING_TYPE_INVOICE);
+    *first.add_rows() = MailingOf("123456782", pb::MAILING_TYPE_INVOICE);
     ASSERT_TRUE(writer->Write(first));
     writer->WritesDone();
     EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "TOO_MANY_REJECTED_ROWS", "rows"));
@@ -209,7 +211,7 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
     pb::ImportReport report;
     auto writer = server_->stub().ImportMailings(ctx.get(), &report);
     pb::ImportMailingsRequest first;
-    *first.add_rows() = mailing(known, pb::MAILING_TYPE_INVOICE);
+    *first.add_rows() = MailingOf(known, pb::MAILING_TYPE_INVOICE);
     ASSERT_TRUE(writer->Write(first));
     pb::ImportMailingsRequest second;
     second.mutable_options()->set_source("late");
@@ -224,6 +226,87 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
                 "' AND tablename ~ '_v[0-9]+$' AND tablename NOT IN (SELECT dataset || '_v' || id FROM " +
                 server_->schema().name() + ".dataset_versions WHERE status = 'published')"),
             "0");
+}
+
+// README "Failed processing is logged": an import that read rows and was then refused (or given
+// up mid-way) leaves an ERROR entry; one refused before any row was read leaves none.
+TEST_F(AnalysisApiTest, AnImportRefusedAfterReadingRowsIsLoggedAsError) {
+  Load();
+  const std::string S = server_->schema().name();
+  auto entries = [&](const std::string& where) {
+    return *server_->schema().Query("SELECT count(*) FROM " + S + ".processing_log WHERE " + where);
+  };
+  const std::string before = entries("true");
+  const std::string known =
+      *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " + S + ".customers_v1");
+  // Refused before any row was read: no rows at all (the refused paths and headers are in
+  // ImportFileStaysInsideTheImportDirectory).
+  pb::ImportReport report;
+  {
+    auto ctx = ContextFor(kAdmin);
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest empty;
+    empty.mutable_options()->set_source("test");
+    ASSERT_TRUE(writer->Write(empty));
+    writer->WritesDone();
+    EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "EMPTY_IMPORT", "rows"));
+  }
+  EXPECT_EQ(entries("true"), before);
+
+  {  // rows read, too many bad: refused and logged
+    auto ctx = ContextFor(kAdmin);
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest first;
+    *first.add_rows() = MailingOf(known);
+    *first.add_rows() = MailingOf("123456782");
+    ASSERT_TRUE(writer->Write(first));
+    writer->WritesDone();
+    EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "TOO_MANY_REJECTED_ROWS", "rows"));
+  }
+  EXPECT_EQ(entries("name = 'analysis.ImportMailings' AND status = 2 AND attributes->>'error_reason' = "
+                    "'TOO_MANY_REJECTED_ROWS' AND attributes->>'rows_read' = '2' AND attributes->>'rows_rejected' = '1'"),
+            "1");
+  {  // rows read, then bad input mid-way: given up and logged
+    auto ctx = ContextFor(kAdmin);
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest first;
+    *first.add_rows() = MailingOf(known);
+    ASSERT_TRUE(writer->Write(first));
+    pb::ImportMailingsRequest second;
+    second.mutable_options()->set_source("late");
+    writer->Write(second);
+    writer->WritesDone();
+    EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "options"));
+  }
+  EXPECT_EQ(entries("name = 'analysis.ImportMailings' AND status = 2 AND attributes->>'error_reason' = "
+                    "'IMPORT_ABANDONED' AND attributes->>'rows_read' = '1'"),
+            "1");
+  // Never the input's content in the entry.
+  EXPECT_EQ(entries("status = 2 AND attributes::text LIKE '%123456782%'"), "0");
+}
+
+// A sample for campaign-svc carries each member's processing-log id (so that the preview it
+// renders is logged per subject there); nobody else gets ids that match log entries.
+TEST_F(AnalysisApiTest, OnlyCampaignSvcGetsTheSampledSubjectsLogIds) {
+  Load();
+  pb::CreateSampleRequest req;
+  *req.mutable_criteria() = Everyone();
+  req.set_size(5);
+  req.set_seed(7);
+  pb::Sample designer, service;
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kDesigner).get(), req, &designer));
+  const TestCaller campaign_svc{"campaign-svc", {"campaign_service"}, true};
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(campaign_svc).get(), req, &service));
+  ASSERT_EQ(service.members_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(designer.members(i).data_subject_id().empty());
+    EXPECT_EQ(service.members(i).data_subject_id().size(), 64u);
+    // The same id analysis-svc logged the sampled subject under.
+    EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + server_->schema().name() +
+                                       ".processing_log WHERE name = 'analysis.CreateSample' AND data_subject_id = '" +
+                                       service.members(i).data_subject_id() + "'"),
+              "2");
+  }
 }
 
 TEST_F(AnalysisApiTest, ImportFileStaysInsideTheImportDirectory) {
@@ -257,6 +340,7 @@ TEST_F(AnalysisApiTest, ImportFileStaysInsideTheImportDirectory) {
   EXPECT_THAT(server_->stub().ImportFile(ContextFor(kAdmin).get(), wrong_file, &report),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CSV_HEADER", "path"));
   EXPECT_EQ(server_->Count("snapshots"), 0);
+  EXPECT_EQ(server_->Count("processing_log"), 0);  // refused before a row was read: nothing to log
 }
 
 TEST_F(AnalysisApiTest, SamplesArePseudonymisedUnlessAnAnalystStatesAPurpose) {

@@ -272,20 +272,23 @@ TEST_F(AnalysisStorageTest, FrozenListIsRoutedAndStreamsInOrder) {
                                       " WHERE customer_bsn = " + absl::StrCat(rows[0].bsn) +
                                       " AND kind = 'LEGAL_REPRESENTATIVE' ORDER BY relation_seq LIMIT 1"));
   EXPECT_NE(rows[0].addressee_name, rows[0].customer_name);
-  // Every recipient streamed is logged (one operation entry, a subject row per recipient), and
-  // the privacy officer finds it under that recipient.
-  EXPECT_EQ(Num(server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects")), list.member_count);
+  // Every member frozen and every recipient streamed is logged (one operation entry, a subject
+  // row per member), and the privacy officer finds both under that recipient.
+  EXPECT_EQ(Num(server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects")),
+            2 * list.member_count);
   std::vector<common::db::ProcessingLogEntry> entries;
   CAK_ASSERT_OK(common::db::WithSession(server_->pool(), [&](soci::session& sql) {
     entries =
         server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(domain::FormatBsn(rows[7].bsn)), 0, 10);
     return absl::OkStatus();
   }));
-  ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].name, "analysis.StreamRecipients");
-  EXPECT_EQ(entries[0].actor, "dispatch-svc");
-  EXPECT_EQ(entries[0].data_subject_id_type, "BSN");
-  EXPECT_EQ(entries[0].attributes.at("recipient_list"), list.id);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].name, "analysis.FreezeRecipientList");
+  EXPECT_EQ(entries[0].actor, "emp-7");
+  EXPECT_EQ(entries[1].name, "analysis.StreamRecipients");
+  EXPECT_EQ(entries[1].actor, "dispatch-svc");
+  EXPECT_EQ(entries[1].data_subject_id_type, "BSN");
+  EXPECT_EQ(entries[1].attributes.at("recipient_list"), list.id);
   // Resuming after a position continues there.
   // A letter that quotes {klantnummer}: asked for, the postal set carries the number too.
   std::vector<domain::RecipientRow> numbered;

@@ -154,6 +154,14 @@ class CampaignApiTest : public ::testing::Test {
     return c;
   }
 
+  grpc::Status Preview(const pb::Campaign& c, int sample_size, pb::PreviewMessageResponse* out) {
+    pb::PreviewMessageRequest preview;
+    preview.set_campaign(c.name());
+    preview.set_group("vertegenwoordigd");
+    preview.set_sample_size(sample_size);
+    return stub_->PreviewMessage(ContextFor(kDesigner).get(), preview, out);
+  }
+
   pb::Campaign Get(const std::string& name) {
     pb::GetCampaignRequest req;
     req.set_name(name);
@@ -169,6 +177,23 @@ class CampaignApiTest : public ::testing::Test {
       ASSERT_TRUE(did.ok()) << did.status();
       if (!*did) return;
     }
+  }
+
+  // One row per processing-log entry (operations and per-subject children), oldest first:
+  // "name|status|trace|parent|foreign trace|subject", as text.
+  std::string LogRows(const std::string& where = "true") {
+    auto rows = schema_->Query(absl::StrCat(
+        "SELECT string_agg(concat_ws('|', name, status, encode(trace_id, 'hex'), coalesce(encode(parent_span_id, "
+        "'hex'), '-'), coalesce(encode(foreign_operation_trace_id, 'hex'), '-'), coalesce(data_subject_id, '-')), "
+        "E'\\n' ORDER BY id) FROM ",
+        schema_->name(), ".processing_log WHERE ", where));
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? *rows : "";
+  }
+  std::string LogValue(const std::string& select, const std::string& where) {
+    auto v = schema_->Query(absl::StrCat("SELECT ", select, " FROM ", schema_->name(), ".processing_log WHERE ", where));
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? *v : "";
   }
 
   common::testing::FakeClock clock_;
@@ -482,17 +507,95 @@ TEST_F(CampaignApiTest, PlainLanguageAndPreview) {
 
   pb::Campaign c = Create();
   ASSERT_TRUE(Update(LetterUpdate(c, "vertegenwoordigd")).ok());
-  pb::PreviewMessageRequest preview;
-  preview.set_campaign(c.name());
-  preview.set_group("vertegenwoordigd");
-  preview.set_sample_size(2);
   pb::PreviewMessageResponse previews;
-  ASSERT_TRUE(stub_->PreviewMessage(ContextFor(kDesigner).get(), preview, &previews).ok());
+  ASSERT_TRUE(Preview(c, 2, &previews).ok());
   ASSERT_EQ(previews.previews_size(), 2);
   EXPECT_THAT(previews.previews(0).text(), HasSubstr("[klantnummer]"));
-  preview.set_sample_size(21);
-  EXPECT_THAT(stub_->PreviewMessage(ContextFor(kDesigner).get(), preview, &previews),
+  EXPECT_THAT(Preview(c, 21, &previews),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "sample_size"));
+}
+
+// The campaign's processings are logged in its signal's action trace: calls made in another
+// trace (here: none given, so each starts its own) become a child of the action's operation with
+// the caller's trace as foreign operation; a call in the action's trace stays its caller's child.
+// The peers are asked within the action too.
+TEST_F(CampaignApiTest, ProcessingsAreLoggedInTheSignalsActionTrace) {
+  const std::string action_trace = "4bf92f3577b34da6a3ce929d0e0e4736", action_span = "00f067aa0ba902b7";
+  intake_.action_traces[kSignal] = absl::StrCat("00-", action_trace, "-", action_span, "-01");
+  pb::Campaign c = Submitted();
+  pb::PreviewMessageResponse previews;
+  ASSERT_TRUE(Preview(c, 2, &previews).ok());
+  // The approver works in the action's trace (voorlichting-cli --signal does this).
+  const std::string approver_span = "1122334455667788";
+  pb::ApproveCampaignRequest approve;
+  approve.set_campaign(c.name());
+  auto ctx = ContextFor(kApprover);
+  ctx->AddMetadata("traceparent", absl::StrCat("00-", action_trace, "-", approver_span, "-01"));
+  ASSERT_TRUE(stub_->ApproveCampaign(ctx.get(), approve, &c).ok());
+  pb::ReleaseCampaignRequest release;
+  release.set_campaign(c.name());
+  ASSERT_TRUE(stub_->ReleaseCampaign(ContextFor(kApprover).get(), release, &c).ok());
+  DrainOutbox();
+
+  // Every entry is in the action's trace.
+  EXPECT_EQ(LogValue("count(*)", absl::StrCat("trace_id <> decode('", action_trace, "', 'hex')")), "0");
+  EXPECT_EQ(LogValue("string_agg(name, ',' ORDER BY id)", "data_subject_id IS NULL"),
+            "campaign.CreateCampaign,campaign.UpdateCampaignGroup,campaign.UpdateCampaignGroup,"
+            "campaign.CheckCampaignFeasibility,campaign.SubmitCampaignForReview,campaign.PreviewMessage,"
+            "campaign.ApproveCampaign,campaign.ReleaseCampaign");
+  // Calls from other traces: under the action's operation, the caller's trace recorded.
+  EXPECT_EQ(LogValue("count(*)", absl::StrCat("data_subject_id IS NULL AND parent_span_id = decode('", action_span,
+                                              "', 'hex') AND foreign_operation_trace_id IS NOT NULL")),
+            "7");
+  // The approval in the action's trace: its caller's child, nothing foreign.
+  EXPECT_EQ(LogValue("count(*)", absl::StrCat("name = 'campaign.ApproveCampaign' AND parent_span_id = decode('",
+                                              approver_span, "', 'hex') AND foreign_operation_trace_id IS NULL")),
+            "1");
+  // The preview's sampled subjects, by the id analysis-svc gave them.
+  EXPECT_EQ(LogValue("string_agg(data_subject_id, ',' ORDER BY data_subject_id)", "data_subject_id IS NOT NULL"),
+            "subject-id-0,subject-id-1");
+  // The release names the lists contacted and those held back.
+  const std::string contacted = LogValue("attributes->>'contacted_lists'", "name = 'campaign.ReleaseCampaign'");
+  EXPECT_EQ(contacted, Get(c.name()).groups(0).recipient_list());
+  EXPECT_FALSE(LogValue("attributes->>'control_lists'", "name = 'campaign.ReleaseCampaign'").empty());
+  // The order was asked for within the action: dispatch-svc's batches continue its trace.
+  ASSERT_EQ(dispatch_.order_trace_ids.size(), 1u);
+  EXPECT_EQ(dispatch_.order_trace_ids[0], action_trace);
+}
+
+// README "Failed processing is logged": a submit that froze a list and then failed is logged
+// with status ERROR in a transaction of its own; one refused before any list was frozen, or
+// refused on its input, logs nothing.
+TEST_F(CampaignApiTest, ASubmitThatFailsAfterFreezingIsLoggedAsError) {
+  pb::Campaign c = Create();
+  ASSERT_TRUE(Update(LetterUpdate(c, "vertegenwoordigd")).ok());
+  ASSERT_TRUE(Update(LetterUpdate(c, "bellen")).ok());
+  pb::CheckCampaignFeasibilityRequest check;
+  check.set_campaign(c.name());
+  ASSERT_TRUE(stub_->CheckCampaignFeasibility(ContextFor(kDesigner).get(), check, &c).ok());
+  dispatch_.ConfirmAll();
+  const std::string before = LogRows();
+
+  pb::SubmitCampaignForReviewRequest submit;
+  submit.set_campaign(c.name());
+  submit.set_comment(std::string(2001, 'x'));
+  pb::Campaign ignored;
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "FIELD_TOO_LONG", "comment"));
+  submit.clear_comment();
+  analysis_.freeze_failure = absl::UnavailableError("analysis-svc is down");
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::UNAVAILABLE, "", ""));
+  EXPECT_EQ(LogRows(), before);  // nothing frozen yet: nothing to log
+
+  analysis_.freeze_failing_group = "bellen";  // the first group's list is frozen, the second fails
+  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+              GrpcStatusIs(grpc::StatusCode::UNAVAILABLE, "", ""));
+  EXPECT_EQ(LogValue("count(*)", "name = 'campaign.SubmitCampaignForReview' AND status = 2"), "1");
+  EXPECT_EQ(LogValue("attributes->>'error_code'", "status = 2"), "UNAVAILABLE");
+  EXPECT_THAT(LogValue("attributes->>'recipient_lists'", "status = 2"), HasSubstr("recipientLists/list-"));
+  EXPECT_EQ(Get(c.name()).state(), pb::CAMPAIGN_STATE_DRAFT);
+  EXPECT_EQ(Count("decisions"), 0);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "campaign-svc/src/domain/campaign_service.h"
 #include "campaign-svc/src/domain/reasons.h"
 #include "campaign-svc/test/fakes.h"
@@ -254,7 +256,15 @@ TEST_F(CampaignServiceTest, ReleaseEnqueuesOneOrderPerContactedGroupAndTheSignal
   CAK_ASSERT_OK(service_.Approve(approver_, c.id, "", 0).status());
   CAK_ASSERT_OK_AND_ASSIGN(Campaign released, service_.Release(approver_, c.id));
   EXPECT_EQ(released.state, CampaignState::kReleased);
-  EXPECT_EQ(repo_.outbox[0].message.traceparent, approver_.trace.ToTraceparent());
+  // The order is asked for within the campaign's action (here: the trace its creation started,
+  // the signal having none), as a child of the releasing call's span.
+  const auto action = common::ParseTraceparent(c.action_traceparent);
+  ASSERT_TRUE(action.has_value());
+  EXPECT_EQ(action->trace_id, designer_.trace.trace_id);
+  const auto order_parent = common::ParseTraceparent(repo_.outbox[0].message.traceparent);
+  ASSERT_TRUE(order_parent.has_value());
+  EXPECT_EQ(order_parent->trace_id, action->trace_id);
+  EXPECT_EQ(order_parent->span_id, approver_.trace.span_id);
   ASSERT_EQ(repo_.outbox.size(), 2u);
   EXPECT_EQ(repo_.outbox[0].message.topic, kTopicCreateOrder);
   EXPECT_EQ(repo_.outbox[1].message.topic, kTopicSignalPlanned);
@@ -272,7 +282,15 @@ TEST_F(CampaignServiceTest, ReleaseEnqueuesOneOrderPerContactedGroupAndTheSignal
   EXPECT_EQ(o.recipient_list_id, "list-1");
   EXPECT_EQ(o.message_text, kLetter);
   EXPECT_EQ(o.message_reference, MessageReference(c, c.groups[0], 1));
-  EXPECT_EQ(dispatch_.order_trace_ids[0], approver_.trace.TraceIdHex());  // the release's trace continues
+  EXPECT_EQ(dispatch_.order_trace_ids[0], action->TraceIdHex());  // the action's trace continues
+  // Every processing of the campaign is logged in its action's trace, the release naming the
+  // list it contacts.
+  for (const auto& e : repo_.log) EXPECT_EQ(e.trace_id, action->TraceIdHex()) << e.record.name;
+  const auto release = std::find_if(repo_.log.begin(), repo_.log.end(),
+                                    [](const auto& e) { return e.record.name == "campaign.ReleaseCampaign"; });
+  ASSERT_NE(release, repo_.log.end());
+  EXPECT_EQ(release->record.attributes.at("contacted_lists"), "recipientLists/list-1");
+  EXPECT_FALSE(release->foreign_trace_id.empty());  // the approver called from a trace of its own
   EXPECT_EQ(intake_.signals[kSignal], SignalState::kActionPlanned);
 }
 

@@ -16,22 +16,25 @@
 #include "campaign-svc/src/domain/reasons.h"
 #include "campaign-svc/src/domain/repository.h"
 #include "common/base/errors.h"
+#include "common/base/random.h"
 
 namespace cak::campaign::testing {
 
 class FakeIntake final : public domain::IntakeGateway {
  public:
   std::map<std::string, domain::SignalState> signals;
+  std::map<std::string, std::string> action_traces;  // signal id -> action_traceparent (optional)
   absl::Status failure;  // returned by every call when not OK
   std::vector<std::string> planned, closed;  // signal ids
   std::string last_feedback;
 
-  absl::StatusOr<domain::SignalState> GetSignalState(const common::CallContext&, const std::string& id) override {
+  absl::StatusOr<domain::SignalInfo> GetSignal(const common::CallContext&, const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!failure.ok()) return failure;
     auto it = signals.find(id);
     if (it == signals.end()) return common::MakeError(absl::StatusCode::kNotFound, "SIGNAL_NOT_FOUND", "no signal");
-    return it->second;
+    auto trace = action_traces.find(id);
+    return domain::SignalInfo{it->second, trace == action_traces.end() ? std::string() : trace->second};
   }
   absl::Status MarkActionPlanned(const common::CallContext&, const std::string& id, const std::string&) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -58,6 +61,7 @@ class FakeAnalysis final : public domain::AnalysisGateway {
   std::map<std::string, domain::TargetGroupSetInfo> sets;
   std::map<std::string, domain::FrozenList> frozen;  // by request id
   absl::Status freeze_failure;
+  std::string freeze_failing_group;  // set: freeze_failure for this group only
 
   absl::StatusOr<domain::TargetGroupSetInfo> GetTargetGroupSet(const common::CallContext&,
                                                                const std::string& id) override {
@@ -70,7 +74,9 @@ class FakeAnalysis final : public domain::AnalysisGateway {
   absl::StatusOr<domain::FrozenList> FreezeList(const common::CallContext&, const std::string& request_id,
                                                 const std::string& set_id, const std::string& group, double share,
                                                 uint64_t) override {
-    if (!freeze_failure.ok()) return freeze_failure;
+    if (!freeze_failure.ok() && (freeze_failing_group.empty() || freeze_failing_group == group)) {
+      return freeze_failure;
+    }
     auto it = frozen.find(request_id);
     if (it != frozen.end()) return it->second;
     int64_t members = 0;
@@ -88,7 +94,9 @@ class FakeAnalysis final : public domain::AnalysisGateway {
   absl::StatusOr<std::vector<domain::PreviewSubject>> SampleGroup(const common::CallContext&, const std::string&,
                                                                   const std::string&, int size, uint64_t) override {
     std::vector<domain::PreviewSubject> out;
-    for (int i = 0; i < size; ++i) out.push_back({absl::StrCat("pseudo", i), "J. d* V*****", i % 2 == 1});
+    for (int i = 0; i < size; ++i) {
+      out.push_back({absl::StrCat("pseudo", i), absl::StrCat("subject-id-", i), "J. d* V*****", i % 2 == 1});
+    }
     return out;
   }
 };
@@ -165,9 +173,22 @@ class FakeRepository final : public domain::CampaignRepository {
   std::map<std::pair<std::string, std::string>, std::vector<domain::MessageVersion>> versions;
   std::vector<common::OutboxRecord> outbox;
   std::map<std::string, std::string> claims;  // request id -> campaign id
+  // The processing-log entries written, with the trace each went to (common::PlaceEntry).
+  struct LoggedEntry {
+    common::ProcessingRecord record;
+    std::string trace_id, foreign_trace_id;  // hex
+  };
+  std::vector<LoggedEntry> log;
+  absl::Status log_failure;  // returned by Log when not OK
+
+  void Append(const common::CallContext& call, const common::ProcessingRecord& record) {
+    const common::CallContext placed = common::WithinAction(call, record.action_traceparent);
+    log.push_back({record, placed.trace.TraceIdHex(), common::HexEncode(placed.foreign_trace_id)});
+  }
 
   absl::StatusOr<domain::Campaign> Create(const domain::Campaign& c, const common::IdempotencyKey* key,
-                                          bool* replayed) override {
+                                          bool* replayed, const common::CallContext& call,
+                                          const common::ProcessingRecord& record) override {
     if (key) {
       auto it = claims.find(key->request_id);
       if (it != claims.end()) {
@@ -178,6 +199,7 @@ class FakeRepository final : public domain::CampaignRepository {
     }
     *replayed = false;
     campaigns[c.id] = c;
+    Append(call, record);
     return c;
   }
   absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key,
@@ -239,6 +261,12 @@ class FakeRepository final : public domain::CampaignRepository {
       r.message = m;
       outbox.push_back(r);
     }
+    if (change.call && change.record) Append(*change.call, *change.record);
+    return absl::OkStatus();
+  }
+  absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record, absl::Time) override {
+    if (!log_failure.ok()) return log_failure;
+    Append(call, record);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<domain::MessageVersion>> ListMessageVersions(const std::string& id,

@@ -1,6 +1,8 @@
 // Processing activity URIs and legal bases of record M7624 (see processing_log.h).
 #include "common/base/processing_log.h"
 
+#include "common/base/errors.h"
+
 namespace cak::common {
 
 absl::string_view ProcessingActivityUri(ProcessingActivity activity) {
@@ -45,6 +47,27 @@ absl::string_view LegalBasis(ProcessingActivity activity) {
     default:
       return "Gerechtvaardigd belang";
   }
+}
+
+ProcessingRecord FailedRecord(ProcessingRecord record, const absl::Status& failure, absl::Time end) {
+  record.status = ProcessingStatus::kError;
+  record.end_time = end;
+  record.attributes["error_code"] = absl::StatusCodeToString(failure.code());
+  const std::string reason = ErrorReason(failure);
+  if (!reason.empty()) record.attributes["error_reason"] = reason;
+  return record;
+}
+
+CallContext WithinAction(const CallContext& call, absl::string_view action_traceparent) {
+  if (action_traceparent.empty()) return call;
+  const std::optional<TraceContext> action = ParseTraceparent(action_traceparent);
+  if (!action || action->trace_id == call.trace.trace_id) return call;
+  CallContext out = call;
+  out.foreign_trace_id = call.trace.trace_id;
+  out.foreign_span_id = call.trace.parent_span_id.empty() ? call.trace.span_id : call.trace.parent_span_id;
+  out.trace.trace_id = action->trace_id;
+  out.trace.parent_span_id = action->span_id;
+  return out;
 }
 
 }  // namespace cak::common

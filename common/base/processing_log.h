@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/base/bsn.h"
 #include "common/base/principal.h"
@@ -49,12 +50,23 @@ struct CallContext {
   absl::Time start_time;  // when the RPC started (from the injected clock)
   absl::Time deadline = absl::InfiniteFuture();  // the caller's deadline (wall clock)
 
+  // Set by WithinAction when the call came from another trace than its action's: the caller's
+  // trace and span (raw bytes), logged as the entry's foreign operation.
+  std::string foreign_trace_id, foreign_span_id;
+
   // For calls from another application: its identity (dpl.core.foreign_operation.processor)
   // and its span (dpl.core.foreign_operation.span_id). Empty for employees.
   std::string ForeignProcessor() const {
     return principal.kind == PrincipalKind::kApplication ? principal.id : std::string();
   }
 };
+
+// `call` as part of the information action whose operation is `action_traceparent` (recorded
+// by the signal, and by the resources of the action from it). Unchanged when it already runs in
+// that trace, or when there is no (valid) action trace. Otherwise the same span moves into the
+// action's trace as a child of the action's operation, and the caller's trace and span become
+// its foreign operation. Log entries and peer calls made with the result belong to the action.
+CallContext WithinAction(const CallContext& call, absl::string_view action_traceparent);
 
 // One processing of personal data, described by the domain.
 struct ProcessingRecord {
@@ -63,7 +75,15 @@ struct ProcessingRecord {
   ProcessingStatus status = ProcessingStatus::kOk;
   absl::Time end_time;                    // start comes from the CallContext
   std::vector<Bsn> data_subjects;         // one child entry each
+  // Subjects another service identified by their processing-log id (DataSubjectHasher::Hash,
+  // the key the four services share), where this one never sees the BSN; one child entry each.
+  std::vector<std::string> data_subject_ids;
   std::map<std::string, std::string> attributes;  // never personal data in plain form
+  // The information action this processing belongs to: the W3C traceparent its signal recorded
+  // (or a resource of the action recorded from it), or empty. A call that runs in another
+  // trace is then logged in the action's trace, as a child of that operation, with the
+  // caller's trace and span as its foreign operation (README: one trace per action).
+  std::string action_traceparent;
 };
 
 // A processing named `name` (e.g. "dispatch.DeliverBatch") of `activity`, ended at `end`; the
@@ -75,5 +95,12 @@ inline ProcessingRecord MakeRecord(std::string name, ProcessingActivity activity
   r.end_time = end;
   return r;
 }
+
+// The rule for failed processing (README): a processing that read or disclosed personal data
+// and then failed is logged with status ERROR, in a transaction of its own (the failed call's
+// own writes roll back); a request refused before any personal data was read logs nothing.
+// This turns `record` into that entry: status ERROR, ended at `end`, with the failure's gRPC
+// code and machine-readable reason (never its message, which may quote input).
+ProcessingRecord FailedRecord(ProcessingRecord record, const absl::Status& failure, absl::Time end);
 
 }  // namespace cak::common

@@ -29,7 +29,7 @@ std::string EntryColumns(const std::string& s, const std::string& p) {
                       s, ".to_micros(", p, "end_time), ", p, "processing_activity_id, ", p, "legal_basis, coalesce(", p,
                       "data_subject_id, ''), coalesce(", p, "data_subject_id_type, ''), coalesce(encode(", p,
                       "foreign_operation_span_id, 'hex'), ''), coalesce(", p, "foreign_operation_processor, ''), ", p,
-                      "actor, ", p, "attributes::text");
+                      "actor, ", p, "attributes::text, coalesce(encode(", p, "foreign_operation_trace_id, 'hex'), '')");
 }
 
 std::string Raw(const std::optional<std::string>& hex) {
@@ -59,7 +59,10 @@ LogbookOperation EntryFromRow(const std::vector<std::optional<std::string>>& row
     op.attributes.emplace_back(kAttrDataSubjectIdType, Text(row[at + 10]));
   }
   if (!Text(row[at + 11]).empty()) {
-    op.foreign_trace_id = op.trace_id;  // the caller's span, in the same trace
+    // The caller's span: in the entry's own trace, or in the caller's for work of an action
+    // asked for from another trace (common migration 0009).
+    const std::string foreign_trace = Raw(row[at + 15]);
+    op.foreign_trace_id = foreign_trace.empty() ? op.trace_id : foreign_trace;
     op.foreign_operation_id = Raw(row[at + 11]);
     op.foreign_entity = Text(row[at + 12]);
   }
@@ -143,6 +146,10 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
     Tx tx(sql);
     // The horizon first: the row lock below gives this transaction an xid of its own.
     const int64_t horizon = ToInt(ExecuteText(sql, "SELECT " + S + ".export_horizon()").at(0).at(0));
+    // Nothing due (the common case when polling): a look without the lock, so that an idle poll
+    // takes no transaction id and writes nothing (no WAL flush beside the business calls).
+    const TextRows peek = ExecuteText(sql, "SELECT exported_tx FROM " + S + ".processing_log_export");
+    if (peek.empty() || horizon - 1 <= ToInt(peek[0][0])) return 0;
     const TextRows cursor_row =
         ExecuteText(sql, "SELECT exported_tx FROM " + S + ".processing_log_export FOR UPDATE SKIP LOCKED");
     if (cursor_row.empty()) return 0;  // another replica's round, or no cursor yet (EnsureCursor)
@@ -154,7 +161,7 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
                                   EntryColumns(S, ""), ", NULL::text FROM ", S, ".processing_log WHERE tx", range,
                                   " UNION ALL SELECT tx, 1, entry_id, NULL, NULL, NULL, NULL, NULL::smallint,"
                                   " NULL::bigint, NULL::bigint, NULL, NULL, data_subject_id, NULL, NULL, NULL, NULL,"
-                                  " NULL, coalesce(addressee, '') FROM ",
+                                  " NULL, NULL, coalesce(addressee, '') FROM ",
                                   S, ".processing_log_subjects WHERE tx", range, " ORDER BY 1, 2, 3"));
 
     std::map<int64_t, LogbookOperation> entries;  // subject rows' entries, by id
@@ -170,13 +177,17 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
 
     std::vector<LogbookOperation> batch;
     batch.reserve(options_.batch_size);
+    absl::Duration fetch_time, send_time;
+    const absl::Time round_start = absl::Now();
     int64_t done_tx = cursor;     // every transaction up to this one accepted
     int64_t current_tx = -1;      // the transaction of the last row taken
     int64_t batch_first_tx = -1;  // the transaction of the batch's first row
     bool more = true;
     auto send = [&]() -> bool {
       if (batch.empty()) return true;
+      const absl::Time s0 = absl::Now();
       sink_error = sink_->Export(batch);
+      send_time += absl::Now() - s0;
       if (!sink_error.ok()) {
         // Everything before the batch's first row went: its transaction and the later ones
         // go again next time.
@@ -190,7 +201,9 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
       return true;
     };
     while (more && sink_error.ok()) {
+      const absl::Time f0 = absl::Now();
       const TextRows rows = ExecuteText(sql, absl::StrCat("FETCH ", options_.batch_size, " FROM ", kCursorName));
+      fetch_time += absl::Now() - f0;
       if (rows.empty()) break;
       for (const auto& row : rows) {
         const int64_t row_tx = ToInt(row[0]);
@@ -213,7 +226,7 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
           entries[ToInt(row[2])] = op;  // its subject rows may follow
           batch.push_back(std::move(op));
         } else {
-          batch.push_back(SubjectOperation(entry_of(ToInt(row[2])), Text(row[12]), Text(row[18])));
+          batch.push_back(SubjectOperation(entry_of(ToInt(row[2])), Text(row[12]), Text(row[19])));
         }
         current_tx = row_tx;
         if (static_cast<int>(batch.size()) >= options_.batch_size && !send()) break;
@@ -228,6 +241,12 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
                       {absl::StrCat(done_tx), absl::StrCat(accepted), options_.logbook});
     }
     tx.Commit();
+    if (accepted > 0) {
+      log::Debug("logbook_export_round", {{"operations", accepted},
+                                          {"total_ms", absl::ToInt64Milliseconds(absl::Now() - round_start)},
+                                          {"fetch_ms", absl::ToInt64Milliseconds(fetch_time)},
+                                          {"send_ms", absl::ToInt64Milliseconds(send_time)}});
+    }
   } catch (const std::exception& e) {
     return SociErrorToStatus(e, sql);
   }

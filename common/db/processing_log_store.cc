@@ -14,6 +14,26 @@
 
 namespace cak::common::db {
 
+EntryPlacement PlaceEntry(const CallContext& asked, const ProcessingRecord& record) {
+  const CallContext call = WithinAction(asked, record.action_traceparent);
+  EntryPlacement at;
+  at.trace_id = call.trace.TraceIdHex();
+  at.span_id = call.trace.SpanIdHex();
+  at.parent_span_id = call.trace.parent_span_id.empty() ? std::string() : call.trace.ParentSpanIdHex();
+  const std::string processor = call.ForeignProcessor();
+  if (!call.foreign_trace_id.empty()) {
+    // Work of an action asked for from another trace (an executor's, an operator's without the
+    // action's trace): the call that asked is the foreign operation, in its own trace.
+    at.foreign_trace_id = HexEncode(call.foreign_trace_id);
+    at.foreign_span_id = HexEncode(call.foreign_span_id);
+    at.foreign_processor = processor;
+  } else if (!processor.empty()) {
+    at.foreign_span_id = at.parent_span_id;  // the calling application's span, in this trace
+    at.foreign_processor = processor;
+  }
+  return at;
+}
+
 ProcessingLogStore::ProcessingLogStore(std::string schema, std::string resource, DataSubjectHasher hasher,
                                        std::function<void(int64_t)> on_committed)
     : schema_(std::move(schema)),
@@ -30,44 +50,45 @@ void ProcessingLogStore::AppendAll(
   if (items.empty()) return;
   // One row per processing (r_*) and one per entry (e_*: the operation, then a child per
   // subject), bound as arrays so that any number of processings is one statement.
-  std::vector<std::string> r_trace, r_name, r_activity, r_basis, r_fspan, r_fproc, r_actor, r_attrs;
+  std::vector<std::string> r_trace, r_name, r_activity, r_basis, r_ftrace, r_fspan, r_fproc, r_actor, r_attrs;
   std::vector<int64_t> r_status, r_start, r_end;
   std::vector<int64_t> e_rec;
   std::vector<std::optional<std::string>> e_span, e_parent, e_subject;
   for (size_t i = 0; i < items.size(); ++i) {
     const CallContext& call = *items[i].first;
     const ProcessingRecord& record = *items[i].second;
-    const std::string foreign_processor = call.ForeignProcessor();
+    const EntryPlacement at = PlaceEntry(call, record);
     nlohmann::json attrs = nlohmann::json::object();
     for (const auto& [k, v] : record.attributes) attrs[k] = v;
-    r_trace.push_back(call.trace.TraceIdHex());
+    r_trace.push_back(at.trace_id);
     r_name.push_back(record.name);
     r_activity.emplace_back(ProcessingActivityUri(record.activity));
     r_basis.emplace_back(LegalBasis(record.activity));
-    r_fspan.push_back(foreign_processor.empty() ? "" : call.trace.ParentSpanIdHex());
-    r_fproc.push_back(foreign_processor);
+    r_ftrace.push_back(at.foreign_trace_id);
+    r_fspan.push_back(at.foreign_span_id);
+    r_fproc.push_back(at.foreign_processor);
     r_actor.push_back(call.principal.id);
     r_attrs.push_back(attrs.dump());
     r_status.push_back(static_cast<int64_t>(record.status));
     r_start.push_back(absl::ToUnixMicros(call.start_time));
     r_end.push_back(absl::ToUnixMicros(record.end_time));
 
-    const std::string op_span = call.trace.SpanIdHex();
     e_rec.push_back(static_cast<int64_t>(i + 1));
-    e_span.emplace_back(op_span);
-    e_parent.push_back(call.trace.parent_span_id.empty() ? std::nullopt
-                                                         : std::optional<std::string>(call.trace.ParentSpanIdHex()));
+    e_span.emplace_back(at.span_id);
+    e_parent.push_back(at.parent_span_id.empty() ? std::nullopt : std::optional<std::string>(at.parent_span_id));
     e_subject.emplace_back(std::nullopt);
-    for (const Bsn& bsn : record.data_subjects) {
+    auto add_subject = [&](std::string id) {
       e_rec.push_back(static_cast<int64_t>(i + 1));
       e_span.emplace_back(HexEncode(NewSpanId()));
-      e_parent.emplace_back(op_span);
-      e_subject.emplace_back(hasher_.Hash(bsn));
-    }
+      e_parent.emplace_back(at.span_id);
+      e_subject.emplace_back(std::move(id));
+    };
+    for (const Bsn& bsn : record.data_subjects) add_subject(hasher_.Hash(bsn));
+    for (const std::string& id : record.data_subject_ids) add_subject(id);
   }
   const std::string S = schema_;
   const std::string rt = TextArrayLiteral(r_trace), rn = TextArrayLiteral(r_name), ra = TextArrayLiteral(r_activity),
-                    rb = TextArrayLiteral(r_basis), rfs = TextArrayLiteral(r_fspan), rfp = TextArrayLiteral(r_fproc),
+                    rb = TextArrayLiteral(r_basis), rft = TextArrayLiteral(r_ftrace), rfs = TextArrayLiteral(r_fspan), rfp = TextArrayLiteral(r_fproc),
                     rac = TextArrayLiteral(r_actor), rat = TextArrayLiteral(r_attrs), rs = IntArrayLiteral(r_status),
                     rst = IntArrayLiteral(r_start), ren = IntArrayLiteral(r_end), er = IntArrayLiteral(e_rec),
                     es = TextArrayLiteral(e_span), ep = TextArrayLiteral(e_parent), esu = TextArrayLiteral(e_subject);
@@ -76,22 +97,23 @@ void ProcessingLogStore::AppendAll(
       "INSERT INTO " + S +
           ".processing_log (trace_id, span_id, parent_span_id, name, status, start_time,"
           " end_time, resource, processing_activity_id, legal_basis, data_subject_id,"
-          " data_subject_id_type, foreign_operation_span_id, foreign_operation_processor,"
-          " actor, attributes)"
+          " data_subject_id_type, foreign_operation_trace_id, foreign_operation_span_id,"
+          " foreign_operation_processor, actor, attributes)"
           " SELECT decode(r.trace, 'hex'), decode(e.span, 'hex'), decode(e.parent, 'hex'), r.name,"
           " r.status, " +
           S + ".from_micros(r.st), " + S +
           ".from_micros(r.en), $1, r.activity, r.basis,"
           " e.subject, CASE WHEN e.subject IS NULL THEN NULL ELSE 'BSN' END,"
-          " decode(NULLIF(r.fspan, ''), 'hex'), NULLIF(r.fproc, ''), r.actor, CAST(r.attrs AS jsonb)"
+          " decode(NULLIF(r.ftrace, ''), 'hex'), decode(NULLIF(r.fspan, ''), 'hex'), NULLIF(r.fproc, ''),"
+          " r.actor, CAST(r.attrs AS jsonb)"
           " FROM unnest(CAST($2 AS bigint[]), CAST($3 AS text[]), CAST($4 AS text[]), CAST($5 AS text[]))"
           " AS e(rec, span, parent, subject)"
           " JOIN unnest(CAST($6 AS text[]), CAST($7 AS text[]), CAST($8 AS smallint[]),"
           " CAST($9 AS bigint[]), CAST($10 AS bigint[]), CAST($11 AS text[]), CAST($12 AS text[]),"
-          " CAST($13 AS text[]), CAST($14 AS text[]), CAST($15 AS text[]), CAST($16 AS text[]))"
-          " WITH ORDINALITY"
-          " AS r(trace, name, status, st, en, activity, basis, fspan, fproc, actor, attrs, rec) USING (rec)",
-      {resource_, er, es, ep, esu, rt, rn, rs, rst, ren, ra, rb, rfs, rfp, rac, rat});
+          " CAST($13 AS text[]), CAST($14 AS text[]), CAST($15 AS text[]), CAST($16 AS text[]),"
+          " CAST($17 AS text[])) WITH ORDINALITY"
+          " AS r(trace, name, status, st, en, activity, basis, ftrace, fspan, fproc, actor, attrs, rec) USING (rec)",
+      {resource_, er, es, ep, esu, rt, rn, rs, rst, ren, ra, rb, rft, rfs, rfp, rac, rat});
   if (on_committed_) {
     const int64_t n = static_cast<int64_t>(e_rec.size());
     tx.OnCommit([cb = on_committed_, n] { cb(n); });
@@ -99,16 +121,23 @@ void ProcessingLogStore::AppendAll(
 }
 
 int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
-  ProcessingRecord operation = record;
-  operation.data_subjects.clear();
+  // The record without its subjects (not copied: a freeze has half a million).
+  ProcessingRecord operation;
+  operation.name = record.name;
+  operation.activity = record.activity;
+  operation.status = record.status;
+  operation.end_time = record.end_time;
+  operation.attributes = record.attributes;
+  operation.action_traceparent = record.action_traceparent;
   AppendAll(tx, {{&call, &operation}});
   // The operation's own row: its span is this call's, and a call appends one operation.
+  const EntryPlacement at = PlaceEntry(call, record);
   const TextRows rows =
       ExecutePrepared(tx.sql(),
                       "SELECT max(id) FROM " + schema_ +
                           ".processing_log WHERE trace_id = decode($1, 'hex') AND span_id = decode($2, "
                           "'hex') AND data_subject_id IS NULL",
-                      {call.trace.TraceIdHex(), call.trace.SpanIdHex()});
+                      {at.trace_id, at.span_id});
   return std::stoll(rows.at(0).at(0).value());
 }
 
@@ -118,13 +147,34 @@ void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, co
 
 void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
                                         const std::vector<std::string>& addressees) const {
-  if (subjects.empty()) return;
+  std::vector<std::string> ids;
+  ids.reserve(subjects.size());
+  for (const Bsn& bsn : subjects) ids.push_back(hasher_.Hash(bsn));
+  WriteSubjectRows(sql, entry_id, ids, addressees);
+  if (on_committed_) on_committed_(static_cast<int64_t>(ids.size()));
+}
+
+int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
+  const int64_t entry = AppendOperation(tx, call, record);
+  std::vector<std::string> ids;
+  ids.reserve(record.data_subjects.size() + record.data_subject_ids.size());
+  for (const Bsn& bsn : record.data_subjects) ids.push_back(hasher_.Hash(bsn));
+  ids.insert(ids.end(), record.data_subject_ids.begin(), record.data_subject_ids.end());
+  WriteSubjectRows(tx.sql(), entry, ids, {});
+  if (on_committed_) tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(ids.size())] { cb(n); });
+  return entry;
+}
+
+void ProcessingLogStore::WriteSubjectRows(soci::session& sql, int64_t entry_id,
+                                          const std::vector<std::string>& subject_ids,
+                                          const std::vector<std::string>& addressees) const {
+  if (subject_ids.empty()) return;
   std::string lines;
   const std::string prefix = std::to_string(entry_id) + "\t";
-  lines.reserve(subjects.size() * (prefix.size() + 70));
-  for (size_t i = 0; i < subjects.size(); ++i) {
+  lines.reserve(subject_ids.size() * (prefix.size() + 70));
+  for (size_t i = 0; i < subject_ids.size(); ++i) {
     lines.append(prefix);
-    lines.append(hasher_.Hash(subjects[i]));
+    lines.append(subject_ids[i]);
     lines.push_back('\t');
     // Hex ids and role names: nothing COPY would have to escape.
     if (i < addressees.size() && !addressees[i].empty()) {
@@ -137,7 +187,6 @@ void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, co
   CopyIn copy(sql, "COPY " + schema_ + ".processing_log_subjects (entry_id, data_subject_id, addressee) FROM STDIN");
   copy.Write(lines);
   copy.End();
-  if (on_committed_) on_committed_(static_cast<int64_t>(subjects.size()));
 }
 
 std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, const std::string& where_column,
@@ -153,7 +202,8 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, con
                           " processing_activity_id, legal_basis, coalesce(data_subject_id, ''),"
                           " coalesce(data_subject_id_type, ''),"
                           " coalesce(encode(foreign_operation_span_id, 'hex'), ''),"
-                          " coalesce(foreign_operation_processor, ''), actor, attributes::text"
+                          " coalesce(foreign_operation_processor, ''), actor, attributes::text,"
+                          " coalesce(encode(foreign_operation_trace_id, 'hex'), '')"
                           " FROM " +
                           schema_ + ".processing_log WHERE " + where_column + " = " + value_expr +
                           " AND id > :after ORDER BY id LIMIT :lim",
@@ -185,6 +235,10 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ReadEntries(soci::rowset<soc
     for (const auto& [k, v] : attributes.items()) {
       e.attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
+    e.foreign_operation_trace_id = r.get<std::string>(17);
+    if (e.foreign_operation_trace_id.empty() && !e.foreign_operation_span_id.empty()) {
+      e.foreign_operation_trace_id = e.trace_id;  // the caller's span, in the same trace
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -204,11 +258,12 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session&
       " p.processing_activity_id, p.legal_basis, ";
   const std::string tail =
       ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
-      " p.actor, p.attributes::text";
+      " p.actor, p.attributes::text, coalesce(encode(p.foreign_operation_trace_id, 'hex'), '')";
   const std::string subject_tail =
       ", coalesce(encode(p.foreign_operation_span_id, 'hex'), ''), coalesce(p.foreign_operation_processor, ''),"
       " p.actor, (CASE WHEN s.addressee IS NULL THEN p.attributes"
-      " ELSE p.attributes || jsonb_build_object('addressee', s.addressee) END)::text";
+      " ELSE p.attributes || jsonb_build_object('addressee', s.addressee) END)::text,"
+      " coalesce(encode(p.foreign_operation_trace_id, 'hex'), '')";
   soci::rowset<soci::row> rows =
       (sql.prepare << "SELECT * FROM (SELECT p.id, " + columns +
                           "coalesce(p.data_subject_id, ''),"

@@ -26,10 +26,20 @@ struct ProcessingLogEntry {
   absl::Time start_time, end_time;
   std::string resource, processing_activity_id, legal_basis;
   std::string data_subject_id, data_subject_id_type;
-  std::string foreign_operation_span_id, foreign_operation_processor;
+  std::string foreign_operation_trace_id, foreign_operation_span_id, foreign_operation_processor;
   std::string actor;
   std::map<std::string, std::string> attributes;
 };
+
+// Where an entry goes in the trace (hex ids): the call's span as a child of its caller's, or,
+// for a record of an action asked for from another trace, a child of the action's operation
+// with the caller as foreign operation (WithinAction, ProcessingRecord::action_traceparent).
+struct EntryPlacement {
+  std::string trace_id, span_id, parent_span_id;
+  std::string foreign_trace_id;  // empty: the entry's own trace
+  std::string foreign_span_id, foreign_processor;
+};
+EntryPlacement PlaceEntry(const CallContext& call, const ProcessingRecord& record);
 
 class ProcessingLogStore {
  public:
@@ -55,6 +65,10 @@ class ProcessingLogStore {
   // when the subject received it. Read back as the entry's attribute "addressee".
   void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
                       const std::vector<std::string>& addressees) const;
+  // A processing of many subjects in one transaction (a freeze, a response measurement): the
+  // operation's entry, and its subjects (record.data_subjects, hashed here, and
+  // record.data_subject_ids, as given) as narrow subject rows. Returns the entry's id.
+  int64_t AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.
@@ -76,6 +90,9 @@ class ProcessingLogStore {
                                        const std::string& value_expr, const std::string& value, int64_t after_id,
                                        int limit) const;
   std::vector<ProcessingLogEntry> ReadEntries(soci::rowset<soci::row>& rows) const;
+  // COPYs subject rows (hashed ids; addressees[i] or none) of entry `entry_id`.
+  void WriteSubjectRows(soci::session& sql, int64_t entry_id, const std::vector<std::string>& subject_ids,
+                        const std::vector<std::string>& addressees) const;
   std::string schema_;
   std::string resource_;
   DataSubjectHasher hasher_;

@@ -545,6 +545,86 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
             "0");
 }
 
+// An executor works in a trace of its own; what it does with an order's batches is logged in the
+// order's action trace (the one its creation ran in), its own call as the foreign operation.
+TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
+  RegisterAll();
+  const std::string action_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  pb::CreateDispatchOrderRequest req = OrderRequest("calls-traced", analysis_.AddList(300), pb::CHANNEL_CALL);
+  pb::DispatchOrder order;
+  auto create = ContextFor(CampaignService());
+  create->AddMetadata("traceparent", absl::StrCat("00-", action_trace, "-00f067aa0ba902b7-01"));
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateDispatchOrder(create.get(), req, &order));
+  ASSERT_EQ(AwaitReady(order.name()).state(), pb::ORDER_STATE_READY);
+
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  const std::string executor_trace = "0af7651916cd43dd8448eb211c80319c", executor_span = "b7ad6b7169203331";
+  auto in_executor_trace = [&] {
+    auto ctx = ContextFor(kcc);
+    ctx->AddMetadata("traceparent", absl::StrCat("00-", executor_trace, "-", executor_span, "-01"));
+    return ctx;
+  };
+  pb::ListOpenBatchesRequest open;
+  pb::ListOpenBatchesResponse page;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &page));
+  ASSERT_GT(page.batches_size(), 0);
+  const pb::Batch batch = page.batches(0);
+  pb::StreamBatchItemsRequest stream;
+  stream.set_batch(batch.name());
+  auto ctx = in_executor_trace();
+  auto reader = server_->executor_stub().StreamBatchItems(ctx.get(), stream);
+  pb::StreamBatchItemsResponse items;
+  while (reader->Read(&items)) {
+  }
+  CAK_ASSERT_GRPC_OK(reader->Finish());
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batch.name());
+  pb::ItemOutcome* o = report.add_outcomes();
+  o->set_position(batch.first_position());
+  o->set_outcome(pb::OUTCOME_CALL_REACHED);
+  o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) - 60);
+  pb::ReportOutcomesResponse stored;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(in_executor_trace().get(), report, &stored));
+
+  const std::string in_action = absl::StrCat("trace_id = decode('", action_trace, "', 'hex')");
+  EXPECT_EQ(server_->Count("processing_log", "data_subject_id IS NULL AND NOT (" + in_action + ")"), 0);
+  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND " + in_action), order.batch_count());
+  for (const char* name : {"dispatch.StreamBatchItems", "dispatch.ReportOutcomes"}) {
+    // A child of the order's operation, as the batches are.
+    EXPECT_EQ(server_->Count("processing_log",
+                             absl::StrCat("name = '", name, "' AND ", in_action,
+                                          " AND parent_span_id = (SELECT parent_span_id FROM ", server_->schema().name(),
+                                          ".processing_log WHERE name = 'dispatch.DeliverBatch' LIMIT 1)"
+                                          " AND foreign_operation_trace_id = decode('",
+                                          executor_trace, "', 'hex') AND foreign_operation_span_id = decode('",
+                                          executor_span,
+                                          "', 'hex') AND foreign_operation_processor = 'kcc.executors.cak.nl'")),
+              1)
+        << name;
+  }
+}
+
+// README "Failed processing is logged": a batch whose recipient stream broke off after recipients
+// were read is logged with status ERROR (the batch itself waits for the next attempt).
+TEST_F(DispatchApiTest, ABatchThatFailsAfterReadingRecipientsIsLoggedAsError) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(2500);
+  analysis_.FailStreamsAfter(300);  // 300 recipients arrive, then analysis-svc goes away
+  const pb::DispatchOrder order = Order(OrderRequest("letters-broken", list, pb::CHANNEL_LETTER));
+  const std::string failed = "name = 'dispatch.DeliverBatch' AND status = 2";
+  for (int i = 0; i < 200 && server_->Count("processing_log", failed) == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_GT(server_->Count("processing_log", failed), 0);
+  EXPECT_GT(server_->Count("processing_log", failed + " AND attributes->>'error_code' = 'UNAVAILABLE' AND"
+                                                     " attributes->>'recipients_read' = '300'"),
+            0);
+  EXPECT_EQ(server_->Count("processing_log_subjects"), 0);  // nothing was handed over
+  analysis_.FailStreamsAfter(-1);
+  EXPECT_EQ(AwaitReady(order.name()).state(), pb::ORDER_STATE_READY);
+  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND status = 1"), order.batch_count());
+}
+
 TEST_F(DispatchApiTest, RetentionPurgeRemovesFilesAndRecipientRecordsAfterADryRun) {
   RegisterAll();
   const std::string list = analysis_.AddList(1500);

@@ -95,9 +95,14 @@ grpc::Status FakeAnalysis::StreamRecipients(grpc::ServerContext* ctx, const apb:
   const int64_t until = req->until_position() > 0 ? std::min(req->until_position(), list->members) : list->members;
   apb::StreamRecipientsResponse response;
   int64_t sent = 0;
+  const int64_t fail_after = fail_after_;
   for (int64_t p = req->after_position() + 1; p <= until; ++p) {
     Fill(*list, p, req->field_set(), response.add_recipients());
-    if (response.recipients_size() == 1000 || p == until) {
+    if (fail_after >= 0 && sent >= fail_after) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "analysis-svc went away mid-stream");
+    }
+    if (response.recipients_size() == 1000 || p == until ||
+        (fail_after >= 0 && sent + response.recipients_size() == fail_after)) {
       if (delay_ > absl::ZeroDuration()) std::this_thread::sleep_for(absl::ToChronoNanoseconds(delay_));
       if (ctx->IsCancelled() || !writer->Write(response)) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
       sent += response.recipients_size();

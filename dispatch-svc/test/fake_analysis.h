@@ -6,6 +6,7 @@
 // slow its stream down (crash tests).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,9 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
   // The BSN of a member (for checking that it never reaches a file).
   std::string BsnOf(const std::string& list_id, int64_t position) const;
   void SetDelayPerMessage(absl::Duration d) { delay_ = d; }
+  // Streams fail (UNAVAILABLE) right after sending their first `recipients` recipients;
+  // negative: they do not fail.
+  void FailStreamsAfter(int64_t recipients) { fail_after_ = recipients; }
 
   int port() const { return port_; }
   // How often the slice (after, until] of a list was streamed to the end.
@@ -55,6 +59,7 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
   std::map<std::tuple<std::string, int64_t, int64_t>, int> slices_;
   int64_t streamed_ = 0;
   absl::Duration delay_;
+  std::atomic<int64_t> fail_after_{-1};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -12,6 +12,7 @@
 
 #include <thread>
 
+#include "common/base/trace_context.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/status_matchers.h"
 #include "intake-svc/src/api/intake_api.h"
@@ -473,6 +474,45 @@ TEST_F(IntakeApiTest, PrivacyOfficerReadsTheProcessingLogBySubjectAndTrace) {
               GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "selector"));
   EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kOfficer).get(), by_trace, &mine),
               GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+}
+
+// The signal records the information action's trace when it is received; its later
+// processings are logged in that trace, also when asked for from another one (then as a child of
+// the action's operation, the caller's trace and span as the foreign operation).
+TEST_F(IntakeApiTest, TheSignalsProcessingsStayInItsActionTrace) {
+  pb::SubmitSignalResponse resp;
+  auto ctx = ContextFor(kApp);
+  ctx->AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  CAK_ASSERT_GRPC_OK(t_->stub().SubmitSignal(ctx.get(), ValidSubmit(), &resp));
+  const auto action = common::ParseTraceparent(resp.signal().action_traceparent());
+  ASSERT_TRUE(action.has_value()) << resp.signal().action_traceparent();
+  EXPECT_EQ(action->TraceIdHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+
+  // An officer's call from a trace of its own.
+  pb::StartSignalAssessmentRequest start;
+  start.set_name(resp.signal().name());
+  pb::Signal out;
+  auto other = ContextFor(kOfficer);
+  other->AddMetadata("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  CAK_ASSERT_GRPC_OK(t_->stub().StartSignalAssessment(other.get(), start, &out));
+  EXPECT_EQ(out.action_traceparent(), resp.signal().action_traceparent());
+
+  plog::ListProcessingLogEntriesRequest by_trace;
+  by_trace.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
+  plog::ListProcessingLogEntriesResponse entries;
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries));
+  ASSERT_EQ(entries.entries_size(), 6);  // two operations, each with its two example customers
+  const auto& submit = entries.entries(0);
+  EXPECT_EQ(submit.span_id(), action->SpanIdHex());  // the action's operation is the submit
+  const auto& assess = entries.entries(3);
+  EXPECT_EQ(assess.name(), "intake.StartSignalAssessment");
+  EXPECT_EQ(assess.parent_span_id(), action->SpanIdHex());
+  EXPECT_EQ(assess.foreign_operation_trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(assess.foreign_operation_span_id(), "b7ad6b7169203331");
+  // Nothing of it in the caller's own trace.
+  by_trace.set_trace_id("0af7651916cd43dd8448eb211c80319c");
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries));
+  EXPECT_EQ(entries.entries_size(), 0);
 }
 
 TEST_F(IntakeApiTest, PurgeKeepsSignalsUntilTheRetentionHasPassed) {

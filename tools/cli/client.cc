@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "common/base/config.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/grpc/metrics.h"
@@ -55,7 +56,27 @@ Client::Client(const Args& args) {
   if (args.Has("trace")) {
     const std::string t = args.Get("trace");
     trace_ = common::ParseTraceparent(t.size() == 32 ? absl::StrCat("00-", t, "-0000000000000001-01") : t);
+  } else if (args.Has("signal")) {
+    trace_ = SignalTrace(args, address);
   }
+}
+
+std::optional<common::TraceContext> Client::SignalTrace(const Args& args, const std::string& address) const {
+  namespace ipb = cak::voorlichting::intake::v1;
+  const std::string intake = args.Get("intake-address", address);
+  auto stub = ipb::IntakeService::NewStub(
+      intake == address ? channel_ : grpc::CreateChannel(intake, grpc::InsecureChannelCredentials()));
+  ipb::GetSignalRequest req;
+  req.set_name(args.Get("signal"));
+  ipb::Signal signal;
+  const grpc::Status st = stub->GetSignal(Context(default_caller_, false).get(), req, &signal);
+  if (!st.ok()) {
+    std::fprintf(stderr, "note: the action trace of %s could not be read from intake-svc at %s (%s); %s\n",
+                 req.name().c_str(), intake.c_str(), st.error_message().c_str(),
+                 "give --intake-address, or --trace");
+    return std::nullopt;
+  }
+  return common::ParseTraceparent(signal.action_traceparent());
 }
 
 std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller, bool continue_trace) const {

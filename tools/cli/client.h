@@ -41,15 +41,20 @@ class Client {
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // A context for `caller` with the configured deadline; with `continue_trace`, a new span in
-  // the trace given by --trace (a W3C traceparent, or a trace id whose calls start at its
-  // root), sent as "traceparent".
+  // the information action's trace, sent as "traceparent": --trace (a W3C traceparent, or a
+  // trace id whose calls start at its root), or the action trace of the signal named by
+  // --signal (read from intake-svc at --intake-address, else --address).
   std::unique_ptr<grpc::ClientContext> Context(const Caller& caller, bool continue_trace = true) const;
-  // The trace from --trace, if any.
+  // The trace from --trace or --signal, if any.
   const std::optional<common::TraceContext>& trace() const { return trace_; }
   // The caller from the command line.
   Caller DefaultCaller() const { return default_caller_; }
 
  private:
+  // The action trace the signal named by --signal recorded (nullopt, with a note on stderr,
+  // when it cannot be read).
+  std::optional<common::TraceContext> SignalTrace(const Args& args, const std::string& address) const;
+
   std::shared_ptr<grpc::Channel> channel_;
   Caller default_caller_;
   absl::Duration timeout_;

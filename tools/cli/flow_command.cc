@@ -15,6 +15,8 @@
 #include <tuple>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -1327,24 +1329,17 @@ bool FlowRun::ProcessingLogSummary() {
   std::vector<plog::ProcessingLogEntry> all;
   std::map<std::string, std::vector<std::string>> ids;  // service -> trace + span (hex) of its entries
   for (const auto& [service, flag] : services) {
-    auto stub =
-        plog::ProcessingLogService::NewStub(grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()));
     plog::ListProcessingLogEntriesRequest req;
     req.set_trace_id(action_.TraceIdHex());
-    req.set_page_size(1000);
-    while (true) {
-      plog::ListProcessingLogEntriesResponse page;
-      // The privacy officer's reading is no part of the action: a trace of its own.
-      if (!Ok(stub->ListProcessingLogEntries(client_.Context(privacy_officer_, false).get(), req, &page),
-              service + " ListProcessingLogEntries")) {
-        return false;
-      }
-      for (auto& e : *page.mutable_entries()) {
-        ids[service].push_back(e.trace_id() + e.span_id());
-        all.push_back(std::move(e));
-      }
-      if (page.next_page_token().empty()) break;
-      req.set_page_token(page.next_page_token());
+    std::vector<plog::ProcessingLogEntry> entries;
+    if (!Ok(ListProcessingLog(client_, privacy_officer_,
+                              grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()), req, &entries),
+            service + " ListProcessingLogEntries")) {
+      return false;
+    }
+    for (auto& e : entries) {
+      ids[service].push_back(e.trace_id() + e.span_id());
+      all.push_back(std::move(e));
     }
   }
   std::printf(
@@ -1370,9 +1365,12 @@ bool FlowRun::ProcessingLogSummary() {
       std::string line;
       while (std::getline(in, line)) {
         ++lines[service];
-        const size_t t = line.find("\"trace_id\":\""), o = line.find("\"operation_id\":\"");
-        if (t == std::string::npos || o == std::string::npos) continue;
-        ++received[service][line.substr(t + 12, 32) + line.substr(o + 16, 16)];
+        const nlohmann::json op = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!op.is_object() || !op.value("trace_id", nlohmann::json()).is_string() ||
+            !op.value("operation_id", nlohmann::json()).is_string()) {
+          continue;
+        }
+        ++received[service][op["trace_id"].get<std::string>() + op["operation_id"].get<std::string>()];
       }
     }
   };

@@ -33,24 +33,22 @@ bool Earlier(const plog::ProcessingLogEntry* a, const plog::ProcessingLogEntry* 
   return a->end_time().seconds() < b->end_time().seconds();
 }
 
-// Every page of `request` from the service behind `channel`.
-grpc::Status ListAll(const Client& client, const std::shared_ptr<grpc::Channel>& channel,
-                     plog::ListProcessingLogEntriesRequest request, std::vector<plog::ProcessingLogEntry>* out) {
+}  // namespace
+
+grpc::Status ListProcessingLog(const Client& client, const Caller& caller, const std::shared_ptr<grpc::Channel>& channel,
+                               plog::ListProcessingLogEntriesRequest request,
+                               std::vector<plog::ProcessingLogEntry>* out) {
   auto stub = plog::ProcessingLogService::NewStub(channel);
   request.set_page_size(1000);
   while (true) {
     plog::ListProcessingLogEntriesResponse page;
-    // The lookup is itself logged, in a trace of its own: it is no part of the action.
-    grpc::Status st =
-        stub->ListProcessingLogEntries(client.Context(client.DefaultCaller(), false).get(), request, &page);
+    grpc::Status st = stub->ListProcessingLogEntries(client.Context(caller, false).get(), request, &page);
     if (!st.ok()) return st;
     for (auto& e : *page.mutable_entries()) out->push_back(std::move(e));
     if (page.next_page_token().empty()) return grpc::Status::OK;
     request.set_page_token(page.next_page_token());
   }
 }
-
-}  // namespace
 
 std::vector<std::string> TraceTree(const std::vector<plog::ProcessingLogEntry>& entries) {
   std::map<std::string, const plog::ProcessingLogEntry*> operations;  // span -> operation entry
@@ -99,14 +97,20 @@ std::vector<std::string> TraceTree(const std::vector<plog::ProcessingLogEntry>& 
 
 int ProcessingLog(const Client& client, const Args& args) {
   plog::ListProcessingLogEntriesRequest req;
-  const bool by_trace = args.Has("trace");
+  // --trace, or the action trace of --signal (read by the Client from intake-svc).
+  const bool by_trace = args.Has("trace") || args.Has("signal");
   if (args.Has("bsn")) {
     req.set_data_subject_bsn(args.Get("bsn"));
+  } else if (by_trace && client.trace()) {
+    req.set_trace_id(client.trace()->TraceIdHex());
   } else if (by_trace) {
-    req.set_trace_id(args.Get("trace"));
+    std::fprintf(stderr, "%s\n",
+                 args.Has("signal") ? "the signal's action trace could not be read (see above)"
+                                    : "--trace needs a traceparent or 32 hex characters");
+    return 1;
   } else {
     return Usage(
-        "log --bsn=<bsn> | --trace=<32 hex> [--intake-address=H:P --analysis-address=H:P "
+        "log --bsn=<bsn> | --trace=<32 hex> | --signal=signals/<id> [--intake-address=H:P --analysis-address=H:P "
         "--dispatch-address=H:P --campaign-address=H:P]");
   }
   // The services to ask: those given, or the one at --address.
@@ -120,7 +124,7 @@ int ProcessingLog(const Client& client, const Args& args) {
 
   std::vector<plog::ProcessingLogEntry> entries;
   for (const auto& [address, channel] : services) {
-    grpc::Status st = ListAll(client, channel, req, &entries);
+    grpc::Status st = ListProcessingLog(client, client.DefaultCaller(), channel, req, &entries);
     if (!st.ok()) {
       std::fprintf(stderr, "%s: ", address.c_str());
       return Fail(st);

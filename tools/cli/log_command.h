@@ -1,7 +1,8 @@
 // `voorlichting-cli log`: a privacy officer's view of the processing log. Asks every service
-// given (or the one at --address) for the entries of one trace or one data subject and prints
-// them merged in time order; a trace as a tree of operations (service, operation, activity,
-// legal basis, status, subjects), a subject as a list.
+// given (or the one at --address) for the entries of one trace (--trace, or --signal: the
+// signal's information action) or one data subject and prints them merged in time order; a
+// trace as a tree of operations (service, operation, activity, legal basis, status, subjects),
+// a subject as a list.
 #pragma once
 
 #include <string>
@@ -13,6 +14,12 @@
 namespace cak::cli {
 
 int ProcessingLog(const Client& client, const Args& args);
+
+// Every page of `request` from the service behind `channel`, asked as `caller` in a trace of
+// its own (reading the log is no part of the action it reads), appended to `out`.
+grpc::Status ListProcessingLog(const Client& client, const Caller& caller, const std::shared_ptr<grpc::Channel>& channel,
+                               cak::voorlichting::processinglog::v1::ListProcessingLogEntriesRequest request,
+                               std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry>* out);
 
 // The entries of one trace from several services as the lines of a tree: each operation under
 // the operation that caused it (its parent span), siblings in time order, an operation's

@@ -44,11 +44,15 @@ commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all m
   analysis-demo [--intake-address=HOST:PORT]   the guided tour of steps 2 and 4 (used by scripts/run.sh)
 
 the processing log (privacy officer), from one service (--address) or merged from all four:
-  log --trace=TRACE_ID | --bsn=BSN [--intake-address=H:P --analysis-address=H:P --dispatch-address=H:P --campaign-address=H:P]
-       a trace as a tree of operations (service, operation, activity, legal basis, status, subjects)
+  log --signal=signals/<id> | --trace=TRACE_ID | --bsn=BSN [--intake-address=H:P --analysis-address=H:P
+      --dispatch-address=H:P --campaign-address=H:P]
+       an information action (its signal's trace) or a trace as a tree of operations (service, operation,
+       activity, legal basis, status, subjects); a data subject's entries as a list
 
   --trace=TRACEPARENT|TRACE_ID (any command): the call continues that trace (W3C traceparent), e.g. an
        information action's, so its processing-log entries join the action's
+  --signal=signals/<id> (any command): the same for the signal's information action (its trace read from
+       intake-svc at --intake-address, else --address)
 
   token [--lifetime=12h]             a development token for --as/--roles/--application (development mode only)
 

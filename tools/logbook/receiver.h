@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "logboek/v1/logboek.grpc.pb.h"
 
@@ -37,7 +38,7 @@ class Receiver final : public logboek::v1::LogboekService::Service {
   explicit Receiver(std::string dir) : dir_(std::move(dir)) {}
   std::string dir_;
   mutable std::mutex mu_;
-  std::set<std::string> seen_;  // trace id + operation id (raw bytes)
+  absl::flat_hash_set<std::string> seen_;  // trace id + operation id (raw bytes)
   std::map<std::string, ResourceCounts> counts_;
 };
 

@@ -527,6 +527,7 @@ void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
   for (const auto& m : s.members) {
     pb::SampleMember* pm = out->add_members();
     pm->set_pseudonym(m.pseudonym);
+    pm->set_data_subject_id(m.data_subject_id);
     pm->set_masked_name(m.masked_name);
     pm->set_regulation(static_cast<pb::Regulation>(m.regulation));
     pm->set_municipality_code(domain::MunicipalityCode(m.municipality));

@@ -76,6 +76,28 @@ class ImportSessionImpl final : public ImportSession {
     buffer_.reserve(kCopyFlushBytes + 4096);
   }
 
+  // An import that read rows (personal data) and did not publish them is a failed processing:
+  // logged with status ERROR in a transaction of its own, whatever ended it (a refusal by
+  // Finish, a bad line or a database error mid-way, the caller going away).
+  ~ImportSessionImpl() override {
+    if (published_ || !load_ || rows_read_ == 0) return;
+    const absl::Status why =
+        failure_.ok() ? common::MakeError(absl::StatusCode::kAborted, reason::kImportAbandoned,
+                                          "the import ended before it was published")
+                      : failure_;
+    ProcessingRecord record = common::FailedRecord(
+        common::MakeRecord(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
+                           service_->clock_->Now()),
+        why, service_->clock_->Now());
+    record.attributes["dataset"] = std::string(DatasetName(dataset_));
+    record.attributes["rows_read"] = absl::StrCat(rows_read_);
+    record.attributes["rows_rejected"] = absl::StrCat(rows_rejected_);
+    const absl::Status logged = service_->analyses_->AppendLog(call_, record);
+    if (!logged.ok()) {
+      common::log::Error("processing_log_error_entry_failed", {{"operation", record.name}, {"error", logged.ToString()}});
+    }
+  }
+
   absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) override {
     ++rows_read_;
     if (!load_) return absl::OkStatus();  // a repeat: only the fingerprint counts
@@ -84,7 +106,7 @@ class ImportSessionImpl final : public ImportSession {
       if (errors_.size() < static_cast<size_t>(kMaxReportedErrors)) errors_.push_back(error_);
       return absl::OkStatus();
     }
-    if (buffer_.size() >= kCopyFlushBytes) return Flush();
+    if (buffer_.size() >= kCopyFlushBytes) return Kept(Flush());
     return absl::OkStatus();
   }
 
@@ -93,6 +115,19 @@ class ImportSessionImpl final : public ImportSession {
   absl::StatusOr<ImportReport> Finish() override {
     const std::string fingerprint = fingerprint_.FinalHex();
     if (claimed_) return Replay(claimed_->dataset_version, claimed_->fingerprint, fingerprint);
+    absl::StatusOr<ImportReport> report = Publish(fingerprint);
+    if (!report.ok()) failure_ = report.status();
+    return report;
+  }
+
+ private:
+  // `st`, kept as the reason of a failed import.
+  absl::Status Kept(absl::Status st) {
+    if (!st.ok()) failure_ = st;
+    return st;
+  }
+
+  absl::StatusOr<ImportReport> Publish(const std::string& fingerprint) {
     CAK_RETURN_IF_ERROR(Flush());
     // Where the rows came from, for the error's field: the file, or the streamed rows.
     const char* rows_field = operation_ == "ImportFile" ? "path" : "rows";
@@ -121,6 +156,7 @@ class ImportSessionImpl final : public ImportSession {
     common::IdempotencyKey key{operation_, options_.request_id, fingerprint};
     CAK_ASSIGN_OR_RETURN(DatasetLoad::PublishOutcome outcome,
                          load_->Publish(call_, options_.request_id.empty() ? nullptr : &key, record));
+    published_ = true;  // (a repeat published nothing, and read nothing it had not before)
     if (outcome.existing_dataset_version) {
       CAK_ASSIGN_OR_RETURN(ImportReport report,
                            service_->snapshots_->GetImportReport(*outcome.existing_dataset_version));
@@ -131,7 +167,6 @@ class ImportSessionImpl final : public ImportSession {
     return service_->snapshots_->GetImportReport(load_->version());
   }
 
- private:
   absl::StatusOr<ImportReport> Replay(int64_t version, const std::string& stored, const std::string& now) {
     if (stored != now) {
       return InvalidField(common::reason::kRequestIdReused, "options.request_id",
@@ -156,6 +191,8 @@ class ImportSessionImpl final : public ImportSession {
   std::string operation_;
   std::optional<SnapshotRepository::Claimed> claimed_;
   std::shared_ptr<const ColumnarSnapshot> customers_;  // reference checks
+  bool published_ = false;
+  absl::Status failure_;  // why the import failed, when it did
   std::unique_ptr<DatasetLoad> load_;
   RowEncoder encoder_;
   common::Sha256Stream fingerprint_;
@@ -383,11 +420,14 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
                        {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
   if (request.full_view) record.attributes["purpose"] = request.purpose;
+  // campaign-svc logs the previews it renders from the sample, per subject.
+  const bool logs_shown = settings_.subject_ids && call.principal.HasRole(common::roles::kCampaignService);
   for (size_t i = 0; i < draw.rows.size(); ++i) {
     const uint32_t row = draw.rows[i];
     SampleMemberView m;
     const common::Bsn bsn = BsnOf(cols.bsn[row]);
     m.pseudonym = pseudonymizer_.Hash(bsn).substr(0, 16);
+    if (logs_shown) m.data_subject_id = settings_.subject_ids->Hash(bsn);
     m.regulation = cols.regulation[row];
     m.municipality = cols.municipality_numbers[cols.municipality[row]];
     const int32_t ymd = cols.birth_ymd[row];
@@ -605,8 +645,19 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
     record.attributes["control_share"] = absl::StrCat(request.control_share);
     record.attributes["control_seed"] = absl::StrCat(request.control_seed);
   }
-  return analyses_->FreezeRecipientList(call, list, snapshot.info, contacted, control ? &*control : nullptr,
-                                        held_back, request.request_id.empty() ? nullptr : &key, record, replayed);
+  absl::StatusOr<RecipientListRecord> frozen =
+      analyses_->FreezeRecipientList(call, list, snapshot.info, contacted, control ? &*control : nullptr, held_back,
+                                     request.request_id.empty() ? nullptr : &key, record, replayed);
+  if (!frozen.ok()) {
+    // The members were selected (personal data read): the failed freeze is logged.
+    const absl::Status logged =
+        analyses_->AppendLog(call, common::FailedRecord(std::move(record), frozen.status(), clock_->Now()));
+    if (!logged.ok()) {
+      common::log::Error("processing_log_error_entry_failed",
+                         {{"operation", "analysis.FreezeRecipientList"}, {"error", logged.ToString()}});
+    }
+  }
+  return frozen;
 }
 
 absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const CallContext& call, const std::string& id) {
@@ -830,7 +881,7 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
                        {"end_date", absl::FormatCivilTime(end_day)},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)},
                        {"sample_seed", absl::StrCat(request.sample_seed)},
-                       {"subjects", "the pseudonymised response sample"}};
+                       {"subjects", "every measured member of the contacted and control lists"}};
   auto view = [&](const SampledMember& m) {
     ResponseSampleView v;
     const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
@@ -850,13 +901,22 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
     const int32_t ymd = cols.birth_ymd[m.row];
     v.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), end_day);
     v.routing = cols.routing[m.row];
-    record.data_subjects.push_back(bsn);
     return v;
   };
   for (const SampledMember& m : sample.responders) out.responders.push_back(view(m));
   for (const SampledMember& m : sample.non_responders) out.non_responders.push_back(view(m));
-  record.attributes["sample_members"] = absl::StrCat(record.data_subjects.size());
-  CAK_RETURN_IF_ERROR(analyses_->AppendLog(call, record));
+  record.attributes["sample_members"] = absl::StrCat(out.responders.size() + out.non_responders.size());
+  // Every measured member is a data subject of the measurement (decision of the privacy
+  // officer: the privacy rule wins over sampling), as narrow subject rows.
+  for (const GroupInput& in : inputs) {
+    for (const auto* rows : {&in.rows, in.control_rows ? &*in.control_rows : nullptr}) {
+      if (!rows) continue;
+      for (uint32_t row : *rows) {
+        if (row != kNotFound) record.data_subjects.push_back(BsnOf(cols.bsn[row]));
+      }
+    }
+  }
+  CAK_RETURN_IF_ERROR(analyses_->AppendLogWithSubjectRows(call, record));
   out.measure_time = clock_->Now();
   common::log::Debug("response_measured", {{"groups", static_cast<int64_t>(inputs.size())},
                                            {"load_ms", absl::ToInt64Milliseconds(loaded - start)},

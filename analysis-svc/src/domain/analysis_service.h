@@ -44,12 +44,17 @@ struct AnalysisSettings {
   absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
   int stream_log_chunk = 5000;                // recipients read, logged and sent per chunk
   int max_concurrent_streams = 4;             // StreamRecipients at once per replica (pool sessions)
+  // The processing log's key (shared by the four services). With it, a sample asked for by
+  // campaign-svc carries each member's data_subject_id, so that the preview it renders is
+  // logged per subject there too; nobody else gets ids that match log entries.
+  std::optional<common::DataSubjectHasher> subject_ids;
 };
 
 // Reasons specific to analysis-svc.
 namespace reason {
 inline constexpr char kTooManyRejectedRows[] = "TOO_MANY_REJECTED_ROWS";
 inline constexpr char kEmptyImport[] = "EMPTY_IMPORT";
+inline constexpr char kImportAbandoned[] = "IMPORT_ABANDONED";  // ended mid-way (logged entry only)
 inline constexpr char kInvalidCsvHeader[] = "INVALID_CSV_HEADER";
 inline constexpr char kMalformedCsv[] = "MALFORMED_CSV";
 inline constexpr char kImportFileNotFound[] = "IMPORT_FILE_NOT_FOUND";
@@ -114,6 +119,7 @@ struct SampleRequest {
 
 struct SampleMemberView {
   std::string pseudonym;
+  std::string data_subject_id;  // for campaign-svc only (AnalysisSettings::subject_ids)
   std::string masked_name;
   int regulation = 0;
   int municipality = 0;

@@ -220,6 +220,10 @@ class AnalysisRepository {
   // A processing-log entry with one child entry per data subject, in a transaction of its own
   // (a processing that stores nothing else, such as a response measurement).
   virtual absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) = 0;
+  // The same for a processing of many subjects: the operation's entry and one narrow subject
+  // row per subject (common migration 0004), in one transaction.
+  virtual absl::Status AppendLogWithSubjectRows(const common::CallContext& call,
+                                                const common::ProcessingRecord& record) = 0;
   // Streamed disclosures: the operation's log entry once (returns its id), then each chunk's
   // data subjects, committed before the chunk is sent.
   virtual absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,

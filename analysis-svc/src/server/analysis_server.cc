@@ -12,6 +12,12 @@ storage::PgSnapshotRepository::Options SnapshotOptions(const AnalysisServerOptio
   s.zone = o.zone_name;
   return s;
 }
+
+domain::AnalysisSettings Settings(const AnalysisServerOptions& o) {
+  domain::AnalysisSettings s = o.settings;
+  s.subject_ids = o.hasher;
+  return s;
+}
 }  // namespace
 
 AnalysisServer::AnalysisServer(AnalysisServerOptions options)
@@ -22,7 +28,7 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
                  }),
       snapshots_(options_.pool, &log_store_, SnapshotOptions(options_)),
       analyses_(options_.pool, options_.schema, &log_store_),
-      service_(&snapshots_, &analyses_, options_.clock, options_.pseudonymizer.value(), options_.settings,
+      service_(&snapshots_, &analyses_, options_.clock, options_.pseudonymizer.value(), Settings(options_),
                options_.outcomes),
       env_(options_.auth, api::AnalysisRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),

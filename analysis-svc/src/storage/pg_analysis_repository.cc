@@ -1,6 +1,9 @@
 // PostgreSQL analysis repository (see pg_analysis_repository.h).
 #include "analysis-svc/src/storage/pg_analysis_repository.h"
 
+#include <cstdio>
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -184,6 +187,19 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
       relations.push_back(m.addressee_relation);
     }
   }
+  // Every member, of both lists, is a data subject of the freeze (a narrow subject row each):
+  // their log ids are hashed on a thread of their own while PostgreSQL copies the members.
+  std::future<std::vector<std::string>> hashing = std::async(std::launch::async, [&] {
+    std::vector<std::string> ids;
+    ids.reserve(bsns.size());
+    char digits[16];
+    for (int64_t bsn : bsns) {
+      std::snprintf(digits, sizeof digits, "%09lld", static_cast<long long>(bsn));
+      ids.push_back(log_->hasher().HashText(digits));
+    }
+    return ids;
+  });
+  std::optional<common::ProcessingRecord> logged;  // the record with its subjects, once hashed
   const std::string customers =
       PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
   const bool has_relations = snapshot.of(Dataset::kRelations).version != 0;
@@ -260,7 +276,11 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           }
           return absl::InternalError("recipient list members missing from their snapshot");
         }
-        log_->Append(tx, call, record);
+        if (!logged) {
+          logged = record;
+          logged->data_subject_ids = hashing.get();
+        }
+        log_->AppendWithSubjectRows(tx, call, *logged);
         return absl::OkStatus();
       },
       call.deadline));
@@ -462,6 +482,17 @@ absl::Status PgAnalysisRepository::AppendLog(const common::CallContext& call, co
       *pool_,
       [&](Tx& tx) -> absl::Status {
         log_->Append(tx, call, record);
+        return absl::OkStatus();
+      },
+      call.deadline);
+}
+
+absl::Status PgAnalysisRepository::AppendLogWithSubjectRows(const common::CallContext& call,
+                                                            const common::ProcessingRecord& record) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        log_->AppendWithSubjectRows(tx, call, record);
         return absl::OkStatus();
       },
       call.deadline);

@@ -41,6 +41,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::Status SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
                           const common::ProcessingRecord& record) override;
   absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) override;
+  absl::Status AppendLogWithSubjectRows(const common::CallContext& call,
+                                        const common::ProcessingRecord& record) override;
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;

@@ -79,8 +79,8 @@ absl::StatusOr<std::vector<domain::PreviewSubject>> AnalysisClient::SampleGroup(
   CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->CreateSample(ctx2.get(), req, &sample), "analysis-svc"));
   std::vector<domain::PreviewSubject> out;
   for (const pb::SampleMember& m : sample.members()) {
-    out.push_back({m.pseudonym(), m.masked_name(), m.routing() == pb::ROUTING_REPRESENTATIVE ||
-                                                       m.routing() == pb::ROUTING_CONTACT_PERSON});
+    out.push_back({m.pseudonym(), m.data_subject_id(), m.masked_name(),
+                   m.routing() == pb::ROUTING_REPRESENTATIVE || m.routing() == pb::ROUTING_CONTACT_PERSON});
   }
   return out;
 }

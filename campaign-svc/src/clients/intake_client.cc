@@ -10,21 +10,21 @@ namespace pb = cak::voorlichting::intake::v1;
 IntakeClient::IntakeClient(const common::PeerChannel* peer, absl::Duration timeout)
     : peer_(peer), stub_(pb::IntakeService::NewStub(peer->channel())), timeout_(timeout) {}
 
-absl::StatusOr<domain::SignalState> IntakeClient::GetSignalState(const common::CallContext& call,
-                                                                 const std::string& signal_id) {
+absl::StatusOr<domain::SignalInfo> IntakeClient::GetSignal(const common::CallContext& call,
+                                                           const std::string& signal_id) {
   CAK_ASSIGN_OR_RETURN(auto ctx, peer_->Context(call, timeout_));
   pb::GetSignalRequest req;
   req.set_name(absl::StrCat("signals/", signal_id));
   pb::Signal signal;
   CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->GetSignal(ctx.get(), req, &signal), "intake-svc"));
-  return static_cast<domain::SignalState>(signal.state());
+  return domain::SignalInfo{static_cast<domain::SignalState>(signal.state()), signal.action_traceparent()};
 }
 
 absl::Status IntakeClient::AlreadyIn(const common::CallContext& call, const std::string& signal_id,
                                      domain::SignalState target, absl::Status refused) {
   if (refused.code() != absl::StatusCode::kFailedPrecondition) return refused;
-  absl::StatusOr<domain::SignalState> state = GetSignalState(call, signal_id);
-  if (state.ok() && *state == target) return absl::OkStatus();  // an earlier delivery did it
+  absl::StatusOr<domain::SignalInfo> signal = GetSignal(call, signal_id);
+  if (signal.ok() && signal->state == target) return absl::OkStatus();  // an earlier delivery did it
   return refused;
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "campaign-svc/src/domain/reasons.h"
 #include "common/base/errors.h"
+#include "common/base/log.h"
 #include "common/base/message_template.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
@@ -18,6 +19,8 @@ namespace cak::campaign::domain {
 
 using common::CallContext;
 using common::FieldError;
+using common::ProcessingActivity;
+using common::ProcessingRecord;
 using common::InvalidField;
 using common::MakeError;
 
@@ -105,12 +108,16 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
     }
   }
   // The peers first: a campaign exists only for an open signal and a set defined for it.
-  CAK_ASSIGN_OR_RETURN(SignalState state, intake_->GetSignalState(call, request.signal_id));
-  if (state != SignalState::kInAssessment) {
+  CAK_ASSIGN_OR_RETURN(SignalInfo signal, intake_->GetSignal(call, request.signal_id));
+  if (signal.state != SignalState::kInAssessment) {
     return FieldError(absl::StatusCode::kFailedPrecondition, reason::kSignalNotInAssessment, "campaign.signal",
                       "the signal must be IN_ASSESSMENT (start its assessment in intake-svc first)");
   }
-  CAK_ASSIGN_OR_RETURN(TargetGroupSetInfo set, analysis_->GetTargetGroupSet(call, request.target_group_set_id));
+  // The campaign belongs to the signal's action (a signal from before traces were recorded:
+  // this call starts it).
+  const std::string action = signal.action_traceparent.empty() ? call.trace.ToTraceparent() : signal.action_traceparent;
+  const CallContext act = common::WithinAction(call, action);
+  CAK_ASSIGN_OR_RETURN(TargetGroupSetInfo set, analysis_->GetTargetGroupSet(act, request.target_group_set_id));
   if (set.signal_id != request.signal_id) {
     return FieldError(absl::StatusCode::kInvalidArgument, reason::kTargetGroupSetOfOtherSignal,
                       "campaign.target_group_set", "the target group set was defined for another signal");
@@ -124,6 +131,7 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
   c.control_seed = request.control_seed;
   c.created_by = call.principal.id;
   c.create_time = c.update_time = clock_->Now();
+  c.action_traceparent = action;
   int priority = 0;
   for (const TargetGroupInfo& g : set.groups) {
     CampaignGroup& group = c.groups.emplace_back();
@@ -131,7 +139,10 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
     group.priority = ++priority;
     group.member_count = g.member_count;
   }
-  return repository_->Create(c, request.request_id.empty() ? nullptr : &key, replayed);
+  ProcessingRecord record = Record(c, "CreateCampaign", ProcessingActivity::kBepalenActie);
+  record.attributes["target_group_set"] = absl::StrCat("targetGroupSets/", c.target_group_set_id);
+  record.attributes["groups"] = absl::StrCat(c.groups.size());
+  return repository_->Create(c, request.request_id.empty() ? nullptr : &key, replayed, act, record);
 }
 
 absl::StatusOr<Campaign> CampaignService::Get(const CallContext& call, const std::string& id) { return Load(call, id); }
@@ -231,6 +242,12 @@ absl::StatusOr<Campaign> CampaignService::UpdateGroup(const CallContext& call, c
   change.campaign = &c;
   change.expected_revision = expected;
   change.new_message = new_message;
+  change.call = &call;
+  change.record = Record(c, "UpdateCampaignGroup",
+                         new_message ? ProcessingActivity::kFormulerenBoodschap : ProcessingActivity::kBepalenActie);
+  change.record->attributes["group"] = g.name;
+  change.record->attributes["fields"] = absl::StrJoin(u.paths, ",");
+  if (new_message) change.record->attributes["message_version"] = absl::StrCat(new_message->second.version);
   CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
   return c;
 }
@@ -249,8 +266,19 @@ absl::StatusOr<Preview> CampaignService::PreviewMessage(const CallContext& call,
   }
   const common::MessageChannel channel = Contacted(g.action) ? ChannelOf(g.action) : common::MessageChannel::kLetter;
   CAK_ASSIGN_OR_RETURN(common::MessageTemplate tpl, common::MessageTemplate::Parse(g.message->text, channel, "group"));
+  const CallContext act = common::WithinAction(call, c.action_traceparent);
   CAK_ASSIGN_OR_RETURN(std::vector<PreviewSubject> subjects,
-                       analysis_->SampleGroup(call, c.target_group_set_id, g.name, request.sample_size, request.seed));
+                       analysis_->SampleGroup(act, c.target_group_set_id, g.name, request.sample_size, request.seed));
+  // What the preview shows is logged per subject before it is shown.
+  ProcessingRecord record = Record(c, "PreviewMessage", ProcessingActivity::kFormulerenBoodschap);
+  record.attributes["group"] = g.name;
+  record.attributes["message_version"] = absl::StrCat(g.message->version);
+  record.attributes["sample_size"] = absl::StrCat(subjects.size());
+  record.attributes["seed"] = absl::StrCat(request.seed);
+  for (const PreviewSubject& s : subjects) {
+    if (!s.data_subject_id.empty()) record.data_subject_ids.push_back(s.data_subject_id);
+  }
+  CAK_RETURN_IF_ERROR(repository_->Log(act, record, call.deadline));
   Preview out;
   out.message_version = g.message->version;
   out.text = g.message->text;
@@ -280,9 +308,11 @@ absl::StatusOr<Preview> CampaignService::PreviewMessage(const CallContext& call,
 // ---------------------------------------------------------------------------------------------
 // Step 7: feasibility
 
-absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& call, const std::string& id) {
-  CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
+absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& asked, const std::string& id) {
+  CAK_ASSIGN_OR_RETURN(Campaign c, Load(asked, id));
   CAK_RETURN_IF_ERROR(CheckEditable(c));
+  const CallContext call = common::WithinAction(asked, c.action_traceparent);
+  int64_t asked_groups = 0;
   const int64_t expected = c.revision;
   for (CampaignGroup& g : c.groups) {
     if (!Contacted(g.action) || !g.window_start || !g.window_end) continue;
@@ -304,6 +334,7 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& ca
     q.window_end = *g.window_end;
     q.campaign_name = absl::StrCat("campaigns/", c.id);
     if (q.volume <= 0) continue;
+    ++asked_groups;
     CAK_ASSIGN_OR_RETURN(GroupFeasibility answer, dispatch_->CheckFeasibility(call, q));
     answer.action = g.action;
     answer.volume = q.volume;
@@ -317,6 +348,9 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& ca
   CampaignRepository::Change change;
   change.campaign = &c;
   change.expected_revision = expected;
+  change.call = &call;
+  change.record = Record(c, "CheckCampaignFeasibility", ProcessingActivity::kToetsenActieUitvoerder);
+  change.record->attributes["groups_asked"] = absl::StrCat(asked_groups);
   CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
   return c;
 }
@@ -326,7 +360,7 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& ca
 
 absl::StatusOr<Campaign> CampaignService::Decide(const CallContext& call, Campaign c, int64_t expected_revision,
                                                  CampaignState to, DecisionKind kind, std::string comment,
-                                                 std::vector<common::OutboxMessage> outbox) {
+                                                 ProcessingRecord record, std::vector<common::OutboxMessage> outbox) {
   const absl::Time now = clock_->Now();
   c.state = to;
   c.update_time = now;
@@ -336,16 +370,37 @@ absl::StatusOr<Campaign> CampaignService::Decide(const CallContext& call, Campai
   change.expected_revision = expected_revision;
   change.decision = Decision{kind, call.principal.id, std::move(comment), now};
   change.outbox = std::move(outbox);
+  change.call = &call;
+  record.attributes["state"] = std::string(CampaignStateName(to));
+  record.attributes["revision"] = absl::StrCat(c.revision);
+  change.record = std::move(record);
   CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
   c.decisions.push_back(*change.decision);
   return c;
 }
 
-absl::StatusOr<Campaign> CampaignService::Submit(const CallContext& call, const std::string& id,
+ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rpc, ProcessingActivity activity) const {
+  ProcessingRecord record = common::MakeRecord(absl::StrCat("campaign.", rpc), activity, clock_->Now());
+  record.attributes = {{"campaign", absl::StrCat("campaigns/", c.id)}, {"signal", absl::StrCat("signals/", c.signal_id)}};
+  record.action_traceparent = c.action_traceparent;
+  return record;
+}
+
+absl::Status CampaignService::LogFailure(const CallContext& call, ProcessingRecord record, absl::Status failure) {
+  record = common::FailedRecord(std::move(record), failure, clock_->Now());
+  const absl::Status logged = repository_->Log(call, record, absl::InfiniteFuture());
+  if (!logged.ok()) {
+    common::log::Error("processing_log_error_entry_failed", {{"operation", record.name}, {"error", logged.ToString()}});
+  }
+  return failure;
+}
+
+absl::StatusOr<Campaign> CampaignService::Submit(const CallContext& asked, const std::string& id,
                                                  const std::string& comment) {
   CAK_RETURN_IF_ERROR(common::ValidateOptionalText(comment, kMaxComment, "comment"));
-  CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
+  CAK_ASSIGN_OR_RETURN(Campaign c, Load(asked, id));
   if (c.state != CampaignState::kDraft) return InvalidTransition(c, "submit");
+  const CallContext call = common::WithinAction(asked, c.action_traceparent);
   const int64_t expected = c.revision;
   // The executors' latest word counts.
   for (CampaignGroup& g : c.groups) {
@@ -367,16 +422,26 @@ absl::StatusOr<Campaign> CampaignService::Submit(const CallContext& call, const 
   CAK_RETURN_IF_ERROR(CheckReadyForReview(c));
   // Freeze the lists now, so the reviewer approves exactly what will be dispatched. The
   // request ids are stable: submitting again after requested changes gets the same lists.
+  ProcessingRecord record = Record(c, "SubmitCampaignForReview", ProcessingActivity::kBepalenActie);
+  std::vector<std::string> lists;
   for (CampaignGroup& g : c.groups) {
     if (!Contacted(g.action)) continue;
-    CAK_ASSIGN_OR_RETURN(FrozenList list, analysis_->FreezeList(call, GroupRequestId(c, g, "list"),
-                                                                c.target_group_set_id, g.name, c.control_share,
-                                                                c.control_seed));
-    g.recipient_list = list.list_id;
-    g.control_list = list.control_list_id;
-    g.recipient_count = list.member_count;
+    absl::StatusOr<FrozenList> list = analysis_->FreezeList(call, GroupRequestId(c, g, "list"), c.target_group_set_id,
+                                                            g.name, c.control_share, c.control_seed);
+    if (!list.ok()) {
+      // Lists frozen for earlier groups hold personal data now: the failed submit is logged.
+      if (lists.empty()) return list.status();
+      record.attributes["recipient_lists"] = absl::StrJoin(lists, ",");
+      return LogFailure(call, std::move(record), list.status());
+    }
+    g.recipient_list = list->list_id;
+    g.control_list = list->control_list_id;
+    g.recipient_count = list->member_count;
+    lists.push_back(absl::StrCat("recipientLists/", list->list_id));
   }
-  return Decide(call, std::move(c), expected, CampaignState::kReadyForReview, DecisionKind::kSubmitted, comment);
+  record.attributes["recipient_lists"] = absl::StrJoin(lists, ",");
+  return Decide(call, std::move(c), expected, CampaignState::kReadyForReview, DecisionKind::kSubmitted, comment,
+                std::move(record));
 }
 
 absl::StatusOr<Campaign> CampaignService::Approve(const CallContext& call, const std::string& id,
@@ -390,7 +455,9 @@ absl::StatusOr<Campaign> CampaignService::Approve(const CallContext& call, const
                      absl::StrCat("the campaign changed since revision ", revision, " (now ", c.revision, ")"));
   }
   const int64_t expected = c.revision;
-  return Decide(call, std::move(c), expected, CampaignState::kApproved, DecisionKind::kApproved, comment);
+  ProcessingRecord record = Record(c, "ApproveCampaign", ProcessingActivity::kBepalenActie);
+  return Decide(common::WithinAction(call, c.action_traceparent), std::move(c), expected, CampaignState::kApproved,
+                DecisionKind::kApproved, comment, std::move(record));
 }
 
 absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call, const std::string& id,
@@ -404,14 +471,17 @@ absl::StatusOr<Campaign> CampaignService::RequestChanges(const CallContext& call
     return InvalidTransition(c, "request changes to");
   }
   const int64_t expected = c.revision;
-  return Decide(call, std::move(c), expected, CampaignState::kDraft, DecisionKind::kChangesRequested, comment);
+  ProcessingRecord record = Record(c, "RequestCampaignChanges", ProcessingActivity::kBepalenActie);
+  return Decide(common::WithinAction(call, c.action_traceparent), std::move(c), expected, CampaignState::kDraft,
+                DecisionKind::kChangesRequested, comment, std::move(record));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Release and completion
 
-absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const std::string& id) {
-  CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
+absl::StatusOr<Campaign> CampaignService::Release(const CallContext& asked, const std::string& id) {
+  CAK_ASSIGN_OR_RETURN(Campaign c, Load(asked, id));
+  const CallContext call = common::WithinAction(asked, c.action_traceparent);
   if (c.state == CampaignState::kReleased || c.state == CampaignState::kCompleted) {
     // A repeat. Orders dispatch-svc refused are offered again: a person fixed the cause.
     bool refused = false;
@@ -429,24 +499,35 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const
                                      "again"));
     }
   }
-  CAK_ASSIGN_OR_RETURN(SignalState signal, intake_->GetSignalState(call, c.signal_id));
-  if (signal != SignalState::kInAssessment && signal != SignalState::kActionPlanned) {
+  CAK_ASSIGN_OR_RETURN(SignalInfo signal, intake_->GetSignal(call, c.signal_id));
+  if (signal.state != SignalState::kInAssessment && signal.state != SignalState::kActionPlanned) {
     return FieldError(absl::StatusCode::kFailedPrecondition, reason::kSignalNotOpen, "campaign",
                       "the signal was declined or closed in intake-svc; the campaign cannot be released "
                       "(cancel it)");
   }
   const int64_t expected = c.revision;
   std::vector<common::OutboxMessage> outbox;
+  // The release decides who is contacted: the groups' frozen lists (their control lists not).
+  ProcessingRecord record = Record(c, "ReleaseCampaign", ProcessingActivity::kUitvoerenActie);
+  std::vector<std::string> contacted, held_back;
+  int64_t recipients = 0;
   for (const CampaignGroup& g : c.groups) {
     if (!Contacted(g.action)) continue;
     outbox.push_back({kTopicCreateOrder, c.id, absl::StrCat("order:", c.id, ":", g.priority),
                       GroupRequestId(c, g, "order"), g.name, call.trace.ToTraceparent()});
+    contacted.push_back(absl::StrCat("recipientLists/", g.recipient_list));
+    if (!g.control_list.empty()) held_back.push_back(absl::StrCat("recipientLists/", g.control_list));
+    recipients += g.recipient_count;
   }
+  record.attributes["contacted_lists"] = absl::StrJoin(contacted, ",");
+  record.attributes["control_lists"] = absl::StrJoin(held_back, ",");
+  record.attributes["recipients"] = absl::StrCat(recipients);
   outbox.push_back({kTopicSignalPlanned, c.id, absl::StrCat("signal:", c.signal_id),
                     absl::StrCat("campaign-", c.id, "-signal-planned"), absl::StrCat("campaigns/", c.id),
                     call.trace.ToTraceparent()});
   absl::Status saved =
-      Decide(call, std::move(c), expected, CampaignState::kReleased, DecisionKind::kReleased, "", std::move(outbox))
+      Decide(call, std::move(c), expected, CampaignState::kReleased, DecisionKind::kReleased, "", std::move(record),
+             std::move(outbox))
           .status();
   if (saved.code() == absl::StatusCode::kAborted) {
     // A concurrent release won: answer with its result.
@@ -457,10 +538,11 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& call, const
   return Load(call, id);  // with the orders' delivery state
 }
 
-absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& call, const std::string& id,
+absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& asked, const std::string& id,
                                                    const std::string& feedback) {
   CAK_RETURN_IF_ERROR(common::ValidateText(feedback, kMaxFeedback, "feedback"));
-  CAK_ASSIGN_OR_RETURN(Campaign c, Load(call, id));
+  CAK_ASSIGN_OR_RETURN(Campaign c, Load(asked, id));
+  const CallContext call = common::WithinAction(asked, c.action_traceparent);
   if (c.state == CampaignState::kCompleted) return c;
   if (c.state != CampaignState::kReleased) return InvalidTransition(c, "complete");
   for (const CampaignGroup& g : c.groups) {
@@ -483,8 +565,9 @@ absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& call, cons
   std::vector<common::OutboxMessage> outbox = {{kTopicSignalClosed, c.id, absl::StrCat("signal:", c.signal_id),
                                                 absl::StrCat("campaign-", c.id, "-signal-closed"), feedback,
                                                 call.trace.ToTraceparent()}};
+  ProcessingRecord record = Record(c, "CompleteCampaign", ProcessingActivity::kUitvoerenActie);
   CAK_RETURN_IF_ERROR(Decide(call, std::move(c), expected, CampaignState::kCompleted, DecisionKind::kCompleted,
-                             feedback, std::move(outbox))
+                             feedback, std::move(record), std::move(outbox))
                           .status());
   return Load(call, id);
 }
@@ -498,7 +581,9 @@ absl::StatusOr<Campaign> CampaignService::Cancel(const CallContext& call, const 
     return InvalidTransition(c, "cancel");
   }
   const int64_t expected = c.revision;
-  return Decide(call, std::move(c), expected, CampaignState::kCancelled, DecisionKind::kCancelled, why);
+  ProcessingRecord record = Record(c, "CancelCampaign", ProcessingActivity::kBepalenActie);
+  return Decide(common::WithinAction(call, c.action_traceparent), std::move(c), expected, CampaignState::kCancelled,
+                DecisionKind::kCancelled, why, std::move(record));
 }
 
 // ---------------------------------------------------------------------------------------------

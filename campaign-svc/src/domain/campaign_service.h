@@ -108,11 +108,18 @@ class CampaignService {
 
  private:
   absl::StatusOr<Campaign> Load(const common::CallContext& call, const std::string& id);
-  // Moves `c` to `to` with the caller's decision `kind` (and `outbox`), in one revision-checked
-  // save (ABORTED CONCURRENT_UPDATE when `expected_revision` is stale); returns it as saved.
+  // Moves `c` to `to` with the caller's decision `kind` (and `outbox`), logged as `record`, in
+  // one revision-checked save (ABORTED CONCURRENT_UPDATE when `expected_revision` is stale);
+  // returns it as saved. `call` runs within the campaign's action (common::WithinAction).
   absl::StatusOr<Campaign> Decide(const common::CallContext& call, Campaign c, int64_t expected_revision,
                                   CampaignState to, DecisionKind kind, std::string comment,
-                                  std::vector<common::OutboxMessage> outbox = {});
+                                  common::ProcessingRecord record, std::vector<common::OutboxMessage> outbox = {});
+  // The processing-log entry of campaign RPC `rpc` on `c`, in its action's trace.
+  common::ProcessingRecord Record(const Campaign& c, absl::string_view rpc, common::ProcessingActivity activity) const;
+  // `failure` of a processing that already processed personal data (through a peer): logged as
+  // `record` with status ERROR in a transaction of its own, then returned (README: failed
+  // processing is logged).
+  absl::Status LogFailure(const common::CallContext& call, common::ProcessingRecord record, absl::Status failure);
   // The call context a relay delivery runs under: the releasing call's trace continued.
   common::CallContext RelayCall(const common::OutboxRecord& message) const;
 

@@ -97,6 +97,9 @@ struct Campaign {
   std::vector<Decision> decisions;
   absl::Time create_time, update_time;
   int64_t revision = 1;
+  // The information action's trace (its signal's action_traceparent): the campaign's
+  // processings, and the peers' work for it, are logged there (common::WithinAction).
+  std::string action_traceparent;
 };
 
 // Held back as control group out of `members` at `share`: round(share * members).

@@ -23,10 +23,15 @@ namespace cak::campaign::domain {
 // intake-svc's signal states (numbered as its proto).
 enum class SignalState { kUnknown = 0, kReceived = 1, kInAssessment = 2, kNoAction = 3, kActionPlanned = 4, kClosed = 5 };
 
+struct SignalInfo {
+  SignalState state = SignalState::kUnknown;
+  std::string action_traceparent;  // the information action's trace (empty for old signals)
+};
+
 class IntakeGateway {
  public:
   virtual ~IntakeGateway() = default;
-  virtual absl::StatusOr<SignalState> GetSignalState(const common::CallContext& call, const std::string& signal_id) = 0;
+  virtual absl::StatusOr<SignalInfo> GetSignal(const common::CallContext& call, const std::string& signal_id) = 0;
   // IN_ASSESSMENT -> ACTION_PLANNED; OK when the signal already is ACTION_PLANNED (a repeat).
   virtual absl::Status MarkActionPlanned(const common::CallContext& call, const std::string& signal_id,
                                          const std::string& campaign_name) = 0;
@@ -55,6 +60,7 @@ struct FrozenList {
 // One sampled recipient for a preview, pseudonymised.
 struct PreviewSubject {
   std::string pseudonym;
+  std::string data_subject_id;      // the member's processing-log id (logged with the preview)
   std::string masked_name;          // "J. d* V*****"
   bool routed_to_relation = false;  // the representative or contact person receives it
 };

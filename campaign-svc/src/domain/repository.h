@@ -33,10 +33,12 @@ class CampaignRepository {
  public:
   virtual ~CampaignRepository() = default;
 
-  // Stores a new campaign; a repeat of `key` returns the first one with *replayed set
-  // (INVALID_ARGUMENT REQUEST_ID_REUSED for another request under the same id).
+  // Stores a new campaign with its processing-log entry `record`; a repeat of `key` returns
+  // the first one with *replayed set (INVALID_ARGUMENT REQUEST_ID_REUSED for another request
+  // under the same id).
   virtual absl::StatusOr<Campaign> Create(const Campaign& campaign, const common::IdempotencyKey* key,
-                                          bool* replayed) = 0;
+                                          bool* replayed, const common::CallContext& call,
+                                          const common::ProcessingRecord& record) = 0;
   // The campaign an earlier CreateCampaign with `key` created (nullopt: a new request_id;
   // INVALID_ARGUMENT REQUEST_ID_REUSED for another request under the same id).
   virtual absl::StatusOr<std::optional<Campaign>> FindCreated(const common::IdempotencyKey& key,
@@ -49,16 +51,23 @@ class CampaignRepository {
                                                      const std::optional<ListPosition>& after, int limit,
                                                      absl::Time deadline) = 0;
   // Writes `campaign` (state, groups, editors, revision), appends `new_message` to a group's
-  // versions (group index, version) and `decision`, and enqueues `outbox`, all in one
-  // transaction, provided the stored revision is still `expected_revision`.
+  // versions (group index, version) and `decision`, enqueues `outbox` and writes the
+  // processing-log entry `record` (of `call`), all in one transaction, provided the stored
+  // revision is still `expected_revision`.
   struct Change {
     const Campaign* campaign = nullptr;
     int64_t expected_revision = 0;
     std::optional<std::pair<size_t, MessageVersion>> new_message;
     std::optional<Decision> decision;
     std::vector<common::OutboxMessage> outbox;
+    const common::CallContext* call = nullptr;
+    std::optional<common::ProcessingRecord> record;
   };
   virtual absl::Status Save(const Change& change, absl::Time deadline) = 0;
+  // A processing-log entry in a transaction of its own: a preview (nothing else is written),
+  // or a processing that failed after personal data was processed (status ERROR).
+  virtual absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
+                           absl::Time deadline) = 0;
   // Offers the campaign's refused outbox messages (orders dispatch-svc refused) again, due now,
   // with their request ids; returns how many.
   virtual absl::StatusOr<int64_t> RequeueFailed(const std::string& campaign_id, absl::Time now,

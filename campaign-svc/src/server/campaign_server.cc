@@ -28,7 +28,7 @@ CampaignServer::CampaignServer(CampaignServerOptions options)
              common::db::OutboxRelayOptions{options_.schema, options_.outbox_threads, options_.outbox_poll_interval,
                                             options_.outbox_max_backoff},
              Handlers(&service_)),
-      repository_(options_.pool, options_.schema, [this] { relay_.Wake(); }),
+      repository_(options_.pool, options_.schema, &log_store_, [this] { relay_.Wake(); }),
       service_(&repository_, options_.intake, options_.analysis, options_.dispatch, options_.clock, options_.settings),
       env_(options_.auth, api::CampaignRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),

@@ -134,7 +134,7 @@ std::vector<domain::CampaignGroup> GroupsFrom(const std::string& text) {
 constexpr char kColumns[] =
     "id, title, signal_id, target_group_set_id, state, control_share, control_seed::text, created_by,"
     " array_to_string(editors, chr(31)), groups::text, ${s}.to_micros(create_time), ${s}.to_micros(update_time),"
-    " revision";
+    " revision, action_traceparent";
 
 domain::Campaign CampaignFromRow(const Row& r) {
   domain::Campaign c;
@@ -151,6 +151,7 @@ domain::Campaign CampaignFromRow(const Row& r) {
   c.create_time = TimeFromMicros(TextAt(r, 10));
   c.update_time = TimeFromMicros(TextAt(r, 11));
   c.revision = ToInt(r[12]);
+  c.action_traceparent = TextAt(r, 13);
   return c;
 }
 
@@ -182,8 +183,8 @@ void ApplyOutbox(const std::vector<common::OutboxRecord>& messages, domain::Camp
 }  // namespace
 
 PgCampaignRepository::PgCampaignRepository(common::db::PgPool* pool, std::string schema,
-                                           std::function<void()> on_outbox)
-    : pool_(pool), schema_(std::move(schema)), on_outbox_(std::move(on_outbox)) {}
+                                           const common::db::ProcessingLogStore* log, std::function<void()> on_outbox)
+    : pool_(pool), schema_(std::move(schema)), log_(log), on_outbox_(std::move(on_outbox)) {}
 
 std::string PgCampaignRepository::Q(absl::string_view sql) const {
   return absl::StrReplaceAll(sql, {{"${s}", schema_}});
@@ -209,7 +210,9 @@ std::optional<domain::Campaign> PgCampaignRepository::Read(soci::session& sql, c
 }
 
 absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Campaign& c,
-                                                              const common::IdempotencyKey* key, bool* replayed) {
+                                                              const common::IdempotencyKey* key, bool* replayed,
+                                                              const common::CallContext& call,
+                                                              const common::ProcessingRecord& record) {
   std::optional<std::string> existing;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     if (key) {
@@ -218,13 +221,15 @@ absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Camp
     }
     ExecutePrepared(tx.sql(),
                     Q("INSERT INTO ${s}.campaigns (id, title, signal_id, target_group_set_id, state, control_share,"
-                      " control_seed, created_by, editors, groups, create_time, update_time, revision)"
+                      " control_seed, created_by, editors, groups, create_time, update_time, revision,"
+                      " action_traceparent)"
                       " VALUES (CAST($1 AS uuid), $2, $3, $4, CAST($5 AS smallint), CAST($6 AS double precision),"
                       " CAST($7 AS numeric), $8, '{}', CAST($9 AS jsonb), ${s}.from_micros($10::bigint),"
-                      " ${s}.from_micros($10::bigint), CAST($11 AS bigint))"),
+                      " ${s}.from_micros($10::bigint), CAST($11 AS bigint), $12)"),
                     {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
                      absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
-                     MicrosText(c.create_time), absl::StrCat(c.revision)});
+                     MicrosText(c.create_time), absl::StrCat(c.revision), c.action_traceparent});
+    log_->Append(tx, call, record);
     return absl::OkStatus();
   }));
   *replayed = existing.has_value();
@@ -331,6 +336,18 @@ absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadlin
           common::db::EnqueueOutbox(tx, schema_, change.outbox, c.update_time);
           if (on_outbox_) tx.OnCommit(on_outbox_);
         }
+        if (change.call && change.record) log_->Append(tx, *change.call, *change.record);
+        return absl::OkStatus();
+      },
+      deadline);
+}
+
+absl::Status PgCampaignRepository::Log(const common::CallContext& call, const common::ProcessingRecord& record,
+                                       absl::Time deadline) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        log_->Append(tx, call, record);
         return absl::OkStatus();
       },
       deadline);

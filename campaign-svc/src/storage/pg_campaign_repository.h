@@ -9,17 +9,20 @@
 
 #include "campaign-svc/src/domain/repository.h"
 #include "common/db/pool.h"
+#include "common/db/processing_log_store.h"
 
 namespace cak::campaign::storage {
 
 class PgCampaignRepository final : public domain::CampaignRepository {
  public:
   // `on_outbox` (may be empty) runs after a commit that enqueued outbox messages (wakes the
-  // local relay).
-  PgCampaignRepository(common::db::PgPool* pool, std::string schema, std::function<void()> on_outbox);
+  // local relay). `log` writes the processing log (not owned).
+  PgCampaignRepository(common::db::PgPool* pool, std::string schema, const common::db::ProcessingLogStore* log,
+                       std::function<void()> on_outbox);
 
   absl::StatusOr<domain::Campaign> Create(const domain::Campaign& campaign, const common::IdempotencyKey* key,
-                                          bool* replayed) override;
+                                          bool* replayed, const common::CallContext& call,
+                                          const common::ProcessingRecord& record) override;
   absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key,
                                                               absl::Time deadline) override;
   absl::StatusOr<domain::Campaign> Get(const std::string& id, absl::Time deadline) override;
@@ -28,6 +31,8 @@ class PgCampaignRepository final : public domain::CampaignRepository {
                                                      const std::optional<domain::ListPosition>& after, int limit,
                                                      absl::Time deadline) override;
   absl::Status Save(const Change& change, absl::Time deadline) override;
+  absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
+                   absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::MessageVersion>> ListMessageVersions(const std::string& campaign_id,
                                                                           const std::string& group,
                                                                           absl::Time deadline) override;
@@ -39,6 +44,7 @@ class PgCampaignRepository final : public domain::CampaignRepository {
 
   common::db::PgPool* pool_;
   std::string schema_;
+  const common::db::ProcessingLogStore* log_;
   std::function<void()> on_outbox_;
 };
 

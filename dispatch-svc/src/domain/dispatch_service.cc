@@ -334,17 +334,44 @@ absl::StatusOr<bool> DispatchService::GenerateNextBatch() {
       [this](const ClaimedBatch& claimed, BatchWriter& writer) { return Generate(claimed, writer); });
 }
 
+ProcessingRecord DispatchService::DeliveryRecord(const ClaimedBatch& claimed, absl::Time end) {
+  ProcessingRecord record = common::MakeRecord("dispatch.DeliverBatch", ProcessingActivity::kUitvoerenActie, end);
+  record.attributes = {{"dispatch_order", claimed.order.id},
+                       {"batch", absl::StrCat(claimed.batch.batch_no)},
+                       {"channel", ChannelName(claimed.order.channel)},
+                       {"executor", claimed.executor.id},
+                       {"processor", claimed.executor.identity},
+                       {"processor_location", claimed.executor.location_country},
+                       {"campaign", claimed.order.campaign},
+                       {"recipient_list", claimed.order.recipient_list}};
+  return record;
+}
+
 absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter& writer) {
-  const Order& order = claimed.order;
-  const Batch& batch = claimed.batch;
-  const Channel channel = order.channel;
   // The batch continues the trace of the request that created the order.
   CallContext call;
-  std::optional<common::TraceContext> parent = common::ParseTraceparent(order.traceparent);
+  std::optional<common::TraceContext> parent = common::ParseTraceparent(claimed.order.traceparent);
   call.trace = parent ? parent->NewChild() : common::TraceContext::NewRoot();
   call.principal = {settings_.replica + "/batch-generator", common::PrincipalKind::kApplication, {}};
   call.start_time = clock_->Now();
   call.deadline = absl::Now() + settings_.batch_deadline;  // (wall clock, as RPC deadlines are)
+  int64_t read = 0;
+  absl::Status st = WriteBatch(call, claimed, writer, &read);
+  if (st.ok() || read == 0) return st;
+  ProcessingRecord failed = common::FailedRecord(DeliveryRecord(claimed, clock_->Now()), st, clock_->Now());
+  failed.attributes["recipients_read"] = absl::StrCat(read);
+  const absl::Status logged = repository_->Log(call, failed, absl::Now() + absl::Seconds(10));
+  if (!logged.ok()) {
+    common::log::Error("processing_log_error_entry_failed", {{"operation", failed.name}, {"error", logged.ToString()}});
+  }
+  return st;
+}
+
+absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedBatch& claimed, BatchWriter& writer,
+                                         int64_t* read) {
+  const Order& order = claimed.order;
+  const Batch& batch = claimed.batch;
+  const Channel channel = order.channel;
 
   CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
                        common::MessageTemplate::Parse(order.template_text, ToMessageChannel(channel), "message"));
@@ -390,6 +417,7 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
                              "analysis-svc sent a recipient without a valid BSN");
           }
           subjects.push_back(*std::move(bsn));
+          ++*read;
           Item& item = items.emplace_back(ToItem(std::move(r), channel, renderer.QuotesCustomerNumber()));
           addressees.push_back(AddresseeId(item, channel, hasher_));
           renderer.AppendFileLine(item, &lines);
@@ -414,16 +442,8 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
     // The manifest last: an executor that waits for it never reads a data file in the making.
     CAK_RETURN_IF_ERROR(manifest->Commit());
   }
-  ProcessingRecord record = common::MakeRecord("dispatch.DeliverBatch", ProcessingActivity::kUitvoerenActie, result.write_time);
-  record.attributes = {{"dispatch_order", order.id},
-                       {"batch", absl::StrCat(batch.batch_no)},
-                       {"channel", ChannelName(channel)},
-                       {"executor", claimed.executor.id},
-                       {"processor", claimed.executor.identity},
-                       {"processor_location", claimed.executor.location_country},
-                       {"campaign", order.campaign},
-                       {"recipient_list", order.recipient_list},
-                       {"items", absl::StrCat(result.item_count)}};
+  ProcessingRecord record = DeliveryRecord(claimed, result.write_time);
+  record.attributes["items"] = absl::StrCat(result.item_count);
   const absl::Time t2 = absl::Now();
   CAK_RETURN_IF_ERROR(writer.Finish(result, call, record, subjects, addressees));
   common::log::Debug("batch_written", {{"dispatch_order", order.id},
@@ -464,6 +484,7 @@ absl::Status DispatchService::StreamBatchItems(const CallContext& call, const st
                        {"executor", executor.id},
                        {"processor", executor.identity},
                        {"items", absl::StrCat(batch.item_count)}};
+  record.action_traceparent = order.traceparent;  // the executor's own trace becomes the foreign operation
   CAK_RETURN_IF_ERROR(repository_->Log(call, record, call.deadline));
   std::vector<RenderedItem> out;
   return repository_->StreamItems(order_id, batch_no, settings_.stream_chunk, [&](std::vector<Item>& items) {
@@ -518,9 +539,20 @@ absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call,
   if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
     return InvalidField(reason::kDuplicateOutcome, "outcomes", "one outcome per recipient per report");
   }
+  CAK_ASSIGN_OR_RETURN(Order order, repository_->GetOrder(order_id, call.deadline));
+  // What became of the deliveries (whose subjects were logged when the batch was written),
+  // in the action's trace: the executor's call is the foreign operation.
+  ProcessingRecord record = common::MakeRecord("dispatch.ReportOutcomes", ProcessingActivity::kUitvoerenActie, now);
+  record.attributes = {{"dispatch_order", order.id},
+                       {"batch", absl::StrCat(batch_no)},
+                       {"executor", executor.id},
+                       {"processor", executor.identity},
+                       {"outcomes", absl::StrCat(outcomes.size())}};
+  record.action_traceparent = order.traceparent;
   OutcomeReport report{order_id, batch_no, executor.id, std::move(outcomes), call.principal.id, now};
   const common::IdempotencyKey key{"ReportOutcomes", create.request_id, create.fingerprint};
-  return repository_->StoreOutcomes(report, create.request_id.empty() ? nullptr : &key, replayed, call.deadline);
+  return repository_->StoreOutcomes(report, create.request_id.empty() ? nullptr : &key, replayed, call.deadline, call,
+                                    record);
 }
 
 absl::StatusOr<std::vector<RecordedOutcome>> DispatchService::ListOutcomes(const CallContext& call,

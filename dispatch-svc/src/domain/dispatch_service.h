@@ -125,7 +125,14 @@ class DispatchService {
   absl::CivilDay Today() const;
 
  private:
+  // Writes one claimed batch. When it fails after recipients were read, the failed delivery is
+  // logged (status ERROR, a transaction of its own) and the batch waits for the next attempt.
   absl::Status Generate(const ClaimedBatch& claimed, BatchWriter& writer);
+  // The work of Generate as `call`; `*read` counts the recipients read so far.
+  absl::Status WriteBatch(const common::CallContext& call, const ClaimedBatch& claimed, BatchWriter& writer,
+                          int64_t* read);
+  // The entry of a batch handed over to its executor (without subjects and item count).
+  static common::ProcessingRecord DeliveryRecord(const ClaimedBatch& claimed, absl::Time end);
   absl::StatusOr<Executor> CallingExecutor(const common::CallContext& call);
 
   DispatchRepository* repository_;

@@ -146,9 +146,11 @@ class DispatchRepository {
                                                  absl::Time now, absl::Time deadline) = 0;
   // Stores the outcomes, all or nothing. NOT_FOUND / FAILED_PRECONDITION as AcknowledgeBatch;
   // INVALID_ARGUMENT (OUTCOME_RECIPIENT_NOT_IN_BATCH, field outcomes[i].position) for the
-  // first position that is not an item of the batch. Idempotent by `key`.
+  // first position that is not an item of the batch. Idempotent by `key`. Writes `record`
+  // (of `call`) in the same transaction.
   virtual absl::StatusOr<int64_t> StoreOutcomes(const OutcomeReport& report, const common::IdempotencyKey* key,
-                                                bool* replayed, absl::Time deadline) = 0;
+                                                bool* replayed, absl::Time deadline, const common::CallContext& call,
+                                                const common::ProcessingRecord& record) = 0;
   // Outcomes by report order (id), after `after_id`; of one order when `order_id` is set.
   virtual absl::StatusOr<std::vector<RecordedOutcome>> ListOutcomes(const std::string& order_id, int64_t after_id,
                                                                     int limit, absl::Time deadline) = 0;

@@ -759,7 +759,8 @@ absl::StatusOr<domain::Batch> PgDispatchRepository::AcknowledgeBatch(const std::
 
 absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::OutcomeReport& report,
                                                             const common::IdempotencyKey* key, bool* replayed,
-                                                            absl::Time deadline) {
+                                                            absl::Time deadline, const common::CallContext& call,
+                                                            const common::ProcessingRecord& record) {
   if (!common::IsUuid(report.order_id)) return NotFound(reason::kBatchNotFound, "batch");
   std::optional<std::string> existing;
   // The claim's resource names the report's size, so that a repeat answers the same count.
@@ -807,6 +808,7 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
                           " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
                         {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
                          common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
+        log_->Append(tx, call, record);
         return absl::OkStatus();
       },
       deadline));

@@ -57,7 +57,8 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                                  const std::string& executor_id, const std::string& by,
                                                  absl::Time now, absl::Time deadline) override;
   absl::StatusOr<int64_t> StoreOutcomes(const domain::OutcomeReport& report, const common::IdempotencyKey* key,
-                                        bool* replayed, absl::Time deadline) override;
+                                        bool* replayed, absl::Time deadline, const common::CallContext& call,
+                                        const common::ProcessingRecord& record) override;
   absl::StatusOr<std::vector<domain::RecordedOutcome>> ListOutcomes(const std::string& order_id, int64_t after_id,
                                                                     int limit, absl::Time deadline) override;
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,

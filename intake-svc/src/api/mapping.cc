@@ -126,6 +126,7 @@ void ToProto(const domain::Signal& s, domain::View view, pb::Signal* out) {
   }
   *out->mutable_receive_time() = ToProtoTime(s.receive_time);
   *out->mutable_update_time() = ToProtoTime(s.update_time);
+  out->set_action_traceparent(s.action_traceparent);
 }
 
 void ToProto(const domain::SignalEvent& e, pb::SignalEvent* out) {

@@ -86,6 +86,10 @@ struct Signal {
   // When the signal was declined or closed: the retention clock starts here. Cleared when a
   // signal declined as INCOMPLETE is reopened.
   std::optional<absl::Time> final_time;
+  // The information action's trace: the W3C traceparent of the SubmitSignal call that received
+  // it. Later processings of the signal, and the action's work in the other services, are
+  // logged in this trace (ProcessingRecord::action_traceparent).
+  std::string action_traceparent;
 };
 
 // One entry of a signal's history, as the reporting application sees it.

@@ -31,6 +31,7 @@ ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity,
   record.end_time = end;
   record.data_subjects = signal.example_customers;
   record.attributes["signal"] = SignalName(signal.id);
+  record.action_traceparent = signal.action_traceparent;
   return record;
 }
 
@@ -77,6 +78,7 @@ absl::StatusOr<CreateOutcome> SignalService::Submit(const CallContext& call, Sub
   s.decline_reason = DeclineReason::kNone;
   s.receive_time = now;
   s.update_time = now;
+  s.action_traceparent = call.trace.ToTraceparent();
   s.state_changes = {StateChange{std::nullopt, SignalState::kReceived, s.reporter, now}};
 
   if (!input.request_id.empty()) {
@@ -179,6 +181,10 @@ absl::StatusOr<Signal> SignalService::AddInformation(const CallContext& call, co
     const bool reopen = s.state == SignalState::kNoAction;
     Mutation m = NewMutation(call, s, reopen ? SignalState::kReceived : s.state, EventType::kInformationAdded);
     m.information = Information{text, ActorOf(call.principal), m.update_time};
+    if (!s.example_customers.empty()) {
+      m.record = RecordFor("intake.AddSignalInformation", ProcessingActivity::kBeoordelenGebeurtenis, s,
+                           m.update_time);
+    }
     if (reopen) {
       m.decline_reason = DeclineReason::kNone;
       m.final_time = std::nullopt;
@@ -232,6 +238,10 @@ absl::StatusOr<Signal> SignalService::MarkActionPlanned(const CallContext& call,
     Mutation m = NewMutation(call, s, SignalState::kActionPlanned, EventType::kStateChanged);
     m.campaign = campaign;
     m.event.text = campaign;
+    if (!s.example_customers.empty()) {
+      m.record = RecordFor("intake.MarkSignalActionPlanned", ProcessingActivity::kBepalenActie, s, m.update_time);
+      m.record->attributes["campaign"] = campaign;
+    }
     return m;
   });
 }
@@ -245,6 +255,9 @@ absl::StatusOr<Signal> SignalService::Close(const CallContext& call, const std::
     m.feedback = feedback;
     m.final_time = m.update_time;
     m.event.text = feedback;
+    if (!s.example_customers.empty()) {
+      m.record = RecordFor("intake.CloseSignal", ProcessingActivity::kUitvoerenActie, s, m.update_time);
+    }
     return m;
   });
 }

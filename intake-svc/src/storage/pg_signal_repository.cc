@@ -49,9 +49,9 @@ std::string BasicColumns(const std::string& schema) {
   return "s.id::text, s.reporter_id, s.reporter_kind, s.source_channel, s.category, s.regulation,"
          " s.description, s.state, s.decline_reason, s.feedback, s.campaign, s.example_customer_count, " +
          schema + ".to_micros(s.receive_time), " + schema + ".to_micros(s.update_time), " + schema +
-         ".to_micros(s.final_time)";
+         ".to_micros(s.final_time), s.action_traceparent";
 }
-constexpr int kBasicColumnCount = 15;
+constexpr int kBasicColumnCount = 16;
 
 Signal FillBasic(const soci::row& r) {
   Signal s;
@@ -69,6 +69,7 @@ Signal FillBasic(const soci::row& r) {
   s.receive_time = absl::FromUnixMicros(r.get<long long>(12));
   s.update_time = absl::FromUnixMicros(r.get<long long>(13));
   if (r.get_indicator(14) == soci::i_ok) s.final_time = absl::FromUnixMicros(r.get<long long>(14));
+  s.action_traceparent = r.get<std::string>(15);
   return s;
 }
 
@@ -214,7 +215,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
 
   // 2. The new signals, their customers, attachments, first event and duplicate suggestions in
   //    one statement. Suggestions come from the signals committed before this transaction.
-  std::vector<std::string> ids, rids, descrs;
+  std::vector<std::string> ids, rids, descrs, traces;
   std::vector<int64_t> rks, chs, cats, regs, cnts, ts, sinces, new_idx;
   std::vector<int64_t> a_idx, a_pos, a_sz;
   std::vector<std::string> custs, a_fn, a_mt, a_uri, a_sha;
@@ -227,6 +228,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     ids.push_back(s.id);
     rids.push_back(s.reporter.id);
     descrs.push_back(s.description);
+    traces.push_back(s.action_traceparent);
     rks.push_back(static_cast<int64_t>(s.reporter.kind));
     chs.push_back(static_cast<int64_t>(s.source_channel));
     cats.push_back(static_cast<int64_t>(s.category));
@@ -258,7 +260,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
                       l_since = IntArrayLiteral(sinces), l_custs = TextArrayLiteral(custs),
                       l_aidx = IntArrayLiteral(a_idx), l_apos = IntArrayLiteral(a_pos), l_afn = TextArrayLiteral(a_fn),
                       l_amt = TextArrayLiteral(a_mt), l_asz = IntArrayLiteral(a_sz), l_auri = TextArrayLiteral(a_uri),
-                      l_asha = TextArrayLiteral(a_sha);
+                      l_asha = TextArrayLiteral(a_sha), l_trace = TextArrayLiteral(traces);
     const int limit = items[new_idx[0]]->command->duplicates.limit;
     const std::string open = OpenStatesSql();
     const std::string limit_text = std::to_string(limit);
@@ -266,7 +268,8 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         "WITH input AS (SELECT i0.*, CAST(i0.custs AS text[]) AS bsns FROM unnest(CAST($1 AS uuid[]),"
         " CAST($2 AS text[]), CAST($3 AS smallint[]), CAST($4 AS smallint[]), CAST($5 AS smallint[]),"
         " CAST($6 AS smallint[]), CAST($7 AS text[]), CAST($8 AS int[]), CAST($9 AS bigint[]), CAST($10 AS bigint[]),"
-        " CAST($11 AS text[])) WITH ORDINALITY AS i0(id, rid, rk, ch, cat, reg, descr, cnt, t, since, custs, idx)),"
+        " CAST($11 AS text[]), CAST($21 AS text[])) WITH ORDINALITY"
+        " AS i0(id, rid, rk, ch, cat, reg, descr, cnt, t, since, custs, trace, idx)),"
         // Duplicate suggestions: open signals on the same topic in the window (the newest few)
         // or sharing example customers. The topic scan runs once per topic in the batch, from
         // the earliest window start; each signal then keeps those inside its own window, which
@@ -290,9 +293,9 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         " ) d ON true GROUP BY i.idx),"
         " sig AS (INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation,"
         " description, state, example_customer_count, example_customers, receive_time, update_time,"
-        " duplicate_candidates)"
+        " duplicate_candidates, action_traceparent)"
         " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, i.bsns, " + S + ".from_micros(i.t), " + S +
-        ".from_micros(i.t), cands.j FROM input i JOIN cands USING (idx)),"
+        ".from_micros(i.t), cands.j, i.trace FROM input i JOIN cands USING (idx)),"
         " att AS (INSERT INTO " + S + ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
         " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($14 AS bigint[]),"
         " CAST($15 AS int[]), CAST($16 AS text[]), CAST($17 AS text[]), CAST($18 AS bigint[]),"
@@ -303,7 +306,7 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         " event_time) SELECT i.id, 1, NULL, 1, i.rid, i.rk, " + S + ".from_micros(i.t) FROM input i)"
         " SELECT idx, j::text FROM cands",
         {l_id, l_rid, l_rk, l_ch, l_cat, l_reg, l_descr, l_cnt, l_t, l_since, l_custs, limit_text, limit_text, l_aidx,
-         l_apos, l_afn, l_amt, l_asz, l_auri, l_asha});
+         l_apos, l_afn, l_amt, l_asz, l_auri, l_asha, l_trace});
     for (const auto& r : rows) {
       const size_t i = static_cast<size_t>(new_idx[std::stoll(*r[0]) - 1]);
       domain::CreateOutcome outcome;
