@@ -34,11 +34,11 @@
 #include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "bench/bench_support.h"
+#include "common/base/log.h"
 #include "common/db/logbook_export.h"
 #include "common/grpc/logbook_client.h"
-#include "tools/logbook/receiver.h"
-#include "common/base/log.h"
 #include "common/testing/grpc_test_support.h"
+#include "tools/logbook/receiver.h"
 
 namespace {
 
@@ -167,8 +167,6 @@ void Row(const char* what, const std::string& ours, const std::string& reference
   std::printf("%-34s %-30s %-34s %s\n", what, ours.c_str(), reference.c_str(), verdict.c_str());
 }
 
-
-
 // --- Logbook export of a freeze's subject rows --------------------------------------------------
 // The development logbook (voorlichting-logbook's receiver) in-process over gRPC on loopback, and
 // the exporter as analysis-svc runs it with --logbook-address. What the analysis bench logged
@@ -201,8 +199,9 @@ bool LogbookExportOfAFreeze(cak::analysis::testing::AnalysisTestServer& server,
     if (!v.ok()) Die("query: " + std::string(v.status().message()));
     return *v;
   };
-  query("INSERT INTO " + S + ".processing_log_export (exported_tx, logbook, update_time) SELECT " + S +
-        ".export_horizon() - 1, 'bench', now() ON CONFLICT (singleton) DO UPDATE SET exported_tx = EXCLUDED.exported_tx");
+  query(
+      "INSERT INTO " + S + ".processing_log_export (exported_tx, logbook, update_time) SELECT " + S +
+      ".export_horizon() - 1, 'bench', now() ON CONFLICT (singleton) DO UPDATE SET exported_tx = EXCLUDED.exported_tx");
   cak::common::db::LogbookExportOptions options;
   options.schema = S;
   options.logbook = peer.address;

@@ -25,8 +25,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "analysis-svc/src/storage/schema.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
@@ -464,10 +464,10 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
   ASSERT_EQ(trace.size(), 32u) << out;
   const std::string signal = ResultValue(out, "signal");
   ASSERT_FALSE(signal.empty()) << out;
-  EXPECT_EQ(Query(kIntake, absl::StrCat("SELECT split_part(action_traceparent, '-', 2) FROM ", schemas_[kIntake]->name(),
-                                        ".signals WHERE id = CAST('", signal.substr(signal.find('/') + 1),
-                                        "' AS uuid)")),
-            trace);
+  EXPECT_EQ(
+      Query(kIntake, absl::StrCat("SELECT split_part(action_traceparent, '-', 2) FROM ", schemas_[kIntake]->name(),
+                                  ".signals WHERE id = CAST('", signal.substr(signal.find('/') + 1), "' AS uuid)")),
+      trace);
   for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
     EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE trace_id = decode('", trace, "', 'hex')")), 0) << s;
     // Nothing of the action outside it (the privacy officer's reading of the log is no part
@@ -482,9 +482,9 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
     const Svc s = absl::StartsWith(name, "campaign.")   ? kCampaign
                   : absl::StartsWith(name, "dispatch.") ? kDispatch
                                                         : kAnalysis;
-    EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE name = '", name, "' AND trace_id = decode('", trace,
-                                    "', 'hex')")),
-              0)
+    EXPECT_GT(
+        Count(s, absl::StrCat("processing_log WHERE name = '", name, "' AND trace_id = decode('", trace, "', 'hex')")),
+        0)
         << name;
   }
   // ... comes back, and dispatch-svc is killed as its export resumes, then started again.

@@ -237,8 +237,7 @@ TEST_F(AnalysisApiTest, AnImportRefusedAfterReadingRowsIsLoggedAsError) {
     return *server_->schema().Query("SELECT count(*) FROM " + S + ".processing_log WHERE " + where);
   };
   const std::string before = entries("true");
-  const std::string known =
-      *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " + S + ".customers_v1");
+  const std::string known = *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " + S + ".customers_v1");
   // Refused before any row was read: no rows at all (the refused paths and headers are in
   // ImportFileStaysInsideTheImportDirectory).
   pb::ImportReport report;
@@ -263,9 +262,10 @@ TEST_F(AnalysisApiTest, AnImportRefusedAfterReadingRowsIsLoggedAsError) {
     writer->WritesDone();
     EXPECT_THAT(writer->Finish(), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "TOO_MANY_REJECTED_ROWS", "rows"));
   }
-  EXPECT_EQ(entries("name = 'analysis.ImportMailings' AND status = 2 AND attributes->>'error_reason' = "
-                    "'TOO_MANY_REJECTED_ROWS' AND attributes->>'rows_read' = '2' AND attributes->>'rows_rejected' = '1'"),
-            "1");
+  EXPECT_EQ(
+      entries("name = 'analysis.ImportMailings' AND status = 2 AND attributes->>'error_reason' = "
+              "'TOO_MANY_REJECTED_ROWS' AND attributes->>'rows_read' = '2' AND attributes->>'rows_rejected' = '1'"),
+      "1");
   {  // rows read, then bad input mid-way: given up and logged
     auto ctx = ContextFor(kAdmin);
     auto writer = server_->stub().ImportMailings(ctx.get(), &report);

@@ -191,7 +191,8 @@ class CampaignApiTest : public ::testing::Test {
     return rows.ok() ? *rows : "";
   }
   std::string LogValue(const std::string& select, const std::string& where) {
-    auto v = schema_->Query(absl::StrCat("SELECT ", select, " FROM ", schema_->name(), ".processing_log WHERE ", where));
+    auto v =
+        schema_->Query(absl::StrCat("SELECT ", select, " FROM ", schema_->name(), ".processing_log WHERE ", where));
     EXPECT_TRUE(v.ok()) << v.status();
     return v.ok() ? *v : "";
   }

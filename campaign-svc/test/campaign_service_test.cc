@@ -1,12 +1,13 @@
 // Unit tests of campaign-svc's domain with in-memory fakes: no database, no network, a fake
 // clock. The lifecycle, the message rules per channel, feasibility, four eyes, the release's
 // outbox messages and their delivery (retries, lost answers, refusals).
+#include "campaign-svc/src/domain/campaign_service.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "campaign-svc/src/domain/campaign_service.h"
 #include "campaign-svc/src/domain/reasons.h"
 #include "campaign-svc/test/fakes.h"
 #include "common/testing/fake_clock.h"

@@ -186,8 +186,8 @@ class FakeRepository final : public domain::CampaignRepository {
     log.push_back({record, placed.trace.TraceIdHex(), common::HexEncode(placed.foreign_trace_id)});
   }
 
-  absl::StatusOr<domain::Campaign> Create(const domain::Campaign& c, const common::IdempotencyKey* key,
-                                          bool* replayed, const common::CallContext& call,
+  absl::StatusOr<domain::Campaign> Create(const domain::Campaign& c, const common::IdempotencyKey* key, bool* replayed,
+                                          const common::CallContext& call,
                                           const common::ProcessingRecord& record) override {
     if (key) {
       auto it = claims.find(key->request_id);

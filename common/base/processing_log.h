@@ -5,12 +5,12 @@
 // in the same transaction as the processing itself.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/bsn.h"
 #include "common/base/principal.h"

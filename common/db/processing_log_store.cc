@@ -88,10 +88,11 @@ void ProcessingLogStore::AppendAll(
   }
   const std::string S = schema_;
   const std::string rt = TextArrayLiteral(r_trace), rn = TextArrayLiteral(r_name), ra = TextArrayLiteral(r_activity),
-                    rb = TextArrayLiteral(r_basis), rft = TextArrayLiteral(r_ftrace), rfs = TextArrayLiteral(r_fspan), rfp = TextArrayLiteral(r_fproc),
-                    rac = TextArrayLiteral(r_actor), rat = TextArrayLiteral(r_attrs), rs = IntArrayLiteral(r_status),
-                    rst = IntArrayLiteral(r_start), ren = IntArrayLiteral(r_end), er = IntArrayLiteral(e_rec),
-                    es = TextArrayLiteral(e_span), ep = TextArrayLiteral(e_parent), esu = TextArrayLiteral(e_subject);
+                    rb = TextArrayLiteral(r_basis), rft = TextArrayLiteral(r_ftrace), rfs = TextArrayLiteral(r_fspan),
+                    rfp = TextArrayLiteral(r_fproc), rac = TextArrayLiteral(r_actor), rat = TextArrayLiteral(r_attrs),
+                    rs = IntArrayLiteral(r_status), rst = IntArrayLiteral(r_start), ren = IntArrayLiteral(r_end),
+                    er = IntArrayLiteral(e_rec), es = TextArrayLiteral(e_span), ep = TextArrayLiteral(e_parent),
+                    esu = TextArrayLiteral(e_subject);
   ExecutePrepared(
       tx.sql(),
       "INSERT INTO " + S +
@@ -154,7 +155,8 @@ void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, co
   if (on_committed_) on_committed_(static_cast<int64_t>(ids.size()));
 }
 
-int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
+int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& call,
+                                                  const ProcessingRecord& record) const {
   const int64_t entry = AppendOperation(tx, call, record);
   std::vector<std::string> ids;
   ids.reserve(record.data_subjects.size() + record.data_subject_ids.size());

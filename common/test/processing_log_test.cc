@@ -54,8 +54,8 @@ TEST(WithinActionTest, ACallInTheActionsTraceOrWithoutAnActionStaysAsItIs) {
 }
 
 TEST(PlaceEntryTest, AnApplicationsCallIsItsForeignOperationInEitherTrace) {
-  const CallContext app = CallFrom("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-                                   PrincipalKind::kApplication);
+  const CallContext app =
+      CallFrom("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", PrincipalKind::kApplication);
   ProcessingRecord record;
   db::EntryPlacement own = db::PlaceEntry(app, record);
   EXPECT_EQ(own.trace_id, "0af7651916cd43dd8448eb211c80319c");

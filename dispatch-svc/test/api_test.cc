@@ -591,15 +591,15 @@ TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
   EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND " + in_action), order.batch_count());
   for (const char* name : {"dispatch.StreamBatchItems", "dispatch.ReportOutcomes"}) {
     // A child of the order's operation, as the batches are.
-    EXPECT_EQ(server_->Count("processing_log",
-                             absl::StrCat("name = '", name, "' AND ", in_action,
-                                          " AND parent_span_id = (SELECT parent_span_id FROM ", server_->schema().name(),
-                                          ".processing_log WHERE name = 'dispatch.DeliverBatch' LIMIT 1)"
-                                          " AND foreign_operation_trace_id = decode('",
-                                          executor_trace, "', 'hex') AND foreign_operation_span_id = decode('",
-                                          executor_span,
-                                          "', 'hex') AND foreign_operation_processor = 'kcc.executors.cak.nl'")),
-              1)
+    EXPECT_EQ(
+        server_->Count("processing_log",
+                       absl::StrCat("name = '", name, "' AND ", in_action,
+                                    " AND parent_span_id = (SELECT parent_span_id FROM ", server_->schema().name(),
+                                    ".processing_log WHERE name = 'dispatch.DeliverBatch' LIMIT 1)"
+                                    " AND foreign_operation_trace_id = decode('",
+                                    executor_trace, "', 'hex') AND foreign_operation_span_id = decode('", executor_span,
+                                    "', 'hex') AND foreign_operation_processor = 'kcc.executors.cak.nl'")),
+        1)
         << name;
   }
 }
@@ -617,7 +617,7 @@ TEST_F(DispatchApiTest, ABatchThatFailsAfterReadingRecipientsIsLoggedAsError) {
   }
   ASSERT_GT(server_->Count("processing_log", failed), 0);
   EXPECT_GT(server_->Count("processing_log", failed + " AND attributes->>'error_code' = 'UNAVAILABLE' AND"
-                                                     " attributes->>'recipients_read' = '300'"),
+                                                      " attributes->>'recipients_read' = '300'"),
             0);
   EXPECT_EQ(server_->Count("processing_log_subjects"), 0);  // nothing was handed over
   analysis_.FailStreamsAfter(-1);

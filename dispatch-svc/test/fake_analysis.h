@@ -6,14 +6,14 @@
 // slow its stream down (crash tests).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "cak/voorlichting/analysis/v1/analysis_service.grpc.pb.h"

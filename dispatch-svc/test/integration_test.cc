@@ -70,9 +70,10 @@ TEST(DispatchIntegrationTest, LettersForARealRecipientListGoToTheRepresentatives
   EXPECT_EQ((*dispatch)->Count("processing_log_subjects", "addressee LIKE 'REPRESENTATIVE:%'"), list.member_count());
   // analysis-svc disclosed each batch's slice once, and nothing beyond the list.
   EXPECT_EQ((*analysis)->Count("processing_log WHERE name = 'analysis.StreamRecipients'"), order.batch_count());
-  EXPECT_EQ((*analysis)->Count("processing_log_subjects WHERE entry_id IN (SELECT id FROM " + (*analysis)->schema().name() +
-                                ".processing_log WHERE name = 'analysis.StreamRecipients')"),
-            list.member_count());
+  EXPECT_EQ(
+      (*analysis)->Count("processing_log_subjects WHERE entry_id IN (SELECT id FROM " + (*analysis)->schema().name() +
+                         ".processing_log WHERE name = 'analysis.StreamRecipients')"),
+      list.member_count());
   // The letters name the representative, not the customer, in the address block.
   pb::ListBatchesRequest lb;
   lb.set_parent(order.name());

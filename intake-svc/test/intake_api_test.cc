@@ -2,20 +2,20 @@
 // (status code, reason, field, and nothing written), authentication and authorisation,
 // idempotent repeats, the watch stream, the processing-log read API, health following the
 // database, and the metrics endpoint.
+#include "intake-svc/src/api/intake_api.h"
+
 #include <arpa/inet.h>
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <google/protobuf/descriptor.h>
 
 #include <thread>
 
 #include "common/base/trace_context.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/status_matchers.h"
-#include "intake-svc/src/api/intake_api.h"
 #include "intake-svc/test/intake_test_server.h"
 
 namespace cak::intake {

@@ -72,8 +72,7 @@ std::optional<common::TraceContext> Client::SignalTrace(const Args& args, const 
   const grpc::Status st = stub->GetSignal(Context(default_caller_, false).get(), req, &signal);
   if (!st.ok()) {
     std::fprintf(stderr, "note: the action trace of %s could not be read from intake-svc at %s (%s); %s\n",
-                 req.name().c_str(), intake.c_str(), st.error_message().c_str(),
-                 "give --intake-address, or --trace");
+                 req.name().c_str(), intake.c_str(), st.error_message().c_str(), "give --intake-address, or --trace");
     return std::nullopt;
   }
   return common::ParseTraceparent(signal.action_traceparent());

@@ -35,7 +35,8 @@ bool Earlier(const plog::ProcessingLogEntry* a, const plog::ProcessingLogEntry* 
 
 }  // namespace
 
-grpc::Status ListProcessingLog(const Client& client, const Caller& caller, const std::shared_ptr<grpc::Channel>& channel,
+grpc::Status ListProcessingLog(const Client& client, const Caller& caller,
+                               const std::shared_ptr<grpc::Channel>& channel,
                                plog::ListProcessingLogEntriesRequest request,
                                std::vector<plog::ProcessingLogEntry>* out) {
   auto stub = plog::ProcessingLogService::NewStub(channel);

@@ -17,7 +17,8 @@ int ProcessingLog(const Client& client, const Args& args);
 
 // Every page of `request` from the service behind `channel`, asked as `caller` in a trace of
 // its own (reading the log is no part of the action it reads), appended to `out`.
-grpc::Status ListProcessingLog(const Client& client, const Caller& caller, const std::shared_ptr<grpc::Channel>& channel,
+grpc::Status ListProcessingLog(const Client& client, const Caller& caller,
+                               const std::shared_ptr<grpc::Channel>& channel,
                                cak::voorlichting::processinglog::v1::ListProcessingLogEntriesRequest request,
                                std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry>* out);
 

@@ -81,20 +81,20 @@ class ImportSessionImpl final : public ImportSession {
   // Finish, a bad line or a database error mid-way, the caller going away).
   ~ImportSessionImpl() override {
     if (published_ || !load_ || rows_read_ == 0) return;
-    const absl::Status why =
-        failure_.ok() ? common::MakeError(absl::StatusCode::kAborted, reason::kImportAbandoned,
-                                          "the import ended before it was published")
-                      : failure_;
-    ProcessingRecord record = common::FailedRecord(
-        common::MakeRecord(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
-                           service_->clock_->Now()),
-        why, service_->clock_->Now());
+    const absl::Status why = failure_.ok() ? common::MakeError(absl::StatusCode::kAborted, reason::kImportAbandoned,
+                                                               "the import ended before it was published")
+                                           : failure_;
+    ProcessingRecord record =
+        common::FailedRecord(common::MakeRecord(absl::StrCat("analysis.", operation_),
+                                                ProcessingActivity::kBeoordelenGebeurtenis, service_->clock_->Now()),
+                             why, service_->clock_->Now());
     record.attributes["dataset"] = std::string(DatasetName(dataset_));
     record.attributes["rows_read"] = absl::StrCat(rows_read_);
     record.attributes["rows_rejected"] = absl::StrCat(rows_rejected_);
     const absl::Status logged = service_->analyses_->AppendLog(call_, record);
     if (!logged.ok()) {
-      common::log::Error("processing_log_error_entry_failed", {{"operation", record.name}, {"error", logged.ToString()}});
+      common::log::Error("processing_log_error_entry_failed",
+                         {{"operation", record.name}, {"error", logged.ToString()}});
     }
   }
 

@@ -3,14 +3,12 @@
 
 #include <cstdio>
 #include <future>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
-#include "common/db/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -18,6 +16,7 @@
 #include "common/db/idempotency.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
+#include "common/db/sql_values.h"
 
 namespace cak::analysis::storage {
 

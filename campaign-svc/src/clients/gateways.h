@@ -22,8 +22,7 @@ class IntakeClient final : public domain::IntakeGateway {
  public:
   // `peer` is not owned; `timeout` bounds each call.
   IntakeClient(const common::PeerChannel* peer, absl::Duration timeout = absl::Seconds(10));
-  absl::StatusOr<domain::SignalInfo> GetSignal(const common::CallContext& call,
-                                               const std::string& signal_id) override;
+  absl::StatusOr<domain::SignalInfo> GetSignal(const common::CallContext& call, const std::string& signal_id) override;
   absl::Status MarkActionPlanned(const common::CallContext& call, const std::string& signal_id,
                                  const std::string& campaign_name) override;
   absl::Status Close(const common::CallContext& call, const std::string& signal_id,

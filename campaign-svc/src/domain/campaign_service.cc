@@ -19,10 +19,10 @@ namespace cak::campaign::domain {
 
 using common::CallContext;
 using common::FieldError;
-using common::ProcessingActivity;
-using common::ProcessingRecord;
 using common::InvalidField;
 using common::MakeError;
+using common::ProcessingActivity;
+using common::ProcessingRecord;
 
 namespace {
 
@@ -381,7 +381,8 @@ absl::StatusOr<Campaign> CampaignService::Decide(const CallContext& call, Campai
 
 ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rpc, ProcessingActivity activity) const {
   ProcessingRecord record = common::MakeRecord(absl::StrCat("campaign.", rpc), activity, clock_->Now());
-  record.attributes = {{"campaign", absl::StrCat("campaigns/", c.id)}, {"signal", absl::StrCat("signals/", c.signal_id)}};
+  record.attributes = {{"campaign", absl::StrCat("campaigns/", c.id)},
+                       {"signal", absl::StrCat("signals/", c.signal_id)}};
   record.action_traceparent = c.action_traceparent;
   return record;
 }
@@ -525,10 +526,9 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& asked, cons
   outbox.push_back({kTopicSignalPlanned, c.id, absl::StrCat("signal:", c.signal_id),
                     absl::StrCat("campaign-", c.id, "-signal-planned"), absl::StrCat("campaigns/", c.id),
                     call.trace.ToTraceparent()});
-  absl::Status saved =
-      Decide(call, std::move(c), expected, CampaignState::kReleased, DecisionKind::kReleased, "", std::move(record),
-             std::move(outbox))
-          .status();
+  absl::Status saved = Decide(call, std::move(c), expected, CampaignState::kReleased, DecisionKind::kReleased, "",
+                              std::move(record), std::move(outbox))
+                           .status();
   if (saved.code() == absl::StatusCode::kAborted) {
     // A concurrent release won: answer with its result.
     CAK_ASSIGN_OR_RETURN(Campaign current, Load(call, id));

@@ -36,9 +36,8 @@ class CampaignRepository {
   // Stores a new campaign with its processing-log entry `record`; a repeat of `key` returns
   // the first one with *replayed set (INVALID_ARGUMENT REQUEST_ID_REUSED for another request
   // under the same id).
-  virtual absl::StatusOr<Campaign> Create(const Campaign& campaign, const common::IdempotencyKey* key,
-                                          bool* replayed, const common::CallContext& call,
-                                          const common::ProcessingRecord& record) = 0;
+  virtual absl::StatusOr<Campaign> Create(const Campaign& campaign, const common::IdempotencyKey* key, bool* replayed,
+                                          const common::CallContext& call, const common::ProcessingRecord& record) = 0;
   // The campaign an earlier CreateCampaign with `key` created (nullopt: a new request_id;
   // INVALID_ARGUMENT REQUEST_ID_REUSED for another request under the same id).
   virtual absl::StatusOr<std::optional<Campaign>> FindCreated(const common::IdempotencyKey& key,

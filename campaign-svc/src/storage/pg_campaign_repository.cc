@@ -227,8 +227,8 @@ absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Camp
                       " CAST($7 AS numeric), $8, '{}', CAST($9 AS jsonb), ${s}.from_micros($10::bigint),"
                       " ${s}.from_micros($10::bigint), CAST($11 AS bigint), $12)"),
                     {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
-                     absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by, GroupsJson(c.groups),
-                     MicrosText(c.create_time), absl::StrCat(c.revision), c.action_traceparent});
+                     absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by,
+                     GroupsJson(c.groups), MicrosText(c.create_time), absl::StrCat(c.revision), c.action_traceparent});
     log_->Append(tx, call, record);
     return absl::OkStatus();
   }));

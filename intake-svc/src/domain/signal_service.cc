@@ -182,8 +182,7 @@ absl::StatusOr<Signal> SignalService::AddInformation(const CallContext& call, co
     Mutation m = NewMutation(call, s, reopen ? SignalState::kReceived : s.state, EventType::kInformationAdded);
     m.information = Information{text, ActorOf(call.principal), m.update_time};
     if (!s.example_customers.empty()) {
-      m.record = RecordFor("intake.AddSignalInformation", ProcessingActivity::kBeoordelenGebeurtenis, s,
-                           m.update_time);
+      m.record = RecordFor("intake.AddSignalInformation", ProcessingActivity::kBeoordelenGebeurtenis, s, m.update_time);
     }
     if (reopen) {
       m.decline_reason = DeclineReason::kNone;

@@ -264,7 +264,8 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
     const int limit = items[new_idx[0]]->command->duplicates.limit;
     const std::string open = OpenStatesSql();
     const std::string limit_text = std::to_string(limit);
-    const common::db::TextRows rows = common::db::ExecutePrepared(sql,
+    const common::db::TextRows rows = common::db::ExecutePrepared(
+        sql,
         "WITH input AS (SELECT i0.*, CAST(i0.custs AS text[]) AS bsns FROM unnest(CAST($1 AS uuid[]),"
         " CAST($2 AS text[]), CAST($3 AS smallint[]), CAST($4 AS smallint[]), CAST($5 AS smallint[]),"
         " CAST($6 AS smallint[]), CAST($7 AS text[]), CAST($8 AS int[]), CAST($9 AS bigint[]), CAST($10 AS bigint[]),"
@@ -275,38 +276,53 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
         // the earliest window start; each signal then keeps those inside its own window, which
         // gives exactly its own newest few (they are a prefix of the topic's newest).
         " topics AS (SELECT reg, cat, min(since) AS since FROM input GROUP BY reg, cat),"
-        " topic_cands AS MATERIALIZED (SELECT t.reg, t.cat, s.id, s.receive_time AS rt FROM topics t CROSS JOIN LATERAL ("
-        "  SELECT s.id, s.receive_time FROM " + S + ".signals s WHERE s.state IN " + open +
-        "  AND s.regulation = t.reg AND s.category = t.cat AND s.receive_time >= " + S + ".from_micros(t.since)"
-        "  ORDER BY s.receive_time DESC LIMIT $12) s),"
-        " cands AS (SELECT i.idx, coalesce(jsonb_agg(jsonb_build_array(d.id, d.same, d.shared)"
-        " ORDER BY d.rt DESC, d.id DESC) FILTER (WHERE d.id IS NOT NULL), '[]'::jsonb) AS j"
-        " FROM input i LEFT JOIN LATERAL ("
-        "  SELECT x.id, bool_or(x.topic) AS same, max(x.shared)::int AS shared, max(x.rt) AS rt FROM ("
-        "   SELECT tc.id, true AS topic, 0::bigint AS shared, tc.rt FROM topic_cands tc"
-        "    WHERE tc.reg = i.reg AND tc.cat = i.cat AND tc.rt >= " + S + ".from_micros(i.since)"
-        "   UNION ALL"
-        // One GIN search (signals_open_customers_idx) finds the open signals sharing any customer.
-        "   SELECT sg.id, false, (SELECT count(*) FROM unnest(sg.example_customers) b WHERE b = ANY (i.bsns)),"
-        "    sg.receive_time FROM " + S + ".signals sg WHERE sg.example_customers && i.bsns AND sg.state IN " + open +
-        "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $13"
-        " ) d ON true GROUP BY i.idx),"
-        " sig AS (INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation,"
-        " description, state, example_customer_count, example_customers, receive_time, update_time,"
-        " duplicate_candidates, action_traceparent)"
-        " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, i.bsns, " + S + ".from_micros(i.t), " + S +
-        ".from_micros(i.t), cands.j, i.trace FROM input i JOIN cands USING (idx)),"
-        " att AS (INSERT INTO " + S + ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
-        " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($14 AS bigint[]),"
-        " CAST($15 AS int[]), CAST($16 AS text[]), CAST($17 AS text[]), CAST($18 AS bigint[]),"
-        " CAST($19 AS text[]), CAST($20 AS text[])) AS a(idx, pos, fn, mt, sz, uri, sha) JOIN input i USING (idx)),"
-        // No NOTIFY: nobody can be watching a signal that did not exist yet, and NOTIFY would
-        // serialise every committing submit on PostgreSQL's notify-queue lock.
-        " ev AS (INSERT INTO " + S + ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind,"
-        " event_time) SELECT i.id, 1, NULL, 1, i.rid, i.rk, " + S + ".from_micros(i.t) FROM input i)"
-        " SELECT idx, j::text FROM cands",
-        {l_id, l_rid, l_rk, l_ch, l_cat, l_reg, l_descr, l_cnt, l_t, l_since, l_custs, limit_text, limit_text, l_aidx,
-         l_apos, l_afn, l_amt, l_asz, l_auri, l_asha, l_trace});
+        " topic_cands AS MATERIALIZED (SELECT t.reg, t.cat, s.id, s.receive_time AS rt FROM topics t CROSS JOIN "
+        "LATERAL ("
+        "  SELECT s.id, s.receive_time FROM " +
+            S + ".signals s WHERE s.state IN " + open +
+            "  AND s.regulation = t.reg AND s.category = t.cat AND s.receive_time >= " + S +
+            ".from_micros(t.since)"
+            "  ORDER BY s.receive_time DESC LIMIT $12) s),"
+            " cands AS (SELECT i.idx, coalesce(jsonb_agg(jsonb_build_array(d.id, d.same, d.shared)"
+            " ORDER BY d.rt DESC, d.id DESC) FILTER (WHERE d.id IS NOT NULL), '[]'::jsonb) AS j"
+            " FROM input i LEFT JOIN LATERAL ("
+            "  SELECT x.id, bool_or(x.topic) AS same, max(x.shared)::int AS shared, max(x.rt) AS rt FROM ("
+            "   SELECT tc.id, true AS topic, 0::bigint AS shared, tc.rt FROM topic_cands tc"
+            "    WHERE tc.reg = i.reg AND tc.cat = i.cat AND tc.rt >= " +
+            S +
+            ".from_micros(i.since)"
+            "   UNION ALL"
+            // One GIN search (signals_open_customers_idx) finds the open signals sharing any customer.
+            "   SELECT sg.id, false, (SELECT count(*) FROM unnest(sg.example_customers) b WHERE b = ANY (i.bsns)),"
+            "    sg.receive_time FROM " +
+            S + ".signals sg WHERE sg.example_customers && i.bsns AND sg.state IN " + open +
+            "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $13"
+            " ) d ON true GROUP BY i.idx),"
+            " sig AS (INSERT INTO " +
+            S +
+            ".signals (id, reporter_id, reporter_kind, source_channel, category, regulation,"
+            " description, state, example_customer_count, example_customers, receive_time, update_time,"
+            " duplicate_candidates, action_traceparent)"
+            " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, i.bsns, " +
+            S + ".from_micros(i.t), " + S +
+            ".from_micros(i.t), cands.j, i.trace FROM input i JOIN cands USING (idx)),"
+            " att AS (INSERT INTO " +
+            S +
+            ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
+            " uri, sha256) SELECT i.id, a.pos, a.fn, a.mt, a.sz, a.uri, a.sha FROM unnest(CAST($14 AS bigint[]),"
+            " CAST($15 AS int[]), CAST($16 AS text[]), CAST($17 AS text[]), CAST($18 AS bigint[]),"
+            " CAST($19 AS text[]), CAST($20 AS text[])) AS a(idx, pos, fn, mt, sz, uri, sha) JOIN input i USING (idx)),"
+            // No NOTIFY: nobody can be watching a signal that did not exist yet, and NOTIFY would
+            // serialise every committing submit on PostgreSQL's notify-queue lock.
+            " ev AS (INSERT INTO " +
+            S +
+            ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind,"
+            " event_time) SELECT i.id, 1, NULL, 1, i.rid, i.rk, " +
+            S +
+            ".from_micros(i.t) FROM input i)"
+            " SELECT idx, j::text FROM cands",
+        {l_id,       l_rid,      l_rk,   l_ch,   l_cat, l_reg, l_descr, l_cnt,  l_t,    l_since, l_custs,
+         limit_text, limit_text, l_aidx, l_apos, l_afn, l_amt, l_asz,   l_auri, l_asha, l_trace});
     for (const auto& r : rows) {
       const size_t i = static_cast<size_t>(new_idx[std::stoll(*r[0]) - 1]);
       domain::CreateOutcome outcome;
