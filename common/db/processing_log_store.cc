@@ -205,9 +205,11 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, con
                           " coalesce(data_subject_id_type, ''),"
                           " coalesce(encode(foreign_operation_span_id, 'hex'), ''),"
                           " coalesce(foreign_operation_processor, ''), actor, attributes::text,"
-                          " coalesce(encode(foreign_operation_trace_id, 'hex'), '')"
+                          " coalesce(encode(foreign_operation_trace_id, 'hex'), ''),"
+                          " (SELECT count(*) FROM " +
+                          schema_ + ".processing_log_subjects s WHERE s.entry_id = p.id)"
                           " FROM " +
-                          schema_ + ".processing_log WHERE " + where_column + " = " + value_expr +
+                          schema_ + ".processing_log p WHERE " + where_column + " = " + value_expr +
                           " AND id > :after ORDER BY id LIMIT :lim",
        soci::use(value), soci::use(after), soci::use(limit));
   return ReadEntries(rows);
@@ -238,6 +240,7 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ReadEntries(soci::rowset<soc
       e.attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
     }
     e.foreign_operation_trace_id = r.get<std::string>(17);
+    if (r.size() > 18) e.subject_rows = r.get<long long>(18);
     if (e.foreign_operation_trace_id.empty() && !e.foreign_operation_span_id.empty()) {
       e.foreign_operation_trace_id = e.trace_id;  // the caller's span, in the same trace
     }

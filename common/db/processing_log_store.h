@@ -29,6 +29,9 @@ struct ProcessingLogEntry {
   std::string foreign_operation_trace_id, foreign_operation_span_id, foreign_operation_processor;
   std::string actor;
   std::map<std::string, std::string> attributes;
+  // ListByTrace only: the operation's data subjects kept as narrow subject rows (a bulk
+  // processing's: a freeze, a stream, a measurement), counted.
+  int64_t subject_rows = 0;
 };
 
 // Where an entry goes in the trace (hex ids): the call's span as a child of its caller's, or,

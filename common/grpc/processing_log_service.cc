@@ -34,6 +34,7 @@ void ToProto(const db::ProcessingLogEntry& e, pb::ProcessingLogEntry* out) {
   out->set_data_subject_id_type(e.data_subject_id_type);
   out->set_foreign_operation_span_id(e.foreign_operation_span_id);
   out->set_foreign_operation_trace_id(e.foreign_operation_trace_id);
+  out->set_subject_row_count(e.subject_rows);
   out->set_foreign_operation_processor(e.foreign_operation_processor);
   out->set_actor(e.actor);
   for (const auto& [k, v] : e.attributes) (*out->mutable_attributes())[k] = v;

@@ -163,6 +163,10 @@ TEST_F(ProcessingLogStoreTest, BulkDisclosureSubjectsAreFoundPerSubjectAndStayAp
   EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("111222333"), entries[0].id, 1).at(0).id, entry);
   EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("010000008"), 0, 100).size(), 1u);
   EXPECT_TRUE(store_->ListBySubject(lease->sql(), *Bsn::Parse("100000009"), 0, 100).empty());
+  // Listed by trace, the operation says how many subject rows it has.
+  for (const auto& e : store_->ListByTrace(lease->sql(), call.trace.TraceIdHex(), 0, 100)) {
+    EXPECT_EQ(e.subject_rows, e.id == entry ? 3 : 0) << e.name;
+  }
   // Nobody changes them, not even the owner.
   EXPECT_FALSE(schema_->Query("UPDATE " + schema_->name() + ".processing_log_subjects SET entry_id = 0").ok());
   EXPECT_FALSE(schema_->Query("TRUNCATE " + schema_->name() + ".processing_log_subjects").ok());

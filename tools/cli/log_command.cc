@@ -58,8 +58,11 @@ std::vector<std::string> TraceTree(const std::vector<plog::ProcessingLogEntry>& 
     if (e.data_subject_id().empty()) operations[e.span_id()] = &e;
   }
   for (const auto& e : entries) {
-    if (!e.data_subject_id().empty())
+    if (!e.data_subject_id().empty()) {
       ++subjects[operations.count(e.parent_span_id()) ? e.parent_span_id() : e.span_id()];
+    } else if (e.subject_row_count() > 0) {
+      subjects[e.span_id()] += e.subject_row_count();
+    }
   }
   std::map<std::string, std::vector<const plog::ProcessingLogEntry*>> children;  // parent span -> operations
   std::vector<const plog::ProcessingLogEntry*> roots;

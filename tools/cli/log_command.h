@@ -24,7 +24,8 @@ grpc::Status ListProcessingLog(const Client& client, const Caller& caller,
 
 // The entries of one trace from several services as the lines of a tree: each operation under
 // the operation that caused it (its parent span), siblings in time order, an operation's
-// per-subject child entries counted on it, never listed. Exposed for the flow's summary.
+// per-subject child entries and narrow subject rows counted on it, never listed. Exposed for
+// the flow's summary.
 std::vector<std::string> TraceTree(
     const std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry>& entries);
 
