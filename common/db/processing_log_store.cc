@@ -158,11 +158,17 @@ void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, co
 int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& call,
                                                   const ProcessingRecord& record) const {
   const int64_t entry = AppendOperation(tx, call, record);
+  const absl::Time t0 = absl::Now();
   std::vector<std::string> ids;
   ids.reserve(record.data_subjects.size() + record.data_subject_ids.size());
   for (const Bsn& bsn : record.data_subjects) ids.push_back(hasher_.Hash(bsn));
   ids.insert(ids.end(), record.data_subject_ids.begin(), record.data_subject_ids.end());
+  const absl::Time t1 = absl::Now();
   WriteSubjectRows(tx.sql(), entry, ids, {});
+  log::Debug("processing_log_subject_rows_written", {{"operation", record.name},
+                                                      {"subjects", static_cast<int64_t>(ids.size())},
+                                                      {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
+                                                      {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
   if (on_committed_) tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(ids.size())] { cb(n); });
   return entry;
 }
@@ -207,7 +213,8 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, con
                           " coalesce(foreign_operation_processor, ''), actor, attributes::text,"
                           " coalesce(encode(foreign_operation_trace_id, 'hex'), ''),"
                           " (SELECT count(*) FROM " +
-                          schema_ + ".processing_log_subjects s WHERE s.entry_id = p.id)"
+                          schema_ +
+                          ".processing_log_subjects s WHERE s.entry_id = p.id)"
                           " FROM " +
                           schema_ + ".processing_log p WHERE " + where_column + " = " + value_expr +
                           " AND id > :after ORDER BY id LIMIT :lim",

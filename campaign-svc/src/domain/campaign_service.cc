@@ -389,7 +389,7 @@ ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rp
 
 absl::Status CampaignService::LogFailure(const CallContext& call, ProcessingRecord record, absl::Status failure) {
   record = common::FailedRecord(std::move(record), failure, clock_->Now());
-  const absl::Status logged = repository_->Log(call, record, absl::InfiniteFuture());
+  const absl::Status logged = repository_->Log(call, record, absl::Now() + absl::Seconds(10));
   if (!logged.ok()) {
     common::log::Error("processing_log_error_entry_failed", {{"operation", record.name}, {"error", logged.ToString()}});
   }
