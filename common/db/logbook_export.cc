@@ -259,15 +259,24 @@ absl::Status LogbookExporter::RefreshStats() {
   if (!lease.ok()) return lease.status();
   const std::string& S = options_.schema;
   try {
+    // Pending means final and not yet accepted: what the exporter could send now. Caught up (the
+    // common case), nothing is counted, so a long business transaction is never scanned.
+    const int64_t horizon = ToInt(ExecuteText(lease->sql(), "SELECT " + S + ".export_horizon()").at(0).at(0));
+    const TextRows cursor = ExecuteText(lease->sql(), "SELECT exported_tx FROM " + S + ".processing_log_export");
+    if (cursor.empty() || horizon - 1 <= ToInt(cursor[0][0])) {
+      pending_ = 0;
+      lag_seconds_ = 0;
+      return absl::OkStatus();
+    }
+    const std::string range = absl::StrCat("tx > ", ToInt(cursor[0][0]), " AND tx < ", horizon);
     const TextRows r = ExecuteText(
         lease->sql(),
-        absl::StrCat("SELECT (SELECT count(*) FROM ", S, ".processing_log WHERE tx > c.x) + (SELECT count(*) FROM ", S,
-                     ".processing_log_subjects WHERE tx > c.x), coalesce(extract(epoch FROM now() - least((SELECT "
-                     "min(end_time) FROM ",
-                     S, ".processing_log WHERE tx > c.x), (SELECT p.end_time FROM ", S,
-                     ".processing_log p WHERE p.id = (SELECT min(entry_id) FROM ", S,
-                     ".processing_log_subjects WHERE tx > c.x)))), 0) FROM (SELECT exported_tx AS x FROM ", S,
-                     ".processing_log_export) c"));
+        absl::StrCat("SELECT (SELECT count(*) FROM ", S, ".processing_log WHERE ", range,
+                     ") + (SELECT count(*) FROM ", S, ".processing_log_subjects WHERE ", range,
+                     "), coalesce(extract(epoch FROM now() - least((SELECT min(end_time) FROM ", S,
+                     ".processing_log WHERE ", range, "), (SELECT p.end_time FROM ", S,
+                     ".processing_log p WHERE p.id = (SELECT min(entry_id) FROM ", S, ".processing_log_subjects WHERE ",
+                     range, ")))), 0)"));
     if (!r.empty()) {
       pending_ = ToInt(r[0][0]);
       lag_seconds_ = std::max(0.0, std::stod(Text(r[0][1]).empty() ? "0" : Text(r[0][1])));

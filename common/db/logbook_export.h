@@ -47,7 +47,7 @@ struct LogbookExportOptions {
 
 // What the metrics show.
 struct LogbookExportStats {
-  int64_t pending = 0;     // operations not yet accepted, at the last count
+  int64_t pending = 0;     // operations final and not yet accepted, at the last count
   double lag_seconds = 0;  // age of the oldest of them; 0 when none
   int64_t batches = 0;     // Export calls accepted
   int64_t failures = 0;    // rounds that failed (logbook or database)

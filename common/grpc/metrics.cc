@@ -60,7 +60,7 @@ class LogbookExportCollectable : public prometheus::Collectable {
     using T = prometheus::MetricType;
     return {
         family("logbook_export_pending_operations",
-               "Processing-log operations the logbook has not accepted yet (counted every few seconds)", T::Gauge,
+               "Processing-log operations of committed transactions the logbook has not accepted yet (counted every few seconds)", T::Gauge,
                static_cast<double>(s.pending)),
         family("logbook_export_lag_seconds", "Age of the oldest operation the logbook has not accepted yet", T::Gauge,
                s.lag_seconds),
