@@ -487,6 +487,21 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
         0)
         << name;
   }
+  // The privacy officer reads the whole action by its signal: one tree from the four services.
+  {
+    ChildProcess log({"/bin/sh", "-c",
+                      absl::StrCat(CLI_BINARY, " --as=emp-6006 --roles=privacy_officer log --signal=", signal,
+                                   " --intake-address=", Address(kIntake), " --analysis-address=", Address(kAnalysis),
+                                   " --dispatch-address=", Address(kDispatch), " --campaign-address=",
+                                   Address(kCampaign), " 1>&2")});
+    const std::string tree = log.ReadAll();
+    EXPECT_EQ(log.Wait(), 0) << tree;
+    for (const char* op : {"intake-svc intake.SubmitSignal", "analysis-svc analysis.FreezeRecipientList",
+                           "campaign-svc campaign.ReleaseCampaign", "dispatch-svc dispatch.ReportOutcomes",
+                           "analysis-svc analysis.MeasureResponse", "from 4 services"}) {
+      EXPECT_NE(tree.find(op), std::string::npos) << op << "\n" << tree;
+    }
+  }
   // ... comes back, and dispatch-svc is killed as its export resumes, then started again.
   logbook_proxy_->SetTarget("127.0.0.1", logbook_port_);
   absl::SleepFor(absl::Milliseconds(300));

@@ -1342,9 +1342,9 @@ bool FlowRun::ProcessingLogSummary() {
     }
   }
   std::printf(
-      "\n\033[1mProcessing log of this information action\033[0m (trace %s; voorlichting-cli log --trace=%s "
-      "with the four --*-address options)\n",
-      action_.TraceIdHex().c_str(), action_.TraceIdHex().c_str());
+      "\n\033[1mProcessing log of this information action\033[0m (trace %s; voorlichting-cli --roles=privacy_officer "
+      "log --signal=%s with the four --*-address options)\n",
+      action_.TraceIdHex().c_str(), signal_.c_str());
   for (const std::string& line : TraceTree(all)) std::printf("  %s\n", line.c_str());
   for (const auto& [service, flag] : services) {
     std::printf("  %-13s %s entries in this trace\n", service.c_str(),

@@ -16,9 +16,11 @@ using common::CallContext;
 common::RoleTable IntakeRoleTable() {
   return {
       {"SubmitSignal", {roles::kIntakeOfficer, roles::kReportingApplication}},
+      // The privacy officer reads a signal (never its BSNs: the full view is for the intake
+      // officer and the analyst) to find its information action's trace.
       {"GetSignal",
        {roles::kIntakeOfficer, roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover,
-        roles::kReportingApplication, roles::kCampaignService, roles::kAnalysisService}},
+        roles::kReportingApplication, roles::kCampaignService, roles::kAnalysisService, roles::kPrivacyOfficer}},
       {"ListSignals",
        {roles::kIntakeOfficer, roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover,
         roles::kReportingApplication}},
