@@ -249,12 +249,8 @@ class EndToEndTest : public ::testing::Test {
   // The logbook's file of one service: operation ids (trace + operation, hex) -> times seen.
   std::map<std::string, int> LogbookOperations(const std::string& resource) {
     std::map<std::string, int> ops;
-    std::ifstream in(absl::StrCat(dir_, "/logbook/", resource, ".jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto j = nlohmann::json::parse(line);
-      ++ops[j["trace_id"].get<std::string>() + j["operation_id"].get<std::string>()];
-    }
+    tools::logbook::ReadOperationIds(absl::StrCat(dir_, "/logbook/", resource, ".jsonl"),
+                                     [&](const std::string& trace, const std::string& op) { ++ops[trace + op]; });
     return ops;
   }
 

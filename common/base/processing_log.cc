@@ -2,6 +2,7 @@
 #include "common/base/processing_log.h"
 
 #include "common/base/errors.h"
+#include "common/base/log.h"
 
 namespace cak::common {
 
@@ -56,6 +57,17 @@ ProcessingRecord FailedRecord(ProcessingRecord record, const absl::Status& failu
   const std::string reason = ErrorReason(failure);
   if (!reason.empty()) record.attributes["error_reason"] = reason;
   return record;
+}
+
+void WriteFailedProcessing(const CallContext& call, ProcessingRecord record, const absl::Status& failure,
+                           absl::Time end, const ProcessingLogWriter& write) {
+  CallContext writer = call;
+  writer.deadline = absl::Now() + absl::Seconds(10);  // (wall clock, as RPC deadlines are)
+  const ProcessingRecord failed = FailedRecord(std::move(record), failure, end);
+  const absl::Status written = write(writer, failed);
+  if (!written.ok()) {
+    log::Error("processing_log_error_entry_failed", {{"operation", failed.name}, {"error", written.ToString()}});
+  }
 }
 
 CallContext WithinAction(const CallContext& call, absl::string_view action_traceparent) {

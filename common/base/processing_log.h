@@ -5,6 +5,7 @@
 // in the same transaction as the processing itself.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -102,5 +103,12 @@ inline ProcessingRecord MakeRecord(std::string name, ProcessingActivity activity
 // This turns `record` into that entry: status ERROR, ended at `end`, with the failure's gRPC
 // code and machine-readable reason (never its message, which may quote input).
 ProcessingRecord FailedRecord(ProcessingRecord record, const absl::Status& failure, absl::Time end);
+
+// Writes that entry (FailedRecord of `record`) through `write`, the service's own transaction,
+// as `call` with a deadline of its own: the call's may be what ended it. The failure is the
+// caller's to return; a write that fails too is logged here, never returned in its place.
+using ProcessingLogWriter = std::function<absl::Status(const CallContext&, const ProcessingRecord&)>;
+void WriteFailedProcessing(const CallContext& call, ProcessingRecord record, const absl::Status& failure,
+                           absl::Time end, const ProcessingLogWriter& write);
 
 }  // namespace cak::common

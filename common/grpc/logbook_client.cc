@@ -5,23 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "common/grpc/convert.h"
 #include "common/grpc/service_config.h"
 
 namespace cak::common {
 namespace {
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1000000, rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>(rest * 1000));
-  return ts;
-}
 
 logboek::v1::StatusCode ToStatusCode(ProcessingStatus status) {
   switch (status) {
@@ -44,8 +32,8 @@ void ToProto(const LogbookOperation& op, logboek::v1::ProcessingOperation* out) 
   out->set_operation_id(op.operation_id);
   out->set_parent_operation_id(op.parent_operation_id);
   out->set_name(op.name);
-  *out->mutable_start_time() = ToTimestamp(op.start_time);
-  *out->mutable_end_time() = ToTimestamp(op.end_time);
+  *out->mutable_start_time() = ToProtoTime(op.start_time);
+  *out->mutable_end_time() = ToProtoTime(op.end_time);
   out->set_status_code(ToStatusCode(op.status));
   if (!op.foreign_operation_id.empty()) {
     auto* foreign = out->mutable_foreign_operation();

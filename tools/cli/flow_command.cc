@@ -7,7 +7,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -31,6 +30,7 @@
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
 #include "cli/log_command.h"
 #include "cli/output.h"
+#include "tools/logbook/receiver.h"
 #include "common/grpc/status.h"
 
 namespace cak::cli {
@@ -1360,17 +1360,9 @@ bool FlowRun::ProcessingLogSummary() {
     received.clear();
     lines.clear();
     for (const auto& [service, flag] : services) {
-      std::ifstream in(dir + "/" + service + ".jsonl");
-      std::string line;
-      while (std::getline(in, line)) {
-        ++lines[service];
-        const nlohmann::json op = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (!op.is_object() || !op.value("trace_id", nlohmann::json()).is_string() ||
-            !op.value("operation_id", nlohmann::json()).is_string()) {
-          continue;
-        }
-        ++received[service][op["trace_id"].get<std::string>() + op["operation_id"].get<std::string>()];
-      }
+      lines[service] = tools::logbook::ReadOperationIds(
+          dir + "/" + service + ".jsonl",
+          [&](const std::string& trace, const std::string& op) { ++received[service][trace + op]; });
     }
   };
   const auto missing = [&] {

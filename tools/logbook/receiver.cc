@@ -133,18 +133,31 @@ absl::StatusOr<std::unique_ptr<Receiver>> Receiver::Open(std::string dir) {
   std::unique_ptr<Receiver> r(new Receiver(dir));
   for (const auto& file : std::filesystem::directory_iterator(dir, ec)) {
     if (file.path().extension() != ".jsonl") continue;
-    std::ifstream in(file.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object() || !j.contains("trace_id") || !j.contains("operation_id")) continue;  // a torn last line
+    ReadOperationIds(file.path().string(), [&](const std::string& trace_hex, const std::string& operation_hex) {
       std::string trace, op;
-      common::HexDecode(j["trace_id"].get<std::string>(), &trace);
-      common::HexDecode(j["operation_id"].get<std::string>(), &op);
+      common::HexDecode(trace_hex, &trace);
+      common::HexDecode(operation_hex, &op);
       r->seen_.insert(trace + op);
-    }
+    });
   }
   return r;
+}
+
+int64_t ReadOperationIds(const std::string& path,
+                         const std::function<void(const std::string& trace_hex, const std::string& operation_hex)>& each) {
+  std::ifstream in(path);
+  std::string line;
+  int64_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("trace_id") || !j.contains("operation_id") || !j["trace_id"].is_string() ||
+        !j["operation_id"].is_string()) {
+      continue;  // a torn last line
+    }
+    each(j["trace_id"].get<std::string>(), j["operation_id"].get<std::string>());
+  }
+  return lines;
 }
 
 grpc::Status Receiver::Export(grpc::ServerContext*, const logboek::v1::ExportOperationsRequest* request,

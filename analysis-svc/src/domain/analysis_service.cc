@@ -52,6 +52,13 @@ std::vector<int32_t> GroupSubjects(const std::vector<NamedCriteria>& groups) {
   return out;
 }
 
+// How a failed processing's ERROR entry is written here: an entry of its own.
+common::ProcessingLogWriter AppendLogOf(AnalysisRepository* analyses) {
+  return [analyses](const CallContext& call, const ProcessingRecord& record) {
+    return analyses->AppendLog(call, record);
+  };
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -84,20 +91,13 @@ class ImportSessionImpl final : public ImportSession {
     const absl::Status why = failure_.ok() ? common::MakeError(absl::StatusCode::kAborted, reason::kImportAbandoned,
                                                                "the import ended before it was published")
                                            : failure_;
+    const absl::Time now = service_->clock_->Now();
     ProcessingRecord record =
-        common::FailedRecord(common::MakeRecord(absl::StrCat("analysis.", operation_),
-                                                ProcessingActivity::kBeoordelenGebeurtenis, service_->clock_->Now()),
-                             why, service_->clock_->Now());
+        common::MakeRecord(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis, now);
     record.attributes["dataset"] = std::string(DatasetName(dataset_));
     record.attributes["rows_read"] = absl::StrCat(rows_read_);
     record.attributes["rows_rejected"] = absl::StrCat(rows_rejected_);
-    CallContext logging = call_;
-    logging.deadline = absl::Now() + absl::Seconds(10);  // the call's own may be what ended it
-    const absl::Status logged = service_->analyses_->AppendLog(logging, record);
-    if (!logged.ok()) {
-      common::log::Error("processing_log_error_entry_failed",
-                         {{"operation", record.name}, {"error", logged.ToString()}});
-    }
+    common::WriteFailedProcessing(call_, std::move(record), why, now, AppendLogOf(service_->analyses_));
   }
 
   absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) override {
@@ -652,14 +652,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
                                      request.request_id.empty() ? nullptr : &key, record, replayed);
   if (!frozen.ok()) {
     // The members were selected (personal data read): the failed freeze is logged.
-    CallContext logging = call;
-    logging.deadline = absl::Now() + absl::Seconds(10);  // the call's own may be what ended it
-    const absl::Status logged =
-        analyses_->AppendLog(logging, common::FailedRecord(std::move(record), frozen.status(), clock_->Now()));
-    if (!logged.ok()) {
-      common::log::Error("processing_log_error_entry_failed",
-                         {{"operation", "analysis.FreezeRecipientList"}, {"error", logged.ToString()}});
-    }
+    common::WriteFailedProcessing(call, std::move(record), frozen.status(), clock_->Now(), AppendLogOf(analyses_));
   }
   return frozen;
 }

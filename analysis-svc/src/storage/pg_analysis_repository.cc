@@ -1,7 +1,6 @@
 // PostgreSQL analysis repository (see pg_analysis_repository.h).
 #include "analysis-svc/src/storage/pg_analysis_repository.h"
 
-#include <cstdio>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -191,11 +190,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
   std::future<std::vector<std::string>> hashing = std::async(std::launch::async, [&] {
     std::vector<std::string> ids;
     ids.reserve(bsns.size());
-    char digits[16];
-    for (int64_t bsn : bsns) {
-      std::snprintf(digits, sizeof digits, "%09lld", static_cast<long long>(bsn));
-      ids.push_back(log_->hasher().HashText(digits));
-    }
+    for (int64_t bsn : bsns) ids.push_back(log_->hasher().HashText(domain::FormatBsn(static_cast<int32_t>(bsn))));
     return ids;
   });
   std::optional<common::ProcessingRecord> logged;  // the record with its subjects, once hashed

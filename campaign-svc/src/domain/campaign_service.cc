@@ -8,7 +8,6 @@
 #include "absl/strings/str_join.h"
 #include "campaign-svc/src/domain/reasons.h"
 #include "common/base/errors.h"
-#include "common/base/log.h"
 #include "common/base/message_template.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
@@ -388,11 +387,10 @@ ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rp
 }
 
 absl::Status CampaignService::LogFailure(const CallContext& call, ProcessingRecord record, absl::Status failure) {
-  record = common::FailedRecord(std::move(record), failure, clock_->Now());
-  const absl::Status logged = repository_->Log(call, record, absl::Now() + absl::Seconds(10));
-  if (!logged.ok()) {
-    common::log::Error("processing_log_error_entry_failed", {{"operation", record.name}, {"error", logged.ToString()}});
-  }
+  common::WriteFailedProcessing(call, std::move(record), failure, clock_->Now(),
+                                [this](const CallContext& c, const ProcessingRecord& r) {
+                                  return repository_->Log(c, r, c.deadline);
+                                });
   return failure;
 }
 

@@ -358,12 +358,12 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   int64_t read = 0;
   absl::Status st = WriteBatch(call, claimed, writer, &read);
   if (st.ok() || read == 0) return st;
-  ProcessingRecord failed = common::FailedRecord(DeliveryRecord(claimed, clock_->Now()), st, clock_->Now());
+  ProcessingRecord failed = DeliveryRecord(claimed, clock_->Now());
   failed.attributes["recipients_read"] = absl::StrCat(read);
-  const absl::Status logged = repository_->Log(call, failed, absl::Now() + absl::Seconds(10));
-  if (!logged.ok()) {
-    common::log::Error("processing_log_error_entry_failed", {{"operation", failed.name}, {"error", logged.ToString()}});
-  }
+  common::WriteFailedProcessing(call, std::move(failed), st, clock_->Now(),
+                                [this](const CallContext& c, const ProcessingRecord& r) {
+                                  return repository_->Log(c, r, c.deadline);
+                                });
   return st;
 }
 
