@@ -488,8 +488,8 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
     ChildProcess log({"/bin/sh", "-c",
                       absl::StrCat(CLI_BINARY, " --as=emp-6006 --roles=privacy_officer log --signal=", signal,
                                    " --intake-address=", Address(kIntake), " --analysis-address=", Address(kAnalysis),
-                                   " --dispatch-address=", Address(kDispatch), " --campaign-address=",
-                                   Address(kCampaign), " 1>&2")});
+                                   " --dispatch-address=", Address(kDispatch),
+                                   " --campaign-address=", Address(kCampaign), " 1>&2")});
     const std::string tree = log.ReadAll();
     EXPECT_EQ(log.Wait(), 0) << tree;
     for (const char* op : {"intake-svc intake.SubmitSignal", "analysis-svc analysis.FreezeRecipientList",

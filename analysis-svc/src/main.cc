@@ -11,8 +11,8 @@
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/db/migrations.h"
-#include "common/grpc/peer_channel.h"
 #include "common/grpc/logbook_client.h"
+#include "common/grpc/peer_channel.h"
 #include "common/grpc/service_config.h"
 
 namespace {

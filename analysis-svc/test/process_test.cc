@@ -152,8 +152,10 @@ TEST_F(AnalysisProcessTest, ServerKilledDuringAnImportLeavesThePreviousSnapshot)
   // The next import goes through and collects the dead import's table, once PostgreSQL has
   // ended the killed process's session (its advisory lock marks the import as alive; on a busy
   // machine the backend may take a moment to notice its client is gone).
-  const std::string lock_held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7624 AND"
-                                " objid = " + orphan + " AND objsubid = 2";
+  const std::string lock_held =
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7624 AND"
+      " objid = " +
+      orphan + " AND objsubid = 2";
   for (int i = 0; i < 500 && Q(lock_held) != "0"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(Q(lock_held), "0");
   CAK_ASSERT_GRPC_OK(ImportFile(pb::DATASET_RELATIONS, "relations.csv", &report));

@@ -270,13 +270,12 @@ absl::Status LogbookExporter::RefreshStats() {
     }
     const std::string range = absl::StrCat("tx > ", ToInt(cursor[0][0]), " AND tx < ", horizon);
     const TextRows r = ExecuteText(
-        lease->sql(),
-        absl::StrCat("SELECT (SELECT count(*) FROM ", S, ".processing_log WHERE ", range,
-                     ") + (SELECT count(*) FROM ", S, ".processing_log_subjects WHERE ", range,
-                     "), coalesce(extract(epoch FROM now() - least((SELECT min(end_time) FROM ", S,
-                     ".processing_log WHERE ", range, "), (SELECT p.end_time FROM ", S,
-                     ".processing_log p WHERE p.id = (SELECT min(entry_id) FROM ", S, ".processing_log_subjects WHERE ",
-                     range, ")))), 0)"));
+        lease->sql(), absl::StrCat("SELECT (SELECT count(*) FROM ", S, ".processing_log WHERE ", range,
+                                   ") + (SELECT count(*) FROM ", S, ".processing_log_subjects WHERE ", range,
+                                   "), coalesce(extract(epoch FROM now() - least((SELECT min(end_time) FROM ", S,
+                                   ".processing_log WHERE ", range, "), (SELECT p.end_time FROM ", S,
+                                   ".processing_log p WHERE p.id = (SELECT min(entry_id) FROM ", S,
+                                   ".processing_log_subjects WHERE ", range, ")))), 0)"));
     if (!r.empty()) {
       pending_ = ToInt(r[0][0]);
       lag_seconds_ = std::max(0.0, std::stod(Text(r[0][1]).empty() ? "0" : Text(r[0][1])));

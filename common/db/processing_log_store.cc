@@ -166,9 +166,9 @@ int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& cal
   const absl::Time t1 = absl::Now();
   WriteSubjectRows(tx.sql(), entry, ids, {});
   log::Debug("processing_log_subject_rows_written", {{"operation", record.name},
-                                                      {"subjects", static_cast<int64_t>(ids.size())},
-                                                      {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
-                                                      {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
+                                                     {"subjects", static_cast<int64_t>(ids.size())},
+                                                     {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
+                                                     {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
   if (on_committed_) tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(ids.size())] { cb(n); });
   return entry;
 }

@@ -60,8 +60,9 @@ class LogbookExportCollectable : public prometheus::Collectable {
     using T = prometheus::MetricType;
     return {
         family("logbook_export_pending_operations",
-               "Processing-log operations of committed transactions the logbook has not accepted yet (counted every few seconds)", T::Gauge,
-               static_cast<double>(s.pending)),
+               "Processing-log operations of committed transactions the logbook has not accepted yet (counted every "
+               "few seconds)",
+               T::Gauge, static_cast<double>(s.pending)),
         family("logbook_export_lag_seconds", "Age of the oldest operation the logbook has not accepted yet", T::Gauge,
                s.lag_seconds),
         family("logbook_export_batches_total", "Export calls the logbook accepted", T::Counter,

@@ -1,14 +1,13 @@
 // Plumbing of the command-line client: options, credentials and readable errors.
 #pragma once
 
-#include <map>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "common/base/trace_context.h"

@@ -30,8 +30,8 @@
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
 #include "cli/log_command.h"
 #include "cli/output.h"
-#include "tools/logbook/receiver.h"
 #include "common/grpc/status.h"
+#include "tools/logbook/receiver.h"
 
 namespace cak::cli {
 

@@ -7,8 +7,8 @@
 
 #include "cli/analysis_commands.h"
 #include "cli/campaign_commands.h"
-#include "cli/dispatch_commands.h"
 #include "cli/client.h"
+#include "cli/dispatch_commands.h"
 #include "cli/flow_command.h"
 #include "cli/intake_commands.h"
 #include "cli/log_command.h"

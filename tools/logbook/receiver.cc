@@ -143,8 +143,9 @@ absl::StatusOr<std::unique_ptr<Receiver>> Receiver::Open(std::string dir) {
   return r;
 }
 
-int64_t ReadOperationIds(const std::string& path,
-                         const std::function<void(const std::string& trace_hex, const std::string& operation_hex)>& each) {
+int64_t ReadOperationIds(
+    const std::string& path,
+    const std::function<void(const std::string& trace_hex, const std::string& operation_hex)>& each) {
   std::ifstream in(path);
   std::string line;
   int64_t lines = 0;

@@ -46,8 +46,9 @@ class Receiver final : public logboek::v1::LogboekService::Service {
 // Reads a file the Receiver wrote (one operation a line) and calls `each` with every
 // operation's trace id and operation id (lower-case hex); a torn last line is skipped. Returns
 // how many lines the file has (0 when it does not exist).
-int64_t ReadOperationIds(const std::string& path,
-                         const std::function<void(const std::string& trace_hex, const std::string& operation_hex)>& each);
+int64_t ReadOperationIds(
+    const std::string& path,
+    const std::function<void(const std::string& trace_hex, const std::string& operation_hex)>& each);
 
 // One operation as the JSON line the receiver writes (ids in lower-case hex, times RFC 3339
 // with microseconds, status as "OK" / "ERROR" / "UNKNOWN", attributes as an object).

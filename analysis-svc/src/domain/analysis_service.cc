@@ -54,9 +54,8 @@ std::vector<int32_t> GroupSubjects(const std::vector<NamedCriteria>& groups) {
 
 // How a failed processing's ERROR entry is written here: an entry of its own.
 common::ProcessingLogWriter AppendLogOf(AnalysisRepository* analyses) {
-  return [analyses](const CallContext& call, const ProcessingRecord& record) {
-    return analyses->AppendLog(call, record);
-  };
+  return
+      [analyses](const CallContext& call, const ProcessingRecord& record) { return analyses->AppendLog(call, record); };
 }
 
 }  // namespace

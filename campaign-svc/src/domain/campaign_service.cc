@@ -387,10 +387,9 @@ ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rp
 }
 
 absl::Status CampaignService::LogFailure(const CallContext& call, ProcessingRecord record, absl::Status failure) {
-  common::WriteFailedProcessing(call, std::move(record), failure, clock_->Now(),
-                                [this](const CallContext& c, const ProcessingRecord& r) {
-                                  return repository_->Log(c, r, c.deadline);
-                                });
+  common::WriteFailedProcessing(
+      call, std::move(record), failure, clock_->Now(),
+      [this](const CallContext& c, const ProcessingRecord& r) { return repository_->Log(c, r, c.deadline); });
   return failure;
 }
 

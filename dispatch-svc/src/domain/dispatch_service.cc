@@ -360,10 +360,9 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   if (st.ok() || read == 0) return st;
   ProcessingRecord failed = DeliveryRecord(claimed, clock_->Now());
   failed.attributes["recipients_read"] = absl::StrCat(read);
-  common::WriteFailedProcessing(call, std::move(failed), st, clock_->Now(),
-                                [this](const CallContext& c, const ProcessingRecord& r) {
-                                  return repository_->Log(c, r, c.deadline);
-                                });
+  common::WriteFailedProcessing(
+      call, std::move(failed), st, clock_->Now(),
+      [this](const CallContext& c, const ProcessingRecord& r) { return repository_->Log(c, r, c.deadline); });
   return st;
 }
 
