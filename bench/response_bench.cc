@@ -11,7 +11,9 @@
 //   grouped per list, channel and week (\timing, median of --sql-runs).
 //                                                            target: ours <= 0.5x the time
 //   The answers are compared too (members found, responders, per channel, per week): the
-//   benchmark fails when they differ.
+//   benchmark fails when they differ, and when a measurement did not log every member of both
+//   lists as a data subject (the privacy officer's decision; by reference to the freeze's
+//   subject rows, common migration 0010).
 //
 // No dispatch-svc runs here, so no outcomes are read (the request names no dispatch order).
 // The database is CAK_TEST_PG_DSN (scripts/bench.sh makes a database of its own); the service
@@ -284,6 +286,21 @@ int main(int argc, char** argv) {
     }
     Die("MeasureResponse and SQL disagree");
   }
+  // Every measurement logged every member of both lists as a data subject (the privacy
+  // officer's decision), whatever way it stored them.
+  const int64_t members = list.member_count() + control.member_count();
+  const std::string logged =
+      Psql("SELECT count(*) || ' ' || min(n) || ' ' || max(n) || ' ' || sum(refs) FROM (SELECT"
+           " (SELECT count(*) FROM " +
+           schema + ".processing_log_all_subjects s WHERE s.entry_id = p.id) AS n, (SELECT count(*) FROM " + schema +
+           ".processing_log_subject_refs r WHERE r.entry_id = p.id) AS refs FROM " + schema +
+           ".processing_log p WHERE p.name = 'analysis.MeasureResponse' AND p.data_subject_id IS NULL) m;\n");
+  const std::vector<std::string> counts = absl::StrSplit(absl::StripAsciiWhitespace(logged), ' ');
+  if (counts.size() != 4 || counts[0] != absl::StrCat(o.runs + 1) || counts[1] != absl::StrCat(members) ||
+      counts[2] != absl::StrCat(members)) {
+    Die("the measurements did not log every member: " + logged);
+  }
+
   const pb::GroupResponse& r = measurement.groups(0);
   const double ratio = Median(ours_ms) / Median(sql_ms);
   const bool met = ratio <= 0.5;
@@ -292,6 +309,10 @@ int main(int argc, char** argv) {
       Fmt(Median(sql_ms), "ms SQL via psql (median of ", 0) + absl::StrCat(o.sql_runs, ")"),
       absl::StrCat(Fmt(ratio, "x", 3), met ? " <= 0.5 ok" : " > 0.5 MISSED", "; answers identical"));
   Row("  first call after the freeze", Fmt(first_ms, "ms", 1), "", "");
+  std::printf("\nlogged: %s measurements, each with all %lld members as data subjects (%s by reference to the"
+              " freeze's subject rows)\n",
+              counts[0].c_str(), static_cast<long long>(members),
+              counts[3] == counts[0] ? "each" : (counts[3] + " of them").c_str());
   std::printf("\nresponse %.2f%% (%lld of %lld), control %.2f%% (%lld of %lld), difference %.2f pp [%.2f, %.2f]; "
               "sample %d + %d\n",
               100 * r.response().rate(), static_cast<long long>(r.response().numerator()),

@@ -317,14 +317,30 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
   EXPECT_EQ(again.non_responders(0).pseudonym(), m.non_responders(0).pseudonym());
   EXPECT_EQ(again.non_responders(1).pseudonym(), m.non_responders(1).pseudonym());
 
-  // Logged: one entry naming the lists, every measured member of both lists as a subject row
-  // (the privacy officer's decision), the sampled ones among them.
+  // Logged: one entry naming the lists, every member of both lists as a subject (the privacy
+  // officer's decision), the sampled ones among them: the freeze's subject rows, by reference.
   const std::string s = server_->schema().name();
-  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects ps JOIN " + s +
+  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_all_subjects ps JOIN " + s +
                                      ".processing_log p ON p.id = ps.entry_id WHERE p.name = 'analysis.MeasureResponse'"
                                      " AND p.attributes->>'recipient_lists' = '" +
                                      list.name().substr(15) + "'"),
             absl::StrCat(2 * (n + k)));  // 2 measurements x every member of both lists
+  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects ps JOIN " + s +
+                                     ".processing_log p ON p.id = ps.entry_id WHERE p.name = 'analysis.MeasureResponse'"),
+            "0");  // no copies
+  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subject_refs r JOIN " + s +
+                                     ".processing_log f ON f.id = r.source_entry_id"
+                                     " WHERE f.name = 'analysis.FreezeRecipientList'"),
+            "2");
+  // The privacy officer finds a measured member's measurements under that member.
+  std::vector<common::db::ProcessingLogEntry> of_member;
+  CAK_ASSERT_OK(common::db::WithSession(server_->pool(), [&](soci::session& sql) {
+    of_member = server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(contacted[0]), 0, 100);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(std::count_if(of_member.begin(), of_member.end(),
+                          [](const auto& e) { return e.name == "analysis.MeasureResponse" && !e.data_subject_id.empty(); }),
+            2);
   EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s +
                                      ".processing_log WHERE name = 'analysis.MeasureResponse' AND data_subject_id IS "
                                      "NOT NULL"),

@@ -79,6 +79,10 @@ struct ProcessingRecord {
   // Subjects another service identified by their processing-log id (DataSubjectHasher::Hash,
   // the key the four services share), where this one never sees the BSN; one child entry each.
   std::vector<std::string> data_subject_ids;
+  // Entries of this service's log (ids) whose data subjects are this processing's too, recorded
+  // as one reference each instead of a subject row per subject (a measurement of frozen lists:
+  // the freeze's entry has every member). Only for ProcessingLogStore::AppendWithSubjectRows.
+  std::vector<int64_t> data_subjects_of_entries;
   std::map<std::string, std::string> attributes;  // never personal data in plain form
   // The information action this processing belongs to: the W3C traceparent its signal recorded
   // (or a resource of the action recorded from it), or empty. A call that runs in another

@@ -162,7 +162,7 @@ absl::StatusOr<int64_t> LogbookExporter::ExportRound() {
                                   " UNION ALL SELECT tx, 1, entry_id, NULL, NULL, NULL, NULL, NULL::smallint,"
                                   " NULL::bigint, NULL::bigint, NULL, NULL, data_subject_id, NULL, NULL, NULL, NULL,"
                                   " NULL, NULL, coalesce(addressee, '') FROM ",
-                                  S, ".processing_log_subjects WHERE tx", range, " ORDER BY 1, 2, 3"));
+                                  S, ".processing_log_all_subjects WHERE tx", range, " ORDER BY 1, 2, 3"));
 
     std::map<int64_t, LogbookOperation> entries;  // subject rows' entries, by id
     auto entry_of = [&](int64_t id) -> const LogbookOperation& {
@@ -271,11 +271,11 @@ absl::Status LogbookExporter::RefreshStats() {
     const std::string range = absl::StrCat("tx > ", ToInt(cursor[0][0]), " AND tx < ", horizon);
     const TextRows r = ExecuteText(
         lease->sql(), absl::StrCat("SELECT (SELECT count(*) FROM ", S, ".processing_log WHERE ", range,
-                                   ") + (SELECT count(*) FROM ", S, ".processing_log_subjects WHERE ", range,
+                                   ") + (SELECT count(*) FROM ", S, ".processing_log_all_subjects WHERE ", range,
                                    "), coalesce(extract(epoch FROM now() - least((SELECT min(end_time) FROM ", S,
                                    ".processing_log WHERE ", range, "), (SELECT p.end_time FROM ", S,
                                    ".processing_log p WHERE p.id = (SELECT min(entry_id) FROM ", S,
-                                   ".processing_log_subjects WHERE ", range, ")))), 0)"));
+                                   ".processing_log_all_subjects WHERE ", range, ")))), 0)"));
     if (!r.empty()) {
       pending_ = ToInt(r[0][0]);
       lag_seconds_ = std::max(0.0, std::stod(Text(r[0][1]).empty() ? "0" : Text(r[0][1])));

@@ -164,13 +164,29 @@ int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& cal
   for (const Bsn& bsn : record.data_subjects) ids.push_back(hasher_.Hash(bsn));
   ids.insert(ids.end(), record.data_subject_ids.begin(), record.data_subject_ids.end());
   const absl::Time t1 = absl::Now();
-  WriteSubjectRows(tx.sql(), entry, ids, {});
-  log::Debug("processing_log_subject_rows_written", {{"operation", record.name},
-                                                     {"subjects", static_cast<int64_t>(ids.size())},
-                                                     {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
-                                                     {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
-  if (on_committed_) tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(ids.size())] { cb(n); });
+  AppendSubjectRows(tx, entry, ids);
+  if (!record.data_subjects_of_entries.empty()) {
+    // One reference per earlier entry (the foreign key checks it exists and keeps it).
+    ExecutePrepared(tx.sql(),
+                    "INSERT INTO " + schema_ +
+                        ".processing_log_subject_refs (entry_id, source_entry_id) SELECT CAST($1 AS bigint), s"
+                        " FROM unnest(CAST($2 AS bigint[])) AS s ON CONFLICT DO NOTHING",
+                    {std::to_string(entry), IntArrayLiteral(record.data_subjects_of_entries)});
+  }
+  log::Debug("processing_log_subject_rows_written",
+             {{"operation", record.name},
+              {"subjects", static_cast<int64_t>(ids.size())},
+              {"referenced_entries", static_cast<int64_t>(record.data_subjects_of_entries.size())},
+              {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
+              {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
   return entry;
+}
+
+void ProcessingLogStore::AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids) const {
+  WriteSubjectRows(tx.sql(), entry_id, subject_ids, {});
+  if (on_committed_ && !subject_ids.empty()) {
+    tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(subject_ids.size())] { cb(n); });
+  }
 }
 
 void ProcessingLogStore::WriteSubjectRows(soci::session& sql, int64_t entry_id,
@@ -214,7 +230,7 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::List(soci::session& sql, con
                           " coalesce(encode(foreign_operation_trace_id, 'hex'), ''),"
                           " (SELECT count(*) FROM " +
                           schema_ +
-                          ".processing_log_subjects s WHERE s.entry_id = p.id)"
+                          ".processing_log_all_subjects s WHERE s.entry_id = p.id)"
                           " FROM " +
                           schema_ + ".processing_log p WHERE " + where_column + " = " + value_expr +
                           " AND id > :after ORDER BY id LIMIT :lim",
@@ -284,7 +300,7 @@ std::vector<ProcessingLogEntry> ProcessingLogStore::ListBySubject(soci::session&
                           ".processing_log p WHERE p.data_subject_id = :v AND p.id > :after"
                           " UNION ALL SELECT p.id, " +
                           columns + "s.data_subject_id, 'BSN'" + subject_tail + " FROM " + schema_ +
-                          ".processing_log_subjects s JOIN " + schema_ +
+                          ".processing_log_all_subjects s JOIN " + schema_ +
                           ".processing_log p ON p.id = s.entry_id"
                           " WHERE s.data_subject_id = :v2 AND s.entry_id > :after2) e ORDER BY 1 LIMIT :lim",
        soci::use(hash), soci::use(after), soci::use(hash), soci::use(after), soci::use(limit));

@@ -30,7 +30,7 @@ struct ProcessingLogEntry {
   std::string actor;
   std::map<std::string, std::string> attributes;
   // ListByTrace only: the operation's data subjects kept as narrow subject rows (a bulk
-  // processing's: a freeze, a stream, a measurement), counted.
+  // processing's: a freeze, a stream, a measurement), its own and referenced ones, counted.
   int64_t subject_rows = 0;
 };
 
@@ -68,10 +68,15 @@ class ProcessingLogStore {
   // when the subject received it. Read back as the entry's attribute "addressee".
   void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
                       const std::vector<std::string>& addressees) const;
-  // A processing of many subjects in one transaction (a freeze, a response measurement): the
-  // operation's entry, and its subjects (record.data_subjects, hashed here, and
-  // record.data_subject_ids, as given) as narrow subject rows. Returns the entry's id.
+  // A processing of many subjects in one transaction (a response measurement): the operation's
+  // entry, its subjects (record.data_subjects, hashed here, and record.data_subject_ids, as
+  // given) as narrow subject rows, and one reference per entry of
+  // record.data_subjects_of_entries (migration 0010). Returns the entry's id.
   int64_t AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
+  // Narrow subject rows (log ids, as DataSubjectHasher::Hash gives them) of entry `entry_id`
+  // (AppendOperation), in the caller's transaction: a freeze writes its entry first, so that
+  // what it creates can name it, and its subjects once their ids are hashed.
+  void AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids) const;
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.

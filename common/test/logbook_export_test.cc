@@ -81,17 +81,18 @@ class LogbookExportTest : public ::testing::Test {
 
   // A bulk disclosure: the operation entry, then `subjects` narrow subject rows in a second
   // transaction (as analysis-svc streams recipient lists).
-  void Disclosure(int subjects, absl::Time when = absl::FromUnixSeconds(1'800'000'000)) {
+  int64_t Disclosure(int subjects, absl::Time when = absl::FromUnixSeconds(1'800'000'000)) {
     ProcessingRecord r = MakeRecord("test.Disclose", ProcessingActivity::kUitvoerenActie, when + absl::Seconds(1));
     int64_t entry = 0;
-    ASSERT_TRUE(InTransaction(*pool_, [&](Tx& tx) {
+    EXPECT_TRUE(InTransaction(*pool_, [&](Tx& tx) {
                   entry = store_->AppendOperation(tx, Call(when), r);
                   return absl::OkStatus();
                 }).ok());
-    ASSERT_TRUE(WithSession(*pool_, [&](soci::session& sql) {
+    EXPECT_TRUE(WithSession(*pool_, [&](soci::session& sql) {
                   store_->AppendSubjects(sql, entry, SyntheticBsns(++seed_, subjects), {});
                   return absl::OkStatus();
                 }).ok());
+    return entry;
   }
 
   // Waits (at most 30 s) until every row written so far is final for the exporter: older than
@@ -101,7 +102,7 @@ class LogbookExportTest : public ::testing::Test {
     const std::string s = schema_->name();
     for (int i = 0; i < 1500; ++i) {
       auto final = schema_->Query("SELECT " + s + ".export_horizon() > greatest((SELECT max(tx) FROM " + s +
-                                  ".processing_log), (SELECT max(tx) FROM " + s + ".processing_log_subjects), 0)");
+                                  ".processing_log), (SELECT max(tx) FROM " + s + ".processing_log_all_subjects), 0)");
       if (final.ok() && *final == "t") return;
       absl::SleepFor(absl::Milliseconds(20));
     }
@@ -111,7 +112,7 @@ class LogbookExportTest : public ::testing::Test {
   int64_t Rows() {
     const std::string s = schema_->name();
     return std::stoll(*schema_->Query("SELECT (SELECT count(*) FROM " + s +
-                                      ".processing_log) + (SELECT count(*) FROM " + s + ".processing_log_subjects)"));
+                                      ".processing_log) + (SELECT count(*) FROM " + s + ".processing_log_all_subjects)"));
   }
 
   std::unique_ptr<testing::TestSchema> schema_;
@@ -180,6 +181,41 @@ TEST_F(LogbookExportTest, EveryEntryAndEverySubjectOnceInOrder) {
   ASSERT_TRUE(exporter.RefreshStats().ok());
   EXPECT_EQ(exporter.stats().pending, 0);
   EXPECT_EQ(exporter.stats().operations, 10);
+}
+
+TEST_F(LogbookExportTest, SubjectsByReferenceAreOperationsOfTheReferencingEntry) {
+  const int64_t disclosure = Disclosure(3);
+  // A measurement of the disclosed subjects: one reference, and one subject of its own.
+  ProcessingRecord r = MakeRecord("test.Measure", ProcessingActivity::kResponsmeting, absl::FromUnixSeconds(1'800'000'100));
+  r.data_subjects = SyntheticBsns(++seed_, 1);
+  r.data_subjects_of_entries = {disclosure};
+  ASSERT_TRUE(InTransaction(*pool_, [&](Tx& tx) {
+                store_->AppendWithSubjectRows(tx, Call(absl::FromUnixSeconds(1'800'000'099)), r);
+                return absl::OkStatus();
+              }).ok());
+  FakeLogbook logbook;
+  LogbookExporter exporter(pool_.get(), &logbook, Options(2));
+  ASSERT_TRUE(exporter.EnsureCursor().ok());
+  AwaitFinal();
+  ASSERT_EQ(*exporter.ExportRound(), 9);  // 1 + 3, then 1 + 1 + 3
+  EXPECT_EQ(Rows(), 9);
+  ASSERT_EQ(logbook.received.size(), 9u);
+  std::set<std::string> ids, disclosed, measured;
+  for (const auto& op : logbook.received) EXPECT_TRUE(ids.insert(op.operation_id).second) << "operation sent twice";
+  for (int i = 1; i <= 3; ++i) disclosed.insert(Attr(logbook.received[i], kAttrDataSubjectId));
+  const LogbookOperation& measurement = logbook.received[4];
+  EXPECT_EQ(measurement.name, "test.Measure");
+  for (int i = 5; i < 9; ++i) {
+    EXPECT_EQ(logbook.received[i].name, "test.Measure");
+    EXPECT_EQ(logbook.received[i].parent_operation_id, measurement.operation_id);
+    EXPECT_EQ(Attr(logbook.received[i], kAttrDataSubjectIdType), "BSN");
+    measured.insert(Attr(logbook.received[i], kAttrDataSubjectId));
+  }
+  // Every disclosed subject is a subject of the measurement too, plus its own one.
+  EXPECT_EQ(measured.size(), 4u);
+  for (const std::string& id : disclosed) EXPECT_EQ(measured.count(id), 1u) << id;
+  ASSERT_TRUE(exporter.RefreshStats().ok());
+  EXPECT_EQ(exporter.stats().pending, 0);
 }
 
 TEST_F(LogbookExportTest, SubjectOperationIdsAreTheSameWhenSentAgain) {

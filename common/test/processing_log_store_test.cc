@@ -172,5 +172,76 @@ TEST_F(ProcessingLogStoreTest, BulkDisclosureSubjectsAreFoundPerSubjectAndStayAp
   EXPECT_FALSE(schema_->Query("TRUNCATE " + schema_->name() + ".processing_log_subjects").ok());
 }
 
+TEST_F(ProcessingLogStoreTest, SubjectsByReferenceAreTheReferencingEntrysAndKeepTheirEntry) {
+  // A freeze (two subject rows), then a measurement of its subjects (by reference) and of one
+  // subject of its own; both long expired, the freeze first.
+  const absl::Time now = absl::Now();
+  CallContext freeze_call = Call();
+  freeze_call.start_time = now - absl::Hours(24 * 800);
+  ProcessingRecord freeze = MakeRecord("test.Freeze", ProcessingActivity::kAfstemmenProcesdeskundigen,
+                                       freeze_call.start_time + absl::Seconds(1));
+  CallContext measure_call = Call();
+  measure_call.trace = TraceContext::FromIncoming("00-1af7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01");
+  measure_call.start_time = now - absl::Hours(24 * 600);
+  ProcessingRecord measure =
+      MakeRecord("test.Measure", ProcessingActivity::kResponsmeting, measure_call.start_time + absl::Seconds(1));
+  measure.data_subjects = {*Bsn::Parse("010000008")};
+  int64_t freeze_entry = 0, measure_entry = 0;
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    freeze_entry = store_->AppendOperation(tx, freeze_call, freeze);
+    store_->AppendSubjectRows(tx, freeze_entry,
+                              {store_->hasher().Hash(*Bsn::Parse("111222333")),
+                               store_->hasher().Hash(*Bsn::Parse("123456782"))});
+    return absl::OkStatus();
+  }));
+  measure.data_subjects_of_entries = {freeze_entry};
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    measure_entry = store_->AppendWithSubjectRows(tx, measure_call, measure);
+    return absl::OkStatus();
+  }));
+  {
+    auto lease = pool_->Acquire();
+    // A referenced subject is found in both entries, as each one's subject.
+    auto entries = store_->ListBySubject(lease->sql(), *Bsn::Parse("123456782"), 0, 100);
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_EQ(entries[0].id, freeze_entry);
+    EXPECT_EQ(entries[1].id, measure_entry);
+    EXPECT_EQ(entries[1].name, "test.Measure");
+    EXPECT_EQ(entries[1].data_subject_id, store_->hasher().Hash(*Bsn::Parse("123456782")));
+    EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("010000008"), 0, 100).size(), 1u);
+    const auto measured = store_->ListByTrace(lease->sql(), measure_call.trace.TraceIdHex(), 0, 100);
+    ASSERT_EQ(measured.size(), 1u);
+    EXPECT_EQ(measured[0].subject_rows, 3);  // two referenced, one of its own
+  }
+  // A reference names an entry that exists; nobody changes references.
+  EXPECT_FALSE(InTransaction(*pool_, [&](Tx& tx) {
+                 ProcessingRecord dangling = measure;
+                 dangling.data_subjects_of_entries = {measure_entry + 1000};
+                 store_->AppendWithSubjectRows(tx, measure_call, dangling);
+                 return absl::OkStatus();
+               }).ok());
+  const std::string refs = schema_->name() + ".processing_log_subject_refs";
+  EXPECT_FALSE(schema_->Query("UPDATE " + refs + " SET source_entry_id = " + std::to_string(measure_entry)).ok());
+  EXPECT_FALSE(schema_->Query("TRUNCATE " + refs).ok());
+
+  // The freeze has expired, the measurement has not: the freeze stays while referenced.
+  auto purge = [&](absl::Duration age) {
+    int64_t removed = -1;
+    EXPECT_TRUE(InTransaction(*pool_, [&](Tx& tx) {
+                  removed = store_->PurgeBefore(tx, now - age);
+                  return absl::OkStatus();
+                }).ok());
+    return removed;
+  };
+  EXPECT_EQ(purge(absl::Hours(24 * 700)), 0);
+  // Both expired: the measurement goes with its reference and its own row, then the freeze.
+  EXPECT_EQ(purge(absl::Hours(24 * 400)), 1);
+  EXPECT_EQ(*schema_->Query("SELECT count(*) FROM " + refs), "0");
+  EXPECT_EQ(purge(absl::Hours(24 * 400)), 1);
+  EXPECT_EQ(*schema_->Query("SELECT (SELECT count(*) FROM " + schema_->name() + ".processing_log) + (SELECT count(*) FROM " +
+                            schema_->name() + ".processing_log_subjects)"),
+            "0");
+}
+
 }  // namespace
 }  // namespace cak::common::db

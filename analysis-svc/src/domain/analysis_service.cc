@@ -815,6 +815,8 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
   // Per group: the members' BSNs of both lists (one bulk read each) and the outcomes, read
   // side by side (each on a session of its own), then mapped to snapshot rows.
   std::vector<GroupInput> inputs(request.groups.size());
+  std::vector<int64_t> subjects_of_entries;  // freeze entries whose subjects are measured
+  std::vector<int32_t> own_subjects;         // members of lists without one
   for (size_t i = 0; i < request.groups.size(); ++i) {
     const MeasuredGroup& g = request.groups[i];
     const Resolved& r = resolved[i];
@@ -840,6 +842,16 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
     if (r.control) {
       CAK_RETURN_IF_ERROR(control.status());
       in.control_rows = RowsOfMembers(cols, *control);
+    }
+    // The measured members are data subjects of the measurement. The freeze's entry names
+    // every member of the list and of its control list: measuring both, the measurement takes
+    // that entry's subjects by reference; otherwise it names the members itself.
+    if (r.list.log_entry_id != 0 && r.list.control_of.empty() &&
+        (!r.control || r.control->log_entry_id == r.list.log_entry_id)) {
+      subjects_of_entries.push_back(r.list.log_entry_id);
+    } else {
+      own_subjects.insert(own_subjects.end(), bsns->begin(), bsns->end());
+      if (r.control) own_subjects.insert(own_subjects.end(), control->begin(), control->end());
     }
     if (!g.dispatch_order.empty()) {
       if (!recorded.ok()) {
@@ -877,7 +889,7 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
                        {"end_date", absl::FormatCivilTime(end_day)},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)},
                        {"sample_seed", absl::StrCat(request.sample_seed)},
-                       {"subjects", "every measured member of the contacted and control lists"}};
+                       {"subjects", "every member of the measured contacted and control lists"}};
   auto view = [&](const SampledMember& m) {
     ResponseSampleView v;
     const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
@@ -903,15 +915,14 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
   for (const SampledMember& m : sample.non_responders) out.non_responders.push_back(view(m));
   record.attributes["sample_members"] = absl::StrCat(out.responders.size() + out.non_responders.size());
   // Every measured member is a data subject of the measurement (decision of the privacy
-  // officer: the privacy rule wins over sampling), as narrow subject rows.
-  for (const GroupInput& in : inputs) {
-    for (const auto* rows : {&in.rows, in.control_rows ? &*in.control_rows : nullptr}) {
-      if (!rows) continue;
-      for (uint32_t row : *rows) {
-        if (row != kNotFound) record.data_subjects.push_back(BsnOf(cols.bsn[row]));
-      }
-    }
-  }
+  // officer: the privacy rule wins over sampling), as narrow subject rows: the freezes' by
+  // reference, or rows of its own.
+  std::sort(subjects_of_entries.begin(), subjects_of_entries.end());
+  subjects_of_entries.erase(std::unique(subjects_of_entries.begin(), subjects_of_entries.end()),
+                            subjects_of_entries.end());
+  record.data_subjects_of_entries = std::move(subjects_of_entries);
+  record.data_subjects.reserve(own_subjects.size());
+  for (int32_t bsn : own_subjects) record.data_subjects.push_back(BsnOf(bsn));
   const absl::Time logging = absl::Now();
   CAK_RETURN_IF_ERROR(analyses_->AppendLogWithSubjectRows(call, record));
   out.measure_time = clock_->Now();

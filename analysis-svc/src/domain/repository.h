@@ -116,6 +116,9 @@ struct RecipientListRecord {
   absl::Time create_time;
   std::string control_list;  // id of the list of its held-back members; empty: none
   std::string control_of;    // on a control list: id of the list it was held back from
+  // The freeze's processing-log entry, whose subject rows are the members of this list and of
+  // its partner (control or contacted list); 0: none in the log (an older list, or purged).
+  int64_t log_entry_id = 0;
 };
 
 // A list member as frozen: the customer and the relation the communication is routed to.

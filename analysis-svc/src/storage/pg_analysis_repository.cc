@@ -193,7 +193,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
     for (int64_t bsn : bsns) ids.push_back(log_->hasher().HashText(domain::FormatBsn(static_cast<int32_t>(bsn))));
     return ids;
   });
-  std::optional<common::ProcessingRecord> logged;  // the record with its subjects, once hashed
+  std::optional<std::vector<std::string>> subject_ids;  // once hashed (a retried transaction reuses them)
+  int64_t entry_id = 0;
   const std::string customers =
       PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
   const bool has_relations = snapshot.of(Dataset::kRelations).version != 0;
@@ -216,19 +217,23 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
         soci::session& sql = tx.sql();
         // The join hashes a whole customers version: in memory, not in 32 batches on disk.
         sql << "SET LOCAL work_mem = '256MB'";
+        // The freeze's entry first: both lists name it (its subjects are their members).
+        const int64_t entry = entry_id = log_->AppendOperation(tx, call, record);
         for (const domain::RecipientListRecord* l : {&list, control}) {
           if (!l) continue;
           ExecutePrepared(sql,
                           "INSERT INTO " + schema_ +
                               ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
-                              " checksum, frozen_by, create_time, control_list, control_of) VALUES (CAST($1 AS"
-                              " uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6, $7, " +
+                              " checksum, frozen_by, create_time, control_list, control_of, log_entry_id) VALUES"
+                              " (CAST($1 AS uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6,"
+                              " $7, " +
                               schema_ +
                               ".from_micros(CAST($8 AS bigint)), CAST(NULLIF($9, '') AS uuid),"
-                              " CAST(NULLIF($10, '') AS uuid))",
+                              " CAST(NULLIF($10, '') AS uuid), CAST($11 AS bigint))",
                           {l->id, l->target_group_set, l->group, absl::StrCat(l->snapshot_version),
                            absl::StrCat(l->member_count), l->checksum, l->frozen_by,
-                           absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list, l->control_of});
+                           absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list, l->control_of,
+                           absl::StrCat(entry)});
         }
         // The routed addressee's fields are copied now: the list stays what was frozen, whatever
         // later imports bring.
@@ -270,11 +275,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           }
           return absl::InternalError("recipient list members missing from their snapshot");
         }
-        if (!logged) {
-          logged = record;
-          logged->data_subject_ids = hashing.get();
-        }
-        log_->AppendWithSubjectRows(tx, call, *logged);
+        if (!subject_ids) subject_ids = hashing.get();
+        log_->AppendSubjectRows(tx, entry, *subject_ids);
         return absl::OkStatus();
       },
       call.deadline));
@@ -284,7 +286,9 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
                                               {"members", list.member_count},
                                               {"insert_ms", absl::ToInt64Milliseconds(insert_time)},
                                               {"total_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
-  return list;
+  domain::RecipientListRecord frozen = list;
+  frozen.log_entry_id = entry_id;
+  return frozen;
 }
 
 absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientList(const std::string& id,
@@ -298,8 +302,9 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
         const TextRows rows = ExecutePrepared(
             sql,
             "SELECT id, target_group_set, group_name, snapshot_version, member_count, checksum, frozen_by, " + schema_ +
-                ".to_micros(create_time), control_list, control_of FROM " + schema_ +
-                ".recipient_lists WHERE id = CAST($1 AS uuid)",
+                ".to_micros(create_time), control_list, control_of, (SELECT p.id FROM " + schema_ +
+                ".processing_log p WHERE p.id = l.log_entry_id) FROM " + schema_ +
+                ".recipient_lists l WHERE id = CAST($1 AS uuid)",
             {id});
         if (rows.empty()) return absl::OkStatus();
         found = true;
@@ -314,6 +319,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
         list.create_time = absl::FromUnixMicros(ToInt(r[7]));
         list.control_list = r[8].value_or("");
         list.control_of = r[9].value_or("");
+        list.log_entry_id = r[10] ? ToInt(r[10]) : 0;  // 0: none, or purged from the log since
         return absl::OkStatus();
       },
       deadline));
