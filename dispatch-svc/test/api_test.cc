@@ -588,7 +588,15 @@ TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
 
   const std::string in_action = absl::StrCat("trace_id = decode('", action_trace, "', 'hex')");
   EXPECT_EQ(server_->Count("processing_log", "data_subject_id IS NULL AND NOT (" + in_action + ")"), 0);
-  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND " + in_action), order.batch_count());
+  // The order's creation is the action's operation here (a child of the caller's); the batches
+  // are its children.
+  const std::string created = absl::StrCat("(SELECT span_id FROM ", server_->schema().name(),
+                                           ".processing_log WHERE name = 'dispatch.CreateDispatchOrder' AND ",
+                                           in_action, " AND parent_span_id = decode('00f067aa0ba902b7', 'hex')"
+                                           " AND attributes->>'recipients' = '300')");
+  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND " + in_action +
+                                                 " AND parent_span_id = " + created),
+            order.batch_count());
   for (const char* name : {"dispatch.StreamBatchItems", "dispatch.ReportOutcomes"}) {
     // A child of the order's operation, as the batches are.
     EXPECT_EQ(

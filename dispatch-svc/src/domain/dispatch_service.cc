@@ -313,7 +313,19 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
     }
     return PlanBatches(capacity.spread, max_batch);
   };
-  return repository_->CreateOrder(order, create.request_id.empty() ? nullptr : &key, plan, replayed, call.deadline);
+  // The action's operation in this service: the order's batches, written later, are logged as
+  // its children (no personal data is read here; the batches read the recipients).
+  ProcessingRecord record =
+      common::MakeRecord("dispatch.CreateDispatchOrder", ProcessingActivity::kUitvoerenActie, order.create_time);
+  record.attributes = {{"dispatch_order", order.id},
+                       {"campaign", order.campaign},
+                       {"recipient_list", order.recipient_list},
+                       {"channel", ChannelName(order.channel)},
+                       {"executor", executor->id},
+                       {"processor", executor->identity},
+                       {"recipients", absl::StrCat(count)}};
+  return repository_->CreateOrder(order, create.request_id.empty() ? nullptr : &key, plan, replayed, call.deadline,
+                                  call, record);
 }
 
 absl::StatusOr<Order> DispatchService::GetOrder(const CallContext& call, const std::string& id) {

@@ -111,10 +111,12 @@ class DispatchRepository {
   // that two orders never book the same capacity: `plan` gets the capacity already booked in
   // the order's window and returns the batches or an error (which is returned, nothing
   // written). A repeat of `key` returns the first order with *replayed set, without calling
-  // `plan`.
+  // `plan`. The order's creation is logged as `record` of `call` (the operation its batches'
+  // entries are children of), in the same transaction.
   using PlanFn = std::function<absl::StatusOr<std::vector<PlannedBatch>>(const std::map<absl::CivilDay, int64_t>&)>;
   virtual absl::StatusOr<Order> CreateOrder(const Order& order, const common::IdempotencyKey* key, const PlanFn& plan,
-                                            bool* replayed, absl::Time deadline) = 0;
+                                            bool* replayed, absl::Time deadline, const common::CallContext& call,
+                                            const common::ProcessingRecord& record) = 0;
   // NOT_FOUND (DISPATCH_ORDER_NOT_FOUND).
   virtual absl::StatusOr<Order> GetOrder(const std::string& id, absl::Time deadline) = 0;
   // The order an earlier request with `key` created (common::db::FindClaim).

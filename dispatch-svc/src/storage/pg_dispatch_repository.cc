@@ -531,7 +531,9 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::DecideFeasibility
 
 absl::StatusOr<domain::Order> PgDispatchRepository::CreateOrder(const domain::Order& o,
                                                                 const common::IdempotencyKey* key, const PlanFn& plan,
-                                                                bool* replayed, absl::Time deadline) {
+                                                                bool* replayed, absl::Time deadline,
+                                                                const common::CallContext& call,
+                                                                const common::ProcessingRecord& record) {
   std::optional<std::string> existing;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
@@ -573,6 +575,9 @@ absl::StatusOr<domain::Order> PgDispatchRepository::CreateOrder(const domain::Or
                           " WITH ORDINALITY AS p(d, f, l, n)"),
                         {o.id, o.executor_id, absl::StrCat(static_cast<int>(o.channel)), DayArray(days),
                          common::db::IntArrayLiteral(firsts), common::db::IntArrayLiteral(lasts)});
+        common::ProcessingRecord logged = record;
+        logged.attributes["batches"] = absl::StrCat(batches.size());
+        log_->Append(tx, call, logged);
         return absl::OkStatus();
       },
       deadline));

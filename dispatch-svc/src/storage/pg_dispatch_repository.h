@@ -40,7 +40,9 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                                              const std::string& decided_by, const std::string& comment,
                                                              absl::Time now, absl::Time deadline) override;
   absl::StatusOr<domain::Order> CreateOrder(const domain::Order& order, const common::IdempotencyKey* key,
-                                            const PlanFn& plan, bool* replayed, absl::Time deadline) override;
+                                            const PlanFn& plan, bool* replayed, absl::Time deadline,
+                                            const common::CallContext& call,
+                                            const common::ProcessingRecord& record) override;
   absl::StatusOr<domain::Order> GetOrder(const std::string& id, absl::Time deadline) override;
   absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
                                                        absl::Time deadline) override;
