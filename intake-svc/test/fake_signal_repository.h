@@ -100,6 +100,18 @@ class FakeSignalRepository final : public domain::SignalRepository {
     return out;
   }
 
+  absl::StatusOr<std::vector<domain::Signal>> SignalsNaming(const common::Bsn& customer, absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<domain::Signal> out;
+    for (const auto& [id, s] : signals_) {
+      if (std::find(s.example_customers.begin(), s.example_customers.end(), customer) != s.example_customers.end()) {
+        out.push_back(s);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.receive_time < b.receive_time; });
+    return out;
+  }
+
   absl::StatusOr<domain::PurgeOutcome> Purge(const common::CallContext&, absl::Time cutoff, bool dry_run,
                                              const common::ProcessingRecord& record) override {
     std::lock_guard<std::mutex> lock(mu_);

@@ -13,6 +13,7 @@
 
 #include <thread>
 
+#include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/trace_context.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/status_matchers.h"
@@ -474,6 +475,65 @@ TEST_F(IntakeApiTest, PrivacyOfficerReadsTheProcessingLogBySubjectAndTrace) {
               GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "selector"));
   EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kOfficer).get(), by_trace, &mine),
               GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+}
+
+// GDPR art. 15: the privacy officer gets a copy of what intake-svc holds about one person (the
+// signals naming them, never the others named with them), and the access is logged.
+TEST_F(IntakeApiTest, PrivacyOfficerExportsTheSignalsNamingAPerson) {
+  const pb::Signal signal = Submit();
+  auto subjects =
+      cak::voorlichting::privacy::v1::DataSubjectService::NewStub(common::testing::LocalChannel(t_->port()));
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest req;
+  req.set_bsn("123456782");
+  cak::voorlichting::privacy::v1::SubjectDataExport out;
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), req, &out));
+  EXPECT_EQ(out.service(), "intake-svc");
+  EXPECT_TRUE(out.holds_data());
+  ASSERT_EQ(out.categories_size(), 1);
+  const auto& c = out.categories(0);
+  EXPECT_EQ(c.name(), "signals");
+  EXPECT_FALSE(c.purpose().empty());
+  EXPECT_FALSE(c.legal_basis().empty());
+  EXPECT_FALSE(c.retention().empty());
+  ASSERT_EQ(c.records_size(), 1);
+  std::map<std::string, std::string> fields;
+  for (const auto& f : c.records(0).fields()) fields[f.name()] = f.value();
+  EXPECT_EQ(fields["signal"], signal.name());
+  EXPECT_EQ(fields["description"], signal.description());
+  EXPECT_EQ(fields["example_customer_count"], "2");
+  EXPECT_EQ(fields["state"], "Ontvangen");
+  // The other customer named in the signal is not shown.
+  EXPECT_EQ(out.DebugString().find("111222333"), std::string::npos);
+
+  // The access is logged under the person, and found by the person's BSN.
+  plog::ListProcessingLogEntriesRequest by_subject;
+  by_subject.set_data_subject_bsn("123456782");
+  plog::ListProcessingLogEntriesResponse mine;
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine));
+  int exports = 0;
+  for (const auto& e : mine.entries()) exports += e.name() == "privacy.ExportSubjectData";
+  EXPECT_EQ(exports, 1);
+
+  // A valid BSN nobody named: nothing held, nothing else said.
+  req.set_bsn("010000008");
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), req, &out));
+  EXPECT_FALSE(out.holds_data());
+  EXPECT_EQ(out.categories_size(), 0);
+
+  // Refusals write nothing.
+  const auto before = Footprint();
+  req.set_bsn("123456789");
+  EXPECT_THAT(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), req, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.clear_bsn();
+  EXPECT_THAT(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), req, &out),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn("123456782");
+  for (const TestCaller& caller : {kOfficer, kApp}) {
+    EXPECT_THAT(subjects->ExportSubjectData(ContextFor(caller).get(), req, &out),
+                GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(Footprint(), before);
 }
 
 // The signal records the information action's trace when it is received; its later

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/data_subject_service.h"
 #include "common/grpc/processing_log_service.h"
 
 namespace cak::analysis::api {
@@ -32,6 +33,7 @@ common::RoleTable AnalysisRoleTable() {
       {"MeasureResponse", {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"PurgeInactiveCustomers", {roles::kAdministrator}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
+      {common::kExportSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

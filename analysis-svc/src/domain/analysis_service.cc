@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/csv_reader.h"
+#include "analysis-svc/src/domain/subject_export.h"
 #include "common/base/bsn.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
@@ -935,6 +936,14 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
 
 // ---------------------------------------------------------------------------------------------
 // Retention
+
+absl::StatusOr<common::SubjectData> AnalysisService::ExportSubjectData(const CallContext& call,
+                                                                       const common::Bsn& customer) {
+  CAK_ASSIGN_OR_RETURN(const SnapshotInfo snapshot, snapshots_->CurrentSnapshot(call.deadline));
+  CAK_ASSIGN_OR_RETURN(const SubjectRows rows,
+                       analyses_->SubjectRowsOf(snapshot, std::stoi(customer.digits()), call.deadline));
+  return SubjectExport(rows, settings_.customer_retention_years);
+}
 
 absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallContext& call, bool dry_run) {
   PurgeOutcome out;

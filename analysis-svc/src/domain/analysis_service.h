@@ -34,6 +34,7 @@
 #include "common/base/data_subject_hasher.h"
 #include "common/base/processing_log.h"
 #include "common/base/sha256.h"
+#include "common/base/subject_data.h"
 
 namespace cak::analysis::domain {
 
@@ -269,6 +270,10 @@ class AnalysisService {
   absl::StatusOr<MeasureOutcome> MeasureResponse(const common::CallContext& call, const MeasureRequest& request);
 
   absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
+
+  // What analysis-svc holds about `customer` (current snapshot, samples, frozen lists), for an
+  // access request; the caller (common::DataSubjectServiceImpl) logs the access.
+  absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);
 
   // "Today" in the configured zone.
   absl::CivilDay Today() const;

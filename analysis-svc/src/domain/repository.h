@@ -144,6 +144,18 @@ struct RecipientRow {
 };
 
 // Name, address and finance of one customer: the details a FULL sample view shows.
+// What is held about one customer, each row as (column, value) pairs in table order (values as
+// text, empty for NULL): for an access request (GDPR art. 15).
+struct SubjectRows {
+  using Row = std::vector<std::pair<std::string, std::string>>;
+  std::vector<Row> customer;         // the current snapshot's customers version (0 or 1 row)
+  std::vector<Row> relations;        // their representatives and contact persons
+  std::vector<Row> mailings;         // planned statutory mailings
+  std::vector<Row> contact_reports;  // contacts with the CAK
+  std::vector<Row> samples;          // samples drawn with them in it
+  std::vector<Row> recipient_lists;  // frozen recipient lists they are a member of (with the addressee)
+};
+
 struct CustomerDetails {
   int32_t bsn = 0;
   std::string initials, name_prefix, surname;
@@ -233,6 +245,10 @@ class AnalysisRepository {
                                                   const common::ProcessingRecord& record) = 0;
   virtual absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
                                     absl::Time deadline) = 0;
+
+  // Everything held about the customer `bsn` in `snapshot` and in the samples and frozen lists
+  // (an access request). No writes.
+  virtual absl::StatusOr<SubjectRows> SubjectRowsOf(const SnapshotInfo& snapshot, int32_t bsn, absl::Time deadline) = 0;
 
   // The retention purge of customers of the current snapshot inactive since before `cutoff`,
   // with their relations, mailings and contact reports (from every kept data-set version),

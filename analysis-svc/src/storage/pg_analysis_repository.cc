@@ -449,6 +449,69 @@ absl::StatusOr<std::vector<domain::CustomerDetails>> PgAnalysisRepository::Custo
   return out;
 }
 
+absl::StatusOr<domain::SubjectRows> PgAnalysisRepository::SubjectRowsOf(const domain::SnapshotInfo& snapshot,
+                                                                        int32_t bsn, absl::Time deadline) {
+  domain::SubjectRows out;
+  const std::string key = absl::StrCat(bsn);
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // Each row as JSON in column order; the values as text, NULL as empty.
+        auto rows = [&](const std::string& select, std::vector<domain::SubjectRows::Row>* into) {
+          for (const auto& r : ExecutePrepared(sql, "SELECT row_to_json(x)::text FROM (" + select + ") x", {key})) {
+            const nlohmann::ordered_json j = nlohmann::ordered_json::parse(r[0].value_or("{}"));
+            domain::SubjectRows::Row row;
+            for (const auto& [column, value] : j.items()) {
+              row.emplace_back(column, value.is_null()     ? ""
+                                       : value.is_string() ? value.get<std::string>()
+                                                           : value.dump());
+            }
+            into->push_back(std::move(row));
+          }
+        };
+        auto version = [&](Dataset d) {
+          return PgSnapshotRepository::VersionTable(schema_, d, snapshot.of(d).version);
+        };
+        if (snapshot.of(Dataset::kCustomers).version != 0) {
+          rows("SELECT * FROM " + version(Dataset::kCustomers) + " WHERE bsn = CAST($1 AS integer)", &out.customer);
+        }
+        if (snapshot.of(Dataset::kRelations).version != 0) {
+          rows(
+              "SELECT kind, initials, name_prefix, surname, street, house_number, house_number_suffix, postcode, city,"
+              " phone, email, routing FROM " +
+                  version(Dataset::kRelations) + " WHERE customer_bsn = CAST($1 AS integer) ORDER BY relation_seq",
+              &out.relations);
+        }
+        // Mailings and contact reports have no index by customer: an access request is rare, a
+        // scan of one version is a few seconds at most.
+        if (snapshot.of(Dataset::kMailings).version != 0) {
+          rows("SELECT mailing_type, planned_date FROM " + version(Dataset::kMailings) +
+                   " WHERE customer_bsn = CAST($1 AS integer) ORDER BY planned_date",
+               &out.mailings);
+        }
+        if (snapshot.of(Dataset::kContactReports).version != 0) {
+          rows("SELECT channel, topic, contact_time, reached FROM " + version(Dataset::kContactReports) +
+                   " WHERE customer_bsn = CAST($1 AS integer) ORDER BY contact_time",
+               &out.contact_reports);
+        }
+        rows("SELECT 'samples/' || s.id AS sample, s.purpose, s.create_time, s.full_view, m.position FROM " + schema_ +
+                 ".sample_members m JOIN " + schema_ +
+                 ".samples s ON s.id = m.sample_id WHERE m.bsn = CAST($1 AS integer) ORDER BY s.create_time",
+             &out.samples);
+        rows(
+            "SELECT 'recipientLists/' || l.id AS recipient_list, l.group_name, l.create_time,"
+            " l.control_of IS NOT NULL AS control_list, m.position, m.routing, m.customer_number, m.salutation,"
+            " m.customer_name, m.addressee_name, m.street, m.house_number, m.house_number_suffix, m.postcode, m.city,"
+            " m.phone FROM " +
+                schema_ + ".recipient_list_members m JOIN " + schema_ +
+                ".recipient_lists l ON l.id = m.list_id WHERE m.bsn = CAST($1 AS integer) ORDER BY l.create_time",
+            &out.recipient_lists);
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
 absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, const domain::SampleRecord& sample,
                                               const common::ProcessingRecord& record) {
   std::vector<int64_t> bsns(sample.member_bsns.begin(), sample.member_bsns.end());

@@ -46,6 +46,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;
+  absl::StatusOr<domain::SubjectRows> SubjectRowsOf(const domain::SnapshotInfo& snapshot, int32_t bsn,
+                                                    absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
                                                      bool dry_run, common::ProcessingRecord record) override;
 

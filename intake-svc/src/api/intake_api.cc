@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/data_subject_service.h"
 #include "common/grpc/processing_log_service.h"
 #include "intake-svc/src/api/mapping.h"
 #include "intake-svc/src/domain/validation.h"
@@ -32,6 +33,7 @@ common::RoleTable IntakeRoleTable() {
       {"WatchSignal", {roles::kReportingApplication, roles::kIntakeOfficer}},
       {"PurgeSignals", {roles::kAdministrator}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
+      {common::kExportSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -104,6 +104,10 @@ class SignalRepository {
   virtual absl::StatusOr<std::vector<SignalEvent>> EventsAfter(const std::string& id, int64_t after, int limit,
                                                                absl::Time deadline) = 0;
 
+  // Every signal that names `customer` as an example customer, whatever its state, with its
+  // information and history, oldest first (a data subject's access request). No writes.
+  virtual absl::StatusOr<std::vector<Signal>> SignalsNaming(const common::Bsn& customer, absl::Time deadline) = 0;
+
   // Removes signals with final_time < cutoff with everything stored about them, writing
   // `record` (completed with the removed data subjects) in each batch's transaction. With
   // dry_run only counts.

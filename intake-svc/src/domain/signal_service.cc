@@ -8,6 +8,7 @@
 #include "common/base/random.h"
 #include "common/base/request_id.h"
 #include "intake-svc/src/domain/lifecycle.h"
+#include "intake-svc/src/domain/subject_export.h"
 #include "intake-svc/src/domain/validation.h"
 
 namespace cak::intake::domain {
@@ -331,5 +332,11 @@ absl::Status SignalNotFound() {
 Actor ActorOf(const common::Principal& principal) { return Actor{principal.id, principal.kind}; }
 
 std::string SignalName(const std::string& id) { return "signals/" + id; }
+
+absl::StatusOr<common::SubjectData> SignalService::ExportSubjectData(const common::CallContext& call,
+                                                                     const common::Bsn& customer) {
+  CAK_ASSIGN_OR_RETURN(std::vector<Signal> signals, repository_->SignalsNaming(customer, call.deadline));
+  return SubjectExport(signals, settings_.retention);
+}
 
 }  // namespace cak::intake::domain

@@ -20,6 +20,7 @@
 #include "common/base/change_notifier.h"
 #include "common/base/clock.h"
 #include "common/base/processing_log.h"
+#include "common/base/subject_data.h"
 #include "intake-svc/src/domain/signal.h"
 #include "intake-svc/src/domain/signal_repository.h"
 
@@ -101,6 +102,10 @@ class SignalService {
   // (UNAVAILABLE, reason SHUTTING_DOWN).
   absl::Status Watch(const common::CallContext& call, const std::string& id, int64_t after_sequence,
                      const WatchSink& sink);
+
+  // What intake-svc holds about `customer` (the signals naming them), for an access request;
+  // the caller (common::DataSubjectServiceImpl) logs the access.
+  absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);
 
   // Purges signals declined or closed before now - retention.
   absl::StatusOr<PurgeResult> Purge(const common::CallContext& call, bool dry_run);

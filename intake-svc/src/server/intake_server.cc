@@ -14,14 +14,20 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
       env_(options_.auth, api::IntakeRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
-      listener_(options_.pool->conninfo(), storage::PgSignalRepository::NotifyChannel(options_.schema),
-                [this](const std::string& signal_id) { notifier_.Notify(signal_id); },
-                [this] { notifier_.NotifyAll(); }),
+      subject_api_(&env_, options_.pool, &log_store_, "intake-svc",
+                   [this](const common::CallContext& call, const common::Bsn& bsn) {
+                     return service_.ExportSubjectData(call, bsn);
+                   }),
+      listener_(
+          options_.pool->conninfo(), storage::PgSignalRepository::NotifyChannel(options_.schema),
+          [this](const std::string& signal_id) { notifier_.Notify(signal_id); }, [this] { notifier_.NotifyAll(); }),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::IntakeService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  server_.AddService(&subject_api_, cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   if (options_.metrics) {
     options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+    options_.metrics->AddService(cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   }
   // Streams end first so that draining does not wait for watchers that would never finish.
   server_.OnShutdown([this] { notifier_.Shutdown(); });

@@ -367,6 +367,27 @@ absl::StatusOr<Signal> PgSignalRepository::Read(const CallContext& call, const s
   return result;
 }
 
+absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const common::Bsn& customer,
+                                                                      absl::Time deadline) {
+  std::vector<Signal> out;
+  absl::Status st = common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // Open signals are found through their GIN index; declined and closed ones (kept until
+        // the purge) by a scan: an access request is rare, and the list is complete.
+        const common::db::TextRows ids = common::db::ExecutePrepared(
+            sql, "SELECT id FROM " + schema_ + ".signals WHERE $1 = ANY (example_customers) ORDER BY receive_time, id",
+            {customer.digits()});
+        for (const auto& row : ids) {
+          if (std::optional<Signal> s = Load(sql, *row[0], false)) out.push_back(*std::move(s));
+        }
+        return absl::OkStatus();
+      },
+      deadline);
+  if (!st.ok()) return st;
+  return out;
+}
+
 absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const std::string& id,
                                                   const Decider& decide) {
   Signal result;

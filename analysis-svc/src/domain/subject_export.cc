@@ -1,0 +1,129 @@
+// analysis-svc's answer to an access request (see subject_export.h).
+#include "analysis-svc/src/domain/subject_export.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace cak::analysis::domain {
+namespace {
+
+using common::LegalBasis;
+using common::ProcessingActivity;
+
+// Dutch labels of the columns shown; a column without one is shown by its name.
+const std::map<std::string, std::string>& Labels() {
+  static const auto* labels = new std::map<std::string, std::string>{
+      {"bsn", "BSN"},
+      {"customer_number", "Klantnummer"},
+      {"salutation", "Aanhef"},
+      {"initials", "Voorletters"},
+      {"name_prefix", "Tussenvoegsel"},
+      {"surname", "Achternaam"},
+      {"street", "Straat"},
+      {"house_number", "Huisnummer"},
+      {"house_number_suffix", "Toevoeging"},
+      {"postcode", "Postcode"},
+      {"city", "Woonplaats"},
+      {"phone", "Telefoonnummer"},
+      {"email", "E-mailadres"},
+      {"regulation", "Regeling"},
+      {"municipality_code", "Gemeentecode"},
+      {"birth_date", "Geboortedatum"},
+      {"debt_cents", "Openstaand bedrag (eurocent)"},
+      {"payment_plan", "Betalingsregeling"},
+      {"iban", "IBAN"},
+      {"care_summary", "Zorg"},
+      {"active", "Klant"},
+      {"inactive_since", "Geen klant meer sinds"},
+      {"kind", "Soort relatie"},
+      {"routing", "Post gaat naar"},
+      {"mailing_type", "Soort post"},
+      {"planned_date", "Gepland op"},
+      {"channel", "Kanaal"},
+      {"topic", "Onderwerp"},
+      {"contact_time", "Moment"},
+      {"reached", "Bereikt"},
+      {"sample", "Steekproef"},
+      {"purpose", "Doel"},
+      {"create_time", "Gemaakt op"},
+      {"full_view", "Met naam en adres"},
+      {"position", "Plaats in de lijst"},
+      {"recipient_list", "Verzendlijst"},
+      {"group_name", "Doelgroep"},
+      {"control_list", "Controlegroep (geen voorlichting)"},
+      {"customer_name", "Naam klant"},
+      {"addressee_name", "Naam geadresseerde"},
+  };
+  return *labels;
+}
+
+std::vector<common::SubjectDataRecord> Records(const std::vector<SubjectRows::Row>& rows) {
+  std::vector<common::SubjectDataRecord> out;
+  for (const SubjectRows::Row& row : rows) {
+    common::SubjectDataRecord r;
+    for (const auto& [column, value] : row) {
+      auto it = Labels().find(column);
+      r.Add(column, it == Labels().end() ? column : it->second, value);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+common::SubjectDataCategory Category(std::string name, std::string title, std::string purpose,
+                                     ProcessingActivity activity, std::string source, std::string retention,
+                                     const std::vector<SubjectRows::Row>& rows) {
+  common::SubjectDataCategory c;
+  c.name = std::move(name);
+  c.title = std::move(title);
+  c.purpose = std::move(purpose);
+  c.legal_basis = std::string(LegalBasis(activity));
+  c.source = std::move(source);
+  c.retention = std::move(retention);
+  c.records = Records(rows);
+  return c;
+}
+
+}  // namespace
+
+common::SubjectData SubjectExport(const SubjectRows& rows, int customer_retention_years) {
+  const std::string copy = "Een kopie uit de klantadministratie van het CAK, bijgewerkt bij elke import.";
+  const std::string kept = absl::StrCat("Zolang u klant bent, en tot ", customer_retention_years,
+                                        " jaar nadat u geen klant meer bent; daarna verwijderd.");
+  common::SubjectData out;
+  out.categories.push_back(Category(
+      "customer", "Uw klantgegevens",
+      "Bepalen welke klanten voorlichting nodig hebben (doelgroepen, steekproeven, verzendlijsten) en meten of "
+      "voorlichting helpt (verwerking M7624, stappen 2, 4 en 9).",
+      ProcessingActivity::kAfstemmenProcesdeskundigen, copy, kept, rows.customer));
+  out.categories.push_back(Category("relations", "Uw wettelijk vertegenwoordigers en contactpersonen",
+                                    "Voorlichting sturen aan wie uw post ontvangt (verwerking M7624, stap 8).",
+                                    ProcessingActivity::kUitvoerenActie, copy, kept, rows.relations));
+  out.categories.push_back(Category("mailings", "Geplande post van het CAK aan u",
+                                    "Voorlichting afstemmen op post die u al krijgt (verwerking M7624, stap 4).",
+                                    ProcessingActivity::kAfstemmenProcesdeskundigen, copy, kept, rows.mailings));
+  out.categories.push_back(
+      Category("contact_reports", "Uw contacten met het CAK",
+               "Meten of voorlichting helpt: wie na de voorlichting contact opnam (verwerking M7624, stap 9).",
+               ProcessingActivity::kResponsmeting, copy, kept, rows.contact_reports));
+  out.categories.push_back(
+      Category("samples", "Steekproeven waarin u zat",
+               "Doelgroepen en de boodschap toetsen aan een steekproef van klanten (verwerking M7624, stappen 4 en 5).",
+               ProcessingActivity::kAfstemmenProcesdeskundigen, "Getrokken uit uw klantgegevens.", kept, rows.samples));
+  out.categories.push_back(
+      Category("recipient_lists", "Verzendlijsten waarop u staat",
+               "Voorlichting verzenden aan de vastgestelde doelgroep, en met een controlegroep meten of die helpt "
+               "(verwerking M7624, stappen 8 en 9).",
+               ProcessingActivity::kUitvoerenActie,
+               "Vastgelegd uit uw klantgegevens (en die van wie uw post ontvangt) toen de lijst werd vastgesteld.",
+               kept, rows.recipient_lists));
+  if (!rows.mailings.empty()) {
+    out.remarks.push_back(
+        "Facturen, beschikkingen en andere wettelijke post verstuurt het CAK vanuit andere systemen. Ze staan hier "
+        "alleen als geplande post, om voorlichting op af te stemmen; dit systeem verstuurt of stopt ze niet.");
+  }
+  return out;
+}
+
+}  // namespace cak::analysis::domain

@@ -1,0 +1,50 @@
+// What a service holds about one data subject, as the domain describes it for an access
+// request (GDPR art. 15; contract cak.voorlichting.privacy.v1.DataSubjectService): categories
+// of data, each with its purpose, legal basis, source and retention, and the records held.
+// common/grpc/data_subject_service serves it; each service supplies a SubjectDataExporter.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/base/bsn.h"
+#include "common/base/processing_log.h"
+
+namespace cak::common {
+
+struct SubjectDataField {
+  std::string name;   // machine-readable, e.g. "postcode"
+  std::string label;  // Dutch, for the person
+  std::string value;  // as held, as text
+};
+
+struct SubjectDataRecord {
+  std::vector<SubjectDataField> fields;
+  // Adds a field (an empty value too: the person sees what is held, including nothing).
+  SubjectDataRecord& Add(std::string name, std::string label, std::string value) {
+    fields.push_back({std::move(name), std::move(label), std::move(value)});
+    return *this;
+  }
+};
+
+struct SubjectDataCategory {
+  std::string name;         // machine-readable, e.g. "signals"
+  std::string title;        // Dutch
+  std::string purpose;      // Dutch: the purpose in record M7624
+  std::string legal_basis;  // as LegalBasis() gives it for the activity
+  std::string source;       // Dutch: where the data came from
+  std::string retention;    // Dutch: how long it is kept
+  std::vector<SubjectDataRecord> records;
+};
+
+struct SubjectData {
+  std::vector<SubjectDataCategory> categories;  // categories without records are left out
+  std::vector<std::string> remarks;             // Dutch, for the person
+};
+
+// Reads what the service holds about `subject` (no writes; the caller logs the access).
+using SubjectDataExporter = std::function<absl::StatusOr<SubjectData>(const CallContext&, const Bsn&)>;
+
+}  // namespace cak::common
