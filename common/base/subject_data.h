@@ -5,7 +5,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +45,19 @@ struct SubjectData {
   std::vector<SubjectDataCategory> categories;  // categories without records are left out
   std::vector<std::string> remarks;             // Dutch, for the person
 };
+
+// A row as storage read it: (column, value) pairs in table order, values as text ("" for NULL).
+using SubjectRow = std::vector<std::pair<std::string, std::string>>;
+
+// `row` as a record, each column labelled from `labels` (by its own name when it has none).
+inline SubjectDataRecord RecordOf(const SubjectRow& row, const std::map<std::string, std::string>& labels) {
+  SubjectDataRecord r;
+  for (const auto& [column, value] : row) {
+    auto it = labels.find(column);
+    r.Add(column, it == labels.end() ? column : it->second, value);
+  }
+  return r;
+}
 
 // Reads what the service holds about `subject` (no writes; the caller logs the access).
 using SubjectDataExporter = std::function<absl::StatusOr<SubjectData>(const CallContext&, const Bsn&)>;

@@ -143,15 +143,10 @@ int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, con
 }
 
 void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const {
-  AppendSubjects(sql, entry_id, subjects, {});
-}
-
-void ProcessingLogStore::AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
-                                        const std::vector<std::string>& addressees) const {
   std::vector<std::string> ids;
   ids.reserve(subjects.size());
   for (const Bsn& bsn : subjects) ids.push_back(hasher_.Hash(bsn));
-  WriteSubjectRows(sql, entry_id, ids, addressees);
+  WriteSubjectRows(sql, entry_id, ids, {});
   if (on_committed_) on_committed_(static_cast<int64_t>(ids.size()));
 }
 
@@ -182,8 +177,9 @@ int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& cal
   return entry;
 }
 
-void ProcessingLogStore::AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids) const {
-  WriteSubjectRows(tx.sql(), entry_id, subject_ids, {});
+void ProcessingLogStore::AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids,
+                                           const std::vector<std::string>& addressees) const {
+  WriteSubjectRows(tx.sql(), entry_id, subject_ids, addressees);
   if (on_committed_ && !subject_ids.empty()) {
     tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(subject_ids.size())] { cb(n); });
   }

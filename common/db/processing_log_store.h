@@ -62,12 +62,6 @@ class ProcessingLogStore {
   // before the chunk is disclosed. Throws what SOCI throws.
   int64_t AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
   void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects) const;
-  // The same with the person each subject's data went to, when that is someone else (a letter
-  // routed to the legal representative): `addressees[i]` is a pseudonymous id of subject i's
-  // addressee (DataSubjectHasher::HashText, prefixed with the addressee's role), or empty
-  // when the subject received it. Read back as the entry's attribute "addressee".
-  void AppendSubjects(soci::session& sql, int64_t entry_id, const std::vector<Bsn>& subjects,
-                      const std::vector<std::string>& addressees) const;
   // A processing of many subjects in one transaction (a response measurement): the operation's
   // entry, its subjects (record.data_subjects, hashed here, and record.data_subject_ids, as
   // given) as narrow subject rows, and one reference per entry of
@@ -75,8 +69,13 @@ class ProcessingLogStore {
   int64_t AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
   // Narrow subject rows (log ids, as DataSubjectHasher::Hash gives them) of entry `entry_id`
   // (AppendOperation), in the caller's transaction: a freeze writes its entry first, so that
-  // what it creates can name it, and its subjects once their ids are hashed.
-  void AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids) const;
+  // what it creates can name it, and its subjects once their ids are hashed. `addressees[i]`
+  // (optional) names the person subject i's data went to when that is someone else (a letter
+  // routed to the legal representative): a pseudonymous id (DataSubjectHasher::HashText,
+  // prefixed with the addressee's role), or empty when the subject received it; read back as
+  // the entry's attribute "addressee".
+  void AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids,
+                         const std::vector<std::string>& addressees = {}) const;
 
   // Entries of one data subject (by BSN, hashed here) or one trace, oldest first, after the
   // entry with id `after_id`, at most `limit`.

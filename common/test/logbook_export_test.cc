@@ -89,7 +89,7 @@ class LogbookExportTest : public ::testing::Test {
                   return absl::OkStatus();
                 }).ok());
     EXPECT_TRUE(WithSession(*pool_, [&](soci::session& sql) {
-                  store_->AppendSubjects(sql, entry, SyntheticBsns(++seed_, subjects), {});
+                  store_->AppendSubjects(sql, entry, SyntheticBsns(++seed_, subjects));
                   return absl::OkStatus();
                 }).ok());
     return entry;

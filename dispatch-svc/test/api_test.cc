@@ -3,15 +3,17 @@
 // whole path of an order (plan, generate, files and manifest, pull, acknowledge, outcomes),
 // data minimisation checked on the delivered bytes, and the hand-over entries of the
 // processing log.
-#include <filesystem>
-#include <set>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/sha256.h"
 #include "common/testing/call_context.h"
 #include "common/testing/status_matchers.h"
@@ -610,6 +612,78 @@ TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
         1)
         << name;
   }
+}
+
+// GDPR art. 15: the privacy officer gets the deliveries of one customer (channel, executor,
+// dates, addressee, outcome), found without a BSN in dispatch's tables; the access is logged and
+// refusals write nothing.
+TEST_F(DispatchApiTest, PrivacyOfficerExportsTheDeliveriesOfACustomer) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-export", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  pb::ListOpenBatchesRequest open;
+  pb::ListOpenBatchesResponse page;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &page));
+  ASSERT_GT(page.batches_size(), 0);
+  const pb::Batch batch = page.batches(0);
+  const int64_t position = batch.first_position() + 1;
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batch.name());
+  pb::ItemOutcome* o = report.add_outcomes();
+  o->set_position(position);
+  o->set_outcome(pb::OUTCOME_CALL_REACHED);
+  o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) - 60);
+  pb::ReportOutcomesResponse stored;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored));
+
+  auto subjects = cak::voorlichting::privacy::v1::DataSubjectService::NewStub(
+      common::testing::LocalChannel(server_->server().grpc_port()));
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest req;
+  req.set_bsn(analysis_.BsnOf(list, position));
+  cak::voorlichting::privacy::v1::SubjectDataExport out;
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), req, &out));
+  EXPECT_EQ(out.service(), "dispatch-svc");
+  EXPECT_TRUE(out.holds_data());
+  ASSERT_EQ(out.categories_size(), 1);
+  EXPECT_EQ(out.categories(0).name(), "deliveries");
+  ASSERT_EQ(out.categories(0).records_size(), 1);
+  std::map<std::string, std::string> item;
+  for (const auto& f : out.categories(0).records(0).fields()) item[f.name()] = f.value();
+  EXPECT_EQ(item["dispatch_order"], order.name());
+  EXPECT_EQ(item["channel"], "Telefoongesprek");
+  EXPECT_EQ(item["position"], absl::StrCat(position));
+  EXPECT_EQ(item["outcome"], "Gesprek gevoerd");
+  EXPECT_FALSE(item["executor"].empty());
+  EXPECT_FALSE(item["handed_over"].empty());
+  EXPECT_FALSE(item["addressee_name"].empty());
+  // Its neighbour in the same batch has no outcome and is nobody else's answer.
+  req.set_bsn(analysis_.BsnOf(list, position + 1));
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), req, &out));
+  ASSERT_EQ(out.categories_size(), 1);
+  ASSERT_EQ(out.categories(0).records_size(), 1);
+  for (const auto& f : out.categories(0).records(0).fields()) {
+    if (f.name() == "position") EXPECT_EQ(f.value(), absl::StrCat(position + 1));
+    if (f.name() == "outcome") EXPECT_EQ(f.value(), "");
+  }
+  EXPECT_EQ(server_->Count("processing_log", "name = 'privacy.ExportSubjectData' AND data_subject_id IS NOT NULL"), 2);
+
+  // A valid BSN in no delivery: nothing held. Refusals write nothing.
+  req.set_bsn("010000008");
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), req, &out));
+  EXPECT_FALSE(out.holds_data());
+  EXPECT_EQ(out.categories_size(), 0);
+  const int64_t entries = server_->Count("processing_log");
+  req.set_bsn("12345678");
+  EXPECT_THAT(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn(analysis_.BsnOf(list, position));
+  for (const common::testing::TestCaller& caller : {CampaignService(), kcc}) {
+    EXPECT_THAT(subjects->ExportSubjectData(ContextFor(caller).get(), req, &out),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(server_->Count("processing_log"), entries);
 }
 
 // README "Failed processing is logged": a batch whose recipient stream broke off after recipients

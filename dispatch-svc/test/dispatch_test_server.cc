@@ -17,6 +17,7 @@ common::testing::TestCaller Admin() { return {"ops-1", {common::roles::kAdminist
 common::testing::TestCaller CampaignService() {
   return {"campaign-svc.voorlichting.svc", {common::roles::kCampaignService}, true};
 }
+common::testing::TestCaller PrivacyOfficer() { return {"emp-9001", {common::roles::kPrivacyOfficer}}; }
 common::testing::TestCaller AnalysisService() {
   return {"analysis-svc.voorlichting.svc", {common::roles::kAnalysisService}, true};
 }

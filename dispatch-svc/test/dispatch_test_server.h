@@ -74,6 +74,7 @@ class DispatchTestServer {
 common::testing::TestCaller Admin();
 common::testing::TestCaller CampaignService();
 common::testing::TestCaller AnalysisService();
+common::testing::TestCaller PrivacyOfficer();
 common::testing::TestCaller ExecutorCaller(const std::string& identity);
 
 // A registration request for an executor of `channel` with `identity`: NL, Monday to Friday,

@@ -20,6 +20,7 @@
 #include "analysis-svc/src/domain/target_groups.h"
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
+#include "common/base/subject_data.h"
 
 namespace cak::analysis::domain {
 
@@ -144,16 +145,14 @@ struct RecipientRow {
 };
 
 // Name, address and finance of one customer: the details a FULL sample view shows.
-// What is held about one customer, each row as (column, value) pairs in table order (values as
-// text, empty for NULL): for an access request (GDPR art. 15).
+// What is held about one customer, as storage read it: for an access request (GDPR art. 15).
 struct SubjectRows {
-  using Row = std::vector<std::pair<std::string, std::string>>;
-  std::vector<Row> customer;         // the current snapshot's customers version (0 or 1 row)
-  std::vector<Row> relations;        // their representatives and contact persons
-  std::vector<Row> mailings;         // planned statutory mailings
-  std::vector<Row> contact_reports;  // contacts with the CAK
-  std::vector<Row> samples;          // samples drawn with them in it
-  std::vector<Row> recipient_lists;  // frozen recipient lists they are a member of (with the addressee)
+  std::vector<common::SubjectRow> customer;         // the current snapshot's customers version (0 or 1 row)
+  std::vector<common::SubjectRow> relations;        // their representatives and contact persons
+  std::vector<common::SubjectRow> mailings;         // planned statutory mailings
+  std::vector<common::SubjectRow> contact_reports;  // contacts with the CAK
+  std::vector<common::SubjectRow> samples;          // samples drawn with them in it
+  std::vector<common::SubjectRow> recipient_lists;  // frozen lists they are a member of (with the addressee)
 };
 
 struct CustomerDetails {

@@ -58,22 +58,9 @@ const std::map<std::string, std::string>& Labels() {
   return *labels;
 }
 
-std::vector<common::SubjectDataRecord> Records(const std::vector<SubjectRows::Row>& rows) {
-  std::vector<common::SubjectDataRecord> out;
-  for (const SubjectRows::Row& row : rows) {
-    common::SubjectDataRecord r;
-    for (const auto& [column, value] : row) {
-      auto it = Labels().find(column);
-      r.Add(column, it == Labels().end() ? column : it->second, value);
-    }
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
 common::SubjectDataCategory Category(std::string name, std::string title, std::string purpose,
                                      ProcessingActivity activity, std::string source, std::string retention,
-                                     const std::vector<SubjectRows::Row>& rows) {
+                                     const std::vector<common::SubjectRow>& rows) {
   common::SubjectDataCategory c;
   c.name = std::move(name);
   c.title = std::move(title);
@@ -81,7 +68,7 @@ common::SubjectDataCategory Category(std::string name, std::string title, std::s
   c.legal_basis = std::string(LegalBasis(activity));
   c.source = std::move(source);
   c.retention = std::move(retention);
-  c.records = Records(rows);
+  for (const common::SubjectRow& row : rows) c.records.push_back(common::RecordOf(row, Labels()));
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include "common/base/random.h"
 #include "common/db/copy.h"
 #include "common/db/idempotency.h"
+#include "common/db/json_rows.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
 #include "common/db/sql_values.h"
@@ -456,18 +457,8 @@ absl::StatusOr<domain::SubjectRows> PgAnalysisRepository::SubjectRowsOf(const do
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        // Each row as JSON in column order; the values as text, NULL as empty.
-        auto rows = [&](const std::string& select, std::vector<domain::SubjectRows::Row>* into) {
-          for (const auto& r : ExecutePrepared(sql, "SELECT row_to_json(x)::text FROM (" + select + ") x", {key})) {
-            const nlohmann::ordered_json j = nlohmann::ordered_json::parse(r[0].value_or("{}"));
-            domain::SubjectRows::Row row;
-            for (const auto& [column, value] : j.items()) {
-              row.emplace_back(column, value.is_null()     ? ""
-                                       : value.is_string() ? value.get<std::string>()
-                                                           : value.dump());
-            }
-            into->push_back(std::move(row));
-          }
+        auto rows = [&](const std::string& select, std::vector<common::SubjectRow>* into) {
+          *into = common::db::SelectAsText(sql, select, {key});
         };
         auto version = [&](Dataset d) {
           return PgSnapshotRepository::VersionTable(schema_, d, snapshot.of(d).version);

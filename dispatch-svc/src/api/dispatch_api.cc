@@ -6,6 +6,7 @@
 #include "common/base/errors.h"
 #include "common/base/page_token.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/data_subject_service.h"
 #include "common/grpc/processing_log_service.h"
 #include "dispatch-svc/src/api/mapping.h"
 
@@ -34,7 +35,8 @@ common::RoleTable DispatchRoleTable() {
       {"GetFeasibilityCheck",
        {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
       {"CreateDispatchOrder", {roles::kCampaignService}},
-      {"GetDispatchOrder", {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+      {"GetDispatchOrder",
+       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
       {"ListBatches", {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
       {"ListOutcomes", {roles::kAnalysisService, roles::kAdministrator}},
       // The executors' pull API: their own identities only (DESIGN.md 4.8).
@@ -45,6 +47,7 @@ common::RoleTable DispatchRoleTable() {
       {"AcknowledgeBatch", {roles::kExecutor}},
       {"ReportOutcomes", {roles::kExecutor}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
+      {common::kExportSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -17,6 +17,7 @@
 #include "common/base/trace_context.h"
 #include "dispatch-svc/src/domain/delivery_format.h"
 #include "dispatch-svc/src/domain/reasons.h"
+#include "dispatch-svc/src/domain/subject_export.h"
 
 namespace cak::dispatch::domain {
 
@@ -401,7 +402,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   };
   CAK_RETURN_IF_ERROR(emit(FileHeader(channel)));
 
-  std::vector<common::Bsn> subjects;
+  std::vector<std::string> subjects;  // log ids
   std::vector<std::string> addressees;
   std::vector<Item> items;
   std::string lines;
@@ -427,9 +428,10 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
             return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
                              "analysis-svc sent a recipient without a valid BSN");
           }
-          subjects.push_back(*std::move(bsn));
           ++*read;
           Item& item = items.emplace_back(ToItem(std::move(r), channel, renderer.QuotesCustomerNumber()));
+          item.data_subject_id = hasher_.Hash(*bsn);
+          subjects.push_back(item.data_subject_id);
           addressees.push_back(AddresseeId(item, channel, hasher_));
           renderer.AppendFileLine(item, &lines);
           lines.append(line_end.data(), line_end.size());
@@ -575,6 +577,13 @@ absl::StatusOr<std::vector<RecordedOutcome>> DispatchService::ListOutcomes(const
 
 // ---------------------------------------------------------------------------------------------
 // Retention
+
+absl::StatusOr<common::SubjectData> DispatchService::ExportSubjectData(const CallContext& call,
+                                                                       const common::Bsn& customer) {
+  CAK_ASSIGN_OR_RETURN(std::vector<common::SubjectRow> items,
+                       repository_->SubjectItems(hasher_.Hash(customer), call.deadline));
+  return SubjectExport(items, settings_.delivery_retention);
+}
 
 absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {
   const absl::CivilDay cutoff =

@@ -18,6 +18,7 @@
 #include "common/base/clock.h"
 #include "common/base/data_subject_hasher.h"
 #include "common/base/processing_log.h"
+#include "common/base/subject_data.h"
 #include "dispatch-svc/src/domain/model.h"
 #include "dispatch-svc/src/domain/repository.h"
 
@@ -120,6 +121,10 @@ class DispatchService {
   // Retention: removes delivery files and per-recipient records of orders whose window ended
   // more than the retention ago. A dry run only counts.
   absl::StatusOr<PurgeCounts> Purge(const common::CallContext& call, bool dry_run);
+
+  // What dispatch-svc holds about `customer` (their delivery items), for an access request; the
+  // caller (common::DataSubjectServiceImpl) logs the access.
+  absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);
 
   const DispatchSettings& settings() const { return settings_; }
   absl::CivilDay Today() const;

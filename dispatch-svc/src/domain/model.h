@@ -141,6 +141,8 @@ struct Item {
   std::string street, house_number_suffix, postcode, city;  // LETTER only
   int32_t house_number = 0;
   std::string phone;  // CALL only
+  // The customer's processing-log id (keyed hash of the BSN, never the BSN): whose item it is.
+  std::string data_subject_id;
 };
 
 struct ItemOutcome {

@@ -20,6 +20,7 @@
 #include "common/base/bsn.h"
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
+#include "common/base/subject_data.h"
 #include "dispatch-svc/src/domain/calendar.h"
 #include "dispatch-svc/src/domain/model.h"
 
@@ -47,11 +48,11 @@ class BatchWriter {
   // Stores items (in position order, across calls).
   virtual absl::Status AddItems(const std::vector<Item>& items) = 0;
   // Finishes the batch: the items, the hand-over entry of the processing log with one subject
-  // per item (`addressees[i]` as in ProcessingLogStore::AppendSubjects), the batch WRITTEN with
-  // `result`, and the order READY when it was the last batch. All of it commits together when
-  // the generate function returns OK.
+  // per item (log ids, `addressees[i]` as in ProcessingLogStore::AppendSubjectRows), the batch
+  // WRITTEN with `result`, and the order READY when it was the last batch. All of it commits
+  // together when the generate function returns OK.
   virtual absl::Status Finish(const BatchResult& result, const common::CallContext& call,
-                              const common::ProcessingRecord& record, const std::vector<common::Bsn>& subjects,
+                              const common::ProcessingRecord& record, const std::vector<std::string>& subject_ids,
                               const std::vector<std::string>& addressees) = 0;
 };
 
@@ -166,6 +167,13 @@ class DispatchRepository {
   // no batch was waiting.
   using GenerateFn = std::function<absl::Status(const ClaimedBatch&, BatchWriter&)>;
   virtual absl::StatusOr<bool> GenerateNextBatch(const GenerateFn& generate) = 0;
+
+  // The items of the customer whose log id is `subject_id` (an access request), with their
+  // order, executor, batch and latest outcome, oldest first. Found through the customer's
+  // hand-over entries in this service's processing log (dispatch.DeliverBatch names the order
+  // and the batch) and the items' data_subject_id. No writes.
+  virtual absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
+                                                                       absl::Time deadline) = 0;
 
   // Retention: orders whose window ended before `cutoff`. `remove_files` is called with each
   // order's batches before its records go (not in a dry run). The orders become PURGED, their

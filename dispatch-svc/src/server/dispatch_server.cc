@@ -26,13 +26,19 @@ DispatchServer::DispatchServer(DispatchServerOptions options)
            }),
       executor_api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
+      subject_api_(&env_, options_.pool, &log_store_, "dispatch-svc",
+                   [this](const common::CallContext& call, const common::Bsn& bsn) {
+                     return service_.ExportSubjectData(call, bsn);
+                   }),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::DispatchService::service_full_name());
   server_.AddService(&executor_api_, api::pb::ExecutorService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  server_.AddService(&subject_api_, cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   if (options_.metrics) {
     options_.metrics->AddService(api::pb::ExecutorService::service_full_name());
     options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+    options_.metrics->AddService(cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   }
 }
 

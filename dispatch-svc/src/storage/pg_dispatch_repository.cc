@@ -12,6 +12,7 @@
 #include "common/base/random.h"
 #include "common/db/copy.h"
 #include "common/db/idempotency.h"
+#include "common/db/json_rows.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
 #include "common/db/sql_values.h"
@@ -185,6 +186,10 @@ std::map<absl::CivilDay, int64_t> Booked(soci::session& sql, const std::string& 
 constexpr char kItemColumns[] =
     "position, routing, salutation, customer_number, customer_name, addressee_name, street, house_number,"
     " house_number_suffix, postcode, city, phone";
+// As written: the columns above and whose item it is.
+constexpr char kItemWriteColumns[] =
+    "position, routing, salutation, customer_number, customer_name, addressee_name, street, house_number,"
+    " house_number_suffix, postcode, city, phone, data_subject_id";
 
 void AppendItemLine(const std::string& order_id, int32_t batch_no, const domain::Item& it, std::string* out) {
   absl::StrAppend(out, order_id, "\t", batch_no, "\t", it.position, "\t", static_cast<int>(it.routing), "\t",
@@ -198,7 +203,7 @@ void AppendItemLine(const std::string& order_id, int32_t batch_no, const domain:
   } else {
     out->append("\\N");
   }
-  for (const std::string* s : {&it.house_number_suffix, &it.postcode, &it.city, &it.phone}) {
+  for (const std::string* s : {&it.house_number_suffix, &it.postcode, &it.city, &it.phone, &it.data_subject_id}) {
     out->push_back('\t');
     common::AppendCopyTextOrNull(out, *s);
   }
@@ -216,7 +221,8 @@ class PgBatchWriter final : public domain::BatchWriter {
     try {
       if (!copy_) {
         copy_ = std::make_unique<common::db::PipelinedCopyIn>(
-            tx_.sql(), absl::StrCat("COPY ", schema_, ".items (order_id, batch_no, ", kItemColumns, ") FROM STDIN"));
+            tx_.sql(),
+            absl::StrCat("COPY ", schema_, ".items (order_id, batch_no, ", kItemWriteColumns, ") FROM STDIN"));
       }
       std::string lines;
       lines.reserve(items.size() * 160);
@@ -230,7 +236,7 @@ class PgBatchWriter final : public domain::BatchWriter {
   }
 
   absl::Status Finish(const domain::BatchResult& result, const common::CallContext& call,
-                      const common::ProcessingRecord& record, const std::vector<common::Bsn>& subjects,
+                      const common::ProcessingRecord& record, const std::vector<std::string>& subject_ids,
                       const std::vector<std::string>& addressees) override {
     try {
       const int64_t loaded = copy_ ? copy_->End() : 0;
@@ -240,7 +246,7 @@ class PgBatchWriter final : public domain::BatchWriter {
                          "the stored items do not match the batch");
       }
       const int64_t entry = log_->AppendOperation(tx_, call, record);
-      log_->AppendSubjects(tx_.sql(), entry, subjects, addressees);
+      log_->AppendSubjectRows(tx_, entry, subject_ids, addressees);
       const std::string s = schema_;
       ExecutePrepared(tx_.sql(),
                       "UPDATE " + s +
@@ -914,6 +920,40 @@ absl::StatusOr<std::optional<std::string>> PgDispatchRepository::FindClaim(const
 
 // ---------------------------------------------------------------------------------------------
 // Retention
+
+absl::StatusOr<std::vector<common::SubjectRow>> PgDispatchRepository::SubjectItems(const std::string& subject_id,
+                                                                                   absl::Time deadline) {
+  std::vector<common::SubjectRow> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // The batches that handed the customer over (their log entries, by the subject rows'
+        // hash index), then the customer's item in each by the batch's position range.
+        out = common::db::SelectAsText(
+            sql,
+            Q("SELECT 'dispatchOrders/' || o.id AS dispatch_order, o.campaign, o.target_group, o.channel,"
+              " e.display_name AS executor, b.batch_no AS batch, b.planned_date, b.write_time AS handed_over,"
+              " b.acknowledge_time AS acknowledged, i.position, i.routing, i.customer_number, i.customer_name,"
+              " i.addressee_name, i.street, i.house_number, i.house_number_suffix, i.postcode, i.city, i.phone,"
+              " oc.outcome, oc.outcome_time"
+              " FROM (SELECT DISTINCT CAST(p.attributes->>'dispatch_order' AS uuid) AS order_id,"
+              " CAST(p.attributes->>'batch' AS integer) AS batch_no"
+              " FROM ${s}.processing_log_subjects s JOIN ${s}.processing_log p ON p.id = s.entry_id"
+              " WHERE s.data_subject_id = $1 AND p.name = 'dispatch.DeliverBatch' AND p.status = 1) d"
+              " JOIN ${s}.batches b ON b.order_id = d.order_id AND b.batch_no = d.batch_no"
+              " JOIN ${s}.orders o ON o.id = d.order_id"
+              " JOIN ${s}.executors e ON e.id = o.executor_id"
+              " JOIN ${s}.items i ON i.order_id = d.order_id"
+              " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
+              " LEFT JOIN LATERAL (SELECT outcome, outcome_time FROM ${s}.outcomes"
+              " WHERE order_id = i.order_id AND position = i.position ORDER BY outcome_time DESC, id DESC LIMIT 1) oc"
+              " ON true ORDER BY b.write_time, o.id, i.position"),
+            {subject_id});
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
 
 absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
     const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,

@@ -1,0 +1,82 @@
+// dispatch-svc's answer to an access request (see subject_export.h).
+#include "dispatch-svc/src/domain/subject_export.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+
+namespace cak::dispatch::domain {
+namespace {
+
+const std::map<std::string, std::string>& Labels() {
+  static const auto* labels = new std::map<std::string, std::string>{
+      {"dispatch_order", "Verzendopdracht"},
+      {"campaign", "Voorlichtingsactie"},
+      {"target_group", "Doelgroep"},
+      {"channel", "Kanaal"},
+      {"executor", "Uitvoerder"},
+      {"batch", "Deel van de opdracht"},
+      {"planned_date", "Gepland op"},
+      {"handed_over", "Aan de uitvoerder gegeven op"},
+      {"acknowledged", "Door de uitvoerder ontvangen op"},
+      {"position", "Plaats in de lijst"},
+      {"routing", "Gericht aan"},
+      {"customer_number", "Klantnummer"},
+      {"customer_name", "Naam klant"},
+      {"addressee_name", "Naam geadresseerde"},
+      {"street", "Straat"},
+      {"house_number", "Huisnummer"},
+      {"house_number_suffix", "Toevoeging"},
+      {"postcode", "Postcode"},
+      {"city", "Woonplaats"},
+      {"phone", "Telefoonnummer"},
+      {"outcome", "Resultaat"},
+      {"outcome_time", "Resultaat op"},
+  };
+  return *labels;
+}
+
+// Stored codes as the person reads them.
+const std::map<std::string, std::map<std::string, std::string>>& Values() {
+  static const auto* values = new std::map<std::string, std::map<std::string, std::string>>{
+      {"channel", {{"1", "Brief"}, {"2", "Telefoongesprek"}, {"3", "Contactmoment"}}},
+      {"routing", {{"1", "U zelf"}, {"2", "Uw wettelijk vertegenwoordiger"}, {"3", "Uw contactpersoon"}}},
+      {"outcome",
+       {{"1", "Brief gedrukt"},
+        {"2", "Brief onbestelbaar retour"},
+        {"3", "Gesprek gevoerd"},
+        {"4", "Niet bereikt"},
+        {"5", "Verkeerd telefoonnummer"},
+        {"6", "Contactmoment ingepland"}}},
+  };
+  return *values;
+}
+
+}  // namespace
+
+common::SubjectData SubjectExport(const std::vector<common::SubjectRow>& items, absl::Duration retention) {
+  common::SubjectDataCategory c;
+  c.name = "deliveries";
+  c.title = "Voorlichting die aan u is verzonden of voor u is klaargezet";
+  c.purpose =
+      "De voorlichtingsactie uitvoeren: de brief, het telefoongesprek of het contactmoment door de uitvoerder "
+      "laten verzorgen, en vastleggen wat het resultaat was (verwerking M7624, stap 8).";
+  c.legal_basis = std::string(common::LegalBasis(common::ProcessingActivity::kUitvoerenActie));
+  c.source = "De verzendlijst van de doelgroep waarin u zat, en de uitvoerder voor het resultaat.";
+  c.retention = absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
+                             " dagen na het einde van de verzendperiode; daarna verwijderd.");
+  for (common::SubjectRow row : items) {
+    for (auto& [column, value] : row) {
+      auto codes = Values().find(column);
+      if (codes == Values().end()) continue;
+      auto label = codes->second.find(value);
+      if (label != codes->second.end()) value = label->second;
+    }
+    c.records.push_back(common::RecordOf(row, Labels()));
+  }
+  common::SubjectData out;
+  out.categories.push_back(std::move(c));
+  return out;
+}
+
+}  // namespace cak::dispatch::domain
