@@ -153,8 +153,8 @@ wait_healthy campaign-svc "${CAMPAIGN_PID}" "${C_HEALTH_PORT}" 100
 say "one information action through the nine steps of M7624 (voorlichting-cli flow)"
 "${CLI}" --timeout=60s flow --intake-address="127.0.0.1:${GRPC_PORT}" --analysis-address="127.0.0.1:${A_GRPC_PORT}" \
   --dispatch-address="127.0.0.1:${D_GRPC_PORT}" --campaign-address="127.0.0.1:${C_GRPC_PORT}" \
-  --import-dir="${IMPORT_DIR}" --delivery-dir="${DELIVERY_DIR}" --logbook-dir="${LOGBOOK_DIR}" --control-share=0.1 \
-  --seed=7624
+  --import-dir="${IMPORT_DIR}" --delivery-dir="${DELIVERY_DIR}" --logbook-dir="${LOGBOOK_DIR}" \
+  --report-dir="${STATE_DIR}/reports" --control-share=0.1 --seed=7624
 
 say "metrics (intake :${METRICS_PORT}, analysis :${A_METRICS_PORT}, dispatch :${D_METRICS_PORT}, campaign :${C_METRICS_PORT} at http://127.0.0.1:<port>/metrics), an excerpt:"
 python3 - "${METRICS_PORT}" "${A_METRICS_PORT}" "${D_METRICS_PORT}" "${C_METRICS_PORT}" <<'PY'

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -496,6 +497,47 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
                            "campaign-svc campaign.ReleaseCampaign", "dispatch-svc dispatch.ReportOutcomes",
                            "analysis-svc analysis.MeasureResponse", "from 4 services"}) {
       EXPECT_NE(tree.find(op), std::string::npos) << op << "\n" << tree;
+    }
+  }
+  // An access request (GDPR art. 15) of a contacted customer: one report of the four services.
+  {
+    const std::string list = Query(kDispatch, "SELECT recipient_list FROM " + schemas_[kDispatch]->name() +
+                                                  ".orders ORDER BY create_time LIMIT 1");
+    const std::string bsn =
+        Query(kAnalysis, "SELECT lpad(bsn::text, 9, '0') FROM " + schemas_[kAnalysis]->name() +
+                             ".recipient_list_members WHERE list_id = '" + list + "' ORDER BY position LIMIT 1");
+    ASSERT_EQ(bsn.size(), 9u) << list;
+    const std::string out = dir_ + "/reports";
+    ChildProcess access({"/bin/sh", "-c",
+                         absl::StrCat(CLI_BINARY, " --as=emp-6006 --roles=privacy_officer subject-access --bsn=", bsn,
+                                      " --intake-address=", Address(kIntake), " --analysis-address=",
+                                      Address(kAnalysis), " --dispatch-address=", Address(kDispatch),
+                                      " --campaign-address=", Address(kCampaign), " --out=", out, " 1>&2")});
+    const std::string summary = access.ReadAll();
+    ASSERT_EQ(access.Wait(), 0) << summary;
+    EXPECT_EQ(summary.find(bsn), std::string::npos) << summary;  // masked only
+    for (const char* held : {"analysis-svc  customer 1", "dispatch-svc  deliveries 1", "written: "}) {
+      EXPECT_NE(summary.find(held), std::string::npos) << held << "\n" << summary;
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& f : std::filesystem::directory_iterator(out)) files.push_back(f.path());
+    ASSERT_EQ(files.size(), 2u);
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (f.extension() == ".json") {
+        // Named by the masked BSN; the copy of the customer record holds the BSN itself.
+        const nlohmann::json report = nlohmann::json::parse(text);
+        EXPECT_EQ(report["subject"], "*****" + bsn.substr(5));
+        ASSERT_EQ(report["services"].size(), 4u);
+        EXPECT_EQ(report["services"][1]["categories"][0]["records"][0]["bsn"], absl::StrCat(std::stoi(bsn)));
+        std::set<std::string> history;
+        for (const auto& e : report["processing_history"]) history.insert(e["service"].get<std::string>());
+        for (const char* s : {"analysis-svc", "dispatch-svc"}) EXPECT_EQ(history.count(s), 1u) << s;
+      } else {
+        EXPECT_NE(text.find("Inzage in uw gegevens"), std::string::npos);
+        EXPECT_NE(text.find("Actie uitvoeren (stap 8)"), std::string::npos);
+      }
     }
   }
   // ... comes back, and dispatch-svc is killed as its export resumes, then started again.

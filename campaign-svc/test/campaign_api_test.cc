@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
+#include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "campaign-svc/src/server/campaign_server.h"
 #include "campaign-svc/src/storage/schema.h"
 #include "campaign-svc/test/fakes.h"
@@ -562,6 +563,51 @@ TEST_F(CampaignApiTest, ProcessingsAreLoggedInTheSignalsActionTrace) {
   // The order was asked for within the action: dispatch-svc's batches continue its trace.
   ASSERT_EQ(dispatch_.order_trace_ids.size(), 1u);
   EXPECT_EQ(dispatch_.order_trace_ids[0], action_trace);
+}
+
+// GDPR art. 15: campaign-svc keeps no personal data but the previews that showed a person
+// (logged per shown subject); the privacy officer gets those, the access is logged, refusals
+// write nothing.
+TEST_F(CampaignApiTest, PrivacyOfficerExportsThePreviewsThatShowedAPerson) {
+  const auto hasher = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+  analysis_.sample_subject_ids = {hasher.Hash(*common::Bsn::Parse("123456782"))};
+  pb::Campaign c = Create();
+  ASSERT_TRUE(Update(LetterUpdate(c, "vertegenwoordigd")).ok());
+  pb::PreviewMessageResponse previews;
+  ASSERT_TRUE(Preview(c, 2, &previews).ok());
+
+  auto subjects =
+      cak::voorlichting::privacy::v1::DataSubjectService::NewStub(common::testing::LocalChannel(server_->grpc_port()));
+  const TestCaller privacy{"emp-9001", {"privacy_officer"}, false};
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest req;
+  req.set_bsn("123456782");
+  cak::voorlichting::privacy::v1::SubjectDataExport out;
+  ASSERT_TRUE(subjects->ExportSubjectData(ContextFor(privacy).get(), req, &out).ok());
+  EXPECT_EQ(out.service(), "campaign-svc");
+  EXPECT_TRUE(out.holds_data());
+  ASSERT_EQ(out.categories_size(), 1);
+  EXPECT_EQ(out.categories(0).name(), "previews");
+  ASSERT_EQ(out.categories(0).records_size(), 1);
+  std::map<std::string, std::string> shown;
+  for (const auto& f : out.categories(0).records(0).fields()) shown[f.name()] = f.value();
+  EXPECT_EQ(shown["campaign"], c.name());
+  EXPECT_EQ(shown["title"], c.title());
+  EXPECT_EQ(shown["group_name"], "vertegenwoordigd");
+  EXPECT_FALSE(shown["shown_at"].empty());
+  EXPECT_EQ(LogValue("count(*)", "name = 'privacy.ExportSubjectData' AND data_subject_id IS NOT NULL"), "1");
+
+  req.set_bsn("010000008");  // shown in no preview
+  ASSERT_TRUE(subjects->ExportSubjectData(ContextFor(privacy).get(), req, &out).ok());
+  EXPECT_FALSE(out.holds_data());
+  EXPECT_EQ(out.categories_size(), 0);
+  const int64_t entries = Count("processing_log");
+  req.set_bsn("1234567820");
+  EXPECT_THAT(subjects->ExportSubjectData(ContextFor(privacy).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn("123456782");
+  EXPECT_THAT(subjects->ExportSubjectData(ContextFor(kDesigner).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_EQ(Count("processing_log"), entries);
 }
 
 // README "Failed processing is logged": a submit that froze a list and then failed is logged

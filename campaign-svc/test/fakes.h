@@ -62,6 +62,7 @@ class FakeAnalysis final : public domain::AnalysisGateway {
   std::map<std::string, domain::FrozenList> frozen;  // by request id
   absl::Status freeze_failure;
   std::string freeze_failing_group;  // set: freeze_failure for this group only
+  std::vector<std::string> sample_subject_ids;  // the samples' log ids, in order ("subject-id-<i>" beyond)
 
   absl::StatusOr<domain::TargetGroupSetInfo> GetTargetGroupSet(const common::CallContext&,
                                                                const std::string& id) override {
@@ -95,7 +96,9 @@ class FakeAnalysis final : public domain::AnalysisGateway {
                                                                   const std::string&, int size, uint64_t) override {
     std::vector<domain::PreviewSubject> out;
     for (int i = 0; i < size; ++i) {
-      out.push_back({absl::StrCat("pseudo", i), absl::StrCat("subject-id-", i), "J. d* V*****", i % 2 == 1});
+      const std::string id =
+          static_cast<size_t>(i) < sample_subject_ids.size() ? sample_subject_ids[i] : absl::StrCat("subject-id-", i);
+      out.push_back({absl::StrCat("pseudo", i), id, "J. d* V*****", i % 2 == 1});
     }
     return out;
   }
@@ -268,6 +271,9 @@ class FakeRepository final : public domain::CampaignRepository {
     if (!log_failure.ok()) return log_failure;
     Append(call, record);
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<common::SubjectRow>> SubjectPreviews(const std::string&, absl::Time) override {
+    return std::vector<common::SubjectRow>{};  // the API tests read them from PostgreSQL
   }
   absl::StatusOr<std::vector<domain::MessageVersion>> ListMessageVersions(const std::string& id,
                                                                           const std::string& group,

@@ -30,6 +30,7 @@
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
 #include "cli/log_command.h"
 #include "cli/output.h"
+#include "cli/subject_command.h"
 #include "common/grpc/status.h"
 #include "tools/logbook/receiver.h"
 
@@ -291,6 +292,9 @@ class FlowRun {
   // The action's entries in the four processing logs, as a tree; with --logbook-dir, whether
   // each reached the logbook (waits up to a minute for the exports).
   bool ProcessingLogSummary();
+  // One access request (GDPR art. 15) for the signal's first example customer, as the privacy
+  // officer answers it: the report of the four services, written to --report-dir.
+  bool SubjectAccessSummary();
   // Calls `poll` every 200 ms until it returns true or false (error_ set), or `limit` passes.
   bool PollUntil(absl::Duration limit, const std::string& what, const std::function<std::optional<bool>()>& poll);
   bool GetCampaign(cpb::Campaign* out);
@@ -1392,6 +1396,21 @@ bool FlowRun::ProcessingLogSummary() {
   return Expect(twice == 0, "the logbook holds an operation twice");
 }
 
+bool FlowRun::SubjectAccessSummary() {
+  if (!args_.Has("report-dir") || customers_.empty()) return true;
+  auto bsn = common::Bsn::Parse(customers_[0].bsn);
+  if (!bsn.ok()) return Expect(false, "the first example customer has no valid BSN");
+  std::printf(
+      "\n\033[1mAn access request (AVG art. 15)\033[0m for the signal's first example customer "
+      "(voorlichting-cli --roles=privacy_officer subject-access --bsn=... with the four --*-address options)\n");
+  std::fflush(stdout);
+  const int rc = WriteSubjectAccessReport(client_, privacy_officer_, *bsn,
+                                          {args_.Get("intake-address"), args_.Get("analysis-address"),
+                                           args_.Get("campaign-address"), args_.Get("dispatch-address")},
+                                          args_.Get("report-dir"), "  ");
+  return Expect(rc == 0, "the access request failed");
+}
+
 int FlowRun::Run() {
   const bool ok = Setup() && SignalArrives() && Assess() && DeclineDuplicate() && DefineGroups() &&
                   MessagesAndActions() && Feasibility() && ReviewAndRelease() &&
@@ -1412,7 +1431,7 @@ int FlowRun::Run() {
     return 0;
   }
   Summary();
-  if (!ProcessingLogSummary()) {
+  if (!ProcessingLogSummary() || !SubjectAccessSummary()) {
     std::fflush(stdout);
     std::fprintf(stderr, "\nflow failed: %s\n", error_.c_str());
     return 1;

@@ -12,6 +12,7 @@
 #include "cli/flow_command.h"
 #include "cli/intake_commands.h"
 #include "cli/log_command.h"
+#include "cli/subject_command.h"
 
 namespace {
 
@@ -49,6 +50,11 @@ the processing log (privacy officer), from one service (--address) or merged fro
        an information action (its signal's trace) or a trace as a tree of operations (service, operation,
        activity, legal basis, status, subjects); a data subject's entries as a list
 
+  subject-access --bsn=BSN --intake-address=H:P --analysis-address=H:P --campaign-address=H:P
+      --dispatch-address=H:P [--out=DIR]
+       an access request (GDPR art. 15): what each service holds about the person and the processing history
+       of all four, written as inzage-<time>.json and a Dutch inzage-<time>.html in DIR (default: here)
+
   --trace=TRACEPARENT|TRACE_ID (any command): the call continues that trace (W3C traceparent), e.g. an
        information action's, so its processing-log entries join the action's
   --signal=signals/<id> (any command): the same for the signal's information action (its trace read from
@@ -66,8 +72,10 @@ commands (campaign-svc):
 
 the whole information action (used by scripts/run.sh):
   flow --intake-address=H:P --analysis-address=H:P --dispatch-address=H:P --campaign-address=H:P
-       --import-dir=DIR --delivery-dir=DIR [--control-share=0.1] [--seed=N] [--until=submitted|approved]
+       --import-dir=DIR --delivery-dir=DIR [--logbook-dir=DIR] [--report-dir=DIR] [--control-share=0.1] [--seed=N]
+       [--until=submitted|approved]
        one signal through all nine steps of M7624 on analysis-svc's import directory (its CSV extract);
+       with --report-dir, an access report (subject-access) of the signal's first example customer;
        ends with "flow-result: stage=... campaign=campaigns/<id> signal=signals/<id>"
 )";
 
@@ -101,6 +109,7 @@ int main(int argc, char** argv) {
       {"watch", cak::cli::Watch},
       {"purge", cak::cli::Purge},
       {"log", cak::cli::ProcessingLog},
+      {"subject-access", cak::cli::SubjectAccess},
       {"demo", cak::cli::Demo},
       {"import", cak::cli::Import},
       {"snapshot", cak::cli::Snapshot},

@@ -9,6 +9,7 @@
 #include "common/base/page_token.h"
 #include "common/base/text_rules.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/data_subject_service.h"
 #include "common/grpc/processing_log_service.h"
 #include "common/grpc/type_convert.h"
 
@@ -38,6 +39,7 @@ common::RoleTable CampaignRoleTable() {
       {"CompleteCampaign", {roles::kCampaignDesigner}},
       {"CancelCampaign", {roles::kCampaignDesigner, roles::kApprover}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
+      {common::kExportSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "campaign-svc/src/domain/reasons.h"
+#include "campaign-svc/src/domain/subject_export.h"
 #include "common/base/errors.h"
 #include "common/base/message_template.h"
 #include "common/base/random.h"
@@ -376,6 +377,13 @@ absl::StatusOr<Campaign> CampaignService::Decide(const CallContext& call, Campai
   CAK_RETURN_IF_ERROR(repository_->Save(change, call.deadline));
   c.decisions.push_back(*change.decision);
   return c;
+}
+
+absl::StatusOr<common::SubjectData> CampaignService::ExportSubjectData(const CallContext& call,
+                                                                       const std::string& subject_id) {
+  CAK_ASSIGN_OR_RETURN(std::vector<common::SubjectRow> previews,
+                       repository_->SubjectPreviews(subject_id, call.deadline));
+  return SubjectExport(previews);
 }
 
 ProcessingRecord CampaignService::Record(const Campaign& c, absl::string_view rpc, ProcessingActivity activity) const {

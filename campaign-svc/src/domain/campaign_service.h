@@ -11,12 +11,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/base/clock.h"
-#include "common/base/outbox.h"
-#include "common/base/processing_log.h"
 #include "campaign-svc/src/domain/model.h"
 #include "campaign-svc/src/domain/peers.h"
 #include "campaign-svc/src/domain/repository.h"
+#include "common/base/clock.h"
+#include "common/base/outbox.h"
+#include "common/base/processing_log.h"
+#include "common/base/subject_data.h"
 
 namespace cak::campaign::domain {
 
@@ -97,6 +98,11 @@ class CampaignService {
   absl::StatusOr<Campaign> Complete(const common::CallContext& call, const std::string& id,
                                     const std::string& feedback);
   absl::StatusOr<Campaign> Cancel(const common::CallContext& call, const std::string& id, const std::string& reason);
+
+  // What campaign-svc holds about the person whose processing-log id is `subject_id` (the
+  // previews that showed them), for an access request; the caller
+  // (common::DataSubjectServiceImpl) logs the access.
+  absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const std::string& subject_id);
 
   // Outbox handlers (the relay calls them; see common/db/outbox.h). Each returns what to
   // record as the message's result.

@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "campaign-svc/src/domain/model.h"
 #include "common/base/idempotency_key.h"
 #include "common/base/outbox.h"
 #include "common/base/processing_log.h"
-#include "campaign-svc/src/domain/model.h"
+#include "common/base/subject_data.h"
 
 namespace cak::campaign::domain {
 
@@ -71,6 +72,11 @@ class CampaignRepository {
   // with their request ids; returns how many.
   virtual absl::StatusOr<int64_t> RequeueFailed(const std::string& campaign_id, absl::Time now,
                                                 absl::Time deadline) = 0;
+  // The previews that showed the person with log id `subject_id` (campaign-svc keeps no other
+  // personal data: a preview is only logged, per shown subject), with the campaign's title,
+  // the group and the message version, oldest first. No writes.
+  virtual absl::StatusOr<std::vector<common::SubjectRow>> SubjectPreviews(const std::string& subject_id,
+                                                                          absl::Time deadline) = 0;
   // Every message version of one group, newest first.
   virtual absl::StatusOr<std::vector<MessageVersion>> ListMessageVersions(const std::string& campaign_id,
                                                                           const std::string& group,

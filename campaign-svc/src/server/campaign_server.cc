@@ -33,11 +33,18 @@ CampaignServer::CampaignServer(CampaignServerOptions options)
       env_(options_.auth, api::CampaignRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
+      subject_api_(&env_, options_.pool, &log_store_, "campaign-svc",
+                   [this](const common::CallContext& call, const common::Bsn& bsn) {
+                     // campaign-svc knows people only by their log id (previews).
+                     return service_.ExportSubjectData(call, log_store_.hasher().Hash(bsn));
+                   }),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::CampaignService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+  server_.AddService(&subject_api_, cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   if (options_.metrics) {
     options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
+    options_.metrics->AddService(cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
   }
 }
 

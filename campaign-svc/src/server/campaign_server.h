@@ -17,6 +17,7 @@
 #include "common/db/pool.h"
 #include "common/db/processing_log_store.h"
 #include "common/grpc/auth.h"
+#include "common/grpc/data_subject_service.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/processing_log_service.h"
 #include "common/grpc/rpc.h"
@@ -66,6 +67,7 @@ class CampaignServer {
   common::RpcEnvironment env_;
   api::CampaignApi api_;
   common::ProcessingLogServiceImpl log_api_;
+  common::DataSubjectServiceImpl subject_api_;
   common::ServiceServer server_;
 };
 

@@ -12,6 +12,7 @@
 #include "campaign-svc/src/domain/reasons.h"
 #include "common/base/errors.h"
 #include "common/db/idempotency.h"
+#include "common/db/json_rows.h"
 #include "common/db/outbox.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
@@ -351,6 +352,28 @@ absl::Status PgCampaignRepository::Log(const common::CallContext& call, const co
         return absl::OkStatus();
       },
       deadline);
+}
+
+absl::StatusOr<std::vector<common::SubjectRow>> PgCampaignRepository::SubjectPreviews(const std::string& subject_id,
+                                                                                      absl::Time deadline) {
+  std::vector<common::SubjectRow> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // A preview's entry per shown subject (found by the log's subject hash index).
+        out = common::db::SelectAsText(
+            sql,
+            Q("SELECT p.attributes->>'campaign' AS campaign, c.title, p.attributes->>'group' AS group_name,"
+              " p.attributes->>'message_version' AS message_version, p.end_time AS shown_at"
+              " FROM ${s}.processing_log p"
+              " LEFT JOIN ${s}.campaigns c ON 'campaigns/' || c.id = p.attributes->>'campaign'"
+              " WHERE p.data_subject_id = $1 AND p.name = 'campaign.PreviewMessage' AND p.status = 1"
+              " ORDER BY p.end_time, p.id"),
+            {subject_id});
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
 }
 
 absl::StatusOr<std::vector<domain::MessageVersion>> PgCampaignRepository::ListMessageVersions(

@@ -33,6 +33,8 @@ class PgCampaignRepository final : public domain::CampaignRepository {
   absl::Status Save(const Change& change, absl::Time deadline) override;
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
                    absl::Time deadline) override;
+  absl::StatusOr<std::vector<common::SubjectRow>> SubjectPreviews(const std::string& subject_id,
+                                                                  absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::MessageVersion>> ListMessageVersions(const std::string& campaign_id,
                                                                           const std::string& group,
                                                                           absl::Time deadline) override;

@@ -1,0 +1,39 @@
+// `voorlichting-cli subject-access`: the privacy officer's answer to an access request (GDPR
+// art. 15). Asks every service (ExportSubjectData and its processing log by BSN) and writes one
+// report for the person: a JSON file and a readable Dutch HTML document, with a section per
+// service and the processing history of all four merged in time order.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cak/voorlichting/privacy/v1/data_subject_service.pb.h"
+#include "cak/voorlichting/processinglog/v1/processing_log_service.pb.h"
+#include "cli/client.h"
+#include "common/base/bsn.h"
+
+namespace cak::cli {
+
+int SubjectAccess(const Client& client, const Args& args);
+
+// What the report is made of: each service's answer and the entries about the person.
+struct SubjectReport {
+  std::string bsn_masked;  // "*****6782": the report names the person no further
+  absl::Time generated;
+  std::vector<cak::voorlichting::privacy::v1::SubjectDataExport> services;
+  std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry> history;  // oldest first
+};
+
+// The report as JSON and as a Dutch HTML document.
+std::string SubjectReportJson(const SubjectReport& report);
+std::string SubjectReportHtml(const SubjectReport& report);
+
+// Asks the four services (addresses in the order intake, analysis, campaign, dispatch) as
+// `caller` (a privacy officer) and writes the report into `dir`; prints what each service holds
+// and where the files are, each line after `indent`. Returns 0, or the exit code of a failure
+// (printed on stderr).
+int WriteSubjectAccessReport(const Client& client, const Caller& caller, const common::Bsn& bsn,
+                             const std::vector<std::string>& addresses, const std::string& dir,
+                             const std::string& indent);
+
+}  // namespace cak::cli
