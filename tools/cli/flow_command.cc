@@ -292,8 +292,8 @@ class FlowRun {
   // The action's entries in the four processing logs, as a tree; with --logbook-dir, whether
   // each reached the logbook (waits up to a minute for the exports).
   bool ProcessingLogSummary();
-  // One access request (GDPR art. 15) for the signal's first example customer, as the privacy
-  // officer answers it: the report of the four services, written to --report-dir.
+  // One access request (GDPR art. 15) of a customer the action contacted, as the privacy officer
+  // answers it: the report of the four services, written to --report-dir.
   bool SubjectAccessSummary();
   // Calls `poll` every 200 ms until it returns true or false (error_ set), or `limit` passes.
   bool PollUntil(absl::Duration limit, const std::string& what, const std::function<std::optional<bool>()>& poll);
@@ -1398,10 +1398,18 @@ bool FlowRun::ProcessingLogSummary() {
 
 bool FlowRun::SubjectAccessSummary() {
   if (!args_.Has("report-dir") || customers_.empty()) return true;
-  auto bsn = common::Bsn::Parse(customers_[0].bsn);
-  if (!bsn.ok()) return Expect(false, "the first example customer has no valid BSN");
+  // The first customer of the extract the action contacted (else the first one).
+  const Customer* subject = &customers_[0];
+  for (const Customer& c : customers_) {
+    if (delivered_.count(c.customer_number) > 0) {
+      subject = &c;
+      break;
+    }
+  }
+  auto bsn = common::Bsn::Parse(subject->bsn);
+  if (!bsn.ok()) return Expect(false, "the customer has no valid BSN");
   std::printf(
-      "\n\033[1mAn access request (AVG art. 15)\033[0m for the signal's first example customer "
+      "\n\033[1mAn access request (AVG art. 15)\033[0m of a customer this action contacted "
       "(voorlichting-cli --roles=privacy_officer subject-access --bsn=... with the four --*-address options)\n");
   std::fflush(stdout);
   const int rc = WriteSubjectAccessReport(client_, privacy_officer_, *bsn,

@@ -75,7 +75,7 @@ the whole information action (used by scripts/run.sh):
        --import-dir=DIR --delivery-dir=DIR [--logbook-dir=DIR] [--report-dir=DIR] [--control-share=0.1] [--seed=N]
        [--until=submitted|approved]
        one signal through all nine steps of M7624 on analysis-svc's import directory (its CSV extract);
-       with --report-dir, an access report (subject-access) of the signal's first example customer;
+       with --report-dir, an access report (subject-access) of a customer the action contacted;
        ends with "flow-result: stage=... campaign=campaigns/<id> signal=signals/<id>"
 )";
 
