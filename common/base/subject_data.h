@@ -46,6 +46,20 @@ struct SubjectData {
   std::vector<std::string> remarks;             // Dutch, for the person
 };
 
+// A category held for `activity` of record M7624 (its legal basis as LegalBasis gives it); the
+// caller adds the records.
+inline SubjectDataCategory SubjectCategory(std::string name, std::string title, std::string purpose,
+                                           ProcessingActivity activity, std::string source, std::string retention) {
+  SubjectDataCategory c;
+  c.name = std::move(name);
+  c.title = std::move(title);
+  c.purpose = std::move(purpose);
+  c.legal_basis = std::string(LegalBasis(activity));
+  c.source = std::move(source);
+  c.retention = std::move(retention);
+  return c;
+}
+
 // A row as storage read it: (column, value) pairs in table order, values as text ("" for NULL).
 using SubjectRow = std::vector<std::pair<std::string, std::string>>;
 

@@ -21,4 +21,19 @@ std::vector<SubjectRow> SelectAsText(soci::session& sql, const std::string& sele
   return out;
 }
 
+absl::StatusOr<std::vector<SubjectRow>> SelectAsText(PgPool& pool, const std::string& select,
+                                                     const std::vector<std::optional<std::string>>& params,
+                                                     absl::Time deadline) {
+  std::vector<SubjectRow> out;
+  absl::Status st = WithSession(
+      pool,
+      [&](soci::session& sql) {
+        out = SelectAsText(sql, select, params);
+        return absl::OkStatus();
+      },
+      deadline);
+  if (!st.ok()) return st;
+  return out;
+}
+
 }  // namespace cak::common::db

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/base/subject_data.h"
 #include "common/db/pool.h"
 
@@ -15,5 +17,10 @@ namespace cak::common::db {
 // non-text value as its JSON text (numbers, booleans as true/false). Throws what SOCI throws.
 std::vector<SubjectRow> SelectAsText(soci::session& sql, const std::string& select,
                                      const std::vector<std::optional<std::string>>& params);
+
+// The same on a session of its own from `pool`: storage errors as absl::Status.
+absl::StatusOr<std::vector<SubjectRow>> SelectAsText(PgPool& pool, const std::string& select,
+                                                     const std::vector<std::optional<std::string>>& params,
+                                                     absl::Time deadline);
 
 }  // namespace cak::common::db

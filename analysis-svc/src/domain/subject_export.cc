@@ -8,7 +8,6 @@
 namespace cak::analysis::domain {
 namespace {
 
-using common::LegalBasis;
 using common::ProcessingActivity;
 
 // Dutch labels of the columns shown; a column without one is shown by its name.
@@ -61,13 +60,8 @@ const std::map<std::string, std::string>& Labels() {
 common::SubjectDataCategory Category(std::string name, std::string title, std::string purpose,
                                      ProcessingActivity activity, std::string source, std::string retention,
                                      const std::vector<common::SubjectRow>& rows) {
-  common::SubjectDataCategory c;
-  c.name = std::move(name);
-  c.title = std::move(title);
-  c.purpose = std::move(purpose);
-  c.legal_basis = std::string(LegalBasis(activity));
-  c.source = std::move(source);
-  c.retention = std::move(retention);
+  common::SubjectDataCategory c = common::SubjectCategory(std::move(name), std::move(title), std::move(purpose),
+                                                          activity, std::move(source), std::move(retention));
   for (const common::SubjectRow& row : rows) c.records.push_back(common::RecordOf(row, Labels()));
   return c;
 }

@@ -356,24 +356,16 @@ absl::Status PgCampaignRepository::Log(const common::CallContext& call, const co
 
 absl::StatusOr<std::vector<common::SubjectRow>> PgCampaignRepository::SubjectPreviews(const std::string& subject_id,
                                                                                       absl::Time deadline) {
-  std::vector<common::SubjectRow> out;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
+  // A preview's entry per shown subject (found by the log's subject hash index).
+  return common::db::SelectAsText(
       *pool_,
-      [&](soci::session& sql) -> absl::Status {
-        // A preview's entry per shown subject (found by the log's subject hash index).
-        out = common::db::SelectAsText(
-            sql,
-            Q("SELECT p.attributes->>'campaign' AS campaign, c.title, p.attributes->>'group' AS group_name,"
-              " p.attributes->>'message_version' AS message_version, p.end_time AS shown_at"
-              " FROM ${s}.processing_log p"
-              " LEFT JOIN ${s}.campaigns c ON 'campaigns/' || c.id = p.attributes->>'campaign'"
-              " WHERE p.data_subject_id = $1 AND p.name = 'campaign.PreviewMessage' AND p.status = 1"
-              " ORDER BY p.end_time, p.id"),
-            {subject_id});
-        return absl::OkStatus();
-      },
-      deadline));
-  return out;
+      Q("SELECT p.attributes->>'campaign' AS campaign, c.title, p.attributes->>'group' AS group_name,"
+        " p.attributes->>'message_version' AS message_version, p.end_time AS shown_at"
+        " FROM ${s}.processing_log p"
+        " LEFT JOIN ${s}.campaigns c ON 'campaigns/' || c.id = p.attributes->>'campaign'"
+        " WHERE p.data_subject_id = $1 AND p.name = 'campaign.PreviewMessage' AND p.status = 1"
+        " ORDER BY p.end_time, p.id"),
+      {subject_id}, deadline);
 }
 
 absl::StatusOr<std::vector<domain::MessageVersion>> PgCampaignRepository::ListMessageVersions(

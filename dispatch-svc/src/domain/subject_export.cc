@@ -55,16 +55,14 @@ const std::map<std::string, std::map<std::string, std::string>>& Values() {
 }  // namespace
 
 common::SubjectData SubjectExport(const std::vector<common::SubjectRow>& items, absl::Duration retention) {
-  common::SubjectDataCategory c;
-  c.name = "deliveries";
-  c.title = "Voorlichting die aan u is verzonden of voor u is klaargezet";
-  c.purpose =
+  common::SubjectDataCategory c = common::SubjectCategory(
+      "deliveries", "Voorlichting die aan u is verzonden of voor u is klaargezet",
       "De voorlichtingsactie uitvoeren: de brief, het telefoongesprek of het contactmoment door de uitvoerder "
-      "laten verzorgen, en vastleggen wat het resultaat was (verwerking M7624, stap 8).";
-  c.legal_basis = std::string(common::LegalBasis(common::ProcessingActivity::kUitvoerenActie));
-  c.source = "De verzendlijst van de doelgroep waarin u zat, en de uitvoerder voor het resultaat.";
-  c.retention = absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
-                             " dagen na het einde van de verzendperiode; daarna verwijderd.");
+      "laten verzorgen, en vastleggen wat het resultaat was (verwerking M7624, stap 8).",
+      common::ProcessingActivity::kUitvoerenActie,
+      "De verzendlijst van de doelgroep waarin u zat, en de uitvoerder voor het resultaat.",
+      absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
+                   " dagen na het einde van de verzendperiode; daarna verwijderd."));
   for (common::SubjectRow row : items) {
     for (auto& [column, value] : row) {
       auto codes = Values().find(column);

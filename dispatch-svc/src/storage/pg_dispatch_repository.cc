@@ -923,36 +923,28 @@ absl::StatusOr<std::optional<std::string>> PgDispatchRepository::FindClaim(const
 
 absl::StatusOr<std::vector<common::SubjectRow>> PgDispatchRepository::SubjectItems(const std::string& subject_id,
                                                                                    absl::Time deadline) {
-  std::vector<common::SubjectRow> out;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
+  // The batches that handed the customer over (their log entries, by the subject rows' hash
+  // index), then the customer's item in each by the batch's position range.
+  return common::db::SelectAsText(
       *pool_,
-      [&](soci::session& sql) -> absl::Status {
-        // The batches that handed the customer over (their log entries, by the subject rows'
-        // hash index), then the customer's item in each by the batch's position range.
-        out = common::db::SelectAsText(
-            sql,
-            Q("SELECT 'dispatchOrders/' || o.id AS dispatch_order, o.campaign, o.target_group, o.channel,"
-              " e.display_name AS executor, b.batch_no AS batch, b.planned_date, b.write_time AS handed_over,"
-              " b.acknowledge_time AS acknowledged, i.position, i.routing, i.customer_number, i.customer_name,"
-              " i.addressee_name, i.street, i.house_number, i.house_number_suffix, i.postcode, i.city, i.phone,"
-              " oc.outcome, oc.outcome_time"
-              " FROM (SELECT DISTINCT CAST(p.attributes->>'dispatch_order' AS uuid) AS order_id,"
-              " CAST(p.attributes->>'batch' AS integer) AS batch_no"
-              " FROM ${s}.processing_log_subjects s JOIN ${s}.processing_log p ON p.id = s.entry_id"
-              " WHERE s.data_subject_id = $1 AND p.name = 'dispatch.DeliverBatch' AND p.status = 1) d"
-              " JOIN ${s}.batches b ON b.order_id = d.order_id AND b.batch_no = d.batch_no"
-              " JOIN ${s}.orders o ON o.id = d.order_id"
-              " JOIN ${s}.executors e ON e.id = o.executor_id"
-              " JOIN ${s}.items i ON i.order_id = d.order_id"
-              " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
-              " LEFT JOIN LATERAL (SELECT outcome, outcome_time FROM ${s}.outcomes"
-              " WHERE order_id = i.order_id AND position = i.position ORDER BY outcome_time DESC, id DESC LIMIT 1) oc"
-              " ON true ORDER BY b.write_time, o.id, i.position"),
-            {subject_id});
-        return absl::OkStatus();
-      },
-      deadline));
-  return out;
+      Q("SELECT 'dispatchOrders/' || o.id AS dispatch_order, o.campaign, o.target_group, o.channel,"
+        " e.display_name AS executor, b.batch_no AS batch, b.planned_date, b.write_time AS handed_over,"
+        " b.acknowledge_time AS acknowledged, i.position, i.routing, i.customer_number, i.customer_name,"
+        " i.addressee_name, i.street, i.house_number, i.house_number_suffix, i.postcode, i.city, i.phone,"
+        " oc.outcome, oc.outcome_time"
+        " FROM (SELECT DISTINCT CAST(p.attributes->>'dispatch_order' AS uuid) AS order_id,"
+        " CAST(p.attributes->>'batch' AS integer) AS batch_no"
+        " FROM ${s}.processing_log_subjects s JOIN ${s}.processing_log p ON p.id = s.entry_id"
+        " WHERE s.data_subject_id = $1 AND p.name = 'dispatch.DeliverBatch' AND p.status = 1) d"
+        " JOIN ${s}.batches b ON b.order_id = d.order_id AND b.batch_no = d.batch_no"
+        " JOIN ${s}.orders o ON o.id = d.order_id"
+        " JOIN ${s}.executors e ON e.id = o.executor_id"
+        " JOIN ${s}.items i ON i.order_id = d.order_id"
+        " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
+        " LEFT JOIN LATERAL (SELECT outcome, outcome_time FROM ${s}.outcomes"
+        " WHERE order_id = i.order_id AND position = i.position ORDER BY outcome_time DESC, id DESC LIMIT 1) oc"
+        " ON true ORDER BY b.write_time, o.id, i.position"),
+      {subject_id}, deadline);
 }
 
 absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(

@@ -77,16 +77,14 @@ const char* DeclineLabel(DeclineReason r) {
 }  // namespace
 
 common::SubjectData SubjectExport(const std::vector<Signal>& signals, absl::Duration retention) {
-  common::SubjectDataCategory c;
-  c.name = "signals";
-  c.title = "Meldingen waarin u als voorbeeld wordt genoemd";
-  c.purpose =
+  common::SubjectDataCategory c = common::SubjectCategory(
+      "signals", "Meldingen waarin u als voorbeeld wordt genoemd",
       "Een melding over een mogelijke informatiebehoefte van klanten vastleggen en beoordelen of een "
-      "voorlichtingsactie nodig is (verwerking M7624, stappen 1 tot en met 3).";
-  c.legal_basis = std::string(common::LegalBasis(common::ProcessingActivity::kMeldingOntvangen));
-  c.source = "De melder: een medewerker, het klantcontactcentrum of een andere applicatie van het CAK.";
-  c.retention = absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
-                             " dagen nadat de melding is afgewezen of afgesloten; daarna verwijderd.");
+      "voorlichtingsactie nodig is (verwerking M7624, stappen 1 tot en met 3).",
+      common::ProcessingActivity::kMeldingOntvangen,
+      "De melder: een medewerker, het klantcontactcentrum of een andere applicatie van het CAK.",
+      absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
+                   " dagen nadat de melding is afgewezen of afgesloten; daarna verwijderd."));
   for (const Signal& s : signals) {
     common::SubjectDataRecord r;
     r.Add("signal", "Melding", SignalName(s.id))
