@@ -63,12 +63,21 @@ inline SubjectDataCategory SubjectCategory(std::string name, std::string title, 
 // A row as storage read it: (column, value) pairs in table order, values as text ("" for NULL).
 using SubjectRow = std::vector<std::pair<std::string, std::string>>;
 
-// `row` as a record, each column labelled from `labels` (by its own name when it has none).
-inline SubjectDataRecord RecordOf(const SubjectRow& row, const std::map<std::string, std::string>& labels) {
+// Per column, stored codes as a person reads them ("WLZ" -> "Wlz", "true" -> "ja").
+using SubjectValueNames = std::map<std::string, std::map<std::string, std::string>>;
+
+// `row` as a record, each column labelled from `labels` (by its own name when it has none) and
+// each coded value named from `values` (as stored when it has no name).
+inline SubjectDataRecord RecordOf(const SubjectRow& row, const std::map<std::string, std::string>& labels,
+                                  const SubjectValueNames& values = {}) {
   SubjectDataRecord r;
   for (const auto& [column, value] : row) {
-    auto it = labels.find(column);
-    r.Add(column, it == labels.end() ? column : it->second, value);
+    auto label = labels.find(column);
+    std::string shown = value;
+    if (auto codes = values.find(column); codes != values.end()) {
+      if (auto name = codes->second.find(value); name != codes->second.end()) shown = name->second;
+    }
+    r.Add(column, label == labels.end() ? column : label->second, std::move(shown));
   }
   return r;
 }

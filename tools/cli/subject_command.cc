@@ -53,7 +53,7 @@ std::string Attribute(const plog::ProcessingLogEntry& e, const std::string& key)
 }
 
 // Who processed: an application by name, an employee as such (their id is no business of the
-// person's), and where the data went (an executor, a representative).
+// person's).
 std::string By(const plog::ProcessingLogEntry& e) {
   if (!e.foreign_operation_processor().empty() && e.actor() == e.foreign_operation_processor()) {
     return absl::StrCat("applicatie ", e.actor());
@@ -61,6 +61,7 @@ std::string By(const plog::ProcessingLogEntry& e) {
   if (e.actor().find('/') != std::string::npos) return absl::StrCat("applicatie ", e.resource());
   return "medewerker van het CAK";
 }
+// Where the data went: the executor, and the representative or contact person it was routed to.
 std::string Recipient(const plog::ProcessingLogEntry& e) {
   std::string out = Attribute(e, "processor");
   const std::string addressee = Attribute(e, "addressee");

@@ -57,12 +57,43 @@ const std::map<std::string, std::string>& Labels() {
   return *labels;
 }
 
+// Stored codes as the person reads them.
+const common::SubjectValueNames& Values() {
+  static const std::map<std::string, std::string> yes_no = {{"true", "ja"}, {"false", "nee"}};
+  static const auto* values = new common::SubjectValueNames{
+      {"salutation", {{"MR", "De heer"}, {"MS", "Mevrouw"}, {"NEUTRAL", "Geen (neutraal)"}}},
+      {"regulation",
+       {{"WLZ", "Wlz"}, {"WMO", "Wmo"}, {"WANBETALERS", "Wanbetalersregeling"}, {"ONVERZEKERDEN", "Onverzekerden"}}},
+      {"kind", {{"LEGAL_REPRESENTATIVE", "Wettelijk vertegenwoordiger"}, {"CONTACT_PERSON", "Contactpersoon"}}},
+      // Relations: who receives the customer's post; list members: to whom this list writes.
+      {"routing",
+       {{"CUSTOMER", "De klant"},
+        {"RELATION", "Deze relatie"},
+        {"1", "U zelf"},
+        {"2", "Uw wettelijk vertegenwoordiger"},
+        {"3", "Uw contactpersoon"}}},
+      {"mailing_type",
+       {{"ANNUAL_STATEMENT", "Jaaroverzicht"},
+        {"INVOICE", "Factuur"},
+        {"DECISION", "Beschikking"},
+        {"PAYMENT_REMINDER", "Betalingsherinnering"},
+        {"NEWSLETTER", "Nieuwsbrief"}}},
+      {"channel", {{"PHONE", "Telefoon"}, {"LETTER", "Brief"}, {"EMAIL", "E-mail"}, {"WEBSITE", "Website"}}},
+      {"active", {{"true", "ja"}, {"false", "nee, niet meer"}}},
+      {"payment_plan", yes_no},
+      {"reached", yes_no},
+      {"full_view", yes_no},
+      {"control_list", yes_no},
+  };
+  return *values;
+}
+
 common::SubjectDataCategory Category(std::string name, std::string title, std::string purpose,
                                      ProcessingActivity activity, std::string source, std::string retention,
                                      const std::vector<common::SubjectRow>& rows) {
   common::SubjectDataCategory c = common::SubjectCategory(std::move(name), std::move(title), std::move(purpose),
                                                           activity, std::move(source), std::move(retention));
-  for (const common::SubjectRow& row : rows) c.records.push_back(common::RecordOf(row, Labels()));
+  for (const common::SubjectRow& row : rows) c.records.push_back(common::RecordOf(row, Labels(), Values()));
   return c;
 }
 

@@ -37,8 +37,8 @@ const std::map<std::string, std::string>& Labels() {
 }
 
 // Stored codes as the person reads them.
-const std::map<std::string, std::map<std::string, std::string>>& Values() {
-  static const auto* values = new std::map<std::string, std::map<std::string, std::string>>{
+const common::SubjectValueNames& Values() {
+  static const auto* values = new common::SubjectValueNames{
       {"channel", {{"1", "Brief"}, {"2", "Telefoongesprek"}, {"3", "Contactmoment"}}},
       {"routing", {{"1", "U zelf"}, {"2", "Uw wettelijk vertegenwoordiger"}, {"3", "Uw contactpersoon"}}},
       {"outcome",
@@ -63,15 +63,7 @@ common::SubjectData SubjectExport(const std::vector<common::SubjectRow>& items, 
       "De verzendlijst van de doelgroep waarin u zat, en de uitvoerder voor het resultaat.",
       absl::StrCat("Tot ", absl::ToInt64Hours(retention) / 24,
                    " dagen na het einde van de verzendperiode; daarna verwijderd."));
-  for (common::SubjectRow row : items) {
-    for (auto& [column, value] : row) {
-      auto codes = Values().find(column);
-      if (codes == Values().end()) continue;
-      auto label = codes->second.find(value);
-      if (label != codes->second.end()) value = label->second;
-    }
-    c.records.push_back(common::RecordOf(row, Labels()));
-  }
+  for (const common::SubjectRow& row : items) c.records.push_back(common::RecordOf(row, Labels(), Values()));
   common::SubjectData out;
   out.categories.push_back(std::move(c));
   return out;
