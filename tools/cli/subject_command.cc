@@ -1,10 +1,14 @@
 // The access-request command (see subject_command.h).
 #include "cli/subject_command.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +17,7 @@
 #include "cli/log_command.h"
 #include "cli/output.h"
 #include "common/base/bsn.h"
+#include "common/base/random.h"
 
 namespace cak::cli {
 namespace {
@@ -72,6 +77,23 @@ std::string Recipient(const plog::ProcessingLogEntry& e) {
   return out;
 }
 
+// Creates `path` (never over an existing file) readable by its owner only, with `text`.
+bool WritePrivateFile(const std::filesystem::path& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return ::close(fd) == 0;
+}
+
 std::string Html(const std::string& text) {
   std::string out;
   out.reserve(text.size());
@@ -127,8 +149,11 @@ std::string SubjectReportJson(const SubjectReport& report) {
       cat["retention"] = c.retention();
       cat["records"] = nlohmann::ordered_json::array();
       for (const auto& r : c.records()) {
-        nlohmann::ordered_json rec = nlohmann::ordered_json::object();
-        for (const auto& f : r.fields()) rec[f.name()] = f.value();
+        // Fields in order, as a list: a record may hold a field more than once (a signal's
+        // added information).
+        nlohmann::ordered_json rec = nlohmann::ordered_json::array();
+        for (const auto& f : r.fields())
+          rec.push_back({{"name", f.name()}, {"label", f.label()}, {"value", f.value()}});
         cat["records"].push_back(std::move(rec));
       }
       svc["categories"].push_back(std::move(cat));
@@ -237,16 +262,21 @@ int WriteSubjectAccessReport(const Client& client, const Caller& caller, const c
 
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  // Named by time, not by person: the BSN appears nowhere but masked inside.
+  // Named by time and a random part, never by person; readable by the owner only (the copy
+  // holds the person's whole record); never over an earlier report.
+  uint8_t nonce[4];
+  common::RandomBytes(nonce, sizeof(nonce));
   const std::string base =
-      absl::StrCat("inzage-", absl::FormatTime("%Y%m%d-%H%M%S", report.generated, absl::LocalTimeZone()));
+      absl::StrCat("inzage-", absl::FormatTime("%Y%m%d-%H%M%S", report.generated, absl::LocalTimeZone()), "-",
+                   common::HexEncode(absl::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce))));
   const std::filesystem::path json = std::filesystem::path(dir) / (base + ".json");
   const std::filesystem::path html = std::filesystem::path(dir) / (base + ".html");
-  std::ofstream(json) << SubjectReportJson(report);
-  std::ofstream(html) << SubjectReportHtml(report);
-  if (!std::filesystem::exists(json) || !std::filesystem::exists(html)) {
-    std::fprintf(stderr, "cannot write the report to %s\n", dir.c_str());
-    return 1;
+  for (const auto& [path, text] :
+       {std::pair{json, SubjectReportJson(report)}, std::pair{html, SubjectReportHtml(report)}}) {
+    if (!WritePrivateFile(path, text)) {
+      std::fprintf(stderr, "cannot write the report %s: %s\n", path.c_str(), std::strerror(errno));
+      return 1;
+    }
   }
   std::printf("%saccess report for BSN %s:\n", indent.c_str(), report.bsn_masked.c_str());
   for (const auto& s : report.services) {

@@ -18,7 +18,7 @@ int SubjectAccess(const Client& client, const Args& args);
 
 // What the report is made of: each service's answer and the entries about the person.
 struct SubjectReport {
-  std::string bsn_masked;  // "*****6782": the report names the person no further
+  std::string bsn_masked;  // "*****6782": how the report names the person (their record holds the BSN)
   absl::Time generated;
   std::vector<cak::voorlichting::privacy::v1::SubjectDataExport> services;
   std::vector<cak::voorlichting::processinglog::v1::ProcessingLogEntry> history;  // oldest first

@@ -464,7 +464,14 @@ absl::StatusOr<domain::SubjectRows> PgAnalysisRepository::SubjectRowsOf(const do
           return PgSnapshotRepository::VersionTable(schema_, d, snapshot.of(d).version);
         };
         if (snapshot.of(Dataset::kCustomers).version != 0) {
-          rows("SELECT * FROM " + version(Dataset::kCustomers) + " WHERE bsn = CAST($1 AS integer)", &out.customer);
+          // Every column of the record, the BSN as its 9 digits.
+          rows(
+              "SELECT lpad(bsn::text, 9, '0') AS bsn, customer_number, salutation, initials, name_prefix, surname,"
+              " street, house_number, house_number_suffix, postcode, city, phone, email, regulation,"
+              " municipality_code, birth_date, debt_cents, payment_plan, iban, care_summary, active, inactive_since"
+              " FROM " +
+                  version(Dataset::kCustomers) + " WHERE bsn = CAST($1 AS integer)",
+              &out.customer);
         }
         if (snapshot.of(Dataset::kRelations).version != 0) {
           rows(

@@ -1,6 +1,7 @@
 // What intake-svc holds about one person, for an access request (GDPR art. 15): the signals
 // that name them as an example customer, with what was reported and what became of it. Other
-// people named in the same signal are counted, never shown.
+// people named in the same signal are counted, never listed (free text is shown as reported:
+// the privacy officer reviews it before handing it over).
 #pragma once
 
 #include <vector>

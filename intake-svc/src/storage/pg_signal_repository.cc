@@ -373,8 +373,8 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const comm
   absl::Status st = common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        // Open signals are found through their GIN index; declined and closed ones (kept until
-        // the purge) by a scan: an access request is rare, and the list is complete.
+        // A scan of the signals (the GIN index covers open signals only, and declined and closed
+        // ones are kept until the purge): an access request is rare, and the list is complete.
         const common::db::TextRows ids = common::db::ExecutePrepared(
             sql, "SELECT id FROM " + schema_ + ".signals WHERE $1 = ANY (example_customers) ORDER BY receive_time, id",
             {customer.digits()});
