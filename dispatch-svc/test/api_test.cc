@@ -668,6 +668,17 @@ TEST_F(DispatchApiTest, PrivacyOfficerExportsTheDeliveriesOfACustomer) {
     if (f.name() == "outcome") EXPECT_EQ(f.value(), "");
   }
   EXPECT_EQ(server_->Count("processing_log", "name = 'privacy.ExportSubjectData' AND data_subject_id IS NOT NULL"), 2);
+  // The outcome report names its recipient: the person's history has it.
+  EXPECT_EQ(
+      server_->Count("processing_log_subjects",
+                     absl::StrCat("entry_id IN (SELECT id FROM ", server_->schema().name(),
+                                  ".processing_log WHERE name = 'dispatch.ReportOutcomes') AND data_subject_id = ("
+                                  "SELECT data_subject_id FROM ",
+                                  server_->schema().name(), ".items WHERE position = ", position, ")")),
+      1);
+  EXPECT_EQ(server_->Count("processing_log_subjects", "entry_id IN (SELECT id FROM " + server_->schema().name() +
+                                                          ".processing_log WHERE name = 'dispatch.ReportOutcomes')"),
+            1);
 
   // A valid BSN in no delivery: nothing held. Refusals write nothing.
   req.set_bsn("010000008");

@@ -553,8 +553,8 @@ absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call,
     return InvalidField(reason::kDuplicateOutcome, "outcomes", "one outcome per recipient per report");
   }
   CAK_ASSIGN_OR_RETURN(Order order, repository_->GetOrder(order_id, call.deadline));
-  // What became of the deliveries (whose subjects were logged when the batch was written),
-  // in the action's trace: the executor's call is the foreign operation.
+  // What became of the deliveries, in the action's trace (the executor's call is the foreign
+  // operation), each reported recipient a subject of it.
   ProcessingRecord record = common::MakeRecord("dispatch.ReportOutcomes", ProcessingActivity::kUitvoerenActie, now);
   record.attributes = {{"dispatch_order", order.id},
                        {"batch", absl::StrCat(batch_no)},

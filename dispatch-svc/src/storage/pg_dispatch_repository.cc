@@ -819,7 +819,17 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
                           " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
                         {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
                          common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
-        log_->Append(tx, call, record);
+        // Whose outcomes these are: each reported recipient a subject of the report (items
+        // written before dispatch migration 0002 have no log id and are not named).
+        std::vector<std::string> subjects;
+        for (const auto& row : ExecutePrepared(tx.sql(),
+                                               Q("SELECT data_subject_id FROM ${s}.items WHERE order_id = CAST($1 AS"
+                                                 " uuid) AND position = ANY (CAST($2 AS bigint[])) AND"
+                                                 " data_subject_id IS NOT NULL ORDER BY position"),
+                                               {report.order_id, p})) {
+          subjects.push_back(*row[0]);
+        }
+        log_->AppendSubjectRows(tx, log_->AppendOperation(tx, call, record), subjects);
         return absl::OkStatus();
       },
       deadline));
