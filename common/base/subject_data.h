@@ -66,18 +66,45 @@ using SubjectRow = std::vector<std::pair<std::string, std::string>>;
 // Per column, stored codes as a person reads them ("WLZ" -> "Wlz", "true" -> "ja").
 using SubjectValueNames = std::map<std::string, std::map<std::string, std::string>>;
 
-// `row` as a record, each column labelled from `labels` (by its own name when it has none) and
-// each coded value named from `values` (as stored when it has no name).
+// Dutch labels of the name, address and contact columns several services hold (their tables
+// use the same column names): the labels every record falls back on.
+inline const std::map<std::string, std::string>& PersonFieldLabels() {
+  static const auto* labels = new std::map<std::string, std::string>{
+      {"customer_number", "Klantnummer"},
+      {"customer_name", "Naam klant"},
+      {"addressee_name", "Naam geadresseerde"},
+      {"initials", "Voorletters"},
+      {"name_prefix", "Tussenvoegsel"},
+      {"surname", "Achternaam"},
+      {"street", "Straat"},
+      {"house_number", "Huisnummer"},
+      {"house_number_suffix", "Toevoeging"},
+      {"postcode", "Postcode"},
+      {"city", "Woonplaats"},
+      {"phone", "Telefoonnummer"},
+      {"email", "E-mailadres"},
+      {"position", "Plaats in de lijst"},
+  };
+  return *labels;
+}
+
+// `row` as a record, each column labelled from `labels`, else PersonFieldLabels(), else by its
+// own name, and each coded value named from `values` (as stored when it has no name).
 inline SubjectDataRecord RecordOf(const SubjectRow& row, const std::map<std::string, std::string>& labels,
                                   const SubjectValueNames& values = {}) {
   SubjectDataRecord r;
   for (const auto& [column, value] : row) {
-    auto label = labels.find(column);
+    std::string label = column;
+    if (auto own = labels.find(column); own != labels.end()) {
+      label = own->second;
+    } else if (auto person = PersonFieldLabels().find(column); person != PersonFieldLabels().end()) {
+      label = person->second;
+    }
     std::string shown = value;
     if (auto codes = values.find(column); codes != values.end()) {
       if (auto name = codes->second.find(value); name != codes->second.end()) shown = name->second;
     }
-    r.Add(column, label == labels.end() ? column : label->second, std::move(shown));
+    r.Add(column, std::move(label), std::move(shown));
   }
   return r;
 }

@@ -10,22 +10,11 @@ namespace {
 
 using common::ProcessingActivity;
 
-// Dutch labels of the columns shown; a column without one is shown by its name.
+// Dutch labels of the columns shown beyond common::PersonFieldLabels().
 const std::map<std::string, std::string>& Labels() {
   static const auto* labels = new std::map<std::string, std::string>{
       {"bsn", "BSN"},
-      {"customer_number", "Klantnummer"},
       {"salutation", "Aanhef"},
-      {"initials", "Voorletters"},
-      {"name_prefix", "Tussenvoegsel"},
-      {"surname", "Achternaam"},
-      {"street", "Straat"},
-      {"house_number", "Huisnummer"},
-      {"house_number_suffix", "Toevoeging"},
-      {"postcode", "Postcode"},
-      {"city", "Woonplaats"},
-      {"phone", "Telefoonnummer"},
-      {"email", "E-mailadres"},
       {"regulation", "Regeling"},
       {"municipality_code", "Gemeentecode"},
       {"birth_date", "Geboortedatum"},
@@ -47,12 +36,9 @@ const std::map<std::string, std::string>& Labels() {
       {"purpose", "Doel"},
       {"create_time", "Gemaakt op"},
       {"full_view", "Met naam en adres"},
-      {"position", "Plaats in de lijst"},
       {"recipient_list", "Verzendlijst"},
       {"group_name", "Doelgroep"},
       {"control_list", "Controlegroep (geen voorlichting)"},
-      {"customer_name", "Naam klant"},
-      {"addressee_name", "Naam geadresseerde"},
   };
   return *labels;
 }
