@@ -43,8 +43,6 @@
 namespace {
 
 namespace pb = cak::voorlichting::analysis::v1;
-using cak::common::testing::ContextFor;
-using cak::common::testing::TestCaller;
 using cak::bench::Clock;
 using cak::bench::Die;
 using cak::bench::ExportLibpqEnvironment;
@@ -54,6 +52,8 @@ using cak::bench::Psql;
 using cak::bench::PsqlTime;
 using cak::bench::Regulations;
 using cak::bench::Seconds;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
 
 const TestCaller kAdmin{"ops-1", {"administrator"}};
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};

@@ -41,8 +41,6 @@
 namespace {
 
 namespace pb = cak::voorlichting::analysis::v1;
-using cak::common::testing::ContextFor;
-using cak::common::testing::TestCaller;
 using cak::bench::Clock;
 using cak::bench::Die;
 using cak::bench::ExportLibpqEnvironment;
@@ -52,6 +50,8 @@ using cak::bench::Psql;
 using cak::bench::PsqlTime;
 using cak::bench::Regulations;
 using cak::bench::Seconds;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
 
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 
@@ -194,10 +194,11 @@ int main(int argc, char** argv) {
     auto ctx = ContextFor(kAnalyst);
     if (!server.stub().GetSnapshot(ctx.get(), pb::GetSnapshotRequest(), &snap).ok()) Die("GetSnapshot");
   }
-  std::printf("response measurement benchmark: %lld customers, %lld contact reports (generated in-process, seed 1),"
-              " PostgreSQL %s, one database\n",
-              static_cast<long long>(o.customers), static_cast<long long>(snap.datasets(3).row_count()),
-              Psql("SHOW server_version;").substr(0, 4).c_str());
+  std::printf(
+      "response measurement benchmark: %lld customers, %lld contact reports (generated in-process, seed 1),"
+      " PostgreSQL %s, one database\n",
+      static_cast<long long>(o.customers), static_cast<long long>(snap.datasets(3).row_count()),
+      Psql("SHOW server_version;").substr(0, 4).c_str());
   std::printf("set-up (generate, import, snapshot): %.1f s\n", Seconds(setup));
 
   // The group of the analysis benchmark (~540k of 2M), frozen with a control share.
@@ -289,12 +290,12 @@ int main(int argc, char** argv) {
   // Every measurement logged every member of both lists as a data subject (the privacy
   // officer's decision), whatever way it stored them.
   const int64_t members = list.member_count() + control.member_count();
-  const std::string logged =
-      Psql("SELECT count(*) || ' ' || min(n) || ' ' || max(n) || ' ' || sum(refs) FROM (SELECT"
-           " (SELECT count(*) FROM " +
-           schema + ".processing_log_all_subjects s WHERE s.entry_id = p.id) AS n, (SELECT count(*) FROM " + schema +
-           ".processing_log_subject_refs r WHERE r.entry_id = p.id) AS refs FROM " + schema +
-           ".processing_log p WHERE p.name = 'analysis.MeasureResponse' AND p.data_subject_id IS NULL) m;\n");
+  const std::string logged = Psql(
+      "SELECT count(*) || ' ' || min(n) || ' ' || max(n) || ' ' || sum(refs) FROM (SELECT"
+      " (SELECT count(*) FROM " +
+      schema + ".processing_log_all_subjects s WHERE s.entry_id = p.id) AS n, (SELECT count(*) FROM " + schema +
+      ".processing_log_subject_refs r WHERE r.entry_id = p.id) AS refs FROM " + schema +
+      ".processing_log p WHERE p.name = 'analysis.MeasureResponse' AND p.data_subject_id IS NULL) m;\n");
   const std::vector<std::string> counts = absl::StrSplit(absl::StripAsciiWhitespace(logged), ' ');
   if (counts.size() != 4 || counts[0] != absl::StrCat(o.runs + 1) || counts[1] != absl::StrCat(members) ||
       counts[2] != absl::StrCat(members)) {
@@ -309,18 +310,19 @@ int main(int argc, char** argv) {
       Fmt(Median(sql_ms), "ms SQL via psql (median of ", 0) + absl::StrCat(o.sql_runs, ")"),
       absl::StrCat(Fmt(ratio, "x", 3), met ? " <= 0.5 ok" : " > 0.5 MISSED", "; answers identical"));
   Row("  first call after the freeze", Fmt(first_ms, "ms", 1), "", "");
-  std::printf("\nlogged: %s measurements, each with all %lld members as data subjects (%s by reference to the"
-              " freeze's subject rows)\n",
-              counts[0].c_str(), static_cast<long long>(members),
-              counts[3] == counts[0] ? "each" : (counts[3] + " of them").c_str());
-  std::printf("\nresponse %.2f%% (%lld of %lld), control %.2f%% (%lld of %lld), difference %.2f pp [%.2f, %.2f]; "
-              "sample %d + %d\n",
-              100 * r.response().rate(), static_cast<long long>(r.response().numerator()),
-              static_cast<long long>(r.response().denominator()), 100 * r.control_response().rate(),
-              static_cast<long long>(r.control_response().numerator()),
-              static_cast<long long>(r.control_response().denominator()), 100 * r.difference(),
-              100 * r.difference_ci_low(), 100 * r.difference_ci_high(), measurement.responders_size(),
-              measurement.non_responders_size());
+  std::printf(
+      "\nlogged: %s measurements, each with all %lld members as data subjects (%s by reference to the"
+      " freeze's subject rows)\n",
+      counts[0].c_str(), static_cast<long long>(members),
+      counts[3] == counts[0] ? "each" : (counts[3] + " of them").c_str());
+  std::printf(
+      "\nresponse %.2f%% (%lld of %lld), control %.2f%% (%lld of %lld), difference %.2f pp [%.2f, %.2f]; "
+      "sample %d + %d\n",
+      100 * r.response().rate(), static_cast<long long>(r.response().numerator()),
+      static_cast<long long>(r.response().denominator()), 100 * r.control_response().rate(),
+      static_cast<long long>(r.control_response().numerator()),
+      static_cast<long long>(r.control_response().denominator()), 100 * r.difference(), 100 * r.difference_ci_low(),
+      100 * r.difference_ci_high(), measurement.responders_size(), measurement.non_responders_size());
   std::printf("\n%s\n", met ? "target met" : "TARGET MISSED");
   return 0;
 }

@@ -71,8 +71,7 @@ class EndToEndTest : public ::testing::Test {
     std::filesystem::create_directories(dir_ + "/deliveries");
     std::ofstream(dir_ + "/hash.key") << "an-end-to-end-hash-key-of-32-bytes-or-more\n";
     // Each service's identity towards its peers: development tokens in files, as run.sh does.
-    for (const auto& [file, subject, role] :
-         std::vector<std::tuple<std::string, std::string, std::string>>{
+    for (const auto& [file, subject, role] : std::vector<std::tuple<std::string, std::string, std::string>>{
              {"dispatch.token", "dispatch-svc.voorlichting.svc", common::roles::kDispatchService},
              {"analysis.token", "analysis-svc.voorlichting.svc", common::roles::kAnalysisService},
              {"campaign.token", "campaign-svc.voorlichting.svc", common::roles::kCampaignService}}) {
@@ -147,21 +146,24 @@ class EndToEndTest : public ::testing::Test {
                                   "--shutdown-grace=5s",
                                   absl::StrCat("--logbook-address=127.0.0.1:", logbook_proxy_->port())};
     switch (s) {
-      case kIntake: break;
+      case kIntake:
+        break;
       case kAnalysis:
-        a.insert(a.end(), {"--import-dir=" + dir_ + "/import", "--time-zone=UTC",
-                           "--dispatch-address=" + Address(kDispatch), "--dispatch-token-file=" + dir_ + "/analysis.token"});
+        a.insert(a.end(),
+                 {"--import-dir=" + dir_ + "/import", "--time-zone=UTC", "--dispatch-address=" + Address(kDispatch),
+                  "--dispatch-token-file=" + dir_ + "/analysis.token"});
         break;
       case kDispatch:
-        a.insert(a.end(), {"--delivery-dir=" + dir_ + "/deliveries", "--time-zone=UTC",
-                           "--analysis-address=" + Address(kAnalysis), "--analysis-token-file=" + dir_ + "/dispatch.token"});
+        a.insert(a.end(),
+                 {"--delivery-dir=" + dir_ + "/deliveries", "--time-zone=UTC",
+                  "--analysis-address=" + Address(kAnalysis), "--analysis-token-file=" + dir_ + "/dispatch.token"});
         break;
       case kCampaign:
-        a.insert(a.end(), {"--time-zone=UTC", "--intake-address=" + Address(kIntake),
-                           "--analysis-address=" + Address(kAnalysis), "--dispatch-address=" + Address(kDispatch),
-                           "--intake-token-file=" + dir_ + "/campaign.token",
-                           "--analysis-token-file=" + dir_ + "/campaign.token",
-                           "--dispatch-token-file=" + dir_ + "/campaign.token"});
+        a.insert(
+            a.end(),
+            {"--time-zone=UTC", "--intake-address=" + Address(kIntake), "--analysis-address=" + Address(kAnalysis),
+             "--dispatch-address=" + Address(kDispatch), "--intake-token-file=" + dir_ + "/campaign.token",
+             "--analysis-token-file=" + dir_ + "/campaign.token", "--dispatch-token-file=" + dir_ + "/campaign.token"});
         break;
     }
     return a;
@@ -183,10 +185,11 @@ class EndToEndTest : public ::testing::Test {
 
   // `voorlichting-cli flow` against the four services; its output (stdout and stderr).
   int RunFlow(const std::vector<std::string>& extra, std::string* output) {
-    std::string cmd = absl::StrCat(CLI_BINARY, " --timeout=120s flow --intake-address=", Address(kIntake),
-                                   " --analysis-address=", Address(kAnalysis), " --dispatch-address=",
-                                   Address(kDispatch), " --campaign-address=", Address(kCampaign),
-                                   " --import-dir=", dir_, "/import --delivery-dir=", dir_, "/deliveries");
+    std::string cmd =
+        absl::StrCat(CLI_BINARY, " --timeout=120s flow --intake-address=", Address(kIntake),
+                     " --analysis-address=", Address(kAnalysis), " --dispatch-address=", Address(kDispatch),
+                     " --campaign-address=", Address(kCampaign), " --import-dir=", dir_,
+                     "/import --delivery-dir=", dir_, "/deliveries");
     for (const std::string& e : extra) absl::StrAppend(&cmd, " ", e);
     ChildProcess flow({"/bin/sh", "-c", cmd + " 1>&2"});
     *output = flow.ReadAll();
@@ -278,9 +281,9 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
   const std::string signal_id = signal.substr(std::string("signals/").size());
 
   // Steps 1 and 3: the signal is closed with feedback; the second one was declined.
-  EXPECT_EQ(Query(kIntake, absl::StrCat("SELECT state FROM ", schemas_[kIntake]->name(),
-                                        ".signals WHERE id = '", signal_id, "'")),
-            "5");  // CLOSED
+  EXPECT_EQ(Query(kIntake, absl::StrCat("SELECT state FROM ", schemas_[kIntake]->name(), ".signals WHERE id = '",
+                                        signal_id, "'")),
+            "5");                                           // CLOSED
   EXPECT_EQ(Count(kIntake, "signals WHERE state = 3"), 1);  // NO_ACTION
   // Steps 4-6: the campaign is completed, with decisions by two different employees.
   const cpb::Campaign c = GetCampaign(campaign);

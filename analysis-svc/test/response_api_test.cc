@@ -325,9 +325,10 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
                                      " AND p.attributes->>'recipient_lists' = '" +
                                      list.name().substr(15) + "'"),
             absl::StrCat(2 * (n + k)));  // 2 measurements x every member of both lists
-  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects ps JOIN " + s +
-                                     ".processing_log p ON p.id = ps.entry_id WHERE p.name = 'analysis.MeasureResponse'"),
-            "0");  // no copies
+  EXPECT_EQ(
+      *server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subjects ps JOIN " + s +
+                               ".processing_log p ON p.id = ps.entry_id WHERE p.name = 'analysis.MeasureResponse'"),
+      "0");  // no copies
   EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s + ".processing_log_subject_refs r JOIN " + s +
                                      ".processing_log f ON f.id = r.source_entry_id"
                                      " WHERE f.name = 'analysis.FreezeRecipientList'"),
@@ -338,9 +339,10 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
     of_member = server_->server().log_store().ListBySubject(sql, *common::Bsn::Parse(contacted[0]), 0, 100);
     return absl::OkStatus();
   }));
-  EXPECT_EQ(std::count_if(of_member.begin(), of_member.end(),
-                          [](const auto& e) { return e.name == "analysis.MeasureResponse" && !e.data_subject_id.empty(); }),
-            2);
+  EXPECT_EQ(
+      std::count_if(of_member.begin(), of_member.end(),
+                    [](const auto& e) { return e.name == "analysis.MeasureResponse" && !e.data_subject_id.empty(); }),
+      2);
   EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + s +
                                      ".processing_log WHERE name = 'analysis.MeasureResponse' AND data_subject_id IS "
                                      "NOT NULL"),
@@ -375,8 +377,7 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
   // dispatch-svc down: UNAVAILABLE.
   g->set_dispatch_order(absl::StrCat("dispatchOrders/", kOrder));
   dispatch_->Stop();
-  EXPECT_THAT(Measure(kAnalyst, req, &m),
-              GrpcStatusIs(grpc::StatusCode::UNAVAILABLE, "DISPATCH_UNAVAILABLE", ""));
+  EXPECT_THAT(Measure(kAnalyst, req, &m), GrpcStatusIs(grpc::StatusCode::UNAVAILABLE, "DISPATCH_UNAVAILABLE", ""));
 }
 
 TEST_F(ResponseApiTest, BadMeasurementsNameTheFieldAndLogNothing) {
@@ -470,8 +471,9 @@ TEST(ResponseApiNoDispatchTest, DispatchOrderNeedsAConfiguredDispatchService) {
   g->set_dispatch_order(absl::StrCat("dispatchOrders/", kOrder));
   *g->mutable_send_date() = ProtoDay(2026, 9, 1);
   pb::ResponseMeasurement out;
-  EXPECT_THAT((*s)->stub().MeasureResponse(ContextFor(kAnalyst).get(), req, &out),
-              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "DISPATCH_NOT_CONFIGURED", "groups[0].dispatch_order"));
+  EXPECT_THAT(
+      (*s)->stub().MeasureResponse(ContextFor(kAnalyst).get(), req, &out),
+      GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "DISPATCH_NOT_CONFIGURED", "groups[0].dispatch_order"));
 }
 
 }  // namespace

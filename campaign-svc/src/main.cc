@@ -113,9 +113,10 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<cak::common::PeerChannel> intake_channel, analysis_channel, dispatch_channel;
-  for (auto [peer, out] : {std::pair<const Peer*, std::unique_ptr<cak::common::PeerChannel>*>{&cfg.intake, &intake_channel},
-                           {&cfg.analysis, &analysis_channel},
-                           {&cfg.dispatch, &dispatch_channel}}) {
+  for (auto [peer, out] :
+       {std::pair<const Peer*, std::unique_ptr<cak::common::PeerChannel>*>{&cfg.intake, &intake_channel},
+        {&cfg.analysis, &analysis_channel},
+        {&cfg.dispatch, &dispatch_channel}}) {
     auto channel = Channel(cfg, *peer);
     if (!channel.ok()) return Fail("config_failed", channel.status());
     *out = *std::move(channel);

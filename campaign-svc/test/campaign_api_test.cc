@@ -98,8 +98,9 @@ class CampaignApiTest : public ::testing::Test {
     u.set_campaign(c.name());
     u.set_group(group);
     u.set_action(pb::ACTION_LETTER);
-    u.set_message_text("{aanhef},\n\nUw klantnummer is {klantnummer}. Wij hebben uw factuur hersteld. Het juiste "
-                       "bedrag is {bedrag}.");
+    u.set_message_text(
+        "{aanhef},\n\nUw klantnummer is {klantnummer}. Wij hebben uw factuur hersteld. Het juiste "
+        "bedrag is {bedrag}.");
     const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
     u.mutable_window_start()->set_year(static_cast<int>(today.year()));
     u.mutable_window_start()->set_month(today.month());
@@ -439,9 +440,9 @@ TEST_F(CampaignApiTest, ReviewAndReleaseRulesOverGrpcWriteNothing) {
   rest.mutable_update_mask()->add_paths("action");
   ASSERT_TRUE(Update(rest).ok());
   submit.set_campaign(unsigned_off.name());
-  EXPECT_THAT(stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
-              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "FEASIBILITY_NOT_CONFIRMED",
-                           "groups[0].feasibility"));
+  EXPECT_THAT(
+      stub_->SubmitCampaignForReview(ContextFor(kDesigner).get(), submit, &ignored),
+      GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "FEASIBILITY_NOT_CONFIRMED", "groups[0].feasibility"));
   EXPECT_EQ(Count("decisions"), 0);
 
   // Approving a revision that is not the current one; releasing after the window started.

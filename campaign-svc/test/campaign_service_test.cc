@@ -16,12 +16,12 @@
 namespace cak::campaign::domain {
 namespace {
 
-using ::testing::HasSubstr;
 using common::testing::StatusIs;
 using testing::FakeAnalysis;
 using testing::FakeDispatch;
 using testing::FakeIntake;
 using testing::FakeRepository;
+using ::testing::HasSubstr;
 
 constexpr char kSignal[] = "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01";
 constexpr char kSet[] = "7c1e2f0e-2a43-4d7e-8c57-2f3a9d1b6e02";
@@ -112,9 +112,9 @@ TEST_F(CampaignServiceTest, CreateNeedsASignalInAssessmentAndItsOwnSet) {
               StatusIs(absl::StatusCode::kFailedPrecondition, reason::kSignalNotInAssessment, "campaign.signal"));
   intake_.signals[kSignal] = SignalState::kInAssessment;
   analysis_.sets[kSet].signal_id = "other";
-  EXPECT_THAT(service_.Create(designer_, n, &replayed),
-              StatusIs(absl::StatusCode::kInvalidArgument, reason::kTargetGroupSetOfOtherSignal,
-                       "campaign.target_group_set"));
+  EXPECT_THAT(
+      service_.Create(designer_, n, &replayed),
+      StatusIs(absl::StatusCode::kInvalidArgument, reason::kTargetGroupSetOfOtherSignal, "campaign.target_group_set"));
   n.control_share = 0.7;
   EXPECT_THAT(service_.Create(designer_, n, &replayed),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_FIELD_VALUE", "campaign.control_share"));
@@ -203,13 +203,13 @@ TEST_F(CampaignServiceTest, SubmitNeedsCompleteGroupsAndConfirmedFeasibility) {
     GroupUpdate none{g, {"action"}, Action::kNone};
     CAK_ASSERT_OK(service_.UpdateGroup(designer_, c.id, none).status());
   }
-  EXPECT_THAT(service_.Submit(designer_, c.id, ""),
-              StatusIs(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed,
-                       "groups[0].feasibility"));
+  EXPECT_THAT(
+      service_.Submit(designer_, c.id, ""),
+      StatusIs(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed, "groups[0].feasibility"));
   CAK_ASSERT_OK(service_.CheckFeasibility(designer_, c.id).status());
-  EXPECT_THAT(service_.Submit(designer_, c.id, ""),
-              StatusIs(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed,
-                       "groups[0].feasibility"));
+  EXPECT_THAT(
+      service_.Submit(designer_, c.id, ""),
+      StatusIs(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed, "groups[0].feasibility"));
   dispatch_.ConfirmAll();  // Submit pulls the executor's sign-off itself
   CAK_ASSERT_OK_AND_ASSIGN(Campaign submitted, service_.Submit(designer_, c.id, "graag beoordelen"));
   EXPECT_EQ(submitted.state, CampaignState::kReadyForReview);

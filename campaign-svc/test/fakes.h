@@ -24,8 +24,8 @@ class FakeIntake final : public domain::IntakeGateway {
  public:
   std::map<std::string, domain::SignalState> signals;
   std::map<std::string, std::string> action_traces;  // signal id -> action_traceparent (optional)
-  absl::Status failure;  // returned by every call when not OK
-  std::vector<std::string> planned, closed;  // signal ids
+  absl::Status failure;                              // returned by every call when not OK
+  std::vector<std::string> planned, closed;          // signal ids
   std::string last_feedback;
 
   absl::StatusOr<domain::SignalInfo> GetSignal(const common::CallContext&, const std::string& id) override {
@@ -61,7 +61,7 @@ class FakeAnalysis final : public domain::AnalysisGateway {
   std::map<std::string, domain::TargetGroupSetInfo> sets;
   std::map<std::string, domain::FrozenList> frozen;  // by request id
   absl::Status freeze_failure;
-  std::string freeze_failing_group;  // set: freeze_failure for this group only
+  std::string freeze_failing_group;             // set: freeze_failure for this group only
   std::vector<std::string> sample_subject_ids;  // the samples' log ids, in order ("subject-id-<i>" beyond)
 
   absl::StatusOr<domain::TargetGroupSetInfo> GetTargetGroupSet(const common::CallContext&,
@@ -110,8 +110,8 @@ class FakeDispatch final : public domain::DispatchGateway {
   domain::FeasibilityState answer_state = domain::FeasibilityState::kAwaitingSignOff;
   bool feasible = true;
   std::map<std::string, domain::GroupFeasibility> checks;  // by check id
-  std::map<std::string, std::string> orders;              // request id -> order name
-  std::vector<domain::OrderRequest> order_calls;          // every CreateOrder call
+  std::map<std::string, std::string> orders;               // request id -> order name
+  std::vector<domain::OrderRequest> order_calls;           // every CreateOrder call
   std::vector<std::string> order_trace_ids;                // the trace each call continued
   // Failures: `failure` for every call; `lose_responses` > 0 creates the order and then
   // answers UNAVAILABLE (the answer got lost), that many times.
@@ -152,7 +152,8 @@ class FakeDispatch final : public domain::DispatchGateway {
     order_calls.push_back(o);
     order_trace_ids.push_back(call.trace.TraceIdHex());
     auto it = orders.find(o.request_id);
-    if (it == orders.end()) it = orders.emplace(o.request_id, absl::StrCat("dispatchOrders/order-", orders.size() + 1)).first;
+    if (it == orders.end())
+      it = orders.emplace(o.request_id, absl::StrCat("dispatchOrders/order-", orders.size() + 1)).first;
     if (lose_responses > 0) {
       --lose_responses;
       return absl::UnavailableError("connection reset after the commit");
@@ -205,8 +206,7 @@ class FakeRepository final : public domain::CampaignRepository {
     Append(call, record);
     return c;
   }
-  absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key,
-                                                              absl::Time) override {
+  absl::StatusOr<std::optional<domain::Campaign>> FindCreated(const common::IdempotencyKey& key, absl::Time) override {
     auto it = claims.find(key.request_id);
     if (it == claims.end()) return std::optional<domain::Campaign>();
     return std::optional<domain::Campaign>(campaigns.at(it->second));
@@ -287,10 +287,10 @@ class FakeRepository final : public domain::CampaignRepository {
   void Deliver(domain::CampaignService& service) {
     for (common::OutboxRecord& m : outbox) {
       if (m.state != common::OutboxState::kPending) continue;
-      absl::StatusOr<std::string> result =
-          m.message.topic == domain::kTopicCreateOrder      ? service.DeliverOrder(m)
-          : m.message.topic == domain::kTopicSignalPlanned ? service.DeliverSignalPlanned(m)
-                                                            : service.DeliverSignalClosed(m);
+      absl::StatusOr<std::string> result = m.message.topic == domain::kTopicCreateOrder ? service.DeliverOrder(m)
+                                           : m.message.topic == domain::kTopicSignalPlanned
+                                               ? service.DeliverSignalPlanned(m)
+                                               : service.DeliverSignalClosed(m);
       ++m.attempts;
       if (result.ok()) {
         m.state = common::OutboxState::kDone;

@@ -46,9 +46,9 @@ enum class ProcessingStatus { kUnset = 0, kOk = 1, kError = 2 };
 
 // Request-scoped facts every processing-log entry needs. Built once per RPC by the API layer.
 struct CallContext {
-  TraceContext trace;     // span_id is this RPC's span; parent_span_id the caller's span
-  Principal principal;    // who asked
-  absl::Time start_time;  // when the RPC started (from the injected clock)
+  TraceContext trace;                            // span_id is this RPC's span; parent_span_id the caller's span
+  Principal principal;                           // who asked
+  absl::Time start_time;                         // when the RPC started (from the injected clock)
   absl::Time deadline = absl::InfiniteFuture();  // the caller's deadline (wall clock)
 
   // Set by WithinAction when the call came from another trace than its action's: the caller's
@@ -74,8 +74,8 @@ struct ProcessingRecord {
   std::string name;  // e.g. "intake.SubmitSignal"
   ProcessingActivity activity = ProcessingActivity::kMeldingOntvangen;
   ProcessingStatus status = ProcessingStatus::kOk;
-  absl::Time end_time;                    // start comes from the CallContext
-  std::vector<Bsn> data_subjects;         // one child entry each
+  absl::Time end_time;             // start comes from the CallContext
+  std::vector<Bsn> data_subjects;  // one child entry each
   // Subjects another service identified by their processing-log id (DataSubjectHasher::Hash,
   // the key the four services share), where this one never sees the BSN; one child entry each.
   std::vector<std::string> data_subject_ids;

@@ -47,9 +47,9 @@ ProcessingLogServiceImpl::ProcessingLogServiceImpl(const RpcEnvironment* env, db
                                                    const db::ProcessingLogStore* store)
     : env_(env), pool_(pool), store_(store) {}
 
-grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(
-    grpc::ServerContext* context, const pb::ListProcessingLogEntriesRequest* request,
-    pb::ListProcessingLogEntriesResponse* response) {
+grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerContext* context,
+                                                                const pb::ListProcessingLogEntriesRequest* request,
+                                                                pb::ListProcessingLogEntriesResponse* response) {
   return env_->Run(context, kListProcessingLogEntries, [&](const CallContext& call) -> absl::Status {
     std::optional<Bsn> subject;
     std::string selector;
@@ -69,8 +69,7 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(
         break;
       }
       default:
-        return InvalidField(reason::kRequiredFieldMissing, "selector",
-                            "set either data_subject_bsn or trace_id");
+        return InvalidField(reason::kRequiredFieldMissing, "selector", "set either data_subject_bsn or trace_id");
     }
     CAK_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(request->page_size(), kDefaultPageSize, kMaxPageSize));
     int64_t after_id = 0;
@@ -80,23 +79,26 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(
         return InvalidField(reason::kInvalidPageToken, "page_token", "the page token is malformed");
       }
     }
-    return db::InTransaction(*pool_, [&](db::Tx& tx) -> absl::Status {
-      auto entries = subject ? store_->ListBySubject(tx.sql(), *subject, after_id, page_size + 1)
-                             : store_->ListByTrace(tx.sql(), request->trace_id(), after_id, page_size + 1);
-      const bool more = static_cast<int>(entries.size()) > page_size;
-      if (more) entries.pop_back();
-      for (const auto& e : entries) ToProto(e, response->add_entries());
-      if (more) response->set_next_page_token(EncodePageToken(selector, {absl::StrCat(entries.back().id)}));
-      if (subject) {
-        ProcessingRecord record;
-        record.name = "processinglog.ListProcessingLogEntries";
-        record.activity = ProcessingActivity::kInzage;
-        record.end_time = env_->clock().Now();
-        record.data_subjects.push_back(*subject);
-        store_->Append(tx, call, record);
-      }
-      return absl::OkStatus();
-    }, call.deadline);
+    return db::InTransaction(
+        *pool_,
+        [&](db::Tx& tx) -> absl::Status {
+          auto entries = subject ? store_->ListBySubject(tx.sql(), *subject, after_id, page_size + 1)
+                                 : store_->ListByTrace(tx.sql(), request->trace_id(), after_id, page_size + 1);
+          const bool more = static_cast<int>(entries.size()) > page_size;
+          if (more) entries.pop_back();
+          for (const auto& e : entries) ToProto(e, response->add_entries());
+          if (more) response->set_next_page_token(EncodePageToken(selector, {absl::StrCat(entries.back().id)}));
+          if (subject) {
+            ProcessingRecord record;
+            record.name = "processinglog.ListProcessingLogEntries";
+            record.activity = ProcessingActivity::kInzage;
+            record.end_time = env_->clock().Now();
+            record.data_subjects.push_back(*subject);
+            store_->Append(tx, call, record);
+          }
+          return absl::OkStatus();
+        },
+        call.deadline);
   });
 }
 

@@ -112,7 +112,8 @@ class LogbookExportTest : public ::testing::Test {
   int64_t Rows() {
     const std::string s = schema_->name();
     return std::stoll(*schema_->Query("SELECT (SELECT count(*) FROM " + s +
-                                      ".processing_log) + (SELECT count(*) FROM " + s + ".processing_log_all_subjects)"));
+                                      ".processing_log) + (SELECT count(*) FROM " + s +
+                                      ".processing_log_all_subjects)"));
   }
 
   std::unique_ptr<testing::TestSchema> schema_;
@@ -186,7 +187,8 @@ TEST_F(LogbookExportTest, EveryEntryAndEverySubjectOnceInOrder) {
 TEST_F(LogbookExportTest, SubjectsByReferenceAreOperationsOfTheReferencingEntry) {
   const int64_t disclosure = Disclosure(3);
   // A measurement of the disclosed subjects: one reference, and one subject of its own.
-  ProcessingRecord r = MakeRecord("test.Measure", ProcessingActivity::kResponsmeting, absl::FromUnixSeconds(1'800'000'100));
+  ProcessingRecord r =
+      MakeRecord("test.Measure", ProcessingActivity::kResponsmeting, absl::FromUnixSeconds(1'800'000'100));
   r.data_subjects = SyntheticBsns(++seed_, 1);
   r.data_subjects_of_entries = {disclosure};
   ASSERT_TRUE(InTransaction(*pool_, [&](Tx& tx) {

@@ -189,9 +189,9 @@ TEST_F(ProcessingLogStoreTest, SubjectsByReferenceAreTheReferencingEntrysAndKeep
   int64_t freeze_entry = 0, measure_entry = 0;
   CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
     freeze_entry = store_->AppendOperation(tx, freeze_call, freeze);
-    store_->AppendSubjectRows(tx, freeze_entry,
-                              {store_->hasher().Hash(*Bsn::Parse("111222333")),
-                               store_->hasher().Hash(*Bsn::Parse("123456782"))});
+    store_->AppendSubjectRows(
+        tx, freeze_entry,
+        {store_->hasher().Hash(*Bsn::Parse("111222333")), store_->hasher().Hash(*Bsn::Parse("123456782"))});
     return absl::OkStatus();
   }));
   measure.data_subjects_of_entries = {freeze_entry};
@@ -238,9 +238,10 @@ TEST_F(ProcessingLogStoreTest, SubjectsByReferenceAreTheReferencingEntrysAndKeep
   EXPECT_EQ(purge(absl::Hours(24 * 400)), 1);
   EXPECT_EQ(*schema_->Query("SELECT count(*) FROM " + refs), "0");
   EXPECT_EQ(purge(absl::Hours(24 * 400)), 1);
-  EXPECT_EQ(*schema_->Query("SELECT (SELECT count(*) FROM " + schema_->name() + ".processing_log) + (SELECT count(*) FROM " +
-                            schema_->name() + ".processing_log_subjects)"),
-            "0");
+  EXPECT_EQ(
+      *schema_->Query("SELECT (SELECT count(*) FROM " + schema_->name() + ".processing_log) + (SELECT count(*) FROM " +
+                      schema_->name() + ".processing_log_subjects)"),
+      "0");
 }
 
 }  // namespace

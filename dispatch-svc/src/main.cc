@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
   options.settings.max_batch_items = cfg.max_batch_items;
   options.settings.delivery_retention = cfg.delivery_retention;
   options.settings.replica = cfg.replica;
-  options.generator_threads = cfg.common.mode() == ServiceConfig::Mode::kServe ? static_cast<int>(cfg.generator_threads) : 0;
+  options.generator_threads =
+      cfg.common.mode() == ServiceConfig::Mode::kServe ? static_cast<int>(cfg.generator_threads) : 0;
   options.server = cak::common::ServerOptionsFrom(cfg.common);
   cak::dispatch::DispatchServer server(std::move(options));
 

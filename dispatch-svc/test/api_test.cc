@@ -47,7 +47,8 @@ class DispatchApiTest : public ::testing::Test {
     ASSERT_TRUE(Register(ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 2000)).ok());
     ASSERT_TRUE(Register(ExecutorRequest("kcc", pb::CHANNEL_CALL, "kcc.executors.cak.nl", 500)).ok());
     ASSERT_TRUE(
-        Register(ExecutorRequest("dataverkeer", pb::CHANNEL_CONTACT_MOMENT, "dataverkeer.executors.cak.nl", 5000)).ok());
+        Register(ExecutorRequest("dataverkeer", pb::CHANNEL_CONTACT_MOMENT, "dataverkeer.executors.cak.nl", 5000))
+            .ok());
   }
 
   pb::DispatchOrder Order(const pb::CreateDispatchOrderRequest& req) {
@@ -115,8 +116,8 @@ TEST_F(DispatchApiTest, ExecutorOutsideTheEuIsRefusedAndNothingIsWritten) {
   ASSERT_TRUE(Register(ExecutorRequest("repro", pb::CHANNEL_LETTER, "repro.executors.cak.nl", 1000), &e).ok());
   EXPECT_TRUE(e.replayed());
   auto other = ExecutorRequest("repro2", pb::CHANNEL_LETTER, "repro2.executors.cak.nl", 1000);
-  EXPECT_THAT(Register(other), GrpcStatusIs(grpc::StatusCode::ALREADY_EXISTS, "EXECUTOR_ALREADY_EXISTS",
-                                            "executor.channel"));
+  EXPECT_THAT(Register(other),
+              GrpcStatusIs(grpc::StatusCode::ALREADY_EXISTS, "EXECUTOR_ALREADY_EXISTS", "executor.channel"));
   EXPECT_EQ(server_->Count("executors"), 1);
 
   // Changing an executor follows the same rules; a refused change leaves it as it was.
@@ -149,8 +150,8 @@ TEST_F(DispatchApiTest, ExecutorOutsideTheEuIsRefusedAndNothingIsWritten) {
   update.mutable_executor()->set_name("executors/nobody");
   EXPECT_THAT(server_->stub().UpdateExecutor(ContextFor(Admin()).get(), update, &changed),
               GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "EXECUTOR_NOT_FOUND", ""));
-  EXPECT_EQ(server_->Query(absl::StrCat("SELECT location_country || items_per_day FROM ", server_->schema().name(),
-                                        ".executors")),
+  EXPECT_EQ(server_->Query(
+                absl::StrCat("SELECT location_country || items_per_day FROM ", server_->schema().name(), ".executors")),
             "BE4000");
 }
 
@@ -270,8 +271,8 @@ TEST_F(DispatchApiTest, MoreBadOrdersAndOutcomesAreRefusedAndWriteNothing) {
   };
   auto no_code = OrderRequest("m-1", list, pb::CHANNEL_CONTACT_MOMENT);
   no_code.mutable_order()->clear_contact_moment_code();
-  EXPECT_THAT(create(no_code), GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING",
-                                            "order.contact_moment_code"));
+  EXPECT_THAT(create(no_code),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "order.contact_moment_code"));
   auto no_amount = OrderRequest("m-2", list, pb::CHANNEL_LETTER);
   no_amount.mutable_order()->mutable_values()->erase("bedrag");
   EXPECT_THAT(create(no_amount),
@@ -389,8 +390,9 @@ TEST_F(DispatchApiTest, LettersAreDeliveredOnceAsFilesWithManifestsAndOnlyTheLet
     EXPECT_TRUE(absl::StrContains(manifest, absl::StrCat("\"sha256\": \"", b.sha256(), "\"")));
     EXPECT_TRUE(absl::StrContains(manifest, absl::StrCat("\"count\": ", b.item_count())));
     EXPECT_TRUE(absl::StrContains(manifest, "\"executor\": \"repro\""));
-    EXPECT_TRUE(absl::StartsWith(data, "item,addressee_name,street,house_number,house_number_suffix,postcode,city,"
-                                       "letter_text\r\n"));
+    EXPECT_TRUE(absl::StartsWith(data,
+                                 "item,addressee_name,street,house_number,house_number_suffix,postcode,city,"
+                                 "letter_text\r\n"));
     // Data minimisation on the bytes: no BSN, no IBAN, no debt or care data.
     for (absl::string_view token : absl::StrSplit(data, absl::ByAnyChar(",\r\n \""), absl::SkipEmpty())) {
       ASSERT_EQ(bsns.count(std::string(token)), 0u) << "a BSN in " << b.data_file();
@@ -418,11 +420,11 @@ TEST_F(DispatchApiTest, LettersAreDeliveredOnceAsFilesWithManifestsAndOnlyTheLet
   EXPECT_EQ(server_->Count("processing_log",
                            "name = 'dispatch.DeliverBatch' AND attributes->>'processor' = 'repro.executors.cak.nl'"),
             3);
-  EXPECT_EQ(server_->Count("processing_log", absl::StrCat("name = 'dispatch.DeliverBatch' AND trace_id = decode('",
-                                                          server_->Query(absl::StrCat(
-                                                              "SELECT split_part(traceparent, '-', 2) FROM ",
-                                                              server_->schema().name(), ".orders")),
-                                                          "', 'hex')")),
+  EXPECT_EQ(server_->Count("processing_log",
+                           absl::StrCat("name = 'dispatch.DeliverBatch' AND trace_id = decode('",
+                                        server_->Query(absl::StrCat("SELECT split_part(traceparent, '-', 2) FROM ",
+                                                                    server_->schema().name(), ".orders")),
+                                        "', 'hex')")),
             3);
 }
 
@@ -486,9 +488,9 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
   add(batch.first_position(), pb::OUTCOME_CALL_REACHED);
   add(batch.last_position() + 1, pb::OUTCOME_CALL_NOT_REACHED);
   pb::ReportOutcomesResponse stored;
-  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored),
-              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_RECIPIENT_NOT_IN_BATCH",
-                           "outcomes[1].position"));
+  EXPECT_THAT(
+      server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored),
+      GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_RECIPIENT_NOT_IN_BATCH", "outcomes[1].position"));
   report.mutable_outcomes(1)->set_position(batch.first_position() + 1);
   report.mutable_outcomes(1)->set_outcome(pb::OUTCOME_LETTER_PRINTED);
   EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored),
@@ -592,12 +594,13 @@ TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
   EXPECT_EQ(server_->Count("processing_log", "data_subject_id IS NULL AND NOT (" + in_action + ")"), 0);
   // The order's creation is the action's operation here (a child of the caller's); the batches
   // are its children.
-  const std::string created = absl::StrCat("(SELECT span_id FROM ", server_->schema().name(),
-                                           ".processing_log WHERE name = 'dispatch.CreateDispatchOrder' AND ",
-                                           in_action, " AND parent_span_id = decode('00f067aa0ba902b7', 'hex')"
-                                           " AND attributes->>'recipients' = '300')");
-  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND " + in_action +
-                                                 " AND parent_span_id = " + created),
+  const std::string created =
+      absl::StrCat("(SELECT span_id FROM ", server_->schema().name(),
+                   ".processing_log WHERE name = 'dispatch.CreateDispatchOrder' AND ", in_action,
+                   " AND parent_span_id = decode('00f067aa0ba902b7', 'hex')"
+                   " AND attributes->>'recipients' = '300')");
+  EXPECT_EQ(server_->Count("processing_log",
+                           "name = 'dispatch.DeliverBatch' AND " + in_action + " AND parent_span_id = " + created),
             order.batch_count());
   for (const char* name : {"dispatch.StreamBatchItems", "dispatch.ReportOutcomes"}) {
     // A child of the order's operation, as the batches are.
@@ -735,8 +738,8 @@ TEST_F(DispatchApiTest, RetentionPurgeRemovesFilesAndRecipientRecordsAfterADryRu
                                                              report, &stored));
 
   // Within the retention nothing qualifies.
-  const common::CallContext job = common::testing::TestCall("dispatch-svc/retention-job", {"administrator"},
-                                                            common::PrincipalKind::kApplication);
+  const common::CallContext job =
+      common::testing::TestCall("dispatch-svc/retention-job", {"administrator"}, common::PrincipalKind::kApplication);
   auto counts = server_->service().Purge(job, /*dry_run=*/true);
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->orders, 0);

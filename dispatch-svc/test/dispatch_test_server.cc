@@ -39,8 +39,8 @@ pb::CreateExecutorRequest ExecutorRequest(const std::string& id, pb::Channel cha
   pb::CapacityCalendar* c = e->mutable_calendar();
   c->set_items_per_day(per_day);
   c->set_lead_time_days(1);
-  for (auto d : {pb::WEEKDAY_MONDAY, pb::WEEKDAY_TUESDAY, pb::WEEKDAY_WEDNESDAY, pb::WEEKDAY_THURSDAY,
-                 pb::WEEKDAY_FRIDAY}) {
+  for (auto d :
+       {pb::WEEKDAY_MONDAY, pb::WEEKDAY_TUESDAY, pb::WEEKDAY_WEDNESDAY, pb::WEEKDAY_THURSDAY, pb::WEEKDAY_FRIDAY}) {
     c->add_working_days(d);
   }
   return req;
@@ -62,10 +62,12 @@ pb::CreateDispatchOrderRequest OrderRequest(const std::string& request_id, const
           "{aanhef},\n\nOp {datum} ontvangt u, namens {naam}, een nieuwe factuur van {bedrag}.\nKenmerk: {kenmerk}");
       break;
     case pb::CHANNEL_CALL:
-      o->mutable_message()->set_text("Vraag naar {naam_geadresseerde}. Leg uit dat de factuur van {naam} wordt hersteld.");
+      o->mutable_message()->set_text(
+          "Vraag naar {naam_geadresseerde}. Leg uit dat de factuur van {naam} wordt hersteld.");
       break;
     default:
-      o->mutable_message()->set_text("Klant {klantnummer} is op {datum} geïnformeerd over de herziene factuur ({kenmerk}).");
+      o->mutable_message()->set_text(
+          "Klant {klantnummer} is op {datum} geïnformeerd over de herziene factuur ({kenmerk}).");
       o->set_contact_moment_code("VK-EB-2026");
   }
   o->set_guidelines("Verzenden in de standaard envelop; geen bijlagen.");
@@ -168,8 +170,8 @@ DispatchTestServer::~DispatchTestServer() {
 }
 
 int64_t DispatchTestServer::Count(const std::string& table, const std::string& where) {
-  auto n = schema_->Query(absl::StrCat("SELECT count(*) FROM ", schema_->name(), ".", table,
-                                       where.empty() ? "" : " WHERE ", where));
+  auto n = schema_->Query(
+      absl::StrCat("SELECT count(*) FROM ", schema_->name(), ".", table, where.empty() ? "" : " WHERE ", where));
   int64_t out = -1;
   if (n.ok()) (void)absl::SimpleAtoi(*n, &out);
   return out;

@@ -24,7 +24,7 @@ namespace pb = cak::voorlichting::dispatch::v1;
 inline constexpr char kAppRole[] = "cak_test_app";
 
 struct TestServerOptions {
-  int analysis_port = 0;     // where the recipient lists come from
+  int analysis_port = 0;      // where the recipient lists come from
   int generator_threads = 1;  // 0: tests drive generation through service()
   int64_t max_batch_items = 1000;
   int pool_size = 8;

@@ -2,10 +2,10 @@
 // gRPC with their own identities): a frozen list of customers with a legal representative
 // becomes letters to the representatives, each recipient handed over once, and analysis-svc
 // discloses exactly the batches' slices (its own processing log says so).
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -53,8 +53,8 @@ TEST(DispatchIntegrationTest, LettersForARealRecipientListGoToTheRepresentatives
       &executor));
   const std::string list_id = list.name().substr(std::string("recipientLists/").size());
   pb::DispatchOrder order;
-  CAK_ASSERT_GRPC_OK((*dispatch)->stub().CreateDispatchOrder(ContextFor(CampaignService()).get(),
-                                                             OrderRequest("real-1", list_id, pb::CHANNEL_LETTER), &order));
+  CAK_ASSERT_GRPC_OK((*dispatch)->stub().CreateDispatchOrder(
+      ContextFor(CampaignService()).get(), OrderRequest("real-1", list_id, pb::CHANNEL_LETTER), &order));
   EXPECT_EQ(order.recipient_count(), list.member_count());
   for (int i = 0; i < 600 && order.state() == pb::ORDER_STATE_GENERATING; ++i) {
     absl::SleepFor(absl::Milliseconds(50));

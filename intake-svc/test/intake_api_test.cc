@@ -74,9 +74,9 @@ class IntakeApiTest : public ::testing::Test {
 
   // Rows in every table a submit or a change writes.
   std::vector<int64_t> Footprint() {
-    return {t_->Count("signals"), t_->Count("signal_attachments"),
-            t_->Count("signal_events"), t_->Count("signal_information"), t_->Count("idempotency_keys"),
-            t_->Count("processing_log")};
+    return {t_->Count("signals"),          t_->Count("signal_attachments"),
+            t_->Count("signal_events"),    t_->Count("signal_information"),
+            t_->Count("idempotency_keys"), t_->Count("processing_log")};
   }
 
   std::unique_ptr<IntakeTestServer> t_;
@@ -145,8 +145,7 @@ TEST_F(IntakeApiTest, BadSubmitInputIsRefusedAndWritesNothing) {
        "UNKNOWN_ENUM_VALUE", "signal.category"},
       {"unspecified regulation", [](auto* r) { r->mutable_signal()->set_regulation(pb::REGULATION_UNSPECIFIED); },
        "REQUIRED_FIELD_MISSING", "signal.regulation"},
-      {"unknown channel",
-       [](auto* r) { r->mutable_signal()->set_source_channel(static_cast<pb::SourceChannel>(-3)); },
+      {"unknown channel", [](auto* r) { r->mutable_signal()->set_source_channel(static_cast<pb::SourceChannel>(-3)); },
        "UNKNOWN_ENUM_VALUE", "signal.source_channel"},
       {"invalid BSN", [](auto* r) { r->mutable_signal()->set_example_customer_bsns(1, "123456789"); }, "INVALID_BSN",
        "signal.example_customer_bsns[1]"},
@@ -379,8 +378,9 @@ TEST_F(IntakeApiTest, AuthenticationAndAuthorisation) {
               GrpcStatusIs(StatusCode::PERMISSION_DENIED, "FULL_VIEW_NOT_ALLOWED", ""));
   // Another application does not even learn that the signal exists.
   get.set_view(pb::SIGNAL_VIEW_BASIC);
-  EXPECT_THAT(t_->stub().GetSignal(ContextFor(TestCaller{"other-app", {"reporting_application"}, true}).get(), get, &out),
-              GrpcStatusIs(StatusCode::NOT_FOUND, "SIGNAL_NOT_FOUND", ""));
+  EXPECT_THAT(
+      t_->stub().GetSignal(ContextFor(TestCaller{"other-app", {"reporting_application"}, true}).get(), get, &out),
+      GrpcStatusIs(StatusCode::NOT_FOUND, "SIGNAL_NOT_FOUND", ""));
 
   const std::string metrics = t_->metrics().Render();
   EXPECT_NE(metrics.find("grpc_code=\"UNAUTHENTICATED\""), std::string::npos);
@@ -389,8 +389,8 @@ TEST_F(IntakeApiTest, AuthenticationAndAuthorisation) {
 
 TEST_F(IntakeApiTest, EveryMethodIsInTheRoleTable) {
   const auto table = api::IntakeRoleTable();
-  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-      pb::IntakeService::service_full_name());
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(pb::IntakeService::service_full_name());
   ASSERT_NE(service, nullptr);
   for (int i = 0; i < service->method_count(); ++i) {
     EXPECT_TRUE(table.Has(service->method(i)->name())) << service->method(i)->name();

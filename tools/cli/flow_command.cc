@@ -180,14 +180,22 @@ constexpr char kContactMoment[] =
 std::vector<GroupPlan> Plan() {
   std::vector<GroupPlan> plan;
   {
-    GroupPlan g{"Wlz met vertegenwoordiger", cpb::ACTION_LETTER, Affected(), kLetter,
-                "Standaard envelop, geen bijlagen. De brief gaat naar de wettelijk vertegenwoordiger.", ""};
+    GroupPlan g{"Wlz met vertegenwoordiger",
+                cpb::ACTION_LETTER,
+                Affected(),
+                kLetter,
+                "Standaard envelop, geen bijlagen. De brief gaat naar de wettelijk vertegenwoordiger.",
+                ""};
     AddTerm(&g.criteria)->set_has_representative(true);
     plan.push_back(g);
   }
   {
-    GroupPlan g{"Wlz telefonisch bereikbaar", cpb::ACTION_CALL, Affected(), kCallScript,
-                "Bel op werkdagen tussen 9 en 17 uur. Geen gehoor: niet inspreken, twee pogingen.", ""};
+    GroupPlan g{"Wlz telefonisch bereikbaar",
+                cpb::ACTION_CALL,
+                Affected(),
+                kCallScript,
+                "Bel op werkdagen tussen 9 en 17 uur. Geen gehoor: niet inspreken, twee pogingen.",
+                ""};
     auto* contacted = AddTerm(&g.criteria)->mutable_contacted_within();
     contacted->set_days(365);
     contacted->add_channels(apb::CONTACT_CHANNEL_PHONE);
@@ -210,19 +218,27 @@ bool Contacted(cpb::Action a) {
 
 dpb::Channel DispatchChannel(cpb::Action a) {
   switch (a) {
-    case cpb::ACTION_LETTER: return dpb::CHANNEL_LETTER;
-    case cpb::ACTION_CALL: return dpb::CHANNEL_CALL;
-    case cpb::ACTION_CONTACT_MOMENT: return dpb::CHANNEL_CONTACT_MOMENT;
-    default: return dpb::CHANNEL_UNSPECIFIED;
+    case cpb::ACTION_LETTER:
+      return dpb::CHANNEL_LETTER;
+    case cpb::ACTION_CALL:
+      return dpb::CHANNEL_CALL;
+    case cpb::ACTION_CONTACT_MOMENT:
+      return dpb::CHANNEL_CONTACT_MOMENT;
+    default:
+      return dpb::CHANNEL_UNSPECIFIED;
   }
 }
 
 apb::ActionChannel MeasuredChannel(cpb::Action a) {
   switch (a) {
-    case cpb::ACTION_LETTER: return apb::ACTION_CHANNEL_LETTER;
-    case cpb::ACTION_CALL: return apb::ACTION_CHANNEL_CALL;
-    case cpb::ACTION_CONTACT_MOMENT: return apb::ACTION_CHANNEL_CONTACT_MOMENT;
-    default: return apb::ACTION_CHANNEL_UNSPECIFIED;
+    case cpb::ACTION_LETTER:
+      return apb::ACTION_CHANNEL_LETTER;
+    case cpb::ACTION_CALL:
+      return apb::ACTION_CHANNEL_CALL;
+    case cpb::ACTION_CONTACT_MOMENT:
+      return apb::ACTION_CHANNEL_CONTACT_MOMENT;
+    default:
+      return apb::ACTION_CHANNEL_UNSPECIFIED;
   }
 }
 
@@ -262,16 +278,16 @@ class FlowRun {
 
  private:
   bool Setup();
-  bool SignalArrives();     // step 1
-  bool Assess();            // step 2
-  bool DeclineDuplicate();  // step 3
-  bool DefineGroups();      // step 4
+  bool SignalArrives();       // step 1
+  bool Assess();              // step 2
+  bool DeclineDuplicate();    // step 3
+  bool DefineGroups();        // step 4
   bool MessagesAndActions();  // steps 5 and 6
-  bool Feasibility();       // step 7
-  bool ReviewAndRelease();  // four eyes, release
-  bool Deliver();           // step 8
-  bool CustomersRespond();  // the input of step 9
-  bool MeasureAndClose();   // step 9
+  bool Feasibility();         // step 7
+  bool ReviewAndRelease();    // four eyes, release
+  bool Deliver();             // step 8
+  bool CustomersRespond();    // the input of step 9
+  bool MeasureAndClose();     // step 9
   void Summary();
 
   // Records a failed call (false) or passes (true).
@@ -392,7 +408,8 @@ const cpb::CampaignGroup* FlowRun::GroupOf(const std::string& name) const {
 }
 
 std::string FlowRun::CustomerOf(const dpb::BatchItem& item, dpb::Channel channel) {
-  if (channel == dpb::CHANNEL_CONTACT_MOMENT) return by_number_.count(item.customer_number()) ? item.customer_number() : "";
+  if (channel == dpb::CHANNEL_CONTACT_MOMENT)
+    return by_number_.count(item.customer_number()) ? item.customer_number() : "";
   const std::string number = CustomerNumberIn(item.text());
   if (by_number_.count(number)) return number;
   // Every letter and call script carries {klantnummer} (the flow writes them so); one without
@@ -402,8 +419,8 @@ std::string FlowRun::CustomerOf(const dpb::BatchItem& item, dpb::Channel channel
 }
 
 bool FlowRun::Setup() {
-  for (const char* flag : {"intake-address", "analysis-address", "dispatch-address", "campaign-address", "import-dir",
-                           "delivery-dir"}) {
+  for (const char* flag :
+       {"intake-address", "analysis-address", "dispatch-address", "campaign-address", "import-dir", "delivery-dir"}) {
     if (!args_.Has(flag)) return Expect(false, absl::StrCat("--", flag, " is required"));
   }
   import_dir_ = args_.Get("import-dir");
@@ -450,9 +467,8 @@ bool FlowRun::Setup() {
     by_number_[field("customer_number")] = customers_.size();
     customers_.push_back({field("bsn"), field("customer_number")});
   }
-  std::printf("run %s: today is %s (%s); %s customers in %s\n", stamp_.c_str(),
-              absl::FormatCivilTime(today_).c_str(), zone_.name().c_str(), Thousands(customers_.size()).c_str(),
-              path.c_str());
+  std::printf("run %s: today is %s (%s); %s customers in %s\n", stamp_.c_str(), absl::FormatCivilTime(today_).c_str(),
+              zone_.name().c_str(), Thousands(customers_.size()).c_str(), path.c_str());
   return true;
 }
 
@@ -545,9 +561,8 @@ bool FlowRun::Assess() {
   if (!Ok(analysis_->CreateSample(As(analyst_).get(), sample_req, &sample), "CreateSample")) return false;
   sample_population_ = sample.population();
   sample_members_ = sample.members_size();
-  std::printf("  %s: %d of %s, stratified by routing (%s), pseudonymised; the first three:\n",
-              sample.name().c_str(), sample.members_size(), Thousands(sample.population()).c_str(),
-              CountList(sample.allocation()).c_str());
+  std::printf("  %s: %d of %s, stratified by routing (%s), pseudonymised; the first three:\n", sample.name().c_str(),
+              sample.members_size(), Thousands(sample.population()).c_str(), CountList(sample.allocation()).c_str());
   for (int i = 0; i < sample.members_size() && i < 3; ++i) {
     const auto& m = sample.members(i);
     std::printf("    %s  %-22s age %d, %s, %s\n", m.pseudonym().c_str(), m.masked_name().c_str(), m.age_years(),
@@ -581,8 +596,9 @@ bool FlowRun::DeclineDuplicate() {
   ipb::DeclineSignalRequest decline;
   decline.set_name(duplicate_);
   decline.set_reason(ipb::DECLINE_REASON_DUPLICATE);
-  decline.set_feedback(absl::StrCat("Dank voor uw melding. Dit gaat over dezelfde fout in de factuurrun van november als ",
-                                    signal_, ". Wij pakken het daar op en informeren de klanten."));
+  decline.set_feedback(
+      absl::StrCat("Dank voor uw melding. Dit gaat over dezelfde fout in de factuurrun van november als ", signal_,
+                   ". Wij pakken het daar op en informeren de klanten."));
   ipb::Signal declined;
   if (!Ok(intake_->DeclineSignal(As(officer_).get(), decline, &declined), "DeclineSignal")) return false;
 
@@ -592,7 +608,8 @@ bool FlowRun::DeclineDuplicate() {
   if (!Ok(intake_->GetSignal(As(officer_).get(), get, &seen), "GetSignal")) return false;
   std::printf("  the reporter sees: %s (%s)\n    feedback: \"%s\"\n",
               Short(ipb::SignalState_Name(seen.state()), "SIGNAL_STATE_").c_str(),
-              Short(ipb::DeclineReason_Name(seen.decline_reason()), "DECLINE_REASON_").c_str(), seen.feedback().c_str());
+              Short(ipb::DeclineReason_Name(seen.decline_reason()), "DECLINE_REASON_").c_str(),
+              seen.feedback().c_str());
   return Expect(seen.state() == ipb::SIGNAL_STATE_NO_ACTION && seen.feedback() == decline.feedback(),
                 "the declined signal does not show its feedback");
 }
@@ -623,7 +640,8 @@ bool FlowRun::DefineGroups() {
   std::printf("  %s by %s on snapshot %lld: %s in the groups, %s customers in none\n", set.name().c_str(),
               set.defined_by().c_str(), static_cast<long long>(set.snapshot_version()), Thousands(grouped).c_str(),
               Thousands(set.unassigned_count()).c_str());
-  if (!Expect(grouped == affected_, absl::StrCat("the groups hold ", grouped, " customers, the selection ", affected_))) {
+  if (!Expect(grouped == affected_,
+              absl::StrCat("the groups hold ", grouped, " customers, the selection ", affected_))) {
     return false;
   }
 
@@ -800,8 +818,8 @@ bool FlowRun::Feasibility() {
     std::printf("  %-22s %-15s %-30s %s, %s a day, 7 days a week, lead time %d, %s (%s)\n", e.name().c_str(),
                 Short(dpb::Channel_Name(e.channel()), "CHANNEL_").c_str(), e.identity().c_str(),
                 e.location_country().c_str(), Thousands(e.calendar().items_per_day()).c_str(),
-                e.calendar().lead_time_days(), Short(dpb::DeliveryMethod_Name(e.delivery_method()), "DELIVERY_METHOD_").c_str(),
-                how);
+                e.calendar().lead_time_days(),
+                Short(dpb::DeliveryMethod_Name(e.delivery_method()), "DELIVERY_METHOD_").c_str(), how);
   }
 
   cpb::CheckCampaignFeasibilityRequest check;
@@ -818,7 +836,8 @@ bool FlowRun::Feasibility() {
     const ExecutorUse& exec = executor_of_[DispatchChannel(g.action())];
     dpb::ConfirmFeasibilityRequest confirm;
     confirm.set_name(g.feasibility().feasibility_check());
-    confirm.set_comment(absl::StrCat("Akkoord: ", Thousands(g.feasibility().volume()), " stuks passen in onze planning."));
+    confirm.set_comment(
+        absl::StrCat("Akkoord: ", Thousands(g.feasibility().volume()), " stuks passen in onze planning."));
     dpb::FeasibilityCheck signed_off;
     if (!Ok(executors_->ConfirmFeasibility(As(exec.caller).get(), confirm, &signed_off),
             absl::StrCat("ConfirmFeasibility by ", exec.caller.id))) {
@@ -977,8 +996,8 @@ bool FlowRun::Deliver() {
                 run.group.c_str(), Short(dpb::Channel_Name(order.channel()), "CHANNEL_").c_str(),
                 order.executor().c_str(), Short(dpb::OrderState_Name(order.state()), "ORDER_STATE_").c_str(),
                 Thousands(order.recipient_count()).c_str(), order.batch_count());
-    if (!Expect(order.recipient_count() == run.recipients,
-                absl::StrCat(run.order, " holds ", order.recipient_count(), " recipients, the list ", run.recipients))) {
+    if (!Expect(order.recipient_count() == run.recipients, absl::StrCat(run.order, " holds ", order.recipient_count(),
+                                                                        " recipients, the list ", run.recipients))) {
       return false;
     }
     for (const dpb::Batch& b : run.batches) {
@@ -1043,7 +1062,7 @@ bool FlowRun::Deliver() {
         dpb::Outcome o = dpb::OUTCOME_CONTACT_MOMENT_PLACED;
         if (channel == dpb::CHANNEL_LETTER) {
           o = it.address().postcode().empty() || u(rng_) < 0.03 ? dpb::OUTCOME_LETTER_RETURNED_UNDELIVERABLE
-                                                                 : dpb::OUTCOME_LETTER_PRINTED;
+                                                                : dpb::OUTCOME_LETTER_PRINTED;
         } else if (channel == dpb::CHANNEL_CALL) {
           const double x = u(rng_);
           o = it.phone().empty() || x < 0.15 ? dpb::OUTCOME_CALL_NOT_REACHED
@@ -1066,15 +1085,17 @@ bool FlowRun::Deliver() {
         for (size_t i = from; i < outcomes.size() && i < from + 10000; ++i) *report.add_outcomes() = outcomes[i];
         dpb::ReportOutcomesResponse stored;
         if (!Ok(executors_->ReportOutcomes(As(exec.caller).get(), report, &stored), "ReportOutcomes")) return false;
-        if (!Expect(stored.stored() == report.outcomes_size(),
-                    absl::StrCat(b.name(), ": ", stored.stored(), " of ", report.outcomes_size(), " outcomes stored"))) {
+        if (!Expect(
+                stored.stored() == report.outcomes_size(),
+                absl::StrCat(b.name(), ": ", stored.stored(), " of ", report.outcomes_size(), " outcomes stored"))) {
           return false;
         }
       }
       run->items += static_cast<int64_t>(items.size());
     }
     std::vector<std::string> counts;
-    for (const auto& [o, n] : reported) counts.push_back(absl::StrCat(Short(dpb::Outcome_Name(o), "OUTCOME_"), " ", Thousands(n)));
+    for (const auto& [o, n] : reported)
+      counts.push_back(absl::StrCat(Short(dpb::Outcome_Name(o), "OUTCOME_"), " ", Thousands(n)));
     std::printf("  %-30s pulled %d batch(es), %s items, acknowledged them; outcomes: %s\n", exec.caller.id.c_str(),
                 static_cast<int>(open.size()), Thousands(pulled).c_str(), absl::StrJoin(counts, ", ").c_str());
   }
@@ -1115,8 +1136,8 @@ bool FlowRun::CustomersRespond() {
     if (u(rng_) >= (delivered ? 0.35 : 0.08)) continue;
     const double x = u(rng_);
     const char* channel = x < 0.55 ? "PHONE" : x < 0.85 ? "WEBSITE" : "EMAIL";
-    const char* topic = delivered ? "reactie op brief of bericht over factuur eigen bijdrage"
-                                  : "vraag over factuur eigen bijdrage";
+    const char* topic =
+        delivered ? "reactie op brief of bericht over factuur eigen bijdrage" : "vraag over factuur eigen bijdrage";
     const absl::Time when = start + absl::Seconds(second(rng_));
     absl::StrAppend(&text, c.bsn, ",", channel, ",", topic, ",",
                     absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", when, absl::UTCTimeZone()), ",",
@@ -1135,8 +1156,8 @@ bool FlowRun::CustomersRespond() {
   }
   std::filesystem::rename(tmp, target);
   const int64_t others = static_cast<int64_t>(customers_.size()) - delivered_count;
-  std::printf("  %s customers received the message; %s of them contacted CAK (%s)\n", Thousands(delivered_count).c_str(),
-              Thousands(delivered_responses_).c_str(),
+  std::printf("  %s customers received the message; %s of them contacted CAK (%s)\n",
+              Thousands(delivered_count).c_str(), Thousands(delivered_responses_).c_str(),
               Percent(delivered_count ? static_cast<double>(delivered_responses_) / delivered_count : 0).c_str());
   std::printf("  %s other customers (control groups, undelivered, everyone else): %s contacted CAK (%s)\n",
               Thousands(others).c_str(), Thousands(responses_ - delivered_responses_).c_str(),
@@ -1178,7 +1199,8 @@ void FlowRun::PrintResponseTable() const {
                 Percent(g.response().rate()).c_str(), Thousands(g.control_response().denominator()).c_str(),
                 Percent(g.control_response().rate()).c_str(), diff.c_str());
   }
-  std::printf("  %-28s %-15s %9s %9s %7s %8s %7s\n", "total", "", Thousands(measurement_.total_response().denominator()).c_str(),
+  std::printf("  %-28s %-15s %9s %9s %7s %8s %7s\n", "total", "",
+              Thousands(measurement_.total_response().denominator()).c_str(),
               Thousands(measurement_.total_response().numerator()).c_str(),
               Percent(measurement_.total_response().rate()).c_str(),
               Thousands(measurement_.total_control_response().denominator()).c_str(),
@@ -1426,7 +1448,8 @@ int FlowRun::Run() {
   if (!ok) {
     std::fflush(stdout);
     std::fprintf(stderr, "\nflow failed: %s\n", error_.c_str());
-    if (!campaign_.name().empty()) std::fprintf(stderr, "(campaign %s: voorlichting-cli campaign-get)\n", campaign_.name().c_str());
+    if (!campaign_.name().empty())
+      std::fprintf(stderr, "(campaign %s: voorlichting-cli campaign-get)\n", campaign_.name().c_str());
     return 1;
   }
   // One machine-readable line for scripts and the end-to-end test.

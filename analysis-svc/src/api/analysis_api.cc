@@ -245,8 +245,7 @@ grpc::Status AnalysisApi::StreamRecipients(grpc::ServerContext* ctx, const pb::S
     constexpr int kPerMessage = 1000;
     pb::StreamRecipientsResponse response;
     return service_->StreamRecipients(call, id, field_set, req->with_customer_number(), req->after_position(),
-                                      req->until_position(),
-                                      [&](std::vector<domain::RecipientRow>& rows) {
+                                      req->until_position(), [&](std::vector<domain::RecipientRow>& rows) {
                                         for (size_t i = 0; i < rows.size(); ++i) {
                                           ToProto(std::move(rows[i]), response.add_recipients());
                                           if (response.recipients_size() == kPerMessage || i + 1 == rows.size()) {

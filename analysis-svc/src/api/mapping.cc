@@ -101,7 +101,8 @@ absl::StatusOr<Predicate> PredicateFromProto(const pb::Predicate& p, const std::
       const auto& m = p.planned_mailing();
       for (int t : m.mailing_types()) out.values.push_back(t);
       const std::string base = path + ".planned_mailing";
-      CAK_ASSIGN_OR_RETURN(out.from, common::RequiredDayFromProto(m.has_from_date(), m.from_date(), base + ".from_date"));
+      CAK_ASSIGN_OR_RETURN(out.from,
+                           common::RequiredDayFromProto(m.has_from_date(), m.from_date(), base + ".from_date"));
       CAK_ASSIGN_OR_RETURN(out.to, common::RequiredDayFromProto(m.has_to_date(), m.to_date(), base + ".to_date"));
       break;
     }
@@ -412,8 +413,8 @@ void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out) {
 
 absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseRequest& r) {
   domain::MeasureRequest out;
-  if (!r.campaign().empty() && (!absl::StartsWith(r.campaign(), "campaigns/") || r.campaign().size() == 10 ||
-                                r.campaign().size() > 200)) {
+  if (!r.campaign().empty() &&
+      (!absl::StartsWith(r.campaign(), "campaigns/") || r.campaign().size() == 10 || r.campaign().size() > 200)) {
     return InvalidField(reason::kInvalidResourceName, "campaign", "campaign must be campaigns/{id}");
   }
   out.campaign = r.campaign();

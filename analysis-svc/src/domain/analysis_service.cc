@@ -149,8 +149,8 @@ class ImportSessionImpl final : public ImportSession {
     }
     CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, errors_));
 
-    ProcessingRecord record = common::MakeRecord(absl::StrCat("analysis.", operation_), ProcessingActivity::kBeoordelenGebeurtenis,
-                                     service_->clock_->Now());
+    ProcessingRecord record = common::MakeRecord(absl::StrCat("analysis.", operation_),
+                                                 ProcessingActivity::kBeoordelenGebeurtenis, service_->clock_->Now());
     record.attributes = {{"dataset", std::string(DatasetName(dataset_))},
                          {"dataset_version", absl::StrCat(load_->version())},
                          {"rows_loaded", absl::StrCat(rows_read_ - rows_rejected_)},
@@ -417,7 +417,8 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   out.stratification = request.stratification;
   out.population = draw.population;
   out.allocation = draw.allocation;
-  ProcessingRecord record = common::MakeRecord("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
+  ProcessingRecord record =
+      common::MakeRecord("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
   record.attributes = {{"sample", out.id},
                        {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
@@ -519,8 +520,8 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const Ca
   // Criteria naming customers show their BSNs: logged like any disclosure.
   const std::vector<int32_t> named = GroupSubjects(set.groups);
   if (!named.empty()) {
-    ProcessingRecord record =
-        common::MakeRecord("analysis.GetTargetGroupSet", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+    ProcessingRecord record = common::MakeRecord("analysis.GetTargetGroupSet",
+                                                 ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
     record.attributes = {{"target_group_set", set.id}};
     CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
     std::vector<common::Bsn> subjects;
@@ -633,8 +634,8 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
     control->control_of = list.id;
     list.control_list = control->id;
   }
-  ProcessingRecord record =
-      common::MakeRecord("analysis.FreezeRecipientList", ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
+  ProcessingRecord record = common::MakeRecord("analysis.FreezeRecipientList",
+                                               ProcessingActivity::kAfstemmenProcesdeskundigen, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
                        {"target_group_set", set.id},
                        {"group", list.group},
@@ -678,7 +679,8 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     ~Release() { n.fetch_sub(1); }
   } release{active_streams_};
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
-  ProcessingRecord record = common::MakeRecord("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  ProcessingRecord record =
+      common::MakeRecord("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"recipient_list", list.id},
                        {"after_position", absl::StrCat(after_position)},
                        {"until_position", absl::StrCat(until_position)},
@@ -699,38 +701,39 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
     return absl::OkStatus();
   };
   const int chunk = std::max(1, settings_.stream_log_chunk);
-  absl::Status st = analyses_->StreamMembers(list.id, after_position, until_position, chunk, [&](std::vector<RecipientRow>& rows) {
-    std::vector<int32_t> bsns;
-    bsns.reserve(rows.size());
-    for (RecipientRow& r : rows) {
-      bsns.push_back(r.bsn);
-      // Data minimisation: only the set's fields leave the service.
-      if (field_set != FieldSet::kPostal) {
-        r.street.clear();
-        r.house_number = 0;
-        r.house_number_suffix.clear();
-        r.postcode.clear();
-        r.city.clear();
-      }
-      if (field_set != FieldSet::kPhone) r.phone.clear();
-      if (field_set != FieldSet::kContactMoment && !with_customer_number) r.customer_number.clear();
-      if (field_set == FieldSet::kContactMoment) {
-        r.salutation = 0;
-        r.customer_name.clear();
-        r.addressee_name.clear();
-      }
-    }
-    auto logged = std::async(std::launch::async, [this, entry, bsns = std::move(bsns), deadline = call.deadline] {
-      std::vector<common::Bsn> subjects;
-      subjects.reserve(bsns.size());
-      for (int32_t b : bsns) subjects.push_back(BsnOf(b));
-      return analyses_->LogDisclosed(entry, subjects, deadline);
-    });
-    absl::Status sent = send_waiting();
-    waiting = std::move(rows);
-    waiting_log = std::move(logged);
-    return sent;
-  });
+  absl::Status st =
+      analyses_->StreamMembers(list.id, after_position, until_position, chunk, [&](std::vector<RecipientRow>& rows) {
+        std::vector<int32_t> bsns;
+        bsns.reserve(rows.size());
+        for (RecipientRow& r : rows) {
+          bsns.push_back(r.bsn);
+          // Data minimisation: only the set's fields leave the service.
+          if (field_set != FieldSet::kPostal) {
+            r.street.clear();
+            r.house_number = 0;
+            r.house_number_suffix.clear();
+            r.postcode.clear();
+            r.city.clear();
+          }
+          if (field_set != FieldSet::kPhone) r.phone.clear();
+          if (field_set != FieldSet::kContactMoment && !with_customer_number) r.customer_number.clear();
+          if (field_set == FieldSet::kContactMoment) {
+            r.salutation = 0;
+            r.customer_name.clear();
+            r.addressee_name.clear();
+          }
+        }
+        auto logged = std::async(std::launch::async, [this, entry, bsns = std::move(bsns), deadline = call.deadline] {
+          std::vector<common::Bsn> subjects;
+          subjects.reserve(bsns.size());
+          for (int32_t b : bsns) subjects.push_back(BsnOf(b));
+          return analyses_->LogDisclosed(entry, subjects, deadline);
+        });
+        absl::Status sent = send_waiting();
+        waiting = std::move(rows);
+        waiting_log = std::move(logged);
+        return sent;
+      });
   if (!st.ok()) {
     if (waiting_log.valid()) waiting_log.wait();
     return st;
@@ -762,9 +765,9 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
                         absl::StrCat("at most ", kMaxMeasuredGroups, " groups per measurement"));
   }
   if (request.sample_size < 0 || request.sample_size > kMaxResponseSample) {
-    return InvalidField(common::reason::kInvalidFieldValue, "sample_size",
-                        absl::StrCat("sample_size must be 0..", kMaxResponseSample, " (0: ", kDefaultResponseSample,
-                                     ")"));
+    return InvalidField(
+        common::reason::kInvalidFieldValue, "sample_size",
+        absl::StrCat("sample_size must be 0..", kMaxResponseSample, " (0: ", kDefaultResponseSample, ")"));
   }
   const int sample_size = request.sample_size == 0 ? kDefaultResponseSample : request.sample_size;
   const absl::CivilDay end_day = request.end_day.value_or(Today());
@@ -786,7 +789,8 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
                           request.end_day ? "end_date is before a group's send date"
                                           : "the send date is after today (the default end date)");
     }
-    if (g.group.size() > 200) return InvalidField(common::reason::kFieldTooLong, path + ".group", "at most 200 characters");
+    if (g.group.size() > 200)
+      return InvalidField(common::reason::kFieldTooLong, path + ".group", "at most 200 characters");
     if (!g.dispatch_order.empty() && outcomes_ == nullptr) {
       return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kDispatchNotConfigured,
                                 path + ".dispatch_order",
@@ -871,12 +875,14 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
   out.snapshot_version = snapshot.info.version;
   out.end_day = end_day;
   std::vector<std::vector<bool>> responded(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) out.groups.push_back(MeasureGroup(cols, inputs[i], end_day, &responded[i]));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    out.groups.push_back(MeasureGroup(cols, inputs[i], end_day, &responded[i]));
   Totals(out.groups, &out.total_response, &out.total_control_response);
 
   // The sample is the only per-member data that leaves: pseudonymised, and logged per member.
   const ResponseSample sample = DrawResponseSample(cols, inputs, responded, sample_size, request.sample_seed);
-  ProcessingRecord record = common::MakeRecord("analysis.MeasureResponse", ProcessingActivity::kResponsmeting, clock_->Now());
+  ProcessingRecord record =
+      common::MakeRecord("analysis.MeasureResponse", ProcessingActivity::kResponsmeting, clock_->Now());
   std::vector<std::string> lists, controls, orders;
   for (size_t i = 0; i < inputs.size(); ++i) {
     lists.push_back(resolved[i].list.id);

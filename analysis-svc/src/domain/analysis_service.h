@@ -167,10 +167,10 @@ void SplitControlGroup(const std::vector<MemberRef>& members, double share, uint
 
 // One group of a response measurement (ids, not resource names).
 struct MeasuredGroup {
-  std::string group;         // as reported; empty: the recipient list's group name
-  std::string list_id;       // the contacted members
-  std::string control_list;  // empty: the list's own control list, if it has one
-  int channel = 0;           // ActionChannel number
+  std::string group;           // as reported; empty: the recipient list's group name
+  std::string list_id;         // the contacted members
+  std::string control_list;    // empty: the list's own control list, if it has one
+  int channel = 0;             // ActionChannel number
   std::string dispatch_order;  // empty: no executor outcomes
   std::optional<absl::CivilDay> send_day;
 };

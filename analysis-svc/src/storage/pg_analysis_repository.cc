@@ -222,19 +222,19 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
         const int64_t entry = entry_id = log_->AppendOperation(tx, call, record);
         for (const domain::RecipientListRecord* l : {&list, control}) {
           if (!l) continue;
-          ExecutePrepared(sql,
-                          "INSERT INTO " + schema_ +
-                              ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
-                              " checksum, frozen_by, create_time, control_list, control_of, log_entry_id) VALUES"
-                              " (CAST($1 AS uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6,"
-                              " $7, " +
-                              schema_ +
-                              ".from_micros(CAST($8 AS bigint)), CAST(NULLIF($9, '') AS uuid),"
-                              " CAST(NULLIF($10, '') AS uuid), CAST($11 AS bigint))",
-                          {l->id, l->target_group_set, l->group, absl::StrCat(l->snapshot_version),
-                           absl::StrCat(l->member_count), l->checksum, l->frozen_by,
-                           absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list, l->control_of,
-                           absl::StrCat(entry)});
+          ExecutePrepared(
+              sql,
+              "INSERT INTO " + schema_ +
+                  ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
+                  " checksum, frozen_by, create_time, control_list, control_of, log_entry_id) VALUES"
+                  " (CAST($1 AS uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6,"
+                  " $7, " +
+                  schema_ +
+                  ".from_micros(CAST($8 AS bigint)), CAST(NULLIF($9, '') AS uuid),"
+                  " CAST(NULLIF($10, '') AS uuid), CAST($11 AS bigint))",
+              {l->id, l->target_group_set, l->group, absl::StrCat(l->snapshot_version), absl::StrCat(l->member_count),
+               l->checksum, l->frozen_by, absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list,
+               l->control_of, absl::StrCat(entry)});
         }
         // The routed addressee's fields are copied now: the list stays what was frozen, whatever
         // later imports bring.
@@ -388,8 +388,8 @@ absl::Status PgAnalysisRepository::StreamMembers(
   return st;
 }
 
-absl::StatusOr<std::vector<int32_t>> PgAnalysisRepository::MemberBsns(const std::string& list_id,
-                                                                      int64_t member_count, absl::Time deadline) {
+absl::StatusOr<std::vector<int32_t>> PgAnalysisRepository::MemberBsns(const std::string& list_id, int64_t member_count,
+                                                                      absl::Time deadline) {
   if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
   std::vector<int32_t> bsns(static_cast<size_t>(std::max<int64_t>(member_count, 0)), 0);
   CAK_RETURN_IF_ERROR(common::db::WithSession(

@@ -30,8 +30,7 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
       const std::vector<domain::MemberRef>& control_members, const common::IdempotencyKey* key,
       const common::ProcessingRecord& record, bool* replayed) override;
   absl::StatusOr<domain::RecipientListRecord> GetRecipientList(const std::string& id, absl::Time deadline) override;
-  absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int64_t until_position,
-                             int batch_size,
+  absl::Status StreamMembers(const std::string& list_id, int64_t after_position, int64_t until_position, int batch_size,
                              const std::function<absl::Status(std::vector<domain::RecipientRow>&)>& batch) override;
   absl::StatusOr<std::vector<int32_t>> MemberBsns(const std::string& list_id, int64_t member_count,
                                                   absl::Time deadline) override;

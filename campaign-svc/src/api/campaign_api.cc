@@ -75,8 +75,7 @@ grpc::Status CampaignApi::CreateCampaign(grpc::ServerContext* ctx, const pb::Cre
   });
 }
 
-grpc::Status CampaignApi::GetCampaign(grpc::ServerContext* ctx, const pb::GetCampaignRequest* req,
-                                      pb::Campaign* resp) {
+grpc::Status CampaignApi::GetCampaign(grpc::ServerContext* ctx, const pb::GetCampaignRequest* req, pb::Campaign* resp) {
   return env_->Run(ctx, "GetCampaign", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, CampaignId(req->name(), "name"));
     CAK_ASSIGN_OR_RETURN(domain::Campaign c, service_->Get(call, id));
@@ -109,8 +108,8 @@ grpc::Status CampaignApi::ListCampaigns(grpc::ServerContext* ctx, const pb::List
     }
     if (static_cast<int>(campaigns.size()) > size) {
       const domain::Campaign& last = campaigns[size - 1];
-      resp->set_next_page_token(common::EncodePageToken(
-          fingerprint, {absl::StrCat(absl::ToUnixMicros(last.create_time)), last.id}));
+      resp->set_next_page_token(
+          common::EncodePageToken(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.create_time)), last.id}));
     }
     return absl::OkStatus();
   });
@@ -214,8 +213,8 @@ grpc::Status CampaignApi::ApproveCampaign(grpc::ServerContext* ctx, const pb::Ap
   });
 }
 
-grpc::Status CampaignApi::RequestCampaignChanges(grpc::ServerContext* ctx,
-                                                 const pb::RequestCampaignChangesRequest* req, pb::Campaign* resp) {
+grpc::Status CampaignApi::RequestCampaignChanges(grpc::ServerContext* ctx, const pb::RequestCampaignChangesRequest* req,
+                                                 pb::Campaign* resp) {
   return env_->Run(ctx, "RequestCampaignChanges", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, CampaignId(req->campaign(), "campaign"));
     CAK_ASSIGN_OR_RETURN(domain::Campaign c, service_->RequestChanges(call, id, req->comment()));

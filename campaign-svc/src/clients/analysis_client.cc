@@ -27,9 +27,9 @@ absl::StatusOr<domain::TargetGroupSetInfo> AnalysisClient::GetTargetGroupSet(con
 }
 
 absl::StatusOr<domain::FrozenList> AnalysisClient::FreezeList(const common::CallContext& call,
-                                                              const std::string& request_id,
-                                                              const std::string& set_id, const std::string& group,
-                                                              double control_share, uint64_t control_seed) {
+                                                              const std::string& request_id, const std::string& set_id,
+                                                              const std::string& group, double control_share,
+                                                              uint64_t control_seed) {
   CAK_ASSIGN_OR_RETURN(auto ctx, peer_->Context(call, timeout_));
   pb::FreezeRecipientListRequest req;
   req.set_request_id(request_id);

@@ -165,7 +165,7 @@ absl::StatusOr<std::vector<MessageVersion>> CampaignService::ListMessageVersions
 
 absl::StatusOr<Campaign> CampaignService::UpdateGroup(const CallContext& call, const std::string& id,
                                                       const GroupUpdate& u) {
-  static const char* const kPaths[] = {"action",      "message_text",        "guidelines", "window_start",
+  static const char* const kPaths[] = {"action",     "message_text",        "guidelines", "window_start",
                                        "window_end", "contact_moment_code", "values"};
   if (u.paths.empty()) {
     return InvalidField(common::reason::kRequiredFieldMissing, "update_mask", "name the fields to change");
@@ -185,7 +185,8 @@ absl::StatusOr<Campaign> CampaignService::UpdateGroup(const CallContext& call, c
 
   if (HasPath(u, "action")) {
     if (u.action == Action::kUnspecified) {
-      return InvalidField(common::reason::kRequiredFieldMissing, "action", "choose LETTER, CALL, CONTACT_MOMENT or NONE");
+      return InvalidField(common::reason::kRequiredFieldMissing, "action",
+                          "choose LETTER, CALL, CONTACT_MOMENT or NONE");
     }
     g.action = u.action;
   }
@@ -222,8 +223,8 @@ absl::StatusOr<Campaign> CampaignService::UpdateGroup(const CallContext& call, c
     CAK_RETURN_IF_ERROR(common::ValidateCharacters(u.message_text, "message_text"));
     CAK_RETURN_IF_ERROR(ValidateMessage(u.message_text, g.action, "message_text"));
     if (!Contacted(g.action)) {
-      CAK_RETURN_IF_ERROR(common::MessageTemplate::Parse(u.message_text, common::MessageChannel::kLetter,
-                                                         "message_text").status());
+      CAK_RETURN_IF_ERROR(
+          common::MessageTemplate::Parse(u.message_text, common::MessageChannel::kLetter, "message_text").status());
     }
     MessageVersion m;
     m.version = g.message ? g.message->version + 1 : 1;
@@ -291,7 +292,8 @@ absl::StatusOr<Preview> CampaignService::PreviewMessage(const CallContext& call,
   for (const PreviewSubject& s : subjects) {
     // Pseudonymised: the masked name, and stand-ins for what the preview may not show.
     const std::string addressee = s.routed_to_relation ? std::string("[vertegenwoordiger]") : s.masked_name;
-    const std::string aanhef = common::DutchSalutation(common::SalutationKind::kNeutral, !s.routed_to_relation, addressee);
+    const std::string aanhef =
+        common::DutchSalutation(common::SalutationKind::kNeutral, !s.routed_to_relation, addressee);
     common::PlaceholderValues values{};
     values[static_cast<int>(common::Placeholder::kAanhef)] = aanhef;
     values[static_cast<int>(common::Placeholder::kNaam)] = s.masked_name;
@@ -501,7 +503,8 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& asked, cons
     if (Contacted(g.action) && g.window_start && *g.window_start < Today()) {
       return FieldError(absl::StatusCode::kFailedPrecondition, reason::kWindowStarted,
                         absl::StrCat("groups[", g.priority - 1, "].window_start"),
-                        absl::StrCat("group \"", g.name, "\": its window has started; request changes to plan it "
+                        absl::StrCat("group \"", g.name,
+                                     "\": its window has started; request changes to plan it "
                                      "again"));
     }
   }
@@ -553,11 +556,11 @@ absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& asked, con
   for (const CampaignGroup& g : c.groups) {
     if (!Contacted(g.action)) continue;
     if (g.order_delivery != OrderDelivery::kCreated) {
-      return FieldError(absl::StatusCode::kFailedPrecondition, reason::kOrdersNotCompleted,
-                        absl::StrCat("groups[", g.priority - 1, "]"),
-                        absl::StrCat("group \"", g.name, "\": its dispatch order is ",
-                                     g.order_delivery == OrderDelivery::kFailed ? "refused by dispatch-svc"
-                                                                                : "not delivered yet"));
+      return FieldError(
+          absl::StatusCode::kFailedPrecondition, reason::kOrdersNotCompleted,
+          absl::StrCat("groups[", g.priority - 1, "]"),
+          absl::StrCat("group \"", g.name, "\": its dispatch order is ",
+                       g.order_delivery == OrderDelivery::kFailed ? "refused by dispatch-svc" : "not delivered yet"));
     }
     CAK_ASSIGN_OR_RETURN(OrderState state, dispatch_->GetOrderState(call, g.dispatch_order));
     if (state != OrderState::kCompleted && state != OrderState::kPurged) {
@@ -598,7 +601,8 @@ CallContext CampaignService::RelayCall(const common::OutboxRecord& message) cons
   CallContext call;
   auto parent = common::ParseTraceparent(message.message.traceparent);
   call.trace = parent ? parent->NewChild() : common::TraceContext::NewRoot();
-  call.principal = {absl::StrCat(settings_.service_identity, "/outbox-relay"), common::PrincipalKind::kApplication,
+  call.principal = {absl::StrCat(settings_.service_identity, "/outbox-relay"),
+                    common::PrincipalKind::kApplication,
                     {common::roles::kCampaignService}};
   call.start_time = clock_->Now();
   return call;

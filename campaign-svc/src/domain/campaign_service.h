@@ -28,7 +28,7 @@ inline constexpr char kTopicSignalPlanned[] = "intake.MarkSignalActionPlanned";
 inline constexpr char kTopicSignalClosed[] = "intake.CloseSignal";
 
 struct CampaignSettings {
-  absl::TimeZone zone = absl::UTCTimeZone();  // what "today" is (Europe/Amsterdam in production)
+  absl::TimeZone zone = absl::UTCTimeZone();      // what "today" is (Europe/Amsterdam in production)
   std::string service_identity = "campaign-svc";  // the outbox relay's actor
 };
 
@@ -136,6 +136,5 @@ class CampaignService {
   const common::Clock* clock_;
   CampaignSettings settings_;
 };
-
 
 }  // namespace cak::campaign::domain

@@ -14,18 +14,32 @@
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "campaign-svc/src/domain/readability.h"
 #include "common/base/message_template.h"
 #include "common/base/principal.h"
-#include "campaign-svc/src/domain/readability.h"
 
 namespace cak::campaign::domain {
 
 // Numbered as the proto enums (the API maps by value).
-enum class CampaignState { kDraft = 1, kReadyForReview = 2, kApproved = 3, kReleased = 4, kCompleted = 5, kCancelled = 6 };
+enum class CampaignState {
+  kDraft = 1,
+  kReadyForReview = 2,
+  kApproved = 3,
+  kReleased = 4,
+  kCompleted = 5,
+  kCancelled = 6
+};
 enum class Action { kUnspecified = 0, kLetter = 1, kCall = 2, kContactMoment = 3, kNone = 4 };
 enum class FeasibilityState { kUnspecified = 0, kAwaitingSignOff = 1, kConfirmed = 2, kRejected = 3 };
 enum class OrderDelivery { kUnspecified = 0, kPending = 1, kCreated = 2, kFailed = 3 };
-enum class DecisionKind { kSubmitted = 1, kApproved = 2, kChangesRequested = 3, kReleased = 4, kCompleted = 5, kCancelled = 6 };
+enum class DecisionKind {
+  kSubmitted = 1,
+  kApproved = 2,
+  kChangesRequested = 3,
+  kReleased = 4,
+  kCompleted = 5,
+  kCancelled = 6
+};
 
 absl::string_view CampaignStateName(CampaignState s);
 absl::string_view ActionName(Action a);

@@ -15,13 +15,20 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "common/base/processing_log.h"
 #include "campaign-svc/src/domain/model.h"
+#include "common/base/processing_log.h"
 
 namespace cak::campaign::domain {
 
 // intake-svc's signal states (numbered as its proto).
-enum class SignalState { kUnknown = 0, kReceived = 1, kInAssessment = 2, kNoAction = 3, kActionPlanned = 4, kClosed = 5 };
+enum class SignalState {
+  kUnknown = 0,
+  kReceived = 1,
+  kInAssessment = 2,
+  kNoAction = 3,
+  kActionPlanned = 4,
+  kClosed = 5
+};
 
 struct SignalInfo {
   SignalState state = SignalState::kUnknown;

@@ -12,7 +12,8 @@ std::map<std::string, common::db::OutboxHandler> Handlers(domain::CampaignServic
       {domain::kTopicCreateOrder, [service](const common::OutboxRecord& m) { return service->DeliverOrder(m); }},
       {domain::kTopicSignalPlanned,
        [service](const common::OutboxRecord& m) { return service->DeliverSignalPlanned(m); }},
-      {domain::kTopicSignalClosed, [service](const common::OutboxRecord& m) { return service->DeliverSignalClosed(m); }},
+      {domain::kTopicSignalClosed,
+       [service](const common::OutboxRecord& m) { return service->DeliverSignalClosed(m); }},
   };
 }
 

@@ -28,12 +28,12 @@ namespace cak::campaign {
 struct CampaignServerOptions {
   common::db::PgPool* pool = nullptr;  // not owned
   std::string schema = "campaign";
-  const common::Clock* clock = nullptr;           // not owned
-  const common::Authenticator* auth = nullptr;    // not owned
-  common::ServerMetrics* metrics = nullptr;       // not owned; may be null
-  domain::IntakeGateway* intake = nullptr;        // not owned
-  domain::AnalysisGateway* analysis = nullptr;    // not owned
-  domain::DispatchGateway* dispatch = nullptr;    // not owned
+  const common::Clock* clock = nullptr;             // not owned
+  const common::Authenticator* auth = nullptr;      // not owned
+  common::ServerMetrics* metrics = nullptr;         // not owned; may be null
+  domain::IntakeGateway* intake = nullptr;          // not owned
+  domain::AnalysisGateway* analysis = nullptr;      // not owned
+  domain::DispatchGateway* dispatch = nullptr;      // not owned
   std::optional<common::DataSubjectHasher> hasher;  // processing log; required
   domain::CampaignSettings settings;
   int outbox_threads = 1;  // 0: no background relay (tests drive it)

@@ -25,10 +25,10 @@ namespace {
 using common::MakeError;
 using common::db::ExecutePrepared;
 using common::db::IsoDay;
-using common::db::ParseIsoDay;
-using common::db::TextRows;
 using common::db::MicrosText;
+using common::db::ParseIsoDay;
 using common::db::TextAt;
+using common::db::TextRows;
 using common::db::TimeFromMicros;
 using common::db::ToInt;
 using common::db::Tx;
@@ -192,9 +192,8 @@ std::string PgCampaignRepository::Q(absl::string_view sql) const {
 }
 
 std::optional<domain::Campaign> PgCampaignRepository::Read(soci::session& sql, const std::string& id) const {
-  const TextRows rows =
-      ExecutePrepared(sql, Q(absl::StrCat("SELECT ", kColumns, " FROM ${s}.campaigns WHERE id = CAST($1 AS uuid)")),
-                      {id});
+  const TextRows rows = ExecutePrepared(
+      sql, Q(absl::StrCat("SELECT ", kColumns, " FROM ${s}.campaigns WHERE id = CAST($1 AS uuid)")), {id});
   if (rows.empty()) return std::nullopt;
   domain::Campaign c = CampaignFromRow(rows[0]);
   for (const Row& r : ExecutePrepared(sql,
@@ -319,12 +318,12 @@ absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadlin
         }
         if (change.new_message) {
           const auto& [gi, m] = *change.new_message;
-          ExecutePrepared(tx.sql(),
-                          Q("INSERT INTO ${s}.message_versions (campaign_id, group_name, version, text, author,"
-                            " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS integer), $4, $5,"
-                            " ${s}.from_micros($6::bigint))"),
-                          {c.id, c.groups.at(gi).name, absl::StrCat(m.version), m.text, m.author,
-                           MicrosText(m.create_time)});
+          ExecutePrepared(
+              tx.sql(),
+              Q("INSERT INTO ${s}.message_versions (campaign_id, group_name, version, text, author,"
+                " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS integer), $4, $5,"
+                " ${s}.from_micros($6::bigint))"),
+              {c.id, c.groups.at(gi).name, absl::StrCat(m.version), m.text, m.author, MicrosText(m.create_time)});
         }
         if (change.decision) {
           const domain::Decision& d = *change.decision;
@@ -374,11 +373,11 @@ absl::StatusOr<std::vector<domain::MessageVersion>> PgCampaignRepository::ListMe
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        for (const Row& r : ExecutePrepared(
-                 sql,
-                 Q("SELECT version, text, author, ${s}.to_micros(create_time) FROM ${s}.message_versions"
-                   " WHERE campaign_id = CAST($1 AS uuid) AND group_name = $2 ORDER BY version DESC"),
-                 {campaign_id, group})) {
+        for (const Row& r :
+             ExecutePrepared(sql,
+                             Q("SELECT version, text, author, ${s}.to_micros(create_time) FROM ${s}.message_versions"
+                               " WHERE campaign_id = CAST($1 AS uuid) AND group_name = $2 ORDER BY version DESC"),
+                             {campaign_id, group})) {
           out.push_back({static_cast<int>(ToInt(r[0])), TextAt(r, 1), TextAt(r, 2), TimeFromMicros(TextAt(r, 3))});
         }
         return absl::OkStatus();

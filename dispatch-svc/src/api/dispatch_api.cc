@@ -82,8 +82,7 @@ grpc::Status DispatchApi::UpdateExecutor(grpc::ServerContext* ctx, const pb::Upd
   });
 }
 
-grpc::Status DispatchApi::GetExecutor(grpc::ServerContext* ctx, const pb::GetExecutorRequest* req,
-                                      pb::Executor* resp) {
+grpc::Status DispatchApi::GetExecutor(grpc::ServerContext* ctx, const pb::GetExecutorRequest* req, pb::Executor* resp) {
   return env_->Run(ctx, "GetExecutor", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, ParseExecutorName(req->name(), "name"));
     CAK_ASSIGN_OR_RETURN(domain::Executor e, service_->GetExecutor(call, id));
@@ -117,7 +116,8 @@ grpc::Status DispatchApi::CheckFeasibility(grpc::ServerContext* ctx, const pb::C
   return env_->Run(ctx, "CheckFeasibility", [&](const CallContext& call) -> absl::Status {
     domain::FeasibilityRequest in;
     in.create = {req->request_id(), common::RequestFingerprint(*req, call.principal)};
-    CAK_ASSIGN_OR_RETURN(in.channel, common::RequiredEnum<domain::Channel>(req->channel(), pb::Channel_IsValid, "channel"));
+    CAK_ASSIGN_OR_RETURN(in.channel,
+                         common::RequiredEnum<domain::Channel>(req->channel(), pb::Channel_IsValid, "channel"));
     in.volume = req->volume();
     CAK_ASSIGN_OR_RETURN(in.window_start,
                          common::RequiredDayFromProto(req->has_window_start(), req->window_start(), "window_start"));
@@ -270,10 +270,11 @@ grpc::Status ExecutorApi::StreamBatchItems(grpc::ServerContext* ctx, const pb::S
     pb::StreamBatchItemsResponse response;
     return service_->StreamBatchItems(call, batch.first, batch.second,
                                       [&](domain::Channel channel, std::vector<domain::RenderedItem>& items) {
-      response.Clear();
-      for (domain::RenderedItem& item : items) ToProto(std::move(item), channel, response.add_items());
-      return writer->Write(response);
-    });
+                                        response.Clear();
+                                        for (domain::RenderedItem& item : items)
+                                          ToProto(std::move(item), channel, response.add_items());
+                                        return writer->Write(response);
+                                      });
   });
 }
 
@@ -307,9 +308,10 @@ grpc::Status ExecutorApi::ReportOutcomes(grpc::ServerContext* ctx, const pb::Rep
       outcomes.push_back(d);
     }
     bool replayed = false;
-    CAK_ASSIGN_OR_RETURN(int64_t stored,
-                         service_->ReportOutcomes(call, {req->request_id(), common::RequestFingerprint(*req, call.principal)},
-                                                  batch.first, batch.second, std::move(outcomes), &replayed));
+    CAK_ASSIGN_OR_RETURN(
+        int64_t stored,
+        service_->ReportOutcomes(call, {req->request_id(), common::RequestFingerprint(*req, call.principal)},
+                                 batch.first, batch.second, std::move(outcomes), &replayed));
     resp->set_stored(stored);
     resp->set_replayed(replayed);
     return absl::OkStatus();

@@ -37,7 +37,8 @@ constexpr std::array<absl::string_view, 27> kEuCountries = {"AT", "BE", "BG", "C
 
 bool IsSlug(absl::string_view s, size_t min, size_t max) {
   if (s.size() < min || s.size() > max || !absl::ascii_islower(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-'; });
 }
 
 bool IsPrintable(absl::string_view s) {
@@ -116,8 +117,9 @@ absl::StatusOr<Executor> DispatchService::UpdateExecutor(const CallContext& call
   for (const std::string& path : paths) {
     if (path != "display_name" && path != "location_country" && path != "calendar" && path != "delivery_method") {
       return InvalidField(creason::kInvalidFieldValue, "update_mask",
-                          absl::StrCat("'", path, "' cannot be changed (display_name, location_country, calendar, "
-                                                  "delivery_method can)"));
+                          absl::StrCat("'", path,
+                                       "' cannot be changed (display_name, location_country, calendar, "
+                                       "delivery_method can)"));
     }
   }
   return repository_->UpdateExecutor(
@@ -163,8 +165,8 @@ absl::StatusOr<FeasibilityCheck> DispatchService::CheckFeasibility(const CallCon
     return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kNoExecutorForChannel, "channel",
                               absl::StrCat("no executor is registered for channel ", ChannelName(request.channel)));
   }
-  CAK_ASSIGN_OR_RETURN(auto booked, repository_->BookedCapacity(executor->id, request.window_start,
-                                                               request.window_end, call.deadline));
+  CAK_ASSIGN_OR_RETURN(
+      auto booked, repository_->BookedCapacity(executor->id, request.window_start, request.window_end, call.deadline));
   const CapacityPlan plan =
       PlanVolume(executor->calendar, booked, request.volume, request.window_start, request.window_end, today);
   FeasibilityCheck check;
@@ -222,9 +224,9 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
   }
   CAK_RETURN_IF_ERROR(CheckText(order.target_group, 80, "order.target_group", true));
   CAK_RETURN_IF_ERROR(CheckText(order.template_reference, 300, "order.message.reference", true));
-  CAK_ASSIGN_OR_RETURN(common::MessageTemplate message,
-                       common::MessageTemplate::Parse(order.template_text, ToMessageChannel(order.channel),
-                                                      "order.message.text"));
+  CAK_ASSIGN_OR_RETURN(
+      common::MessageTemplate message,
+      common::MessageTemplate::Parse(order.template_text, ToMessageChannel(order.channel), "order.message.text"));
   CAK_RETURN_IF_ERROR(CheckText(order.guidelines, 20000, "order.guidelines", false));
   for (const auto& [key, value] : order.values) {
     const std::string field = absl::StrCat("order.values[", key, "]");
@@ -236,7 +238,8 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
       return InvalidField(creason::kInvalidFieldValue, field, "one line");
     }
   }
-  for (auto [p, key] : {std::pair{common::Placeholder::kBedrag, "bedrag"}, {common::Placeholder::kKenmerk, "kenmerk"}}) {
+  for (auto [p, key] :
+       {std::pair{common::Placeholder::kBedrag, "bedrag"}, {common::Placeholder::kKenmerk, "kenmerk"}}) {
     if (message.Uses(p) && order.values.count(key) == 0) {
       return InvalidField(creason::kRequiredFieldMissing, absl::StrCat("order.values[", key, "]"),
                           absl::StrCat("the message uses {", key, "}: give its value"));
@@ -245,9 +248,9 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
   if (order.channel == Channel::kContactMoment) {
     if (!IsPrintable(order.contact_moment_code) || order.contact_moment_code.empty() ||
         order.contact_moment_code.size() > 40) {
-      return InvalidField(order.contact_moment_code.empty() ? creason::kRequiredFieldMissing
-                                                            : creason::kInvalidFieldValue,
-                          "order.contact_moment_code", "a contact moment needs its code (1-40 characters, no spaces)");
+      return InvalidField(
+          order.contact_moment_code.empty() ? creason::kRequiredFieldMissing : creason::kInvalidFieldValue,
+          "order.contact_moment_code", "a contact moment needs its code (1-40 characters, no spaces)");
     }
   } else {
     order.contact_moment_code.clear();
@@ -272,8 +275,8 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
                               absl::StrCat("no executor is registered for channel ", ChannelName(order.channel)));
   }
   if (!order.feasibility_check.empty()) {
-    CAK_ASSIGN_OR_RETURN(FeasibilityCheck check, repository_->GetFeasibilityCheck(order.feasibility_check,
-                                                                                  call.deadline));
+    CAK_ASSIGN_OR_RETURN(FeasibilityCheck check,
+                         repository_->GetFeasibilityCheck(order.feasibility_check, call.deadline));
     if (check.state != FeasibilityState::kConfirmed) {
       return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kFeasibilityNotConfirmed,
                                 "order.feasibility_check", "the executor has not confirmed this feasibility check");
@@ -308,9 +311,10 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
   auto plan = [&](const std::map<absl::CivilDay, int64_t>& booked) -> absl::StatusOr<std::vector<PlannedBatch>> {
     const CapacityPlan capacity = PlanVolume(calendar, booked, count, order.window_start, order.window_end, today);
     if (!capacity.feasible) {
-      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kInsufficientCapacity, "order.window_end",
-                                absl::StrCat("the executor cannot take ", count, " items in the window: ",
-                                             absl::StrJoin(capacity.reasons, " ")));
+      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kInsufficientCapacity,
+                                "order.window_end",
+                                absl::StrCat("the executor cannot take ", count,
+                                             " items in the window: ", absl::StrJoin(capacity.reasons, " ")));
     }
     return PlanBatches(capacity.spread, max_batch);
   };
@@ -411,8 +415,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   const absl::Time t0 = absl::Now();  // (phase timings for the debug log, not the injected clock)
   CAK_RETURN_IF_ERROR(recipients_->Stream(
       call, order.recipient_list, channel, renderer.QuotesCustomerNumber(), batch.first_position - 1,
-      batch.last_position,
-      [&](std::vector<Recipient>& chunk) -> absl::Status {
+      batch.last_position, [&](std::vector<Recipient>& chunk) -> absl::Status {
         items.clear();
         lines.clear();
         for (Recipient& r : chunk) {
@@ -477,8 +480,7 @@ absl::StatusOr<std::vector<Batch>> DispatchService::ListOpenBatches(
   return repository_->ListOpenBatches(executor.id, after, limit, call.deadline);
 }
 
-absl::Status DispatchService::StreamBatchItems(const CallContext& call, const std::string& order_id,
-                                               int32_t batch_no,
+absl::Status DispatchService::StreamBatchItems(const CallContext& call, const std::string& order_id, int32_t batch_no,
                                                const std::function<bool(Channel, std::vector<RenderedItem>&)>& sink) {
   CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
   CAK_ASSIGN_OR_RETURN(Batch batch, repository_->GetBatch(order_id, batch_no, executor.id, call.deadline));
@@ -491,7 +493,8 @@ absl::Status DispatchService::StreamBatchItems(const CallContext& call, const st
   const ItemRenderer renderer(order, std::move(message), batch.planned_date);
   // The items' data subjects were logged as handed over to this executor when the batch was
   // written; this entry records that the executor fetched them.
-  ProcessingRecord record = common::MakeRecord("dispatch.StreamBatchItems", ProcessingActivity::kUitvoerenActie, clock_->Now());
+  ProcessingRecord record =
+      common::MakeRecord("dispatch.StreamBatchItems", ProcessingActivity::kUitvoerenActie, clock_->Now());
   record.attributes = {{"dispatch_order", order.id},
                        {"batch", absl::StrCat(batch_no)},
                        {"executor", executor.id},
@@ -586,8 +589,7 @@ absl::StatusOr<common::SubjectData> DispatchService::ExportSubjectData(const Cal
 }
 
 absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {
-  const absl::CivilDay cutoff =
-      absl::ToCivilDay(clock_->Now() - settings_.delivery_retention, settings_.zone);
+  const absl::CivilDay cutoff = absl::ToCivilDay(clock_->Now() - settings_.delivery_retention, settings_.zone);
   return repository_->PurgeOrders(call, cutoff, dry_run, [this](const std::vector<Batch>& batches) {
     for (const Batch& b : batches) {
       for (const std::string* f : {&b.data_file, &b.manifest_file}) {

@@ -25,11 +25,11 @@
 namespace cak::dispatch::domain {
 
 struct DispatchSettings {
-  absl::TimeZone zone = absl::UTCTimeZone();  // what "today" is (Europe/Amsterdam in production)
-  int64_t max_batch_items = 50000;            // a day's share is cut into batches of at most this
+  absl::TimeZone zone = absl::UTCTimeZone();                  // what "today" is (Europe/Amsterdam in production)
+  int64_t max_batch_items = 50000;                            // a day's share is cut into batches of at most this
   absl::Duration delivery_retention = absl::Hours(24 * 730);  // after the order's window ended
-  std::string replica = "dispatch-svc";       // who generated a batch (the log's actor)
-  int stream_chunk = 1000;                    // items per pull message / storage read
+  std::string replica = "dispatch-svc";                       // who generated a batch (the log's actor)
+  int stream_chunk = 1000;                                    // items per pull message / storage read
   // Longest a batch's generation may take (a stalled analysis-svc stream fails the batch, which
   // is generated again later, instead of holding a worker and the batch's claim).
   absl::Duration batch_deadline = absl::Minutes(5);
@@ -69,8 +69,8 @@ class DispatchService {
   // Changes the fields named in `paths` (display_name, location_country, calendar,
   // delivery_method) to those of `patch`, under the executor's planning lock. INVALID_ARGUMENT
   // (field update_mask) for an empty or unknown path, and as CreateExecutor for the result.
-  absl::StatusOr<Executor> UpdateExecutor(const common::CallContext& call, const std::string& id,
-                                          const Executor& patch, const std::vector<std::string>& paths);
+  absl::StatusOr<Executor> UpdateExecutor(const common::CallContext& call, const std::string& id, const Executor& patch,
+                                          const std::vector<std::string>& paths);
   absl::StatusOr<Executor> GetExecutor(const common::CallContext& call, const std::string& id);
   absl::StatusOr<std::vector<Executor>> ListExecutors(const common::CallContext& call, const std::string& after_id,
                                                       int limit);

@@ -38,8 +38,8 @@ bool OutcomeFitsChannel(Outcome o, Channel c);
 
 struct CapacityCalendar {
   int64_t items_per_day = 0;
-  uint8_t working_days = 0;  // bit 0 Monday .. bit 6 Sunday
-  int lead_time_days = 0;    // working days between ordering and the first day of work
+  uint8_t working_days = 0;                    // bit 0 Monday .. bit 6 Sunday
+  int lead_time_days = 0;                      // working days between ordering and the first day of work
   std::vector<absl::CivilDay> blackout_dates;  // sorted, unique
 };
 
@@ -136,8 +136,8 @@ struct Item {
   common::SalutationKind salutation = common::SalutationKind::kUnknown;
   // A field of CONTACT_MOMENT items; letters and calls keep it only when their text quotes it.
   std::string customer_number;
-  std::string customer_name;    // LETTER (text only) and CALL
-  std::string addressee_name;   // LETTER and CALL
+  std::string customer_name;                                // LETTER (text only) and CALL
+  std::string addressee_name;                               // LETTER and CALL
   std::string street, house_number_suffix, postcode, city;  // LETTER only
   int32_t house_number = 0;
   std::string phone;  // CALL only

@@ -97,8 +97,8 @@ class DispatchRepository {
                                                                            absl::Time deadline) = 0;
 
   virtual absl::StatusOr<FeasibilityCheck> CreateFeasibilityCheck(const FeasibilityCheck& check,
-                                                                   const common::IdempotencyKey* key, bool* replayed,
-                                                                   absl::Time deadline) = 0;
+                                                                  const common::IdempotencyKey* key, bool* replayed,
+                                                                  absl::Time deadline) = 0;
   // NOT_FOUND (FEASIBILITY_CHECK_NOT_FOUND).
   virtual absl::StatusOr<FeasibilityCheck> GetFeasibilityCheck(const std::string& id, absl::Time deadline) = 0;
   // Records the executor's sign-off. NOT_FOUND unless the check is `executor_id`'s;
@@ -123,8 +123,8 @@ class DispatchRepository {
   // The order an earlier request with `key` created (common::db::FindClaim).
   virtual absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
                                                                absl::Time deadline) = 0;
-  virtual absl::StatusOr<std::vector<Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no,
-                                                         int limit, absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::vector<Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no, int limit,
+                                                         absl::Time deadline) = 0;
   // The executor's WRITTEN batches by (planned date, order, batch), after the given key.
   struct BatchKey {
     absl::CivilDay day;
@@ -136,8 +136,8 @@ class DispatchRepository {
                                                              absl::Time deadline) = 0;
   // NOT_FOUND (BATCH_NOT_FOUND) when the batch does not exist or is not `executor_id`'s
   // (empty: any executor's).
-  virtual absl::StatusOr<Batch> GetBatch(const std::string& order_id, int32_t batch_no,
-                                         const std::string& executor_id, absl::Time deadline) = 0;
+  virtual absl::StatusOr<Batch> GetBatch(const std::string& order_id, int32_t batch_no, const std::string& executor_id,
+                                         absl::Time deadline) = 0;
   // The batch's items in position order, `chunk` at a time.
   virtual absl::Status StreamItems(const std::string& order_id, int32_t batch_no, int chunk,
                                    const std::function<absl::Status(std::vector<Item>&)>& sink) = 0;
@@ -145,8 +145,8 @@ class DispatchRepository {
   // COMPLETED with its last batch. NOT_FOUND as GetBatch; FAILED_PRECONDITION
   // (BATCH_NOT_WRITTEN) for a batch not written yet.
   virtual absl::StatusOr<Batch> AcknowledgeBatch(const std::string& order_id, int32_t batch_no,
-                                                 const std::string& executor_id, const std::string& by,
-                                                 absl::Time now, absl::Time deadline) = 0;
+                                                 const std::string& executor_id, const std::string& by, absl::Time now,
+                                                 absl::Time deadline) = 0;
   // Stores the outcomes, all or nothing. NOT_FOUND / FAILED_PRECONDITION as AcknowledgeBatch;
   // INVALID_ARGUMENT (OUTCOME_RECIPIENT_NOT_IN_BATCH, field outcomes[i].position) for the
   // first position that is not an item of the batch. Idempotent by `key`. Writes `record`
@@ -178,9 +178,9 @@ class DispatchRepository {
   // Retention: orders whose window ended before `cutoff`. `remove_files` is called with each
   // order's batches before its records go (not in a dry run). The orders become PURGED, their
   // items and outcomes are deleted, and the purge is logged, order by order.
-  virtual absl::StatusOr<PurgeCounts> PurgeOrders(const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,
-                                                  const std::function<absl::Status(const std::vector<Batch>&)>&
-                                                      remove_files) = 0;
+  virtual absl::StatusOr<PurgeCounts> PurgeOrders(
+      const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,
+      const std::function<absl::Status(const std::vector<Batch>&)>& remove_files) = 0;
 };
 
 // The delivery directory: files appear whole or not at all.

@@ -28,11 +28,11 @@ namespace cak::dispatch {
 struct DispatchServerOptions {
   common::db::PgPool* pool = nullptr;  // not owned
   std::string schema = "dispatch";
-  const common::Clock* clock = nullptr;                 // not owned
-  const common::Authenticator* auth = nullptr;          // not owned
-  common::ServerMetrics* metrics = nullptr;             // not owned; may be null
-  domain::RecipientSource* recipients = nullptr;        // not owned (analysis-svc)
-  std::optional<common::DataSubjectHasher> hasher;      // processing log; required
+  const common::Clock* clock = nullptr;             // not owned
+  const common::Authenticator* auth = nullptr;      // not owned
+  common::ServerMetrics* metrics = nullptr;         // not owned; may be null
+  domain::RecipientSource* recipients = nullptr;    // not owned (analysis-svc)
+  std::optional<common::DataSubjectHasher> hasher;  // processing log; required
   std::string delivery_dir;
   domain::DispatchSettings settings;
   int generator_threads = 1;  // 0: no background generation (tests drive it)

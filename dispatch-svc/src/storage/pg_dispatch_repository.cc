@@ -25,10 +25,10 @@ namespace {
 using common::MakeError;
 using common::db::ExecutePrepared;
 using common::db::IsoDay;
-using common::db::ParseIsoDay;
-using common::db::TextRows;
 using common::db::MicrosText;
+using common::db::ParseIsoDay;
 using common::db::TextAt;
+using common::db::TextRows;
 using common::db::TimeFromMicros;
 using common::db::ToInt;
 using common::db::Tx;
@@ -169,14 +169,15 @@ domain::Batch BatchFromRow(const Row& r) {
 std::map<absl::CivilDay, int64_t> Booked(soci::session& sql, const std::string& schema, const std::string& executor_id,
                                          absl::CivilDay from, absl::CivilDay to) {
   std::map<absl::CivilDay, int64_t> out;
-  for (const Row& r : ExecutePrepared(
-           sql,
-           absl::StrReplaceAll("SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
-                               " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
-                               " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
-                               " GROUP BY b.planned_date",
-                               {{"${s}", schema}}),
-           {executor_id, IsoDay(from), IsoDay(to)})) {
+  for (const Row& r :
+       ExecutePrepared(sql,
+                       absl::StrReplaceAll(
+                           "SELECT b.planned_date, sum(b.last_position - b.first_position + 1) FROM ${s}.batches b"
+                           " JOIN ${s}.orders o ON o.id = b.order_id AND o.state <> 4"
+                           " WHERE b.executor_id = $1 AND b.planned_date BETWEEN CAST($2 AS date) AND CAST($3 AS date)"
+                           " GROUP BY b.planned_date",
+                           {{"${s}", schema}}),
+                       {executor_id, IsoDay(from), IsoDay(to)})) {
     out[ParseIsoDay(TextAt(r, 0))] = ToInt(r[1]);
   }
   return out;
@@ -294,9 +295,8 @@ std::string PgDispatchRepository::Q(absl::string_view sql) const {
 // Executors
 
 absl::StatusOr<domain::Executor> PgDispatchRepository::CreateExecutor(const domain::Executor& e,
-                                                                      const common::IdempotencyKey* key,
-                                                                      absl::Time now, bool* replayed,
-                                                                      absl::Time deadline) {
+                                                                      const common::IdempotencyKey* key, absl::Time now,
+                                                                      bool* replayed, absl::Time deadline) {
   std::optional<std::string> existing;
   domain::Executor out;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
@@ -306,27 +306,27 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::CreateExecutor(const doma
           CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, e.id, now));
           if (existing) return absl::OkStatus();
         }
-        const TextRows taken = ExecutePrepared(
-            tx.sql(),
-            Q("SELECT CASE WHEN id = $1 THEN 'executor_id' WHEN identity = $2 THEN 'executor.identity'"
-              " ELSE 'executor.channel' END FROM ${s}.executors"
-              " WHERE id = $1 OR identity = $2 OR channel = CAST($3 AS smallint) LIMIT 1"),
-            {e.id, e.identity, absl::StrCat(static_cast<int>(e.channel))});
+        const TextRows taken =
+            ExecutePrepared(tx.sql(),
+                            Q("SELECT CASE WHEN id = $1 THEN 'executor_id' WHEN identity = $2 THEN 'executor.identity'"
+                              " ELSE 'executor.channel' END FROM ${s}.executors"
+                              " WHERE id = $1 OR identity = $2 OR channel = CAST($3 AS smallint) LIMIT 1"),
+                            {e.id, e.identity, absl::StrCat(static_cast<int>(e.channel))});
         if (!taken.empty()) {
           return common::FieldError(absl::StatusCode::kAlreadyExists, reason::kExecutorExists, TextAt(taken[0], 0),
                                     "an executor with this id, identity or channel is already registered");
         }
-        ExecutePrepared(tx.sql(),
-                        Q("INSERT INTO ${s}.executors (id, display_name, channel, identity, location_country,"
-                          " items_per_day, working_days, lead_time_days, blackout_dates, delivery_method,"
-                          " create_time, created_by) VALUES ($1, $2, CAST($3 AS smallint), $4, $5,"
-                          " CAST($6 AS bigint), CAST($7 AS smallint), CAST($8 AS integer), CAST($9 AS date[]),"
-                          " CAST($10 AS smallint), ${s}.from_micros(CAST($11 AS bigint)), $12)"),
-                        {e.id, e.display_name, absl::StrCat(static_cast<int>(e.channel)), e.identity,
-                         e.location_country, absl::StrCat(e.calendar.items_per_day),
-                         absl::StrCat(e.calendar.working_days), absl::StrCat(e.calendar.lead_time_days),
-                         DayArray(e.calendar.blackout_dates), absl::StrCat(static_cast<int>(e.delivery_method)),
-                         MicrosText(e.create_time), e.created_by});
+        ExecutePrepared(
+            tx.sql(),
+            Q("INSERT INTO ${s}.executors (id, display_name, channel, identity, location_country,"
+              " items_per_day, working_days, lead_time_days, blackout_dates, delivery_method,"
+              " create_time, created_by) VALUES ($1, $2, CAST($3 AS smallint), $4, $5,"
+              " CAST($6 AS bigint), CAST($7 AS smallint), CAST($8 AS integer), CAST($9 AS date[]),"
+              " CAST($10 AS smallint), ${s}.from_micros(CAST($11 AS bigint)), $12)"),
+            {e.id, e.display_name, absl::StrCat(static_cast<int>(e.channel)), e.identity, e.location_country,
+             absl::StrCat(e.calendar.items_per_day), absl::StrCat(e.calendar.working_days),
+             absl::StrCat(e.calendar.lead_time_days), DayArray(e.calendar.blackout_dates),
+             absl::StrCat(static_cast<int>(e.delivery_method)), MicrosText(e.create_time), e.created_by});
         return absl::OkStatus();
       },
       deadline));
@@ -343,9 +343,8 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::GetExecutor(const std::st
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        const TextRows rows =
-            ExecutePrepared(sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
-                            {id});
+        const TextRows rows = ExecutePrepared(
+            sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")), {id});
         if (!rows.empty()) out = ExecutorFromRow(rows[0]);
         return absl::OkStatus();
       },
@@ -361,7 +360,8 @@ absl::StatusOr<domain::Executor> PgDispatchRepository::UpdateExecutor(
       *pool_,
       [&](Tx& tx) -> absl::Status {
         const TextRows rows = ExecutePrepared(
-            tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1 FOR UPDATE")), {id});
+            tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1 FOR UPDATE")),
+            {id});
         if (rows.empty()) return NotFound(reason::kExecutorNotFound, "executor");
         domain::Executor e = ExecutorFromRow(rows[0]);
         CAK_RETURN_IF_ERROR(change(e));
@@ -387,7 +387,8 @@ absl::StatusOr<std::optional<domain::Executor>> PgDispatchRepository::ExecutorFo
       *pool_,
       [&](soci::session& sql) {
         const TextRows rows = ExecutePrepared(
-            sql, Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE channel = CAST($1 AS smallint)")),
+            sql,
+            Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE channel = CAST($1 AS smallint)")),
             {absl::StrCat(static_cast<int>(channel))});
         if (!rows.empty()) out = ExecutorFromRow(rows[0]);
         return absl::OkStatus();
@@ -417,11 +418,11 @@ absl::StatusOr<std::vector<domain::Executor>> PgDispatchRepository::ListExecutor
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        for (const Row& r :
-             ExecutePrepared(sql,
-                             Q(absl::StrCat("SELECT ", kExecutorColumns,
-                                            " FROM ${s}.executors WHERE id > $1 ORDER BY id LIMIT CAST($2 AS integer)")),
-                             {after_id, absl::StrCat(limit)})) {
+        for (const Row& r : ExecutePrepared(
+                 sql,
+                 Q(absl::StrCat("SELECT ", kExecutorColumns,
+                                " FROM ${s}.executors WHERE id > $1 ORDER BY id LIMIT CAST($2 AS integer)")),
+                 {after_id, absl::StrCat(limit)})) {
           out.push_back(ExecutorFromRow(r));
         }
         return absl::OkStatus();
@@ -448,8 +449,10 @@ absl::StatusOr<std::map<absl::CivilDay, int64_t>> PgDispatchRepository::BookedCa
 // ---------------------------------------------------------------------------------------------
 // Feasibility
 
-absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibilityCheck(
-    const domain::FeasibilityCheck& c, const common::IdempotencyKey* key, bool* replayed, absl::Time deadline) {
+absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibilityCheck(const domain::FeasibilityCheck& c,
+                                                                                      const common::IdempotencyKey* key,
+                                                                                      bool* replayed,
+                                                                                      absl::Time deadline) {
   std::optional<std::string> existing;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
@@ -473,9 +476,9 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibility
               " CAST($11 AS bigint[]), CAST($12 AS text[]), 1, $13, ${s}.from_micros(CAST($14 AS bigint)))"),
             {c.id, c.executor_id, absl::StrCat(static_cast<int>(c.channel)), absl::StrCat(c.volume),
              IsoDay(c.window_start), IsoDay(c.window_end), c.campaign, c.feasible ? "true" : "false",
-             c.earliest_start ? std::optional<std::string>(IsoDay(*c.earliest_start)) : std::nullopt,
-             DayArray(days), common::db::IntArrayLiteral(counts), common::db::TextArrayLiteral(c.reasons),
-             c.requested_by, MicrosText(c.create_time)});
+             c.earliest_start ? std::optional<std::string>(IsoDay(*c.earliest_start)) : std::nullopt, DayArray(days),
+             common::db::IntArrayLiteral(counts), common::db::TextArrayLiteral(c.reasons), c.requested_by,
+             MicrosText(c.create_time)});
         return absl::OkStatus();
       },
       deadline));
@@ -617,9 +620,10 @@ absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListBatches(con
       [&](soci::session& sql) {
         for (const Row& r : ExecutePrepared(
                  sql,
-                 Q(absl::StrCat("SELECT ", kBatchColumns,
-                                " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no > CAST($2 AS integer)"
-                                " ORDER BY batch_no LIMIT CAST($3 AS integer)")),
+                 Q(absl::StrCat(
+                     "SELECT ", kBatchColumns,
+                     " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no > CAST($2 AS integer)"
+                     " ORDER BY batch_no LIMIT CAST($3 AS integer)")),
                  {order_id, absl::StrCat(after_batch_no), absl::StrCat(limit)})) {
           out.push_back(BatchFromRow(r));
         }
@@ -636,7 +640,8 @@ absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListOpenBatches
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        const BatchKey start = after.value_or(BatchKey{absl::CivilDay(1970, 1, 1), "00000000-0000-0000-0000-000000000000", 0});
+        const BatchKey start =
+            after.value_or(BatchKey{absl::CivilDay(1970, 1, 1), "00000000-0000-0000-0000-000000000000", 0});
         for (const Row& r : ExecutePrepared(
                  sql,
                  Q(absl::StrCat("SELECT ", kBatchColumns,
@@ -644,8 +649,7 @@ absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListOpenBatches
                                 " AND (planned_date, order_id, batch_no) > (CAST($2 AS date), CAST($3 AS uuid),"
                                 " CAST($4 AS integer)) ORDER BY planned_date, order_id, batch_no"
                                 " LIMIT CAST($5 AS integer)")),
-                 {executor_id, IsoDay(start.day), start.order_id, absl::StrCat(start.batch_no),
-                  absl::StrCat(limit)})) {
+                 {executor_id, IsoDay(start.day), start.order_id, absl::StrCat(start.batch_no), absl::StrCat(limit)})) {
           out.push_back(BatchFromRow(r));
         }
         return absl::OkStatus();
@@ -749,10 +753,11 @@ absl::StatusOr<domain::Batch> PgDispatchRepository::AcknowledgeBatch(const std::
         if (b.state == domain::BatchState::kWritten) {
           const TextRows updated = ExecutePrepared(
               tx.sql(),
-              Q(absl::StrCat("UPDATE ${s}.batches SET state = 3, acknowledge_time = ${s}.from_micros(CAST($3 AS bigint)),"
-                             " acknowledged_by = $4 WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
-                             " RETURNING ",
-                             kBatchColumns)),
+              Q(absl::StrCat(
+                  "UPDATE ${s}.batches SET state = 3, acknowledge_time = ${s}.from_micros(CAST($3 AS bigint)),"
+                  " acknowledged_by = $4 WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
+                  " RETURNING ",
+                  kBatchColumns)),
               {order_id, absl::StrCat(batch_no), MicrosText(now), by});
           b = BatchFromRow(updated.at(0));
           ExecutePrepared(tx.sql(),
@@ -801,24 +806,25 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
           times.push_back(absl::ToUnixMicros(o.outcome_time));
         }
         const std::string p = common::db::IntArrayLiteral(positions);
-        const TextRows missing = ExecutePrepared(
-            tx.sql(),
-            Q("SELECT o.i FROM unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS o(p, i)"
-              " WHERE NOT EXISTS (SELECT 1 FROM ${s}.items it WHERE it.order_id = CAST($2 AS uuid)"
-              " AND it.position = o.p AND it.batch_no = CAST($3 AS integer)) ORDER BY o.i LIMIT 1"),
-            {p, report.order_id, absl::StrCat(report.batch_no)});
+        const TextRows missing =
+            ExecutePrepared(tx.sql(),
+                            Q("SELECT o.i FROM unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS o(p, i)"
+                              " WHERE NOT EXISTS (SELECT 1 FROM ${s}.items it WHERE it.order_id = CAST($2 AS uuid)"
+                              " AND it.position = o.p AND it.batch_no = CAST($3 AS integer)) ORDER BY o.i LIMIT 1"),
+                            {p, report.order_id, absl::StrCat(report.batch_no)});
         if (!missing.empty()) {
           return common::InvalidField(reason::kOutcomeNotInBatch,
                                       absl::StrCat("outcomes[", ToInt(missing[0][0]) - 1, "].position"),
                                       "this recipient is not in the batch");
         }
-        ExecutePrepared(tx.sql(),
-                        Q("INSERT INTO ${s}.outcomes (order_id, position, batch_no, outcome, outcome_time, report_time,"
-                          " reported_by) SELECT CAST($1 AS uuid), p, CAST($2 AS integer), o, ${s}.from_micros(t),"
-                          " ${s}.from_micros(CAST($6 AS bigint)), $7"
-                          " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
-                        {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
-                         common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
+        ExecutePrepared(
+            tx.sql(),
+            Q("INSERT INTO ${s}.outcomes (order_id, position, batch_no, outcome, outcome_time, report_time,"
+              " reported_by) SELECT CAST($1 AS uuid), p, CAST($2 AS integer), o, ${s}.from_micros(t),"
+              " ${s}.from_micros(CAST($6 AS bigint)), $7"
+              " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
+            {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
+             common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
         // Whose outcomes these are: each reported recipient a subject of the report (items
         // written before dispatch migration 0002 have no log id and are not named).
         std::vector<std::string> subjects;
@@ -913,9 +919,9 @@ absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& g
         tx.sql(), Q(absl::StrCat("SELECT ", kOrderColumns, " FROM ${s}.orders WHERE id = CAST($1 AS uuid)")),
         {claimed.batch.order_id});
     claimed.order = OrderFromRow(order.at(0));
-    const TextRows executor = ExecutePrepared(
-        tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
-        {claimed.batch.executor_id});
+    const TextRows executor =
+        ExecutePrepared(tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
+                        {claimed.batch.executor_id});
     claimed.executor = ExecutorFromRow(executor.at(0));
     PgBatchWriter writer(tx, schema_, log_, claimed.batch, replica_);
     return generate(claimed, writer);
@@ -964,7 +970,8 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
   std::vector<std::string> orders;
   CAK_RETURN_IF_ERROR(common::db::WithSession(*pool_, [&](soci::session& sql) {
     for (const Row& r : ExecutePrepared(
-             sql, Q("SELECT id FROM ${s}.orders WHERE state <> 4 AND window_end < CAST($1 AS date) ORDER BY window_end, id"),
+             sql,
+             Q("SELECT id FROM ${s}.orders WHERE state <> 4 AND window_end < CAST($1 AS date) ORDER BY window_end, id"),
              {IsoDay(cutoff)})) {
       orders.push_back(TextAt(r, 0));
     }
@@ -975,27 +982,29 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
   for (const std::string& id : orders) {
     CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
       const TextRows locked = ExecutePrepared(
-          tx.sql(), Q("SELECT state FROM ${s}.orders WHERE id = CAST($1 AS uuid) AND state <> 4 FOR UPDATE SKIP LOCKED"),
-          {id});
+          tx.sql(),
+          Q("SELECT state FROM ${s}.orders WHERE id = CAST($1 AS uuid) AND state <> 4 FOR UPDATE SKIP LOCKED"), {id});
       if (locked.empty()) return absl::OkStatus();  // another purge has it
       std::vector<domain::Batch> batches;
-      for (const Row& r : ExecutePrepared(
-               tx.sql(),
-               Q(absl::StrCat("SELECT ", kBatchColumns, " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) ORDER BY batch_no")),
-               {id})) {
+      for (const Row& r :
+           ExecutePrepared(tx.sql(),
+                           Q(absl::StrCat("SELECT ", kBatchColumns,
+                                          " FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) ORDER BY batch_no")),
+                           {id})) {
         batches.push_back(BatchFromRow(r));
       }
-      const TextRows counts = ExecutePrepared(
-          tx.sql(),
-          Q("SELECT (SELECT count(*) FROM ${s}.items WHERE order_id = CAST($1 AS uuid)),"
-            " (SELECT count(*) FROM ${s}.outcomes WHERE order_id = CAST($1 AS uuid))"),
-          {id});
+      const TextRows counts =
+          ExecutePrepared(tx.sql(),
+                          Q("SELECT (SELECT count(*) FROM ${s}.items WHERE order_id = CAST($1 AS uuid)),"
+                            " (SELECT count(*) FROM ${s}.outcomes WHERE order_id = CAST($1 AS uuid))"),
+                          {id});
       domain::PurgeCounts c;
       c.orders = 1;
       c.batches = static_cast<int64_t>(batches.size());
       c.items = ToInt(counts[0][0]);
       c.outcomes = ToInt(counts[0][1]);
-      for (const domain::Batch& b : batches) c.files += (b.data_file.empty() ? 0 : 1) + (b.manifest_file.empty() ? 0 : 1);
+      for (const domain::Batch& b : batches)
+        c.files += (b.data_file.empty() ? 0 : 1) + (b.manifest_file.empty() ? 0 : 1);
       total.orders += c.orders;
       total.batches += c.batches;
       total.items += c.items;
@@ -1005,9 +1014,9 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
       CAK_RETURN_IF_ERROR(remove_files(batches));
       ExecutePrepared(tx.sql(), Q("DELETE FROM ${s}.outcomes WHERE order_id = CAST($1 AS uuid)"), {id});
       ExecutePrepared(tx.sql(), Q("DELETE FROM ${s}.items WHERE order_id = CAST($1 AS uuid)"), {id});
-      ExecutePrepared(tx.sql(),
-                      Q("UPDATE ${s}.batches SET data_file = NULL, manifest_file = NULL WHERE order_id = CAST($1 AS uuid)"),
-                      {id});
+      ExecutePrepared(
+          tx.sql(),
+          Q("UPDATE ${s}.batches SET data_file = NULL, manifest_file = NULL WHERE order_id = CAST($1 AS uuid)"), {id});
       ExecutePrepared(tx.sql(),
                       Q("UPDATE ${s}.orders SET state = 4, purge_time = ${s}.from_micros(CAST($2 AS bigint))"
                         " WHERE id = CAST($1 AS uuid)"),

@@ -28,12 +28,11 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                                                      absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Executor>> ListExecutors(const std::string& after_id, int limit,
                                                               absl::Time deadline) override;
-  absl::StatusOr<std::map<absl::CivilDay, int64_t>> BookedCapacity(const std::string& executor_id,
-                                                                   absl::CivilDay from, absl::CivilDay to,
-                                                                   absl::Time deadline) override;
+  absl::StatusOr<std::map<absl::CivilDay, int64_t>> BookedCapacity(const std::string& executor_id, absl::CivilDay from,
+                                                                   absl::CivilDay to, absl::Time deadline) override;
   absl::StatusOr<domain::FeasibilityCheck> CreateFeasibilityCheck(const domain::FeasibilityCheck& check,
-                                                                   const common::IdempotencyKey* key, bool* replayed,
-                                                                   absl::Time deadline) override;
+                                                                  const common::IdempotencyKey* key, bool* replayed,
+                                                                  absl::Time deadline) override;
   absl::StatusOr<domain::FeasibilityCheck> GetFeasibilityCheck(const std::string& id, absl::Time deadline) override;
   absl::StatusOr<domain::FeasibilityCheck> DecideFeasibility(const std::string& id, const std::string& executor_id,
                                                              domain::FeasibilityState state,
@@ -44,20 +43,19 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                             const common::CallContext& call,
                                             const common::ProcessingRecord& record) override;
   absl::StatusOr<domain::Order> GetOrder(const std::string& id, absl::Time deadline) override;
-  absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
-                                                       absl::Time deadline) override;
-  absl::StatusOr<std::vector<domain::Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no,
-                                                         int limit, absl::Time deadline) override;
+  absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no, int limit,
+                                                         absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Batch>> ListOpenBatches(const std::string& executor_id,
                                                              const std::optional<BatchKey>& after, int limit,
                                                              absl::Time deadline) override;
-  absl::StatusOr<domain::Batch> GetBatch(const std::string& order_id, int32_t batch_no,
-                                         const std::string& executor_id, absl::Time deadline) override;
+  absl::StatusOr<domain::Batch> GetBatch(const std::string& order_id, int32_t batch_no, const std::string& executor_id,
+                                         absl::Time deadline) override;
   absl::Status StreamItems(const std::string& order_id, int32_t batch_no, int chunk,
                            const std::function<absl::Status(std::vector<domain::Item>&)>& sink) override;
   absl::StatusOr<domain::Batch> AcknowledgeBatch(const std::string& order_id, int32_t batch_no,
-                                                 const std::string& executor_id, const std::string& by,
-                                                 absl::Time now, absl::Time deadline) override;
+                                                 const std::string& executor_id, const std::string& by, absl::Time now,
+                                                 absl::Time deadline) override;
   absl::StatusOr<int64_t> StoreOutcomes(const domain::OutcomeReport& report, const common::IdempotencyKey* key,
                                         bool* replayed, absl::Time deadline, const common::CallContext& call,
                                         const common::ProcessingRecord& record) override;

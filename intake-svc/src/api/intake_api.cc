@@ -99,8 +99,7 @@ grpc::Status IntakeApi::AddSignalInformation(grpc::ServerContext* ctx, const pb:
   });
 }
 
-grpc::Status IntakeApi::DeclineSignal(grpc::ServerContext* ctx, const pb::DeclineSignalRequest* req,
-                                      pb::Signal* resp) {
+grpc::Status IntakeApi::DeclineSignal(grpc::ServerContext* ctx, const pb::DeclineSignalRequest* req, pb::Signal* resp) {
   return Change(ctx, "DeclineSignal", req->name(), resp,
                 [&](const CallContext& call, const std::string& id) -> absl::StatusOr<domain::Signal> {
                   CAK_ASSIGN_OR_RETURN(auto reason, common::RequiredEnum<domain::DeclineReason>(
@@ -111,17 +110,15 @@ grpc::Status IntakeApi::DeclineSignal(grpc::ServerContext* ctx, const pb::Declin
 
 grpc::Status IntakeApi::StartSignalAssessment(grpc::ServerContext* ctx, const pb::StartSignalAssessmentRequest* req,
                                               pb::Signal* resp) {
-  return Change(ctx, "StartSignalAssessment", req->name(), resp, [&](const CallContext& call, const std::string& id) {
-    return service_->StartAssessment(call, id);
-  });
+  return Change(ctx, "StartSignalAssessment", req->name(), resp,
+                [&](const CallContext& call, const std::string& id) { return service_->StartAssessment(call, id); });
 }
 
-grpc::Status IntakeApi::MarkSignalActionPlanned(grpc::ServerContext* ctx,
-                                                const pb::MarkSignalActionPlannedRequest* req, pb::Signal* resp) {
-  return Change(ctx, "MarkSignalActionPlanned", req->name(), resp,
-                [&](const CallContext& call, const std::string& id) {
-                  return service_->MarkActionPlanned(call, id, req->campaign());
-                });
+grpc::Status IntakeApi::MarkSignalActionPlanned(grpc::ServerContext* ctx, const pb::MarkSignalActionPlannedRequest* req,
+                                                pb::Signal* resp) {
+  return Change(ctx, "MarkSignalActionPlanned", req->name(), resp, [&](const CallContext& call, const std::string& id) {
+    return service_->MarkActionPlanned(call, id, req->campaign());
+  });
 }
 
 grpc::Status IntakeApi::CloseSignal(grpc::ServerContext* ctx, const pb::CloseSignalRequest* req, pb::Signal* resp) {

@@ -64,7 +64,7 @@ struct ListQuery {
   std::optional<SignalState> state;
   std::optional<Category> category;
   std::optional<Regulation> regulation;
-  std::string reporter;  // empty: any
+  std::string reporter;                       // empty: any
   std::optional<absl::Time> received_from;    // inclusive
   std::optional<absl::Time> received_before;  // exclusive
   int limit = 50;

@@ -24,8 +24,7 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kWatchBatch = 100;
 
-ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity, const Signal& signal,
-                           absl::Time end) {
+ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity, const Signal& signal, absl::Time end) {
   ProcessingRecord record;
   record.name = name;
   record.activity = activity;
@@ -47,16 +46,16 @@ std::string FilterFingerprint(const ListQuery& q) {
 }  // namespace
 
 bool SeesAllSignals(const common::Principal& p) {
-  for (const char* role : {roles::kIntakeOfficer, roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover,
-                           roles::kAdministrator, roles::kPrivacyOfficer, roles::kCampaignService,
-                           roles::kAnalysisService}) {
+  for (const char* role :
+       {roles::kIntakeOfficer, roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator,
+        roles::kPrivacyOfficer, roles::kCampaignService, roles::kAnalysisService}) {
     if (p.HasRole(role)) return true;
   }
   return false;
 }
 
-SignalService::SignalService(SignalRepository* repository, common::ChangeNotifier* notifier,
-                             const common::Clock* clock, IntakeSettings settings)
+SignalService::SignalService(SignalRepository* repository, common::ChangeNotifier* notifier, const common::Clock* clock,
+                             IntakeSettings settings)
     : repository_(repository), notifier_(notifier), clock_(clock), settings_(settings) {}
 
 absl::Status SignalService::CheckVisible(const common::Principal& principal, const Signal& signal) const {
@@ -86,8 +85,8 @@ absl::StatusOr<CreateOutcome> SignalService::Submit(const CallContext& call, Sub
     cmd.idempotency = common::IdempotencyKey{"SubmitSignal", input.request_id, input.fingerprint};
   }
   cmd.duplicates = DuplicateQuery{s.regulation, s.category, now - settings_.duplicate_window, s.example_customers};
-  cmd.received_event = SignalEvent{0, s.id, EventType::kReceived, std::nullopt, SignalState::kReceived,
-                                   s.reporter, now, DeclineReason::kNone, ""};
+  cmd.received_event = SignalEvent{
+      0, s.id, EventType::kReceived, std::nullopt, SignalState::kReceived, s.reporter, now, DeclineReason::kNone, ""};
   cmd.record = RecordFor("intake.SubmitSignal", ProcessingActivity::kMeldingOntvangen, s, now);
   CAK_ASSIGN_OR_RETURN(CreateOutcome outcome, repository_->Create(call, cmd));
   HideOthersSignals(call.principal, &outcome.signal);
@@ -223,8 +222,8 @@ absl::StatusOr<Signal> SignalService::StartAssessment(const CallContext& call, c
     CAK_RETURN_IF_ERROR(CheckTransition(s.state, SignalState::kInAssessment, "start the assessment"));
     Mutation m = NewMutation(call, s, SignalState::kInAssessment, EventType::kStateChanged);
     if (!s.example_customers.empty()) {
-      m.record = RecordFor("intake.StartSignalAssessment", ProcessingActivity::kBeoordelenGebeurtenis, s,
-                           m.update_time);
+      m.record =
+          RecordFor("intake.StartSignalAssessment", ProcessingActivity::kBeoordelenGebeurtenis, s, m.update_time);
     }
     return m;
   });
@@ -270,11 +269,12 @@ absl::Status SignalService::Watch(const CallContext& call, const std::string& id
   }
   // Subscribe before the first read so that no change can slip between read and wait.
   auto subscription = notifier_->Subscribe(id);
-  CAK_ASSIGN_OR_RETURN(Signal signal, repository_->Read(call, id, [&](const Signal& s)
-                                                            -> absl::StatusOr<std::optional<ProcessingRecord>> {
-    CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
-    return std::nullopt;
-  }));
+  CAK_ASSIGN_OR_RETURN(
+      Signal signal,
+      repository_->Read(call, id, [&](const Signal& s) -> absl::StatusOr<std::optional<ProcessingRecord>> {
+        CAK_RETURN_IF_ERROR(CheckVisible(call.principal, s));
+        return std::nullopt;
+      }));
   bool final_seen = IsFinal(signal.state, signal.decline_reason);
   int64_t after = after_sequence;
   absl::Duration since_read = absl::ZeroDuration();

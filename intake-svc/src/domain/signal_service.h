@@ -46,7 +46,7 @@ struct IntakeSettings {
 enum class View { kBasic, kFull };
 
 struct SubmitInput {
-  Signal content;  // source_channel, category, regulation, description, example_customers, attachments
+  Signal content;           // source_channel, category, regulation, description, example_customers, attachments
   std::string request_id;   // optional
   std::string fingerprint;  // of the request, for request_id reuse detection
 };
@@ -89,7 +89,8 @@ class SignalService {
   absl::StatusOr<ListResult> List(const common::CallContext& call, ListInput input);
   // The lifecycle operations: NOT_FOUND, INVALID_ARGUMENT for bad text, FAILED_PRECONDITION
   // (INVALID_STATE_TRANSITION) in the wrong state.
-  absl::StatusOr<Signal> AddInformation(const common::CallContext& call, const std::string& id, const std::string& text);
+  absl::StatusOr<Signal> AddInformation(const common::CallContext& call, const std::string& id,
+                                        const std::string& text);
   absl::StatusOr<Signal> Decline(const common::CallContext& call, const std::string& id, DeclineReason reason,
                                  const std::string& feedback);
   absl::StatusOr<Signal> StartAssessment(const common::CallContext& call, const std::string& id);
@@ -115,8 +116,7 @@ class SignalService {
  private:
   absl::Status CheckVisible(const common::Principal& principal, const Signal& signal) const;
   void HideOthersSignals(const common::Principal& principal, Signal* signal) const;
-  Mutation NewMutation(const common::CallContext& call, const Signal& current, SignalState to,
-                       EventType type) const;
+  Mutation NewMutation(const common::CallContext& call, const Signal& current, SignalState to, EventType type) const;
   absl::StatusOr<Signal> Transition(const common::CallContext& call, const std::string& id,
                                     const std::function<absl::StatusOr<Mutation>(const Signal&)>& decide);
 

@@ -25,11 +25,11 @@
 namespace cak::intake {
 
 struct IntakeServerOptions {
-  common::db::PgPool* pool = nullptr;     // not owned
+  common::db::PgPool* pool = nullptr;  // not owned
   std::string schema = "intake";
-  const common::Clock* clock = nullptr;   // not owned
-  const common::Authenticator* auth = nullptr;  // not owned
-  common::ServerMetrics* metrics = nullptr;     // not owned; may be null
+  const common::Clock* clock = nullptr;             // not owned
+  const common::Authenticator* auth = nullptr;      // not owned
+  common::ServerMetrics* metrics = nullptr;         // not owned; may be null
   std::optional<common::DataSubjectHasher> hasher;  // required
   domain::IntakeSettings settings;
   storage::PgSignalRepository::BatchOptions batching;

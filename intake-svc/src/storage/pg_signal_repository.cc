@@ -103,15 +103,18 @@ std::optional<Signal> PgSignalRepository::Load(soci::session& sql, const std::st
   sql << "SELECT " + BasicColumns(S) +
              ", to_json(s.example_customers)::text"
              ", (SELECT coalesce(json_agg(json_build_array(a.file_name, a.media_type, a.size_bytes, a.uri, a.sha256)"
-             " ORDER BY a.position), '[]') FROM " + S + ".signal_attachments a WHERE a.signal_id = s.id)::text"
-             ", (SELECT coalesce(json_agg(json_build_array(i.text, i.actor_id, i.actor_kind, " + S +
-             ".to_micros(i.add_time)) ORDER BY i.position), '[]') FROM " + S +
+             " ORDER BY a.position), '[]') FROM " +
+             S +
+             ".signal_attachments a WHERE a.signal_id = s.id)::text"
+             ", (SELECT coalesce(json_agg(json_build_array(i.text, i.actor_id, i.actor_kind, " +
+             S + ".to_micros(i.add_time)) ORDER BY i.position), '[]') FROM " + S +
              ".signal_information i WHERE i.signal_id = s.id)::text"
              ", s.duplicate_candidates::text"
-             ", (SELECT coalesce(json_agg(json_build_array(e.from_state, e.to_state, e.actor_id, e.actor_kind, " + S +
-             ".to_micros(e.event_time)) ORDER BY e.sequence), '[]') FROM " + S +
+             ", (SELECT coalesce(json_agg(json_build_array(e.from_state, e.to_state, e.actor_id, e.actor_kind, " +
+             S + ".to_micros(e.event_time)) ORDER BY e.sequence), '[]') FROM " + S +
              ".signal_events e WHERE e.signal_id = s.id AND (e.from_state IS NULL OR e.from_state <> e.to_state))::text"
-             " FROM " + S + ".signals s WHERE s.id = CAST(:id AS uuid)" + (for_update ? " FOR UPDATE OF s" : ""),
+             " FROM " +
+             S + ".signals s WHERE s.id = CAST(:id AS uuid)" + (for_update ? " FOR UPDATE OF s" : ""),
       soci::use(id), soci::into(r);
   if (!sql.got_data()) return std::nullopt;
   Signal s = FillBasic(r);
@@ -170,9 +173,8 @@ std::vector<absl::StatusOr<domain::CreateOutcome>> PgSignalRepository::CreateMan
     for (size_t k = 0; k < live.size(); ++k) results[live_at[k]] = std::move(written[k]);
     return results;
   }
-  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    return WriteCreates(tx, items, &results);
-  });
+  absl::Status st =
+      common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status { return WriteCreates(tx, items, &results); });
   if (st.ok()) return results;
   if (items.size() == 1 || st.code() == absl::StatusCode::kUnavailable ||
       st.code() == absl::StatusCode::kResourceExhausted) {
@@ -355,14 +357,17 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
 absl::StatusOr<Signal> PgSignalRepository::Read(const CallContext& call, const std::string& id,
                                                 const Inspector& inspect) {
   Signal result;
-  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    std::optional<Signal> s = Load(tx.sql(), id, false);
-    if (!s) return domain::SignalNotFound();
-    CAK_ASSIGN_OR_RETURN(std::optional<common::ProcessingRecord> record, inspect(*s));
-    if (record) log_->Append(tx, call, *record);
-    result = *std::move(s);
-    return absl::OkStatus();
-  }, call.deadline);
+  absl::Status st = common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        std::optional<Signal> s = Load(tx.sql(), id, false);
+        if (!s) return domain::SignalNotFound();
+        CAK_ASSIGN_OR_RETURN(std::optional<common::ProcessingRecord> record, inspect(*s));
+        if (record) log_->Append(tx, call, *record);
+        result = *std::move(s);
+        return absl::OkStatus();
+      },
+      call.deadline);
   if (!st.ok()) return st;
   return result;
 }
@@ -391,58 +396,70 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const comm
 absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const std::string& id,
                                                   const Decider& decide) {
   Signal result;
-  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    soci::session& sql = tx.sql();
-    std::optional<Signal> current = Load(sql, id, true);
-    if (!current) return domain::SignalNotFound();
-    CAK_ASSIGN_OR_RETURN(domain::Mutation m, decide(*current));
-    const std::string& S = schema_;
-    const SignalEvent& e = m.event;
-    const int to = static_cast<int>(m.to);
-    const int reason = static_cast<int>(m.decline_reason);
-    const int feedback_set = m.feedback.has_value();
-    const std::string feedback = m.feedback.value_or("");
-    const int campaign_set = m.campaign.has_value();
-    const std::string campaign = m.campaign.value_or("");
-    const int final_set = m.final_time.has_value();
-    const long long final_time = m.final_time ? Micros(*m.final_time) : 0;
-    const long long update_time = Micros(m.update_time);
-    const int info_set = m.information.has_value();
-    const std::string info_text = m.information ? m.information->text : "";
-    const std::string info_actor = m.information ? m.information->added_by.id : "";
-    const int info_kind = m.information ? static_cast<int>(m.information->added_by.kind) : 0;
-    const long long info_time = m.information ? Micros(m.information->add_time) : 0;
-    const int type = static_cast<int>(e.type);
-    const int from = static_cast<int>(current->state);
-    const int actor_kind = static_cast<int>(e.actor.kind);
-    const long long event_time = Micros(e.event_time);
-    const int event_reason = static_cast<int>(e.decline_reason);
-    long long sequence = 0;
-    sql << "WITH up AS (UPDATE " + S + ".signals SET state = :to, decline_reason = :dr,"
-               " feedback = CASE WHEN :fs = 1 THEN :fb ELSE feedback END,"
-               " campaign = CASE WHEN :cs = 1 THEN :cp ELSE campaign END,"
-               " final_time = CASE WHEN :fts = 1 THEN " + S + ".from_micros(:ft) ELSE NULL END,"
-               " update_time = " + S + ".from_micros(:ut) WHERE id = CAST(:id AS uuid) RETURNING id),"
-               " info AS (INSERT INTO " + S +
-               ".signal_information (signal_id, position, text, actor_id, actor_kind, add_time)"
-               " SELECT up.id, (SELECT coalesce(max(position), 0) + 1 FROM " + S +
-               ".signal_information WHERE signal_id = up.id), :it, :ia, :ik, " + S + ".from_micros(:itm)"
-               " FROM up WHERE :is = 1),"
-               " ev AS (INSERT INTO " + S +
-               ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind, event_time,"
-               " decline_reason, text) SELECT up.id, :ty, :fr, :to2, :ea, :ek, " + S +
-               ".from_micros(:et), :er, :ex FROM up RETURNING sequence)"
-               " SELECT ev.sequence FROM ev CROSS JOIN LATERAL (SELECT pg_notify(:chan, :nid)) AS n",
-        soci::use(to), soci::use(reason), soci::use(feedback_set), soci::use(feedback), soci::use(campaign_set),
-        soci::use(campaign), soci::use(final_set), soci::use(final_time), soci::use(update_time), soci::use(id),
-        soci::use(info_text), soci::use(info_actor), soci::use(info_kind), soci::use(info_time),
-        soci::use(info_set), soci::use(type), soci::use(from), soci::use(to), soci::use(e.actor.id),
-        soci::use(actor_kind), soci::use(event_time), soci::use(event_reason), soci::use(e.text),
-        soci::use(channel_), soci::use(id), soci::into(sequence);
-    if (m.record) log_->Append(tx, call, *m.record);
-    result = domain::ApplyMutation(*std::move(current), m);
-    return absl::OkStatus();
-  }, call.deadline);
+  absl::Status st = common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        soci::session& sql = tx.sql();
+        std::optional<Signal> current = Load(sql, id, true);
+        if (!current) return domain::SignalNotFound();
+        CAK_ASSIGN_OR_RETURN(domain::Mutation m, decide(*current));
+        const std::string& S = schema_;
+        const SignalEvent& e = m.event;
+        const int to = static_cast<int>(m.to);
+        const int reason = static_cast<int>(m.decline_reason);
+        const int feedback_set = m.feedback.has_value();
+        const std::string feedback = m.feedback.value_or("");
+        const int campaign_set = m.campaign.has_value();
+        const std::string campaign = m.campaign.value_or("");
+        const int final_set = m.final_time.has_value();
+        const long long final_time = m.final_time ? Micros(*m.final_time) : 0;
+        const long long update_time = Micros(m.update_time);
+        const int info_set = m.information.has_value();
+        const std::string info_text = m.information ? m.information->text : "";
+        const std::string info_actor = m.information ? m.information->added_by.id : "";
+        const int info_kind = m.information ? static_cast<int>(m.information->added_by.kind) : 0;
+        const long long info_time = m.information ? Micros(m.information->add_time) : 0;
+        const int type = static_cast<int>(e.type);
+        const int from = static_cast<int>(current->state);
+        const int actor_kind = static_cast<int>(e.actor.kind);
+        const long long event_time = Micros(e.event_time);
+        const int event_reason = static_cast<int>(e.decline_reason);
+        long long sequence = 0;
+        sql << "WITH up AS (UPDATE " + S +
+                   ".signals SET state = :to, decline_reason = :dr,"
+                   " feedback = CASE WHEN :fs = 1 THEN :fb ELSE feedback END,"
+                   " campaign = CASE WHEN :cs = 1 THEN :cp ELSE campaign END,"
+                   " final_time = CASE WHEN :fts = 1 THEN " +
+                   S +
+                   ".from_micros(:ft) ELSE NULL END,"
+                   " update_time = " +
+                   S +
+                   ".from_micros(:ut) WHERE id = CAST(:id AS uuid) RETURNING id),"
+                   " info AS (INSERT INTO " +
+                   S +
+                   ".signal_information (signal_id, position, text, actor_id, actor_kind, add_time)"
+                   " SELECT up.id, (SELECT coalesce(max(position), 0) + 1 FROM " +
+                   S + ".signal_information WHERE signal_id = up.id), :it, :ia, :ik, " + S +
+                   ".from_micros(:itm)"
+                   " FROM up WHERE :is = 1),"
+                   " ev AS (INSERT INTO " +
+                   S +
+                   ".signal_events (signal_id, type, from_state, to_state, actor_id, actor_kind, event_time,"
+                   " decline_reason, text) SELECT up.id, :ty, :fr, :to2, :ea, :ek, " +
+                   S +
+                   ".from_micros(:et), :er, :ex FROM up RETURNING sequence)"
+                   " SELECT ev.sequence FROM ev CROSS JOIN LATERAL (SELECT pg_notify(:chan, :nid)) AS n",
+            soci::use(to), soci::use(reason), soci::use(feedback_set), soci::use(feedback), soci::use(campaign_set),
+            soci::use(campaign), soci::use(final_set), soci::use(final_time), soci::use(update_time), soci::use(id),
+            soci::use(info_text), soci::use(info_actor), soci::use(info_kind), soci::use(info_time),
+            soci::use(info_set), soci::use(type), soci::use(from), soci::use(to), soci::use(e.actor.id),
+            soci::use(actor_kind), soci::use(event_time), soci::use(event_reason), soci::use(e.text),
+            soci::use(channel_), soci::use(id), soci::into(sequence);
+        if (m.record) log_->Append(tx, call, *m.record);
+        result = domain::ApplyMutation(*std::move(current), m);
+        return absl::OkStatus();
+      },
+      call.deadline);
   if (!st.ok()) return st;
   return result;
 }
@@ -450,38 +467,47 @@ absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const
 absl::StatusOr<std::vector<Signal>> PgSignalRepository::List(const domain::ListQuery& q, absl::Time deadline) {
   std::vector<Signal> out;
   // A (read-only) transaction, so that the caller's deadline also bounds the statement.
-  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    soci::session& sql = tx.sql();
-    const std::string& S = schema_;
-    const int state = q.state ? static_cast<int>(*q.state) : 0;
-    const int category = q.category ? static_cast<int>(*q.category) : 0;
-    const int regulation = q.regulation ? static_cast<int>(*q.regulation) : 0;
-    const int from_set = q.received_from.has_value();
-    const long long from = q.received_from ? Micros(*q.received_from) : 0;
-    const int before_set = q.received_before.has_value();
-    const long long before = q.received_before ? Micros(*q.received_before) : 0;
-    const int after_set = q.after.has_value();
-    const long long after_time = q.after ? Micros(q.after->first) : 0;
-    const std::string after_id = q.after ? q.after->second : "00000000-0000-0000-0000-000000000000";
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT " + BasicColumns(S) + " FROM " + S + ".signals s"
-                            " WHERE (:st = 0 OR s.state = :st2) AND (:ca = 0 OR s.category = :ca2)"
-                            " AND (:re = 0 OR s.regulation = :re2) AND (:rp = '' OR s.reporter_id = :rp2)"
-                            " AND (:fs = 0 OR s.receive_time >= " + S + ".from_micros(:f))"
-                            " AND (:bs = 0 OR s.receive_time < " + S + ".from_micros(:b))"
-                            " AND (:as = 0 OR (s.receive_time, s.id) < (" + S +
-                            ".from_micros(:at), CAST(:aid AS uuid)))"
-                            " ORDER BY s.receive_time DESC, s.id DESC LIMIT :lim",
-         soci::use(state), soci::use(state), soci::use(category), soci::use(category), soci::use(regulation),
-         soci::use(regulation), soci::use(q.reporter), soci::use(q.reporter), soci::use(from_set), soci::use(from),
-         soci::use(before_set), soci::use(before), soci::use(after_set), soci::use(after_time),
-         soci::use(after_id), soci::use(q.limit));
-    for (const soci::row& r : rows) {
-      Signal s = FillBasic(r);
-      out.push_back(std::move(s));
-    }
-    return absl::OkStatus();
-  }, deadline);
+  absl::Status st = common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        soci::session& sql = tx.sql();
+        const std::string& S = schema_;
+        const int state = q.state ? static_cast<int>(*q.state) : 0;
+        const int category = q.category ? static_cast<int>(*q.category) : 0;
+        const int regulation = q.regulation ? static_cast<int>(*q.regulation) : 0;
+        const int from_set = q.received_from.has_value();
+        const long long from = q.received_from ? Micros(*q.received_from) : 0;
+        const int before_set = q.received_before.has_value();
+        const long long before = q.received_before ? Micros(*q.received_before) : 0;
+        const int after_set = q.after.has_value();
+        const long long after_time = q.after ? Micros(q.after->first) : 0;
+        const std::string after_id = q.after ? q.after->second : "00000000-0000-0000-0000-000000000000";
+        soci::rowset<soci::row> rows =
+            (sql.prepare << "SELECT " + BasicColumns(S) + " FROM " + S +
+                                ".signals s"
+                                " WHERE (:st = 0 OR s.state = :st2) AND (:ca = 0 OR s.category = :ca2)"
+                                " AND (:re = 0 OR s.regulation = :re2) AND (:rp = '' OR s.reporter_id = :rp2)"
+                                " AND (:fs = 0 OR s.receive_time >= " +
+                                S +
+                                ".from_micros(:f))"
+                                " AND (:bs = 0 OR s.receive_time < " +
+                                S +
+                                ".from_micros(:b))"
+                                " AND (:as = 0 OR (s.receive_time, s.id) < (" +
+                                S +
+                                ".from_micros(:at), CAST(:aid AS uuid)))"
+                                " ORDER BY s.receive_time DESC, s.id DESC LIMIT :lim",
+             soci::use(state), soci::use(state), soci::use(category), soci::use(category), soci::use(regulation),
+             soci::use(regulation), soci::use(q.reporter), soci::use(q.reporter), soci::use(from_set), soci::use(from),
+             soci::use(before_set), soci::use(before), soci::use(after_set), soci::use(after_time), soci::use(after_id),
+             soci::use(q.limit));
+        for (const soci::row& r : rows) {
+          Signal s = FillBasic(r);
+          out.push_back(std::move(s));
+        }
+        return absl::OkStatus();
+      },
+      deadline);
   if (!st.ok()) return st;
   return out;
 }
@@ -489,54 +515,60 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::List(const domain::ListQ
 absl::StatusOr<std::vector<SignalEvent>> PgSignalRepository::EventsAfter(const std::string& id, int64_t after,
                                                                          int limit, absl::Time deadline) {
   std::vector<SignalEvent> out;
-  absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-    soci::session& sql = tx.sql();
-    const std::string& S = schema_;
-    const long long after_seq = after;
-    soci::rowset<soci::row> rows =
-        (sql.prepare << "SELECT sequence, type, from_state, to_state, actor_id, actor_kind, " + S +
-                            ".to_micros(event_time), decline_reason, text FROM " + S +
-                            ".signal_events WHERE signal_id = CAST(:id AS uuid) AND sequence > :after"
-                            " ORDER BY sequence LIMIT :lim",
-         soci::use(id), soci::use(after_seq), soci::use(limit));
-    for (const soci::row& r : rows) {
-      SignalEvent e;
-      e.sequence = r.get<long long>(0);
-      e.signal_id = id;
-      e.type = static_cast<domain::EventType>(r.get<int>(1));
-      if (r.get_indicator(2) == soci::i_ok) e.from = static_cast<domain::SignalState>(r.get<int>(2));
-      e.to = static_cast<domain::SignalState>(r.get<int>(3));
-      e.actor = domain::Actor{r.get<std::string>(4), KindOf(r.get<int>(5))};
-      e.event_time = absl::FromUnixMicros(r.get<long long>(6));
-      e.decline_reason = static_cast<domain::DeclineReason>(r.get<int>(7));
-      e.text = r.get<std::string>(8);
-      out.push_back(std::move(e));
-    }
-    return absl::OkStatus();
-  }, deadline);
+  absl::Status st = common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        soci::session& sql = tx.sql();
+        const std::string& S = schema_;
+        const long long after_seq = after;
+        soci::rowset<soci::row> rows =
+            (sql.prepare << "SELECT sequence, type, from_state, to_state, actor_id, actor_kind, " + S +
+                                ".to_micros(event_time), decline_reason, text FROM " + S +
+                                ".signal_events WHERE signal_id = CAST(:id AS uuid) AND sequence > :after"
+                                " ORDER BY sequence LIMIT :lim",
+             soci::use(id), soci::use(after_seq), soci::use(limit));
+        for (const soci::row& r : rows) {
+          SignalEvent e;
+          e.sequence = r.get<long long>(0);
+          e.signal_id = id;
+          e.type = static_cast<domain::EventType>(r.get<int>(1));
+          if (r.get_indicator(2) == soci::i_ok) e.from = static_cast<domain::SignalState>(r.get<int>(2));
+          e.to = static_cast<domain::SignalState>(r.get<int>(3));
+          e.actor = domain::Actor{r.get<std::string>(4), KindOf(r.get<int>(5))};
+          e.event_time = absl::FromUnixMicros(r.get<long long>(6));
+          e.decline_reason = static_cast<domain::DeclineReason>(r.get<int>(7));
+          e.text = r.get<std::string>(8);
+          out.push_back(std::move(e));
+        }
+        return absl::OkStatus();
+      },
+      deadline);
   if (!st.ok()) return st;
   return out;
 }
 
-absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext& call, absl::Time cutoff,
-                                                               bool dry_run, const common::ProcessingRecord& record) {
+absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext& call, absl::Time cutoff, bool dry_run,
+                                                               const common::ProcessingRecord& record) {
   domain::PurgeOutcome outcome;
   const std::string& S = schema_;
   const long long cut = Micros(cutoff);
   if (dry_run) {
-    absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-      soci::session& sql = tx.sql();
-      long long count = 0;
-      sql << "SELECT count(*) FROM " + S + ".signals WHERE final_time < " + S + ".from_micros(:c)",
-          soci::use(cut), soci::into(count);
-      outcome.count = count;
-      const int limit = static_cast<int>(kMaxReportedIds);
-      soci::rowset<std::string> ids = (sql.prepare << "SELECT id::text FROM " + S + ".signals WHERE final_time < " +
-                                                          S + ".from_micros(:c) ORDER BY final_time, id LIMIT :lim",
-                                       soci::use(cut), soci::use(limit));
-      for (const std::string& id : ids) outcome.signal_ids.push_back(id);
-      return absl::OkStatus();
-    }, call.deadline);
+    absl::Status st = common::db::InTransaction(
+        *pool_,
+        [&](Tx& tx) -> absl::Status {
+          soci::session& sql = tx.sql();
+          long long count = 0;
+          sql << "SELECT count(*) FROM " + S + ".signals WHERE final_time < " + S + ".from_micros(:c)", soci::use(cut),
+              soci::into(count);
+          outcome.count = count;
+          const int limit = static_cast<int>(kMaxReportedIds);
+          soci::rowset<std::string> ids = (sql.prepare << "SELECT id::text FROM " + S + ".signals WHERE final_time < " +
+                                                              S + ".from_micros(:c) ORDER BY final_time, id LIMIT :lim",
+                                           soci::use(cut), soci::use(limit));
+          for (const std::string& id : ids) outcome.signal_ids.push_back(id);
+          return absl::OkStatus();
+        },
+        call.deadline);
     if (!st.ok()) return st;
     return outcome;
   }
@@ -544,37 +576,40 @@ absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext
   // the work without waiting on or repeating each other.
   while (true) {
     int batch_count = 0;
-    absl::Status st = common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
-      soci::session& sql = tx.sql();
-      std::vector<std::string> ids;
-      soci::rowset<std::string> rows =
-          (sql.prepare << "SELECT id::text FROM " + S + ".signals WHERE final_time < " + S +
-                              ".from_micros(:c) ORDER BY final_time, id LIMIT :lim FOR UPDATE SKIP LOCKED",
-           soci::use(cut), soci::use(kPurgeBatch));
-      for (const std::string& id : rows) ids.push_back(id);
-      if (ids.empty()) return absl::OkStatus();
-      const std::string ids_lit = common::db::TextArrayLiteral(ids);
-      common::ProcessingRecord rec = record;
-      soci::rowset<std::string> bsns =
-          (sql.prepare << "SELECT unnest(example_customers) FROM " + S + ".signals WHERE id = ANY(CAST(:ids AS uuid[]))",
-           soci::use(ids_lit));
-      for (const std::string& b : bsns) {
-        if (auto bsn = common::Bsn::Parse(b); bsn.ok()) rec.data_subjects.push_back(*bsn);
-      }
-      sql << "DELETE FROM " + S + ".signals WHERE id = ANY(CAST(:ids AS uuid[]))", soci::use(ids_lit);
-      common::db::ForgetRequestIds(tx, S, ids_lit);
-      rec.attributes["purged_signal_count"] = absl::StrCat(ids.size());
-      rec.attributes["cutoff_time"] = absl::FormatTime(absl::RFC3339_full, cutoff, absl::UTCTimeZone());
-      log_->Append(tx, call, rec);
-      batch_count = static_cast<int>(ids.size());
-      tx.OnCommit([&outcome, ids = std::move(ids)] {
-        outcome.count += static_cast<int64_t>(ids.size());
-        for (const auto& id : ids) {
-          if (outcome.signal_ids.size() < kMaxReportedIds) outcome.signal_ids.push_back(id);
-        }
-      });
-      return absl::OkStatus();
-    }, call.deadline);
+    absl::Status st = common::db::InTransaction(
+        *pool_,
+        [&](Tx& tx) -> absl::Status {
+          soci::session& sql = tx.sql();
+          std::vector<std::string> ids;
+          soci::rowset<std::string> rows =
+              (sql.prepare << "SELECT id::text FROM " + S + ".signals WHERE final_time < " + S +
+                                  ".from_micros(:c) ORDER BY final_time, id LIMIT :lim FOR UPDATE SKIP LOCKED",
+               soci::use(cut), soci::use(kPurgeBatch));
+          for (const std::string& id : rows) ids.push_back(id);
+          if (ids.empty()) return absl::OkStatus();
+          const std::string ids_lit = common::db::TextArrayLiteral(ids);
+          common::ProcessingRecord rec = record;
+          soci::rowset<std::string> bsns = (sql.prepare << "SELECT unnest(example_customers) FROM " + S +
+                                                               ".signals WHERE id = ANY(CAST(:ids AS uuid[]))",
+                                            soci::use(ids_lit));
+          for (const std::string& b : bsns) {
+            if (auto bsn = common::Bsn::Parse(b); bsn.ok()) rec.data_subjects.push_back(*bsn);
+          }
+          sql << "DELETE FROM " + S + ".signals WHERE id = ANY(CAST(:ids AS uuid[]))", soci::use(ids_lit);
+          common::db::ForgetRequestIds(tx, S, ids_lit);
+          rec.attributes["purged_signal_count"] = absl::StrCat(ids.size());
+          rec.attributes["cutoff_time"] = absl::FormatTime(absl::RFC3339_full, cutoff, absl::UTCTimeZone());
+          log_->Append(tx, call, rec);
+          batch_count = static_cast<int>(ids.size());
+          tx.OnCommit([&outcome, ids = std::move(ids)] {
+            outcome.count += static_cast<int64_t>(ids.size());
+            for (const auto& id : ids) {
+              if (outcome.signal_ids.size() < kMaxReportedIds) outcome.signal_ids.push_back(id);
+            }
+          });
+          return absl::OkStatus();
+        },
+        call.deadline);
     if (!st.ok()) return st;
     if (batch_count < kPurgeBatch) break;
   }
