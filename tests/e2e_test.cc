@@ -319,6 +319,29 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
   // Step 9: measured, and logged in analysis-svc.
   EXPECT_GT(Count(kAnalysis, "processing_log WHERE name LIKE '%MeasureResponse%'"), 0);
   EXPECT_NE(out.find("respons"), std::string::npos);
+
+  // The customer who objected in step 2 (before anything was selected): in the register, on no
+  // list, in no item and in no delivery file; the impact, group and freeze reports counted them
+  // (the flow checks each figure is 1 and fails otherwise).
+  const std::string a = schemas_[kAnalysis]->name();
+  ASSERT_EQ(Count(kAnalysis, "objections WHERE lift_time IS NULL"), 1);
+  const std::string objector = Query(kAnalysis, absl::StrCat("SELECT bsn FROM ", a, ".objections"));
+  EXPECT_EQ(Count(kAnalysis, absl::StrCat("recipient_list_members WHERE bsn = ", objector)), 0);
+  EXPECT_EQ(Count(kAnalysis, "recipient_lists WHERE excluded_by_objection = 1 AND control_of IS NULL"), 1);
+  const size_t at = out.find(" objects to being selected");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string number = out.substr(out.rfind(' ', at - 1) + 1, at - out.rfind(' ', at - 1) - 1);
+  ASSERT_EQ(number.size(), 10u) << number;
+  EXPECT_EQ(Count(kDispatch, absl::StrCat("items WHERE customer_number = '", number, "'")), 0);
+  int files = 0;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir_ + "/deliveries")) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.find(number), std::string::npos) << f.path();
+    ++files;
+  }
+  EXPECT_GT(files, 0);
 }
 
 TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {
@@ -470,10 +493,11 @@ TEST_F(EndToEndTest, EveryProcessingLogEntryReachesTheLogbookExactlyOnce) {
       trace);
   for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
     EXPECT_GT(Count(s, absl::StrCat("processing_log WHERE trace_id = decode('", trace, "', 'hex')")), 0) << s;
-    // Nothing of the action outside it (the privacy officer's reading of the log is no part
-    // of the action: a trace of its own).
+    // Nothing of the action outside it (the privacy officer's reading of the log and the
+    // customer's objection are no part of the action: traces of their own).
     EXPECT_EQ(Count(s, absl::StrCat("processing_log WHERE trace_id <> decode('", trace,
-                                    "', 'hex') AND name <> 'processinglog.ListProcessingLogEntries'")),
+                                    "', 'hex') AND name NOT IN ('processinglog.ListProcessingLogEntries',"
+                                    " 'privacy.RecordObjection')")),
               0)
         << s;
   }

@@ -30,6 +30,8 @@ absl::string_view ProcessingActivityUri(ProcessingActivity activity) {
       return "https://register.cak.nl/verwerkingsregister/M7624#bewaartermijn";
     case ProcessingActivity::kInzage:
       return "https://register.cak.nl/verwerkingsregister/M7624#inzage-verwerkingen";
+    case ProcessingActivity::kRechtenBetrokkene:
+      return "https://register.cak.nl/verwerkingsregister/M7624#rechten-betrokkenen";
   }
   return "https://register.cak.nl/verwerkingsregister/M7624";
 }
@@ -45,6 +47,8 @@ absl::string_view LegalBasis(ProcessingActivity activity) {
       return "Wettelijke verplichting (AVG art. 15)";
     case ProcessingActivity::kBewaartermijn:
       return "Wettelijke verplichting (AVG art. 5 lid 1 e)";
+    case ProcessingActivity::kRechtenBetrokkene:
+      return "Wettelijke verplichting (AVG art. 17, 18 en 21)";
     default:
       return "Gerechtvaardigd belang";
   }

@@ -33,6 +33,7 @@ enum class ProcessingActivity {
   kResponsmeting,               // 9 response measurement
   kBewaartermijn,               // retention purge
   kInzage,                      // privacy officer reads the log (GDPR art. 15)
+  kRechtenBetrokkene,           // objection, restriction, erasure (GDPR art. 17, 18, 21)
 };
 
 // dpl.core.processing_activity_id, e.g.

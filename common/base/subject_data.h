@@ -6,11 +6,14 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/base/bsn.h"
 #include "common/base/processing_log.h"
 
@@ -111,5 +114,54 @@ inline SubjectDataRecord RecordOf(const SubjectRow& row, const std::map<std::str
 
 // Reads what the service holds about `subject` (no writes; the caller logs the access).
 using SubjectDataExporter = std::function<absl::StatusOr<SubjectData>(const CallContext&, const Bsn&)>;
+
+namespace reason {
+// Another kind or scope of objection is active for the person: lift it first.
+inline constexpr char kObjectionExists[] = "OBJECTION_EXISTS";
+}  // namespace reason
+
+// Objection (GDPR art. 21) and restriction (art. 18): numbers as in the proto enums and the
+// register's columns.
+enum class ObjectionKind { kObjection = 1, kRestriction = 2 };
+// What the person is left out of: all selection (statistics too), or being contacted.
+enum class ObjectionScope { kAllSelection = 1, kContact = 2 };
+
+struct ObjectionRequest {
+  Bsn subject;
+  ObjectionKind kind = ObjectionKind::kObjection;
+  ObjectionScope scope = ObjectionScope::kAllSelection;
+  std::string reason;
+  absl::CivilDay received_day;
+};
+
+// An objection as registered; lift_time set once lifted (history is kept).
+struct ObjectionState {
+  ObjectionKind kind = ObjectionKind::kObjection;
+  ObjectionScope scope = ObjectionScope::kAllSelection;
+  std::string reason;
+  absl::CivilDay received_day;
+  absl::Time record_time;
+  std::string recorded_by;
+  std::optional<absl::Time> lift_time;
+  std::string lift_reason, lifted_by;
+};
+
+// One service's answer to recording or lifting an objection.
+struct ObjectionOutcome {
+  std::optional<ObjectionState> objection;  // the register's service only
+  bool unchanged = false;                   // already so: nothing was written but the log entry
+  std::vector<std::string> effects;         // Dutch: what this service did or does about it
+};
+
+// What a service does with an objection. Services that select nobody leave the handlers empty
+// and answer with `no_selection_remark`.
+struct SubjectRights {
+  SubjectDataExporter exporter;
+  std::function<absl::StatusOr<ObjectionOutcome>(const CallContext&, const ObjectionRequest&)> record_objection;
+  std::function<absl::StatusOr<ObjectionOutcome>(const CallContext&, const Bsn&, const std::string& reason)>
+      lift_objection;
+  bool keeps_register = false;      // analysis-svc: the objection register
+  std::string no_selection_remark;  // Dutch: why an objection changes nothing here
+};
 
 }  // namespace cak::common

@@ -13,14 +13,21 @@
 
 namespace cak::common {
 
-// Method name for role tables; grant it to roles::kPrivacyOfficer only.
+// Method names for role tables; grant them to roles::kPrivacyOfficer only.
 inline constexpr char kExportSubjectData[] = "ExportSubjectData";
+inline constexpr char kRecordObjection[] = "RecordObjection";
+inline constexpr char kLiftObjection[] = "LiftObjection";
+
+// What every objection answer says (Dutch): statutory mailings are not this system's.
+inline constexpr char kStatutoryMailingsRemark[] =
+    "Wettelijk verplichte berichten (zoals beschikkingen, facturen en aanmaningen) verstuurt het CAK met andere "
+    "systemen; een bezwaar of beperking hier stopt die niet.";
 
 class DataSubjectServiceImpl final : public cak::voorlichting::privacy::v1::DataSubjectService::Service {
  public:
   // None owned. `service` names the answering service ("intake-svc").
   DataSubjectServiceImpl(const RpcEnvironment* env, db::PgPool* pool, const db::ProcessingLogStore* store,
-                         std::string service, SubjectDataExporter exporter);
+                         std::string service, SubjectRights rights);
 
   // Reads what the service holds, then logs the access ("privacy.ExportSubjectData", activity
   // inzage, the person as data subject) in a transaction of its own; nothing is answered that
@@ -29,12 +36,27 @@ class DataSubjectServiceImpl final : public cak::voorlichting::privacy::v1::Data
                                  const cak::voorlichting::privacy::v1::ExportSubjectDataRequest* request,
                                  cak::voorlichting::privacy::v1::SubjectDataExport* response) override;
 
+  // Checks the request, lets the service apply it (SubjectRights), then logs the call
+  // ("privacy.RecordObjection" / "privacy.LiftObjection", activity rechten betrokkenen, the
+  // person as data subject) and answers with the statutory-mailings remark. A refusal writes
+  // nothing.
+  grpc::Status RecordObjection(grpc::ServerContext* context,
+                               const cak::voorlichting::privacy::v1::RecordObjectionRequest* request,
+                               cak::voorlichting::privacy::v1::ObjectionAnswer* response) override;
+  grpc::Status LiftObjection(grpc::ServerContext* context,
+                             const cak::voorlichting::privacy::v1::LiftObjectionRequest* request,
+                             cak::voorlichting::privacy::v1::ObjectionAnswer* response) override;
+
  private:
+  // Logs `record` in a transaction of its own and fills the answer from `outcome`.
+  absl::Status Answer(const CallContext& call, ProcessingRecord record, ObjectionOutcome outcome,
+                      cak::voorlichting::privacy::v1::ObjectionAnswer* response) const;
+
   const RpcEnvironment* env_;
   db::PgPool* pool_;
   const db::ProcessingLogStore* store_;
   std::string service_;
-  SubjectDataExporter exporter_;
+  SubjectRights rights_;
 };
 
 }  // namespace cak::common

@@ -42,6 +42,7 @@ namespace ipb = cak::voorlichting::intake::v1;
 namespace apb = cak::voorlichting::analysis::v1;
 namespace cpb = cak::voorlichting::campaign::v1;
 namespace dpb = cak::voorlichting::dispatch::v1;
+namespace privacy = cak::voorlichting::privacy::v1;
 using Date = cak::voorlichting::type::v1::Date;
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +267,8 @@ struct OrderRun {
 // A customer of the imported extract (held in memory only; never printed).
 struct Customer {
   std::string bsn, customer_number;
+  bool affected = false;      // an active Wlz customer (the selection of this action)
+  bool payment_plan = false;  // (their group is handled by hand, not contacted)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -281,6 +284,7 @@ class FlowRun {
   bool SignalArrives();       // step 1
   bool Assess();              // step 2
   bool DeclineDuplicate();    // step 3
+  bool ObjectBeforeFreeze();  // step 2: a customer objects (GDPR art. 21) before anything is selected
   bool DefineGroups();        // step 4
   bool MessagesAndActions();  // steps 5 and 6
   bool Feasibility();         // step 7
@@ -366,6 +370,7 @@ class FlowRun {
   cpb::Campaign campaign_;
   std::map<dpb::Channel, ExecutorUse> executor_of_;
   std::vector<OrderRun> orders_;
+  std::optional<size_t> objector_;     // customers_ index of the customer who objected (step 2)
   std::set<std::string> delivered_;    // customer numbers whose message arrived
   std::set<std::string> undelivered_;  // contacted, but returned / not reached
   // Letters and call scripts whose text lacks the customer's {klantnummer}, and of those the
@@ -458,14 +463,16 @@ bool FlowRun::Setup() {
   if (!ReadCsv(path, &rows) || rows.empty()) return Expect(false, absl::StrCat("cannot read ", path));
   std::map<std::string, size_t> column;
   for (size_t i = 0; i < rows[0].size(); ++i) column[rows[0][i]] = i;
-  for (const char* name : {"bsn", "customer_number", "initials", "name_prefix", "surname"}) {
+  for (const char* name :
+       {"bsn", "customer_number", "initials", "name_prefix", "surname", "regulation", "active", "payment_plan"}) {
     if (!column.count(name)) return Expect(false, absl::StrCat(path, " has no ", name, " column"));
   }
   for (size_t r = 1; r < rows.size(); ++r) {
     if (rows[r].size() != rows[0].size()) continue;
     const auto field = [&](const char* name) -> const std::string& { return rows[r][column[name]]; };
     by_number_[field("customer_number")] = customers_.size();
-    customers_.push_back({field("bsn"), field("customer_number")});
+    customers_.push_back({field("bsn"), field("customer_number"),
+                          field("regulation") == "WLZ" && field("active") == "true", field("payment_plan") == "true"});
   }
   std::printf("run %s: today is %s (%s); %s customers in %s\n", stamp_.c_str(), absl::FormatCivilTime(today_).c_str(),
               zone_.name().c_str(), Thousands(customers_.size()).c_str(), path.c_str());
@@ -536,13 +543,16 @@ bool FlowRun::Assess() {
                 Thousands(report.rows_rejected()).c_str(), static_cast<long long>(report.snapshot_version()));
   }
 
+  if (!ObjectBeforeFreeze()) return false;
   apb::AnalyzeImpactRequest impact;
   *impact.mutable_criteria() = Affected();
   apb::ImpactAnalysis a;
   if (!Ok(analysis_->AnalyzeImpact(As(analyst_).get(), impact, &a), "AnalyzeImpact")) return false;
   affected_ = a.total();
-  std::printf("  affected (active Wlz customers): %s of %s\n", Thousands(a.total()).c_str(),
-              Thousands(imported_["customers"]).c_str());
+  std::printf("  affected (active Wlz customers): %s of %s; %s left out by an objection\n",
+              Thousands(a.total()).c_str(), Thousands(imported_["customers"]).c_str(),
+              Thousands(a.excluded_by_objection()).c_str());
+  if (!Expect(a.excluded_by_objection() == 1, "the impact analysis does not count the objection")) return false;
   std::printf("    routing         %s\n", CountList(a.by_routing()).c_str());
   std::printf("    reachable       %s\n", CountList(a.by_reachability()).c_str());
   std::printf("    mailing plan    %s with a planned mailing %s..%s (%s)\n",
@@ -631,15 +641,17 @@ bool FlowRun::DefineGroups() {
   if (!Ok(analysis_->DefineTargetGroups(As(analyst_).get(), req, &set), "DefineTargetGroups")) return false;
   target_group_set_ = set.name();
   unassigned_ = set.unassigned_count();
-  int64_t grouped = 0;
+  int64_t grouped = 0, excluded = 0;
   for (const auto& g : set.groups()) {
     grouped += g.impact().total();
+    excluded += g.impact().excluded_by_objection();
     std::printf("  %-28s %6s customers; routing %s\n", g.name().c_str(), Thousands(g.impact().total()).c_str(),
                 CountList(g.impact().by_routing()).c_str());
   }
-  std::printf("  %s by %s on snapshot %lld: %s in the groups, %s customers in none\n", set.name().c_str(),
-              set.defined_by().c_str(), static_cast<long long>(set.snapshot_version()), Thousands(grouped).c_str(),
-              Thousands(set.unassigned_count()).c_str());
+  std::printf("  %s by %s on snapshot %lld: %s in the groups, %s customers in none, %s left out by an objection\n",
+              set.name().c_str(), set.defined_by().c_str(), static_cast<long long>(set.snapshot_version()),
+              Thousands(grouped).c_str(), Thousands(set.unassigned_count()).c_str(), Thousands(excluded).c_str());
+  if (!Expect(excluded == 1, "the target groups do not count the objection")) return false;
   if (!Expect(grouped == affected_,
               absl::StrCat("the groups hold ", grouped, " customers, the selection ", affected_))) {
     return false;
@@ -880,12 +892,19 @@ bool FlowRun::ReviewAndRelease() {
   }
   std::printf("  %s submitted by %s: %s; the recipient lists are frozen now\n", campaign_.name().c_str(),
               designer_.id.c_str(), Short(cpb::CampaignState_Name(campaign_.state()), "CAMPAIGN_STATE_").c_str());
+  int64_t excluded = 0;
   for (const auto& g : campaign_.groups()) {
     if (!Contacted(g.action())) continue;
-    std::printf("    %-28s %6s recipients, %4s control  %s\n", g.group().c_str(),
+    apb::GetRecipientListRequest get;
+    get.set_name(g.recipient_list());
+    apb::RecipientList list;
+    if (!Ok(analysis_->GetRecipientList(As(analyst_).get(), get, &list), "GetRecipientList")) return false;
+    excluded += list.excluded_by_objection();
+    std::printf("    %-28s %6s recipients, %4s control, %s left out by an objection  %s\n", g.group().c_str(),
                 Thousands(g.recipient_count()).c_str(), Thousands(g.control_count()).c_str(),
-                g.recipient_list().c_str());
+                Thousands(list.excluded_by_objection()).c_str(), g.recipient_list().c_str());
   }
+  if (!Expect(excluded == 1, "the frozen lists do not count the objection")) return false;
   if (until_ == "submitted") return stopped_ = true;
 
   cpb::ApproveCampaignRequest approve;
@@ -1105,7 +1124,10 @@ bool FlowRun::Deliver() {
       return false;
     }
   }
-  return true;
+  const std::string& objector = customers_[*objector_].customer_number;
+  std::printf("  customer %s, who objected in step 2: in no delivery\n", objector.c_str());
+  return Expect(delivered_.count(objector) == 0 && undelivered_.count(objector) == 0,
+                "the customer who objected was delivered to");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1416,6 +1438,29 @@ bool FlowRun::ProcessingLogSummary() {
   std::printf("    the action's trace is complete in the logbook: all %s entries of the four services, %s\n",
               Thousands(static_cast<int64_t>(all.size())).c_str(), twice == 0 ? "each once" : "SOME TWICE");
   return Expect(twice == 0, "the logbook holds an operation twice");
+}
+
+bool FlowRun::ObjectBeforeFreeze() {
+  // An affected customer outside the group handled by hand: one the action would contact.
+  for (size_t i = 0; i < customers_.size() && !objector_; ++i) {
+    if (customers_[i].affected && !customers_[i].payment_plan) objector_ = i;
+  }
+  if (!Expect(objector_.has_value(), "the extract has no affected customer to object")) return false;
+  std::printf(
+      "  customer %s objects to being selected (AVG art. 21); the privacy officer records it "
+      "(voorlichting-cli subject-object):\n",
+      customers_[*objector_].customer_number.c_str());
+  std::fflush(stdout);
+  privacy::RecordObjectionRequest req;
+  req.set_bsn(customers_[*objector_].bsn);
+  req.set_kind(privacy::OBJECTION_KIND_OBJECTION);
+  req.set_scope(privacy::OBJECTION_SCOPE_ALL_SELECTION);
+  req.set_reason(absl::StrCat("Brief van de klant, kenmerk BZ-", stamp_));
+  const int rc = SendObjection(client_, privacy_officer_,
+                               {args_.Get("analysis-address"), args_.Get("dispatch-address"),
+                                args_.Get("intake-address"), args_.Get("campaign-address")},
+                               req, /*lift=*/false, "    ");
+  return Expect(rc == 0, "recording the objection failed");
 }
 
 bool FlowRun::SubjectAccessSummary() {

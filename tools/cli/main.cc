@@ -54,6 +54,11 @@ the processing log (privacy officer), from one service (--address) or merged fro
       --dispatch-address=H:P [--out=DIR]
        an access request (GDPR art. 15): what each service holds about the person and the processing history
        of all four, written as inzage-<time>.json and a Dutch inzage-<time>.html in DIR (default: here)
+  subject-object --bsn=BSN --kind=objection|restriction --scope=all|contact --reason=TEXT
+      [--received-date=YYYY-MM-DD] (and the four addresses, as subject-access)
+       records an objection (GDPR art. 21) or restriction (art. 18) in analysis-svc's register and shows what
+       each service does about it; scope all: out of all selection, contact: not contacted
+  subject-lift-objection --bsn=BSN --reason=TEXT (and the four addresses)
 
   --trace=TRACEPARENT|TRACE_ID (any command): the call continues that trace (W3C traceparent), e.g. an
        information action's, so its processing-log entries join the action's
@@ -110,6 +115,8 @@ int main(int argc, char** argv) {
       {"purge", cak::cli::Purge},
       {"log", cak::cli::ProcessingLog},
       {"subject-access", cak::cli::SubjectAccess},
+      {"subject-object", cak::cli::SubjectObject},
+      {"subject-lift-objection", cak::cli::SubjectLiftObjection},
       {"demo", cak::cli::Demo},
       {"import", cak::cli::Import},
       {"snapshot", cak::cli::Snapshot},

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "cli/log_command.h"
 #include "cli/output.h"
@@ -45,6 +47,7 @@ std::string ActivityName(const std::string& uri) {
       {"9-responsmeting", "Meten of de voorlichting helpt (stap 9)"},
       {"bewaartermijn", "Verwijderen na de bewaartermijn"},
       {"inzage-verwerkingen", "Inzage door de privacy officer"},
+      {"rechten-betrokkenen", "Uw bezwaar, beperking of verwijdering"},
   };
   const size_t hash = uri.find('#');
   const std::string fragment = hash == std::string::npos ? uri : uri.substr(hash + 1);
@@ -291,6 +294,118 @@ int WriteSubjectAccessReport(const Client& client, const Caller& caller, const c
   }
   std::printf("%s  written: %s and %s\n", indent.c_str(), json.c_str(), html.c_str());
   return 0;
+}
+
+int SendObjection(const Client& client, const Caller& caller, const std::vector<std::string>& addresses,
+                  const privacy::RecordObjectionRequest& request, bool lift, const std::string& indent) {
+  std::vector<std::string> printed;
+  for (const std::string& address : addresses) {
+    auto stub = privacy::DataSubjectService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    privacy::ObjectionAnswer answer;
+    grpc::Status st;
+    if (lift) {
+      privacy::LiftObjectionRequest req;
+      req.set_bsn(request.bsn());
+      req.set_reason(request.reason());
+      st = stub->LiftObjection(client.Context(caller, false).get(), req, &answer);
+    } else {
+      st = stub->RecordObjection(client.Context(caller, false).get(), request, &answer);
+    }
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s: ", address.c_str());
+      return Fail(st);
+    }
+    std::string head = answer.service();
+    if (answer.keeps_register()) {
+      const auto& o = answer.objection();
+      if (!answer.has_objection()) {
+        absl::StrAppend(&head, ": geen actief bezwaar; niets veranderd");
+      } else {
+        absl::StrAppend(&head,
+                        lift                 ? ": opgeheven "
+                        : answer.unchanged() ? ": stond al vast "
+                                             : ": vastgelegd ",
+                        privacy::ObjectionKind_Name(o.kind()), " ", privacy::ObjectionScope_Name(o.scope()),
+                        absl::StrFormat(" (ontvangen %04d-%02d-%02d)", o.received_date().year(),
+                                        o.received_date().month(), o.received_date().day()));
+      }
+    }
+    std::printf("%s%s\n", indent.c_str(), head.c_str());
+    for (const std::string& e : answer.effects()) std::printf("%s  - %s\n", indent.c_str(), e.c_str());
+    for (const std::string& r : answer.remarks()) {  // (a remark every service makes: once)
+      if (std::find(printed.begin(), printed.end(), r) != printed.end()) continue;
+      printed.push_back(r);
+      std::printf("%s  (%s)\n", indent.c_str(), r.c_str());
+    }
+  }
+  return 0;
+}
+
+namespace {
+
+// The four addresses, analysis-svc (the register) first; empty when one is missing.
+std::vector<std::string> ObjectionAddresses(const Args& args) {
+  std::vector<std::string> out;
+  for (const char* flag : {"analysis-address", "dispatch-address", "intake-address", "campaign-address"}) {
+    if (!args.Has(flag)) return {};
+    out.push_back(args.Get(flag));
+  }
+  return out;
+}
+
+}  // namespace
+
+int SubjectObject(const Client& client, const Args& args) {
+  const std::string usage =
+      "subject-object --bsn=BSN --kind=objection|restriction --scope=all|contact --reason=TEXT "
+      "[--received-date=YYYY-MM-DD] --intake-address=H:P --analysis-address=H:P --campaign-address=H:P "
+      "--dispatch-address=H:P";
+  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
+  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
+  const std::vector<std::string> addresses = ObjectionAddresses(args);
+  if (addresses.empty()) return Usage(usage);
+  privacy::RecordObjectionRequest req;
+  req.set_bsn(bsn->digits());
+  const std::string kind = args.Get("kind"), scope = args.Get("scope");
+  if (kind == "objection") {
+    req.set_kind(privacy::OBJECTION_KIND_OBJECTION);
+  } else if (kind == "restriction") {
+    req.set_kind(privacy::OBJECTION_KIND_RESTRICTION);
+  } else {
+    return Usage(absl::StrCat(usage, "\n  (--kind: objection or restriction)"));
+  }
+  if (scope == "all") {
+    req.set_scope(privacy::OBJECTION_SCOPE_ALL_SELECTION);
+  } else if (scope == "contact") {
+    req.set_scope(privacy::OBJECTION_SCOPE_CONTACT);
+  } else {
+    return Usage(absl::StrCat(usage, "\n  (--scope: all or contact)"));
+  }
+  req.set_reason(args.Get("reason"));
+  if (args.Has("received-date")) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(args.Get("received-date"), &day)) {
+      return Usage(absl::StrCat(usage, "\n  (--received-date: YYYY-MM-DD)"));
+    }
+    req.mutable_received_date()->set_year(static_cast<int>(day.year()));
+    req.mutable_received_date()->set_month(day.month());
+    req.mutable_received_date()->set_day(day.day());
+  }
+  return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/false, "");
+}
+
+int SubjectLiftObjection(const Client& client, const Args& args) {
+  const std::string usage =
+      "subject-lift-objection --bsn=BSN --reason=TEXT --intake-address=H:P --analysis-address=H:P "
+      "--campaign-address=H:P --dispatch-address=H:P";
+  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
+  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
+  const std::vector<std::string> addresses = ObjectionAddresses(args);
+  if (addresses.empty()) return Usage(usage);
+  privacy::RecordObjectionRequest req;
+  req.set_bsn(bsn->digits());
+  req.set_reason(args.Get("reason"));
+  return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/true, "");
 }
 
 int SubjectAccess(const Client& client, const Args& args) {

@@ -15,6 +15,11 @@
 namespace cak::cli {
 
 int SubjectAccess(const Client& client, const Args& args);
+// `subject-object` and `subject-lift-objection`: records or lifts an objection (GDPR art. 21) or
+// restriction (art. 18) in analysis-svc's register first, then asks the other three services
+// what it means for them; prints each service's answer.
+int SubjectObject(const Client& client, const Args& args);
+int SubjectLiftObjection(const Client& client, const Args& args);
 
 // What the report is made of: each service's answer and the entries about the person.
 struct SubjectReport {
@@ -32,6 +37,13 @@ std::string SubjectReportHtml(const SubjectReport& report);
 // `caller` (a privacy officer) and writes the report into `dir`; prints what each service holds
 // and where the files are, each line after `indent`. Returns 0, or the exit code of a failure
 // (printed on stderr).
+// Sends `request` (RecordObjection, or LiftObjection when `lift`) to the services at
+// `addresses`, the register's (analysis-svc) first; prints each answer after `indent`, the
+// remarks every service shares once. Stops at the first refusal (0, or its exit code).
+int SendObjection(const Client& client, const Caller& caller, const std::vector<std::string>& addresses,
+                  const cak::voorlichting::privacy::v1::RecordObjectionRequest& request, bool lift,
+                  const std::string& indent);
+
 int WriteSubjectAccessReport(const Client& client, const Caller& caller, const common::Bsn& bsn,
                              const std::vector<std::string>& addresses, const std::string& dir,
                              const std::string& indent);

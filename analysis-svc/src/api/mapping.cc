@@ -305,6 +305,7 @@ void ToProto(const domain::Impact& i, pb::ImpactAnalysis* out) {
     AddCount(out->mutable_mailing_overlap_by_type(), domain::MailingTypeName(t), i.mailing_overlap_by_type[t]);
   }
   out->set_contact_pressure(i.contact_pressure);
+  out->set_excluded_by_objection(i.excluded_by_objection);
 }
 
 void ToProto(const Criteria& c, pb::Criteria* out) {
@@ -409,6 +410,7 @@ void ToProto(const domain::RecipientListRecord& list, pb::RecipientList* out) {
   *out->mutable_create_time() = common::ToProtoTime(list.create_time);
   if (!list.control_list.empty()) out->set_control_list("recipientLists/" + list.control_list);
   if (!list.control_of.empty()) out->set_control_of("recipientLists/" + list.control_of);
+  out->set_excluded_by_objection(list.excluded_by_objection);
 }
 
 absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseRequest& r) {
@@ -525,6 +527,7 @@ void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
   out->set_seed(s.seed);
   out->set_stratification(static_cast<pb::Stratification>(s.stratification));
   out->set_population(s.population);
+  out->set_excluded_by_objection(s.excluded_by_objection);
   for (const auto& m : s.members) {
     pb::SampleMember* pm = out->add_members();
     pm->set_pseudonym(m.pseudonym);
@@ -559,6 +562,10 @@ void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
 
 void ToProto(domain::RecipientRow&& r, pb::Recipient* out) {
   out->set_position(r.position);
+  if (r.withheld) {
+    out->set_withheld_reason("OBJECTION");
+    return;
+  }
   out->set_bsn(domain::FormatBsn(r.bsn));
   out->set_routing(static_cast<pb::Routing>(r.routing));
   out->set_customer_number(std::move(r.customer_number));

@@ -213,7 +213,8 @@ AnalysisService::AnalysisService(SnapshotRepository* snapshots, AnalysisReposito
       pseudonymizer_(std::move(pseudonymizer)),
       settings_(std::move(settings)),
       outcomes_(outcomes),
-      cache_(snapshots) {}
+      cache_(snapshots),
+      objections_(analyses) {}
 
 absl::CivilDay AnalysisService::Today() const { return absl::ToCivilDay(clock_->Now(), settings_.zone); }
 
@@ -352,8 +353,11 @@ absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& 
   if (request.pressure_days != 0) out.options.pressure_days = request.pressure_days;
   CAK_RETURN_IF_ERROR(ValidateImpactOptions(out.options));
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
-  const Bitmap selection = Evaluate(request.criteria, *snapshot.columns, EvalContext{out.options.reference_day});
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(*snapshot.columns, call.deadline));
+  Bitmap selection = Evaluate(request.criteria, *snapshot.columns, EvalContext{out.options.reference_day});
+  const int64_t excluded = Exclude(objected->all_selection, &selection);
   out.impact = domain::AnalyzeImpact(*snapshot.columns, selection, out.options);
+  out.impact.excluded_by_objection = excluded;
   out.snapshot_version = snapshot.info.version;
   // Statistics over named customers tell about those customers.
   CAK_RETURN_IF_ERROR(
@@ -399,7 +403,9 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
   const absl::CivilDay reference = request.reference_day.value_or(Today());
   const ColumnarSnapshot& cols = *snapshot.columns;
-  const Bitmap selection = Evaluate(request.criteria, cols, EvalContext{reference});
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
+  Bitmap selection = Evaluate(request.criteria, cols, EvalContext{reference});
+  const int64_t excluded = Exclude(objected->contact, &selection);
   SampleDraw draw = DrawSample(cols, selection, request.size, request.seed, request.stratification);
 
   std::vector<int32_t> bsns;
@@ -416,11 +422,13 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   out.seed = request.seed;
   out.stratification = request.stratification;
   out.population = draw.population;
+  out.excluded_by_objection = excluded;
   out.allocation = draw.allocation;
   ProcessingRecord record =
       common::MakeRecord("analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
   record.attributes = {{"sample", out.id},
                        {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
+                       {"excluded_by_objection", absl::StrCat(excluded)},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
   if (request.full_view) record.attributes["purpose"] = request.purpose;
   // campaign-svc logs the previews it renders from the sample, per subject.
@@ -454,6 +462,7 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   stored.stratification = static_cast<int>(request.stratification);
   stored.requested_size = request.size;
   stored.population = draw.population;
+  stored.excluded_by_objection = excluded;
   stored.full_view = request.full_view;
   stored.purpose = request.purpose;
   stored.created_by = call.principal.id;
@@ -496,10 +505,14 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
   set.snapshot_version = snapshot.info.version;
   set.reference_day = request.reference_day.value_or(Today());
   set.groups = request.groups;
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(*snapshot.columns, call.deadline));
   GroupAssignment assignment = AssignGroups(request.groups, *snapshot.columns, EvalContext{set.reference_day});
   const ImpactOptions options = DefaultImpactOptions(set.reference_day);
-  for (const Bitmap& members : assignment.members) {
+  for (Bitmap& members : assignment.members) {
+    // A person who objected to being contacted is in no group (not moved to a later one).
+    const int64_t excluded = Exclude(objected->contact, &members);
     set.impacts.push_back(domain::AnalyzeImpact(*snapshot.columns, members, options));
+    set.impacts.back().excluded_by_objection = excluded;
   }
   set.unassigned = assignment.unassigned;
   set.defined_by = call.principal.id;
@@ -587,7 +600,10 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   GroupAssignment assignment =
       AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1), cols,
                    EvalContext{set.reference_day});
-  const Bitmap& members = assignment.members[index];
+  Bitmap& members = assignment.members[index];
+  // The register as it stands now, which may have changed since the groups were defined.
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
+  const int64_t excluded = Exclude(objected->contact, &members);
   std::vector<MemberRef> refs;
   refs.reserve(static_cast<size_t>(members.Count()));
   members.ForEach([&](uint32_t row) {
@@ -625,6 +641,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
   list.checksum = checksum_of(contacted);
   list.frozen_by = call.principal.id;
   list.create_time = call.start_time;
+  list.excluded_by_objection = excluded;
   std::optional<RecipientListRecord> control;
   if (!held_back.empty()) {
     control = list;
@@ -640,6 +657,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
                        {"target_group_set", set.id},
                        {"group", list.group},
                        {"members", absl::StrCat(list.member_count)},
+                       {"excluded_by_objection", absl::StrCat(excluded)},
                        {"checksum", list.checksum}};
   if (control) {
     record.attributes["control_list"] = control->id;
@@ -687,6 +705,8 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
                        {"field_set", field_set == FieldSet::kPostal  ? "POSTAL"
                                      : field_set == FieldSet::kPhone ? "PHONE"
                                                                      : "CONTACT_MOMENT"}};
+  // Members who objected since the freeze are withheld: their position only, nothing disclosed.
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.Bsns(call.deadline));
   CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
 
   // A chunk is logged before it is sent; logging chunk k (another connection, another thread)
@@ -706,6 +726,10 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
         std::vector<int32_t> bsns;
         bsns.reserve(rows.size());
         for (RecipientRow& r : rows) {
+          if (!objected->bsns.empty() && objected->Contains(r.bsn)) {
+            r = RecipientRow{.position = r.position, .withheld = true};
+            continue;
+          }
           bsns.push_back(r.bsn);
           // Data minimisation: only the set's fields leave the service.
           if (field_set != FieldSet::kPostal) {
@@ -942,6 +966,58 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
 
 // ---------------------------------------------------------------------------------------------
 // Retention
+
+absl::StatusOr<common::ObjectionOutcome> AnalysisService::RecordObjection(const CallContext& call,
+                                                                          const common::ObjectionRequest& request) {
+  common::ObjectionState wanted;
+  wanted.kind = request.kind;
+  wanted.scope = request.scope;
+  wanted.reason = request.reason;
+  wanted.received_day = request.received_day;
+  wanted.record_time = clock_->Now();
+  wanted.recorded_by = call.principal.id;
+  CAK_ASSIGN_OR_RETURN(auto recorded,
+                       analyses_->RecordObjection(std::stoi(request.subject.digits()), wanted, call.deadline));
+  const common::ObjectionState& active = recorded.first;
+  if (!recorded.second && (active.kind != request.kind || active.scope != request.scope)) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, common::reason::kObjectionExists,
+                     "another objection or restriction is active for this person; lift it first");
+  }
+  common::ObjectionOutcome out;
+  out.objection = active;
+  out.unchanged = !recorded.second;
+  out.effects.push_back(
+      active.scope == common::ObjectionScope::kAllSelection
+          ? "Vanaf nu niet meer meegenomen in impactanalyses, steekproeven, doelgroepen en verzendlijsten; elk rapport "
+            "telt wie om deze reden is weggelaten."
+          : "Vanaf nu niet meer benaderd: niet in steekproeven, doelgroepen en verzendlijsten (wel anoniem meegeteld "
+            "in impactanalyses); elk rapport telt wie om deze reden is weggelaten.");
+  out.effects.push_back(
+      "Op lijsten die al waren vastgesteld wordt de persoon bij het verzenden achtergehouden, voor zover de "
+      "verzending nog niet aan een uitvoerder is overgedragen (zie dispatch-svc).");
+  out.effects.push_back("Geldt ook na een nieuwe import van de klantadministratie, tot het bezwaar wordt opgeheven.");
+  return out;
+}
+
+absl::StatusOr<common::ObjectionOutcome> AnalysisService::LiftObjection(const CallContext& call,
+                                                                        const common::Bsn& subject,
+                                                                        const std::string& reason) {
+  common::ObjectionState lift;
+  lift.lift_time = clock_->Now();
+  lift.lift_reason = reason;
+  lift.lifted_by = call.principal.id;
+  CAK_ASSIGN_OR_RETURN(std::optional<common::ObjectionState> lifted,
+                       analyses_->LiftObjection(std::stoi(subject.digits()), lift, call.deadline));
+  common::ObjectionOutcome out;
+  out.unchanged = !lifted.has_value();
+  out.objection = std::move(lifted);
+  if (out.objection) {
+    out.effects.push_back(
+        "Vanaf nu weer mee in selecties; lijsten en verzendingen van voor het opheffen blijven "
+        "zoals ze zijn.");
+  }
+  return out;
+}
 
 absl::StatusOr<common::SubjectData> AnalysisService::ExportSubjectData(const CallContext& call,
                                                                        const common::Bsn& customer) {

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "analysis-svc/src/domain/criteria.h"
 #include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/objections.h"
 #include "analysis-svc/src/domain/outcome_source.h"
 #include "analysis-svc/src/domain/repository.h"
 #include "analysis-svc/src/domain/response.h"
@@ -136,6 +137,7 @@ struct SampleOutcome {
   uint64_t seed = 0;
   Stratification stratification = Stratification::kNone;
   int64_t population = 0;
+  int64_t excluded_by_objection = 0;  // matched, but left out by an objection (not in population)
   std::vector<SampleMemberView> members;
   std::vector<std::pair<std::string, int64_t>> allocation;
 };
@@ -271,6 +273,15 @@ class AnalysisService {
 
   absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
 
+  // The objection register (the caller, common::DataSubjectServiceImpl, validated and logs).
+  // Recording the same kind and scope again is unchanged; another kind or scope while one is
+  // active is FAILED_PRECONDITION OBJECTION_EXISTS. From the next request on, the person is
+  // left out of selection (ALL_SELECTION: statistics too) and withheld from streams.
+  absl::StatusOr<common::ObjectionOutcome> RecordObjection(const common::CallContext& call,
+                                                           const common::ObjectionRequest& request);
+  absl::StatusOr<common::ObjectionOutcome> LiftObjection(const common::CallContext& call, const common::Bsn& subject,
+                                                         const std::string& reason);
+
   // What analysis-svc holds about `customer` (current snapshot, samples, frozen lists), for an
   // access request; the caller (common::DataSubjectServiceImpl) logs the access.
   absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);
@@ -292,6 +303,7 @@ class AnalysisService {
   AnalysisSettings settings_;
   OutcomeSource* outcomes_;
   SnapshotCache cache_;
+  ObjectionCache objections_;
 };
 
 // Masks a name for the pseudonymised view: initials kept, every other word reduced to its

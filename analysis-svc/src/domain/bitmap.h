@@ -19,6 +19,7 @@ class Bitmap {
   uint32_t size() const { return size_; }
   bool Test(uint32_t i) const { return (words_[i >> 6] >> (i & 63)) & 1; }
   void Set(uint32_t i) { words_[i >> 6] |= uint64_t{1} << (i & 63); }
+  void Clear(uint32_t i) { words_[i >> 6] &= ~(uint64_t{1} << (i & 63)); }
 
   Bitmap& operator&=(const Bitmap& o) {
     for (size_t w = 0; w < words_.size(); ++w) words_[w] &= o.words_[w];

@@ -30,6 +30,8 @@ struct Impact {
   int64_t mailing_overlap_total = 0;
   std::array<int64_t, kMailingTypeSlots> mailing_overlap_by_type{};
   int64_t contact_pressure = 0;
+  // Matched the selection but left out by an objection or restriction (never counted above).
+  int64_t excluded_by_objection = 0;
 };
 
 // Defaults for an analysis on `reference_day`: mailing window of 90 days from it, pressure

@@ -120,6 +120,8 @@ struct RecipientListRecord {
   // The freeze's processing-log entry, whose subject rows are the members of this list and of
   // its partner (control or contacted list); 0: none in the log (an older list, or purged).
   int64_t log_entry_id = 0;
+  // Members of the group an objection left out at the freeze (on both lists of a pair).
+  int64_t excluded_by_objection = 0;
 };
 
 // A list member as frozen: the customer and the relation the communication is routed to.
@@ -142,6 +144,8 @@ struct RecipientRow {
   std::string street, house_number_suffix, postcode, city;
   int32_t house_number = 0;
   std::string phone;
+  // Withheld from the stream (the person objected since the freeze): position only.
+  bool withheld = false;
 };
 
 // Name, address and finance of one customer: the details a FULL sample view shows.
@@ -153,6 +157,13 @@ struct SubjectRows {
   std::vector<common::SubjectRow> contact_reports;  // contacts with the CAK
   std::vector<common::SubjectRow> samples;          // samples drawn with them in it
   std::vector<common::SubjectRow> recipient_lists;  // frozen lists they are a member of (with the addressee)
+  std::vector<common::SubjectRow> objections;       // their objections and restrictions, lifted ones too
+};
+
+// An active objection or restriction, as selection applies it.
+struct ActiveObjection {
+  int32_t bsn = 0;
+  common::ObjectionScope scope = common::ObjectionScope::kAllSelection;
 };
 
 struct CustomerDetails {
@@ -171,6 +182,7 @@ struct SampleRecord {
   int stratification = 0;
   int requested_size = 0;
   int64_t population = 0;
+  int64_t excluded_by_objection = 0;
   bool full_view = false;
   std::string purpose;
   std::string created_by;
@@ -185,6 +197,20 @@ struct PurgeCounts {
 class AnalysisRepository {
  public:
   virtual ~AnalysisRepository() = default;
+
+  // The objection register (migration 0005). Its version moves with every record and lift
+  // (0 while empty): what a replica compares before reading the register again.
+  virtual absl::StatusOr<int64_t> ObjectionRegisterVersion(absl::Time deadline) = 0;
+  virtual absl::StatusOr<std::vector<ActiveObjection>> ActiveObjections(absl::Time deadline) = 0;
+  // Registers `objection` for `bsn` unless one is active. Returns the active objection and
+  // whether it was registered by this call.
+  virtual absl::StatusOr<std::pair<common::ObjectionState, bool>> RecordObjection(
+      int32_t bsn, const common::ObjectionState& objection, absl::Time deadline) = 0;
+  // Lifts the active objection of `bsn` (lift_time, lift_reason, lifted_by from `lift`);
+  // nullopt when there was none.
+  virtual absl::StatusOr<std::optional<common::ObjectionState>> LiftObjection(int32_t bsn,
+                                                                              const common::ObjectionState& lift,
+                                                                              absl::Time deadline) = 0;
 
   // The resource id an earlier request with this key created; nullopt for a new request_id;
   // INVALID_ARGUMENT REQUEST_ID_REUSED when the fingerprint differs.

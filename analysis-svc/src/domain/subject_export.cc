@@ -39,6 +39,14 @@ const std::map<std::string, std::string>& Labels() {
       {"recipient_list", "Verzendlijst"},
       {"group_name", "Doelgroep"},
       {"control_list", "Controlegroep (geen voorlichting)"},
+      {"objection_kind", "Soort"},
+      {"objection_scope", "Geldt voor"},
+      {"reason", "Reden"},
+      {"received_date", "Ontvangen op"},
+      {"record_time", "Vastgelegd op"},
+      {"recorded_by", "Vastgelegd door"},
+      {"lift_time", "Opgeheven op"},
+      {"lift_reason", "Reden van opheffen"},
   };
   return *labels;
 }
@@ -70,6 +78,10 @@ const common::SubjectValueNames& Values() {
       {"reached", yes_no},
       {"full_view", yes_no},
       {"control_list", yes_no},
+      {"objection_kind", {{"1", "Bezwaar (art. 21 AVG)"}, {"2", "Beperking (art. 18 AVG)"}}},
+      {"objection_scope",
+       {{"1", "Geen enkele selectie (ook niet in statistieken)"},
+        {"2", "Niet benaderen (wel anoniem meegeteld in statistieken)"}}},
   };
   return *values;
 }
@@ -116,6 +128,11 @@ common::SubjectData SubjectExport(const SubjectRows& rows, int customer_retentio
                ProcessingActivity::kUitvoerenActie,
                "Vastgelegd uit uw klantgegevens (en die van wie uw post ontvangt) toen de lijst werd vastgesteld.",
                kept, rows.recipient_lists));
+  out.categories.push_back(
+      Category("objections", "Uw bezwaren en beperkingen",
+               "Uw bezwaar of beperking uitvoeren: u wordt niet geselecteerd voor voorlichting zolang het geldt.",
+               ProcessingActivity::kRechtenBetrokkene, "Uw verzoek aan het CAK.",
+               "Zolang u klant bent, en tot het bezwaar is opgeheven of u wordt verwijderd.", rows.objections));
   if (!rows.mailings.empty()) {
     out.remarks.push_back(
         "Facturen, beschikkingen en andere wettelijke post verstuurt het CAK vanuit andere systemen. Ze staan hier "

@@ -33,10 +33,18 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
       env_(options_.auth, api::AnalysisRoleTable(), options_.clock, options_.metrics),
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
-      subject_api_(&env_, options_.pool, &log_store_, "analysis-svc",
-                   [this](const common::CallContext& call, const common::Bsn& bsn) {
-                     return service_.ExportSubjectData(call, bsn);
-                   }),
+      subject_api_(
+          &env_, options_.pool, &log_store_, "analysis-svc",
+          common::SubjectRights{
+              .exporter = [this](const common::CallContext& call,
+                                 const common::Bsn& bsn) { return service_.ExportSubjectData(call, bsn); },
+              .record_objection =
+                  [this](const common::CallContext& call, const common::ObjectionRequest& request) {
+                    return service_.RecordObjection(call, request);
+                  },
+              .lift_objection = [this](const common::CallContext& call, const common::Bsn& bsn,
+                                       const std::string& why) { return service_.LiftObjection(call, bsn, why); },
+              .keeps_register = true}),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::AnalysisService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());

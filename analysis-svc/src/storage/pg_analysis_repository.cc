@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
@@ -42,7 +43,8 @@ json ImpactJson(const domain::Impact& i) {
               {"reach", {i.reach_post, i.reach_phone, i.reach_email, i.reach_none}},
               {"overlap", i.mailing_overlap_total},
               {"overlap_type", i.mailing_overlap_by_type},
-              {"pressure", i.contact_pressure}};
+              {"pressure", i.contact_pressure},
+              {"excluded", i.excluded_by_objection}};
 }
 
 domain::Impact ImpactFromJson(const json& j) {
@@ -63,6 +65,7 @@ domain::Impact ImpactFromJson(const json& j) {
   for (size_t k = 0; k < types.size() && k < i.mailing_overlap_by_type.size(); ++k)
     i.mailing_overlap_by_type[k] = types[k];
   i.contact_pressure = j.at("pressure").get<int64_t>();
+  i.excluded_by_objection = j.value("excluded", int64_t{0});  // (sets defined before objections: none)
   return i;
 }
 
@@ -226,15 +229,15 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
               sql,
               "INSERT INTO " + schema_ +
                   ".recipient_lists (id, target_group_set, group_name, snapshot_version, member_count,"
-                  " checksum, frozen_by, create_time, control_list, control_of, log_entry_id) VALUES"
-                  " (CAST($1 AS uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6,"
+                  " checksum, frozen_by, create_time, control_list, control_of, log_entry_id, excluded_by_objection)"
+                  " VALUES (CAST($1 AS uuid), CAST($2 AS uuid), $3, CAST($4 AS bigint), CAST($5 AS bigint), $6,"
                   " $7, " +
                   schema_ +
                   ".from_micros(CAST($8 AS bigint)), CAST(NULLIF($9, '') AS uuid),"
-                  " CAST(NULLIF($10, '') AS uuid), CAST($11 AS bigint))",
+                  " CAST(NULLIF($10, '') AS uuid), CAST($11 AS bigint), CAST($12 AS bigint))",
               {l->id, l->target_group_set, l->group, absl::StrCat(l->snapshot_version), absl::StrCat(l->member_count),
                l->checksum, l->frozen_by, absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list,
-               l->control_of, absl::StrCat(entry)});
+               l->control_of, absl::StrCat(entry), absl::StrCat(l->excluded_by_objection)});
         }
         // The routed addressee's fields are copied now: the list stays what was frozen, whatever
         // later imports bring.
@@ -292,6 +295,115 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
   return frozen;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The objection register
+
+namespace {
+
+constexpr char kObjectionColumns[] =
+    "kind, scope, reason, received_date, ${s}.to_micros(record_time), recorded_by, ${s}.to_micros(lift_time),"
+    " coalesce(lift_reason, ''), coalesce(lifted_by, '')";
+
+common::ObjectionState ObjectionFromRow(const std::vector<std::optional<std::string>>& r) {
+  common::ObjectionState o;
+  o.kind = static_cast<common::ObjectionKind>(ToInt(r[0]));
+  o.scope = static_cast<common::ObjectionScope>(ToInt(r[1]));
+  o.reason = *r[2];
+  o.received_day = ParseIsoDay(*r[3]);
+  o.record_time = absl::FromUnixMicros(ToInt(r[4]));
+  o.recorded_by = *r[5];
+  if (r[6]) o.lift_time = absl::FromUnixMicros(ToInt(r[6]));
+  o.lift_reason = *r[7];
+  o.lifted_by = *r[8];
+  return o;
+}
+
+}  // namespace
+
+std::string PgAnalysisRepository::Q(absl::string_view sql) const {
+  return absl::StrReplaceAll(sql, {{"${s}", schema_}});
+}
+
+absl::StatusOr<int64_t> PgAnalysisRepository::ObjectionRegisterVersion(absl::Time deadline) {
+  int64_t version = 0;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        const TextRows rows = ExecutePrepared(sql, Q("SELECT coalesce(max(change_seq), 0) FROM ${s}.objections"), {});
+        version = ToInt(rows.at(0).at(0));
+        return absl::OkStatus();
+      },
+      deadline));
+  return version;
+}
+
+absl::StatusOr<std::vector<domain::ActiveObjection>> PgAnalysisRepository::ActiveObjections(absl::Time deadline) {
+  std::vector<domain::ActiveObjection> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        for (const auto& r : ExecutePrepared(
+                 sql, Q("SELECT bsn, scope FROM ${s}.objections WHERE lift_time IS NULL ORDER BY bsn"), {})) {
+          out.push_back({static_cast<int32_t>(ToInt(r[0])), static_cast<common::ObjectionScope>(ToInt(r[1]))});
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::pair<common::ObjectionState, bool>> PgAnalysisRepository::RecordObjection(
+    int32_t bsn, const common::ObjectionState& o, absl::Time deadline) {
+  std::pair<common::ObjectionState, bool> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        // At most one active row per person (the partial unique index): a concurrent record of
+        // the same person waits here and then finds the other's row.
+        const TextRows inserted = ExecutePrepared(
+            tx.sql(),
+            Q("INSERT INTO ${s}.objections (id, bsn, kind, scope, reason, received_date, record_time, recorded_by,"
+              " change_seq) VALUES (CAST($1 AS uuid), CAST($2 AS integer), CAST($3 AS smallint),"
+              " CAST($4 AS smallint), $5, CAST($6 AS date), ${s}.from_micros(CAST($7 AS bigint)), $8,"
+              " nextval('${s}.objection_change_seq')) ON CONFLICT (bsn) WHERE lift_time IS NULL DO NOTHING"
+              " RETURNING 1"),
+            {common::NewUuid(), absl::StrCat(bsn), absl::StrCat(static_cast<int>(o.kind)),
+             absl::StrCat(static_cast<int>(o.scope)), o.reason, IsoDay(o.received_day),
+             absl::StrCat(absl::ToUnixMicros(o.record_time)), o.recorded_by});
+        out.second = !inserted.empty();
+        const TextRows active = ExecutePrepared(
+            tx.sql(),
+            Q(absl::StrCat("SELECT ", kObjectionColumns,
+                           " FROM ${s}.objections WHERE bsn = CAST($1 AS integer) AND lift_time IS NULL")),
+            {absl::StrCat(bsn)});
+        if (active.empty()) return absl::AbortedError("the objection was lifted concurrently; try again");
+        out.first = ObjectionFromRow(active[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::optional<common::ObjectionState>> PgAnalysisRepository::LiftObjection(
+    int32_t bsn, const common::ObjectionState& lift, absl::Time deadline) {
+  std::optional<common::ObjectionState> out;
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows lifted = ExecutePrepared(
+            tx.sql(),
+            Q(absl::StrCat("UPDATE ${s}.objections SET lift_time = ${s}.from_micros(CAST($2 AS bigint)),"
+                           " lift_reason = $3, lifted_by = $4, change_seq = nextval('${s}.objection_change_seq')"
+                           " WHERE bsn = CAST($1 AS integer) AND lift_time IS NULL RETURNING ",
+                           kObjectionColumns)),
+            {absl::StrCat(bsn), absl::StrCat(absl::ToUnixMicros(*lift.lift_time)), lift.lift_reason, lift.lifted_by});
+        if (!lifted.empty()) out = ObjectionFromRow(lifted[0]);
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
 absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientList(const std::string& id,
                                                                                    absl::Time deadline) {
   if (!common::IsUuid(id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
@@ -304,7 +416,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
             sql,
             "SELECT id, target_group_set, group_name, snapshot_version, member_count, checksum, frozen_by, " + schema_ +
                 ".to_micros(create_time), control_list, control_of, (SELECT p.id FROM " + schema_ +
-                ".processing_log p WHERE p.id = l.log_entry_id) FROM " + schema_ +
+                ".processing_log p WHERE p.id = l.log_entry_id), excluded_by_objection FROM " + schema_ +
                 ".recipient_lists l WHERE id = CAST($1 AS uuid)",
             {id});
         if (rows.empty()) return absl::OkStatus();
@@ -321,6 +433,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::GetRecipientLi
         list.control_list = r[8].value_or("");
         list.control_of = r[9].value_or("");
         list.log_entry_id = r[10] ? ToInt(r[10]) : 0;  // 0: none, or purged from the log since
+        list.excluded_by_objection = ToInt(r[11]);
         return absl::OkStatus();
       },
       deadline));
@@ -504,6 +617,11 @@ absl::StatusOr<domain::SubjectRows> PgAnalysisRepository::SubjectRowsOf(const do
                 schema_ + ".recipient_list_members m JOIN " + schema_ +
                 ".recipient_lists l ON l.id = m.list_id WHERE m.bsn = CAST($1 AS integer) ORDER BY l.create_time",
             &out.recipient_lists);
+        rows(
+            "SELECT kind AS objection_kind, scope AS objection_scope, reason, received_date, record_time, recorded_by, "
+            "lift_time, lift_reason FROM " +
+                schema_ + ".objections WHERE bsn = CAST($1 AS integer) ORDER BY record_time",
+            &out.objections);
         return absl::OkStatus();
       },
       deadline));
@@ -516,17 +634,18 @@ absl::Status PgAnalysisRepository::SaveSample(const common::CallContext& call, c
   return common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
-        ExecutePrepared(tx.sql(),
-                        "INSERT INTO " + schema_ +
-                            ".samples (id, snapshot_version, seed, stratification, requested_size, population,"
-                            " full_view, purpose, created_by, create_time) VALUES (CAST($1 AS uuid),"
-                            " CAST($2 AS bigint), CAST($3 AS numeric), CAST($4 AS smallint), CAST($5 AS integer),"
-                            " CAST($6 AS bigint), CAST($7 AS boolean), $8, $9, " +
-                            schema_ + ".from_micros(CAST($10 AS bigint)))",
-                        {sample.id, absl::StrCat(sample.snapshot_version), absl::StrCat(sample.seed),
-                         absl::StrCat(sample.stratification), absl::StrCat(sample.requested_size),
-                         absl::StrCat(sample.population), sample.full_view ? "true" : "false", sample.purpose,
-                         sample.created_by, absl::StrCat(absl::ToUnixMicros(sample.create_time))});
+        ExecutePrepared(
+            tx.sql(),
+            "INSERT INTO " + schema_ +
+                ".samples (id, snapshot_version, seed, stratification, requested_size, population,"
+                " full_view, purpose, created_by, create_time, excluded_by_objection) VALUES"
+                " (CAST($1 AS uuid), CAST($2 AS bigint), CAST($3 AS numeric), CAST($4 AS smallint),"
+                " CAST($5 AS integer), CAST($6 AS bigint), CAST($7 AS boolean), $8, $9, " +
+                schema_ + ".from_micros(CAST($10 AS bigint)), CAST($11 AS bigint))",
+            {sample.id, absl::StrCat(sample.snapshot_version), absl::StrCat(sample.seed),
+             absl::StrCat(sample.stratification), absl::StrCat(sample.requested_size), absl::StrCat(sample.population),
+             sample.full_view ? "true" : "false", sample.purpose, sample.created_by,
+             absl::StrCat(absl::ToUnixMicros(sample.create_time)), absl::StrCat(sample.excluded_by_objection)});
         ExecutePrepared(tx.sql(),
                         "INSERT INTO " + schema_ +
                             ".sample_members (sample_id, position, bsn) SELECT CAST($1 AS uuid), m.pos, m.bsn"

@@ -18,6 +18,13 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   PgAnalysisRepository(common::db::PgPool* pool, std::string schema, const common::db::ProcessingLogStore* log);
 
   absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key, absl::Time deadline) override;
+  absl::StatusOr<int64_t> ObjectionRegisterVersion(absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::ActiveObjection>> ActiveObjections(absl::Time deadline) override;
+  absl::StatusOr<std::pair<common::ObjectionState, bool>> RecordObjection(int32_t bsn,
+                                                                          const common::ObjectionState& objection,
+                                                                          absl::Time deadline) override;
+  absl::StatusOr<std::optional<common::ObjectionState>> LiftObjection(int32_t bsn, const common::ObjectionState& lift,
+                                                                      absl::Time deadline) override;
   absl::StatusOr<domain::TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
                                                                     const domain::TargetGroupSetRecord& set,
                                                                     const common::IdempotencyKey* key,
@@ -51,6 +58,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
                                                      bool dry_run, common::ProcessingRecord record) override;
 
  private:
+  // `sql` with ${s} replaced by the schema.
+  std::string Q(absl::string_view sql) const;
   common::db::PgPool* pool_;
   std::string schema_;
   const common::db::ProcessingLogStore* log_;

@@ -40,6 +40,8 @@ common::RoleTable CampaignRoleTable() {
       {"CancelCampaign", {roles::kCampaignDesigner, roles::kApprover}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
+      {common::kRecordObjection, {roles::kPrivacyOfficer}},
+      {common::kLiftObjection, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -48,6 +48,8 @@ common::RoleTable DispatchRoleTable() {
       {"ReportOutcomes", {roles::kExecutor}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
+      {common::kRecordObjection, {roles::kPrivacyOfficer}},
+      {common::kLiftObjection, {roles::kPrivacyOfficer}},
   };
 }
 

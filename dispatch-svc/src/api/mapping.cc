@@ -165,6 +165,7 @@ void ToProto(const domain::Batch& b, pb::Batch* out) {
   out->set_last_position(b.last_position);
   out->set_state(static_cast<pb::BatchState>(b.state));
   out->set_item_count(b.item_count);
+  out->set_withheld_count(b.withheld_count);
   out->set_sha256(b.sha256);
   out->set_data_file(b.data_file);
   out->set_manifest_file(b.manifest_file);

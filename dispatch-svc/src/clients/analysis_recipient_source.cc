@@ -72,6 +72,7 @@ absl::Status AnalysisRecipientSource::Stream(const common::CallContext& call, co
     for (pb::Recipient& r : *response.mutable_recipients()) {
       domain::Recipient& d = chunk.emplace_back();
       d.position = r.position();
+      d.withheld = !r.withheld_reason().empty();
       d.bsn = std::move(*r.mutable_bsn());
       d.routing = RoutingOf(r.routing());
       d.customer_number = std::move(*r.mutable_customer_number());

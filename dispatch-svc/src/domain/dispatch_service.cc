@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -410,6 +411,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   std::vector<std::string> addressees;
   std::vector<Item> items;
   std::string lines;
+  int64_t withheld = 0;
   int64_t last = batch.first_position - 1;
   const absl::string_view line_end = LineEnd(channel);
   const absl::Time t0 = absl::Now();  // (phase timings for the debug log, not the injected clock)
@@ -426,6 +428,10 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
                              "analysis-svc sent a position outside the batch or out of order");
           }
           last = r.position;
+          if (r.withheld) {  // objected since the freeze: no item, nothing of them here
+            ++withheld;
+            continue;
+          }
           auto bsn = common::Bsn::Parse(r.bsn, "recipient.bsn");
           if (!bsn.ok()) {
             return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
@@ -446,6 +452,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   const absl::Time t1 = absl::Now();
   BatchResult result;
   result.item_count = static_cast<int64_t>(subjects.size());
+  result.withheld_count = withheld;
   result.sha256 = sha.FinalHex();
   result.write_time = clock_->Now();
   if (files) {
@@ -460,6 +467,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   }
   ProcessingRecord record = DeliveryRecord(claimed, result.write_time);
   record.attributes["items"] = absl::StrCat(result.item_count);
+  record.attributes["withheld_objection"] = absl::StrCat(result.withheld_count);
   const absl::Time t2 = absl::Now();
   CAK_RETURN_IF_ERROR(writer.Finish(result, call, record, subjects, addressees));
   common::log::Debug("batch_written", {{"dispatch_order", order.id},
@@ -586,6 +594,30 @@ absl::StatusOr<common::SubjectData> DispatchService::ExportSubjectData(const Cal
   CAK_ASSIGN_OR_RETURN(std::vector<common::SubjectRow> items,
                        repository_->SubjectItems(hasher_.Hash(customer), call.deadline));
   return SubjectExport(items, settings_.delivery_retention);
+}
+
+absl::StatusOr<common::ObjectionOutcome> DispatchService::ObjectionEffects(const CallContext& call,
+                                                                           const common::Bsn& subject, bool lifted) {
+  common::ObjectionOutcome out;
+  if (lifted) {
+    out.effects.push_back(
+        "Batches die nog niet zijn geschreven nemen de persoon weer op, als die op de lijst staat; wat is "
+        "achtergehouden blijft achtergehouden.");
+    return out;
+  }
+  CAK_ASSIGN_OR_RETURN(std::vector<common::SubjectRow> items,
+                       repository_->SubjectItems(hasher_.Hash(subject), call.deadline));
+  out.effects.push_back(
+      "Batches die nog niet zijn geschreven laten de persoon weg (analysis-svc houdt het bezwaar bij); elke batch "
+      "telt hoeveel plaatsen om deze reden zijn achtergehouden.");
+  for (const common::SubjectRow& item : items) {
+    std::map<std::string, std::string> f(item.begin(), item.end());
+    out.effects.push_back(absl::StrCat("Al overgedragen, niet meer terug te halen: ", f["dispatch_order"], " batch ",
+                                       f["batch"], " aan ", f["executor"], " op ", f["handed_over"],
+                                       f["acknowledged"].empty() ? " (nog niet bevestigd door de uitvoerder)" : ""));
+  }
+  if (items.empty()) out.effects.push_back("Geen verzending met deze persoon is al aan een uitvoerder overgedragen.");
+  return out;
 }
 
 absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {

@@ -122,6 +122,13 @@ class DispatchService {
   // more than the retention ago. A dry run only counts.
   absl::StatusOr<PurgeCounts> Purge(const common::CallContext& call, bool dry_run);
 
+  // An objection (recorded in analysis-svc's register): what dispatch-svc can and cannot do
+  // about the person's deliveries. Batches not yet written leave them out (analysis-svc
+  // withholds them from the stream); items already written were handed over to the executor
+  // (the data file or the pull batch is theirs) and are listed as such.
+  absl::StatusOr<common::ObjectionOutcome> ObjectionEffects(const common::CallContext& call, const common::Bsn& subject,
+                                                            bool lifted);
+
   // What dispatch-svc holds about `customer` (their delivery items), for an access request; the
   // caller (common::DataSubjectServiceImpl) logs the access.
   absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);

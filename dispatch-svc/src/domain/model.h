@@ -108,6 +108,7 @@ struct Batch {
   int64_t first_position = 0, last_position = 0;  // inclusive
   BatchState state = BatchState::kPlanned;
   int64_t item_count = 0;
+  int64_t withheld_count = 0;  // positions withheld by analysis-svc (objections since the freeze)
   std::string sha256;
   std::string data_file, manifest_file;  // relative to the delivery directory; empty for PULL
   std::optional<absl::Time> write_time, acknowledge_time;
@@ -126,6 +127,8 @@ struct Recipient {
   std::string street, house_number_suffix, postcode, city;
   int32_t house_number = 0;
   std::string phone;
+  // analysis-svc withheld the member (an objection since the freeze): position only, no item.
+  bool withheld = false;
 };
 
 // One stored delivery item: the channel's fields of a recipient, without BSN (the item is

@@ -36,6 +36,7 @@ struct ClaimedBatch {
 // What a generated batch came to.
 struct BatchResult {
   int64_t item_count = 0;
+  int64_t withheld_count = 0;  // positions withheld (objections), without an item
   std::string sha256;
   std::string data_file, manifest_file;  // empty for PULL
   absl::Time write_time;

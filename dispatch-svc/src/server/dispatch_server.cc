@@ -27,9 +27,17 @@ DispatchServer::DispatchServer(DispatchServerOptions options)
       executor_api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
       subject_api_(&env_, options_.pool, &log_store_, "dispatch-svc",
-                   [this](const common::CallContext& call, const common::Bsn& bsn) {
-                     return service_.ExportSubjectData(call, bsn);
-                   }),
+                   common::SubjectRights{
+                       .exporter = [this](const common::CallContext& call,
+                                          const common::Bsn& bsn) { return service_.ExportSubjectData(call, bsn); },
+                       .record_objection =
+                           [this](const common::CallContext& call, const common::ObjectionRequest& request) {
+                             return service_.ObjectionEffects(call, request.subject, /*lifted=*/false);
+                           },
+                       .lift_objection =
+                           [this](const common::CallContext& call, const common::Bsn& bsn, const std::string&) {
+                             return service_.ObjectionEffects(call, bsn, /*lifted=*/true);
+                           }}),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::DispatchService::service_full_name());
   server_.AddService(&executor_api_, api::pb::ExecutorService::service_full_name());

@@ -142,7 +142,7 @@ domain::Order OrderFromRow(const Row& r) {
 constexpr char kBatchColumns[] =
     "order_id, batch_no, executor_id, channel, planned_date, first_position, last_position, state,"
     " coalesce(item_count, 0), coalesce(sha256, ''), coalesce(data_file, ''), coalesce(manifest_file, ''),"
-    " ${s}.to_micros(write_time), ${s}.to_micros(acknowledge_time), coalesce(acknowledged_by, '')";
+    " ${s}.to_micros(write_time), ${s}.to_micros(acknowledge_time), coalesce(acknowledged_by, ''), withheld_count";
 
 domain::Batch BatchFromRow(const Row& r) {
   domain::Batch b;
@@ -161,6 +161,7 @@ domain::Batch BatchFromRow(const Row& r) {
   if (r[12]) b.write_time = TimeFromMicros(*r[12]);
   if (r[13]) b.acknowledge_time = TimeFromMicros(*r[13]);
   b.acknowledged_by = TextAt(r, 14);
+  b.withheld_count = ToInt(r[15]);
   return b;
 }
 
@@ -255,10 +256,11 @@ class PgBatchWriter final : public domain::BatchWriter {
                           " data_file = NULLIF($5, ''), manifest_file = NULLIF($6, ''),"
                           " write_time = " +
                           s +
-                          ".from_micros(CAST($7 AS bigint)), generated_by = $8"
+                          ".from_micros(CAST($7 AS bigint)), generated_by = $8, withheld_count = CAST($9 AS bigint)"
                           " WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer) AND state = 1",
                       {batch_.order_id, absl::StrCat(batch_.batch_no), absl::StrCat(result.item_count), result.sha256,
-                       result.data_file, result.manifest_file, MicrosText(result.write_time), replica_});
+                       result.data_file, result.manifest_file, MicrosText(result.write_time), replica_,
+                       absl::StrCat(result.withheld_count)});
       ExecutePrepared(tx_.sql(),
                       "UPDATE " + s +
                           ".orders SET batches_written = batches_written + 1,"

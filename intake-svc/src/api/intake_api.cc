@@ -34,6 +34,8 @@ common::RoleTable IntakeRoleTable() {
       {"PurgeSignals", {roles::kAdministrator}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
+      {common::kRecordObjection, {roles::kPrivacyOfficer}},
+      {common::kLiftObjection, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -15,9 +15,12 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
       subject_api_(&env_, options_.pool, &log_store_, "intake-svc",
-                   [this](const common::CallContext& call, const common::Bsn& bsn) {
-                     return service_.ExportSubjectData(call, bsn);
-                   }),
+                   common::SubjectRights{
+                       .exporter = [this](const common::CallContext& call,
+                                          const common::Bsn& bsn) { return service_.ExportSubjectData(call, bsn); },
+                       .no_selection_remark =
+                           "intake-svc selecteert zelf niemand: signalen die u noemen blijven geregistreerd, maar wie "
+                           "voor een actie wordt geselecteerd bepaalt analysis-svc, dat het bezwaar toepast."}),
       listener_(
           options_.pool->conninfo(), storage::PgSignalRepository::NotifyChannel(options_.schema),
           [this](const std::string& signal_id) { notifier_.Notify(signal_id); }, [this] { notifier_.NotifyAll(); }),
