@@ -7,6 +7,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
@@ -24,6 +25,7 @@ namespace privacy = cak::voorlichting::privacy::v1;
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 const TestCaller kDesigner{"emp-3001", {"campaign_designer"}};
 const TestCaller kPrivacy{"emp-9001", {"privacy_officer"}};
+const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
 
 class SubjectApiTest : public ::testing::Test {
  protected:
@@ -49,6 +51,57 @@ class SubjectApiTest : public ::testing::Test {
   }
   int64_t LogEntries() {
     return std::stoll(Query("SELECT count(*) FROM " + server_->schema().name() + ".processing_log"));
+  }
+
+  int64_t Count(const std::string& from_where) {
+    return std::stoll(Query("SELECT count(*) FROM " + server_->schema().name() + "." + from_where));
+  }
+  // The first `n` customers (9 digits each), by BSN.
+  std::vector<std::string> Customers(int n) {
+    std::vector<std::string> out;
+    for (absl::string_view b :
+         absl::StrSplit(Query("SELECT string_agg(b, ',') FROM (SELECT lpad(bsn::text, 9, '0') "
+                              "b FROM " +
+                              Table("customers") + " ORDER BY bsn LIMIT " + absl::StrCat(n) + ") x"),
+                        ',')) {
+      out.emplace_back(b);
+    }
+    return out;
+  }
+  static pb::Criteria Named(const std::vector<std::string>& bsns) {
+    pb::Criteria c;
+    for (const std::string& b : bsns) c.mutable_predicate()->mutable_customer_in()->add_bsns(b);
+    return c;
+  }
+  pb::ImpactAnalysis Impact(const std::vector<std::string>& bsns) {
+    pb::AnalyzeImpactRequest req;
+    *req.mutable_criteria() = Named(bsns);
+    pb::ImpactAnalysis out;
+    EXPECT_TRUE(server_->stub().AnalyzeImpact(ContextFor(kAnalyst).get(), req, &out).ok());
+    return out;
+  }
+  // Defines one group of `bsns` and freezes it.
+  pb::RecipientList Freeze(const std::vector<std::string>& bsns, pb::TargetGroupSet* set) {
+    pb::DefineTargetGroupsRequest define;
+    define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+    auto* g = define.add_groups();
+    g->set_name("genoemd");
+    *g->mutable_criteria() = Named(bsns);
+    EXPECT_TRUE(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, set).ok());
+    pb::FreezeRecipientListRequest freeze;
+    freeze.set_target_group_set(set->name());
+    freeze.set_group("genoemd");
+    pb::RecipientList list;
+    EXPECT_TRUE(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list).ok());
+    return list;
+  }
+  privacy::RecordObjectionRequest Objection(const std::string& bsn, privacy::ObjectionScope scope) {
+    privacy::RecordObjectionRequest req;
+    req.set_bsn(bsn);
+    req.set_kind(privacy::OBJECTION_KIND_OBJECTION);
+    req.set_scope(scope);
+    req.set_reason("Brief van de klant, kenmerk BZ-2026-0042");
+    return req;
   }
 
   std::unique_ptr<testing::AnalysisTestServer> server_;
@@ -155,6 +208,168 @@ TEST_F(SubjectApiTest, PrivacyOfficerExportsWhatIsHeldAboutACustomer) {
     EXPECT_THAT(subjects_->ExportSubjectData(ContextFor(caller).get(), req, &out),
                 GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   }
+  EXPECT_EQ(LogEntries(), entries);
+}
+
+TEST_F(SubjectApiTest, AnObjectionLeavesThePersonOutOfEverySelectionAndEveryReportCountsIt) {
+  const std::vector<std::string> two = Customers(2);
+  ASSERT_EQ(two.size(), 2u);
+  const std::string& a = two[0];
+  const std::string& b = two[1];
+  EXPECT_EQ(Impact(two).total(), 2);
+
+  // a objects to all selection.
+  privacy::ObjectionAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects_->RecordObjection(ContextFor(kPrivacy).get(),
+                                                Objection(a, privacy::OBJECTION_SCOPE_ALL_SELECTION), &answer));
+  EXPECT_EQ(answer.service(), "analysis-svc");
+  EXPECT_TRUE(answer.keeps_register());
+  EXPECT_FALSE(answer.unchanged());
+  EXPECT_EQ(answer.objection().kind(), privacy::OBJECTION_KIND_OBJECTION);
+  EXPECT_EQ(answer.objection().recorded_by(), kPrivacy.id);
+  EXPECT_FALSE(answer.objection().has_lift_time());
+  EXPECT_GT(answer.effects_size(), 0);
+  ASSERT_GT(answer.remarks_size(), 0);  // statutory mailings are not stopped
+  EXPECT_NE(answer.remarks(answer.remarks_size() - 1).find("Wettelijk"), std::string::npos);
+
+  const pb::ImpactAnalysis impact = Impact(two);
+  EXPECT_EQ(impact.total(), 1);
+  EXPECT_EQ(impact.excluded_by_objection(), 1);
+  pb::CreateSampleRequest sample;
+  *sample.mutable_criteria() = Named(two);
+  sample.set_size(2);
+  pb::Sample drawn;
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), sample, &drawn));
+  EXPECT_EQ(drawn.population(), 1);
+  EXPECT_EQ(drawn.excluded_by_objection(), 1);
+  EXPECT_EQ(drawn.members_size(), 1);
+  pb::TargetGroupSet set;
+  pb::RecipientList list = Freeze(two, &set);
+  ASSERT_EQ(set.groups_size(), 1);
+  EXPECT_EQ(set.groups(0).impact().total(), 1);
+  EXPECT_EQ(set.groups(0).impact().excluded_by_objection(), 1);
+  EXPECT_EQ(list.member_count(), 1);
+  EXPECT_EQ(list.excluded_by_objection(), 1);
+  EXPECT_EQ(Count("recipient_list_members WHERE bsn = " + absl::StrCat(std::stoi(a))), 0);
+
+  // The same again: unchanged, nothing new registered; another scope: lift it first.
+  const int64_t entries = LogEntries();
+  CAK_ASSERT_GRPC_OK(subjects_->RecordObjection(ContextFor(kPrivacy).get(),
+                                                Objection(a, privacy::OBJECTION_SCOPE_ALL_SELECTION), &answer));
+  EXPECT_TRUE(answer.unchanged());
+  EXPECT_EQ(Count("objections"), 1);
+  EXPECT_EQ(LogEntries(), entries + 2);  // (the call itself is logged: its entry and the person's)
+  EXPECT_THAT(
+      subjects_->RecordObjection(ContextFor(kPrivacy).get(), Objection(a, privacy::OBJECTION_SCOPE_CONTACT), &answer),
+      GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "OBJECTION_EXISTS", ""));
+  EXPECT_EQ(LogEntries(), entries + 2);
+
+  // Lifted: in selections again, the history kept; lifting nothing is unchanged.
+  privacy::LiftObjectionRequest lift;
+  lift.set_bsn(a);
+  lift.set_reason("De klant trekt het bezwaar in (brief BZ-2026-0050)");
+  CAK_ASSERT_GRPC_OK(subjects_->LiftObjection(ContextFor(kPrivacy).get(), lift, &answer));
+  EXPECT_FALSE(answer.unchanged());
+  EXPECT_TRUE(answer.objection().has_lift_time());
+  EXPECT_EQ(Impact(two).total(), 2);
+  CAK_ASSERT_GRPC_OK(subjects_->LiftObjection(ContextFor(kPrivacy).get(), lift, &answer));
+  EXPECT_TRUE(answer.unchanged());
+  EXPECT_EQ(Count("objections WHERE lift_time IS NOT NULL"), 1);
+
+  // b asks not to be contacted after the list with both was frozen: still counted in impact
+  // statistics, withheld from the stream (position only, not disclosed).
+  list = Freeze(two, &set);
+  EXPECT_EQ(list.member_count(), 2);
+  EXPECT_EQ(list.excluded_by_objection(), 0);
+  CAK_ASSERT_GRPC_OK(
+      subjects_->RecordObjection(ContextFor(kPrivacy).get(), Objection(b, privacy::OBJECTION_SCOPE_CONTACT), &answer));
+  EXPECT_EQ(Impact(two).total(), 2);
+  EXPECT_EQ(Impact(two).excluded_by_objection(), 0);
+  pb::StreamRecipientsRequest stream;
+  stream.set_name(list.name());
+  stream.set_field_set(pb::FIELD_SET_POSTAL);
+  auto ctx = ContextFor(kDispatch);
+  auto reader = server_->stub().StreamRecipients(ctx.get(), stream);
+  std::vector<pb::Recipient> got;
+  pb::StreamRecipientsResponse r;
+  while (reader->Read(&r)) got.insert(got.end(), r.recipients().begin(), r.recipients().end());
+  CAK_ASSERT_GRPC_OK(reader->Finish());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].bsn(), a);
+  EXPECT_TRUE(got[0].withheld_reason().empty());
+  EXPECT_EQ(got[1].position(), 2);
+  EXPECT_EQ(got[1].withheld_reason(), "OBJECTION");
+  EXPECT_TRUE(got[1].bsn().empty());
+  EXPECT_TRUE(got[1].customer_name().empty());
+  EXPECT_FALSE(got[1].has_address());
+  // Disclosed: a only.
+  EXPECT_EQ(Count("processing_log_subjects s JOIN " + server_->schema().name() +
+                  ".processing_log p ON p.id = s.entry_id WHERE p.name = 'analysis.StreamRecipients'"),
+            1);
+
+  // The register is part of what is held about a (lifted, kept as history).
+  privacy::ExportSubjectDataRequest req;
+  req.set_bsn(a);
+  privacy::SubjectDataExport out;
+  CAK_ASSERT_GRPC_OK(subjects_->ExportSubjectData(ContextFor(kPrivacy).get(), req, &out));
+  int objections = -1;
+  for (const auto& c : out.categories()) {
+    if (c.name() == "objections") objections = c.records_size();
+  }
+  EXPECT_EQ(objections, 1);
+  // Logged under the person's keyed hash, never with the BSN.
+  const std::string s = server_->schema().name();
+  EXPECT_EQ(Query("SELECT count(*) FROM " + s +
+                  ".processing_log WHERE name IN ('privacy.RecordObjection', 'privacy.LiftObjection')"
+                  " AND data_subject_id IS NOT NULL"),
+            "5");
+  EXPECT_EQ(Query("SELECT count(*) FROM " + s + ".processing_log WHERE attributes::text LIKE '%" + a + "%'"), "0");
+}
+
+TEST_F(SubjectApiTest, ObjectionRefusalsWriteNothing) {
+  const std::string bsn = Customers(1).at(0);
+  const int64_t entries = LogEntries();
+  privacy::ObjectionAnswer answer;
+  auto refused = [&](privacy::RecordObjectionRequest req, const TestCaller& caller, grpc::StatusCode code,
+                     const std::string& reason, const std::string& field) {
+    EXPECT_THAT(subjects_->RecordObjection(ContextFor(caller).get(), req, &answer), GrpcStatusIs(code, reason, field))
+        << req.ShortDebugString();
+  };
+  const privacy::RecordObjectionRequest good = Objection(bsn, privacy::OBJECTION_SCOPE_ALL_SELECTION);
+  privacy::RecordObjectionRequest req = good;
+  req.set_bsn("123456789");
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn");
+  req = good;
+  req.clear_kind();
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "kind");
+  req = good;
+  req.set_scope(static_cast<privacy::ObjectionScope>(9));
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "scope");
+  req = good;
+  req.set_reason(" ");
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "reason");
+  req.set_reason("kort");
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "reason");
+  req.set_reason(std::string(501, 'x'));
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "FIELD_TOO_LONG", "reason");
+  req = good;
+  req.mutable_received_date()->set_year(2999);
+  req.mutable_received_date()->set_month(1);
+  req.mutable_received_date()->set_day(1);
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "received_date");
+  req.mutable_received_date()->set_month(13);
+  refused(req, kPrivacy, grpc::StatusCode::INVALID_ARGUMENT, "INVALID_DATE", "received_date");
+  for (const TestCaller& caller : {kAnalyst, kDesigner, kDispatch}) {
+    refused(good, caller, grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", "");
+  }
+  privacy::LiftObjectionRequest lift;
+  lift.set_bsn(bsn);
+  EXPECT_THAT(subjects_->LiftObjection(ContextFor(kPrivacy).get(), lift, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "reason"));
+  lift.set_reason("De klant trekt het bezwaar in");
+  EXPECT_THAT(subjects_->LiftObjection(ContextFor(kAnalyst).get(), lift, &answer),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_EQ(Count("objections"), 0);
   EXPECT_EQ(LogEntries(), entries);
 }
 

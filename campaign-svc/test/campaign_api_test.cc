@@ -611,6 +611,34 @@ TEST_F(CampaignApiTest, PrivacyOfficerExportsThePreviewsThatShowedAPerson) {
   EXPECT_EQ(Count("processing_log"), entries);
 }
 
+// An objection: campaign-svc selects nobody (previews sample analysis-svc, which keeps the
+// register) and says so; the call is logged; refusals write nothing.
+TEST_F(CampaignApiTest, AnObjectionIsAnsweredWithWhatItMeansHere) {
+  auto subjects =
+      cak::voorlichting::privacy::v1::DataSubjectService::NewStub(common::testing::LocalChannel(server_->grpc_port()));
+  const TestCaller privacy{"emp-9001", {"privacy_officer"}, false};
+  cak::voorlichting::privacy::v1::RecordObjectionRequest req;
+  req.set_bsn("123456782");
+  req.set_kind(cak::voorlichting::privacy::v1::OBJECTION_KIND_OBJECTION);
+  req.set_scope(cak::voorlichting::privacy::v1::OBJECTION_SCOPE_CONTACT);
+  req.set_reason("Brief van de klant, kenmerk BZ-9");
+  cak::voorlichting::privacy::v1::ObjectionAnswer answer;
+  ASSERT_TRUE(subjects->RecordObjection(ContextFor(privacy).get(), req, &answer).ok());
+  EXPECT_EQ(answer.service(), "campaign-svc");
+  EXPECT_FALSE(answer.keeps_register());
+  ASSERT_EQ(answer.remarks_size(), 2);
+  EXPECT_NE(answer.remarks(0).find("analysis-svc"), std::string::npos);
+  EXPECT_EQ(LogValue("count(*)", "name = 'privacy.RecordObjection' AND data_subject_id IS NOT NULL"), "1");
+  const int64_t entries = Count("processing_log");
+  req.set_reason("kort");
+  EXPECT_THAT(subjects->RecordObjection(ContextFor(privacy).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "reason"));
+  req.set_reason("Brief van de klant, kenmerk BZ-9");
+  EXPECT_THAT(subjects->RecordObjection(ContextFor(kDesigner).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_EQ(Count("processing_log"), entries);
+}
+
 // README "Failed processing is logged": a submit that froze a list and then failed is logged
 // with status ERROR in a transaction of its own; one refused before any list was frozen, or
 // refused on its input, logs nothing.

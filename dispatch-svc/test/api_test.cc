@@ -700,6 +700,78 @@ TEST_F(DispatchApiTest, PrivacyOfficerExportsTheDeliveriesOfACustomer) {
   EXPECT_EQ(server_->Count("processing_log"), entries);
 }
 
+// An objection after the freeze: analysis-svc withholds the member, the batch has no item for
+// them and counts the withheld position; RecordObjection says what was already handed over.
+TEST_F(DispatchApiTest, WithheldMembersGetNoItemAndObjectionsSayWhatWasHandedOver) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  analysis_.Withhold(list, 5);
+  analysis_.Withhold(list, 250);
+  pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-withheld", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  pb::ListBatchesRequest lb;
+  lb.set_parent(order.name());
+  pb::ListBatchesResponse batches;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListBatches(ContextFor(CampaignService()).get(), lb, &batches));
+  int64_t items = 0, withheld = 0;
+  for (const pb::Batch& b : batches.batches()) {
+    items += b.item_count();
+    withheld += b.withheld_count();
+  }
+  EXPECT_EQ(items, 298);
+  EXPECT_EQ(withheld, 2);
+  EXPECT_EQ(server_->Count("items", "position IN (5, 250)"), 0);
+  EXPECT_EQ(server_->Count("items"), 298);
+  // The hand-over entries say it too (positions 5 and 250 may share a batch).
+  EXPECT_GE(
+      server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND attributes->>'withheld_objection' <> '0'"),
+      1);
+
+  auto subjects = cak::voorlichting::privacy::v1::DataSubjectService::NewStub(
+      common::testing::LocalChannel(server_->server().grpc_port()));
+  cak::voorlichting::privacy::v1::RecordObjectionRequest req;
+  req.set_bsn(analysis_.BsnOf(list, 7));
+  req.set_kind(cak::voorlichting::privacy::v1::OBJECTION_KIND_OBJECTION);
+  req.set_scope(cak::voorlichting::privacy::v1::OBJECTION_SCOPE_CONTACT);
+  req.set_reason("Brief van de klant, kenmerk BZ-7");
+  cak::voorlichting::privacy::v1::ObjectionAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects->RecordObjection(ContextFor(PrivacyOfficer()).get(), req, &answer));
+  EXPECT_EQ(answer.service(), "dispatch-svc");
+  EXPECT_FALSE(answer.keeps_register());
+  EXPECT_FALSE(answer.has_objection());
+  bool handed_over = false;
+  for (const std::string& e : answer.effects()) {
+    handed_over |= e.find("Al overgedragen") != std::string::npos && e.find(order.name()) != std::string::npos;
+  }
+  EXPECT_TRUE(handed_over) << answer.ShortDebugString();
+  EXPECT_GT(answer.remarks_size(), 0);
+  // Someone in no delivery: nothing handed over.
+  req.set_bsn("010000008");
+  CAK_ASSERT_GRPC_OK(subjects->RecordObjection(ContextFor(PrivacyOfficer()).get(), req, &answer));
+  EXPECT_EQ(std::count_if(answer.effects().begin(), answer.effects().end(),
+                          [](const std::string& e) { return e.find("Al overgedragen") != std::string::npos; }),
+            0);
+  EXPECT_EQ(server_->Count("processing_log", "name = 'privacy.RecordObjection' AND data_subject_id IS NOT NULL"), 2);
+  // Refusals write nothing.
+  const int64_t entries = server_->Count("processing_log");
+  req.set_bsn("12345678");
+  EXPECT_THAT(subjects->RecordObjection(ContextFor(PrivacyOfficer()).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn(analysis_.BsnOf(list, 7));
+  cak::voorlichting::privacy::v1::LiftObjectionRequest lift;
+  lift.set_bsn(req.bsn());
+  lift.set_reason("De klant trekt het bezwaar in");
+  for (const common::testing::TestCaller& caller : {CampaignService(), ExecutorCaller("kcc.executors.cak.nl")}) {
+    EXPECT_THAT(subjects->RecordObjection(ContextFor(caller).get(), req, &answer),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+    EXPECT_THAT(subjects->LiftObjection(ContextFor(caller).get(), lift, &answer),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(server_->Count("processing_log"), entries);
+  CAK_ASSERT_GRPC_OK(subjects->LiftObjection(ContextFor(PrivacyOfficer()).get(), lift, &answer));
+  EXPECT_GT(answer.effects_size(), 0);
+}
+
 // README "Failed processing is logged": a batch whose recipient stream broke off after recipients
 // were read is logged with status ERROR (the batch itself waits for the next attempt).
 TEST_F(DispatchApiTest, ABatchThatFailsAfterReadingRecipientsIsLoggedAsError) {

@@ -58,8 +58,17 @@ grpc::Status FakeAnalysis::GetRecipientList(grpc::ServerContext*, const apb::Get
   return grpc::Status::OK;
 }
 
+void FakeAnalysis::Withhold(const std::string& list_id, int64_t position) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lists_.at(list_id).withheld.insert(position);
+}
+
 void FakeAnalysis::Fill(const List& list, int64_t p, apb::FieldSet set, apb::Recipient* r) const {
   r->set_position(p);
+  if (list.withheld.count(p) > 0) {
+    r->set_withheld_reason("OBJECTION");
+    return;
+  }
   r->set_bsn(list.bsns[p - 1]);
   const apb::Routing routing = p % 10 == 0   ? apb::ROUTING_REPRESENTATIVE
                                : p % 25 == 0 ? apb::ROUTING_CONTACT_PERSON

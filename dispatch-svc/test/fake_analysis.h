@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -32,6 +33,8 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
   // The BSN of a member (for checking that it never reaches a file).
   std::string BsnOf(const std::string& list_id, int64_t position) const;
   void SetDelayPerMessage(absl::Duration d) { delay_ = d; }
+  // The member at `position` objected after the freeze: streamed withheld (position only).
+  void Withhold(const std::string& list_id, int64_t position);
   // Streams fail (UNAVAILABLE) right after sending their first `recipients` recipients;
   // negative: they do not fail.
   void FailStreamsAfter(int64_t recipients) { fail_after_ = recipients; }
@@ -51,6 +54,7 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
     int64_t members = 0;
     uint64_t seed = 0;
     std::vector<std::string> bsns;
+    std::set<int64_t> withheld;
   };
   void Fill(const List& list, int64_t position, apb::FieldSet set, apb::Recipient* r) const;
 

@@ -536,6 +536,45 @@ TEST_F(IntakeApiTest, PrivacyOfficerExportsTheSignalsNamingAPerson) {
   EXPECT_EQ(Footprint(), before);
 }
 
+// An objection: intake-svc selects nobody and says so (the register is analysis-svc's); the
+// call is logged under the person; refusals write nothing.
+TEST_F(IntakeApiTest, AnObjectionIsAnsweredWithWhatItMeansHere) {
+  auto subjects =
+      cak::voorlichting::privacy::v1::DataSubjectService::NewStub(common::testing::LocalChannel(t_->port()));
+  cak::voorlichting::privacy::v1::RecordObjectionRequest req;
+  req.set_bsn("123456782");
+  req.set_kind(cak::voorlichting::privacy::v1::OBJECTION_KIND_RESTRICTION);
+  req.set_scope(cak::voorlichting::privacy::v1::OBJECTION_SCOPE_ALL_SELECTION);
+  req.set_reason("Juistheid van de gegevens betwist, brief BZ-12");
+  cak::voorlichting::privacy::v1::ObjectionAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects->RecordObjection(ContextFor(kPrivacy).get(), req, &answer));
+  EXPECT_EQ(answer.service(), "intake-svc");
+  EXPECT_FALSE(answer.keeps_register());
+  EXPECT_FALSE(answer.has_objection());
+  ASSERT_EQ(answer.remarks_size(), 2);  // selects nobody here; statutory mailings not stopped
+  EXPECT_NE(answer.remarks(0).find("analysis-svc"), std::string::npos);
+  plog::ListProcessingLogEntriesRequest by_subject;
+  by_subject.set_data_subject_bsn("123456782");
+  plog::ListProcessingLogEntriesResponse mine;
+  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine));
+  int logged = 0;
+  for (const auto& e : mine.entries()) logged += e.name() == "privacy.RecordObjection";
+  EXPECT_EQ(logged, 1);
+
+  const auto before = Footprint();
+  req.clear_scope();
+  EXPECT_THAT(subjects->RecordObjection(ContextFor(kPrivacy).get(), req, &answer),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "scope"));
+  cak::voorlichting::privacy::v1::LiftObjectionRequest lift;
+  lift.set_bsn("123456782");
+  lift.set_reason("De klant trekt het verzoek in");
+  for (const TestCaller& caller : {kOfficer, kApp}) {
+    EXPECT_THAT(subjects->LiftObjection(ContextFor(caller).get(), lift, &answer),
+                GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(Footprint(), before);
+}
+
 // The signal records the information action's trace when it is received; its later
 // processings are logged in that trace, also when asked for from another one (then as a child of
 // the action's operation, the caller's trace and span as the foreign operation).
