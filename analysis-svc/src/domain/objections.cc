@@ -35,7 +35,7 @@ int64_t Exclude(const std::vector<uint32_t>& rows, Bitmap* selection) {
 }
 
 absl::Status ObjectionCache::Refresh(int64_t version, absl::Time deadline) {
-  if (bsns_ && bsns_->register_version >= version) return absl::OkStatus();
+  if (bsns_ && bsns_->register_version == version) return absl::OkStatus();
   // (Read under the lock: a record or lift is rare, and one reader is enough.)
   CAK_ASSIGN_OR_RETURN(active_, repository_->ActiveObjections(deadline));
   auto bsns = std::make_shared<ObjectedBsns>();

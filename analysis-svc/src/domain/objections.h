@@ -52,7 +52,7 @@ class ObjectionCache {
   absl::StatusOr<std::shared_ptr<const ObjectedBsns>> Bsns(absl::Time deadline);
 
  private:
-  // Reads the register again if it is older than `version` (mu_ held).
+  // Reads the register again unless it was read at `version` (mu_ held).
   absl::Status Refresh(int64_t version, absl::Time deadline);
   AnalysisRepository* repository_;
   std::mutex mu_;

@@ -198,8 +198,10 @@ class AnalysisRepository {
  public:
   virtual ~AnalysisRepository() = default;
 
-  // The objection register (migration 0005). Its version moves with every record and lift
-  // (0 while empty): what a replica compares before reading the register again.
+  // The objection register (migration 0005). Its version, max(change_seq), moves with every
+  // record and lift (0 while empty): what a replica compares before reading the register again.
+  // (Whatever removes rows must also move it, e.g. by a lift of the row with a new change_seq
+  // first.)
   virtual absl::StatusOr<int64_t> ObjectionRegisterVersion(absl::Time deadline) = 0;
   virtual absl::StatusOr<std::vector<ActiveObjection>> ActiveObjections(absl::Time deadline) = 0;
   // Registers `objection` for `bsn` unless one is active. Returns the active objection and
