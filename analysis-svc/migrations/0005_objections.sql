@@ -2,9 +2,6 @@
 -- selection, since when and why. Personal data: the BSN, kept here (not in the snapshot) so that
 -- an objection outlives a re-import or a purge of the customer and applies the moment a person
 -- appears again. History is kept: a lift sets lift_time; at most one active row per person.
--- change_seq is bumped by every record and lift, so a replica reads the register again only
--- when max(change_seq) moved.
-CREATE SEQUENCE ${schema}.objection_change_seq;
 
 CREATE TABLE ${schema}.objections (
   id            uuid PRIMARY KEY,
@@ -17,16 +14,22 @@ CREATE TABLE ${schema}.objections (
   recorded_by   text NOT NULL,
   lift_time     timestamptz,
   lift_reason   text,
-  lifted_by     text,
-  change_seq    bigint NOT NULL
+  lifted_by     text
 );
 CREATE UNIQUE INDEX objections_active_idx ON ${schema}.objections (bsn) WHERE lift_time IS NULL;
 CREATE INDEX objections_bsn_idx ON ${schema}.objections (bsn);
-CREATE INDEX objections_change_idx ON ${schema}.objections (change_seq);
 
-GRANT SELECT, INSERT ON ${schema}.objections TO ${app_role};
-GRANT UPDATE (lift_time, lift_reason, lifted_by, change_seq) ON ${schema}.objections TO ${app_role};
-GRANT USAGE ON SEQUENCE ${schema}.objection_change_seq TO ${app_role};
+-- The register's version: every change (record, lift, erasure) adds one in its own transaction,
+-- so a replica reads the register again only when the version it mapped is no longer current.
+CREATE TABLE ${schema}.objection_register (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  version   bigint NOT NULL
+);
+INSERT INTO ${schema}.objection_register (singleton, version) VALUES (true, 0);
+
+GRANT SELECT, INSERT, DELETE ON ${schema}.objections TO ${app_role};
+GRANT UPDATE (lift_time, lift_reason, lifted_by) ON ${schema}.objections TO ${app_role};
+GRANT SELECT, UPDATE (version) ON ${schema}.objection_register TO ${app_role};
 
 -- How many members of the group an objection left out when the list was frozen, and of the
 -- population when a sample was drawn: every report says it, never silently.

@@ -6,11 +6,13 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
+#include "common/base/data_subject_hasher.h"
 #include "common/testing/status_matchers.h"
 
 namespace cak::analysis {
@@ -371,6 +373,113 @@ TEST_F(SubjectApiTest, ObjectionRefusalsWriteNothing) {
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   EXPECT_EQ(Count("objections"), 0);
   EXPECT_EQ(LogEntries(), entries);
+}
+
+// GDPR art. 17: a dry run counts and changes nothing; the erasure removes the customer from every
+// kept version and every table (a sweep of the schema finds neither the BSN nor, outside the
+// processing log, the log's hash), and the next import skips them (counted, with the reason).
+TEST_F(SubjectApiTest, ErasureRemovesTheCustomerEverywhereAndTheNextImportSkipsThem) {
+  const std::string bsn =
+      Query("SELECT lpad(c.bsn::text, 9, '0') FROM " + Table("customers") + " c WHERE EXISTS (SELECT 1 FROM " +
+            Table("relations") + " r WHERE r.customer_bsn = c.bsn) AND EXISTS (SELECT 1 FROM " + Table("mailings") +
+            " m WHERE m.customer_bsn = c.bsn) ORDER BY c.bsn LIMIT 1");
+  ASSERT_EQ(bsn.size(), 9u);
+  const std::string number = absl::StrCat(std::stoi(bsn));
+  pb::TargetGroupSet set;
+  const pb::RecipientList list = Freeze({bsn, Customers(1).at(0)}, &set);
+  ASSERT_GE(list.member_count(), 1);
+  privacy::ObjectionAnswer objected;
+  CAK_ASSERT_GRPC_OK(subjects_->RecordObjection(ContextFor(kPrivacy).get(),
+                                                Objection(bsn, privacy::OBJECTION_SCOPE_CONTACT), &objected));
+  const int64_t mailings =
+      std::stoll(Query("SELECT count(*) FROM " + Table("mailings") + " WHERE customer_bsn = " + number));
+
+  privacy::EraseSubjectDataRequest req;
+  req.set_bsn(bsn);
+  req.set_reason("Verzoek tot verwijdering, brief VZ-2026-0007");
+  req.set_dry_run(true);
+  privacy::ErasureAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
+  std::map<std::string, int64_t> would;
+  for (const auto& c : answer.categories()) would[c.name()] = c.count();
+  EXPECT_TRUE(answer.dry_run());
+  EXPECT_GE(would["customer"], 1);
+  EXPECT_GE(would["relations"], 1);
+  EXPECT_GE(would["mailings"], mailings);
+  EXPECT_EQ(would["recipient_lists"], 1);
+  EXPECT_EQ(would["objections"], 1);
+  EXPECT_EQ(would["target_group_sets"], 1);  // its criteria named them
+  EXPECT_EQ(Count("tombstones"), 0);
+  EXPECT_EQ(Count("recipient_list_members WHERE bsn = " + number), 1);
+
+  req.set_dry_run(false);
+  CAK_ASSERT_GRPC_OK(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
+  std::map<std::string, int64_t> erased;
+  for (const auto& c : answer.categories()) erased[c.name()] = c.count();
+  EXPECT_EQ(erased, would);
+  EXPECT_GE(answer.kept_size(), 2);  // the tombstone, the processing log (and the list's empty place)
+  EXPECT_EQ(Count("tombstones"), 1);
+  EXPECT_EQ(Impact({bsn}).total(), 0);  // the new snapshot no longer has them
+  privacy::ExportSubjectDataRequest access;
+  access.set_bsn(bsn);
+  privacy::SubjectDataExport held;
+  CAK_ASSERT_GRPC_OK(subjects_->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
+  EXPECT_FALSE(held.holds_data()) << held.ShortDebugString();
+  // Again: nothing more to erase.
+  CAK_ASSERT_GRPC_OK(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
+  EXPECT_EQ(answer.categories_size(), 0);
+
+  // A sweep of every table of the schema: neither the BSN nor, outside the processing log, the
+  // person's log id.
+  const std::string s = server_->schema().name();
+  const std::string log_id =
+      common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!")->Hash(*common::Bsn::Parse(bsn));
+  for (absl::string_view table :
+       absl::StrSplit(Query("SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = '" + s + "'"), ',')) {
+    const std::string t = absl::StrCat(s, ".", table);
+    EXPECT_EQ(Query("SELECT count(*) FROM " + t + " x WHERE x::text ~ '(^|[^0-9])0*" + number + "([^0-9]|$)'"), "0")
+        << table;
+    if (!absl::StartsWith(table, "processing_log")) {
+      EXPECT_EQ(Query("SELECT count(*) FROM " + t + " x WHERE strpos(x::text, '" + log_id + "') > 0"), "0") << table;
+    }
+  }
+  EXPECT_GT(std::stoll(Query("SELECT count(*) FROM " + s + ".processing_log WHERE data_subject_id = '" + log_id + "'")),
+            0);
+
+  // The next import of the same extract skips them, counted with the reason.
+  pb::ImportFileRequest import;
+  import.set_dataset(pb::DATASET_CUSTOMERS);
+  import.set_path("customers.csv");
+  pb::ImportReport report;
+  const TestCaller admin{"emp-4001", {"administrator"}};
+  CAK_ASSERT_GRPC_OK(server_->stub().ImportFile(ContextFor(admin).get(), import, &report));
+  EXPECT_EQ(report.rows_skipped(), 1);
+  EXPECT_EQ(report.skipped_reason(), "ERASED");
+  EXPECT_EQ(report.rows_loaded() + report.rows_rejected() + report.rows_skipped(), report.rows_read());
+  import.set_dataset(pb::DATASET_MAILINGS);
+  import.set_path("mailings.csv");
+  CAK_ASSERT_GRPC_OK(server_->stub().ImportFile(ContextFor(admin).get(), import, &report));
+  EXPECT_EQ(report.rows_skipped(), mailings);
+  EXPECT_EQ(report.rows_rejected(), 0);
+  EXPECT_EQ(Impact({bsn}).total(), 0);
+  EXPECT_EQ(Query("SELECT count(*) FROM " + Table("customers") + " WHERE bsn = " + number), "0");
+
+  // Refusals write nothing.
+  const int64_t entries = LogEntries();
+  req.set_reason("");
+  EXPECT_THAT(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "reason"));
+  req.set_reason("Verzoek tot verwijdering, brief VZ-2026-0007");
+  req.set_bsn("123456789");
+  EXPECT_THAT(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn(Customers(1).at(0));
+  for (const TestCaller& caller : {kAnalyst, kDesigner, kDispatch, admin}) {
+    EXPECT_THAT(subjects_->EraseSubjectData(ContextFor(caller).get(), req, &answer),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(LogEntries(), entries);
+  EXPECT_EQ(Count("tombstones"), 1);
 }
 
 }  // namespace

@@ -637,6 +637,19 @@ TEST_F(CampaignApiTest, AnObjectionIsAnsweredWithWhatItMeansHere) {
   EXPECT_THAT(subjects->RecordObjection(ContextFor(kDesigner).get(), req, &answer),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   EXPECT_EQ(Count("processing_log"), entries);
+
+  // Erasure: campaign-svc holds nothing about people outside its (hashed) log, and says so.
+  cak::voorlichting::privacy::v1::EraseSubjectDataRequest erase;
+  erase.set_bsn("123456782");
+  erase.set_reason("Verzoek tot verwijdering, brief VZ-9");
+  cak::voorlichting::privacy::v1::ErasureAnswer erased;
+  ASSERT_TRUE(subjects->EraseSubjectData(ContextFor(privacy).get(), erase, &erased).ok());
+  EXPECT_EQ(erased.service(), "campaign-svc");
+  EXPECT_EQ(erased.categories_size(), 0);
+  ASSERT_EQ(erased.kept_size(), 1);  // the processing log
+  EXPECT_EQ(LogValue("count(*)", "name = 'privacy.EraseSubjectData' AND data_subject_id IS NOT NULL"), "1");
+  EXPECT_THAT(subjects->EraseSubjectData(ContextFor(kDesigner).get(), erase, &erased),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
 }
 
 // README "Failed processing is logged": a submit that froze a list and then failed is logged

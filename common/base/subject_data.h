@@ -153,6 +153,16 @@ struct ObjectionOutcome {
   std::vector<std::string> effects;         // Dutch: what this service did or does about it
 };
 
+// One service's erasure (or what it would erase: dry run).
+struct ErasureOutcome {
+  struct Category {
+    std::string name, title;  // machine-readable; Dutch
+    int64_t count = 0;
+  };
+  std::vector<Category> categories;  // those with records
+  std::vector<std::string> kept;     // Dutch: what stays and why
+};
+
 // What a service does with an objection. Services that select nobody leave the handlers empty
 // and answer with `no_selection_remark`.
 struct SubjectRights {
@@ -160,6 +170,9 @@ struct SubjectRights {
   std::function<absl::StatusOr<ObjectionOutcome>(const CallContext&, const ObjectionRequest&)> record_objection;
   std::function<absl::StatusOr<ObjectionOutcome>(const CallContext&, const Bsn&, const std::string& reason)>
       lift_objection;
+  // Erases (or with dry_run counts) what the service holds about the person; empty: holds
+  // nothing about people outside its processing log.
+  std::function<absl::StatusOr<ErasureOutcome>(const CallContext&, const Bsn&, bool dry_run)> erase;
   bool keeps_register = false;      // analysis-svc: the objection register
   std::string no_selection_remark;  // Dutch: why an objection changes nothing here
 };

@@ -150,6 +150,46 @@ grpc::Status DataSubjectServiceImpl::LiftObjection(grpc::ServerContext* context,
   });
 }
 
+grpc::Status DataSubjectServiceImpl::EraseSubjectData(grpc::ServerContext* context,
+                                                      const pb::EraseSubjectDataRequest* request,
+                                                      pb::ErasureAnswer* response) {
+  return env_->Run(context, kEraseSubjectData, [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(const Bsn subject, Bsn::Parse(request->bsn(), "bsn"));
+    CAK_RETURN_IF_ERROR(CheckReason(request->reason(), "reason"));
+    ErasureOutcome outcome;
+    if (rights_.erase) {
+      CAK_ASSIGN_OR_RETURN(outcome, rights_.erase(call, subject, request->dry_run()));
+    }
+    ProcessingRecord record =
+        MakeRecord("privacy.EraseSubjectData", ProcessingActivity::kRechtenBetrokkene, env_->clock().Now());
+    record.data_subjects.push_back(subject);
+    record.attributes = {{"dry_run", request->dry_run() ? "true" : "false"},
+                         {"reason", std::string(absl::StripAsciiWhitespace(request->reason()))}};
+    for (const ErasureOutcome::Category& c : outcome.categories) record.attributes[c.name] = absl::StrCat(c.count);
+    CAK_RETURN_IF_ERROR(db::InTransaction(
+        *pool_,
+        [&](db::Tx& tx) {
+          store_->Append(tx, call, record);
+          return absl::OkStatus();
+        },
+        call.deadline));
+    response->set_service(service_);
+    response->set_dry_run(request->dry_run());
+    for (ErasureOutcome::Category& c : outcome.categories) {
+      if (c.count == 0) continue;
+      pb::ErasedCategory* out = response->add_categories();
+      out->set_name(std::move(c.name));
+      out->set_title(std::move(c.title));
+      out->set_count(c.count);
+    }
+    for (std::string& k : outcome.kept) response->add_kept(std::move(k));
+    response->add_kept(
+        "Het verwerkingslogboek van deze dienst: wat met uw gegevens is gedaan, onder een sleutelcode in plaats van "
+        "uw BSN, tot het einde van de bewaartermijn van het logboek (verantwoordingsplicht, art. 5 lid 2 AVG).");
+    return absl::OkStatus();
+  });
+}
+
 absl::Status DataSubjectServiceImpl::Answer(const CallContext& call, ProcessingRecord record, ObjectionOutcome outcome,
                                             pb::ObjectionAnswer* response) const {
   record.attributes["unchanged"] = outcome.unchanged ? "true" : "false";

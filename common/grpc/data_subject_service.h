@@ -17,6 +17,7 @@ namespace cak::common {
 inline constexpr char kExportSubjectData[] = "ExportSubjectData";
 inline constexpr char kRecordObjection[] = "RecordObjection";
 inline constexpr char kLiftObjection[] = "LiftObjection";
+inline constexpr char kEraseSubjectData[] = "EraseSubjectData";
 
 // What every objection answer says (Dutch): statutory mailings are not this system's.
 inline constexpr char kStatutoryMailingsRemark[] =
@@ -46,6 +47,12 @@ class DataSubjectServiceImpl final : public cak::voorlichting::privacy::v1::Data
   grpc::Status LiftObjection(grpc::ServerContext* context,
                              const cak::voorlichting::privacy::v1::LiftObjectionRequest* request,
                              cak::voorlichting::privacy::v1::ObjectionAnswer* response) override;
+  // Checks the request, lets the service erase (or count, dry run), then logs the call
+  // ("privacy.EraseSubjectData", the person as data subject, the counts as attributes). Every
+  // answer says the processing log keeps its hashed entries.
+  grpc::Status EraseSubjectData(grpc::ServerContext* context,
+                                const cak::voorlichting::privacy::v1::EraseSubjectDataRequest* request,
+                                cak::voorlichting::privacy::v1::ErasureAnswer* response) override;
 
  private:
   // Logs `record` in a transaction of its own and fills the answer from `outcome`.

@@ -772,6 +772,61 @@ TEST_F(DispatchApiTest, WithheldMembersGetNoItemAndObjectionsSayWhatWasHandedOve
   EXPECT_GT(answer.effects_size(), 0);
 }
 
+// GDPR art. 17: the person's items are emptied (their place stays), found without a BSN; the
+// answer names the files already handed over; a dry run changes nothing; refusals write nothing.
+TEST_F(DispatchApiTest, ErasureEmptiesThePersonsItemsAndNamesWhatWasHandedOver) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  pb::DispatchOrder order = AwaitReady(Order(OrderRequest("letters-erase", list, pb::CHANNEL_LETTER)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  auto subjects = cak::voorlichting::privacy::v1::DataSubjectService::NewStub(
+      common::testing::LocalChannel(server_->server().grpc_port()));
+  cak::voorlichting::privacy::v1::EraseSubjectDataRequest req;
+  req.set_bsn(analysis_.BsnOf(list, 42));
+  req.set_reason("Verzoek tot verwijdering, brief VZ-42");
+  req.set_dry_run(true);
+  cak::voorlichting::privacy::v1::ErasureAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(PrivacyOfficer()).get(), req, &answer));
+  ASSERT_EQ(answer.categories_size(), 1);
+  EXPECT_EQ(answer.categories(0).name(), "deliveries");
+  EXPECT_EQ(answer.categories(0).count(), 1);
+  EXPECT_EQ(server_->Count("items", "position = 42 AND customer_name IS NOT NULL"), 1);
+
+  req.set_dry_run(false);
+  CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(PrivacyOfficer()).get(), req, &answer));
+  ASSERT_EQ(answer.categories_size(), 1);
+  EXPECT_EQ(answer.categories(0).count(), 1);
+  bool file_named = false;
+  for (const std::string& k : answer.kept()) file_named |= k.find("bestand ") != std::string::npos;
+  EXPECT_TRUE(file_named) << answer.ShortDebugString();
+  EXPECT_EQ(server_->Count("items", "position = 42"), 1);  // the place stays
+  EXPECT_EQ(server_->Count("items",
+                           "position = 42 AND (customer_name IS NOT NULL OR street IS NOT NULL OR"
+                           " postcode IS NOT NULL OR data_subject_id IS NOT NULL)"),
+            0);
+  EXPECT_EQ(server_->Count("items", "position = 43 AND customer_name IS NOT NULL"), 1);  // nobody else's
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest access;
+  access.set_bsn(req.bsn());
+  cak::voorlichting::privacy::v1::SubjectDataExport held;
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), access, &held));
+  EXPECT_FALSE(held.holds_data());
+  CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(PrivacyOfficer()).get(), req, &answer));
+  EXPECT_EQ(answer.categories_size(), 0);  // nothing more
+
+  const int64_t entries = server_->Count("processing_log");
+  req.set_reason("kort");
+  EXPECT_THAT(subjects->EraseSubjectData(ContextFor(PrivacyOfficer()).get(), req, &answer),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "reason"));
+  req.set_reason("Verzoek tot verwijdering, brief VZ-43");
+  req.set_bsn(analysis_.BsnOf(list, 43));
+  for (const common::testing::TestCaller& caller : {CampaignService(), ExecutorCaller("repro.executors.cak.nl")}) {
+    EXPECT_THAT(subjects->EraseSubjectData(ContextFor(caller).get(), req, &answer),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(server_->Count("processing_log"), entries);
+  EXPECT_EQ(server_->Count("items", "position = 43 AND customer_name IS NOT NULL"), 1);
+}
+
 // README "Failed processing is logged": a batch whose recipient stream broke off after recipients
 // were read is logged with status ERROR (the batch itself waits for the next attempt).
 TEST_F(DispatchApiTest, ABatchThatFailsAfterReadingRecipientsIsLoggedAsError) {

@@ -112,6 +112,18 @@ class FakeSignalRepository final : public domain::SignalRepository {
     return out;
   }
 
+  absl::StatusOr<int64_t> RemoveExampleCustomer(const common::Bsn& customer, bool dry_run, absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t n = 0;
+    for (auto& [id, s] : signals_) {
+      auto it = std::find(s.example_customers.begin(), s.example_customers.end(), customer);
+      if (it == s.example_customers.end()) continue;
+      ++n;
+      if (!dry_run) s.example_customers.erase(it);
+    }
+    return n;
+  }
+
   absl::StatusOr<domain::PurgeOutcome> Purge(const common::CallContext&, absl::Time cutoff, bool dry_run,
                                              const common::ProcessingRecord& record) override {
     std::lock_guard<std::mutex> lock(mu_);

@@ -575,6 +575,53 @@ TEST_F(IntakeApiTest, AnObjectionIsAnsweredWithWhatItMeansHere) {
   EXPECT_EQ(Footprint(), before);
 }
 
+// GDPR art. 17: the person out of the signals that name them (the signals stay, the count
+// follows); a dry run changes nothing; refusals write nothing.
+TEST_F(IntakeApiTest, ErasureTakesThePersonOutOfTheSignals) {
+  const pb::Signal signal = Submit();
+  auto subjects =
+      cak::voorlichting::privacy::v1::DataSubjectService::NewStub(common::testing::LocalChannel(t_->port()));
+  cak::voorlichting::privacy::v1::EraseSubjectDataRequest req;
+  req.set_bsn("123456782");
+  req.set_reason("Verzoek tot verwijdering, brief VZ-1");
+  req.set_dry_run(true);
+  cak::voorlichting::privacy::v1::ErasureAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
+  ASSERT_EQ(answer.categories_size(), 1);
+  EXPECT_EQ(answer.categories(0).count(), 1);
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest access;
+  access.set_bsn("123456782");
+  cak::voorlichting::privacy::v1::SubjectDataExport held;
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
+  EXPECT_TRUE(held.holds_data());
+
+  req.set_dry_run(false);
+  CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
+  ASSERT_EQ(answer.categories_size(), 1);
+  EXPECT_EQ(answer.categories(0).count(), 1);
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
+  EXPECT_FALSE(held.holds_data());
+  access.set_bsn("111222333");  // the other customer named stays named
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
+  EXPECT_TRUE(held.holds_data());
+  pb::GetSignalRequest get;
+  get.set_name(signal.name());
+  pb::Signal now;
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &now));
+  EXPECT_EQ(now.example_customer_count(), signal.example_customer_count() - 1);
+
+  const auto before = Footprint();
+  req.set_bsn("12345678");
+  EXPECT_THAT(subjects->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer),
+              GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_BSN", "bsn"));
+  req.set_bsn("111222333");
+  for (const TestCaller& caller : {kOfficer, kApp}) {
+    EXPECT_THAT(subjects->EraseSubjectData(ContextFor(caller).get(), req, &answer),
+                GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  EXPECT_EQ(Footprint(), before);
+}
+
 // The signal records the information action's trace when it is received; its later
 // processings are logged in that trace, also when asked for from another one (then as a child of
 // the action's operation, the caller's trace and span as the foreign operation).

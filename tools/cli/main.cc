@@ -59,6 +59,10 @@ the processing log (privacy officer), from one service (--address) or merged fro
        records an objection (GDPR art. 21) or restriction (art. 18) in analysis-svc's register and shows what
        each service does about it; scope all: out of all selection, contact: not contacted
   subject-lift-objection --bsn=BSN --reason=TEXT (and the four addresses)
+  subject-erase --bsn=BSN --reason=TEXT [--dry-run] (and the four addresses)
+       erases what each service holds about the person (GDPR art. 17), or with --dry-run counts it; shows what
+       went and what stays (the hashed processing log, files already with an executor); analysis-svc keeps a
+       tombstone so that later imports skip the person
 
   --trace=TRACEPARENT|TRACE_ID (any command): the call continues that trace (W3C traceparent), e.g. an
        information action's, so its processing-log entries join the action's
@@ -117,6 +121,7 @@ int main(int argc, char** argv) {
       {"subject-access", cak::cli::SubjectAccess},
       {"subject-object", cak::cli::SubjectObject},
       {"subject-lift-objection", cak::cli::SubjectLiftObjection},
+      {"subject-erase", cak::cli::SubjectErase},
       {"demo", cak::cli::Demo},
       {"import", cak::cli::Import},
       {"snapshot", cak::cli::Snapshot},

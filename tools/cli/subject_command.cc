@@ -408,6 +408,41 @@ int SubjectLiftObjection(const Client& client, const Args& args) {
   return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/true, "");
 }
 
+int SubjectErase(const Client& client, const Args& args) {
+  const std::string usage =
+      "subject-erase --bsn=BSN --reason=TEXT [--dry-run] --intake-address=H:P --analysis-address=H:P "
+      "--campaign-address=H:P --dispatch-address=H:P";
+  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
+  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
+  const std::vector<std::string> addresses = ObjectionAddresses(args);
+  if (addresses.empty()) return Usage(usage);
+  privacy::EraseSubjectDataRequest req;
+  req.set_bsn(bsn->digits());
+  req.set_reason(args.Get("reason"));
+  req.set_dry_run(args.Has("dry-run"));
+  std::printf("%s of %s\n", req.dry_run() ? "What an erasure would remove (dry run)" : "Erased", bsn->Masked().c_str());
+  std::vector<std::string> printed;
+  for (const std::string& address : addresses) {
+    auto stub = privacy::DataSubjectService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    privacy::ErasureAnswer answer;
+    const grpc::Status st = stub->EraseSubjectData(client.Context(client.DefaultCaller(), false).get(), req, &answer);
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s: ", address.c_str());
+      return Fail(st);
+    }
+    std::printf("%s: %s\n", answer.service().c_str(), answer.categories_size() == 0 ? "nothing held" : "");
+    for (const auto& c : answer.categories()) {
+      std::printf("  - %s (%s): %lld\n", c.title().c_str(), c.name().c_str(), static_cast<long long>(c.count()));
+    }
+    for (const std::string& k : answer.kept()) {  // (what every service keeps: once)
+      if (std::find(printed.begin(), printed.end(), k) != printed.end()) continue;
+      printed.push_back(k);
+      std::printf("  kept: %s\n", k.c_str());
+    }
+  }
+  return 0;
+}
+
 int SubjectAccess(const Client& client, const Args& args) {
   const std::string usage =
       "subject-access --bsn=BSN --intake-address=H:P --analysis-address=H:P --campaign-address=H:P "

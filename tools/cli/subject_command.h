@@ -20,6 +20,9 @@ int SubjectAccess(const Client& client, const Args& args);
 // what it means for them; prints each service's answer.
 int SubjectObject(const Client& client, const Args& args);
 int SubjectLiftObjection(const Client& client, const Args& args);
+// `subject-erase [--dry-run]`: erases (or counts) what each of the four services holds about the
+// person (GDPR art. 17) and prints what went and what stays, per service.
+int SubjectErase(const Client& client, const Args& args);
 
 // What the report is made of: each service's answer and the entries about the person.
 struct SubjectReport {

@@ -36,6 +36,7 @@ common::RoleTable AnalysisRoleTable() {
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
       {common::kRecordObjection, {roles::kPrivacyOfficer}},
       {common::kLiftObjection, {roles::kPrivacyOfficer}},
+      {common::kEraseSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

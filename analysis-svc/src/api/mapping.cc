@@ -262,6 +262,8 @@ void ToProto(const domain::ImportReport& r, pb::ImportReport* out) {
   out->set_rows_read(r.rows_read);
   out->set_rows_loaded(r.rows_loaded);
   out->set_rows_rejected(r.rows_rejected);
+  out->set_rows_skipped(r.rows_skipped);
+  if (r.rows_skipped > 0) out->set_skipped_reason("ERASED");
   for (const auto& e : r.errors) {
     pb::RowError* pe = out->add_errors();
     pe->set_row(e.row);

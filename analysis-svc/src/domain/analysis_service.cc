@@ -8,6 +8,7 @@
 #include <future>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -68,7 +69,8 @@ class ImportSessionImpl final : public ImportSession {
  public:
   ImportSessionImpl(AnalysisService* service, const CallContext& call, Dataset dataset, ImportOptions options,
                     std::string operation, std::optional<SnapshotRepository::Claimed> claimed,
-                    std::shared_ptr<const ColumnarSnapshot> customers, std::unique_ptr<DatasetLoad> load)
+                    std::shared_ptr<const ColumnarSnapshot> customers, std::unique_ptr<DatasetLoad> load,
+                    absl::flat_hash_set<std::string> tombstones)
       : service_(service),
         call_(call),
         dataset_(dataset),
@@ -77,7 +79,12 @@ class ImportSessionImpl final : public ImportSession {
         claimed_(std::move(claimed)),
         customers_(std::move(customers)),
         load_(std::move(load)),
-        encoder_(dataset, service->Today(), customers_.get()) {
+        encoder_(dataset, service->Today(), customers_.get()),
+        tombstones_(std::move(tombstones)) {
+    if (dataset != Dataset::kCustomers) {
+      const std::vector<std::string>& columns = InputColumns(dataset);
+      customer_column_ = std::find(columns.begin(), columns.end(), "customer_bsn") - columns.begin();
+    }
     fingerprint_.Update(DatasetName(dataset));
     fingerprint_.Update("\n");
     buffer_.reserve(kCopyFlushBytes + 4096);
@@ -103,7 +110,18 @@ class ImportSessionImpl final : public ImportSession {
   absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) override {
     ++rows_read_;
     if (!load_) return absl::OkStatus();  // a repeat: only the fingerprint counts
+    // A person erased at their request is not brought back: every customer row is checked
+    // against the tombstones (when there are any); a row of another data set only when its
+    // customer is unknown (a tombstoned customer is).
+    if (dataset_ == Dataset::kCustomers && Erased(fields, 0)) {
+      ++rows_skipped_;
+      return absl::OkStatus();
+    }
     if (!encoder_.Encode(row, fields, &buffer_, &error_)) {
+      if (error_.reason == row_reason::kUnknownCustomer && Erased(fields, customer_column_)) {
+        ++rows_skipped_;
+        return absl::OkStatus();
+      }
       ++rows_rejected_;
       if (errors_.size() < static_cast<size_t>(kMaxReportedErrors)) errors_.push_back(error_);
       return absl::OkStatus();
@@ -133,7 +151,7 @@ class ImportSessionImpl final : public ImportSession {
     CAK_RETURN_IF_ERROR(Flush());
     // Where the rows came from, for the error's field: the file, or the streamed rows.
     const char* rows_field = operation_ == "ImportFile" ? "path" : "rows";
-    if (rows_read_ - rows_rejected_ == 0) {
+    if (rows_read_ - rows_rejected_ - rows_skipped_ == 0) {
       return InvalidField(reason::kEmptyImport, rows_field,
                           rows_read_ == 0 ? "the import has no rows; a snapshot is never emptied by an import"
                                           : "every row was rejected; a snapshot is never emptied by an import");
@@ -147,14 +165,15 @@ class ImportSessionImpl final : public ImportSession {
                        "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
                        first.message, ")"));
     }
-    CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, errors_));
+    CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, rows_skipped_, errors_));
 
     ProcessingRecord record = common::MakeRecord(absl::StrCat("analysis.", operation_),
                                                  ProcessingActivity::kBeoordelenGebeurtenis, service_->clock_->Now());
     record.attributes = {{"dataset", std::string(DatasetName(dataset_))},
                          {"dataset_version", absl::StrCat(load_->version())},
-                         {"rows_loaded", absl::StrCat(rows_read_ - rows_rejected_)},
-                         {"rows_rejected", absl::StrCat(rows_rejected_)}};
+                         {"rows_loaded", absl::StrCat(rows_read_ - rows_rejected_ - rows_skipped_)},
+                         {"rows_rejected", absl::StrCat(rows_rejected_)},
+                         {"rows_skipped_erased", absl::StrCat(rows_skipped_)}};
     common::IdempotencyKey key{operation_, options_.request_id, fingerprint};
     CAK_ASSIGN_OR_RETURN(DatasetLoad::PublishOutcome outcome,
                          load_->Publish(call_, options_.request_id.empty() ? nullptr : &key, record));
@@ -179,6 +198,17 @@ class ImportSessionImpl final : public ImportSession {
     return report;
   }
 
+  // Whether the BSN in fields[column] is a tombstone's (the person was erased).
+  bool Erased(const std::vector<absl::string_view>& fields, size_t column) const {
+    if (tombstones_.empty() || column >= fields.size()) return false;
+    absl::string_view digits = absl::StripAsciiWhitespace(fields[column]);
+    if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
+      return false;
+    }
+    auto bsn = common::Bsn::Parse(std::string(9 - digits.size(), '0') + std::string(digits), "bsn");
+    return bsn.ok() && tombstones_.contains(service_->TombstoneKey(*bsn));
+  }
+
   absl::Status Flush() {
     if (buffer_.empty()) return absl::OkStatus();
     absl::Status st = load_->Write(buffer_);
@@ -201,7 +231,9 @@ class ImportSessionImpl final : public ImportSession {
   std::string buffer_;
   RowError error_;
   std::vector<RowError> errors_;
-  int64_t rows_read_ = 0, rows_rejected_ = 0;
+  absl::flat_hash_set<std::string> tombstones_;  // subject keys of erased people
+  size_t customer_column_ = 0;                   // other data sets: the customer_bsn column
+  int64_t rows_read_ = 0, rows_rejected_ = 0, rows_skipped_ = 0;
 };
 
 AnalysisService::AnalysisService(SnapshotRepository* snapshots, AnalysisRepository* analyses,
@@ -237,15 +269,18 @@ absl::StatusOr<std::unique_ptr<ImportSession>> AnalysisService::BeginImport(cons
   }
   std::shared_ptr<const ColumnarSnapshot> customers;
   std::unique_ptr<DatasetLoad> load;
+  absl::flat_hash_set<std::string> tombstones;
   if (!claimed) {
+    CAK_ASSIGN_OR_RETURN(std::vector<std::string> keys, analyses_->TombstoneKeys(call.deadline));
+    tombstones.insert(keys.begin(), keys.end());
     if (dataset != Dataset::kCustomers) {
       CAK_ASSIGN_OR_RETURN(customers, cache_.CurrentCustomerKeys(call.deadline));
     }
     CAK_ASSIGN_OR_RETURN(load, snapshots_->BeginLoad(dataset, options.source));
   }
-  return std::unique_ptr<ImportSession>(new ImportSessionImpl(this, call, dataset, std::move(options),
-                                                              std::move(operation), std::move(claimed),
-                                                              std::move(customers), std::move(load)));
+  return std::unique_ptr<ImportSession>(
+      new ImportSessionImpl(this, call, dataset, std::move(options), std::move(operation), std::move(claimed),
+                            std::move(customers), std::move(load), std::move(tombstones)));
 }
 
 absl::StatusOr<ImportReport> AnalysisService::ImportFile(const CallContext& call, Dataset dataset,
@@ -1015,6 +1050,35 @@ absl::StatusOr<common::ObjectionOutcome> AnalysisService::LiftObjection(const Ca
     out.effects.push_back(
         "Vanaf nu weer mee in selecties; lijsten en verzendingen van voor het opheffen blijven "
         "zoals ze zijn.");
+  }
+  return out;
+}
+
+std::string AnalysisService::TombstoneKey(const common::Bsn& subject) const {
+  return pseudonymizer_.HashText(absl::StrCat("tombstone:", subject.digits()));
+}
+
+absl::StatusOr<common::ErasureOutcome> AnalysisService::EraseSubjectData(const CallContext& call,
+                                                                         const common::Bsn& subject, bool dry_run) {
+  CAK_ASSIGN_OR_RETURN(
+      const ErasureCounts c,
+      analyses_->EraseCustomer(std::stoi(subject.digits()), TombstoneKey(subject), Today(), dry_run, call.deadline));
+  common::ErasureOutcome out;
+  out.categories = {{"customer", "Uw klantgegevens (elke bewaarde versie)", c.customers},
+                    {"relations", "Uw wettelijk vertegenwoordigers en contactpersonen", c.relations},
+                    {"mailings", "Geplande post van het CAK aan u", c.mailings},
+                    {"contact_reports", "Uw contacten met het CAK", c.contact_reports},
+                    {"samples", "Plaatsen in steekproeven", c.sample_members},
+                    {"recipient_lists", "Plaatsen op verzendlijsten", c.list_members},
+                    {"objections", "Uw bezwaren en beperkingen", c.objections},
+                    {"target_group_sets", "Doelgroepen die u bij naam noemden (uw BSN eruit)", c.target_group_sets}};
+  out.kept.push_back(
+      "Een aantekening dat u bent verwijderd, met de datum: een sleutelcode, niet uw BSN. Daarmee brengt een "
+      "volgende import uit de klantadministratie u niet terug in dit systeem.");
+  if (c.list_members > 0) {
+    out.kept.push_back(
+        "Op verzendlijsten die al waren vastgesteld blijft uw plaats leeg; verzendingen die al aan een uitvoerder "
+        "waren overgedragen staan in het antwoord van dispatch-svc.");
   }
   return out;
 }

@@ -282,6 +282,15 @@ class AnalysisService {
   absl::StatusOr<common::ObjectionOutcome> LiftObjection(const common::CallContext& call, const common::Bsn& subject,
                                                          const std::string& reason);
 
+  // Erasure (GDPR art. 17): the customer out of every kept version (a new snapshot), their
+  // relations, mailings, contact reports, sample and list memberships and objections, and a
+  // tombstone so that later imports skip them. A dry run only counts. The caller
+  // (common::DataSubjectServiceImpl) validated and logs.
+  absl::StatusOr<common::ErasureOutcome> EraseSubjectData(const common::CallContext& call, const common::Bsn& subject,
+                                                          bool dry_run);
+  // The tombstone key of a BSN (a keyed hash under the pseudonym key, not the log's).
+  std::string TombstoneKey(const common::Bsn& subject) const;
+
   // What analysis-svc holds about `customer` (current snapshot, samples, frozen lists), for an
   // access request; the caller (common::DataSubjectServiceImpl) logs the access.
   absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);

@@ -338,6 +338,18 @@ Bitmap Evaluate(const Criteria& c, const ColumnarSnapshot& s, const EvalContext&
   return Bitmap(s.size());
 }
 
+bool RemoveNamedCustomer(Criteria* c, int32_t bsn) {
+  bool named = false;
+  if (c->op == Criteria::Op::kPredicate && c->predicate.field == Field::kCustomerIn) {
+    auto& bsns = c->predicate.bsns;
+    const auto end = std::remove(bsns.begin(), bsns.end(), bsn);
+    named = end != bsns.end();
+    bsns.erase(end, bsns.end());
+  }
+  for (Criteria& child : c->children) named |= RemoveNamedCustomer(&child, bsn);
+  return named;
+}
+
 std::vector<int32_t> NamedCustomers(const Criteria& c) {
   std::vector<int32_t> out;
   if (c.op == Criteria::Op::kPredicate && c.predicate.field == Field::kCustomerIn) out = c.predicate.bsns;

@@ -74,6 +74,10 @@ Bitmap Evaluate(const Criteria& criteria, const ColumnarSnapshot& snapshot, cons
 // or shown.
 std::vector<int32_t> NamedCustomers(const Criteria& criteria);
 
+// Erasure: `bsn` out of every customer_in predicate of the tree (a predicate left without BSNs
+// matches nobody, as the erased customer no longer would). Returns whether the tree named them.
+bool RemoveNamedCustomer(Criteria* criteria, int32_t bsn);
+
 // Stored form: a compact JSON text. FromJson fails (INTERNAL) on text ToJson did not make.
 std::string ToJson(const Criteria& criteria);
 absl::StatusOr<Criteria> FromJson(absl::string_view json);

@@ -43,6 +43,7 @@ struct ImportReport {
   int64_t snapshot_version = 0;
   int64_t dataset_version = 0;
   int64_t rows_read = 0, rows_loaded = 0, rows_rejected = 0;
+  int64_t rows_skipped = 0;      // people erased at their request (tombstones)
   std::vector<RowError> errors;  // the first kMaxReportedErrors
   bool replayed = false;
   absl::Time completed_time;
@@ -59,7 +60,8 @@ class DatasetLoad {
   // Appends COPY text-format lines.
   virtual absl::Status Write(absl::string_view copy_lines) = 0;
   // Ends the COPY, builds the indexes and records the counts; the version becomes read-only.
-  virtual absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::vector<RowError>& errors) = 0;
+  virtual absl::Status Finish(int64_t rows_read, int64_t rows_rejected, int64_t rows_skipped,
+                              const std::vector<RowError>& errors) = 0;
   // Publishes the version as a new snapshot, in one transaction with the idempotency claim
   // (when `key` is set) and the processing-log entry. When a concurrent import claimed the
   // same key first, nothing is published and the outcome names that import's version
@@ -190,6 +192,13 @@ struct SampleRecord {
   std::vector<int32_t> member_bsns;
 };
 
+// What an erasure removed (or would remove: dry run), over every kept version.
+struct ErasureCounts {
+  int64_t customers = 0, relations = 0, mailings = 0, contact_reports = 0;
+  int64_t sample_members = 0, list_members = 0, objections = 0;
+  int64_t target_group_sets = 0;  // definitions that named them (customer_in): the BSN taken out
+};
+
 struct PurgeCounts {
   int64_t customers = 0, relations = 0, sample_members = 0, list_members = 0;
 };
@@ -198,10 +207,8 @@ class AnalysisRepository {
  public:
   virtual ~AnalysisRepository() = default;
 
-  // The objection register (migration 0005). Its version, max(change_seq), moves with every
-  // record and lift (0 while empty): what a replica compares before reading the register again.
-  // (Whatever removes rows must also move it, e.g. by a lift of the row with a new change_seq
-  // first.)
+  // The objection register (migration 0005). Its version moves with every change (record, lift,
+  // erasure) in the changing transaction: what a replica compares before reading it again.
   virtual absl::StatusOr<int64_t> ObjectionRegisterVersion(absl::Time deadline) = 0;
   virtual absl::StatusOr<std::vector<ActiveObjection>> ActiveObjections(absl::Time deadline) = 0;
   // Registers `objection` for `bsn` unless one is active. Returns the active objection and
@@ -213,6 +220,14 @@ class AnalysisRepository {
   virtual absl::StatusOr<std::optional<common::ObjectionState>> LiftObjection(int32_t bsn,
                                                                               const common::ObjectionState& lift,
                                                                               absl::Time deadline) = 0;
+
+  // Erasure (migration 0006): the customer out of every kept version (a new snapshot), their
+  // sample and list memberships and objections, and a tombstone `subject_key` dated `today`, in
+  // one transaction. A dry run only counts.
+  virtual absl::StatusOr<ErasureCounts> EraseCustomer(int32_t bsn, const std::string& subject_key, absl::CivilDay today,
+                                                      bool dry_run, absl::Time deadline) = 0;
+  // Every tombstone's subject key.
+  virtual absl::StatusOr<std::vector<std::string>> TombstoneKeys(absl::Time deadline) = 0;
 
   // The resource id an earlier request with this key created; nullopt for a new request_id;
   // INVALID_ARGUMENT REQUEST_ID_REUSED when the fingerprint differs.

@@ -44,6 +44,8 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
                   },
               .lift_objection = [this](const common::CallContext& call, const common::Bsn& bsn,
                                        const std::string& why) { return service_.LiftObjection(call, bsn, why); },
+              .erase = [this](const common::CallContext& call, const common::Bsn& bsn,
+                              bool dry_run) { return service_.EraseSubjectData(call, bsn, dry_run); },
               .keeps_register = true}),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::AnalysisService::service_full_name());

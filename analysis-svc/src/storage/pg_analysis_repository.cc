@@ -324,12 +324,16 @@ std::string PgAnalysisRepository::Q(absl::string_view sql) const {
   return absl::StrReplaceAll(sql, {{"${s}", schema_}});
 }
 
+void PgAnalysisRepository::BumpObjectionRegister(Tx& tx) const {
+  ExecutePrepared(tx.sql(), Q("UPDATE ${s}.objection_register SET version = version + 1"), {});
+}
+
 absl::StatusOr<int64_t> PgAnalysisRepository::ObjectionRegisterVersion(absl::Time deadline) {
   int64_t version = 0;
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        const TextRows rows = ExecutePrepared(sql, Q("SELECT coalesce(max(change_seq), 0) FROM ${s}.objections"), {});
+        const TextRows rows = ExecutePrepared(sql, Q("SELECT version FROM ${s}.objection_register"), {});
         version = ToInt(rows.at(0).at(0));
         return absl::OkStatus();
       },
@@ -362,15 +366,15 @@ absl::StatusOr<std::pair<common::ObjectionState, bool>> PgAnalysisRepository::Re
         // the same person waits here and then finds the other's row.
         const TextRows inserted = ExecutePrepared(
             tx.sql(),
-            Q("INSERT INTO ${s}.objections (id, bsn, kind, scope, reason, received_date, record_time, recorded_by,"
-              " change_seq) VALUES (CAST($1 AS uuid), CAST($2 AS integer), CAST($3 AS smallint),"
-              " CAST($4 AS smallint), $5, CAST($6 AS date), ${s}.from_micros(CAST($7 AS bigint)), $8,"
-              " nextval('${s}.objection_change_seq')) ON CONFLICT (bsn) WHERE lift_time IS NULL DO NOTHING"
-              " RETURNING 1"),
+            Q("INSERT INTO ${s}.objections (id, bsn, kind, scope, reason, received_date, record_time, recorded_by)"
+              " VALUES (CAST($1 AS uuid), CAST($2 AS integer), CAST($3 AS smallint), CAST($4 AS smallint), $5,"
+              " CAST($6 AS date), ${s}.from_micros(CAST($7 AS bigint)), $8)"
+              " ON CONFLICT (bsn) WHERE lift_time IS NULL DO NOTHING RETURNING 1"),
             {common::NewUuid(), absl::StrCat(bsn), absl::StrCat(static_cast<int>(o.kind)),
              absl::StrCat(static_cast<int>(o.scope)), o.reason, IsoDay(o.received_day),
              absl::StrCat(absl::ToUnixMicros(o.record_time)), o.recorded_by});
         out.second = !inserted.empty();
+        if (out.second) BumpObjectionRegister(tx);
         const TextRows active = ExecutePrepared(
             tx.sql(),
             Q(absl::StrCat("SELECT ", kObjectionColumns,
@@ -392,12 +396,122 @@ absl::StatusOr<std::optional<common::ObjectionState>> PgAnalysisRepository::Lift
       [&](Tx& tx) -> absl::Status {
         const TextRows lifted = ExecutePrepared(
             tx.sql(),
-            Q(absl::StrCat("UPDATE ${s}.objections SET lift_time = ${s}.from_micros(CAST($2 AS bigint)),"
-                           " lift_reason = $3, lifted_by = $4, change_seq = nextval('${s}.objection_change_seq')"
-                           " WHERE bsn = CAST($1 AS integer) AND lift_time IS NULL RETURNING ",
-                           kObjectionColumns)),
+            Q(absl::StrCat(
+                "UPDATE ${s}.objections SET lift_time = ${s}.from_micros(CAST($2 AS bigint)),"
+                " lift_reason = $3, lifted_by = $4 WHERE bsn = CAST($1 AS integer) AND lift_time IS NULL RETURNING ",
+                kObjectionColumns)),
             {absl::StrCat(bsn), absl::StrCat(absl::ToUnixMicros(*lift.lift_time)), lift.lift_reason, lift.lifted_by});
-        if (!lifted.empty()) out = ObjectionFromRow(lifted[0]);
+        if (!lifted.empty()) {
+          out = ObjectionFromRow(lifted[0]);
+          BumpObjectionRegister(tx);
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erasure
+
+absl::StatusOr<domain::ErasureCounts> PgAnalysisRepository::EraseCustomer(int32_t bsn, const std::string& subject_key,
+                                                                          absl::CivilDay today, bool dry_run,
+                                                                          absl::Time deadline) {
+  domain::ErasureCounts c;
+  const std::string b = absl::StrCat(bsn);
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        soci::session& sql = tx.sql();
+        auto count = [&](const std::string& from_where) {
+          return ToInt(ExecutePrepared(sql, Q("SELECT count(*) FROM " + from_where), {b}).at(0).at(0));
+        };
+        auto remove = [&](const std::string& from_where) {
+          return ToInt(ExecutePrepared(
+                           sql, Q("WITH d AS (DELETE FROM " + from_where + " RETURNING 1) SELECT count(*) FROM d"), {b})
+                           .at(0)
+                           .at(0));
+        };
+        if (dry_run) {
+          // Every version table still present, as erase_customer() deletes from them.
+          for (const auto& r : ExecutePrepared(
+                   sql, Q("SELECT id, dataset FROM ${s}.dataset_versions WHERE status <> 'dropped' ORDER BY id"), {})) {
+            const std::string dataset = *r[1];
+            const int64_t n =
+                count(absl::StrCat("${s}.", dataset, "_v", *r[0], " WHERE ",
+                                   dataset == "customers" ? "bsn" : "customer_bsn", " = CAST($1 AS integer)"));
+            (dataset == "customers"   ? c.customers
+             : dataset == "relations" ? c.relations
+             : dataset == "mailings"  ? c.mailings
+                                      : c.contact_reports) += n;
+          }
+        } else {
+          const std::string counts =
+              ExecutePrepared(sql, Q("SELECT ${s}.erase_customer(CAST($1 AS integer))::text"), {b})
+                  .at(0)
+                  .at(0)
+                  .value_or("{0,0,0,0}");
+          std::vector<int64_t> n;
+          for (absl::string_view v : absl::StrSplit(absl::string_view(counts).substr(1, counts.size() - 2), ',')) {
+            n.push_back(ToInt(v));
+          }
+          if (n.size() == 4) {
+            c.customers = n[0];
+            c.relations = n[1];
+            c.mailings = n[2];
+            c.contact_reports = n[3];
+          }
+        }
+        const auto step = [&](const char* table) {
+          const std::string where = absl::StrCat("${s}.", table, " WHERE bsn = CAST($1 AS integer)");
+          return dry_run ? count(where) : remove(where);
+        };
+        c.sample_members = step("sample_members");
+        c.list_members = step("recipient_list_members");
+        c.objections = step("objections");
+        // Target-group definitions that name them (customer_in): the BSN taken out of the stored
+        // criteria (a text match finds the candidates; the criteria decide).
+        for (const auto& r :
+             ExecutePrepared(sql,
+                             Q("SELECT id, definition::text FROM ${s}.target_group_sets WHERE definition::text ~"
+                               " ('(^|[^0-9])' || $1 || '([^0-9]|$)') ORDER BY id FOR UPDATE"),
+                             {b})) {
+          json definition = json::parse(r[1].value_or("[]"));
+          bool named = false;
+          for (json& group : definition) {
+            CAK_ASSIGN_OR_RETURN(domain::Criteria criteria, domain::FromJson(group.at("criteria").dump()));
+            if (!domain::RemoveNamedCustomer(&criteria, bsn)) continue;
+            named = true;
+            group["criteria"] = json::parse(domain::ToJson(criteria));
+          }
+          if (!named) continue;
+          ++c.target_group_sets;
+          if (!dry_run) {
+            ExecutePrepared(sql, Q("UPDATE ${s}.target_group_sets SET definition = CAST($2 AS jsonb) WHERE id = $1"),
+                            {*r[0], definition.dump()});
+          }
+        }
+        if (dry_run) return absl::OkStatus();
+        if (c.objections > 0) BumpObjectionRegister(tx);
+        ExecutePrepared(
+            sql,
+            Q("INSERT INTO ${s}.tombstones (subject_key, reason, removed_on) VALUES ($1, 1, CAST($2 AS date))"
+              " ON CONFLICT (subject_key) DO NOTHING"),
+            {subject_key, IsoDay(today)});
+        return absl::OkStatus();
+      },
+      deadline));
+  return c;
+}
+
+absl::StatusOr<std::vector<std::string>> PgAnalysisRepository::TombstoneKeys(absl::Time deadline) {
+  std::vector<std::string> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        for (const auto& r : ExecutePrepared(sql, Q("SELECT subject_key FROM ${s}.tombstones"), {})) {
+          out.push_back(*r[0]);
+        }
         return absl::OkStatus();
       },
       deadline));

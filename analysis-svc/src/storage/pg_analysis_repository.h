@@ -25,6 +25,9 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
                                                                           absl::Time deadline) override;
   absl::StatusOr<std::optional<common::ObjectionState>> LiftObjection(int32_t bsn, const common::ObjectionState& lift,
                                                                       absl::Time deadline) override;
+  absl::StatusOr<domain::ErasureCounts> EraseCustomer(int32_t bsn, const std::string& subject_key, absl::CivilDay today,
+                                                      bool dry_run, absl::Time deadline) override;
+  absl::StatusOr<std::vector<std::string>> TombstoneKeys(absl::Time deadline) override;
   absl::StatusOr<domain::TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
                                                                     const domain::TargetGroupSetRecord& set,
                                                                     const common::IdempotencyKey* key,
@@ -60,6 +63,8 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
  private:
   // `sql` with ${s} replaced by the schema.
   std::string Q(absl::string_view sql) const;
+  // A change of the objection register, in the transaction that made it.
+  void BumpObjectionRegister(common::db::Tx& tx) const;
   common::db::PgPool* pool_;
   std::string schema_;
   const common::db::ProcessingLogStore* log_;

@@ -102,7 +102,8 @@ class PgDatasetLoad final : public domain::DatasetLoad {
     });
   }
 
-  absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::vector<domain::RowError>& errors) override {
+  absl::Status Finish(int64_t rows_read, int64_t rows_rejected, int64_t rows_skipped,
+                      const std::vector<domain::RowError>& errors) override {
     soci::session& sql = lease_.sql();
     return Guard(sql, [&] {
       const int64_t loaded = copy_->End();
@@ -113,6 +114,12 @@ class PgDatasetLoad final : public domain::DatasetLoad {
                           "CAST($4 AS bigint), CAST($5 AS jsonb))",
                       {absl::StrCat(version_), absl::StrCat(rows_read), absl::StrCat(loaded),
                        absl::StrCat(rows_rejected), ErrorsJson(errors)});
+      if (rows_skipped > 0) {
+        ExecutePrepared(sql,
+                        "UPDATE " + schema_ +
+                            ".dataset_versions SET rows_skipped = CAST($2 AS bigint) WHERE id = CAST($1 AS bigint)",
+                        {absl::StrCat(version_), absl::StrCat(rows_skipped)});
+      }
       return absl::OkStatus();
     });
   }
@@ -345,11 +352,12 @@ absl::StatusOr<std::optional<domain::SnapshotRepository::Claimed>> PgSnapshotRep
 absl::StatusOr<domain::ImportReport> PgSnapshotRepository::GetImportReport(int64_t dataset_version) {
   domain::ImportReport report;
   absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    const TextRows rows = ExecutePrepared(
-        sql,
-        "SELECT dataset, snapshot_version, rows_read, rows_loaded, rows_rejected, errors, " + options_.schema +
-            ".to_micros(published_time) FROM " + options_.schema + ".dataset_versions WHERE id = CAST($1 AS bigint)",
-        {absl::StrCat(dataset_version)});
+    const TextRows rows =
+        ExecutePrepared(sql,
+                        "SELECT dataset, snapshot_version, rows_read, rows_loaded, rows_rejected, errors, " +
+                            options_.schema + ".to_micros(published_time), rows_skipped FROM " + options_.schema +
+                            ".dataset_versions WHERE id = CAST($1 AS bigint)",
+                        {absl::StrCat(dataset_version)});
     if (rows.empty()) return absl::InternalError("import report missing");
     const auto& r = rows[0];
     for (Dataset d : domain::kAllDatasets) {
@@ -365,6 +373,7 @@ absl::StatusOr<domain::ImportReport> PgSnapshotRepository::GetImportReport(int64
                                                e.at(2).get<std::string>(), e.at(3).get<std::string>()});
     }
     report.completed_time = absl::FromUnixMicros(ToInt(r[6]));
+    report.rows_skipped = ToInt(r[7]);
     return absl::OkStatus();
   });
   if (!st.ok()) return st;

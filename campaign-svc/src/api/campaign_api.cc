@@ -42,6 +42,7 @@ common::RoleTable CampaignRoleTable() {
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
       {common::kRecordObjection, {roles::kPrivacyOfficer}},
       {common::kLiftObjection, {roles::kPrivacyOfficer}},
+      {common::kEraseSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -50,6 +50,7 @@ common::RoleTable DispatchRoleTable() {
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
       {common::kRecordObjection, {roles::kPrivacyOfficer}},
       {common::kLiftObjection, {roles::kPrivacyOfficer}},
+      {common::kEraseSubjectData, {roles::kPrivacyOfficer}},
   };
 }
 

@@ -620,6 +620,24 @@ absl::StatusOr<common::ObjectionOutcome> DispatchService::ObjectionEffects(const
   return out;
 }
 
+absl::StatusOr<common::ErasureOutcome> DispatchService::EraseSubjectData(const CallContext& call,
+                                                                         const common::Bsn& subject, bool dry_run) {
+  CAK_ASSIGN_OR_RETURN(const DispatchRepository::ItemErasure erased,
+                       repository_->EraseSubjectItems(hasher_.Hash(subject), dry_run, call.deadline));
+  common::ErasureOutcome out;
+  out.categories.push_back({"deliveries", "Verzendingen aan u (naam, adres, telefoon, klantnummer)", erased.items});
+  for (const std::string& file : erased.files) {
+    out.kept.push_back(absl::StrCat("Al overgedragen aan de uitvoerder, buiten dit systeem: bestand ", file,
+                                    ". De uitvoerder bewaart het volgens de afspraken met het CAK."));
+  }
+  if (erased.items > 0) {
+    out.kept.push_back(
+        "De plaats van elke verzending in haar batch, zonder gegevens over u (de uitkomst blijft "
+        "meetellen in de responsmeting).");
+  }
+  return out;
+}
+
 absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {
   const absl::CivilDay cutoff = absl::ToCivilDay(clock_->Now() - settings_.delivery_retention, settings_.zone);
   return repository_->PurgeOrders(call, cutoff, dry_run, [this](const std::vector<Batch>& batches) {

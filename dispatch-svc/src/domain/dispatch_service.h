@@ -129,6 +129,12 @@ class DispatchService {
   absl::StatusOr<common::ObjectionOutcome> ObjectionEffects(const common::CallContext& call, const common::Bsn& subject,
                                                             bool lifted);
 
+  // Erasure (GDPR art. 17): the customer's delivery items emptied of everything personal (their
+  // place in the batch stays); files already handed over to an executor are named as kept. A
+  // dry run only counts. The caller (common::DataSubjectServiceImpl) validated and logs.
+  absl::StatusOr<common::ErasureOutcome> EraseSubjectData(const common::CallContext& call, const common::Bsn& subject,
+                                                          bool dry_run);
+
   // What dispatch-svc holds about `customer` (their delivery items), for an access request; the
   // caller (common::DataSubjectServiceImpl) logs the access.
   absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);

@@ -176,6 +176,16 @@ class DispatchRepository {
   virtual absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
                                                                        absl::Time deadline) = 0;
 
+  // Erasure: the items of the customer whose log id is `subject_id` (found as SubjectItems finds
+  // them) emptied of every personal field and of that id, in one transaction; a dry run only
+  // counts. Returns the count and the delivery files (FILES executors) that held them.
+  struct ItemErasure {
+    int64_t items = 0;
+    std::vector<std::string> files;  // "<executor>: <data file>"
+  };
+  virtual absl::StatusOr<ItemErasure> EraseSubjectItems(const std::string& subject_id, bool dry_run,
+                                                        absl::Time deadline) = 0;
+
   // Retention: orders whose window ended before `cutoff`. `remove_files` is called with each
   // order's batches before its records go (not in a dry run). The orders become PURGED, their
   // items and outcomes are deleted, and the purge is logged, order by order.

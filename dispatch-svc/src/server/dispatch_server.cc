@@ -37,7 +37,9 @@ DispatchServer::DispatchServer(DispatchServerOptions options)
                        .lift_objection =
                            [this](const common::CallContext& call, const common::Bsn& bsn, const std::string&) {
                              return service_.ObjectionEffects(call, bsn, /*lifted=*/true);
-                           }}),
+                           },
+                       .erase = [this](const common::CallContext& call, const common::Bsn& bsn,
+                                       bool dry_run) { return service_.EraseSubjectData(call, bsn, dry_run); }}),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::DispatchService::service_full_name());
   server_.AddService(&executor_api_, api::pb::ExecutorService::service_full_name());

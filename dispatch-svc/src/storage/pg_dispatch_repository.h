@@ -66,6 +66,8 @@ class PgDispatchRepository final : public domain::DispatchRepository {
   absl::StatusOr<bool> GenerateNextBatch(const GenerateFn& generate) override;
   absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
                                                                absl::Time deadline) override;
+  absl::StatusOr<ItemErasure> EraseSubjectItems(const std::string& subject_id, bool dry_run,
+                                                absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeOrders(
       const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,
       const std::function<absl::Status(const std::vector<domain::Batch>&)>& remove_files) override;

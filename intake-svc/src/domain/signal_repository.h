@@ -108,6 +108,11 @@ class SignalRepository {
   // information and history, oldest first (a data subject's access request). No writes.
   virtual absl::StatusOr<std::vector<Signal>> SignalsNaming(const common::Bsn& customer, absl::Time deadline) = 0;
 
+  // Erasure: `customer` out of every signal's example customers (the count follows), in one
+  // transaction; the signals stay. Returns how many signals named them. A dry run only counts.
+  virtual absl::StatusOr<int64_t> RemoveExampleCustomer(const common::Bsn& customer, bool dry_run,
+                                                        absl::Time deadline) = 0;
+
   // Removes signals with final_time < cutoff with everything stored about them, writing
   // `record` (completed with the removed data subjects) in each batch's transaction. With
   // dry_run only counts.

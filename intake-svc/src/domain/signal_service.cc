@@ -333,6 +333,19 @@ Actor ActorOf(const common::Principal& principal) { return Actor{principal.id, p
 
 std::string SignalName(const std::string& id) { return "signals/" + id; }
 
+absl::StatusOr<common::ErasureOutcome> SignalService::EraseSubjectData(const common::CallContext& call,
+                                                                       const common::Bsn& customer, bool dry_run) {
+  CAK_ASSIGN_OR_RETURN(const int64_t signals, repository_->RemoveExampleCustomer(customer, dry_run, call.deadline));
+  common::ErasureOutcome out;
+  out.categories.push_back({"signals", "Meldingen waarin u als voorbeeld werd genoemd", signals});
+  if (signals > 0) {
+    out.kept.push_back(
+        "De meldingen zelf, zonder uw BSN: ze gaan over een gebeurtenis bij het CAK, niet over u. Vrije tekst die "
+        "een melder over u schreef wordt niet automatisch verwijderd: de privacy officer beoordeelt die apart.");
+  }
+  return out;
+}
+
 absl::StatusOr<common::SubjectData> SignalService::ExportSubjectData(const common::CallContext& call,
                                                                      const common::Bsn& customer) {
   CAK_ASSIGN_OR_RETURN(std::vector<Signal> signals, repository_->SignalsNaming(customer, call.deadline));

@@ -107,6 +107,10 @@ class SignalService {
   // What intake-svc holds about `customer` (the signals naming them), for an access request;
   // the caller (common::DataSubjectServiceImpl) logs the access.
   absl::StatusOr<common::SubjectData> ExportSubjectData(const common::CallContext& call, const common::Bsn& customer);
+  // Erasure (GDPR art. 17): the person out of every signal's example customers (the signals,
+  // about an event at CAK, stay). A dry run only counts. The caller validated and logs.
+  absl::StatusOr<common::ErasureOutcome> EraseSubjectData(const common::CallContext& call, const common::Bsn& customer,
+                                                          bool dry_run);
 
   // Purges signals declined or closed before now - retention.
   absl::StatusOr<PurgeResult> Purge(const common::CallContext& call, bool dry_run);

@@ -18,6 +18,8 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
                    common::SubjectRights{
                        .exporter = [this](const common::CallContext& call,
                                           const common::Bsn& bsn) { return service_.ExportSubjectData(call, bsn); },
+                       .erase = [this](const common::CallContext& call, const common::Bsn& bsn,
+                                       bool dry_run) { return service_.EraseSubjectData(call, bsn, dry_run); },
                        .no_selection_remark =
                            "intake-svc selecteert zelf niemand: signalen die u noemen blijven geregistreerd, maar wie "
                            "voor een actie wordt geselecteerd bepaalt analysis-svc, dat het bezwaar toepast."}),

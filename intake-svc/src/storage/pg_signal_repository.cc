@@ -12,6 +12,7 @@
 #include "common/db/idempotency.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_array.h"
+#include "common/db/sql_values.h"
 #include "intake-svc/src/domain/lifecycle.h"
 #include "intake-svc/src/domain/signal_service.h"
 
@@ -391,6 +392,26 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const comm
       deadline);
   if (!st.ok()) return st;
   return out;
+}
+
+absl::StatusOr<int64_t> PgSignalRepository::RemoveExampleCustomer(const common::Bsn& customer, bool dry_run,
+                                                                  absl::Time deadline) {
+  int64_t n = 0;
+  absl::Status st = common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const std::string sql = dry_run
+                                    ? "SELECT count(*) FROM " + schema_ + ".signals WHERE $1 = ANY (example_customers)"
+                                    : "WITH u AS (UPDATE " + schema_ +
+                                          ".signals SET example_customers = array_remove(example_customers, $1),"
+                                          " example_customer_count = example_customer_count - 1"
+                                          " WHERE $1 = ANY (example_customers) RETURNING 1) SELECT count(*) FROM u";
+        n = common::db::ToInt(common::db::ExecutePrepared(tx.sql(), sql, {customer.digits()}).at(0).at(0));
+        return absl::OkStatus();
+      },
+      deadline);
+  if (!st.ok()) return st;
+  return n;
 }
 
 absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const std::string& id,
