@@ -29,10 +29,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "analysis-svc/src/storage/schema.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "campaign-svc/src/storage/schema.h"
+#include "common/base/bsn.h"
+#include "common/base/data_subject_hasher.h"
 #include "common/base/principal.h"
 #include "common/base/random.h"
 #include "common/grpc/dev_tokens.h"
@@ -342,6 +345,57 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
     ++files;
   }
   EXPECT_GT(files, 0);
+
+  // A contacted customer asks to be erased (GDPR art. 17): a dry run, then the erasure through
+  // all four services. Afterwards a sweep of every table of every schema finds neither the BSN
+  // nor, outside the processing log, the person's log id; the next import skips them.
+  const std::string list = Query(kDispatch, "SELECT recipient_list FROM " + schemas_[kDispatch]->name() +
+                                                ".orders ORDER BY create_time LIMIT 1");
+  const std::string erased =
+      Query(kAnalysis, "SELECT bsn::text FROM " + a + ".recipient_list_members WHERE list_id = '" + list +
+                           "' ORDER BY position LIMIT 1");
+  ASSERT_FALSE(erased.empty()) << list;
+  const std::string bsn = std::string(9 - erased.size(), '0') + erased;
+  const std::string addresses = absl::StrCat(" --intake-address=", Address(kIntake), " --analysis-address=",
+                                             Address(kAnalysis), " --dispatch-address=", Address(kDispatch),
+                                             " --campaign-address=", Address(kCampaign));
+  for (const char* mode : {" --dry-run", ""}) {
+    ChildProcess erase({"/bin/sh", "-c",
+                        absl::StrCat(CLI_BINARY, " --as=emp-6006 --roles=privacy_officer subject-erase --bsn=", bsn,
+                                     " --reason='Verzoek tot verwijdering VZ-1'", mode, addresses, " 1>&2")});
+    const std::string said = erase.ReadAll();
+    ASSERT_EQ(erase.Wait(), 0) << said;
+    EXPECT_NE(said.find("analysis-svc: \n  - Uw klantgegevens"), std::string::npos) << said;
+    EXPECT_NE(said.find("dispatch-svc: \n  - Verzendingen"), std::string::npos) << said;
+    EXPECT_EQ(said.find(bsn), std::string::npos) << said;
+  }
+  const std::string log_id = common::DataSubjectHasher::Create("an-end-to-end-hash-key-of-32-bytes-or-more")
+                                 ->Hash(*common::Bsn::Parse(bsn));
+  for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
+    const std::string& n = schemas_[s]->name();
+    for (absl::string_view table :
+         absl::StrSplit(Query(s, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = '" + n + "'"),
+                        ',')) {
+      const std::string t = absl::StrCat(n, ".", table);
+      EXPECT_EQ(Query(s, "SELECT count(*) FROM " + t + " x WHERE x::text ~ '(^|[^0-9])0*" + erased + "([^0-9]|$)'"),
+                "0")
+          << t;
+      if (absl::StartsWith(table, "processing_log")) continue;  // (the log keeps its hashed entries)
+      EXPECT_EQ(Query(s, "SELECT count(*) FROM " + t + " x WHERE strpos(x::text, '" + log_id + "') > 0"), "0") << t;
+    }
+  }
+  EXPECT_GT(Count(kAnalysis, "processing_log WHERE name = 'privacy.EraseSubjectData'"), 0);
+  ChildProcess import({"/bin/sh", "-c",
+                       absl::StrCat(CLI_BINARY, " --as=emp-4004 --roles=administrator --address=", Address(kAnalysis),
+                                    " import --dataset=customers --file=customers.csv 1>&2")});
+  const std::string imported = import.ReadAll();
+  ASSERT_EQ(import.Wait(), 0) << imported;
+  EXPECT_NE(imported.find("1 skipped (ERASED)"), std::string::npos) << imported;
+  EXPECT_EQ(Query(kAnalysis, "SELECT count(*) FROM " + a + ".customers_v" +
+                                 Query(kAnalysis, "SELECT customers_version FROM " + a +
+                                                      ".snapshots ORDER BY version DESC LIMIT 1") +
+                                 " WHERE bsn = " + erased),
+            "0");
 }
 
 TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {

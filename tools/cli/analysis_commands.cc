@@ -68,9 +68,11 @@ void PrintImpact(const pb::ImpactAnalysis& a) {
 }
 
 void PrintReport(const pb::ImportReport& r) {
-  std::printf("  %s: %s rows read, %s loaded, %s rejected -> snapshot %lld%s\n",
+  const std::string skipped =
+      r.rows_skipped() > 0 ? absl::StrCat(", ", Thousands(r.rows_skipped()), " skipped (", r.skipped_reason(), ")") : "";
+  std::printf("  %s: %s rows read, %s loaded, %s rejected%s -> snapshot %lld%s\n",
               Short(pb::Dataset_Name(r.dataset()), "DATASET_").c_str(), Thousands(r.rows_read()).c_str(),
-              Thousands(r.rows_loaded()).c_str(), Thousands(r.rows_rejected()).c_str(),
+              Thousands(r.rows_loaded()).c_str(), Thousands(r.rows_rejected()).c_str(), skipped.c_str(),
               static_cast<long long>(r.snapshot_version()), r.replayed() ? " (repeat: nothing new loaded)" : "");
   for (int i = 0; i < r.errors_size() && i < 5; ++i) {
     const auto& e = r.errors(i);
