@@ -53,13 +53,7 @@ grpc::Status DataSubjectServiceImpl::ExportSubjectData(grpc::ServerContext* cont
     for (std::string& remark : data.remarks) response->add_remarks(std::move(remark));
     *response->mutable_export_time() = ToProtoTime(record.end_time);
     record.attributes = {{"categories", absl::StrJoin(names, ",")}, {"records", absl::StrCat(records)}};
-    return db::InTransaction(
-        *pool_,
-        [&](db::Tx& tx) {
-          store_->Append(tx, call, record);
-          return absl::OkStatus();
-        },
-        call.deadline);
+    return Log(call, record);
   });
 }
 
@@ -166,13 +160,7 @@ grpc::Status DataSubjectServiceImpl::EraseSubjectData(grpc::ServerContext* conte
     record.attributes = {{"dry_run", request->dry_run() ? "true" : "false"},
                          {"reason", std::string(absl::StripAsciiWhitespace(request->reason()))}};
     for (const ErasureOutcome::Category& c : outcome.categories) record.attributes[c.name] = absl::StrCat(c.count);
-    CAK_RETURN_IF_ERROR(db::InTransaction(
-        *pool_,
-        [&](db::Tx& tx) {
-          store_->Append(tx, call, record);
-          return absl::OkStatus();
-        },
-        call.deadline));
+    CAK_RETURN_IF_ERROR(Log(call, record));
     response->set_service(service_);
     response->set_dry_run(request->dry_run());
     for (ErasureOutcome::Category& c : outcome.categories) {
@@ -190,17 +178,21 @@ grpc::Status DataSubjectServiceImpl::EraseSubjectData(grpc::ServerContext* conte
   });
 }
 
-absl::Status DataSubjectServiceImpl::Answer(const CallContext& call, ProcessingRecord record, ObjectionOutcome outcome,
-                                            pb::ObjectionAnswer* response) const {
-  record.attributes["unchanged"] = outcome.unchanged ? "true" : "false";
-  record.attributes["effects"] = absl::StrCat(outcome.effects.size());
-  CAK_RETURN_IF_ERROR(db::InTransaction(
+absl::Status DataSubjectServiceImpl::Log(const CallContext& call, const ProcessingRecord& record) const {
+  return db::InTransaction(
       *pool_,
       [&](db::Tx& tx) {
         store_->Append(tx, call, record);
         return absl::OkStatus();
       },
-      call.deadline));
+      call.deadline);
+}
+
+absl::Status DataSubjectServiceImpl::Answer(const CallContext& call, ProcessingRecord record, ObjectionOutcome outcome,
+                                            pb::ObjectionAnswer* response) const {
+  record.attributes["unchanged"] = outcome.unchanged ? "true" : "false";
+  record.attributes["effects"] = absl::StrCat(outcome.effects.size());
+  CAK_RETURN_IF_ERROR(Log(call, record));
   response->set_service(service_);
   response->set_keeps_register(rights_.keeps_register);
   if (outcome.objection) ObjectionToProto(*outcome.objection, response->mutable_objection());

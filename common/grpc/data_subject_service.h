@@ -55,7 +55,9 @@ class DataSubjectServiceImpl final : public cak::voorlichting::privacy::v1::Data
                                 cak::voorlichting::privacy::v1::ErasureAnswer* response) override;
 
  private:
-  // Logs `record` in a transaction of its own and fills the answer from `outcome`.
+  // Logs `record` (the call, the person as its data subject) in a transaction of its own.
+  absl::Status Log(const CallContext& call, const ProcessingRecord& record) const;
+  // Logs `record` and fills the answer from `outcome`.
   absl::Status Answer(const CallContext& call, ProcessingRecord record, ObjectionOutcome outcome,
                       cak::voorlichting::privacy::v1::ObjectionAnswer* response) const;
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -343,14 +344,23 @@ int SendObjection(const Client& client, const Caller& caller, const std::vector<
 
 namespace {
 
-// The four addresses, analysis-svc (the register) first; empty when one is missing.
-std::vector<std::string> ObjectionAddresses(const Args& args) {
-  std::vector<std::string> out;
-  for (const char* flag : {"analysis-address", "dispatch-address", "intake-address", "campaign-address"}) {
-    if (!args.Has(flag)) return {};
-    out.push_back(args.Get(flag));
+// The --bsn and the four addresses (analysis-svc, the register, first) of a subject command;
+// nullopt (after the usage was printed: *exit_code set) when one is missing or the BSN is bad.
+std::optional<common::Bsn> SubjectArgs(const Args& args, const std::string& usage, std::vector<std::string>* addresses,
+                                       int* exit_code) {
+  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
+  if (!bsn.ok()) {
+    *exit_code = Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
+    return std::nullopt;
   }
-  return out;
+  for (const char* flag : {"analysis-address", "dispatch-address", "intake-address", "campaign-address"}) {
+    if (!args.Has(flag)) {
+      *exit_code = Usage(usage);
+      return std::nullopt;
+    }
+    addresses->push_back(args.Get(flag));
+  }
+  return *std::move(bsn);
 }
 
 }  // namespace
@@ -360,10 +370,10 @@ int SubjectObject(const Client& client, const Args& args) {
       "subject-object --bsn=BSN --kind=objection|restriction --scope=all|contact --reason=TEXT "
       "[--received-date=YYYY-MM-DD] --intake-address=H:P --analysis-address=H:P --campaign-address=H:P "
       "--dispatch-address=H:P";
-  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
-  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
-  const std::vector<std::string> addresses = ObjectionAddresses(args);
-  if (addresses.empty()) return Usage(usage);
+  std::vector<std::string> addresses;
+  int exit_code = 0;
+  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  if (!bsn) return exit_code;
   privacy::RecordObjectionRequest req;
   req.set_bsn(bsn->digits());
   const std::string kind = args.Get("kind"), scope = args.Get("scope");
@@ -398,10 +408,10 @@ int SubjectLiftObjection(const Client& client, const Args& args) {
   const std::string usage =
       "subject-lift-objection --bsn=BSN --reason=TEXT --intake-address=H:P --analysis-address=H:P "
       "--campaign-address=H:P --dispatch-address=H:P";
-  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
-  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
-  const std::vector<std::string> addresses = ObjectionAddresses(args);
-  if (addresses.empty()) return Usage(usage);
+  std::vector<std::string> addresses;
+  int exit_code = 0;
+  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  if (!bsn) return exit_code;
   privacy::RecordObjectionRequest req;
   req.set_bsn(bsn->digits());
   req.set_reason(args.Get("reason"));
@@ -412,10 +422,10 @@ int SubjectErase(const Client& client, const Args& args) {
   const std::string usage =
       "subject-erase --bsn=BSN --reason=TEXT [--dry-run] --intake-address=H:P --analysis-address=H:P "
       "--campaign-address=H:P --dispatch-address=H:P";
-  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
-  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
-  const std::vector<std::string> addresses = ObjectionAddresses(args);
-  if (addresses.empty()) return Usage(usage);
+  std::vector<std::string> addresses;
+  int exit_code = 0;
+  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  if (!bsn) return exit_code;
   privacy::EraseSubjectDataRequest req;
   req.set_bsn(bsn->digits());
   req.set_reason(args.Get("reason"));
