@@ -349,16 +349,16 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
   // A contacted customer asks to be erased (GDPR art. 17): a dry run, then the erasure through
   // all four services. Afterwards a sweep of every table of every schema finds neither the BSN
   // nor, outside the processing log, the person's log id; the next import skips them.
-  const std::string list = Query(kDispatch, "SELECT recipient_list FROM " + schemas_[kDispatch]->name() +
-                                                ".orders ORDER BY create_time LIMIT 1");
+  const std::string list = Query(
+      kDispatch, "SELECT recipient_list FROM " + schemas_[kDispatch]->name() + ".orders ORDER BY create_time LIMIT 1");
   const std::string erased =
       Query(kAnalysis, "SELECT bsn::text FROM " + a + ".recipient_list_members WHERE list_id = '" + list +
                            "' ORDER BY position LIMIT 1");
   ASSERT_FALSE(erased.empty()) << list;
   const std::string bsn = std::string(9 - erased.size(), '0') + erased;
-  const std::string addresses = absl::StrCat(" --intake-address=", Address(kIntake), " --analysis-address=",
-                                             Address(kAnalysis), " --dispatch-address=", Address(kDispatch),
-                                             " --campaign-address=", Address(kCampaign));
+  const std::string addresses =
+      absl::StrCat(" --intake-address=", Address(kIntake), " --analysis-address=", Address(kAnalysis),
+                   " --dispatch-address=", Address(kDispatch), " --campaign-address=", Address(kCampaign));
   for (const char* mode : {" --dry-run", ""}) {
     ChildProcess erase({"/bin/sh", "-c",
                         absl::StrCat(CLI_BINARY, " --as=emp-6006 --roles=privacy_officer subject-erase --bsn=", bsn,
@@ -369,13 +369,12 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
     EXPECT_NE(said.find("dispatch-svc: \n  - Verzendingen"), std::string::npos) << said;
     EXPECT_EQ(said.find(bsn), std::string::npos) << said;
   }
-  const std::string log_id = common::DataSubjectHasher::Create("an-end-to-end-hash-key-of-32-bytes-or-more")
-                                 ->Hash(*common::Bsn::Parse(bsn));
+  const std::string log_id =
+      common::DataSubjectHasher::Create("an-end-to-end-hash-key-of-32-bytes-or-more")->Hash(*common::Bsn::Parse(bsn));
   for (Svc s : {kIntake, kAnalysis, kDispatch, kCampaign}) {
     const std::string& n = schemas_[s]->name();
-    for (absl::string_view table :
-         absl::StrSplit(Query(s, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = '" + n + "'"),
-                        ',')) {
+    for (absl::string_view table : absl::StrSplit(
+             Query(s, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = '" + n + "'"), ',')) {
       const std::string t = absl::StrCat(n, ".", table);
       EXPECT_EQ(Query(s, "SELECT count(*) FROM " + t + " x WHERE x::text ~ '(^|[^0-9])0*" + erased + "([^0-9]|$)'"),
                 "0")

@@ -1,6 +1,5 @@
 // analysis-svc commands and the analysis demo (see analysis_commands.h).
 #include "cli/analysis_commands.h"
-#include "cli/output.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include "cak/voorlichting/analysis/v1/analysis_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
+#include "cli/output.h"
 
 namespace cak::cli {
 
@@ -69,7 +69,8 @@ void PrintImpact(const pb::ImpactAnalysis& a) {
 
 void PrintReport(const pb::ImportReport& r) {
   const std::string skipped =
-      r.rows_skipped() > 0 ? absl::StrCat(", ", Thousands(r.rows_skipped()), " skipped (", r.skipped_reason(), ")") : "";
+      r.rows_skipped() > 0 ? absl::StrCat(", ", Thousands(r.rows_skipped()), " skipped (", r.skipped_reason(), ")")
+                           : "";
   std::printf("  %s: %s rows read, %s loaded, %s rejected%s -> snapshot %lld%s\n",
               Short(pb::Dataset_Name(r.dataset()), "DATASET_").c_str(), Thousands(r.rows_read()).c_str(),
               Thousands(r.rows_loaded()).c_str(), Thousands(r.rows_rejected()).c_str(), skipped.c_str(),
@@ -349,9 +350,7 @@ int PurgeCustomers(const Client& client, const Args& args) {
 // ---------------------------------------------------------------------------------------------
 // The analysis demo: steps 2 and 4 on the generated `small` population.
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 int AnalysisDemo(const Client& client, const Args& args) {
   const Caller admin{"", "emp-4004", {"administrator"}, false};

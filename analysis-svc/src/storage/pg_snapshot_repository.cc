@@ -8,12 +8,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/db/sql_values.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/db/copy.h"
 #include "common/db/idempotency.h"
 #include "common/db/prepared.h"
+#include "common/db/sql_values.h"
 
 namespace cak::analysis::storage {
 

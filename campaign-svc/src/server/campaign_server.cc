@@ -35,14 +35,14 @@ CampaignServer::CampaignServer(CampaignServerOptions options)
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
       subject_api_(&env_, options_.pool, &log_store_, "campaign-svc",
-                   common::SubjectRights{
-                       .exporter =
-                           [this](const common::CallContext& call, const common::Bsn& bsn) {
-                             // campaign-svc knows people only by their log id (previews).
-                             return service_.ExportSubjectData(call, log_store_.hasher().Hash(bsn));
-                           },
-                       .no_selection_remark = "campaign-svc selecteert zelf niemand: voorbeeldberichten worden gemaakt "
-                                              "uit steekproeven van analysis-svc, dat het bezwaar toepast."}),
+                   common::SubjectRights{.exporter =
+                                             [this](const common::CallContext& call, const common::Bsn& bsn) {
+                                               // campaign-svc knows people only by their log id (previews).
+                                               return service_.ExportSubjectData(call, log_store_.hasher().Hash(bsn));
+                                             },
+                                         .no_selection_remark =
+                                             "campaign-svc selecteert zelf niemand: voorbeeldberichten worden gemaakt "
+                                             "uit steekproeven van analysis-svc, dat het bezwaar toepast."}),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::CampaignService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());

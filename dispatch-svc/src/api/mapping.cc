@@ -25,8 +25,9 @@ absl::StatusOr<domain::CapacityCalendar> CalendarFromProto(const pb::CapacityCal
     out.working_days |= static_cast<uint8_t>(1 << (day - 1));
   }
   for (int i = 0; i < c.blackout_dates_size(); ++i) {
-    CAK_ASSIGN_OR_RETURN(absl::CivilDay d, common::DayFromProto(c.blackout_dates(i),
-                                                                absl::StrCat("executor.calendar.blackout_dates[", i, "]")));
+    CAK_ASSIGN_OR_RETURN(
+        absl::CivilDay d,
+        common::DayFromProto(c.blackout_dates(i), absl::StrCat("executor.calendar.blackout_dates[", i, "]")));
     out.blackout_dates.push_back(d);
   }
   return out;

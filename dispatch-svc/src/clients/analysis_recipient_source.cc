@@ -12,27 +12,37 @@ namespace {
 
 pb::FieldSet FieldSetOf(domain::Channel c) {
   switch (c) {
-    case domain::Channel::kLetter: return pb::FIELD_SET_POSTAL;
-    case domain::Channel::kCall: return pb::FIELD_SET_PHONE;
-    case domain::Channel::kContactMoment: return pb::FIELD_SET_CONTACT_MOMENT;
+    case domain::Channel::kLetter:
+      return pb::FIELD_SET_POSTAL;
+    case domain::Channel::kCall:
+      return pb::FIELD_SET_PHONE;
+    case domain::Channel::kContactMoment:
+      return pb::FIELD_SET_CONTACT_MOMENT;
   }
   return pb::FIELD_SET_UNSPECIFIED;
 }
 
 common::SalutationKind SalutationOf(pb::Salutation s) {
   switch (s) {
-    case pb::SALUTATION_MR: return common::SalutationKind::kMr;
-    case pb::SALUTATION_MS: return common::SalutationKind::kMs;
-    case pb::SALUTATION_NEUTRAL: return common::SalutationKind::kNeutral;
-    default: return common::SalutationKind::kUnknown;
+    case pb::SALUTATION_MR:
+      return common::SalutationKind::kMr;
+    case pb::SALUTATION_MS:
+      return common::SalutationKind::kMs;
+    case pb::SALUTATION_NEUTRAL:
+      return common::SalutationKind::kNeutral;
+    default:
+      return common::SalutationKind::kUnknown;
   }
 }
 
 domain::Routing RoutingOf(pb::Routing r) {
   switch (r) {
-    case pb::ROUTING_REPRESENTATIVE: return domain::Routing::kRepresentative;
-    case pb::ROUTING_CONTACT_PERSON: return domain::Routing::kContactPerson;
-    default: return domain::Routing::kCustomer;
+    case pb::ROUTING_REPRESENTATIVE:
+      return domain::Routing::kRepresentative;
+    case pb::ROUTING_CONTACT_PERSON:
+      return domain::Routing::kContactPerson;
+    default:
+      return domain::Routing::kCustomer;
   }
 }
 
@@ -52,8 +62,8 @@ absl::StatusOr<domain::RecipientListInfo> AnalysisRecipientSource::GetList(const
 }
 
 absl::Status AnalysisRecipientSource::Stream(const common::CallContext& call, const std::string& list_id,
-                                             domain::Channel channel, bool with_customer_number,
-                                             int64_t after_position, int64_t until_position,
+                                             domain::Channel channel, bool with_customer_number, int64_t after_position,
+                                             int64_t until_position,
                                              const std::function<absl::Status(std::vector<domain::Recipient>&)>& sink) {
   CAK_ASSIGN_OR_RETURN(auto ctx, peer_->Context(call, absl::InfiniteDuration()));
   pb::StreamRecipientsRequest req;
