@@ -23,4 +23,20 @@ s.close()
 PY
 }
 
+# N distinct TCP ports on 127.0.0.1 that nothing listens on right now, one per line: all bound at
+# once, so that no two are the same (free_port twice may hand out one port twice).
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+}
+
 random_secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }

@@ -67,15 +67,17 @@ for peer in intake analysis dispatch; do
   token "campaign-${peer}.token" campaign-svc.voorlichting.svc campaign_service
 done
 
-GRPC_PORT="$(free_port)"; HEALTH_PORT="$(free_port)"; METRICS_PORT="$(free_port)"
-A_GRPC_PORT="$(free_port)"; A_HEALTH_PORT="$(free_port)"; A_METRICS_PORT="$(free_port)"
-D_GRPC_PORT="$(free_port)"; D_HEALTH_PORT="$(free_port)"; D_METRICS_PORT="$(free_port)"
-C_GRPC_PORT="$(free_port)"; C_HEALTH_PORT="$(free_port)"; C_METRICS_PORT="$(free_port)"
+{
+  read -r GRPC_PORT; read -r HEALTH_PORT; read -r METRICS_PORT
+  read -r A_GRPC_PORT; read -r A_HEALTH_PORT; read -r A_METRICS_PORT
+  read -r D_GRPC_PORT; read -r D_HEALTH_PORT; read -r D_METRICS_PORT
+  read -r C_GRPC_PORT; read -r C_HEALTH_PORT; read -r C_METRICS_PORT
+  read -r L_PORT
+} < <(free_ports 13)
 
 # The organisation's Logboek Dataverwerkingen: here the development receiver, which keeps what
 # the four services export as JSON lines in .local/logbook/<service>.jsonl (kept between runs;
 # it recognises what it already holds).
-L_PORT="$(free_port)"
 say "starting the logbook (logboek.v1) on 127.0.0.1:${L_PORT}, writing ${LOGBOOK_DIR}/<service>.jsonl"
 "${LOGBOOK}" --dir="${LOGBOOK_DIR}" --listen="127.0.0.1:${L_PORT}" >>"${LOGS}/logbook.log" 2>&1 &
 LOGBOOK_PID=$!
