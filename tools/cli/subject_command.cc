@@ -326,7 +326,8 @@ int SendObjection(const Client& client, const Caller& caller, const std::vector<
                         lift                 ? ": opgeheven "
                         : answer.unchanged() ? ": stond al vast "
                                              : ": vastgelegd ",
-                        privacy::ObjectionKind_Name(o.kind()), " ", privacy::ObjectionScope_Name(o.scope()),
+                        Short(privacy::ObjectionKind_Name(o.kind()), "OBJECTION_KIND_"), ", scope ",
+                        Short(privacy::ObjectionScope_Name(o.scope()), "OBJECTION_SCOPE_"),
                         absl::StrFormat(" (ontvangen %04d-%02d-%02d)", o.received_date().year(),
                                         o.received_date().month(), o.received_date().day()));
       }
