@@ -157,8 +157,8 @@ grpc::Status DataSubjectServiceImpl::EraseSubjectData(grpc::ServerContext* conte
     ProcessingRecord record =
         MakeRecord("privacy.EraseSubjectData", ProcessingActivity::kRechtenBetrokkene, env_->clock().Now());
     record.data_subjects.push_back(subject);
-    record.attributes = {{"dry_run", request->dry_run() ? "true" : "false"},
-                         {"reason", std::string(absl::StripAsciiWhitespace(request->reason()))}};
+    // (The reason stays out of the log: free text may name the person.)
+    record.attributes = {{"dry_run", request->dry_run() ? "true" : "false"}};
     for (const ErasureOutcome::Category& c : outcome.categories) record.attributes[c.name] = absl::StrCat(c.count);
     CAK_RETURN_IF_ERROR(Log(call, record));
     response->set_service(service_);
