@@ -21,8 +21,9 @@ GRANT UPDATE (rows_skipped) ON ${schema}.dataset_versions TO ${app_role};
 -- One customer out of every version table still present (customers, relations, mailings,
 -- contact reports), and a new snapshot (cause 'erasure') so that every replica rebuilds without
 -- them. Owner's rights, as purge_customers: the runtime role cannot delete from version tables.
--- Returns the rows removed per data set: {customers, relations, mailings, contact_reports}.
-CREATE FUNCTION ${schema}.erase_customer(p_bsn integer) RETURNS bigint[]
+-- Returns the rows removed per data set: {customers, relations, mailings, contact_reports}; with
+-- p_dry_run, the rows that would be, and nothing changes.
+CREATE FUNCTION ${schema}.erase_customer(p_bsn integer, p_dry_run boolean) RETURNS bigint[]
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
   r record;
@@ -31,14 +32,24 @@ DECLARE
   counts bigint[] := ARRAY[0, 0, 0, 0]::bigint[];
   slot integer;
 BEGIN
-  LOCK TABLE ${schema}.snapshots IN SHARE ROW EXCLUSIVE MODE;
+  IF NOT p_dry_run THEN
+    LOCK TABLE ${schema}.snapshots IN SHARE ROW EXCLUSIVE MODE;
+  END IF;
   FOR r IN SELECT id, dataset FROM ${schema}.dataset_versions WHERE status <> 'dropped' LOOP
-    EXECUTE format('DELETE FROM ${schema}.%I WHERE %I = $1', r.dataset || '_v' || r.id,
-                   CASE WHEN r.dataset = 'customers' THEN 'bsn' ELSE 'customer_bsn' END) USING p_bsn;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    IF p_dry_run THEN
+      EXECUTE format('SELECT count(*) FROM ${schema}.%I WHERE %I = $1', r.dataset || '_v' || r.id,
+                     CASE WHEN r.dataset = 'customers' THEN 'bsn' ELSE 'customer_bsn' END) INTO n USING p_bsn;
+    ELSE
+      EXECUTE format('DELETE FROM ${schema}.%I WHERE %I = $1', r.dataset || '_v' || r.id,
+                     CASE WHEN r.dataset = 'customers' THEN 'bsn' ELSE 'customer_bsn' END) USING p_bsn;
+      GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
     slot := array_position(ARRAY['customers', 'relations', 'mailings', 'contact_reports'], r.dataset);
     counts[slot] := counts[slot] + n;
   END LOOP;
+  IF p_dry_run THEN
+    RETURN counts;
+  END IF;
   SELECT * INTO cur FROM ${schema}.snapshots ORDER BY version DESC LIMIT 1;
   IF FOUND AND counts <> ARRAY[0, 0, 0, 0]::bigint[] THEN
     INSERT INTO ${schema}.snapshots (customers_version, relations_version, mailings_version, contact_reports_version,
@@ -47,5 +58,5 @@ BEGIN
   END IF;
   RETURN counts;
 END $$;
-REVOKE ALL ON FUNCTION ${schema}.erase_customer(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ${schema}.erase_customer(integer) TO ${app_role};
+REVOKE ALL ON FUNCTION ${schema}.erase_customer(integer, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ${schema}.erase_customer(integer, boolean) TO ${app_role};

@@ -14,7 +14,6 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "cli/log_command.h"
@@ -327,9 +326,8 @@ int SendObjection(const Client& client, const Caller& caller, const std::vector<
                         : answer.unchanged() ? ": stond al vast "
                                              : ": vastgelegd ",
                         Short(privacy::ObjectionKind_Name(o.kind()), "OBJECTION_KIND_"), ", scope ",
-                        Short(privacy::ObjectionScope_Name(o.scope()), "OBJECTION_SCOPE_"),
-                        absl::StrFormat(" (ontvangen %04d-%02d-%02d)", o.received_date().year(),
-                                        o.received_date().month(), o.received_date().day()));
+                        Short(privacy::ObjectionScope_Name(o.scope()), "OBJECTION_SCOPE_"), " (ontvangen ",
+                        Day(o.received_date()), ")");
       }
     }
     std::printf("%s%s\n", indent.c_str(), head.c_str());
@@ -398,9 +396,7 @@ int SubjectObject(const Client& client, const Args& args) {
     if (!absl::ParseCivilTime(args.Get("received-date"), &day)) {
       return Usage(absl::StrCat(usage, "\n  (--received-date: YYYY-MM-DD)"));
     }
-    req.mutable_received_date()->set_year(static_cast<int>(day.year()));
-    req.mutable_received_date()->set_month(day.month());
-    req.mutable_received_date()->set_day(day.day());
+    SetDay(day, req.mutable_received_date());
   }
   return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/false, "");
 }

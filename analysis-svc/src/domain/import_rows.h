@@ -15,10 +15,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
-#include "common/base/copy_text.h"
 #include "absl/time/civil_time.h"
 #include "analysis-svc/src/domain/columnar.h"
 #include "analysis-svc/src/domain/model.h"
+#include "common/base/copy_text.h"
 
 namespace cak::analysis::domain {
 
@@ -67,6 +67,8 @@ inline constexpr char kRequired[] = "REQUIRED_FIELD_MISSING";
 inline constexpr char kInvalidBsn[] = "INVALID_BSN";
 inline constexpr char kDuplicateBsn[] = "DUPLICATE_BSN";
 inline constexpr char kUnknownCustomer[] = "UNKNOWN_CUSTOMER";
+// Not a rejection: the row's customer was erased at their request (ImportReport.rows_skipped).
+inline constexpr char kErased[] = "ERASED";
 inline constexpr char kInvalidValue[] = "INVALID_FIELD_VALUE";
 inline constexpr char kUnknownEnum[] = "UNKNOWN_ENUM_VALUE";
 inline constexpr char kInvalidDate[] = "INVALID_DATE";

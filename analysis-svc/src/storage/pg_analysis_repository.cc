@@ -432,36 +432,16 @@ absl::StatusOr<domain::ErasureCounts> PgAnalysisRepository::EraseCustomer(int32_
                            .at(0)
                            .at(0));
         };
-        if (dry_run) {
-          // Every version table still present, as erase_customer() deletes from them.
-          for (const auto& r : ExecutePrepared(
-                   sql, Q("SELECT id, dataset FROM ${s}.dataset_versions WHERE status <> 'dropped' ORDER BY id"), {})) {
-            const std::string dataset = *r[1];
-            const int64_t n =
-                count(absl::StrCat("${s}.", dataset, "_v", *r[0], " WHERE ",
-                                   dataset == "customers" ? "bsn" : "customer_bsn", " = CAST($1 AS integer)"));
-            (dataset == "customers"   ? c.customers
-             : dataset == "relations" ? c.relations
-             : dataset == "mailings"  ? c.mailings
-                                      : c.contact_reports) += n;
-          }
-        } else {
-          const std::string counts =
-              ExecutePrepared(sql, Q("SELECT ${s}.erase_customer(CAST($1 AS integer))::text"), {b})
-                  .at(0)
-                  .at(0)
-                  .value_or("{0,0,0,0}");
-          std::vector<int64_t> n;
-          for (absl::string_view v : absl::StrSplit(absl::string_view(counts).substr(1, counts.size() - 2), ',')) {
-            n.push_back(ToInt(v));
-          }
-          if (n.size() == 4) {
-            c.customers = n[0];
-            c.relations = n[1];
-            c.mailings = n[2];
-            c.contact_reports = n[3];
-          }
-        }
+        // Every version table still present (or, dry run, what would go from them).
+        const auto counts = ExecutePrepared(sql,
+                                            Q("SELECT c[1], c[2], c[3], c[4] FROM (SELECT ${s}.erase_customer("
+                                              "CAST($1 AS integer), CAST($2 AS boolean)) AS c) x"),
+                                            {b, dry_run ? "true" : "false"})
+                                .at(0);
+        c.customers = ToInt(counts[0]);
+        c.relations = ToInt(counts[1]);
+        c.mailings = ToInt(counts[2]);
+        c.contact_reports = ToInt(counts[3]);
         const auto step = [&](const char* table) {
           const std::string where = absl::StrCat("${s}.", table, " WHERE bsn = CAST($1 AS integer)");
           return dry_run ? count(where) : remove(where);
