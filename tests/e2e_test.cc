@@ -389,7 +389,7 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
                                     " import --dataset=customers --file=customers.csv 1>&2")});
   const std::string imported = import.ReadAll();
   ASSERT_EQ(import.Wait(), 0) << imported;
-  EXPECT_NE(imported.find("1 skipped (ERASED)"), std::string::npos) << imported;
+  EXPECT_NE(imported.find("1 skipped (1 ERASED)"), std::string::npos) << imported;
   EXPECT_EQ(Query(kAnalysis, "SELECT count(*) FROM " + a + ".customers_v" +
                                  Query(kAnalysis, "SELECT customers_version FROM " + a +
                                                       ".snapshots ORDER BY version DESC LIMIT 1") +

@@ -3,6 +3,8 @@
 // and refusals write nothing.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
+#include "cak/voorlichting/privacy/v1/subject_removal_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
 #include "common/testing/status_matchers.h"
@@ -28,6 +31,7 @@ const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 const TestCaller kDesigner{"emp-3001", {"campaign_designer"}};
 const TestCaller kPrivacy{"emp-9001", {"privacy_officer"}};
 const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
+const TestCaller kIntake{"intake-svc", {"intake_service"}, true};
 
 class SubjectApiTest : public ::testing::Test {
  protected:
@@ -454,7 +458,9 @@ TEST_F(SubjectApiTest, ErasureRemovesTheCustomerEverywhereAndTheNextImportSkipsT
   const TestCaller admin{"emp-4001", {"administrator"}};
   CAK_ASSERT_GRPC_OK(server_->stub().ImportFile(ContextFor(admin).get(), import, &report));
   EXPECT_EQ(report.rows_skipped(), 1);
-  EXPECT_EQ(report.skipped_reason(), "ERASED");
+  ASSERT_EQ(report.skipped_size(), 1);
+  EXPECT_EQ(report.skipped(0).reason(), "ERASED");
+  EXPECT_EQ(report.skipped(0).rows(), 1);
   EXPECT_EQ(report.rows_loaded() + report.rows_rejected() + report.rows_skipped(), report.rows_read());
   import.set_dataset(pb::DATASET_MAILINGS);
   import.set_path("mailings.csv");
@@ -480,6 +486,130 @@ TEST_F(SubjectApiTest, ErasureRemovesTheCustomerEverywhereAndTheNextImportSkipsT
   }
   EXPECT_EQ(LogEntries(), entries);
   EXPECT_EQ(Count("tombstones"), 1);
+}
+
+// Retention that cascades and stays done: the purge leaves a tombstone per customer (the next
+// import skips them unless it shows activity after the purge) and the removal feed serves them,
+// with erasures, to intake-svc and dispatch-svc, in pages, from a position.
+TEST_F(SubjectApiTest, RetentionPurgesAndErasuresReachTheRemovalFeedAndStayDone) {
+  auto feed = privacy::SubjectRemovalService::NewStub(common::testing::LocalChannel(server_->server().grpc_port()));
+  // Reads the whole feed after `after` in pages of `page`, as `who`.
+  auto read_all = [&](privacy::ListSubjectRemovalsRequest req, const TestCaller& who) {
+    std::vector<privacy::SubjectRemoval> all;
+    while (true) {
+      privacy::ListSubjectRemovalsResponse page;
+      const grpc::Status st = feed->ListSubjectRemovals(ContextFor(who).get(), req, &page);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      for (const auto& r : page.removals()) all.push_back(r);
+      if (!st.ok() || page.removals_size() < req.page_size()) break;
+      req.set_after_transaction(page.removals().rbegin()->transaction());
+      req.set_after_entry_id(page.removals().rbegin()->entry_id());
+    }
+    return all;
+  };
+  privacy::ListSubjectRemovalsRequest from_start;
+  from_start.set_page_size(7);
+  EXPECT_TRUE(read_all(from_start, kDispatch).empty());
+
+  const std::string s = server_->schema().name();
+  const int64_t expired = std::stoll(
+      Query("SELECT count(*) FROM " + Table("customers") + " WHERE NOT active AND inactive_since < DATE '2024-11-02'"));
+  ASSERT_GT(expired, 7);  // (more than a page)
+  const std::string purged = Query("SELECT lpad(bsn::text, 9, '0') FROM " + Table("customers") +
+                                   " WHERE NOT active AND inactive_since < DATE '2024-11-02' ORDER BY bsn LIMIT 1");
+  const TestCaller admin{"emp-4001", {"administrator"}};
+  pb::PurgeInactiveCustomersRequest purge;
+  purge.set_dry_run(true);
+  pb::PurgeInactiveCustomersResponse purged_counts;
+  CAK_ASSERT_GRPC_OK(server_->stub().PurgeInactiveCustomers(ContextFor(admin).get(), purge, &purged_counts));
+  EXPECT_EQ(Count("tombstones"), 0);  // a dry run leaves nothing behind
+  EXPECT_TRUE(read_all(from_start, kDispatch).empty());
+  purge.set_dry_run(false);
+  CAK_ASSERT_GRPC_OK(server_->stub().PurgeInactiveCustomers(ContextFor(admin).get(), purge, &purged_counts));
+  EXPECT_EQ(Count("tombstones WHERE reason = 2 AND removed_on = DATE '2026-11-02'"), expired);
+
+  // The feed: every purged customer once, by log id, in pages, positions rising.
+  const auto hasher = common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+  std::vector<privacy::SubjectRemoval> removals = read_all(from_start, kIntake);
+  ASSERT_EQ(static_cast<int64_t>(removals.size()), expired);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < removals.size(); ++i) {
+    EXPECT_EQ(removals[i].cause(), privacy::REMOVAL_CAUSE_PAST_RETENTION);
+    EXPECT_EQ(removals[i].data_subject_id().size(), 64u);
+    ids.insert(removals[i].data_subject_id());
+    if (i > 0) {
+      EXPECT_LT(std::make_pair(removals[i - 1].transaction(), removals[i - 1].entry_id()),
+                std::make_pair(removals[i].transaction(), removals[i].entry_id()));
+    }
+  }
+  EXPECT_EQ(static_cast<int64_t>(ids.size()), expired);
+  EXPECT_TRUE(ids.contains(hasher->Hash(*common::Bsn::Parse(purged))));
+
+  // An erasure follows, after the last position.
+  const std::string erased = Customers(1).at(0);
+  privacy::EraseSubjectDataRequest erase;
+  erase.set_bsn(erased);
+  erase.set_reason("Verzoek tot verwijdering VZ-2026-0107");
+  privacy::ErasureAnswer answer;
+  CAK_ASSERT_GRPC_OK(subjects_->EraseSubjectData(ContextFor(kPrivacy).get(), erase, &answer));
+  privacy::ListSubjectRemovalsRequest after = from_start;
+  after.set_after_transaction(removals.back().transaction());
+  after.set_after_entry_id(removals.back().entry_id());
+  const std::vector<privacy::SubjectRemoval> later = read_all(after, kDispatch);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].cause(), privacy::REMOVAL_CAUSE_ERASED);
+  EXPECT_EQ(later[0].data_subject_id(), hasher->Hash(*common::Bsn::Parse(erased)));
+
+  // The next import of the same extract brings back neither, counted per reason.
+  pb::ImportFileRequest import;
+  import.set_dataset(pb::DATASET_CUSTOMERS);
+  import.set_path("customers.csv");
+  pb::ImportReport report;
+  CAK_ASSERT_GRPC_OK(server_->stub().ImportFile(ContextFor(admin).get(), import, &report));
+  EXPECT_EQ(report.rows_skipped(), expired + 1);
+  std::map<std::string, int64_t> skipped;
+  for (const auto& k : report.skipped()) skipped[k.reason()] = k.rows();
+  EXPECT_EQ(skipped, (std::map<std::string, int64_t>{{"ERASED", 1}, {"PAST_RETENTION", expired}}));
+  EXPECT_EQ(
+      Count("processing_log WHERE name = 'analysis.ImportFile' AND attributes->>'rows_skipped_past_retention' = '" +
+            absl::StrCat(expired) + "'"),
+      1);
+  EXPECT_EQ(Query("SELECT count(*) FROM " + Table("customers") + " WHERE bsn = " + purged), "0");
+
+  // A source that shows activity after the purge brings the customer back; the others stay out.
+  std::ifstream in(server_->import_dir() + "/customers.csv");
+  std::ofstream out(server_->import_dir() + "/customers-active-again.csv");
+  std::string line;
+  int changed = 0;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, absl::StrCat(std::stoll(purged), ","))) {  // (the file writes no leading zeros)
+      line = line.substr(0, line.rfind(",false,")) + ",true,";
+      ++changed;
+    }
+    out << line << "\n";
+  }
+  out.close();
+  ASSERT_EQ(changed, 1);
+  import.set_path("customers-active-again.csv");
+  CAK_ASSERT_GRPC_OK(server_->stub().ImportFile(ContextFor(admin).get(), import, &report));
+  EXPECT_EQ(report.rows_rejected(), 0);
+  EXPECT_EQ(report.rows_skipped(), expired);  // the erased one, and the purged ones less one
+  EXPECT_EQ(Query("SELECT active FROM " + Table("customers") + " WHERE bsn = " + purged), "t");
+
+  // Refusals: only the followers may read the feed; a bad page or position is named.
+  privacy::ListSubjectRemovalsResponse none;
+  EXPECT_THAT(feed->ListSubjectRemovals(ContextFor(kAnalyst).get(), from_start, &none),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_THAT(feed->ListSubjectRemovals(ContextFor(kPrivacy).get(), from_start, &none),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  privacy::ListSubjectRemovalsRequest bad = from_start;
+  bad.set_page_size(10001);
+  EXPECT_THAT(feed->ListSubjectRemovals(ContextFor(kDispatch).get(), bad, &none),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "page_size"));
+  bad = from_start;
+  bad.set_after_entry_id(-1);
+  EXPECT_THAT(feed->ListSubjectRemovals(ContextFor(kDispatch).get(), bad, &none),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "after_entry_id"));
 }
 
 }  // namespace

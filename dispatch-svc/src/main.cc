@@ -13,6 +13,7 @@
 #include "common/grpc/logbook_client.h"
 #include "common/grpc/peer_channel.h"
 #include "common/grpc/service_config.h"
+#include "common/grpc/subject_removal_service.h"
 #include "dispatch-svc/src/clients/analysis_recipient_source.h"
 #include "dispatch-svc/src/server/dispatch_server.h"
 #include "dispatch-svc/src/storage/schema.h"
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
     if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.delivery_dir.empty()) {
       return absl::InvalidArgumentError("--delivery-dir (CAK_DELIVERY_DIR) is required");
     }
-    if (cfg.common.mode() == ServiceConfig::Mode::kServe && cfg.analysis_address.empty()) {
+    // Serving streams lists from analysis-svc; the purge follows its removals.
+    if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.analysis_address.empty()) {
       return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required");
     }
     return absl::OkStatus();
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<cak::common::PeerChannel> analysis;
   std::unique_ptr<cak::dispatch::clients::AnalysisRecipientSource> recipients;
-  if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
+  {
     cak::common::PeerOptions peer;
     peer.address = cfg.analysis_address;
     peer.ca_file = cfg.analysis_ca_file;
@@ -138,6 +140,14 @@ int main(int argc, char** argv) {
 
   if (cfg.common.mode() == ServiceConfig::Mode::kPurge) {
     const cak::common::CallContext call = cak::common::BatchJobCall("dispatch-svc", clock);
+    // First what analysis-svc removed (retention purges, erasures): their delivery items.
+    cak::common::SubjectRemovalClient feed(analysis.get(), absl::Minutes(1));
+    auto followed = server.service().FollowRemovals(call, feed, cfg.common.dry_run);
+    if (!followed.ok()) return Fail("follow_removals_failed", followed.status());
+    log::Info("follow_removals_done", {{"dry_run", cfg.common.dry_run},
+                                       {"removals", followed->removals},
+                                       {"customers_with_items", followed->subjects},
+                                       {"items_emptied", followed->records}});
     auto counts = server.service().Purge(call, cfg.common.dry_run);
     if (!counts.ok()) return Fail("purge_failed", counts.status());
     log::Info("purge_deliveries_done", {{"dry_run", cfg.common.dry_run},

@@ -14,8 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
+#include "common/base/bsn.h"
+#include "common/base/data_subject_hasher.h"
 #include "common/base/sha256.h"
 #include "common/testing/call_context.h"
+#include "common/testing/fake_removal_feed.h"
 #include "common/testing/status_matchers.h"
 #include "dispatch-svc/test/dispatch_test_server.h"
 #include "dispatch-svc/test/fake_analysis.h"
@@ -825,6 +828,52 @@ TEST_F(DispatchApiTest, ErasureEmptiesThePersonsItemsAndNamesWhatWasHandedOver) 
   }
   EXPECT_EQ(server_->Count("processing_log"), entries);
   EXPECT_EQ(server_->Count("items", "position = 43 AND customer_name IS NOT NULL"), 1);
+}
+
+// Retention that cascades: the customers analysis-svc removed (its feed names them by log id)
+// lose their items as with an erasure, one transaction per page with the log entry and the
+// position; a dry run moves nothing; the next run starts after the last removal followed.
+TEST_F(DispatchApiTest, FollowingAnalysisRemovalsEmptiesTheRemovedCustomersItems) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  pb::DispatchOrder order = AwaitReady(Order(OrderRequest("letters-follow", list, pb::CHANNEL_LETTER)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const auto hasher = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+  common::testing::FakeRemovalFeed feed;
+  feed.Add(hasher.Hash(*common::Bsn::Parse(analysis_.BsnOf(list, 10))));
+  feed.Add(hasher.Hash(*common::Bsn::Parse("111222333")), common::RemovalCause::kErased);  // never here
+  feed.Add(hasher.Hash(*common::Bsn::Parse(analysis_.BsnOf(list, 20))), common::RemovalCause::kErased);
+  const common::CallContext job =
+      common::testing::TestCall("dispatch-svc/retention-job", {"administrator"}, common::PrincipalKind::kApplication);
+  const std::string removed = "position IN (10, 20)";
+
+  auto dry = server_->service().FollowRemovals(job, feed, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(dry->removals, 3);
+  EXPECT_EQ(dry->subjects, 2);
+  EXPECT_EQ(dry->records, 2);
+  EXPECT_EQ(server_->Count("items", removed + " AND customer_name IS NOT NULL"), 2);
+  EXPECT_EQ(server_->Count("removal_feed_position"), 0);
+
+  auto done = server_->service().FollowRemovals(job, feed, false);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->subjects, 2);
+  EXPECT_EQ(done->records, 2);
+  EXPECT_EQ(server_->Count("items", removed), 2);  // their places stay
+  EXPECT_EQ(server_->Count("items", removed + " AND (customer_name IS NOT NULL OR street IS NOT NULL OR"
+                                              " data_subject_id IS NOT NULL)"),
+            0);
+  EXPECT_EQ(server_->Count("items", "position = 11 AND customer_name IS NOT NULL"), 1);  // nobody else's
+  EXPECT_EQ(server_->Count("processing_log",
+                           "name = 'dispatch.FollowSubjectRemovals' AND data_subject_id IS NOT NULL AND status = 1"),
+            2);
+  EXPECT_EQ(
+      server_->Count("removal_feed_position", absl::StrCat("entry_id = ", feed.removals().back().position.entry_id)),
+      1);
+
+  auto again = server_->service().FollowRemovals(job, feed, false);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->removals, 0);
 }
 
 // README "Failed processing is logged": a batch whose recipient stream broke off after recipients

@@ -4,10 +4,13 @@
 #include <cstdlib>
 
 #include "common/base/config.h"
+#include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/db/migrations.h"
 #include "common/grpc/logbook_client.h"
+#include "common/grpc/peer_channel.h"
 #include "common/grpc/service_config.h"
+#include "common/grpc/subject_removal_service.h"
 #include "intake-svc/src/server/intake_server.h"
 #include "intake-svc/src/storage/schema.h"
 
@@ -18,6 +21,7 @@ namespace log = cak::common::log;
 
 struct IntakeConfig {
   ServiceConfig common;
+  std::string analysis_address, analysis_ca_file, analysis_token_file;
   absl::Duration signal_retention;
   absl::Duration duplicate_window;
 };
@@ -27,10 +31,27 @@ int Fail(const char* what, const absl::Status& st) {
   return 1;
 }
 
-// --purge: signals past retention, then processing-log entries past the log retention.
-int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake::IntakeServer& server) {
+// --purge: the customers analysis-svc removed (its removal feed), signals past retention, then
+// processing-log entries past the log retention.
+int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake::IntakeServer& server,
+             const cak::common::DataSubjectHasher& ids) {
   cak::common::SystemClock clock;
   const cak::common::CallContext call = cak::common::BatchJobCall("intake-svc", clock);
+  cak::common::PeerOptions peer;
+  peer.address = cfg.analysis_address;
+  peer.ca_file = cfg.analysis_ca_file;
+  peer.cert_file = cfg.common.tls_cert_file;
+  peer.key_file = cfg.common.tls_key_file;
+  peer.token_file = cfg.analysis_token_file;
+  auto analysis = cak::common::PeerChannel::Create(peer);
+  if (!analysis.ok()) return Fail("config_failed", analysis.status());
+  cak::common::SubjectRemovalClient feed(analysis->get(), absl::Minutes(1));
+  auto followed = server.service().FollowRemovals(call, feed, ids, cfg.common.dry_run);
+  if (!followed.ok()) return Fail("follow_removals_failed", followed.status());
+  log::Info("follow_removals_done", {{"dry_run", cfg.common.dry_run},
+                                     {"removals", followed->removals},
+                                     {"customers_named", followed->subjects},
+                                     {"signal_references", followed->records}});
   auto result = server.service().Purge(call, cfg.common.dry_run);
   if (!result.ok()) return Fail("purge_failed", result.status());
   log::Info("purge_signals_done",
@@ -58,7 +79,20 @@ int main(int argc, char** argv) {
                   absl::Hours(24 * 365 * 100), "how long declined or closed signals are kept");
   parser.Duration("duplicate-window", &cfg.duplicate_window, absl::Hours(24 * 30), absl::ZeroDuration(),
                   absl::Hours(24 * 365 * 10), "how far back same regulation + category counts as a duplicate");
-  cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
+  parser.String("analysis-address", &cfg.analysis_address, "",
+                "analysis-svc's gRPC address (host:port), whose removals the purge follows (--purge only)");
+  parser.String("analysis-ca-file", &cfg.analysis_ca_file, "",
+                "CA that signs analysis-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as "
+                "this service's client identity");
+  parser.String("analysis-token-file", &cfg.analysis_token_file, "",
+                "bearer token for analysis-svc (re-read when the file changes), instead of or besides mTLS");
+  cak::common::ParseOrExit(parser, argc, argv, [&]() -> absl::Status {
+    CAK_RETURN_IF_ERROR(cak::common::ValidateServiceConfig(cfg.common));
+    if (cfg.common.mode() == ServiceConfig::Mode::kPurge && cfg.analysis_address.empty()) {
+      return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required with --purge");
+    }
+    return absl::OkStatus();
+  });
   log::Level level;
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
 
@@ -84,13 +118,13 @@ int main(int argc, char** argv) {
   options.clock = &clock;
   options.auth = auth->get();
   options.metrics = &metrics;
-  options.hasher = *std::move(hasher);
+  options.hasher = *hasher;
   options.settings.retention = cfg.signal_retention;
   options.settings.duplicate_window = cfg.duplicate_window;
   options.server = cak::common::ServerOptionsFrom(cfg.common);
   cak::intake::IntakeServer server(std::move(options));
 
-  if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server);
+  if (cfg.common.mode() == ServiceConfig::Mode::kPurge) return RunPurge(cfg, **pool, server, *hasher);
 
   // Until here SIGTERM/SIGINT simply end the process (migrations, purges and the start-up wait
   // are transactional); from here on they mean "drain".

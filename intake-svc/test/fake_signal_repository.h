@@ -112,16 +112,36 @@ class FakeSignalRepository final : public domain::SignalRepository {
     return out;
   }
 
-  absl::StatusOr<int64_t> RemoveExampleCustomer(const common::Bsn& customer, bool dry_run, absl::Time) override {
+  absl::StatusOr<int64_t> RemoveExampleCustomers(const common::CallContext&, const std::vector<common::Bsn>& customers,
+                                                 bool dry_run, const common::FollowedPage* followed) override {
     std::lock_guard<std::mutex> lock(mu_);
     int64_t n = 0;
-    for (auto& [id, s] : signals_) {
-      auto it = std::find(s.example_customers.begin(), s.example_customers.end(), customer);
-      if (it == s.example_customers.end()) continue;
-      ++n;
-      if (!dry_run) s.example_customers.erase(it);
+    for (const common::Bsn& customer : customers) {
+      for (auto& [id, s] : signals_) {
+        auto it = std::find(s.example_customers.begin(), s.example_customers.end(), customer);
+        if (it == s.example_customers.end()) continue;
+        ++n;
+        if (!dry_run) s.example_customers.erase(it);
+      }
     }
+    if (followed && !dry_run) position_ = followed->position;
     return n;
+  }
+
+  absl::StatusOr<std::vector<common::Bsn>> ExampleCustomers(absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<common::Bsn> out;
+    for (const auto& [id, s] : signals_) {
+      for (const common::Bsn& b : s.example_customers) {
+        if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+      }
+    }
+    return out;
+  }
+
+  absl::StatusOr<common::RemovalPosition> RemovalFeedPosition(absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return position_;
   }
 
   absl::StatusOr<domain::PurgeOutcome> Purge(const common::CallContext&, absl::Time cutoff, bool dry_run,
@@ -161,6 +181,7 @@ class FakeSignalRepository final : public domain::SignalRepository {
   }
 
   mutable std::mutex mu_;
+  common::RemovalPosition position_;
   std::map<std::string, domain::Signal> signals_;
   std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> keys_;
   std::vector<domain::SignalEvent> events_;

@@ -14,8 +14,12 @@
 #include <thread>
 
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
+#include "common/base/bsn.h"
+#include "common/base/data_subject_hasher.h"
 #include "common/base/trace_context.h"
 #include "common/grpc/dev_tokens.h"
+#include "common/testing/call_context.h"
+#include "common/testing/fake_removal_feed.h"
 #include "common/testing/status_matchers.h"
 #include "intake-svc/test/intake_test_server.h"
 
@@ -620,6 +624,49 @@ TEST_F(IntakeApiTest, ErasureTakesThePersonOutOfTheSignals) {
                 GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   }
   EXPECT_EQ(Footprint(), before);
+}
+
+// Retention that cascades: a customer analysis-svc removed (its feed names them by log id) goes
+// out of the signals' example customers as with an erasure, in one transaction with the log
+// entry and the position; a dry run moves nothing; people the signals do not name are passed.
+TEST_F(IntakeApiTest, FollowingAnalysisRemovalsTakesRemovedCustomersOutOfTheSignals) {
+  const pb::Signal signal = Submit();  // names 123456782 and 111222333
+  const auto ids = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+  common::testing::FakeRemovalFeed feed;
+  feed.Add(ids.Hash(*common::Bsn::Parse("123456782")));
+  feed.Add(ids.Hash(*common::Bsn::Parse("999999990")), common::RemovalCause::kErased);  // not named here
+  const common::CallContext job =
+      common::testing::TestCall("intake-svc/retention-job", {"administrator"}, common::PrincipalKind::kApplication);
+
+  auto dry = t_->server().service().FollowRemovals(job, feed, ids, /*dry_run=*/true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_EQ(dry->removals, 2);
+  EXPECT_EQ(dry->subjects, 1);
+  EXPECT_EQ(dry->records, 1);
+  EXPECT_EQ(t_->Count("removal_feed_position"), 0);
+  pb::GetSignalRequest get;
+  get.set_name(signal.name());
+  pb::Signal now;
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &now));
+  EXPECT_EQ(now.example_customer_count(), signal.example_customer_count());
+
+  auto done = t_->server().service().FollowRemovals(job, feed, ids, false);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->subjects, 1);
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &now));
+  EXPECT_EQ(now.example_customer_count(), signal.example_customer_count() - 1);
+  const std::string s = t_->schema().name();
+  EXPECT_EQ(*t_->schema().Query("SELECT count(*) FROM " + s + ".signals WHERE '123456782' = ANY (example_customers)"),
+            "0");
+  EXPECT_EQ(*t_->schema().Query("SELECT count(*) FROM " + s +
+                                ".processing_log WHERE name = 'intake.FollowSubjectRemovals' AND data_subject_id = '" +
+                                ids.Hash(*common::Bsn::Parse("123456782")) + "'"),
+            "1");
+  EXPECT_EQ(*t_->schema().Query("SELECT entry_id FROM " + s + ".removal_feed_position"),
+            absl::StrCat(feed.removals().back().position.entry_id));
+  auto again = t_->server().service().FollowRemovals(job, feed, ids, false);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->removals, 0);
 }
 
 // The signal records the information action's trace when it is received; its later

@@ -2,17 +2,23 @@
 // a SIGTERM drain (health NOT_SERVING, streams ended, exit 0), the run modes (--migrate-only,
 // --purge --dry-run) and the refusals at start-up (bad configuration, a newer schema).
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/principal.h"
+#include "common/grpc/auth.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/grpc/subject_removal_service.h"
 #include "common/testing/child_process.h"
 #include "common/testing/grpc_test_support.h"
 #include "common/testing/pg_test_env.h"
@@ -141,10 +147,48 @@ TEST_F(IntakeProcessTest, MigrateOnlyThenPurgeDryRun) {
   EXPECT_EQ(*(*schema)->Query("SELECT max(version) FROM " + (*schema)->name() +
                               ".schema_migrations WHERE component = 'intake'"),
             absl::StrCat(storage::IntakeMigrationSets()[1].migrations->size()));
-  Process purge(Args((*schema)->name(), {"--purge", "--dry-run"}));
+  // analysis-svc's removal feed as the purge reads it (with its token): up to date.
+  common::SystemClock clock;
+  common::AuthOptions auth;
+  auth.mode = "development";
+  auto authenticator = common::Authenticator::Create(auth, &clock);
+  ASSERT_TRUE(authenticator.ok());
+  const common::RpcEnvironment env(authenticator->get(),
+                                   common::RoleTable{{common::kListSubjectRemovals, {common::roles::kIntakeService}}},
+                                   &clock, nullptr);
+  std::atomic<int> reads = 0;
+  common::SubjectRemovalServiceImpl feed(&env, [&](const common::CallContext&, const common::RemovalPosition&, int) {
+    ++reads;
+    return absl::StatusOr<std::vector<common::SubjectRemoval>>(std::vector<common::SubjectRemoval>{});
+  });
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&feed);
+  const std::unique_ptr<grpc::Server> analysis = builder.BuildAndStart();
+  ASSERT_NE(port, 0);
+  common::TokenClaims claims;
+  claims.subject = "intake-svc.voorlichting.svc";
+  claims.roles = {common::roles::kIntakeService};
+  claims.application = true;
+  claims.lifetime = absl::Hours(1);
+  std::ofstream(key_file_ + ".token") << *common::MintToken(claims);
+
+  // Without analysis-svc's address the purge does not start: it would not follow the removals.
+  {
+    Process refused(Args((*schema)->name(), {"--purge", "--dry-run"}));
+    const std::string out = refused.ReadAll();
+    EXPECT_EQ(refused.Wait(), 2) << out;
+    EXPECT_NE(out.find("--analysis-address"), std::string::npos) << out;
+  }
+  Process purge(Args((*schema)->name(), {"--purge", "--dry-run", absl::StrCat("--analysis-address=127.0.0.1:", port),
+                                         "--analysis-token-file=" + key_file_ + ".token"}));
   const std::string out = purge.ReadAll();
   EXPECT_EQ(purge.Wait(), 0) << out;
+  EXPECT_NE(out.find("\"event\":\"follow_removals_done\",\"dry_run\":true,\"removals\":0"), std::string::npos) << out;
   EXPECT_NE(out.find("\"event\":\"purge_signals_done\",\"dry_run\":true"), std::string::npos) << out;
+  EXPECT_EQ(reads.load(), 1);
+  analysis->Shutdown();
 }
 
 }  // namespace

@@ -68,9 +68,12 @@ void PrintImpact(const pb::ImpactAnalysis& a) {
 }
 
 void PrintReport(const pb::ImportReport& r) {
-  const std::string skipped =
-      r.rows_skipped() > 0 ? absl::StrCat(", ", Thousands(r.rows_skipped()), " skipped (", r.skipped_reason(), ")")
-                           : "";
+  // ", 3 skipped (1 ERASED, 2 PAST_RETENTION)"
+  std::string skipped;
+  for (const auto& s : r.skipped()) {
+    absl::StrAppend(&skipped, skipped.empty() ? "" : ", ", Thousands(s.rows()), " ", s.reason());
+  }
+  if (r.rows_skipped() > 0) skipped = absl::StrCat(", ", Thousands(r.rows_skipped()), " skipped (", skipped, ")");
   std::printf("  %s: %s rows read, %s loaded, %s rejected%s -> snapshot %lld%s\n",
               Short(pb::Dataset_Name(r.dataset()), "DATASET_").c_str(), Thousands(r.rows_read()).c_str(),
               Thousands(r.rows_loaded()).c_str(), Thousands(r.rows_rejected()).c_str(), skipped.c_str(),

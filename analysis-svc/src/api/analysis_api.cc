@@ -6,6 +6,7 @@
 #include "common/grpc/convert.h"
 #include "common/grpc/data_subject_service.h"
 #include "common/grpc/processing_log_service.h"
+#include "common/grpc/subject_removal_service.h"
 
 namespace cak::analysis::api {
 
@@ -37,6 +38,7 @@ common::RoleTable AnalysisRoleTable() {
       {common::kRecordObjection, {roles::kPrivacyOfficer}},
       {common::kLiftObjection, {roles::kPrivacyOfficer}},
       {common::kEraseSubjectData, {roles::kPrivacyOfficer}},
+      {common::kListSubjectRemovals, {roles::kIntakeService, roles::kDispatchService}},
   };
 }
 

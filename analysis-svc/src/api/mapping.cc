@@ -263,7 +263,11 @@ void ToProto(const domain::ImportReport& r, pb::ImportReport* out) {
   out->set_rows_loaded(r.rows_loaded);
   out->set_rows_rejected(r.rows_rejected);
   out->set_rows_skipped(r.rows_skipped);
-  if (r.rows_skipped > 0) out->set_skipped_reason(domain::row_reason::kErased);
+  for (const auto& [why, n] : r.skipped) {
+    pb::SkippedRows* skipped = out->add_skipped();
+    skipped->set_reason(why);
+    skipped->set_rows(n);
+  }
   for (const auto& e : r.errors) {
     pb::RowError* pe = out->add_errors();
     pe->set_row(e.row);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -70,7 +71,7 @@ class ImportSessionImpl final : public ImportSession {
   ImportSessionImpl(AnalysisService* service, const CallContext& call, Dataset dataset, ImportOptions options,
                     std::string operation, std::optional<SnapshotRepository::Claimed> claimed,
                     std::shared_ptr<const ColumnarSnapshot> customers, std::unique_ptr<DatasetLoad> load,
-                    absl::flat_hash_set<std::string> tombstones)
+                    absl::flat_hash_map<std::string, Tombstone> tombstones)
       : service_(service),
         call_(call),
         dataset_(dataset),
@@ -110,17 +111,15 @@ class ImportSessionImpl final : public ImportSession {
   absl::Status AddRow(int64_t row, const std::vector<absl::string_view>& fields) override {
     ++rows_read_;
     if (!load_) return absl::OkStatus();  // a repeat: only the fingerprint counts
-    // A person erased at their request is not brought back: every customer row is checked
-    // against the tombstones (when there are any); a row of another data set only when its
-    // customer is unknown (a tombstoned customer is).
-    if (dataset_ == Dataset::kCustomers && Erased(fields, 0)) {
-      ++rows_skipped_;
-      return absl::OkStatus();
+    // A person no longer held is not brought back: every customer row is checked against the
+    // tombstones (when there are any); a row of another data set only when its customer is
+    // unknown (a removed customer is).
+    if (dataset_ == Dataset::kCustomers) {
+      if (const char* why = Removed(fields, 0)) return Skip(why);
     }
     if (!encoder_.Encode(row, fields, &buffer_, &error_)) {
-      if (error_.reason == row_reason::kUnknownCustomer && Erased(fields, customer_column_)) {
-        ++rows_skipped_;
-        return absl::OkStatus();
+      if (error_.reason == row_reason::kUnknownCustomer) {
+        if (const char* why = Removed(fields, customer_column_)) return Skip(why);
       }
       ++rows_rejected_;
       if (errors_.size() < static_cast<size_t>(kMaxReportedErrors)) errors_.push_back(error_);
@@ -165,15 +164,16 @@ class ImportSessionImpl final : public ImportSession {
                        "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
                        first.message, ")"));
     }
-    CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, rows_skipped_, errors_));
+    CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, skipped_, errors_));
 
     ProcessingRecord record = common::MakeRecord(absl::StrCat("analysis.", operation_),
                                                  ProcessingActivity::kBeoordelenGebeurtenis, service_->clock_->Now());
     record.attributes = {{"dataset", std::string(DatasetName(dataset_))},
                          {"dataset_version", absl::StrCat(load_->version())},
                          {"rows_loaded", absl::StrCat(rows_read_ - rows_rejected_ - rows_skipped_)},
-                         {"rows_rejected", absl::StrCat(rows_rejected_)},
-                         {"rows_skipped_erased", absl::StrCat(rows_skipped_)}};
+                         {"rows_rejected", absl::StrCat(rows_rejected_)}};
+    for (const auto& [why, n] : skipped_)
+      record.attributes["rows_skipped_" + absl::AsciiStrToLower(why)] = absl::StrCat(n);
     common::IdempotencyKey key{operation_, options_.request_id, fingerprint};
     CAK_ASSIGN_OR_RETURN(DatasetLoad::PublishOutcome outcome,
                          load_->Publish(call_, options_.request_id.empty() ? nullptr : &key, record));
@@ -198,15 +198,28 @@ class ImportSessionImpl final : public ImportSession {
     return report;
   }
 
-  // Whether the BSN in fields[column] is a tombstone's (the person was erased).
-  bool Erased(const std::vector<absl::string_view>& fields, size_t column) const {
-    if (tombstones_.empty() || column >= fields.size()) return false;
+  // Why the row is skipped (row_reason::kErased, kPastRetention), or null: it is not when the
+  // BSN in fields[column] has no tombstone, or when a retention purge's is followed by activity
+  // (a customer row showing the customer active, or inactive since a later day).
+  const char* Removed(const std::vector<absl::string_view>& fields, size_t column) const {
+    if (tombstones_.empty() || column >= fields.size()) return nullptr;
     absl::string_view digits = absl::StripAsciiWhitespace(fields[column]);
     if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
-      return false;
+      return nullptr;
     }
     auto bsn = common::Bsn::Parse(std::string(9 - digits.size(), '0') + std::string(digits), "bsn");
-    return bsn.ok() && tombstones_.contains(service_->TombstoneKey(*bsn));
+    if (!bsn.ok()) return nullptr;
+    const auto it = tombstones_.find(service_->TombstoneKey(*bsn));
+    if (it == tombstones_.end()) return nullptr;
+    if (it->second.reason == TombstoneReason::kErased) return row_reason::kErased;
+    if (dataset_ == Dataset::kCustomers && CustomerActiveAfter(fields, it->second.removed_on)) return nullptr;
+    return row_reason::kPastRetention;
+  }
+
+  absl::Status Skip(const char* why) {
+    ++rows_skipped_;
+    ++skipped_[why];
+    return absl::OkStatus();
   }
 
   absl::Status Flush() {
@@ -231,7 +244,8 @@ class ImportSessionImpl final : public ImportSession {
   std::string buffer_;
   RowError error_;
   std::vector<RowError> errors_;
-  absl::flat_hash_set<std::string> tombstones_;  // subject keys of erased people
+  absl::flat_hash_map<std::string, Tombstone> tombstones_;  // by subject key
+  std::map<std::string, int64_t> skipped_;                  // rows skipped, per reason
   size_t customer_column_ = 0;                   // other data sets: the customer_bsn column
   int64_t rows_read_ = 0, rows_rejected_ = 0, rows_skipped_ = 0;
 };
@@ -269,10 +283,9 @@ absl::StatusOr<std::unique_ptr<ImportSession>> AnalysisService::BeginImport(cons
   }
   std::shared_ptr<const ColumnarSnapshot> customers;
   std::unique_ptr<DatasetLoad> load;
-  absl::flat_hash_set<std::string> tombstones;
+  absl::flat_hash_map<std::string, Tombstone> tombstones;
   if (!claimed) {
-    CAK_ASSIGN_OR_RETURN(std::vector<std::string> keys, analyses_->TombstoneKeys(call.deadline));
-    tombstones.insert(keys.begin(), keys.end());
+    CAK_ASSIGN_OR_RETURN(tombstones, analyses_->Tombstones(call.deadline));
     if (dataset != Dataset::kCustomers) {
       CAK_ASSIGN_OR_RETURN(customers, cache_.CurrentCustomerKeys(call.deadline));
     }
@@ -1054,15 +1067,34 @@ absl::StatusOr<common::ObjectionOutcome> AnalysisService::LiftObjection(const Ca
   return out;
 }
 
+absl::StatusOr<std::vector<common::SubjectRemoval>> AnalysisService::ListSubjectRemovals(
+    const CallContext& call, const common::RemovalPosition& after, int page_size) {
+  if (after.transaction < 0) {
+    return InvalidField(common::reason::kInvalidFieldValue, "after_transaction", "after_transaction is negative");
+  }
+  if (after.entry_id < 0) {
+    return InvalidField(common::reason::kInvalidFieldValue, "after_entry_id", "after_entry_id is negative");
+  }
+  if (page_size < 0 || page_size > 10000) {
+    return InvalidField(common::reason::kInvalidFieldValue, "page_size", "page_size must be between 0 and 10000");
+  }
+  return analyses_->SubjectRemovals(after, page_size == 0 ? 1000 : page_size, call.deadline);
+}
+
 std::string AnalysisService::TombstoneKey(const common::Bsn& subject) const {
   return pseudonymizer_.HashText(absl::StrCat("tombstone:", subject.digits()));
 }
 
 absl::StatusOr<common::ErasureOutcome> AnalysisService::EraseSubjectData(const CallContext& call,
                                                                          const common::Bsn& subject, bool dry_run) {
+  // What intake-svc and dispatch-svc learn the erasure from (ListSubjectRemovals): an entry of
+  // its own, in the erasure's transaction, also when nothing was held here.
+  ProcessingRecord removal =
+      common::MakeRecord("analysis.EraseCustomer", ProcessingActivity::kRechtenBetrokkene, clock_->Now());
+  removal.data_subjects.push_back(subject);
   CAK_ASSIGN_OR_RETURN(
       const ErasureCounts c,
-      analyses_->EraseCustomer(std::stoi(subject.digits()), TombstoneKey(subject), Today(), dry_run, call.deadline));
+      analyses_->EraseCustomer(call, std::stoi(subject.digits()), TombstoneKey(subject), Today(), dry_run, removal));
   common::ErasureOutcome out;
   out.categories = {{"customer", "Uw klantgegevens (elke bewaarde versie)", c.customers},
                     {"relations", "Uw wettelijk vertegenwoordigers en contactpersonen", c.relations},
@@ -1101,7 +1133,9 @@ absl::StatusOr<PurgeOutcome> AnalysisService::PurgeInactiveCustomers(const CallC
       common::MakeRecord("analysis.PurgeInactiveCustomers", ProcessingActivity::kBewaartermijn, clock_->Now());
   record.attributes = {{"cutoff", absl::FormatCivilTime(out.cutoff)}, {"dry_run", dry_run ? "true" : "false"}};
   // In the database, not on the in-memory snapshot: the nightly job must not need it.
-  CAK_ASSIGN_OR_RETURN(out.counts, analyses_->PurgeCustomers(call, out.cutoff, dry_run, std::move(record)));
+  CAK_ASSIGN_OR_RETURN(out.counts,
+                       analyses_->PurgeCustomers(call, out.cutoff, today, dry_run, std::move(record),
+                                                 [this](const common::Bsn& bsn) { return TombstoneKey(bsn); }));
   return out;
 }
 

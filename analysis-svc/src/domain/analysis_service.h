@@ -271,7 +271,17 @@ class AnalysisService {
   // outcome source is configured; UNAVAILABLE DISPATCH_UNAVAILABLE from the outcome source.
   absl::StatusOr<MeasureOutcome> MeasureResponse(const common::CallContext& call, const MeasureRequest& request);
 
+  // The retention purge; each customer removed leaves a tombstone (a later import skips them
+  // unless it shows activity after the purge) and a child entry of the purge's log entry, from
+  // which intake-svc and dispatch-svc learn it (ListSubjectRemovals).
   absl::StatusOr<PurgeOutcome> PurgeInactiveCustomers(const common::CallContext& call, bool dry_run);
+
+  // The removal feed (privacy/v1/subject_removal_service.proto): retention purges and erasures
+  // after `after`, oldest first. INVALID_ARGUMENT INVALID_FIELD_VALUE for a negative position
+  // (after_transaction, after_entry_id) or a page_size outside 0..10,000 (0: 1,000).
+  absl::StatusOr<std::vector<common::SubjectRemoval>> ListSubjectRemovals(const common::CallContext& call,
+                                                                          const common::RemovalPosition& after,
+                                                                          int page_size);
 
   // The objection register (the caller, common::DataSubjectServiceImpl, validated and logs).
   // Recording the same kind and scope again is unchanged; another kind or scope while one is
@@ -284,8 +294,9 @@ class AnalysisService {
 
   // Erasure (GDPR art. 17): the customer out of every kept version (a new snapshot), their
   // relations, mailings, contact reports, sample and list memberships and objections, and a
-  // tombstone so that later imports skip them. A dry run only counts. The caller
-  // (common::DataSubjectServiceImpl) validated and logs.
+  // tombstone so that later imports skip them, with the entry the other services learn it from
+  // (analysis.EraseCustomer, ListSubjectRemovals). A dry run only counts. The caller
+  // (common::DataSubjectServiceImpl) validated and logs the request.
   absl::StatusOr<common::ErasureOutcome> EraseSubjectData(const common::CallContext& call, const common::Bsn& subject,
                                                           bool dry_run);
   // The tombstone key of a BSN (a keyed hash under the pseudonym key, not the log's).

@@ -3,6 +3,7 @@
 // the good path.
 #include "analysis-svc/src/domain/import_rows.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "absl/strings/ascii.h"
@@ -268,6 +269,18 @@ const std::vector<std::string> kMailingColumns = {"customer_bsn", "mailing_type"
 const std::vector<std::string> kContactColumns = {"customer_bsn", "channel", "topic", "contact_time", "reached"};
 
 }  // namespace
+
+bool CustomerActiveAfter(const std::vector<absl::string_view>& fields, absl::CivilDay day) {
+  static const auto column = [](const char* name) {
+    return static_cast<size_t>(std::find(kCustomerColumns.begin(), kCustomerColumns.end(), name) -
+                               kCustomerColumns.begin());
+  };
+  static const size_t kActive = column("active"), kInactiveSince = column("inactive_since");
+  if (fields.size() != kCustomerColumns.size()) return false;
+  if (fields[kActive] == "true") return true;
+  absl::CivilDay since;
+  return ParseDate(fields[kInactiveSince], &since) && since > day;
+}
 
 const std::vector<std::string>& InputColumns(Dataset dataset) {
   switch (dataset) {

@@ -60,6 +60,10 @@ class RowEncoder {
   int64_t relation_seq_ = 0;
 };
 
+// Whether a customer row (InputColumns order) shows the customer active after `day`: active
+// now, or inactive since a later day. False for a row too short or malformed to say.
+bool CustomerActiveAfter(const std::vector<absl::string_view>& fields, absl::CivilDay day);
+
 // Reasons of rejected rows.
 namespace row_reason {
 inline constexpr char kWrongColumnCount[] = "WRONG_COLUMN_COUNT";
@@ -67,8 +71,10 @@ inline constexpr char kRequired[] = "REQUIRED_FIELD_MISSING";
 inline constexpr char kInvalidBsn[] = "INVALID_BSN";
 inline constexpr char kDuplicateBsn[] = "DUPLICATE_BSN";
 inline constexpr char kUnknownCustomer[] = "UNKNOWN_CUSTOMER";
-// Not a rejection: the row's customer was erased at their request (ImportReport.rows_skipped).
+// Not rejections: the row's customer was erased at their request, or removed at the end of the
+// retention period and not active since (ImportReport.skipped).
 inline constexpr char kErased[] = "ERASED";
+inline constexpr char kPastRetention[] = "PAST_RETENTION";
 inline constexpr char kInvalidValue[] = "INVALID_FIELD_VALUE";
 inline constexpr char kUnknownEnum[] = "UNKNOWN_ENUM_VALUE";
 inline constexpr char kInvalidDate[] = "INVALID_DATE";

@@ -6,11 +6,13 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -21,6 +23,7 @@
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
+#include "common/base/subject_removals.h"
 
 namespace cak::analysis::domain {
 
@@ -43,7 +46,8 @@ struct ImportReport {
   int64_t snapshot_version = 0;
   int64_t dataset_version = 0;
   int64_t rows_read = 0, rows_loaded = 0, rows_rejected = 0;
-  int64_t rows_skipped = 0;      // people erased at their request (tombstones)
+  int64_t rows_skipped = 0;                // rows of removed people (tombstones), all reasons
+  std::map<std::string, int64_t> skipped;  // per reason (row_reason::kErased, kPastRetention)
   std::vector<RowError> errors;  // the first kMaxReportedErrors
   bool replayed = false;
   absl::Time completed_time;
@@ -60,7 +64,7 @@ class DatasetLoad {
   // Appends COPY text-format lines.
   virtual absl::Status Write(absl::string_view copy_lines) = 0;
   // Ends the COPY, builds the indexes and records the counts; the version becomes read-only.
-  virtual absl::Status Finish(int64_t rows_read, int64_t rows_rejected, int64_t rows_skipped,
+  virtual absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::map<std::string, int64_t>& skipped,
                               const std::vector<RowError>& errors) = 0;
   // Publishes the version as a new snapshot, in one transaction with the idempotency claim
   // (when `key` is set) and the processing-log entry. When a concurrent import claimed the
@@ -199,6 +203,14 @@ struct ErasureCounts {
   int64_t target_group_sets = 0;  // definitions that named them (customer_in): the BSN taken out
 };
 
+// Why a person is no longer held, so that an import does not bring them back (migrations 0006,
+// 0007): keyed by a keyed hash of the BSN (AnalysisService::TombstoneKey), never the BSN.
+enum class TombstoneReason { kErased = 1, kPastRetention = 2 };
+struct Tombstone {
+  TombstoneReason reason = TombstoneReason::kErased;
+  absl::CivilDay removed_on;
+};
+
 struct PurgeCounts {
   int64_t customers = 0, relations = 0, sample_members = 0, list_members = 0;
 };
@@ -222,12 +234,21 @@ class AnalysisRepository {
                                                                               absl::Time deadline) = 0;
 
   // Erasure (migration 0006): the customer out of every kept version (a new snapshot), their
-  // sample and list memberships and objections, and a tombstone `subject_key` dated `today`, in
-  // one transaction. A dry run only counts.
-  virtual absl::StatusOr<ErasureCounts> EraseCustomer(int32_t bsn, const std::string& subject_key, absl::CivilDay today,
-                                                      bool dry_run, absl::Time deadline) = 0;
-  // Every tombstone's subject key.
-  virtual absl::StatusOr<std::vector<std::string>> TombstoneKeys(absl::Time deadline) = 0;
+  // sample and list memberships and objections, a tombstone `subject_key` dated `today`, and
+  // `removal` (the entry the other services learn it from, ListSubjectRemovals), in one
+  // transaction. A dry run only counts and writes nothing.
+  virtual absl::StatusOr<ErasureCounts> EraseCustomer(const common::CallContext& call, int32_t bsn,
+                                                      const std::string& subject_key, absl::CivilDay today,
+                                                      bool dry_run, const common::ProcessingRecord& removal) = 0;
+  // Every tombstone, by subject key.
+  virtual absl::StatusOr<absl::flat_hash_map<std::string, Tombstone>> Tombstones(absl::Time deadline) = 0;
+
+  // The removals the other services follow (the outbox: child entries of this service's log,
+  // one per person, written in the removing transaction): those of retention purges and
+  // erasures, final (of transactions older than any still running), in transaction order after
+  // `after`, at most `limit`.
+  virtual absl::StatusOr<std::vector<common::SubjectRemoval>> SubjectRemovals(const common::RemovalPosition& after,
+                                                                              int limit, absl::Time deadline) = 0;
 
   // The resource id an earlier request with this key created; nullopt for a new request_id;
   // INVALID_ARGUMENT REQUEST_ID_REUSED when the fingerprint differs.
@@ -295,10 +316,14 @@ class AnalysisRepository {
   // The retention purge of customers of the current snapshot inactive since before `cutoff`,
   // with their relations, mailings and contact reports (from every kept data-set version),
   // sample and list memberships; a new snapshot (cause 'purge') makes every replica rebuild.
-  // One transaction with `record`, to which the removed customers are added as data subjects.
-  // Dry run: counts only, nothing changes.
+  // One transaction with `record`, to which the removed customers are added as data subjects,
+  // and a tombstone (TombstoneReason::kPastRetention, `today`) per customer under
+  // `tombstone_key`. Dry run: counts only, nothing changes.
+  using TombstoneKeyOf = std::function<std::string(const common::Bsn&)>;
   virtual absl::StatusOr<PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
-                                                     bool dry_run, common::ProcessingRecord record) = 0;
+                                                     absl::CivilDay today, bool dry_run,
+                                                     common::ProcessingRecord record,
+                                                     const TombstoneKeyOf& tombstone_key) = 0;
 };
 
 }  // namespace cak::analysis::domain

@@ -47,13 +47,17 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
               .erase = [this](const common::CallContext& call, const common::Bsn& bsn,
                               bool dry_run) { return service_.EraseSubjectData(call, bsn, dry_run); },
               .keeps_register = true}),
+      removal_api_(&env_, [this](const common::CallContext& call, const common::RemovalPosition& after,
+                                 int page_size) { return service_.ListSubjectRemovals(call, after, page_size); }),
       server_(options_.server) {
   server_.AddService(&api_, api::pb::AnalysisService::service_full_name());
   server_.AddService(&log_api_, cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
   server_.AddService(&subject_api_, cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
+  server_.AddService(&removal_api_, cak::voorlichting::privacy::v1::SubjectRemovalService::service_full_name());
   if (options_.metrics) {
     options_.metrics->AddService(cak::voorlichting::processinglog::v1::ProcessingLogService::service_full_name());
     options_.metrics->AddService(cak::voorlichting::privacy::v1::DataSubjectService::service_full_name());
+    options_.metrics->AddService(cak::voorlichting::privacy::v1::SubjectRemovalService::service_full_name());
   }
 }
 

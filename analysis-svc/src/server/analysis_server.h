@@ -21,6 +21,7 @@
 #include "common/grpc/processing_log_service.h"
 #include "common/grpc/rpc.h"
 #include "common/grpc/server.h"
+#include "common/grpc/subject_removal_service.h"
 
 namespace cak::analysis {
 
@@ -67,6 +68,7 @@ class AnalysisServer {
   api::AnalysisApi api_;
   common::ProcessingLogServiceImpl log_api_;
   common::DataSubjectServiceImpl subject_api_;
+  common::SubjectRemovalServiceImpl removal_api_;  // the feed intake-svc and dispatch-svc follow
   common::ServiceServer server_;
 };
 

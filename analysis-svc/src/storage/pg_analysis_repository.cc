@@ -414,9 +414,10 @@ absl::StatusOr<std::optional<common::ObjectionState>> PgAnalysisRepository::Lift
 // ---------------------------------------------------------------------------------------------
 // Erasure
 
-absl::StatusOr<domain::ErasureCounts> PgAnalysisRepository::EraseCustomer(int32_t bsn, const std::string& subject_key,
+absl::StatusOr<domain::ErasureCounts> PgAnalysisRepository::EraseCustomer(const common::CallContext& call, int32_t bsn,
+                                                                          const std::string& subject_key,
                                                                           absl::CivilDay today, bool dry_run,
-                                                                          absl::Time deadline) {
+                                                                          const common::ProcessingRecord& removal) {
   domain::ErasureCounts c;
   const std::string b = absl::StrCat(bsn);
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
@@ -476,21 +477,55 @@ absl::StatusOr<domain::ErasureCounts> PgAnalysisRepository::EraseCustomer(int32_
         ExecutePrepared(
             sql,
             Q("INSERT INTO ${s}.tombstones (subject_key, reason, removed_on) VALUES ($1, 1, CAST($2 AS date))"
-              " ON CONFLICT (subject_key) DO NOTHING"),
+              " ON CONFLICT (subject_key) DO UPDATE SET reason = 1, removed_on = EXCLUDED.removed_on"
+              " WHERE tombstones.reason <> 1"),
             {subject_key, IsoDay(today)});
+        log_->Append(tx, call, removal);  // the removal feed's entry (ListSubjectRemovals)
         return absl::OkStatus();
       },
-      deadline));
+      call.deadline));
   return c;
 }
 
-absl::StatusOr<std::vector<std::string>> PgAnalysisRepository::TombstoneKeys(absl::Time deadline) {
-  std::vector<std::string> out;
+absl::StatusOr<absl::flat_hash_map<std::string, domain::Tombstone>> PgAnalysisRepository::Tombstones(
+    absl::Time deadline) {
+  absl::flat_hash_map<std::string, domain::Tombstone> out;
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        for (const auto& r : ExecutePrepared(sql, Q("SELECT subject_key FROM ${s}.tombstones"), {})) {
-          out.push_back(*r[0]);
+        for (const auto& r : ExecutePrepared(
+                 sql, Q("SELECT subject_key, reason, to_char(removed_on, 'YYYY-MM-DD') FROM ${s}.tombstones"), {})) {
+          out[*r[0]] = domain::Tombstone{static_cast<domain::TombstoneReason>(ToInt(r[1])), ParseIsoDay(*r[2])};
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::vector<common::SubjectRemoval>> PgAnalysisRepository::SubjectRemovals(
+    const common::RemovalPosition& after, int limit, absl::Time deadline) {
+  std::vector<common::SubjectRemoval> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        // Only final rows (export_horizon, common migration 0008): a transaction that commits
+        // after a later one was read still sorts after the follower's position.
+        for (const auto& r :
+             ExecutePrepared(sql,
+                             Q("SELECT tx, id, data_subject_id, name, ${s}.to_micros(end_time) FROM ${s}.processing_log"
+                               " WHERE name IN ('analysis.PurgeInactiveCustomers', 'analysis.EraseCustomer')"
+                               " AND data_subject_id IS NOT NULL AND status = 1 AND tx < ${s}.export_horizon()"
+                               " AND (tx, id) > (CAST($1 AS bigint), CAST($2 AS bigint)) ORDER BY tx, id LIMIT CAST($3 "
+                               "AS integer)"),
+                             {absl::StrCat(after.transaction), absl::StrCat(after.entry_id), absl::StrCat(limit)})) {
+          common::SubjectRemoval removal;
+          removal.position = {ToInt(r[0]), ToInt(r[1])};
+          removal.data_subject_id = *r[2];
+          removal.cause =
+              *r[3] == "analysis.EraseCustomer" ? common::RemovalCause::kErased : common::RemovalCause::kPastRetention;
+          removal.removal_time = absl::FromUnixMicros(ToInt(r[4]));
+          out.push_back(std::move(removal));
         }
         return absl::OkStatus();
       },
@@ -797,8 +832,9 @@ absl::Status PgAnalysisRepository::LogDisclosed(int64_t entry_id, const std::vec
 }
 
 absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const common::CallContext& call,
-                                                                         absl::CivilDay cutoff, bool dry_run,
-                                                                         common::ProcessingRecord record) {
+                                                                         absl::CivilDay cutoff, absl::CivilDay today,
+                                                                         bool dry_run, common::ProcessingRecord record,
+                                                                         const TombstoneKeyOf& tombstone_key) {
   domain::PurgeCounts counts;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
@@ -850,12 +886,23 @@ absl::StatusOr<domain::PurgeCounts> PgAnalysisRepository::PurgeCustomers(const c
                       .at(0));
         // "{1,2,3}" -> the customers
         const absl::string_view inner = absl::string_view(expired).substr(1, expired.size() - 2);
+        std::vector<std::string> keys;
         for (absl::string_view b : absl::StrSplit(inner, ',', absl::SkipEmpty())) {
           ++counts.customers;
-          if (!dry_run) record.data_subjects.push_back(domain::BsnOf(static_cast<int32_t>(ToInt(b))));
+          if (dry_run) continue;
+          record.data_subjects.push_back(domain::BsnOf(static_cast<int32_t>(ToInt(b))));
+          keys.push_back(tombstone_key(record.data_subjects.back()));
         }
         if (dry_run) return absl::OkStatus();  // only counted
-        log_->Append(tx, call, record);
+        // So that the next import does not bring them back (unless it shows them active again);
+        // an erasure's tombstone stays as it is.
+        ExecutePrepared(sql,
+                        Q("INSERT INTO ${s}.tombstones (subject_key, reason, removed_on)"
+                          " SELECT k, 2, CAST($2 AS date) FROM unnest(CAST($1 AS text[])) k"
+                          " ON CONFLICT (subject_key) DO UPDATE SET removed_on = EXCLUDED.removed_on"
+                          " WHERE tombstones.reason = 2"),
+                        {common::db::TextArrayLiteral(keys), IsoDay(today)});
+        log_->Append(tx, call, record);  // also the removal feed's entry (ListSubjectRemovals)
         return absl::OkStatus();
       },
       call.deadline));

@@ -25,9 +25,12 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
                                                                           absl::Time deadline) override;
   absl::StatusOr<std::optional<common::ObjectionState>> LiftObjection(int32_t bsn, const common::ObjectionState& lift,
                                                                       absl::Time deadline) override;
-  absl::StatusOr<domain::ErasureCounts> EraseCustomer(int32_t bsn, const std::string& subject_key, absl::CivilDay today,
-                                                      bool dry_run, absl::Time deadline) override;
-  absl::StatusOr<std::vector<std::string>> TombstoneKeys(absl::Time deadline) override;
+  absl::StatusOr<domain::ErasureCounts> EraseCustomer(const common::CallContext& call, int32_t bsn,
+                                                      const std::string& subject_key, absl::CivilDay today,
+                                                      bool dry_run, const common::ProcessingRecord& removal) override;
+  absl::StatusOr<absl::flat_hash_map<std::string, domain::Tombstone>> Tombstones(absl::Time deadline) override;
+  absl::StatusOr<std::vector<common::SubjectRemoval>> SubjectRemovals(const common::RemovalPosition& after, int limit,
+                                                                      absl::Time deadline) override;
   absl::StatusOr<domain::TargetGroupSetRecord> CreateTargetGroupSet(const common::CallContext& call,
                                                                     const domain::TargetGroupSetRecord& set,
                                                                     const common::IdempotencyKey* key,
@@ -58,7 +61,9 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::StatusOr<domain::SubjectRows> SubjectRowsOf(const domain::SnapshotInfo& snapshot, int32_t bsn,
                                                     absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
-                                                     bool dry_run, common::ProcessingRecord record) override;
+                                                     absl::CivilDay today, bool dry_run,
+                                                     common::ProcessingRecord record,
+                                                     const TombstoneKeyOf& tombstone_key) override;
 
  private:
   // `sql` with ${s} replaced by the schema.

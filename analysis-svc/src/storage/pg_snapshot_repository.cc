@@ -102,7 +102,7 @@ class PgDatasetLoad final : public domain::DatasetLoad {
     });
   }
 
-  absl::Status Finish(int64_t rows_read, int64_t rows_rejected, int64_t rows_skipped,
+  absl::Status Finish(int64_t rows_read, int64_t rows_rejected, const std::map<std::string, int64_t>& skipped,
                       const std::vector<domain::RowError>& errors) override {
     soci::session& sql = lease_.sql();
     return Guard(sql, [&] {
@@ -114,11 +114,18 @@ class PgDatasetLoad final : public domain::DatasetLoad {
                           "CAST($4 AS bigint), CAST($5 AS jsonb))",
                       {absl::StrCat(version_), absl::StrCat(rows_read), absl::StrCat(loaded),
                        absl::StrCat(rows_rejected), ErrorsJson(errors)});
-      if (rows_skipped > 0) {
+      if (!skipped.empty()) {
+        int64_t total = 0;
+        nlohmann::json by_reason = nlohmann::json::object();
+        for (const auto& [why, n] : skipped) {
+          by_reason[why] = n;
+          total += n;
+        }
         ExecutePrepared(sql,
                         "UPDATE " + schema_ +
-                            ".dataset_versions SET rows_skipped = CAST($2 AS bigint) WHERE id = CAST($1 AS bigint)",
-                        {absl::StrCat(version_), absl::StrCat(rows_skipped)});
+                            ".dataset_versions SET rows_skipped = CAST($2 AS bigint), skipped = CAST($3 AS jsonb)"
+                            " WHERE id = CAST($1 AS bigint)",
+                        {absl::StrCat(version_), absl::StrCat(total), by_reason.dump()});
       }
       return absl::OkStatus();
     });
@@ -355,8 +362,8 @@ absl::StatusOr<domain::ImportReport> PgSnapshotRepository::GetImportReport(int64
     const TextRows rows =
         ExecutePrepared(sql,
                         "SELECT dataset, snapshot_version, rows_read, rows_loaded, rows_rejected, errors, " +
-                            options_.schema + ".to_micros(published_time), rows_skipped FROM " + options_.schema +
-                            ".dataset_versions WHERE id = CAST($1 AS bigint)",
+                            options_.schema + ".to_micros(published_time), rows_skipped, skipped FROM " +
+                            options_.schema + ".dataset_versions WHERE id = CAST($1 AS bigint)",
                         {absl::StrCat(dataset_version)});
     if (rows.empty()) return absl::InternalError("import report missing");
     const auto& r = rows[0];
@@ -374,6 +381,8 @@ absl::StatusOr<domain::ImportReport> PgSnapshotRepository::GetImportReport(int64
     }
     report.completed_time = absl::FromUnixMicros(ToInt(r[6]));
     report.rows_skipped = ToInt(r[7]);
+    const nlohmann::json skipped = nlohmann::json::parse(r[8].value_or("{}"));
+    for (auto it = skipped.begin(); it != skipped.end(); ++it) report.skipped[it.key()] = it.value().get<int64_t>();
     return absl::OkStatus();
   });
   if (!st.ok()) return st;

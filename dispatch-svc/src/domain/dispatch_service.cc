@@ -623,7 +623,7 @@ absl::StatusOr<common::ObjectionOutcome> DispatchService::ObjectionEffects(const
 absl::StatusOr<common::ErasureOutcome> DispatchService::EraseSubjectData(const CallContext& call,
                                                                          const common::Bsn& subject, bool dry_run) {
   CAK_ASSIGN_OR_RETURN(const DispatchRepository::ItemErasure erased,
-                       repository_->EraseSubjectItems(hasher_.Hash(subject), dry_run, call.deadline));
+                       repository_->EraseSubjectItems(call, {hasher_.Hash(subject)}, dry_run, nullptr));
   common::ErasureOutcome out;
   out.categories.push_back({"deliveries", "Verzendingen aan u (naam, adres, telefoon, klantnummer)", erased.items});
   for (const std::string& file : erased.files) {
@@ -636,6 +636,25 @@ absl::StatusOr<common::ErasureOutcome> DispatchService::EraseSubjectData(const C
         "meetellen in de responsmeting).");
   }
   return out;
+}
+
+absl::StatusOr<common::FollowOutcome> DispatchService::FollowRemovals(const CallContext& call,
+                                                                      common::SubjectRemovalFeed& feed, bool dry_run) {
+  CAK_ASSIGN_OR_RETURN(const common::RemovalPosition from, repository_->RemovalFeedPosition(call.deadline));
+  return common::FollowRemovals(
+      feed, call, from, kRemovalPage, dry_run,
+      [&](const std::vector<common::SubjectRemoval>& page, bool dry) -> absl::StatusOr<common::PageOutcome> {
+        std::vector<std::string> ids;
+        ids.reserve(page.size());
+        for (const common::SubjectRemoval& r : page) ids.push_back(r.data_subject_id);
+        common::FollowedPage followed{
+            page.back().position,
+            common::MakeRecord("dispatch.FollowSubjectRemovals", ProcessingActivity::kBewaartermijn, clock_->Now())};
+        followed.record.attributes = {{"removals", absl::StrCat(page.size())}};
+        CAK_ASSIGN_OR_RETURN(const DispatchRepository::ItemErasure erased,
+                             repository_->EraseSubjectItems(call, ids, dry, dry ? nullptr : &followed));
+        return common::PageOutcome{erased.subjects, erased.items};
+      });
 }
 
 absl::StatusOr<PurgeCounts> DispatchService::Purge(const CallContext& call, bool dry_run) {

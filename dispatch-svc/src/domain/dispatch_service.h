@@ -19,6 +19,7 @@
 #include "common/base/data_subject_hasher.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
+#include "common/base/subject_removals.h"
 #include "dispatch-svc/src/domain/model.h"
 #include "dispatch-svc/src/domain/repository.h"
 
@@ -121,6 +122,15 @@ class DispatchService {
   // Retention: removes delivery files and per-recipient records of orders whose window ended
   // more than the retention ago. A dry run only counts.
   absl::StatusOr<PurgeCounts> Purge(const common::CallContext& call, bool dry_run);
+
+  // Retention that cascades: follows analysis-svc's removals (retention purges, erasures) from
+  // where this service last stopped, emptying the removed customers' delivery items as an
+  // erasure does; each page is one transaction with its log entry
+  // ("dispatch.FollowSubjectRemovals", the customers who had items as data subjects) and the
+  // new position. A dry run counts and moves nothing.
+  absl::StatusOr<common::FollowOutcome> FollowRemovals(const common::CallContext& call,
+                                                       common::SubjectRemovalFeed& feed, bool dry_run);
+  static constexpr int kRemovalPage = 1000;
 
   // An objection (recorded in analysis-svc's register): what dispatch-svc can and cannot do
   // about the person's deliveries. Batches not yet written leave them out (analysis-svc

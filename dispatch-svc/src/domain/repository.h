@@ -21,6 +21,7 @@
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
+#include "common/base/subject_removals.h"
 #include "dispatch-svc/src/domain/calendar.h"
 #include "dispatch-svc/src/domain/model.h"
 
@@ -176,15 +177,22 @@ class DispatchRepository {
   virtual absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
                                                                        absl::Time deadline) = 0;
 
-  // Erasure: the items of the customer whose log id is `subject_id` (found as SubjectItems finds
-  // them) emptied of every personal field and of that id, in one transaction; a dry run only
-  // counts. Returns the count and the delivery files (FILES executors) that held them.
+  // Erasure: the items of the customers whose log ids are `subject_ids` (found as SubjectItems
+  // finds them) emptied of every personal field and of that id, in one transaction; a dry run
+  // only counts. Returns the counts and the delivery files (FILES executors) that held them.
+  // With `followed` (analysis-svc's removal feed; never in a dry run), the same transaction
+  // logs its record, with the customers who had items as data subjects (when there were any),
+  // and records its position as this service's.
   struct ItemErasure {
     int64_t items = 0;
+    int64_t subjects = 0;            // customers who had items
     std::vector<std::string> files;  // "<executor>: <data file>"
   };
-  virtual absl::StatusOr<ItemErasure> EraseSubjectItems(const std::string& subject_id, bool dry_run,
-                                                        absl::Time deadline) = 0;
+  virtual absl::StatusOr<ItemErasure> EraseSubjectItems(const common::CallContext& call,
+                                                        const std::vector<std::string>& subject_ids, bool dry_run,
+                                                        const common::FollowedPage* followed) = 0;
+  // How far this service has followed analysis-svc's removal feed.
+  virtual absl::StatusOr<common::RemovalPosition> RemovalFeedPosition(absl::Time deadline) = 0;
 
   // Retention: orders whose window ended before `cutoff`. `remove_files` is called with each
   // order's batches before its records go (not in a dry run). The orders become PURGED, their

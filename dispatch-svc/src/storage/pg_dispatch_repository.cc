@@ -14,6 +14,7 @@
 #include "common/db/idempotency.h"
 #include "common/db/json_rows.h"
 #include "common/db/prepared.h"
+#include "common/db/removal_feed_position.h"
 #include "common/db/sql_array.h"
 #include "common/db/sql_values.h"
 #include "dispatch-svc/src/domain/reasons.h"
@@ -966,42 +967,68 @@ absl::StatusOr<std::vector<common::SubjectRow>> PgDispatchRepository::SubjectIte
 }
 
 absl::StatusOr<domain::DispatchRepository::ItemErasure> PgDispatchRepository::EraseSubjectItems(
-    const std::string& subject_id, bool dry_run, absl::Time deadline) {
+    const common::CallContext& call, const std::vector<std::string>& subject_ids, bool dry_run,
+    const common::FollowedPage* followed) {
   ItemErasure out;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
-        // The person's items, as SubjectItems finds them; locked for the update.
-        const TextRows items =
-            ExecutePrepared(tx.sql(),
-                            Q("SELECT i.order_id, i.position, e.display_name, coalesce(b.data_file, '')"
-                              " FROM (SELECT DISTINCT CAST(p.attributes->>'dispatch_order' AS uuid) AS order_id,"
-                              " CAST(p.attributes->>'batch' AS integer) AS batch_no"
-                              " FROM ${s}.processing_log_subjects s JOIN ${s}.processing_log p ON p.id = s.entry_id"
-                              " WHERE s.data_subject_id = $1 AND p.name = 'dispatch.DeliverBatch' AND p.status = 1) d"
-                              " JOIN ${s}.batches b ON b.order_id = d.order_id AND b.batch_no = d.batch_no"
-                              " JOIN ${s}.orders o ON o.id = d.order_id JOIN ${s}.executors e ON e.id = o.executor_id"
-                              " JOIN ${s}.items i ON i.order_id = d.order_id"
-                              " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
-                              " ORDER BY i.order_id, i.position FOR UPDATE OF i"),
-                            {subject_id});
-        out.items = static_cast<int64_t>(items.size());
-        for (const auto& r : items) {
-          if (!r[3]->empty()) out.files.push_back(absl::StrCat(*r[2], ": ", *r[3]));
-          if (dry_run) continue;
-          ExecutePrepared(tx.sql(),
-                          Q("UPDATE ${s}.items SET customer_number = NULL, customer_name = NULL, addressee_name = NULL,"
-                            " street = NULL, house_number = NULL, house_number_suffix = NULL, postcode = NULL,"
-                            " city = NULL, phone = NULL, data_subject_id = NULL"
-                            " WHERE order_id = CAST($1 AS uuid) AND position = CAST($2 AS bigint)"),
-                          {*r[0], *r[1]});
+        common::ProcessingRecord record = followed ? followed->record : common::ProcessingRecord{};
+        for (const std::string& subject_id : subject_ids) {
+          // The person's items, as SubjectItems finds them; locked for the update.
+          const TextRows items = ExecutePrepared(
+              tx.sql(),
+              Q("SELECT i.order_id, i.position, e.display_name, coalesce(b.data_file, '')"
+                " FROM (SELECT DISTINCT CAST(p.attributes->>'dispatch_order' AS uuid) AS order_id,"
+                " CAST(p.attributes->>'batch' AS integer) AS batch_no"
+                " FROM ${s}.processing_log_subjects s JOIN ${s}.processing_log p ON p.id = s.entry_id"
+                " WHERE s.data_subject_id = $1 AND p.name = 'dispatch.DeliverBatch' AND p.status = 1) d"
+                " JOIN ${s}.batches b ON b.order_id = d.order_id AND b.batch_no = d.batch_no"
+                " JOIN ${s}.orders o ON o.id = d.order_id JOIN ${s}.executors e ON e.id = o.executor_id"
+                " JOIN ${s}.items i ON i.order_id = d.order_id"
+                " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
+                " ORDER BY i.order_id, i.position FOR UPDATE OF i"),
+              {subject_id});
+          if (items.empty()) continue;
+          ++out.subjects;
+          out.items += static_cast<int64_t>(items.size());
+          if (!dry_run) record.data_subject_ids.push_back(subject_id);
+          for (const auto& r : items) {
+            if (!r[3]->empty()) out.files.push_back(absl::StrCat(*r[2], ": ", *r[3]));
+            if (dry_run) continue;
+            ExecutePrepared(
+                tx.sql(),
+                Q("UPDATE ${s}.items SET customer_number = NULL, customer_name = NULL, addressee_name = NULL,"
+                  " street = NULL, house_number = NULL, house_number_suffix = NULL, postcode = NULL,"
+                  " city = NULL, phone = NULL, data_subject_id = NULL"
+                  " WHERE order_id = CAST($1 AS uuid) AND position = CAST($2 AS bigint)"),
+                {*r[0], *r[1]});
+          }
         }
+        if (dry_run || !followed) return absl::OkStatus();
+        if (out.subjects > 0) {
+          record.attributes["items"] = absl::StrCat(out.items);
+          log_->Append(tx, call, record);
+        }
+        common::db::SaveRemovalPosition(tx, schema_, followed->position);
         return absl::OkStatus();
       },
-      deadline));
+      call.deadline));
   std::sort(out.files.begin(), out.files.end());
   out.files.erase(std::unique(out.files.begin(), out.files.end()), out.files.end());
   return out;
+}
+
+absl::StatusOr<common::RemovalPosition> PgDispatchRepository::RemovalFeedPosition(absl::Time deadline) {
+  common::RemovalPosition at;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        at = common::db::ReadRemovalPosition(sql, schema_);
+        return absl::OkStatus();
+      },
+      deadline));
+  return at;
 }
 
 absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(

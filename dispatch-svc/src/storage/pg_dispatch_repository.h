@@ -66,8 +66,10 @@ class PgDispatchRepository final : public domain::DispatchRepository {
   absl::StatusOr<bool> GenerateNextBatch(const GenerateFn& generate) override;
   absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
                                                                absl::Time deadline) override;
-  absl::StatusOr<ItemErasure> EraseSubjectItems(const std::string& subject_id, bool dry_run,
-                                                absl::Time deadline) override;
+  absl::StatusOr<ItemErasure> EraseSubjectItems(const common::CallContext& call,
+                                                const std::vector<std::string>& subject_ids, bool dry_run,
+                                                const common::FollowedPage* followed) override;
+  absl::StatusOr<common::RemovalPosition> RemovalFeedPosition(absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeOrders(
       const common::CallContext& call, absl::CivilDay cutoff, bool dry_run,
       const std::function<absl::Status(const std::vector<domain::Batch>&)>& remove_files) override;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
+#include "common/base/subject_removals.h"
 #include "intake-svc/src/domain/signal.h"
 
 namespace cak::intake::domain {
@@ -108,10 +109,18 @@ class SignalRepository {
   // information and history, oldest first (a data subject's access request). No writes.
   virtual absl::StatusOr<std::vector<Signal>> SignalsNaming(const common::Bsn& customer, absl::Time deadline) = 0;
 
-  // Erasure: `customer` out of every signal's example customers (the count follows), in one
-  // transaction; the signals stay. Returns how many signals named them. A dry run only counts.
-  virtual absl::StatusOr<int64_t> RemoveExampleCustomer(const common::Bsn& customer, bool dry_run,
-                                                        absl::Time deadline) = 0;
+  // Erasure: `customers` out of every signal's example customers (the count follows), in one
+  // transaction; the signals stay. Returns how many times a signal named one of them. A dry run
+  // only counts. With `followed` (analysis-svc's removal feed; never in a dry run), the same
+  // transaction logs its record, with the customers as data subjects (when there are any), and
+  // records its position as this service's.
+  virtual absl::StatusOr<int64_t> RemoveExampleCustomers(const common::CallContext& call,
+                                                         const std::vector<common::Bsn>& customers, bool dry_run,
+                                                         const common::FollowedPage* followed) = 0;
+  // Every customer some signal names as an example, once.
+  virtual absl::StatusOr<std::vector<common::Bsn>> ExampleCustomers(absl::Time deadline) = 0;
+  // How far this service has followed analysis-svc's removal feed.
+  virtual absl::StatusOr<common::RemovalPosition> RemovalFeedPosition(absl::Time deadline) = 0;
 
   // Removes signals with final_time < cutoff with everything stored about them, writing
   // `record` (completed with the removed data subjects) in each batch's transaction. With

@@ -1,6 +1,7 @@
 // Intake use cases (see signal_service.h).
 #include "intake-svc/src/domain/signal_service.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
@@ -335,7 +336,7 @@ std::string SignalName(const std::string& id) { return "signals/" + id; }
 
 absl::StatusOr<common::ErasureOutcome> SignalService::EraseSubjectData(const common::CallContext& call,
                                                                        const common::Bsn& customer, bool dry_run) {
-  CAK_ASSIGN_OR_RETURN(const int64_t signals, repository_->RemoveExampleCustomer(customer, dry_run, call.deadline));
+  CAK_ASSIGN_OR_RETURN(const int64_t signals, repository_->RemoveExampleCustomers(call, {customer}, dry_run, nullptr));
   common::ErasureOutcome out;
   out.categories.push_back({"signals", "Meldingen waarin u als voorbeeld werd genoemd", signals});
   if (signals > 0) {
@@ -344,6 +345,35 @@ absl::StatusOr<common::ErasureOutcome> SignalService::EraseSubjectData(const com
         "een melder over u schreef wordt niet automatisch verwijderd: de privacy officer beoordeelt die apart.");
   }
   return out;
+}
+
+absl::StatusOr<common::FollowOutcome> SignalService::FollowRemovals(const common::CallContext& call,
+                                                                    common::SubjectRemovalFeed& feed,
+                                                                    const common::DataSubjectHasher& ids,
+                                                                    bool dry_run) {
+  CAK_ASSIGN_OR_RETURN(const common::RemovalPosition from, repository_->RemovalFeedPosition(call.deadline));
+  // The feed names people by their log id: the customers the signals name, by theirs.
+  CAK_ASSIGN_OR_RETURN(const std::vector<common::Bsn> named, repository_->ExampleCustomers(call.deadline));
+  absl::flat_hash_map<std::string, common::Bsn> by_id;
+  for (const common::Bsn& bsn : named) by_id.emplace(ids.Hash(bsn), bsn);
+  return common::FollowRemovals(
+      feed, call, from, kRemovalPage, dry_run,
+      [&](const std::vector<common::SubjectRemoval>& page, bool dry) -> absl::StatusOr<common::PageOutcome> {
+        std::vector<common::Bsn> customers;
+        for (const common::SubjectRemoval& r : page) {
+          auto it = by_id.find(r.data_subject_id);
+          if (it == by_id.end()) continue;
+          customers.push_back(it->second);
+          by_id.erase(it);  // (once, should the feed name them twice)
+        }
+        common::FollowedPage followed{page.back().position,
+                                      common::MakeRecord("intake.FollowSubjectRemovals",
+                                                         common::ProcessingActivity::kBewaartermijn, clock_->Now())};
+        followed.record.attributes = {{"removals", absl::StrCat(page.size())}};
+        CAK_ASSIGN_OR_RETURN(const int64_t signals,
+                             repository_->RemoveExampleCustomers(call, customers, dry, dry ? nullptr : &followed));
+        return common::PageOutcome{static_cast<int64_t>(customers.size()), signals};
+      });
 }
 
 absl::StatusOr<common::SubjectData> SignalService::ExportSubjectData(const common::CallContext& call,

@@ -19,8 +19,10 @@
 #include "absl/time/time.h"
 #include "common/base/change_notifier.h"
 #include "common/base/clock.h"
+#include "common/base/data_subject_hasher.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
+#include "common/base/subject_removals.h"
 #include "intake-svc/src/domain/signal.h"
 #include "intake-svc/src/domain/signal_repository.h"
 
@@ -114,6 +116,16 @@ class SignalService {
 
   // Purges signals declined or closed before now - retention.
   absl::StatusOr<PurgeResult> Purge(const common::CallContext& call, bool dry_run);
+
+  // Retention that cascades: follows analysis-svc's removals (retention purges, erasures) from
+  // where this service last stopped and takes the removed customers out of the signals'
+  // example customers, as an erasure does (`ids`: the log ids the feed names people by). Each
+  // page is one transaction with its log entry ("intake.FollowSubjectRemovals", the customers
+  // named as data subjects) and the new position. A dry run counts and moves nothing.
+  absl::StatusOr<common::FollowOutcome> FollowRemovals(const common::CallContext& call,
+                                                       common::SubjectRemovalFeed& feed,
+                                                       const common::DataSubjectHasher& ids, bool dry_run);
+  static constexpr int kRemovalPage = 1000;
 
   const IntakeSettings& settings() const { return settings_; }
 

@@ -11,6 +11,7 @@
 #include "common/base/errors.h"
 #include "common/db/idempotency.h"
 #include "common/db/prepared.h"
+#include "common/db/removal_feed_position.h"
 #include "common/db/sql_array.h"
 #include "common/db/sql_values.h"
 #include "intake-svc/src/domain/lifecycle.h"
@@ -394,10 +395,11 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const comm
   return out;
 }
 
-absl::StatusOr<int64_t> PgSignalRepository::RemoveExampleCustomer(const common::Bsn& customer, bool dry_run,
-                                                                  absl::Time deadline) {
+absl::StatusOr<int64_t> PgSignalRepository::RemoveExampleCustomers(const CallContext& call,
+                                                                   const std::vector<common::Bsn>& customers,
+                                                                   bool dry_run, const common::FollowedPage* followed) {
   int64_t n = 0;
-  absl::Status st = common::db::InTransaction(
+  CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
         const std::string sql = dry_run
@@ -406,12 +408,49 @@ absl::StatusOr<int64_t> PgSignalRepository::RemoveExampleCustomer(const common::
                                           ".signals SET example_customers = array_remove(example_customers, $1),"
                                           " example_customer_count = example_customer_count - 1"
                                           " WHERE $1 = ANY (example_customers) RETURNING 1) SELECT count(*) FROM u";
-        n = common::db::ToInt(common::db::ExecutePrepared(tx.sql(), sql, {customer.digits()}).at(0).at(0));
+        for (const common::Bsn& customer : customers) {
+          n += common::db::ToInt(common::db::ExecutePrepared(tx.sql(), sql, {customer.digits()}).at(0).at(0));
+        }
+        if (dry_run || !followed) return absl::OkStatus();
+        if (!customers.empty()) {
+          common::ProcessingRecord record = followed->record;
+          record.data_subjects = customers;
+          record.attributes["signals"] = absl::StrCat(n);
+          log_->Append(tx, call, record);
+        }
+        common::db::SaveRemovalPosition(tx, schema_, followed->position);
         return absl::OkStatus();
       },
-      deadline);
-  if (!st.ok()) return st;
+      call.deadline));
   return n;
+}
+
+absl::StatusOr<std::vector<common::Bsn>> PgSignalRepository::ExampleCustomers(absl::Time deadline) {
+  std::vector<common::Bsn> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        for (const auto& r : common::db::ExecutePrepared(
+                 sql, "SELECT DISTINCT unnest(example_customers) FROM " + schema_ + ".signals", {})) {
+          CAK_ASSIGN_OR_RETURN(common::Bsn bsn, common::Bsn::Parse(*r[0], "example_customers"));
+          out.push_back(std::move(bsn));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<common::RemovalPosition> PgSignalRepository::RemovalFeedPosition(absl::Time deadline) {
+  common::RemovalPosition at;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        at = common::db::ReadRemovalPosition(sql, schema_);
+        return absl::OkStatus();
+      },
+      deadline));
+  return at;
 }
 
 absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const std::string& id,

@@ -41,8 +41,11 @@ class PgSignalRepository final : public domain::SignalRepository {
   absl::StatusOr<std::vector<domain::SignalEvent>> EventsAfter(const std::string& id, int64_t after, int limit,
                                                                absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Signal>> SignalsNaming(const common::Bsn& customer, absl::Time deadline) override;
-  absl::StatusOr<int64_t> RemoveExampleCustomer(const common::Bsn& customer, bool dry_run,
-                                                absl::Time deadline) override;
+  absl::StatusOr<int64_t> RemoveExampleCustomers(const common::CallContext& call,
+                                                 const std::vector<common::Bsn>& customers, bool dry_run,
+                                                 const common::FollowedPage* followed) override;
+  absl::StatusOr<std::vector<common::Bsn>> ExampleCustomers(absl::Time deadline) override;
+  absl::StatusOr<common::RemovalPosition> RemovalFeedPosition(absl::Time deadline) override;
   absl::StatusOr<domain::PurgeOutcome> Purge(const common::CallContext& call, absl::Time cutoff, bool dry_run,
                                              const common::ProcessingRecord& record) override;
 
