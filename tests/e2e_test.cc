@@ -33,6 +33,7 @@
 #include "analysis-svc/src/storage/schema.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
+#include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "campaign-svc/src/storage/schema.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
@@ -53,6 +54,7 @@ namespace {
 
 namespace cpb = cak::voorlichting::campaign::v1;
 namespace ipb = cak::voorlichting::intake::v1;
+namespace privacy = cak::voorlichting::privacy::v1;
 using common::testing::ChildProcess;
 using common::testing::ContextFor;
 using common::testing::GrpcStatusIs;
@@ -77,7 +79,8 @@ class EndToEndTest : public ::testing::Test {
     for (const auto& [file, subject, role] : std::vector<std::tuple<std::string, std::string, std::string>>{
              {"dispatch.token", "dispatch-svc.voorlichting.svc", common::roles::kDispatchService},
              {"analysis.token", "analysis-svc.voorlichting.svc", common::roles::kAnalysisService},
-             {"campaign.token", "campaign-svc.voorlichting.svc", common::roles::kCampaignService}}) {
+             {"campaign.token", "campaign-svc.voorlichting.svc", common::roles::kCampaignService},
+             {"intake.token", "intake-svc.voorlichting.svc", common::roles::kIntakeService}}) {
       common::TokenClaims claims;
       claims.subject = subject;
       claims.roles = {role};
@@ -395,6 +398,76 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
                                                       ".snapshots ORDER BY version DESC LIMIT 1") +
                                  " WHERE bsn = " + erased),
             "0");
+
+  // Retention that cascades: two more people are erased in analysis-svc alone (a contacted
+  // customer, and a customer the signal names as an example); intake-svc and dispatch-svc learn
+  // it from analysis-svc's removal feed in their purge jobs: a dry run first, then the purge.
+  const std::string customer = Query(
+      kAnalysis, "SELECT lpad(bsn::text, 9, '0') FROM " + a + ".recipient_list_members WHERE list_id = '" +
+                     Query(kDispatch, "SELECT recipient_list FROM " + d + ".orders ORDER BY create_time DESC LIMIT 1") +
+                     "' ORDER BY position LIMIT 1");
+  const std::string named = Query(kIntake, "SELECT example_customers[1] FROM " + schemas_[kIntake]->name() +
+                                               ".signals WHERE example_customer_count > 0 ORDER BY id LIMIT 1");
+  ASSERT_EQ(customer.size(), 9u) << customer;
+  ASSERT_EQ(named.size(), 9u) << named;
+  auto analysis_subjects =
+      privacy::DataSubjectService::NewStub(common::testing::LocalChannel(proxies_[kAnalysis]->port()));
+  for (const std::string& person : {customer, named}) {
+    privacy::EraseSubjectDataRequest req;
+    req.set_bsn(person);
+    req.set_reason("Verzoek tot verwijdering VZ-2");
+    privacy::ErasureAnswer answer;
+    grpc::Status st = analysis_subjects->EraseSubjectData(
+        ContextFor(TestCaller{"emp-6006", {"privacy_officer"}, false}).get(), req, &answer);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  const std::string removed_id = common::DataSubjectHasher::Create("an-end-to-end-hash-key-of-32-bytes-or-more")
+                                     ->Hash(*common::Bsn::Parse(customer));
+  const std::string items_of_removed = "items WHERE data_subject_id = '" + removed_id + "'";
+  const std::string signals_naming = "signals WHERE '" + named + "' = ANY (example_customers)";
+  ASSERT_GT(Count(kDispatch, items_of_removed), 0);
+  ASSERT_EQ(Count(kIntake, signals_naming), 1);
+  // A purge job of `s`: its output and exit code.
+  auto purge_job = [&](Svc s, bool dry_run) {
+    std::vector<std::string> args = Args(s);
+    args.push_back("--purge");
+    if (dry_run) args.push_back("--dry-run");
+    if (s == kIntake) {
+      args.insert(args.end(),
+                  {"--analysis-address=" + Address(kAnalysis), "--analysis-token-file=" + dir_ + "/intake.token"});
+    }
+    ChildProcess job(args);
+    std::string out = job.ReadAll();
+    return std::make_pair(job.Wait(), out);
+  };
+  // (The feed serves a removal once its transaction is older than any still running: a dry run
+  // is repeated until it sees both.)
+  for (const auto& [s, expected] : {std::pair<Svc, std::string>{kDispatch, "\"customers_with_items\":1"},
+                                    std::pair<Svc, std::string>{kIntake, "\"customers_named\":1"}}) {
+    std::string out;
+    for (int attempt = 0; attempt < 50 && out.find(expected) == std::string::npos; ++attempt) {
+      if (attempt > 0) absl::SleepFor(absl::Milliseconds(200));
+      auto [code, said] = purge_job(s, /*dry_run=*/true);
+      ASSERT_EQ(code, 0) << said;
+      out = said;
+    }
+    EXPECT_NE(out.find(expected), std::string::npos) << out;
+  }
+  EXPECT_GT(Count(kDispatch, items_of_removed), 0);  // the dry runs changed nothing
+  EXPECT_EQ(Count(kIntake, signals_naming), 1);
+  for (Svc s : {kDispatch, kIntake}) {
+    auto [code, out] = purge_job(s, false);
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("\"event\":\"follow_removals_done\",\"dry_run\":false"), std::string::npos) << out;
+  }
+  EXPECT_EQ(Count(kDispatch, items_of_removed), 0);
+  EXPECT_EQ(Count(kIntake, signals_naming), 0);
+  EXPECT_EQ(Count(kDispatch, "processing_log WHERE name = 'dispatch.FollowSubjectRemovals' AND data_subject_id = '" +
+                                 removed_id + "'"),
+            1);
+  EXPECT_EQ(
+      Count(kIntake, "processing_log WHERE name = 'intake.FollowSubjectRemovals' AND data_subject_id IS NOT NULL"), 1);
+  EXPECT_EQ(Count(kIntake, "removal_feed_position"), 1);
 }
 
 TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {
