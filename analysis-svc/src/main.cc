@@ -26,7 +26,7 @@ struct AnalysisConfig {
   double max_rejected_share = 0.01;
   int64_t customer_retention_years = 2;
   std::string time_zone;
-  std::string dispatch_address, dispatch_ca_file, dispatch_token_file;
+  cak::common::PeerConfig dispatch;
 };
 
 int Fail(const char* what, const absl::Status& st) {
@@ -70,14 +70,9 @@ int main(int argc, char** argv) {
   parser.Int("customer-retention-years", &cfg.customer_retention_years, 2, 1, 100,
              "whole years customer data is kept after the customer became inactive");
   parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
-  parser.String("dispatch-address", &cfg.dispatch_address, "",
-                "dispatch-svc's gRPC address (host:port) for executor outcomes in response measurement (empty: "
-                "measurements that name a dispatch order are refused)");
-  parser.String("dispatch-ca-file", &cfg.dispatch_ca_file, "",
-                "CA that signs dispatch-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as "
-                "this service's client identity");
-  parser.String("dispatch-token-file", &cfg.dispatch_token_file, "",
-                "bearer token for dispatch-svc (re-read when the file changes), instead of or besides mTLS");
+  cak::common::AddPeerOptions(parser, "dispatch", &cfg.dispatch,
+                              "for executor outcomes in response measurement (empty: measurements that name a "
+                              "dispatch order are refused)");
   cak::common::ParseOrExit(parser, argc, argv, [&] { return cak::common::ValidateServiceConfig(cfg.common); });
   log::Level level;
   if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
@@ -101,15 +96,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<cak::common::PeerChannel> dispatch;
   std::unique_ptr<cak::analysis::clients::DispatchOutcomeSource> outcomes;
-  if (cfg.common.mode() == ServiceConfig::Mode::kServe && !cfg.dispatch_address.empty()) {
-    cak::common::PeerOptions peer;
-    peer.address = cfg.dispatch_address;
-    peer.ca_file = cfg.dispatch_ca_file;
-    peer.cert_file = cfg.common.tls_cert_file;
-    peer.key_file = cfg.common.tls_key_file;
-    peer.token_file = cfg.dispatch_token_file;
-    peer.max_message_bytes = static_cast<int>(cfg.common.max_message_bytes);
-    auto channel = cak::common::PeerChannel::Create(peer);
+  if (cfg.common.mode() == ServiceConfig::Mode::kServe && !cfg.dispatch.address.empty()) {
+    auto channel = cak::common::PeerChannelFrom(cfg.common, cfg.dispatch);
     if (!channel.ok()) return Fail("config_failed", channel.status());
     dispatch = *std::move(channel);
     outcomes = std::make_unique<cak::analysis::clients::DispatchOutcomeSource>(dispatch.get());

@@ -20,13 +20,9 @@ namespace {
 using cak::common::ServiceConfig;
 namespace log = cak::common::log;
 
-struct Peer {
-  std::string address, ca_file, token_file;
-};
-
 struct CampaignConfig {
   ServiceConfig common;
-  Peer intake, analysis, dispatch;
+  cak::common::PeerConfig intake, analysis, dispatch;
   int64_t outbox_threads = 1;
   std::string time_zone;
 };
@@ -34,27 +30,6 @@ struct CampaignConfig {
 int Fail(const char* what, const absl::Status& st) {
   log::Error(what, {{"error", st}});
   return 1;
-}
-
-void PeerFlags(cak::common::ConfigParser& parser, const std::string& name, Peer* peer) {
-  parser.String(name + "-address", &peer->address, "", name + "-svc's gRPC address (host:port)");
-  parser.String(name + "-ca-file", &peer->ca_file, "",
-                "CA that signs " + name +
-                    "-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as this service's "
-                    "client identity");
-  parser.String(name + "-token-file", &peer->token_file, "",
-                "bearer token for " + name + "-svc (re-read when the file changes), instead of or besides mTLS");
-}
-
-absl::StatusOr<std::unique_ptr<cak::common::PeerChannel>> Channel(const CampaignConfig& cfg, const Peer& peer) {
-  cak::common::PeerOptions options;
-  options.address = peer.address;
-  options.ca_file = peer.ca_file;
-  options.cert_file = cfg.common.tls_cert_file;
-  options.key_file = cfg.common.tls_key_file;
-  options.token_file = peer.token_file;
-  options.max_message_bytes = static_cast<int>(cfg.common.max_message_bytes);
-  return cak::common::PeerChannel::Create(options);
 }
 
 }  // namespace
@@ -65,18 +40,19 @@ int main(int argc, char** argv) {
   CampaignConfig cfg;
   cak::common::ConfigParser parser("campaign-svc", "information actions, four eyes and release (M7624 steps 4-6)");
   cak::common::AddServiceOptions(parser, &cfg.common, "campaign");
-  PeerFlags(parser, "intake", &cfg.intake);
-  PeerFlags(parser, "analysis", &cfg.analysis);
-  PeerFlags(parser, "dispatch", &cfg.dispatch);
+  cak::common::AddPeerOptions(parser, "intake", &cfg.intake);
+  cak::common::AddPeerOptions(parser, "analysis", &cfg.analysis);
+  cak::common::AddPeerOptions(parser, "dispatch", &cfg.dispatch);
   parser.Int("outbox-threads", &cfg.outbox_threads, 1, 0, 8,
              "outbox deliveries at once by this replica (0: none; another replica delivers)");
   parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
   cak::common::ParseOrExit(parser, argc, argv, [&]() -> absl::Status {
     CAK_RETURN_IF_ERROR(cak::common::ValidateServiceConfig(cfg.common));
     if (cfg.common.mode() == ServiceConfig::Mode::kServe) {
-      for (const auto& [flag, peer] : {std::pair<const char*, const Peer*>{"--intake-address", &cfg.intake},
-                                       {"--analysis-address", &cfg.analysis},
-                                       {"--dispatch-address", &cfg.dispatch}}) {
+      for (const auto& [flag, peer] :
+           {std::pair<const char*, const cak::common::PeerConfig*>{"--intake-address", &cfg.intake},
+            {"--analysis-address", &cfg.analysis},
+            {"--dispatch-address", &cfg.dispatch}}) {
         if (peer->address.empty()) return absl::InvalidArgumentError(absl::StrCat(flag, " is required"));
       }
     }
@@ -113,11 +89,11 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<cak::common::PeerChannel> intake_channel, analysis_channel, dispatch_channel;
-  for (auto [peer, out] :
-       {std::pair<const Peer*, std::unique_ptr<cak::common::PeerChannel>*>{&cfg.intake, &intake_channel},
-        {&cfg.analysis, &analysis_channel},
-        {&cfg.dispatch, &dispatch_channel}}) {
-    auto channel = Channel(cfg, *peer);
+  for (auto [peer, out] : {std::pair<const cak::common::PeerConfig*, std::unique_ptr<cak::common::PeerChannel>*>{
+                               &cfg.intake, &intake_channel},
+                           {&cfg.analysis, &analysis_channel},
+                           {&cfg.dispatch, &dispatch_channel}}) {
+    auto channel = cak::common::PeerChannelFrom(cfg.common, *peer);
     if (!channel.ok()) return Fail("config_failed", channel.status());
     *out = *std::move(channel);
   }

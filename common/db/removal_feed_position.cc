@@ -1,19 +1,26 @@
 #include "common/db/removal_feed_position.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/base/errors.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_values.h"
 
 namespace cak::common::db {
 
-RemovalPosition ReadRemovalPosition(soci::session& sql, const std::string& schema) {
+absl::StatusOr<RemovalPosition> ReadRemovalPosition(PgPool& pool, const std::string& schema, absl::Time deadline) {
   RemovalPosition at;
-  const TextRows rows =
-      ExecutePrepared(sql, "SELECT transaction, entry_id FROM " + schema + ".removal_feed_position", {});
-  if (!rows.empty()) {
-    at.transaction = ToInt(rows[0][0]);
-    at.entry_id = ToInt(rows[0][1]);
-  }
+  CAK_RETURN_IF_ERROR(WithSession(
+      pool,
+      [&](soci::session& sql) {
+        const TextRows rows =
+            ExecutePrepared(sql, "SELECT transaction, entry_id FROM " + schema + ".removal_feed_position", {});
+        if (!rows.empty()) {
+          at.transaction = ToInt(rows[0][0]);
+          at.entry_id = ToInt(rows[0][1]);
+        }
+        return absl::OkStatus();
+      },
+      deadline));
   return at;
 }
 

@@ -10,7 +10,7 @@
 namespace cak::common::db {
 
 // The last removal followed; the start when none was.
-RemovalPosition ReadRemovalPosition(soci::session& sql, const std::string& schema);
+absl::StatusOr<RemovalPosition> ReadRemovalPosition(PgPool& pool, const std::string& schema, absl::Time deadline);
 // Records `at` in the caller's transaction.
 void SaveRemovalPosition(Tx& tx, const std::string& schema, const RemovalPosition& at);
 

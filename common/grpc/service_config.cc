@@ -195,6 +195,28 @@ absl::StatusOr<std::unique_ptr<db::PgPool>> OpenDatabase(const ServiceConfig& co
   return pool;
 }
 
+void AddPeerOptions(ConfigParser& parser, const std::string& name, PeerConfig* peer, const std::string& purpose) {
+  parser.String(name + "-address", &peer->address, "",
+                name + "-svc's gRPC address (host:port)" + (purpose.empty() ? "" : " " + purpose));
+  parser.String(name + "-ca-file", &peer->ca_file, "",
+                "CA that signs " + name +
+                    "-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as this service's "
+                    "client identity");
+  parser.String(name + "-token-file", &peer->token_file, "",
+                "bearer token for " + name + "-svc (re-read when the file changes), instead of or besides mTLS");
+}
+
+absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannelFrom(const ServiceConfig& config, const PeerConfig& peer) {
+  PeerOptions options;
+  options.address = peer.address;
+  options.ca_file = peer.ca_file;
+  options.cert_file = config.tls_cert_file;
+  options.key_file = config.tls_key_file;
+  options.token_file = peer.token_file;
+  options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  return PeerChannel::Create(options);
+}
+
 CallContext BatchJobCall(const std::string& service, const Clock& clock) {
   CallContext call;
   call.trace = TraceContext::NewRoot();

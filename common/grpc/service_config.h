@@ -15,12 +15,13 @@
 #include "absl/time/time.h"
 #include "common/base/config.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/log.h"
 #include "common/base/processing_log.h"
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
-#include "common/base/log.h"
 #include "common/grpc/auth.h"
 #include "common/grpc/metrics.h"
+#include "common/grpc/peer_channel.h"
 #include "common/grpc/server.h"
 
 namespace cak::common {
@@ -86,6 +87,17 @@ absl::StatusOr<DataSubjectHasher> HasherFrom(const ServiceConfig& config);
 // application with the administrator role, started now. Its entries in the processing log name
 // "<service>/retention-job" as the actor.
 CallContext BatchJobCall(const std::string& service, const Clock& clock);
+
+// Another service of the suite this one calls: its address and how to reach it.
+struct PeerConfig {
+  std::string address, ca_file, token_file;
+};
+// Declares --<name>-address, --<name>-ca-file and --<name>-token-file ("dispatch": dispatch-svc).
+// `purpose` (may be empty) ends the address's description: what the peer is called for.
+void AddPeerOptions(ConfigParser& parser, const std::string& name, PeerConfig* peer, const std::string& purpose = "");
+// The channel to `peer`, presenting this service's TLS certificate (config.tls_cert_file /
+// tls_key_file) as its client identity when the peer's CA is given.
+absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannelFrom(const ServiceConfig& config, const PeerConfig& peer);
 
 // A hasher under a key derived from the same secret for another purpose (e.g. pseudonyms
 // shown to analysts), so its output cannot be matched with the processing log's subject ids.

@@ -25,7 +25,7 @@ namespace log = cak::common::log;
 
 struct DispatchConfig {
   ServiceConfig common;
-  std::string analysis_address, analysis_ca_file, analysis_token_file;
+  cak::common::PeerConfig analysis;
   std::string delivery_dir;
   int64_t generator_threads = 2;
   int64_t max_batch_items = 50000;
@@ -53,12 +53,7 @@ int main(int argc, char** argv) {
   DispatchConfig cfg;
   cak::common::ConfigParser parser("dispatch-svc", "executors, feasibility and deliveries (M7624 steps 7 and 8)");
   cak::common::AddServiceOptions(parser, &cfg.common, "dispatch");
-  parser.String("analysis-address", &cfg.analysis_address, "", "analysis-svc's gRPC address (host:port)");
-  parser.String("analysis-ca-file", &cfg.analysis_ca_file, "",
-                "CA that signs analysis-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as "
-                "this service's client identity");
-  parser.String("analysis-token-file", &cfg.analysis_token_file, "",
-                "bearer token for analysis-svc (re-read when the file changes), instead of or besides mTLS");
+  cak::common::AddPeerOptions(parser, "analysis", &cfg.analysis, "(recipient lists; the purge follows its removals)");
   parser.String("delivery-dir", &cfg.delivery_dir, "",
                 "root of the delivery files (one directory per executor); shared by all replicas");
   parser.Int("generator-threads", &cfg.generator_threads, 2, 0, 16,
@@ -76,7 +71,7 @@ int main(int argc, char** argv) {
       return absl::InvalidArgumentError("--delivery-dir (CAK_DELIVERY_DIR) is required");
     }
     // Serving streams lists from analysis-svc; the purge follows its removals.
-    if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.analysis_address.empty()) {
+    if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.analysis.address.empty()) {
       return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required");
     }
     return absl::OkStatus();
@@ -102,14 +97,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<cak::common::PeerChannel> analysis;
   std::unique_ptr<cak::dispatch::clients::AnalysisRecipientSource> recipients;
   {
-    cak::common::PeerOptions peer;
-    peer.address = cfg.analysis_address;
-    peer.ca_file = cfg.analysis_ca_file;
-    peer.cert_file = cfg.common.tls_cert_file;
-    peer.key_file = cfg.common.tls_key_file;
-    peer.token_file = cfg.analysis_token_file;
-    peer.max_message_bytes = static_cast<int>(cfg.common.max_message_bytes);
-    auto channel = cak::common::PeerChannel::Create(peer);
+    auto channel = cak::common::PeerChannelFrom(cfg.common, cfg.analysis);
     if (!channel.ok()) return Fail("config_failed", channel.status());
     analysis = *std::move(channel);
     recipients = std::make_unique<cak::dispatch::clients::AnalysisRecipientSource>(analysis.get());

@@ -21,7 +21,7 @@ namespace log = cak::common::log;
 
 struct IntakeConfig {
   ServiceConfig common;
-  std::string analysis_address, analysis_ca_file, analysis_token_file;
+  cak::common::PeerConfig analysis;
   absl::Duration signal_retention;
   absl::Duration duplicate_window;
 };
@@ -37,13 +37,7 @@ int RunPurge(const IntakeConfig& cfg, cak::common::db::PgPool& pool, cak::intake
              const cak::common::DataSubjectHasher& ids) {
   cak::common::SystemClock clock;
   const cak::common::CallContext call = cak::common::BatchJobCall("intake-svc", clock);
-  cak::common::PeerOptions peer;
-  peer.address = cfg.analysis_address;
-  peer.ca_file = cfg.analysis_ca_file;
-  peer.cert_file = cfg.common.tls_cert_file;
-  peer.key_file = cfg.common.tls_key_file;
-  peer.token_file = cfg.analysis_token_file;
-  auto analysis = cak::common::PeerChannel::Create(peer);
+  auto analysis = cak::common::PeerChannelFrom(cfg.common, cfg.analysis);
   if (!analysis.ok()) return Fail("config_failed", analysis.status());
   cak::common::SubjectRemovalClient feed(analysis->get(), absl::Minutes(1));
   auto followed = server.service().FollowRemovals(call, feed, ids, cfg.common.dry_run);
@@ -79,16 +73,10 @@ int main(int argc, char** argv) {
                   absl::Hours(24 * 365 * 100), "how long declined or closed signals are kept");
   parser.Duration("duplicate-window", &cfg.duplicate_window, absl::Hours(24 * 30), absl::ZeroDuration(),
                   absl::Hours(24 * 365 * 10), "how far back same regulation + category counts as a duplicate");
-  parser.String("analysis-address", &cfg.analysis_address, "",
-                "analysis-svc's gRPC address (host:port), whose removals the purge follows (--purge only)");
-  parser.String("analysis-ca-file", &cfg.analysis_ca_file, "",
-                "CA that signs analysis-svc's certificate; enables TLS to it, with --tls-cert-file/--tls-key-file as "
-                "this service's client identity");
-  parser.String("analysis-token-file", &cfg.analysis_token_file, "",
-                "bearer token for analysis-svc (re-read when the file changes), instead of or besides mTLS");
+  cak::common::AddPeerOptions(parser, "analysis", &cfg.analysis, "(--purge: it follows its removals)");
   cak::common::ParseOrExit(parser, argc, argv, [&]() -> absl::Status {
     CAK_RETURN_IF_ERROR(cak::common::ValidateServiceConfig(cfg.common));
-    if (cfg.common.mode() == ServiceConfig::Mode::kPurge && cfg.analysis_address.empty()) {
+    if (cfg.common.mode() == ServiceConfig::Mode::kPurge && cfg.analysis.address.empty()) {
       return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required with --purge");
     }
     return absl::OkStatus();

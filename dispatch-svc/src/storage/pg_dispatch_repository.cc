@@ -1020,15 +1020,7 @@ absl::StatusOr<domain::DispatchRepository::ItemErasure> PgDispatchRepository::Er
 }
 
 absl::StatusOr<common::RemovalPosition> PgDispatchRepository::RemovalFeedPosition(absl::Time deadline) {
-  common::RemovalPosition at;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
-      *pool_,
-      [&](soci::session& sql) {
-        at = common::db::ReadRemovalPosition(sql, schema_);
-        return absl::OkStatus();
-      },
-      deadline));
-  return at;
+  return common::db::ReadRemovalPosition(*pool_, schema_, deadline);
 }
 
 absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(

@@ -442,15 +442,7 @@ absl::StatusOr<std::vector<common::Bsn>> PgSignalRepository::ExampleCustomers(ab
 }
 
 absl::StatusOr<common::RemovalPosition> PgSignalRepository::RemovalFeedPosition(absl::Time deadline) {
-  common::RemovalPosition at;
-  CAK_RETURN_IF_ERROR(common::db::WithSession(
-      *pool_,
-      [&](soci::session& sql) {
-        at = common::db::ReadRemovalPosition(sql, schema_);
-        return absl::OkStatus();
-      },
-      deadline));
-  return at;
+  return common::db::ReadRemovalPosition(*pool_, schema_, deadline);
 }
 
 absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const std::string& id,
