@@ -185,8 +185,8 @@ absl::StatusOr<std::unique_ptr<Authenticator>> AuthenticatorFrom(const ServiceCo
 }
 
 absl::StatusOr<std::unique_ptr<db::PgPool>> OpenDatabase(const ServiceConfig& config,
-                                                        const std::string& application_name,
-                                                        const std::vector<db::MigrationSet>& sets) {
+                                                         const std::string& application_name,
+                                                         const std::vector<db::MigrationSet>& sets) {
   auto options = PoolOptionsFrom(config, application_name);
   if (!options.ok()) return options.status();
   auto pool = db::PgPool::Create(*options);

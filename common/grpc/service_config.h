@@ -116,8 +116,8 @@ absl::Status WaitForDatabase(db::PgPool& pool, absl::Duration timeout, const std
 // `application_name`), then WaitForDatabase. INVALID_ARGUMENT for bad pool options; what
 // WaitForDatabase returns otherwise.
 absl::StatusOr<std::unique_ptr<db::PgPool>> OpenDatabase(const ServiceConfig& config,
-                                                        const std::string& application_name,
-                                                        const std::vector<db::MigrationSet>& sets);
+                                                         const std::string& application_name,
+                                                         const std::vector<db::MigrationSet>& sets);
 
 // Serve mode's end: blocks SIGTERM/SIGINT before the first server thread exists (so only
 // WaitForTerminationSignal receives them), serves /metrics, starts `server` (anything with
@@ -134,8 +134,9 @@ int ServeUntilSignal(const ServiceConfig& config, ServerMetrics& metrics, Server
     log::Error("start_failed", {{"error", st}});
     return 1;
   }
-  log::Info("ready",
-            {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
+  log::Info(
+      "ready",
+      {{"grpc_port", server.grpc_port()}, {"health_port", server.health_port()}, {"metrics_port", metrics.port()}});
   const int sig = WaitForTerminationSignal();
   log::Info("signal_received", {{"signal", sig}});
   server.Shutdown();

@@ -246,7 +246,7 @@ class ImportSessionImpl final : public ImportSession {
   std::vector<RowError> errors_;
   absl::flat_hash_map<std::string, Tombstone> tombstones_;  // by subject key
   std::map<std::string, int64_t> skipped_;                  // rows skipped, per reason
-  size_t customer_column_ = 0;                   // other data sets: the customer_bsn column
+  size_t customer_column_ = 0;                              // other data sets: the customer_bsn column
   int64_t rows_read_ = 0, rows_rejected_ = 0, rows_skipped_ = 0;
 };
 

@@ -48,7 +48,7 @@ struct ImportReport {
   int64_t rows_read = 0, rows_loaded = 0, rows_rejected = 0;
   int64_t rows_skipped = 0;                // rows of removed people (tombstones), all reasons
   std::map<std::string, int64_t> skipped;  // per reason (row_reason::kErased, kPastRetention)
-  std::vector<RowError> errors;  // the first kMaxReportedErrors
+  std::vector<RowError> errors;            // the first kMaxReportedErrors
   bool replayed = false;
   absl::Time completed_time;
 };
