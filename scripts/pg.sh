@@ -12,7 +12,8 @@
 # initdb refuses to run as root and the postgres user cannot traverse a checkout under /root,
 # so the cluster lives in a directory made for it (mktemp -d, owned by postgres); its location,
 # port and superuser password are recorded in .local/pg.env (git-ignored, mode 600).
-# It listens on 127.0.0.1 only, on a free port, with scram-sha-256 for TCP logins.
+# It listens on 127.0.0.1 only, on a port chosen free when the cluster is made and kept for good
+# (a start fails clearly when another process holds it), with scram-sha-256 for TCP logins.
 #
 # To use an existing PostgreSQL instead, set CAK_PG_ADMIN_DSN to a libpq connection string of
 # a role that may create databases and roles; then this script does nothing and `env` prints
@@ -70,13 +71,16 @@ start() {
   if as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" status >/dev/null 2>&1; then
     return
   fi
-  # The port may have been taken since the cluster was made: pick a new one if so.
-  if ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1', ${CAK_PGPORT}))" 2>/dev/null; then
-    local port; port="$(free_port)"
-    sed -i "s/^port = .*/port = ${port}/" "${CAK_PGDATA}/postgresql.conf"
-    sed -i "s/^CAK_PGPORT=.*/CAK_PGPORT='${port}'/" "${ENV_FILE}"
-    load_env
-  fi
+  # The cluster keeps its port for good: services started against it reconnect when it is back.
+  # Connections of the last run still in TIME_WAIT do not count (PostgreSQL binds with
+  # SO_REUSEADDR, and so does this check); another listener gets ten seconds to go, then the
+  # start fails and says which port.
+  local tries=0
+  until python3 -c "import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', ${CAK_PGPORT}))" 2>/dev/null; do
+    tries=$((tries + 1))
+    [[ ${tries} -ge 20 ]] && die "port ${CAK_PGPORT} of the local PostgreSQL cluster (${CAK_PGDATA}) is taken by another process; stop it, or remove the cluster with scripts/pg.sh destroy"
+    sleep 0.5
+  done
   say "starting PostgreSQL on 127.0.0.1:${CAK_PGPORT}"
   as_postgres "${PG_BIN}/pg_ctl" -D "${CAK_PGDATA}" -l "${CAK_PGBASE}/server.log" -w -t 60 start >/dev/null
 }
