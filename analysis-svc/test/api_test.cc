@@ -238,6 +238,45 @@ TEST_F(AnalysisApiTest, StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany) 
             "0");
 }
 
+// A one-row import whose row is bad names the row, the field and the reason; an import repeated
+// with the same request_id and the same rows but other options, or by another caller, is another
+// request (REQUEST_ID_REUSED), not a replay.
+TEST_F(AnalysisApiTest, ImportRefusalsNameTheRowAndRequestIdsCoverOptionsAndCaller) {
+  Load();
+  const std::string known = *server_->schema().Query("SELECT lpad(min(bsn)::text, 9, '0') FROM " +
+                                                     server_->schema().name() + ".customers_v1");
+  auto import = [&](const TestCaller& caller, const std::string& request_id, const std::string& source,
+                    const pb::Mailing& row, pb::ImportReport* report) {
+    auto ctx = ContextFor(caller);
+    auto writer = server_->stub().ImportMailings(ctx.get(), report);
+    pb::ImportMailingsRequest first;
+    first.mutable_options()->set_request_id(request_id);
+    first.mutable_options()->set_source(source);
+    *first.add_rows() = row;
+    EXPECT_TRUE(writer->Write(first));
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  pb::ImportReport report;
+  const grpc::Status one_bad = import(kAdmin, "", "test", MailingOf(known, static_cast<pb::MailingType>(17)), &report);
+  EXPECT_THAT(one_bad, GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "EMPTY_IMPORT", "rows"));
+  EXPECT_NE(one_bad.error_message().find("row 1 mailing_type UNKNOWN_ENUM_VALUE"), std::string::npos)
+      << one_bad.error_message();
+
+  const pb::Mailing good = MailingOf(known, pb::MAILING_TYPE_INVOICE);
+  CAK_ASSERT_GRPC_OK(import(kAdmin, "mailings-0042", "extract-a", good, &report));
+  EXPECT_FALSE(report.replayed());
+  CAK_ASSERT_GRPC_OK(import(kAdmin, "mailings-0042", "extract-a", good, &report));
+  EXPECT_TRUE(report.replayed());
+  const std::string snapshots = std::to_string(server_->Count("snapshots"));
+  EXPECT_THAT(import(kAdmin, "mailings-0042", "extract-b", good, &report),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "options.request_id"));
+  const TestCaller other_admin{"ops-2", {"administrator"}};
+  EXPECT_THAT(import(other_admin, "mailings-0042", "extract-a", good, &report),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "options.request_id"));
+  EXPECT_EQ(std::to_string(server_->Count("snapshots")), snapshots);
+}
+
 // README "Failed processing is logged": an import refused before it read a row logs nothing
 // (those that read rows and failed: StreamedImportReportsBadRowsAndRefusesWholeWhenTooMany).
 TEST_F(AnalysisApiTest, AnImportRefusedBeforeReadingARowLogsNothing) {

@@ -86,8 +86,11 @@ class ImportSessionImpl final : public ImportSession {
       const std::vector<std::string>& columns = InputColumns(dataset);
       customer_column_ = std::find(columns.begin(), columns.end(), "customer_bsn") - columns.begin();
     }
-    fingerprint_.Update(DatasetName(dataset));
-    fingerprint_.Update("\n");
+    // The request as a whole: the data set, the caller and the options (a request_id repeated
+    // by another caller or with other options is another request), then the rows.
+    fingerprint_.Update(absl::StrCat(
+        DatasetName(dataset), "\n", call.principal.id.size(), ":", call.principal.id, "\n", options_.source.size(), ":",
+        options_.source, "\n", options_.max_rejected_share ? absl::StrCat(*options_.max_rejected_share) : "-", "\n"));
     buffer_.reserve(kCopyFlushBytes + 4096);
   }
 
@@ -151,18 +154,21 @@ class ImportSessionImpl final : public ImportSession {
     // Where the rows came from, for the error's field: the file, or the streamed rows.
     const char* rows_field = operation_ == "ImportFile" ? "path" : "rows";
     if (rows_read_ - rows_rejected_ - rows_skipped_ == 0) {
+      std::string why = "the import has no rows";
+      if (rows_rejected_ > 0) {
+        why = absl::StrCat("every row was rejected or skipped; first rejected: ", FirstError());
+      } else if (rows_skipped_ > 0) {
+        why = "every row was skipped (its customer is no longer held: erased, or removed at the end of the retention)";
+      }
       return InvalidField(reason::kEmptyImport, rows_field,
-                          rows_read_ == 0 ? "the import has no rows; a snapshot is never emptied by an import"
-                                          : "every row was rejected; a snapshot is never emptied by an import");
+                          absl::StrCat(why, "; a snapshot is never emptied by an import"));
     }
     const double share = options_.max_rejected_share.value_or(service_->settings_.max_rejected_share);
     if (static_cast<double>(rows_rejected_) > share * static_cast<double>(rows_read_)) {
-      const RowError& first = errors_.front();
       return InvalidField(
           reason::kTooManyRejectedRows, rows_field,
           absl::StrCat(rows_rejected_, " of ", rows_read_, " rows rejected, more than the allowed share ", share,
-                       "; nothing was loaded. First: row ", first.row, " ", first.field, " ", first.reason, " (",
-                       first.message, ")"));
+                       "; nothing was loaded. First: ", FirstError()));
     }
     CAK_RETURN_IF_ERROR(load_->Finish(rows_read_, rows_rejected_, skipped_, errors_));
 
@@ -214,6 +220,12 @@ class ImportSessionImpl final : public ImportSession {
     if (it->second.reason == TombstoneReason::kErased) return row_reason::kErased;
     if (dataset_ == Dataset::kCustomers && CustomerActiveAfter(fields, it->second.removed_on)) return nullptr;
     return row_reason::kPastRetention;
+  }
+
+  // The first rejected row, for people: "row 3 bsn INVALID_BSN (bsn is not a valid BSN)".
+  std::string FirstError() const {
+    const RowError& first = errors_.front();
+    return absl::StrCat("row ", first.row, " ", first.field, " ", first.reason, " (", first.message, ")");
   }
 
   absl::Status Skip(const char* why) {
