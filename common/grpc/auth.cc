@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown auth mode '", options.mode, "'"));
   }
-  auto key = JwtVerificationKey::FromPem(options.jwt_public_key_pem);
+  auto key = JwtVerificationKey::FromPem(options.jwt_public_key_pem, options.jwt_algorithm);
   if (!key.ok()) return key.status();
   return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock, *std::move(key)));
 }

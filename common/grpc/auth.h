@@ -35,6 +35,9 @@ struct AuthOptions {
   // (common/grpc/dev_keys.h); must be chosen explicitly.
   std::string mode = "jwt";
   std::string jwt_public_key_pem;
+  // The one algorithm tokens must be signed with (RS256, RS384, RS512 for an RSA key; ES256 for
+  // an EC P-256 key); empty: RS256 for RSA, ES256 for EC. A token naming another is refused.
+  std::string jwt_algorithm;
   std::string issuer;
   std::string audience;
   absl::Duration clock_skew = absl::Seconds(60);
@@ -46,12 +49,15 @@ struct AuthOptions {
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseServiceIdentities(absl::string_view text);
 
 // The key that signs bearer tokens, parsed once (OpenSSL's PEM decoding is far too slow to do
-// per call). RSA keys verify RS256/RS384/RS512; EC P-256 keys verify ES256.
+// per call), with the one algorithm it verifies: `algorithm` (RS256, RS384 or RS512 for an RSA
+// key, ES256 for an EC P-256 key), by default RS256 or ES256. INVALID_ARGUMENT for an algorithm
+// that does not fit the key.
 class JwtVerificationKey {
  public:
-  static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromPem(const std::string& pem);
+  static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromPem(const std::string& pem,
+                                                                     const std::string& algorithm = "");
   ~JwtVerificationKey();
-  // True when `signature` over `signing_input` is valid for `alg` with this key.
+  // True when `alg` is this key's algorithm and `signature` over `signing_input` is valid.
   bool Verify(const std::string& alg, absl::string_view signing_input, const std::string& signature) const;
 
  private:

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/grpc/auth.h"
 
 namespace cak::common {
@@ -13,6 +14,7 @@ namespace cak::common {
 struct JwtVerificationKey::Impl {
   EVP_PKEY* key = nullptr;
   bool is_rsa = false;
+  std::string algorithm;  // the only one accepted
   EVP_MD* sha256 = nullptr;
   EVP_MD* sha384 = nullptr;
   EVP_MD* sha512 = nullptr;
@@ -26,7 +28,8 @@ struct JwtVerificationKey::Impl {
 
 JwtVerificationKey::~JwtVerificationKey() = default;
 
-absl::StatusOr<std::unique_ptr<JwtVerificationKey>> JwtVerificationKey::FromPem(const std::string& pem) {
+absl::StatusOr<std::unique_ptr<JwtVerificationKey>> JwtVerificationKey::FromPem(const std::string& pem,
+                                                                                const std::string& algorithm) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -39,6 +42,13 @@ absl::StatusOr<std::unique_ptr<JwtVerificationKey>> JwtVerificationKey::FromPem(
   } else if (!EVP_PKEY_is_a(key, "EC")) {
     return absl::InvalidArgumentError("the JWT public key must be RSA or EC (P-256)");
   }
+  const bool rsa = out->impl_->is_rsa;
+  out->impl_->algorithm = !algorithm.empty() ? algorithm : rsa ? "RS256" : "ES256";
+  const std::string& a = out->impl_->algorithm;
+  if (rsa ? !(a == "RS256" || a == "RS384" || a == "RS512") : a != "ES256") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the JWT algorithm ", a, " does not fit the key (RSA: RS256, RS384 or RS512; EC: ES256)"));
+  }
   // Fetched once: an implicit fetch per verification takes provider locks every call.
   out->impl_->sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   out->impl_->sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
@@ -48,6 +58,7 @@ absl::StatusOr<std::unique_ptr<JwtVerificationKey>> JwtVerificationKey::FromPem(
 
 bool JwtVerificationKey::Verify(const std::string& alg, absl::string_view signing_input,
                                 const std::string& signature) const {
+  if (alg != impl_->algorithm) return false;  // pinned: never the algorithm the token names
   const EVP_MD* md = nullptr;
   std::string der;
   const std::string* sig = &signature;

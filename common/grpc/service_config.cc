@@ -41,6 +41,9 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
   p.Choice("auth-mode", &c->auth_mode, "jwt", {"jwt", "development"},
            "jwt: bearer tokens signed by --jwt-public-key-file; development: the repository's test key");
   p.String("jwt-public-key-file", &c->jwt_public_key_file, "", "PEM public key that signs employee tokens");
+  p.String("jwt-algorithm", &c->jwt_algorithm, "",
+           "the one signature algorithm accepted (RS256, RS384, RS512 for an RSA key; ES256 for EC); empty: RS256 "
+           "for RSA, ES256 for EC");
   p.String("jwt-issuer", &c->jwt_issuer, "", "required iss claim");
   p.String("jwt-audience", &c->jwt_audience, "", "required aud claim");
   p.String("service-identities", &c->service_identities, "",
@@ -144,6 +147,7 @@ absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& c) {
   o.mode = c.auth_mode;
   o.issuer = c.jwt_issuer;
   o.audience = c.jwt_audience;
+  o.jwt_algorithm = c.jwt_algorithm;
   if (c.auth_mode == "jwt") {
     auto key = ReadSecretFile("--jwt-public-key-file", c.jwt_public_key_file);
     if (!key.ok()) return key.status();

@@ -115,6 +115,49 @@ TEST_F(AuthTest, RejectsSymmetricForgeryWithThePublicKeyAndUnsignedTokens) {
               StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
 }
 
+// The algorithm is the configured one, never the one a token names: with the RSA key pinned to
+// RS256, a token signed RS384 or RS512 by the same key is refused; pinned to RS384, RS384 is the
+// one accepted. An algorithm that does not fit the key is a configuration error.
+TEST_F(AuthTest, OnlyTheConfiguredAlgorithmIsAccepted) {
+  auto signed_with = [&](jwt_alg_t alg) {
+    jwt_t* jwt = nullptr;
+    EXPECT_EQ(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "sub", "emp-7");
+    jwt_add_grant(jwt, "iss", kDevJwtIssuer);
+    jwt_add_grant(jwt, "aud", kDevJwtAudience);
+    jwt_add_grant_int(jwt, "iat", absl::ToUnixSeconds(clock_.Now()));
+    jwt_add_grant_int(jwt, "exp", absl::ToUnixSeconds(clock_.Now()) + 600);
+    jwt_add_grants_json(jwt, R"({"roles":["analyst"]})");
+    const std::string key = kDevJwtPrivateKeyPem;
+    EXPECT_EQ(jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(key.data()), key.size()), 0);
+    char* raw = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    std::string token = raw ? raw : "";
+    std::free(raw);
+    return token;
+  };
+  const std::string rs256 = signed_with(JWT_ALG_RS256), rs384 = signed_with(JWT_ALG_RS384),
+                    rs512 = signed_with(JWT_ALG_RS512);
+  EXPECT_TRUE(auth_->VerifyToken(rs256).ok());
+  EXPECT_THAT(auth_->VerifyToken(rs384), StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
+  EXPECT_THAT(auth_->VerifyToken(rs512), StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
+
+  AuthOptions o;
+  o.mode = "jwt";
+  o.jwt_public_key_pem = kDevJwtPublicKeyPem;
+  o.issuer = kDevJwtIssuer;
+  o.audience = kDevJwtAudience;
+  o.jwt_algorithm = "RS384";
+  auto pinned = Authenticator::Create(o, &clock_);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  EXPECT_TRUE((*pinned)->VerifyToken(rs384).ok());
+  EXPECT_FALSE((*pinned)->VerifyToken(rs256).ok());
+  o.jwt_algorithm = "ES256";  // an RSA key
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+  o.jwt_algorithm = "HS256";
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(AuthTest, JwtModeNeedsKeyIssuerAndAudience) {
   AuthOptions o;
   o.mode = "jwt";
