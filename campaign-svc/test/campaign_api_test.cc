@@ -13,6 +13,7 @@
 #include "campaign-svc/src/server/campaign_server.h"
 #include "campaign-svc/src/storage/schema.h"
 #include "campaign-svc/test/fakes.h"
+#include "common/base/page_token.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/grpc_test_support.h"
 #include "common/testing/pg_test_env.h"
@@ -388,6 +389,20 @@ TEST_F(CampaignApiTest, BadInputOverGrpcWritesNothing) {
   list.set_page_token("not-a-token");
   EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  // Well-formed tokens (the check hash is no secret) with a bad key part: refused before any
+  // query sees the part (they used to reach SQL, or restart the listing silently).
+  for (const std::vector<std::string>& key :
+       {std::vector<std::string>{"1700000000000000", "not-a-uuid"},
+        std::vector<std::string>{"abc", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"},
+        std::vector<std::string>{"1700000000000000", "5B7F2F0E-2A43-4D7E-8C57-2F3A9D1B6E01"}}) {
+    list.set_page_token(common::EncodePageToken("ListCampaigns:0:", key));
+    EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"))
+        << key[0] << " " << key[1];
+  }
+  list.set_page_token(
+      common::EncodePageToken("ListCampaigns:0:", {"1700000000000000", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"}));
+  CAK_ASSERT_GRPC_OK(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed));
 
   pb::CancelCampaignRequest cancel;
   cancel.set_campaign(c.name());

@@ -12,14 +12,28 @@
 
 namespace cak::common {
 
-// Key parts must not contain '|'.
+// What one part of a token's key must be. A decoded token's parts are all checked before any
+// query sees them, so an edited (well-formed) token is INVALID_PAGE_TOKEN, never a database
+// error or a silently different page.
+enum class PagePart {
+  kId,      // a non-negative decimal integer (a row id, a batch number)
+  kMicros,  // microseconds since the epoch within years 1..9999
+  kUuid,    // a UUID in canonical lower-case form
+  kDay,     // a date, YYYY-MM-DD
+  kName,    // 1-100 characters of a-z, A-Z, 0-9, '.', '_', '-' (an executor id)
+};
+
+// Whether `part` is a valid `kind`.
+bool ValidPagePart(PagePart kind, absl::string_view part);
+
+// `filter_fingerprint` names the method and everything that selects its rows (a token is
+// refused with any other); key parts must not contain '|'.
 std::string EncodePageToken(absl::string_view filter_fingerprint, const std::vector<std::string>& key);
 
-// Returns the key parts; `expected_parts` of them. An empty token is not a token: callers
-// check for it first.
-absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token,
-                                                         absl::string_view filter_fingerprint,
-                                                         size_t expected_parts);
+// Returns the key parts, one of each of `parts`, each valid. An empty token is not a token:
+// callers check for it first.
+absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token, absl::string_view filter_fingerprint,
+                                                         const std::vector<PagePart>& parts);
 
 // Page size rule shared by all List methods: negative is INVALID_ARGUMENT (reason
 // INVALID_PAGE_SIZE, field page_size), 0 means `default_size`, larger than `max_size` is

@@ -56,7 +56,7 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
     switch (request->selector_case()) {
       case pb::ListProcessingLogEntriesRequest::kDataSubjectBsn: {
         CAK_ASSIGN_OR_RETURN(Bsn bsn, Bsn::Parse(request->data_subject_bsn(), "data_subject_bsn"));
-        selector = "subject:" + store_->hasher().Hash(bsn);
+        selector = "ListProcessingLogEntries:subject:" + store_->hasher().Hash(bsn);
         subject = std::move(bsn);
         break;
       }
@@ -65,7 +65,7 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
         if (request->trace_id().size() != 32 || !HexDecode(request->trace_id(), &raw)) {
           return InvalidField(reason::kInvalidFieldValue, "trace_id", "trace_id must be 32 hex characters");
         }
-        selector = "trace:" + request->trace_id();
+        selector = "ListProcessingLogEntries:trace:" + request->trace_id();
         break;
       }
       default:
@@ -74,10 +74,8 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
     CAK_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(request->page_size(), kDefaultPageSize, kMaxPageSize));
     int64_t after_id = 0;
     if (!request->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, DecodePageToken(request->page_token(), selector, 1));
-      if (!absl::SimpleAtoi(key[0], &after_id) || after_id < 0) {
-        return InvalidField(reason::kInvalidPageToken, "page_token", "the page token is malformed");
-      }
+      CAK_ASSIGN_OR_RETURN(auto key, DecodePageToken(request->page_token(), selector, {PagePart::kId}));
+      (void)absl::SimpleAtoi(key[0], &after_id);  // (checked by DecodePageToken)
     }
     return db::InTransaction(
         *pool_,

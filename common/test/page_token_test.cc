@@ -10,24 +10,55 @@ namespace {
 
 using testing::StatusIs;
 
+constexpr char kUuid[] = "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01";
+
 TEST(PageTokenTest, RoundTrips) {
-  std::string token = EncodePageToken("state=1", {"1700000000000000", "abc"});
-  auto key = DecodePageToken(token, "state=1", 2);
+  std::string token = EncodePageToken("state=1", {"1700000000000000", kUuid});
+  auto key = DecodePageToken(token, "state=1", {PagePart::kMicros, PagePart::kUuid});
   ASSERT_TRUE(key.ok());
   EXPECT_EQ((*key)[0], "1700000000000000");
-  EXPECT_EQ((*key)[1], "abc");
+  EXPECT_EQ((*key)[1], kUuid);
 }
 
 TEST(PageTokenTest, RefusedWithOtherFiltersOrWhenMangled) {
   std::string token = EncodePageToken("state=1", {"1", "abc"});
-  EXPECT_THAT(DecodePageToken(token, "state=2", 2),
+  const std::vector<PagePart> parts = {PagePart::kId, PagePart::kName};
+  EXPECT_TRUE(DecodePageToken(token, "state=1", parts).ok());
+  EXPECT_THAT(DecodePageToken(token, "state=2", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken("not a token!", "state=1", 2),
+  EXPECT_THAT(DecodePageToken("not a token!", "state=1", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken(token.substr(0, token.size() - 4), "state=1", 2),
+  EXPECT_THAT(DecodePageToken(token.substr(0, token.size() - 4), "state=1", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken(token, "state=1", 3),
+  EXPECT_THAT(DecodePageToken(token, "state=1", {PagePart::kId, PagePart::kName, PagePart::kId}),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
+}
+
+// A well-formed token (the check hash is not a secret) with a bad key part is refused before
+// any query could see the part.
+TEST(PageTokenTest, EveryKeyPartIsCheckedForItsKind) {
+  const struct {
+    PagePart kind;
+    std::vector<std::string> good, bad;
+  } cases[] = {
+      {PagePart::kId, {"0", "42", "9223372036854775807"}, {"", "-1", "1.5", "abc", "9223372036854775808", " 1", "0x1"}},
+      {PagePart::kMicros, {"0", "-1", "1700000000000000"}, {"", "abc", "253402300800000000", "01", "+5"}},
+      {PagePart::kUuid,
+       {kUuid},
+       {"", "not-a-uuid", "5B7F2F0E-2A43-4D7E-8C57-2F3A9D1B6E01", "5b7f2f0e2a434d7e8c572f3a9d1b6e01"}},
+      {PagePart::kDay, {"2026-12-06"}, {"", "2026-13-01", "2026-02-30", "26-12-06", "2026-12-6"}},
+      {PagePart::kName, {"repro", "kcc-1", "a.b_c"}, {"", "a b", "x'; DROP", std::string(101, 'a')}},
+  };
+  for (const auto& c : cases) {
+    for (const std::string& part : c.good) {
+      EXPECT_TRUE(DecodePageToken(EncodePageToken("f", {part}), "f", {c.kind}).ok()) << part;
+    }
+    for (const std::string& part : c.bad) {
+      EXPECT_THAT(DecodePageToken(EncodePageToken("f", {part}), "f", {c.kind}),
+                  StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"))
+          << part;
+    }
+  }
 }
 
 TEST(PageTokenTest, PageSizeRules) {

@@ -16,6 +16,7 @@
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/page_token.h"
 #include "common/base/sha256.h"
 #include "common/testing/call_context.h"
 #include "common/testing/fake_removal_feed.h"
@@ -455,6 +456,34 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
                 .ListOpenBatches(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(), open, &rest)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // Well-formed tokens (the check hash is no secret) with a bad key part are refused before any
+  // query sees the part, in every List method; so is one method's token in another.
+  const std::string order_id = calls.name().substr(calls.name().find('/') + 1);
+  for (const std::vector<std::string>& key : {std::vector<std::string>{"2026-12-01", "not-a-uuid", "1"},
+                                              std::vector<std::string>{"2026-13-01", order_id, "1"},
+                                              std::vector<std::string>{"2026-12-01", order_id, "-1"}}) {
+    open.set_page_token(common::EncodePageToken("ListOpenBatches:kcc.executors.cak.nl", key));
+    EXPECT_THAT(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &rest),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"))
+        << key[0] << " " << key[1] << " " << key[2];
+  }
+  pb::ListBatchesRequest batches_req;
+  batches_req.set_parent(calls.name());
+  pb::ListBatchesResponse batches_page;
+  batches_req.set_page_token(common::EncodePageToken("ListBatches:" + order_id, {"abc"}));
+  EXPECT_THAT(server_->stub().ListBatches(ContextFor(CampaignService()).get(), batches_req, &batches_page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  pb::ListOutcomesRequest outcomes_req;
+  outcomes_req.set_order(calls.name());
+  pb::ListOutcomesResponse outcomes_page;
+  outcomes_req.set_page_token(common::EncodePageToken("ListOutcomes:" + order_id, {"12abc"}));
+  EXPECT_THAT(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  outcomes_req.set_page_token(common::EncodePageToken("ListBatches:" + order_id, {"1"}));  // another method's
+  EXPECT_THAT(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  outcomes_req.set_page_token(common::EncodePageToken("ListOutcomes:" + order_id, {"1"}));  // well-formed and valid
+  CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page));
 
   const pb::Batch batch = page.batches(0);
   pb::StreamBatchItemsRequest stream;

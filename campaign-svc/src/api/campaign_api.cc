@@ -97,12 +97,13 @@ grpc::Status CampaignApi::ListCampaigns(grpc::ServerContext* ctx, const pb::List
     if (!req->signal().empty()) {
       CAK_ASSIGN_OR_RETURN(filter.signal_id, common::ParseName(req->signal(), "signals", "signal"));
     }
-    const std::string fingerprint = absl::StrCat("campaigns:", req->state(), ":", filter.signal_id);
+    const std::string fingerprint = absl::StrCat("ListCampaigns:", req->state(), ":", filter.signal_id);
     std::optional<domain::ListPosition> after;
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), fingerprint, 2));
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), fingerprint,
+                                                             {common::PagePart::kMicros, common::PagePart::kUuid}));
       int64_t micros = 0;
-      (void)absl::SimpleAtoi(key[0], &micros);
+      (void)absl::SimpleAtoi(key[0], &micros);  // (checked by DecodePageToken)
       after = domain::ListPosition{absl::FromUnixMicros(micros), key[1]};
     }
     CAK_ASSIGN_OR_RETURN(auto campaigns, service_->List(call, filter, after, size + 1));

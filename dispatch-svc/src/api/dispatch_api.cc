@@ -1,6 +1,9 @@
 // dispatch-svc gRPC handlers (see dispatch_api.h).
 #include "dispatch-svc/src/api/dispatch_api.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
@@ -100,7 +103,8 @@ grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::List
     CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 50, 200));
     std::string after;
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), "executors", 1));
+      CAK_ASSIGN_OR_RETURN(auto key,
+                           common::DecodePageToken(req->page_token(), "ListExecutors", {common::PagePart::kName}));
       after = key[0];
     }
     CAK_ASSIGN_OR_RETURN(auto executors, service_->ListExecutors(call, after, size + 1));
@@ -108,7 +112,7 @@ grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::List
       ToProto(executors[i], resp->add_executors());
     }
     if (static_cast<int>(executors.size()) > size) {
-      resp->set_next_page_token(common::EncodePageToken("executors", {executors[size - 1].id}));
+      resp->set_next_page_token(common::EncodePageToken("ListExecutors", {executors[size - 1].id}));
     }
     return absl::OkStatus();
   });
@@ -176,14 +180,15 @@ grpc::Status DispatchApi::ListBatches(grpc::ServerContext* ctx, const pb::ListBa
     CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->parent(), "dispatchOrders", "parent"));
     CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
     int32_t after = 0;
+    const std::string filter = absl::StrCat("ListBatches:", id);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), id, 1));
-      after = static_cast<int32_t>(ToInt64(key[0]));
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, {common::PagePart::kId}));
+      after = static_cast<int32_t>(std::min<int64_t>(ToInt64(key[0]), INT32_MAX));
     }
     CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, size + 1));
     for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
     if (static_cast<int>(batches.size()) > size) {
-      resp->set_next_page_token(common::EncodePageToken(id, {absl::StrCat(batches[size - 1].batch_no)}));
+      resp->set_next_page_token(common::EncodePageToken(filter, {absl::StrCat(batches[size - 1].batch_no)}));
     }
     return absl::OkStatus();
   });
@@ -198,9 +203,9 @@ grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListO
     }
     CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 1000, 10000));
     int64_t after = 0;
-    const std::string filter = absl::StrCat("outcomes:", order);
+    const std::string filter = absl::StrCat("ListOutcomes:", order);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, 1));
+      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, {common::PagePart::kId}));
       after = ToInt64(key[0]);
     }
     CAK_ASSIGN_OR_RETURN(auto outcomes, service_->ListOutcomes(call, order, after, size + 1));
@@ -246,14 +251,15 @@ grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::Li
     CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
     std::optional<domain::DispatchRepository::BatchKey> after;
     // The token is bound to the caller: one executor's token means nothing to another.
-    const std::string filter = absl::StrCat("open:", call.principal.id);
+    const std::string filter = absl::StrCat("ListOpenBatches:", call.principal.id);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, 3));
+      CAK_ASSIGN_OR_RETURN(
+          auto key, common::DecodePageToken(req->page_token(), filter,
+                                            {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
       absl::CivilDay day;
-      if (!absl::ParseCivilTime(key[0], &day)) {
-        return common::InvalidField(common::reason::kInvalidPageToken, "page_token", "the page token is not valid");
-      }
-      after = domain::DispatchRepository::BatchKey{day, key[1], static_cast<int32_t>(ToInt64(key[2]))};
+      (void)absl::ParseCivilTime(key[0], &day);  // (checked by DecodePageToken)
+      after = domain::DispatchRepository::BatchKey{day, key[1],
+                                                   static_cast<int32_t>(std::min<int64_t>(ToInt64(key[2]), INT32_MAX))};
     }
     CAK_ASSIGN_OR_RETURN(auto batches, service_->ListOpenBatches(call, after, size + 1));
     for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());

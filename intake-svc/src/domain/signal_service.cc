@@ -40,7 +40,7 @@ ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity,
 std::string FilterFingerprint(const ListQuery& q) {
   auto opt = [](const auto& v) { return v ? absl::StrCat(static_cast<int>(*v)) : std::string("-"); };
   auto time = [](const std::optional<absl::Time>& t) { return t ? absl::StrCat(absl::ToUnixMicros(*t)) : "-"; };
-  return absl::StrCat(opt(q.state), "/", opt(q.category), "/", opt(q.regulation), "/", q.reporter, "/",
+  return absl::StrCat("ListSignals:", opt(q.state), "/", opt(q.category), "/", opt(q.regulation), "/", q.reporter, "/",
                       time(q.received_from), "/", time(q.received_before));
 }
 
@@ -128,13 +128,10 @@ absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInpu
   CAK_ASSIGN_OR_RETURN(q.limit, common::EffectivePageSize(input.page_size, kDefaultPageSize, kMaxPageSize));
   const std::string fingerprint = FilterFingerprint(q);
   if (!input.page_token.empty()) {
-    CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(input.page_token, fingerprint, 2));
-    int64_t micros;
-    // Tokens are opaque, not secret: an edited one must still be refused cleanly.
-    constexpr int64_t kMinMicros = -62135596800LL * 1000000, kMaxMicros = 253402300799LL * 1000000;
-    if (!absl::SimpleAtoi(key[0], &micros) || micros < kMinMicros || micros > kMaxMicros || !common::IsUuid(key[1])) {
-      return common::InvalidField(common::reason::kInvalidPageToken, "page_token", "the page token is malformed");
-    }
+    CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(input.page_token, fingerprint,
+                                                           {common::PagePart::kMicros, common::PagePart::kUuid}));
+    int64_t micros = 0;
+    (void)absl::SimpleAtoi(key[0], &micros);  // (checked by DecodePageToken)
     q.after = std::make_pair(absl::FromUnixMicros(micros), key[1]);
   }
   const int page = q.limit;
