@@ -389,19 +389,26 @@ TEST_F(CampaignApiTest, BadInputOverGrpcWritesNothing) {
   list.set_page_token("not-a-token");
   EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
-  // Well-formed tokens (the check hash is no secret) with a bad key part: refused before any
-  // query sees the part (they used to reach SQL, or restart the listing silently).
+  // A token from another deployment (or made up with a recomputed check) is refused.
+  list.set_page_token(
+      common::PageTokens().Encode("ListCampaigns:0:", {"1700000000000000", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"}));
+  EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  // Well-formed tokens with a bad key part, minted with this deployment's key (an insider's
+  // forgery): refused before any query sees the part (they used to reach SQL, or restart the
+  // listing silently).
+  const auto tokens =
+      common::PageTokens::ForDeployment(*common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!"));
   for (const std::vector<std::string>& key :
        {std::vector<std::string>{"1700000000000000", "not-a-uuid"},
         std::vector<std::string>{"abc", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"},
         std::vector<std::string>{"1700000000000000", "5B7F2F0E-2A43-4D7E-8C57-2F3A9D1B6E01"}}) {
-    list.set_page_token(common::EncodePageToken("ListCampaigns:0:", key));
+    list.set_page_token(tokens.Encode("ListCampaigns:0:", key));
     EXPECT_THAT(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed),
                 GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"))
         << key[0] << " " << key[1];
   }
-  list.set_page_token(
-      common::EncodePageToken("ListCampaigns:0:", {"1700000000000000", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"}));
+  list.set_page_token(tokens.Encode("ListCampaigns:0:", {"1700000000000000", "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01"}));
   CAK_ASSERT_GRPC_OK(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &listed));
 
   pb::CancelCampaignRequest cancel;

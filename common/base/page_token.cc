@@ -12,27 +12,63 @@
 #include "absl/time/civil_time.h"
 #include "common/base/errors.h"
 #include "common/base/random.h"
-#include "common/base/sha256.h"
+#include "openssl/crypto.h"
 
 namespace cak::common {
 namespace {
 
-constexpr char kVersion[] = "p1";
-
-std::string ShortHash(absl::string_view s) { return HexEncode(Sha256(s).substr(0, 8)); }
+constexpr char kVersion[] = "p2";
 
 absl::Status BadToken() {
   return InvalidField(reason::kInvalidPageToken, "page_token",
-                      "the page token is malformed or belongs to a request with other filters");
+                      "the page token is malformed or belongs to another request");
+}
+
+DataSubjectHasher RandomMac() {
+  uint8_t key[32];
+  RandomBytes(key, sizeof key);
+  return *DataSubjectHasher::Create(HexEncode(absl::string_view(reinterpret_cast<const char*>(key), sizeof key)));
 }
 
 }  // namespace
 
-// Layout: base64url("p1|<filter hash>|<key parts...>|<check>"), where <check> is a hash of
-// everything before it, so a truncated or edited token is recognised.
-std::string EncodePageToken(absl::string_view filter_fingerprint, const std::vector<std::string>& key) {
-  std::string body = absl::StrCat(kVersion, "|", ShortHash(filter_fingerprint), "|", absl::StrJoin(key, "|"));
-  return absl::WebSafeBase64Escape(absl::StrCat(body, "|", ShortHash(body)));
+PageTokens::PageTokens() : mac_(RandomMac()) {}
+
+PageTokens PageTokens::ForDeployment(const DataSubjectHasher& deployment_secret) {
+  return PageTokens(*DataSubjectHasher::Create(deployment_secret.HashText("page-token-key")));
+}
+
+std::string PageTokens::Check(absl::string_view filter_fingerprint, absl::string_view body) const {
+  return mac_.HashText(absl::StrCat(filter_fingerprint.size(), ":", filter_fingerprint, "|", body)).substr(0, 32);
+}
+
+// Layout: base64url("p2|<key parts...>|<check>"), <check> the first 128 bits of an HMAC over the
+// filter fingerprint and everything before it.
+std::string PageTokens::Encode(absl::string_view filter_fingerprint, const std::vector<std::string>& key) const {
+  const std::string body = absl::StrCat(kVersion, "|", absl::StrJoin(key, "|"));
+  return absl::WebSafeBase64Escape(absl::StrCat(body, "|", Check(filter_fingerprint, body)));
+}
+
+absl::StatusOr<std::vector<std::string>> PageTokens::Decode(absl::string_view token,
+                                                            absl::string_view filter_fingerprint,
+                                                            const std::vector<PagePart>& expected) const {
+  std::string raw;
+  if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &raw)) return BadToken();
+  const size_t check_at = raw.rfind('|');
+  if (check_at == std::string::npos) return BadToken();
+  const absl::string_view body = absl::string_view(raw).substr(0, check_at);
+  const std::string check = Check(filter_fingerprint, body);
+  const absl::string_view given = absl::string_view(raw).substr(check_at + 1);
+  // (Constant time: the comparison does not tell how much of a guess was right.)
+  if (given.size() != check.size() || CRYPTO_memcmp(given.data(), check.data(), check.size()) != 0) {
+    return BadToken();
+  }
+  std::vector<std::string> parts = absl::StrSplit(body, '|');
+  if (parts.size() != expected.size() + 1 || parts[0] != kVersion) return BadToken();
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (!ValidPagePart(expected[i], parts[i + 1])) return BadToken();
+  }
+  return std::vector<std::string>(parts.begin() + 1, parts.end());
 }
 
 bool ValidPagePart(PagePart kind, absl::string_view part) {
@@ -57,24 +93,6 @@ bool ValidPagePart(PagePart kind, absl::string_view part) {
       });
   }
   return false;
-}
-
-absl::StatusOr<std::vector<std::string>> DecodePageToken(absl::string_view token, absl::string_view filter_fingerprint,
-                                                         const std::vector<PagePart>& expected) {
-  std::string body;
-  if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &body)) return BadToken();
-  const size_t check_at = body.rfind('|');
-  if (check_at == std::string::npos || body.substr(check_at + 1) != ShortHash(body.substr(0, check_at))) {
-    return BadToken();
-  }
-  std::vector<std::string> parts = absl::StrSplit(body.substr(0, check_at), '|');
-  if (parts.size() != expected.size() + 2 || parts[0] != kVersion || parts[1] != ShortHash(filter_fingerprint)) {
-    return BadToken();
-  }
-  for (size_t i = 0; i < expected.size(); ++i) {
-    if (!ValidPagePart(expected[i], parts[i + 2])) return BadToken();
-  }
-  return std::vector<std::string>(parts.begin() + 2, parts.end());
 }
 
 absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max_size) {

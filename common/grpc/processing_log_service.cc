@@ -74,8 +74,8 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
     CAK_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(request->page_size(), kDefaultPageSize, kMaxPageSize));
     int64_t after_id = 0;
     if (!request->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, DecodePageToken(request->page_token(), selector, {PagePart::kId}));
-      (void)absl::SimpleAtoi(key[0], &after_id);  // (checked by DecodePageToken)
+      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(request->page_token(), selector, {PagePart::kId}));
+      (void)absl::SimpleAtoi(key[0], &after_id);  // (checked by Decode)
     }
     return db::InTransaction(
         *pool_,
@@ -85,7 +85,8 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
           const bool more = static_cast<int>(entries.size()) > page_size;
           if (more) entries.pop_back();
           for (const auto& e : entries) ToProto(e, response->add_entries());
-          if (more) response->set_next_page_token(EncodePageToken(selector, {absl::StrCat(entries.back().id)}));
+          if (more)
+            response->set_next_page_token(env_->page_tokens().Encode(selector, {absl::StrCat(entries.back().id)}));
           if (subject) {
             ProcessingRecord record;
             record.name = "processinglog.ListProcessingLogEntries";

@@ -14,9 +14,9 @@
 
 namespace cak::common {
 
-RpcEnvironment::RpcEnvironment(const Authenticator* auth, RoleTable roles, const Clock* clock,
-                               ServerMetrics* metrics)
-    : auth_(auth), roles_(std::move(roles)), clock_(clock), metrics_(metrics) {}
+RpcEnvironment::RpcEnvironment(const Authenticator* auth, RoleTable roles, const Clock* clock, ServerMetrics* metrics,
+                               PageTokens page_tokens)
+    : auth_(auth), roles_(std::move(roles)), clock_(clock), metrics_(metrics), page_tokens_(std::move(page_tokens)) {}
 
 grpc::Status RpcEnvironment::Run(grpc::ServerContext* context, absl::string_view method,
                                  const std::function<absl::Status(const CallContext&)>& body) const {

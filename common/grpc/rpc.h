@@ -8,15 +8,16 @@
 // So handlers stay a few lines, and no RPC can skip authentication or metrics.
 #pragma once
 
-#include "absl/strings/string_view.h"
-#include <functional>
-#include <string>
-
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/base/clock.h"
+#include "common/base/page_token.h"
 #include "common/base/principal.h"
 #include "common/base/processing_log.h"
 #include "common/grpc/auth.h"
@@ -26,20 +27,24 @@ namespace cak::common {
 
 class RpcEnvironment {
  public:
-  // `metrics` may be null (unit tests). None of the pointers is owned.
-  RpcEnvironment(const Authenticator* auth, RoleTable roles, const Clock* clock, ServerMetrics* metrics);
+  // `metrics` may be null (unit tests). None of the pointers is owned. `page_tokens`: the
+  // deployment's (PageTokens::ForDeployment) in a service; by default this process's own.
+  RpcEnvironment(const Authenticator* auth, RoleTable roles, const Clock* clock, ServerMetrics* metrics,
+                 PageTokens page_tokens = PageTokens());
 
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    const std::function<absl::Status(const CallContext&)>& body) const;
 
   const RoleTable& roles() const { return roles_; }
   const Clock& clock() const { return *clock_; }
+  const PageTokens& page_tokens() const { return page_tokens_; }
 
  private:
   const Authenticator* auth_;
   RoleTable roles_;
   const Clock* clock_;
   ServerMetrics* metrics_;
+  PageTokens page_tokens_;
 };
 
 // SHA-256 (hex) over the request without its request_id field and the caller's id: two

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
 #include "common/testing/status_matchers.h"
 
 namespace cak::common {
@@ -11,26 +12,49 @@ namespace {
 using testing::StatusIs;
 
 constexpr char kUuid[] = "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01";
+const PageTokens kTokens =
+    PageTokens::ForDeployment(*DataSubjectHasher::Create("a-deployment-secret-of-32-bytes-or-more"));
 
 TEST(PageTokenTest, RoundTrips) {
-  std::string token = EncodePageToken("state=1", {"1700000000000000", kUuid});
-  auto key = DecodePageToken(token, "state=1", {PagePart::kMicros, PagePart::kUuid});
+  std::string token = kTokens.Encode("state=1", {"1700000000000000", kUuid});
+  auto key = kTokens.Decode(token, "state=1", {PagePart::kMicros, PagePart::kUuid});
   ASSERT_TRUE(key.ok());
   EXPECT_EQ((*key)[0], "1700000000000000");
   EXPECT_EQ((*key)[1], kUuid);
 }
 
 TEST(PageTokenTest, RefusedWithOtherFiltersOrWhenMangled) {
-  std::string token = EncodePageToken("state=1", {"1", "abc"});
+  std::string token = kTokens.Encode("state=1", {"1", "abc"});
   const std::vector<PagePart> parts = {PagePart::kId, PagePart::kName};
-  EXPECT_TRUE(DecodePageToken(token, "state=1", parts).ok());
-  EXPECT_THAT(DecodePageToken(token, "state=2", parts),
+  EXPECT_TRUE(kTokens.Decode(token, "state=1", parts).ok());
+  EXPECT_THAT(kTokens.Decode(token, "state=2", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken("not a token!", "state=1", parts),
+  EXPECT_THAT(kTokens.Decode("not a token!", "state=1", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken(token.substr(0, token.size() - 4), "state=1", parts),
+  EXPECT_THAT(kTokens.Decode(token.substr(0, token.size() - 4), "state=1", parts),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
-  EXPECT_THAT(DecodePageToken(token, "state=1", {PagePart::kId, PagePart::kName, PagePart::kId}),
+  EXPECT_THAT(kTokens.Decode(token, "state=1", {PagePart::kId, PagePart::kName, PagePart::kId}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
+}
+
+// Nobody without the deployment's key can mint a token: another deployment's (or another
+// process's) token, or one whose check was recomputed without the key, is refused; the same
+// deployment's key gives the same tokens in every replica.
+TEST(PageTokenTest, OnlyTheDeploymentsKeyMintsTokens) {
+  const std::string token = kTokens.Encode("state=1", {"7"});
+  const PageTokens replica =
+      PageTokens::ForDeployment(*DataSubjectHasher::Create("a-deployment-secret-of-32-bytes-or-more"));
+  EXPECT_TRUE(replica.Decode(token, "state=1", {PagePart::kId}).ok());
+  const PageTokens other =
+      PageTokens::ForDeployment(*DataSubjectHasher::Create("another-deployment-secret-of-32-bytes"));
+  EXPECT_THAT(other.Decode(token, "state=1", {PagePart::kId}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
+  EXPECT_THAT(PageTokens().Decode(token, "state=1", {PagePart::kId}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &raw));
+  const std::string edited = absl::WebSafeBase64Escape("p2|8" + raw.substr(raw.rfind('|')));  // another key, same check
+  EXPECT_THAT(kTokens.Decode(edited, "state=1", {PagePart::kId}),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
 }
 
@@ -51,10 +75,10 @@ TEST(PageTokenTest, EveryKeyPartIsCheckedForItsKind) {
   };
   for (const auto& c : cases) {
     for (const std::string& part : c.good) {
-      EXPECT_TRUE(DecodePageToken(EncodePageToken("f", {part}), "f", {c.kind}).ok()) << part;
+      EXPECT_TRUE(kTokens.Decode(kTokens.Encode("f", {part}), "f", {c.kind}).ok()) << part;
     }
     for (const std::string& part : c.bad) {
-      EXPECT_THAT(DecodePageToken(EncodePageToken("f", {part}), "f", {c.kind}),
+      EXPECT_THAT(kTokens.Decode(kTokens.Encode("f", {part}), "f", {c.kind}),
                   StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"))
           << part;
     }

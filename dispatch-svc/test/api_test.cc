@@ -459,10 +459,13 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
   // Well-formed tokens (the check hash is no secret) with a bad key part are refused before any
   // query sees the part, in every List method; so is one method's token in another.
   const std::string order_id = calls.name().substr(calls.name().find('/') + 1);
+  // (Minted with the test deployment's key: an insider's forgery; without it, see common's tests.)
+  const auto tokens =
+      common::PageTokens::ForDeployment(*common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!"));
   for (const std::vector<std::string>& key : {std::vector<std::string>{"2026-12-01", "not-a-uuid", "1"},
                                               std::vector<std::string>{"2026-13-01", order_id, "1"},
                                               std::vector<std::string>{"2026-12-01", order_id, "-1"}}) {
-    open.set_page_token(common::EncodePageToken("ListOpenBatches:kcc.executors.cak.nl", key));
+    open.set_page_token(tokens.Encode("ListOpenBatches:kcc.executors.cak.nl", key));
     EXPECT_THAT(server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), open, &rest),
                 GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"))
         << key[0] << " " << key[1] << " " << key[2];
@@ -470,19 +473,19 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
   pb::ListBatchesRequest batches_req;
   batches_req.set_parent(calls.name());
   pb::ListBatchesResponse batches_page;
-  batches_req.set_page_token(common::EncodePageToken("ListBatches:" + order_id, {"abc"}));
+  batches_req.set_page_token(tokens.Encode("ListBatches:" + order_id, {"abc"}));
   EXPECT_THAT(server_->stub().ListBatches(ContextFor(CampaignService()).get(), batches_req, &batches_page),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
   pb::ListOutcomesRequest outcomes_req;
   outcomes_req.set_order(calls.name());
   pb::ListOutcomesResponse outcomes_page;
-  outcomes_req.set_page_token(common::EncodePageToken("ListOutcomes:" + order_id, {"12abc"}));
+  outcomes_req.set_page_token(tokens.Encode("ListOutcomes:" + order_id, {"12abc"}));
   EXPECT_THAT(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
-  outcomes_req.set_page_token(common::EncodePageToken("ListBatches:" + order_id, {"1"}));  // another method's
+  outcomes_req.set_page_token(tokens.Encode("ListBatches:" + order_id, {"1"}));  // another method's
   EXPECT_THAT(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page),
               GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
-  outcomes_req.set_page_token(common::EncodePageToken("ListOutcomes:" + order_id, {"1"}));  // well-formed and valid
+  outcomes_req.set_page_token(tokens.Encode("ListOutcomes:" + order_id, {"1"}));  // well-formed and valid
   CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), outcomes_req, &outcomes_page));
 
   const pb::Batch batch = page.batches(0);

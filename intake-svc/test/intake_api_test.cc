@@ -16,6 +16,7 @@
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/page_token.h"
 #include "common/base/trace_context.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/call_context.h"
@@ -226,6 +227,24 @@ TEST_F(IntakeApiTest, BadListRequests) {
   req.set_page_token("bm90LWEtdG9rZW4");
   EXPECT_THAT(t_->stub().ListSignals(c2.get(), req, &out),
               GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  // Forged tokens: another deployment's key; this deployment's key (an insider) with a bad key
+  // part, or for another method or filter. All refused before any query.
+  const auto ours =
+      common::PageTokens::ForDeployment(*common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!"));
+  const std::string uuid = "5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01";
+  for (const std::string& forged : {common::PageTokens().Encode("ListSignals:-/-/-//-/-", {"1700000000000000", uuid}),
+                                    ours.Encode("ListSignals:-/-/-//-/-", {"1700000000000000", "not-a-uuid"}),
+                                    ours.Encode("ListSignals:-/-/-//-/-", {"99999999999999999999", uuid}),
+                                    ours.Encode("ListCampaigns:0:", {"1700000000000000", uuid}),
+                                    ours.Encode("ListSignals:1/-/-//-/-", {"1700000000000000", uuid})}) {
+    req.set_page_token(forged);
+    auto ctx = ContextFor(kOfficer);
+    EXPECT_THAT(t_->stub().ListSignals(ctx.get(), req, &out),
+                GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  }
+  req.set_page_token(ours.Encode("ListSignals:-/-/-//-/-", {"1700000000000000", uuid}));  // well-formed
+  auto well_formed = ContextFor(kOfficer);
+  CAK_ASSERT_GRPC_OK(t_->stub().ListSignals(well_formed.get(), req, &out));
   req.clear_page_token();
   req.set_state(static_cast<pb::SignalState>(17));
   EXPECT_THAT(t_->stub().ListSignals(c3.get(), req, &out),

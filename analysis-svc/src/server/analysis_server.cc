@@ -30,7 +30,8 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
       analyses_(options_.pool, options_.schema, &log_store_),
       service_(&snapshots_, &analyses_, options_.clock, options_.pseudonymizer.value(), Settings(options_),
                options_.outcomes),
-      env_(options_.auth, api::AnalysisRoleTable(), options_.clock, options_.metrics),
+      env_(options_.auth, api::AnalysisRoleTable(), options_.clock, options_.metrics,
+           common::PageTokens::ForDeployment(options_.hasher.value())),
       api_(&env_, &service_),
       log_api_(&env_, options_.pool, &log_store_),
       subject_api_(

@@ -100,10 +100,10 @@ grpc::Status CampaignApi::ListCampaigns(grpc::ServerContext* ctx, const pb::List
     const std::string fingerprint = absl::StrCat("ListCampaigns:", req->state(), ":", filter.signal_id);
     std::optional<domain::ListPosition> after;
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), fingerprint,
-                                                             {common::PagePart::kMicros, common::PagePart::kUuid}));
+      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), fingerprint,
+                                                                {common::PagePart::kMicros, common::PagePart::kUuid}));
       int64_t micros = 0;
-      (void)absl::SimpleAtoi(key[0], &micros);  // (checked by DecodePageToken)
+      (void)absl::SimpleAtoi(key[0], &micros);  // (checked by Decode)
       after = domain::ListPosition{absl::FromUnixMicros(micros), key[1]};
     }
     CAK_ASSIGN_OR_RETURN(auto campaigns, service_->List(call, filter, after, size + 1));
@@ -113,7 +113,7 @@ grpc::Status CampaignApi::ListCampaigns(grpc::ServerContext* ctx, const pb::List
     if (static_cast<int>(campaigns.size()) > size) {
       const domain::Campaign& last = campaigns[size - 1];
       resp->set_next_page_token(
-          common::EncodePageToken(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.create_time)), last.id}));
+          env_->page_tokens().Encode(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.create_time)), last.id}));
     }
     return absl::OkStatus();
   });

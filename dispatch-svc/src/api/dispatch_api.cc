@@ -104,7 +104,7 @@ grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::List
     std::string after;
     if (!req->page_token().empty()) {
       CAK_ASSIGN_OR_RETURN(auto key,
-                           common::DecodePageToken(req->page_token(), "ListExecutors", {common::PagePart::kName}));
+                           env_->page_tokens().Decode(req->page_token(), "ListExecutors", {common::PagePart::kName}));
       after = key[0];
     }
     CAK_ASSIGN_OR_RETURN(auto executors, service_->ListExecutors(call, after, size + 1));
@@ -112,7 +112,7 @@ grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::List
       ToProto(executors[i], resp->add_executors());
     }
     if (static_cast<int>(executors.size()) > size) {
-      resp->set_next_page_token(common::EncodePageToken("ListExecutors", {executors[size - 1].id}));
+      resp->set_next_page_token(env_->page_tokens().Encode("ListExecutors", {executors[size - 1].id}));
     }
     return absl::OkStatus();
   });
@@ -182,13 +182,13 @@ grpc::Status DispatchApi::ListBatches(grpc::ServerContext* ctx, const pb::ListBa
     int32_t after = 0;
     const std::string filter = absl::StrCat("ListBatches:", id);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, {common::PagePart::kId}));
+      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), filter, {common::PagePart::kId}));
       after = static_cast<int32_t>(std::min<int64_t>(ToInt64(key[0]), INT32_MAX));
     }
     CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, size + 1));
     for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
     if (static_cast<int>(batches.size()) > size) {
-      resp->set_next_page_token(common::EncodePageToken(filter, {absl::StrCat(batches[size - 1].batch_no)}));
+      resp->set_next_page_token(env_->page_tokens().Encode(filter, {absl::StrCat(batches[size - 1].batch_no)}));
     }
     return absl::OkStatus();
   });
@@ -205,7 +205,7 @@ grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListO
     int64_t after = 0;
     const std::string filter = absl::StrCat("ListOutcomes:", order);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(req->page_token(), filter, {common::PagePart::kId}));
+      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), filter, {common::PagePart::kId}));
       after = ToInt64(key[0]);
     }
     CAK_ASSIGN_OR_RETURN(auto outcomes, service_->ListOutcomes(call, order, after, size + 1));
@@ -213,7 +213,7 @@ grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListO
       ToProto(outcomes[i], resp->add_outcomes());
     }
     if (static_cast<int>(outcomes.size()) > size) {
-      resp->set_next_page_token(common::EncodePageToken(filter, {absl::StrCat(outcomes[size - 1].id)}));
+      resp->set_next_page_token(env_->page_tokens().Encode(filter, {absl::StrCat(outcomes[size - 1].id)}));
     }
     return absl::OkStatus();
   });
@@ -253,11 +253,11 @@ grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::Li
     // The token is bound to the caller: one executor's token means nothing to another.
     const std::string filter = absl::StrCat("ListOpenBatches:", call.principal.id);
     if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(
-          auto key, common::DecodePageToken(req->page_token(), filter,
-                                            {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
+      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(
+                                         req->page_token(), filter,
+                                         {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
       absl::CivilDay day;
-      (void)absl::ParseCivilTime(key[0], &day);  // (checked by DecodePageToken)
+      (void)absl::ParseCivilTime(key[0], &day);  // (checked by Decode)
       after = domain::DispatchRepository::BatchKey{day, key[1],
                                                    static_cast<int32_t>(std::min<int64_t>(ToInt64(key[2]), INT32_MAX))};
     }
@@ -265,7 +265,7 @@ grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::Li
     for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
     if (static_cast<int>(batches.size()) > size) {
       const domain::Batch& last = batches[size - 1];
-      resp->set_next_page_token(common::EncodePageToken(
+      resp->set_next_page_token(env_->page_tokens().Encode(
           filter, {absl::FormatCivilTime(last.planned_date), last.order_id, absl::StrCat(last.batch_no)}));
     }
     return absl::OkStatus();

@@ -19,7 +19,8 @@ DispatchServer::DispatchServer(DispatchServerOptions options)
                      ? std::make_unique<domain::BatchGenerator>(&service_, options_.generator_threads,
                                                                 options_.generator_poll_interval)
                      : nullptr),
-      env_(options_.auth, api::DispatchRoleTable(), options_.clock, options_.metrics),
+      env_(options_.auth, api::DispatchRoleTable(), options_.clock, options_.metrics,
+           common::PageTokens::ForDeployment(options_.hasher.value())),
       api_(&env_, &service_,
            [g = generator_.get()] {
              if (g) g->Wake();

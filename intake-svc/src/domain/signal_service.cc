@@ -128,10 +128,10 @@ absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInpu
   CAK_ASSIGN_OR_RETURN(q.limit, common::EffectivePageSize(input.page_size, kDefaultPageSize, kMaxPageSize));
   const std::string fingerprint = FilterFingerprint(q);
   if (!input.page_token.empty()) {
-    CAK_ASSIGN_OR_RETURN(auto key, common::DecodePageToken(input.page_token, fingerprint,
-                                                           {common::PagePart::kMicros, common::PagePart::kUuid}));
+    CAK_ASSIGN_OR_RETURN(auto key, settings_.page_tokens.Decode(input.page_token, fingerprint,
+                                                                {common::PagePart::kMicros, common::PagePart::kUuid}));
     int64_t micros = 0;
-    (void)absl::SimpleAtoi(key[0], &micros);  // (checked by DecodePageToken)
+    (void)absl::SimpleAtoi(key[0], &micros);  // (checked by Decode)
     q.after = std::make_pair(absl::FromUnixMicros(micros), key[1]);
   }
   const int page = q.limit;
@@ -142,7 +142,7 @@ absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInpu
     rows.resize(page);
     const Signal& last = rows.back();
     result.next_page_token =
-        common::EncodePageToken(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.receive_time)), last.id});
+        settings_.page_tokens.Encode(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.receive_time)), last.id});
   }
   result.signals = std::move(rows);
   return result;

@@ -20,6 +20,7 @@
 #include "common/base/change_notifier.h"
 #include "common/base/clock.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/page_token.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
 #include "common/base/subject_removals.h"
@@ -43,6 +44,9 @@ struct IntakeSettings {
   // lost notifications), and how often it checks for cancellation.
   absl::Duration watch_resync = absl::Seconds(5);
   absl::Duration watch_tick = absl::Milliseconds(500);
+  // ListSignals' page tokens: the deployment's (IntakeServer sets them); by default this
+  // process's own.
+  common::PageTokens page_tokens;
 };
 
 enum class View { kBasic, kFull };
