@@ -445,7 +445,7 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
   for (const auto& [s, expected] : {std::pair<Svc, std::string>{kDispatch, "\"customers_with_items\":1"},
                                     std::pair<Svc, std::string>{kIntake, "\"customers_named\":1"}}) {
     std::string out;
-    for (int attempt = 0; attempt < 50 && out.find(expected) == std::string::npos; ++attempt) {
+    for (int attempt = 0; attempt < 150 && out.find(expected) == std::string::npos; ++attempt) {
       if (attempt > 0) absl::SleepFor(absl::Milliseconds(200));
       auto [code, said] = purge_job(s, /*dry_run=*/true);
       ASSERT_EQ(code, 0) << said;

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "cak/voorlichting/privacy/v1/subject_removal_service.grpc.pb.h"
@@ -507,6 +508,16 @@ TEST_F(SubjectApiTest, RetentionPurgesAndErasuresReachTheRemovalFeedAndStayDone)
     }
     return all;
   };
+  // The feed serves a removal once every transaction older than it has ended, in the whole
+  // cluster (another test's may still run): read until `n` are there, at most thirty seconds.
+  auto await_all = [&](const privacy::ListSubjectRemovalsRequest& req, const TestCaller& who, size_t n) {
+    std::vector<privacy::SubjectRemoval> all = read_all(req, who);
+    for (int i = 0; i < 300 && all.size() < n; ++i) {
+      absl::SleepFor(absl::Milliseconds(100));
+      all = read_all(req, who);
+    }
+    return all;
+  };
   privacy::ListSubjectRemovalsRequest from_start;
   from_start.set_page_size(7);
   EXPECT_TRUE(read_all(from_start, kDispatch).empty());
@@ -530,7 +541,7 @@ TEST_F(SubjectApiTest, RetentionPurgesAndErasuresReachTheRemovalFeedAndStayDone)
 
   // The feed: every purged customer once, by log id, in pages, positions rising.
   const auto hasher = common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
-  std::vector<privacy::SubjectRemoval> removals = read_all(from_start, kIntake);
+  std::vector<privacy::SubjectRemoval> removals = await_all(from_start, kIntake, expired);
   ASSERT_EQ(static_cast<int64_t>(removals.size()), expired);
   std::set<std::string> ids;
   for (size_t i = 0; i < removals.size(); ++i) {
@@ -555,7 +566,7 @@ TEST_F(SubjectApiTest, RetentionPurgesAndErasuresReachTheRemovalFeedAndStayDone)
   privacy::ListSubjectRemovalsRequest after = from_start;
   after.set_after_transaction(removals.back().transaction());
   after.set_after_entry_id(removals.back().entry_id());
-  const std::vector<privacy::SubjectRemoval> later = read_all(after, kDispatch);
+  const std::vector<privacy::SubjectRemoval> later = await_all(after, kDispatch, 1);
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].cause(), privacy::REMOVAL_CAUSE_ERASED);
   EXPECT_EQ(later[0].data_subject_id(), hasher->Hash(*common::Bsn::Parse(erased)));

@@ -25,8 +25,7 @@ absl::StatusOr<std::map<std::string, std::vector<std::string>>> ParseServiceIden
   for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     std::vector<absl::string_view> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || absl::StripAsciiWhitespace(kv[0]).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("service identity entry '", entry,
-                                                     "' is not identity=role+role"));
+      return absl::InvalidArgumentError(absl::StrCat("service identity entry '", entry, "' is not identity=role+role"));
     }
     std::vector<std::string> roles;
     for (absl::string_view role : absl::StrSplit(kv[1], '+', absl::SkipWhitespace())) {
@@ -114,8 +113,7 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   }
   if (claims["exp"].get<int64_t>() + skew < now) return Unauthenticated("the bearer token has expired");
   *expiry = claims["exp"].get<int64_t>();
-  if (claims.contains("nbf") && claims["nbf"].is_number_integer() &&
-      claims["nbf"].get<int64_t>() - skew > now) {
+  if (claims.contains("nbf") && claims["nbf"].is_number_integer() && claims["nbf"].get<int64_t>() - skew > now) {
     return Unauthenticated("the bearer token is not valid yet");
   }
   if (!claims.contains("iss") || claims["iss"] != options_.issuer) {
@@ -137,7 +135,7 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   Principal principal;
   principal.id = claims["sub"].get<std::string>();
   principal.kind = claims.value("principal_type", "employee") == "application" ? PrincipalKind::kApplication
-                                                                              : PrincipalKind::kEmployee;
+                                                                               : PrincipalKind::kEmployee;
   if (claims.contains("roles") && claims["roles"].is_array()) {
     for (const auto& r : claims["roles"]) {
       if (r.is_string()) principal.roles.push_back(r.get<std::string>());

@@ -13,17 +13,17 @@
 // denied to everyone (fail closed). A wrong role: PERMISSION_DENIED.
 #pragma once
 
-#include "absl/strings/string_view.h"
-#include <map>
-#include <mutex>
-#include <unordered_map>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/base/principal.h"

@@ -63,9 +63,12 @@ bool JwtVerificationKey::Verify(const std::string& alg, absl::string_view signin
   std::string der;
   const std::string* sig = &signature;
   if (impl_->is_rsa) {
-    if (alg == "RS256") md = impl_->sha256;
-    else if (alg == "RS384") md = impl_->sha384;
-    else if (alg == "RS512") md = impl_->sha512;
+    if (alg == "RS256")
+      md = impl_->sha256;
+    else if (alg == "RS384")
+      md = impl_->sha384;
+    else if (alg == "RS512")
+      md = impl_->sha512;
   } else if (alg == "ES256" && signature.size() == 64) {
     // JWS carries r || s (32 bytes each); OpenSSL wants a DER ECDSA-Sig-Value.
     md = impl_->sha256;

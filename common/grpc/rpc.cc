@@ -1,9 +1,10 @@
 // RPC frame: authentication, authorisation, trace context, metrics (see rpc.h).
 #include "common/grpc/rpc.h"
 
-#include <chrono>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <chrono>
 
 #include "common/base/errors.h"
 #include "common/base/log.h"
@@ -26,8 +27,7 @@ grpc::Status RpcEnvironment::Run(grpc::ServerContext* context, absl::string_view
   auto finish = [&](const absl::Status& status) {
     grpc::Status out = ToGrpcStatus(status);
     if (metrics_) {
-      metrics_->RpcHandled(method, out.error_code(),
-                           absl::FromChrono(std::chrono::steady_clock::now() - started));
+      metrics_->RpcHandled(method, out.error_code(), absl::FromChrono(std::chrono::steady_clock::now() - started));
     }
     return out;
   };
@@ -42,9 +42,8 @@ grpc::Status RpcEnvironment::Run(grpc::ServerContext* context, absl::string_view
   if (absl::Status st = roles_.Authorize(*principal, method); !st.ok()) {
     std::string roles;
     for (const auto& r : principal->roles) roles += (roles.empty() ? "" : "+") + r;
-    log::Warning("rpc_permission_denied", {{"method", std::string(method)},
-                                           {"principal", principal->id},
-                                           {"roles", roles}});
+    log::Warning("rpc_permission_denied",
+                 {{"method", std::string(method)}, {"principal", principal->id}, {"roles", roles}});
     return finish(st);
   }
 
@@ -69,12 +68,10 @@ grpc::Status RpcEnvironment::Run(grpc::ServerContext* context, absl::string_view
   } else {
     status = body(call);
   }
-  if (!status.ok() && (status.code() == absl::StatusCode::kInternal ||
-                       status.code() == absl::StatusCode::kUnknown ||
+  if (!status.ok() && (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
                        status.code() == absl::StatusCode::kDataLoss)) {
-    log::Error("rpc_failed", {{"method", std::string(method)},
-                              {"trace_id", call.trace.TraceIdHex()},
-                              {"status", status}});
+    log::Error("rpc_failed",
+               {{"method", std::string(method)}, {"trace_id", call.trace.TraceIdHex()}, {"status", status}});
   }
   return finish(status);
 }

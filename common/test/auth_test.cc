@@ -1,10 +1,10 @@
 // Bearer-token verification and the role table.
 #include "common/grpc/auth.h"
 
+#include <gtest/gtest.h>
 #include <jwt.h>
 
 #include <cstdlib>
-#include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
 #include "common/grpc/dev_keys.h"
@@ -71,7 +71,8 @@ TEST_F(AuthTest, AcceptsAValidToken) {
   EXPECT_EQ(p->id, "emp-42");
   EXPECT_EQ(p->kind, PrincipalKind::kEmployee);
   EXPECT_TRUE(p->HasRole("analyst"));
-  auto app = auth_->VerifyToken(Token({.subject = "kcc-portal", .roles = {"reporting_application"}, .application = true}));
+  auto app =
+      auth_->VerifyToken(Token({.subject = "kcc-portal", .roles = {"reporting_application"}, .application = true}));
   ASSERT_TRUE(app.ok());
   EXPECT_EQ(app->kind, PrincipalKind::kApplication);
 }
@@ -108,9 +109,9 @@ TEST_F(AuthTest, RejectsSymmetricForgeryWithThePublicKeyAndUnsignedTokens) {
   std::free(forged);
 
   const std::string header = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT"})");
-  const std::string body = absl::WebSafeBase64Escape(
-      R"({"sub":"attacker","iss":")" + std::string(kDevJwtIssuer) + R"(","aud":")" + kDevJwtAudience +
-      R"(","exp":9999999999,"roles":["administrator"]})");
+  const std::string body =
+      absl::WebSafeBase64Escape(R"({"sub":"attacker","iss":")" + std::string(kDevJwtIssuer) + R"(","aud":")" +
+                                kDevJwtAudience + R"(","exp":9999999999,"roles":["administrator"]})");
   EXPECT_THAT(auth_->VerifyToken(header + "." + body + "."),
               StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
 }
@@ -183,7 +184,8 @@ TEST(RoleTableTest, AllowsListedRolesAndFailsClosed) {
 }
 
 TEST(ServiceIdentitiesTest, Parses) {
-  auto ids = ParseServiceIdentities("campaign-svc.voorlichting.svc=campaign_service, dispatch=dispatch_service+executor");
+  auto ids =
+      ParseServiceIdentities("campaign-svc.voorlichting.svc=campaign_service, dispatch=dispatch_service+executor");
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(ids->at("campaign-svc.voorlichting.svc"), std::vector<std::string>{"campaign_service"});
   EXPECT_EQ(ids->at("dispatch").size(), 2u);
