@@ -61,6 +61,23 @@ class AuthTest : public ::testing::Test {
     c.issued_at = clock_.Now();
     return *MintToken(c, key);
   }
+  // A token built by hand (not by MintToken): signed with `alg` under `key`, valid for an hour.
+  std::string HandSigned(jwt_alg_t alg, const std::string& key, const char* subject, const char* roles_json) {
+    jwt_t* jwt = nullptr;
+    EXPECT_EQ(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "sub", subject);
+    jwt_add_grant(jwt, "iss", kDevJwtIssuer);
+    jwt_add_grant(jwt, "aud", kDevJwtAudience);
+    jwt_add_grant_int(jwt, "iat", absl::ToUnixSeconds(clock_.Now()));
+    jwt_add_grant_int(jwt, "exp", absl::ToUnixSeconds(clock_.Now()) + 3600);
+    jwt_add_grants_json(jwt, roles_json);
+    EXPECT_EQ(jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(key.data()), key.size()), 0);
+    char* raw = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    std::string token = raw ? raw : "";
+    std::free(raw);
+    return token;
+  }
   FakeClock clock_;
   std::unique_ptr<Authenticator> auth_;
 };
@@ -93,20 +110,10 @@ TEST_F(AuthTest, RejectsExpiredWrongIssuerAudienceOrKey) {
 
 TEST_F(AuthTest, RejectsSymmetricForgeryWithThePublicKeyAndUnsignedTokens) {
   // The classic algorithm confusion: HS256 "signed" with the public key as the HMAC secret.
-  jwt_t* jwt = nullptr;
-  ASSERT_EQ(jwt_new(&jwt), 0);
-  jwt_add_grant(jwt, "sub", "attacker");
-  jwt_add_grant(jwt, "iss", kDevJwtIssuer);
-  jwt_add_grant(jwt, "aud", kDevJwtAudience);
-  jwt_add_grant_int(jwt, "exp", absl::ToUnixSeconds(clock_.Now()) + 3600);
-  jwt_add_grants_json(jwt, R"({"roles":["administrator"]})");
-  const std::string pub = kDevJwtPublicKeyPem;
-  ASSERT_EQ(jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(pub.data()), pub.size()), 0);
-  char* forged = jwt_encode_str(jwt);
-  jwt_free(jwt);
-  ASSERT_NE(forged, nullptr);
+  const std::string forged =
+      HandSigned(JWT_ALG_HS256, kDevJwtPublicKeyPem, "attacker", R"({"roles":["administrator"]})");
+  ASSERT_FALSE(forged.empty());
   EXPECT_THAT(auth_->VerifyToken(forged), StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", ""));
-  std::free(forged);
 
   const std::string header = absl::WebSafeBase64Escape(R"({"alg":"none","typ":"JWT"})");
   const std::string body =
@@ -121,21 +128,7 @@ TEST_F(AuthTest, RejectsSymmetricForgeryWithThePublicKeyAndUnsignedTokens) {
 // one accepted. An algorithm that does not fit the key is a configuration error.
 TEST_F(AuthTest, OnlyTheConfiguredAlgorithmIsAccepted) {
   auto signed_with = [&](jwt_alg_t alg) {
-    jwt_t* jwt = nullptr;
-    EXPECT_EQ(jwt_new(&jwt), 0);
-    jwt_add_grant(jwt, "sub", "emp-7");
-    jwt_add_grant(jwt, "iss", kDevJwtIssuer);
-    jwt_add_grant(jwt, "aud", kDevJwtAudience);
-    jwt_add_grant_int(jwt, "iat", absl::ToUnixSeconds(clock_.Now()));
-    jwt_add_grant_int(jwt, "exp", absl::ToUnixSeconds(clock_.Now()) + 600);
-    jwt_add_grants_json(jwt, R"({"roles":["analyst"]})");
-    const std::string key = kDevJwtPrivateKeyPem;
-    EXPECT_EQ(jwt_set_alg(jwt, alg, reinterpret_cast<const unsigned char*>(key.data()), key.size()), 0);
-    char* raw = jwt_encode_str(jwt);
-    jwt_free(jwt);
-    std::string token = raw ? raw : "";
-    std::free(raw);
-    return token;
+    return HandSigned(alg, kDevJwtPrivateKeyPem, "emp-7", R"({"roles":["analyst"]})");
   };
   const std::string rs256 = signed_with(JWT_ALG_RS256), rs384 = signed_with(JWT_ALG_RS384),
                     rs512 = signed_with(JWT_ALG_RS512);

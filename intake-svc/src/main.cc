@@ -8,7 +8,6 @@
 #include "common/base/log.h"
 #include "common/db/migrations.h"
 #include "common/grpc/logbook_client.h"
-#include "common/grpc/peer_channel.h"
 #include "common/grpc/service_config.h"
 #include "common/grpc/subject_removal_service.h"
 #include "intake-svc/src/server/intake_server.h"
