@@ -3,6 +3,8 @@
 #
 #   scripts/pg.sh start   create the cluster on first use, then start it (idempotent)
 #   scripts/pg.sh stop    stop it (the data stays for the next start)
+#   scripts/pg.sh restart stop it (fast: every session ends) and start it again on its port
+#   scripts/pg.sh managed exit 0 when this script runs the cluster (not CAK_PG_ADMIN_DSN)
 #   scripts/pg.sh running exit 0 when it is running
 #   scripts/pg.sh destroy stop it and delete its data
 #   scripts/pg.sh dsn     print the admin connection string (superuser over TCP)
@@ -128,9 +130,18 @@ case "${1:-}" in
   start) start ;;
   running) running ;;
   stop) stop ;;
+  restart)
+    [[ -n "${CAK_PG_ADMIN_DSN:-}" ]] && die "an external PostgreSQL (CAK_PG_ADMIN_DSN) is not restarted by this script"
+    stop
+    start
+    ;;
+  managed)
+    [[ -z "${CAK_PG_ADMIN_DSN:-}" ]] || { echo "CAK_PG_ADMIN_DSN names an external PostgreSQL"; exit 1; }
+    cluster_ok || { echo "no local cluster (scripts/pg.sh start)"; exit 1; }
+    ;;
   destroy) destroy ;;
   env) print_env ;;
   dsn) print_dsn ;;
   psql) dsn="$(print_dsn)"; shift; exec psql "${dsn}" "$@" ;;
-  *) die "usage: scripts/pg.sh start|stop|running|destroy|dsn|env|psql" ;;
+  *) die "usage: scripts/pg.sh start|stop|restart|running|managed|destroy|dsn|env|psql" ;;
 esac

@@ -2,7 +2,10 @@
 #include "common/db/pool.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <soci/postgresql/soci-postgresql.h>
+
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +34,12 @@ bool ConnectionOk(soci::session& sql) {
   return conn != nullptr && PQstatus(conn) == CONNECTION_OK;
 }
 
+bool IsConnectionLoss(const std::exception& e, soci::session& sql) {
+  const std::string state = SqlState(e);
+  return !ConnectionOk(sql) || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+         state == "57P03";
+}
+
 std::string SqlState(const std::exception& e) {
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) return pg->sqlstate();
   if (const auto* pe = dynamic_cast<const PreparedStatementError*>(&e)) return pe->sqlstate();
@@ -54,9 +63,7 @@ std::string LoggableDbError(const std::exception& e) {
 
 absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
   const std::string state = SqlState(e);
-  const bool connection_bad = !ConnectionOk(sql);
-  if (connection_bad || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
-      state == "57P03" || absl::StartsWith(state, "53")) {
+  if (IsConnectionLoss(e, sql) || absl::StartsWith(state, "53")) {
     log::Warning("db_unavailable", {{"sqlstate", state}, {"error", LoggableDbError(e)}});
     return MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable,
                      "the database is unavailable; retry later");
@@ -82,9 +89,12 @@ Lease::~Lease() {
   if (pool_ != nullptr) pool_->Release(slot_);
 }
 
+void Lease::ConnectionLost() { pool_->EndGeneration(slot_); }
+
 PgPool::PgPool(PoolOptions options) : options_(std::move(options)) {
   slots_.resize(options_.size);
   busy_.assign(options_.size, false);
+  opened_in_.assign(options_.size, 0);
   full_conninfo_ = absl::StrCat(
       options_.conninfo, " connect_timeout=",
       std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)),
@@ -111,19 +121,53 @@ void PgPool::Drop(size_t slot) {
   slots_[slot].reset();
 }
 
+namespace {
+
+// True when an idle connection has something to read or was hung up on: the server closed it
+// (a restart or pg_terminate_backend sends a FATAL message, then closes the socket) or sent
+// something nobody asked for. Either way it is not lent out as it is. Costs one poll(2).
+bool IdleConnectionDisturbed(PGconn* conn) {
+  const int fd = PQsocket(conn);
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  return poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
+
 absl::Status PgPool::EnsureOpen(size_t slot) {
+  uint64_t generation = 0;
+  bool ended = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = generation_;
+    ended = opened_in_[slot] != generation_;
+  }
   auto& session = slots_[slot];
-  if (session && ConnectionOk(*session)) return absl::OkStatus();
-  Drop(slot);
+  if (session) {
+    if (!ended && ConnectionOk(*session) && !IdleConnectionDisturbed(NativeConnection(*session))) {
+      return absl::OkStatus();
+    }
+    log::Info("db_session_replaced", {{"why", ended ? "generation_ended" : "connection_closed"}});
+    Drop(slot);
+  }
   try {
-    auto fresh = std::make_unique<soci::session>(soci::postgresql, full_conninfo_);
-    session = std::move(fresh);
-    return absl::OkStatus();
+    session = std::make_unique<soci::session>(soci::postgresql, full_conninfo_);
   } catch (const std::exception& e) {
     log::Warning("db_connect_failed", {{"error", std::string(e.what())}});
     return MakeError(absl::StatusCode::kUnavailable, reason::kDatabaseUnavailable,
                      "the database is unavailable; retry later");
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  opened_in_[slot] = generation;
+  return absl::OkStatus();
+}
+
+void PgPool::EndGeneration(size_t slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (opened_in_[slot] != generation_) return;  // already ended by another session's failure
+  ++generation_;
+  log::Warning("db_connections_lost", {{"generation", static_cast<int64_t>(generation_)}});
 }
 
 namespace {
@@ -224,26 +268,39 @@ void Tx::Commit() {
 
 absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>& fn,
                            absl::Time deadline) {
-  auto lease = pool.Acquire(deadline);
-  if (!lease.ok()) return lease.status();
-  soci::session& sql = lease->sql();
-  try {
-    Tx tx(sql);
-    if (deadline != absl::InfiniteFuture()) {
-      const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (ms <= 0) return DeadlineExceeded();
-      const int64_t configured = absl::ToInt64Milliseconds(pool.options().statement_timeout);
-      if (configured == 0 || ms < configured) {  // 0: no server-side limit configured
-        const std::string timeout = std::to_string(ms);
-        sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(timeout);
+  for (int attempt = 1;; ++attempt) {
+    auto lease = pool.Acquire(deadline);
+    if (!lease.ok()) return lease.status();
+    soci::session& sql = lease->sql();
+    std::optional<Tx> tx;
+    try {
+      tx.emplace(sql);
+    } catch (const std::exception& e) {
+      if (IsConnectionLoss(e, sql)) {
+        lease->ConnectionLost();
+        // BEGIN failed, so nothing of the caller's ran: once more, on a fresh connection.
+        if (attempt == 1) continue;
       }
+      return SociErrorToStatus(e, sql);
     }
-    absl::Status st = fn(tx);
-    if (!st.ok()) return st;  // ~Tx rolls back
-    tx.Commit();
-    return absl::OkStatus();
-  } catch (const std::exception& e) {
-    return SociErrorToStatus(e, sql);
+    try {
+      if (deadline != absl::InfiniteFuture()) {
+        const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+        if (ms <= 0) return DeadlineExceeded();
+        const int64_t configured = absl::ToInt64Milliseconds(pool.options().statement_timeout);
+        if (configured == 0 || ms < configured) {  // 0: no server-side limit configured
+          const std::string timeout = std::to_string(ms);
+          sql << "SELECT set_config('statement_timeout', :ms, true)", soci::use(timeout);
+        }
+      }
+      absl::Status st = fn(*tx);
+      if (!st.ok()) return st;  // ~Tx rolls back
+      tx->Commit();
+      return absl::OkStatus();
+    } catch (const std::exception& e) {
+      if (IsConnectionLoss(e, sql)) lease->ConnectionLost();
+      return SociErrorToStatus(e, sql);
+    }
   }
 }
 
@@ -255,6 +312,7 @@ absl::Status WithSession(PgPool& pool, const std::function<absl::Status(soci::se
   try {
     return fn(sql);
   } catch (const std::exception& e) {
+    if (IsConnectionLoss(e, sql)) lease->ConnectionLost();
     return SociErrorToStatus(e, sql);
   }
 }

@@ -3,8 +3,17 @@
 //
 // - Acquire() waits at most `acquire_timeout` for a free session and then answers
 //   RESOURCE_EXHAUSTED (reason DATABASE_POOL_EXHAUSTED): callers never hang on a busy pool.
-// - Sessions are opened lazily and reopened when their connection broke (database restart,
-//   network cut); a failed connect answers UNAVAILABLE (reason DATABASE_UNAVAILABLE).
+// - Sessions are opened lazily; a failed connect answers UNAVAILABLE (reason
+//   DATABASE_UNAVAILABLE).
+// - A lost connection is replaced without failing a caller where that is safe:
+//   - an idle session is checked before it is lent: when the server has closed it (a restart
+//     or pg_terminate_backend sends a FATAL message and closes the socket) or anything else
+//     arrived while it sat idle, it is replaced by a fresh one;
+//   - a connection-level error on any session ends its generation: every session opened
+//     before it is replaced on its next use, so one failure does not repeat per session;
+//   - InTransaction retries once on a fresh connection when BEGIN itself fails with a
+//     connection-level error (nothing of the caller's has run yet). Other failures are not
+//     retried: the caller's statements may have taken effect or been streamed out.
 // - A session goes back to the pool only when it is idle (no open transaction); a session
 //   whose connection is bad is dropped and reopened on next use.
 #pragma once
@@ -53,6 +62,9 @@ class Lease {
   soci::session& operator*() const { return *session_; }
   soci::session* operator->() const { return session_; }
   soci::session& sql() const { return *session_; }
+  // The connection failed at the connection level (see IsConnectionLoss): this session and
+  // every other one opened before it are replaced on their next use.
+  void ConnectionLost();
 
  private:
   friend class PgPool;
@@ -89,11 +101,16 @@ class PgPool {
   void Release(size_t slot);
   absl::Status EnsureOpen(size_t slot);
   void Drop(size_t slot);
+  void EndGeneration(size_t slot);
 
   PoolOptions options_;
   std::string full_conninfo_;
   std::vector<std::unique_ptr<soci::session>> slots_;
   std::vector<bool> busy_;
+  // The generation each slot's session was opened in; sessions of an ended generation are
+  // replaced on their next use (guarded by mu_).
+  std::vector<uint64_t> opened_in_;
+  uint64_t generation_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<int> in_use_{0};
@@ -113,6 +130,11 @@ PGconn* NativeConnection(soci::session& sql);
 
 // True when the session's connection is usable.
 bool ConnectionOk(soci::session& sql);
+
+// True when `e` (thrown on `sql`) means the connection itself is gone: libpq lost it, a
+// connection exception (SQLSTATE class 08), or the server ended the session (57P01 admin
+// shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+bool IsConnectionLoss(const std::exception& e, soci::session& sql);
 
 // Maps a SOCI / PostgreSQL error to a status: connection problems and server shutdown
 // UNAVAILABLE, serialization failures and deadlocks ABORTED, statement timeout

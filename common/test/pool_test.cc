@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/random.h"
 #include "common/testing/pg_test_env.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/tcp_proxy.h"
@@ -85,6 +86,115 @@ TEST(PoolTest, LostDatabaseIsUnavailableAndSessionsReconnect) {
   CAK_ASSERT_OK(proxy.Restore());
   CAK_EXPECT_OK((*pool)->Ping());
   EXPECT_EQ((*pool)->in_use(), 0);
+}
+
+// After a restart (or pg_terminate_backend) every pooled session's connection is closed by
+// the server: the next callers get fresh connections, and none of them fails.
+TEST(PoolTest, SessionsTheServerClosedAreReplacedWithoutFailingACaller) {
+  auto admin = testing::TestSchema::Create("poolheal", {});
+  ASSERT_TRUE(admin.ok());
+  PoolOptions o;
+  o.conninfo = testing::TestDsn();
+  o.size = 3;
+  o.application_name = "pool-heal-" + NewUuid();
+  auto pool = PgPool::Create(o);
+  ASSERT_TRUE(pool.ok());
+  {
+    std::vector<Lease> leases;
+    for (int i = 0; i < 3; ++i) {
+      auto lease = (*pool)->Acquire();
+      ASSERT_TRUE(lease.ok()) << lease.status();
+      leases.push_back(*std::move(lease));
+      leases.back().sql() << "SELECT 1";
+    }
+  }
+  const std::string mine = absl::StrCat("FROM pg_stat_activity WHERE application_name = '", o.application_name, "'");
+  EXPECT_EQ(*(*admin)->Query("SELECT count(pg_terminate_backend(pid)) " + mine), "3");
+  for (int i = 0; i < 100 && *(*admin)->Query("SELECT count(*) " + mine) != "0"; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(*(*admin)->Query("SELECT count(*) " + mine), "0");
+
+  {
+    std::vector<Lease> leases;  // all three at once: each must be a working connection
+    for (int i = 0; i < 3; ++i) {
+      auto lease = (*pool)->Acquire();
+      ASSERT_TRUE(lease.ok()) << lease.status();
+      leases.push_back(*std::move(lease));
+      EXPECT_NO_THROW(leases.back().sql() << "SELECT 1");
+    }
+  }
+  for (int i = 0; i < 6; ++i) {
+    CAK_EXPECT_OK(InTransaction(**pool, [](Tx& tx) {
+      tx.sql() << "SELECT 1";
+      return absl::OkStatus();
+    }));
+    CAK_EXPECT_OK((*pool)->Ping());
+  }
+}
+
+// A connection that died on the way looks healthy until it is used. When BEGIN finds it gone,
+// nothing of the caller's has run, so the transaction is retried once on a fresh connection.
+TEST(PoolTest, ABeginThatFindsTheConnectionGoneIsRetriedOnAFreshOne) {
+  std::string host;
+  int port = 0;
+  ASSERT_TRUE(testing::HostPortFromDsn(testing::TestDsn(), &host, &port));
+  testing::TcpProxy proxy(host, port);
+  CAK_ASSERT_OK(proxy.Start());
+  PoolOptions o;
+  o.conninfo = std::regex_replace(testing::TestDsn(), std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+  o.size = 1;
+  auto pool = PgPool::Create(o);
+  ASSERT_TRUE(pool.ok());
+  CAK_ASSERT_OK((*pool)->Ping());
+
+  proxy.BreakOnNextSend();
+  int ran = 0;
+  CAK_EXPECT_OK(InTransaction(**pool, [&](Tx& tx) {
+    ++ran;
+    tx.sql() << "SELECT 1";
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(ran, 1);
+}
+
+// One connection-level failure ends its generation: a session opened before it is replaced on
+// its next use although it looks fine, instead of failing another caller. The failed call
+// itself (a statement that may have run) is not retried.
+TEST(PoolTest, AConnectionLossReplacesEveryOlderSession) {
+  std::string host;
+  int port = 0;
+  ASSERT_TRUE(testing::HostPortFromDsn(testing::TestDsn(), &host, &port));
+  testing::TcpProxy proxy(host, port);
+  CAK_ASSERT_OK(proxy.Start());
+  PoolOptions o;
+  o.conninfo = std::regex_replace(testing::TestDsn(), std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+  o.size = 2;
+  auto pool = PgPool::Create(o);
+  ASSERT_TRUE(pool.ok());
+  {
+    auto a = (*pool)->Acquire();
+    auto b = (*pool)->Acquire();
+    ASSERT_TRUE(a.ok() && b.ok());
+    a->sql() << "SELECT 1";
+    b->sql() << "SELECT 1";
+  }
+
+  proxy.BreakOnNextSend();
+  EXPECT_THAT(WithSession(**pool,
+                          [](soci::session& sql) {
+                            sql << "SELECT 1";
+                            return absl::OkStatus();
+                          }),
+              StatusIs(absl::StatusCode::kUnavailable, "DATABASE_UNAVAILABLE", ""));
+  auto a = (*pool)->Acquire();
+  auto b = (*pool)->Acquire();
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (Lease* lease : {&*a, &*b}) {
+    int one = 0;
+    EXPECT_NO_THROW((lease->sql() << "SELECT 1", soci::into(one)));
+    EXPECT_EQ(one, 1);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Child processes for end-to-end tests (see child_process.h).
 #include "common/testing/child_process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@ namespace cak::common::testing {
 
 ChildProcess::ChildProcess(std::vector<std::string> args) {
   int pipefd[2];
-  if (pipe(pipefd) != 0) std::abort();
+  // Close-on-exec: only the child's stderr (dup2 clears the flag) outlives the exec, so neither
+  // later children nor daemons a child starts (pg_ctl's server) keep another pipe open.
+  if (pipe2(pipefd, O_CLOEXEC) != 0) std::abort();
   pid_ = fork();
   if (pid_ == 0) {
     dup2(pipefd[1], STDERR_FILENO);
@@ -31,7 +34,12 @@ ChildProcess::~ChildProcess() {
     kill(pid_, SIGKILL);
     Wait();
   }
+  if (drain_.joinable()) drain_.join();
   if (err_) fclose(err_);
+}
+
+void ChildProcess::DrainInBackground() {
+  drain_ = std::thread([this] { ReadUntil("\x01never"); });
 }
 
 std::string ChildProcess::ReadUntil(const std::string& needle) {
@@ -44,7 +52,11 @@ std::string ChildProcess::ReadUntil(const std::string& needle) {
 }
 
 std::string ChildProcess::ReadAll() {
-  ReadUntil("\x01never");
+  if (drain_.joinable()) {
+    drain_.join();
+  } else {
+    ReadUntil("\x01never");
+  }
   return output_;
 }
 

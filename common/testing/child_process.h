@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cak::common::testing {
@@ -22,6 +23,9 @@ class ChildProcess {
   std::string ReadUntil(const std::string& needle);
   // Everything it wrote to stderr (reads to the end).
   std::string ReadAll();
+  // From now on stderr is read by a background thread, so that a process that logs a lot never
+  // blocks on a full pipe (ReadUntil must not be called any more; ReadAll waits for the end).
+  void DrainInBackground();
   void Signal(int sig);
   // The exit code, or 128 + the signal that ended it.
   int Wait();
@@ -30,6 +34,7 @@ class ChildProcess {
  private:
   pid_t pid_ = -1;
   FILE* err_ = nullptr;
+  std::thread drain_;
   bool exited_ = false;
   std::string output_;
 };

@@ -81,13 +81,15 @@ void TcpProxy::AcceptLoop() {
     std::lock_guard<std::mutex> lock(mu_);
     fds_.push_back(client);
     fds_.push_back(upstream);
-    pumps_.emplace_back([this, client, upstream] { Pump(client, upstream); });
+    pumps_.emplace_back([this, client, upstream, id = next_id_++] { Pump(client, upstream, id); });
   }
 }
 
-void TcpProxy::Pump(int a, int b) {
+void TcpProxy::BreakOnNextSend() { break_below_ = next_id_.load(); }
+
+void TcpProxy::Pump(int client, int upstream, uint64_t id) {
   char buf[16384];
-  pollfd pfds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+  pollfd pfds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
   while (!stop_) {
     int n = poll(pfds, 2, 50);
     if (n < 0) break;
@@ -95,6 +97,10 @@ void TcpProxy::Pump(int a, int b) {
     bool done = false;
     for (int i = 0; i < 2 && !done; ++i) {
       if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (i == 0 && id < break_below_) {
+          done = true;
+          break;
+        }
         ssize_t r = read(pfds[i].fd, buf, sizeof buf);
         if (r <= 0) {
           done = true;
@@ -113,8 +119,8 @@ void TcpProxy::Pump(int a, int b) {
     }
     if (done) break;
   }
-  shutdown(a, SHUT_RDWR);
-  shutdown(b, SHUT_RDWR);
+  shutdown(client, SHUT_RDWR);
+  shutdown(upstream, SHUT_RDWR);
 }
 
 void TcpProxy::CloseAll() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,13 +28,17 @@ class TcpProxy {
   void Cut();
   // Listens again on the same port.
   absl::Status Restore();
+  // Every connection open now dies when its client next sends something, and not before: a
+  // connection lost on the way (a middlebox's reset) that looks healthy until it is used.
+  // Later connections are not affected.
+  void BreakOnNextSend();
   // New connections go to this target from now on (a restarted server on another port).
   void SetTarget(std::string target_host, int target_port);
 
  private:
   absl::Status Listen(int port);
   void AcceptLoop();
-  void Pump(int a, int b);
+  void Pump(int client, int upstream, uint64_t id);
   void CloseAll();
 
   std::string target_host_;
@@ -41,6 +46,8 @@ class TcpProxy {
   int port_ = 0;
   int listen_fd_ = -1;
   std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> next_id_{0};
+  std::atomic<uint64_t> break_below_{0};
   std::thread accept_thread_;
   std::mutex mu_;
   std::vector<int> fds_;
