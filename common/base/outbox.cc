@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/base/backoff.h"
+
 namespace cak::common {
 
 bool OutboxRetryable(const absl::Status& status) {
@@ -22,8 +24,7 @@ bool OutboxRetryable(const absl::Status& status) {
 }
 
 absl::Duration OutboxBackoff(int attempts, absl::Duration max_backoff) {
-  const int shift = std::clamp(attempts, 0, 20);
-  return std::min(absl::Seconds(1) * (int64_t{1} << shift), max_backoff);
+  return RetryBackoff(absl::Seconds(1), max_backoff, std::max(attempts, 0) + 1, 1.0);
 }
 
 }  // namespace cak::common

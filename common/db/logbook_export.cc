@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/backoff.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/base/sha256.h"
@@ -91,13 +91,6 @@ LogbookOperation SubjectOperation(const LogbookOperation& entry, const std::stri
 }
 
 }  // namespace
-
-absl::Duration ExportBackoff(absl::Duration min, absl::Duration max, int failures, double unit) {
-  absl::Duration cap = min;
-  for (int i = 1; i < failures && cap < max; ++i) cap *= 2;
-  cap = std::min(cap, max);
-  return min + (cap - min) * std::clamp(unit, 0.0, 1.0);
-}
 
 LogbookExporter::LogbookExporter(PgPool* pool, LogbookSink* sink, LogbookExportOptions options)
     : pool_(pool), sink_(sink), options_(std::move(options)) {}
@@ -299,10 +292,6 @@ LogbookExportStats LogbookExporter::stats() const {
 void LogbookExporter::Run() {
   // Below the business calls: on a busy machine the export waits, the calls do not.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-  uint64_t seed = 0;
-  RandomBytes(reinterpret_cast<uint8_t*>(&seed), sizeof(seed));
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   int failures_in_row = 0;
   bool cursor_ready = false;
   absl::Time next_stats = absl::InfinitePast();
@@ -323,7 +312,7 @@ void LogbookExporter::Run() {
     if (!st.ok()) {
       ++failures_;
       ++failures_in_row;
-      wait = ExportBackoff(options_.min_backoff, options_.max_backoff, failures_in_row, unit(rng));
+      wait = RetryBackoff(options_.min_backoff, options_.max_backoff, failures_in_row, JitterUnit());
       log::Warning(
           "logbook_export_failed",
           {{"error", st}, {"failures_in_row", failures_in_row}, {"retry_in_ms", absl::ToInt64Milliseconds(wait)}});

@@ -54,10 +54,6 @@ struct LogbookExportStats {
   int64_t operations = 0;  // operations accepted (a re-sent one counts again)
 };
 
-// The wait before the next try after `failures` failed rounds in a row: "full jitter" between
-// `min` and min(max, min * 2^(failures-1)), with `unit` in [0, 1) choosing the point.
-absl::Duration ExportBackoff(absl::Duration min, absl::Duration max, int failures, double unit);
-
 class LogbookExporter {
  public:
   // None of the pointers is owned.

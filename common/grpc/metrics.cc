@@ -177,6 +177,12 @@ void ServerMetrics::RpcHandled(absl::string_view method, grpc::StatusCode code, 
 
 void ServerMetrics::ProcessingLogEntriesWritten(int64_t n) { log_entries_->Increment(static_cast<double>(n)); }
 
+std::function<void(const std::string&)> ServerMetrics::LabeledCounter(const std::string& name, const std::string& help,
+                                                                      const std::string& label) {
+  auto* family = &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+  return [family, label](const std::string& value) { family->Add({{label, value}}).Increment(); };
+}
+
 void ServerMetrics::ObservePool(const db::PgPool* pool) {
   collectables_.push_back(std::make_shared<PoolCollectable>(pool));
   if (exposer_) exposer_->RegisterCollectable(collectables_.back());

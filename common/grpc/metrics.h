@@ -4,13 +4,8 @@
 //   grpc_server_handling_seconds{grpc_service,grpc_method}          (histogram)
 //   db_pool_connections{state="in_use"|"waiting"|"max"}
 //   processing_log_entries_written_total
+// plus a service's own counters (LabeledCounter), e.g. dispatch_batch_attempts_failed_total.
 #pragma once
-
-#include "absl/strings/string_view.h"
-#include <map>
-#include <memory>
-#include <mutex>
-#include <string>
 
 #include <grpcpp/grpcpp.h>
 #include <prometheus/counter.h>
@@ -18,7 +13,14 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace cak::common {
@@ -41,6 +43,10 @@ class ServerMetrics {
   void RpcStarted(absl::string_view method);
   void RpcHandled(absl::string_view method, grpc::StatusCode code, absl::Duration latency);
   void ProcessingLogEntriesWritten(int64_t n);
+  // A counter of the service's own events with one label; the function (thread-safe, valid as
+  // long as these metrics) counts one event with that label value.
+  std::function<void(const std::string& label_value)> LabeledCounter(const std::string& name, const std::string& help,
+                                                                     const std::string& label);
   // Reports the pool's gauges at every scrape.
   void ObservePool(const db::PgPool* pool);
   // Reports the processing-log export (pending operations, lag, batches, failures) at every

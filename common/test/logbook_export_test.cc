@@ -122,15 +122,6 @@ class LogbookExportTest : public ::testing::Test {
   uint64_t seed_ = 0;
 };
 
-TEST(ExportBackoffTest, GrowsWithFailuresUpToTheCapWithJitter) {
-  const absl::Duration min = absl::Milliseconds(500), max = absl::Seconds(60);
-  EXPECT_EQ(ExportBackoff(min, max, 1, 0.99), min);
-  EXPECT_EQ(ExportBackoff(min, max, 3, 1.0), absl::Seconds(2));
-  EXPECT_EQ(ExportBackoff(min, max, 3, 0.0), min);
-  EXPECT_EQ(ExportBackoff(min, max, 3, 0.5), absl::Milliseconds(1250));
-  EXPECT_EQ(ExportBackoff(min, max, 40, 1.0), max);
-}
-
 TEST_F(LogbookExportTest, EveryEntryAndEverySubjectOnceInOrder) {
   Processing("test.First", 2);
   Disclosure(5);

@@ -30,6 +30,7 @@ struct DispatchConfig {
   int64_t generator_threads = 2;
   int64_t max_batch_items = 50000;
   absl::Duration delivery_retention;
+  absl::Duration batch_retry_min, batch_retry_max;
   std::string time_zone;
   std::string replica;
 };
@@ -63,6 +64,10 @@ int main(int argc, char** argv) {
   parser.Duration("delivery-retention", &cfg.delivery_retention, absl::Hours(24 * 730), absl::Hours(24),
                   absl::Hours(24 * 365 * 20),
                   "how long after an order's window delivery files and per-recipient records are kept");
+  parser.Duration("batch-retry-min", &cfg.batch_retry_min, absl::Seconds(2), absl::Milliseconds(100), absl::Hours(1),
+                  "wait after a batch's first failed attempt (it doubles per failure, with jitter)");
+  parser.Duration("batch-retry-max", &cfg.batch_retry_max, absl::Minutes(10), absl::Seconds(1), absl::Hours(24),
+                  "longest wait between a failing batch's attempts");
   parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
   parser.String("replica", &cfg.replica, HostName(), "this replica's name (recorded on the batches it writes)");
   cak::common::ParseOrExit(parser, argc, argv, [&]() -> absl::Status {
@@ -121,6 +126,8 @@ int main(int argc, char** argv) {
   options.settings.max_batch_items = cfg.max_batch_items;
   options.settings.delivery_retention = cfg.delivery_retention;
   options.settings.replica = cfg.replica;
+  options.settings.batch_retry_min = cfg.batch_retry_min;
+  options.settings.batch_retry_max = std::max(cfg.batch_retry_min, cfg.batch_retry_max);
   options.generator_threads =
       cfg.common.mode() == ServiceConfig::Mode::kServe ? static_cast<int>(cfg.generator_threads) : 0;
   options.server = cak::common::ServerOptionsFrom(cfg.common);

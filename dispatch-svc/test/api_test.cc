@@ -16,13 +16,16 @@
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/log.h"
 #include "common/base/page_token.h"
+#include "common/base/random.h"
 #include "common/base/sha256.h"
 #include "common/testing/call_context.h"
 #include "common/testing/fake_removal_feed.h"
 #include "common/testing/status_matchers.h"
 #include "dispatch-svc/test/dispatch_test_server.h"
 #include "dispatch-svc/test/fake_analysis.h"
+#include "dispatch-svc/test/limited_delivery_store.h"
 
 namespace cak::dispatch::testing {
 namespace {
@@ -925,8 +928,120 @@ TEST_F(DispatchApiTest, ABatchThatFailsAfterReadingRecipientsIsLoggedAsError) {
             0);
   EXPECT_EQ(server_->Count("processing_log_subjects"), 0);  // nothing was handed over
   analysis_.FailStreamsAfter(-1);
+  server_->clock().Advance(absl::Minutes(11));  // past the longest backoff
   EXPECT_EQ(AwaitReady(order.name()).state(), pb::ORDER_STATE_READY);
   EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND status = 1"), order.batch_count());
+}
+
+// With the deliveries volume full, a batch is not tried again at once and forever: its attempts
+// back off (growing, with jitter, capped at 10 minutes of the injected clock), each is logged
+// (batch_attempt_failed) and counted (dispatch_batch_attempts_failed_total), and no attempt
+// reads the recipients (a disclosure by analysis-svc) while the volume cannot take the batch:
+// the check comes first, by the bytes per item an earlier attempt saw. Once there is room, the
+// batch is written once.
+class DispatchFullVolumeTest : public DispatchApiTest {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() / ("cak-full-volume-" + common::NewUuid())).string();
+    std::filesystem::create_directories(dir_);
+    volume_ = std::make_unique<LimitedDeliveryStore>(dir_);
+    TestServerOptions o;
+    o.analysis_port = analysis_.port();
+    o.max_batch_items = 1000;
+    o.shared_delivery_dir = dir_;
+    o.delivery_store = volume_.get();
+    auto server = DispatchTestServer::Start(o);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // The order's only batch, once `done` holds for it.
+  pb::Batch AwaitBatch(const std::string& order, const std::function<bool(const pb::Batch&)>& done) {
+    for (int i = 0; i < 200; ++i) {
+      std::vector<pb::Batch> batches = Batches(order);
+      if (batches.size() == 1 && done(batches[0])) return batches[0];
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    ADD_FAILURE() << "batch of " << order << " did not get there";
+    return {};
+  }
+
+  static absl::Time At(const google::protobuf::Timestamp& ts) {
+    return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  }
+
+  std::string dir_;
+  std::unique_ptr<LimitedDeliveryStore> volume_;
+};
+
+TEST_F(DispatchFullVolumeTest, AttemptsBackOffAndDoNotReadTheListAgainUntilThereIsRoom) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  common::log::SetSinkForTesting([&](absl::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (absl::StrContains(line, "batch_attempt_failed")) lines.emplace_back(line);
+  });
+  RegisterAll();
+  const std::string list = analysis_.AddList(900);  // one batch of letters, about 200 KB
+  const std::string failed_log = "name = 'dispatch.DeliverBatch' AND status = 2";
+
+  // 1. The volume is full: the first attempt stops before it reads anyone.
+  volume_->SetFree(1024);
+  const pb::DispatchOrder order = Order(OrderRequest("letters-volume-full", list, pb::CHANNEL_LETTER));
+  pb::Batch batch = AwaitBatch(order.name(), [](const pb::Batch& b) { return b.failed_attempts() == 1; });
+  EXPECT_EQ(batch.last_failure_reason(), "DELIVERY_STORAGE_FULL");
+  EXPECT_EQ(analysis_.recipients_sent(), 0);
+  EXPECT_EQ(server_->Count("processing_log", failed_log), 0);  // nothing read, nothing to log
+  const absl::Time now = server_->clock().Now();
+  EXPECT_EQ(At(batch.next_attempt_time()) - now, absl::Seconds(2));  // the first wait: the minimum
+
+  // 2. Room for half of it: the attempt reads the batch, and the write fails part-way.
+  volume_->SetFree(100 * 1024);
+  server_->clock().Advance(absl::Seconds(2));
+  batch = AwaitBatch(order.name(), [](const pb::Batch& b) { return b.failed_attempts() == 2; });
+  const int64_t read = analysis_.recipients_sent();
+  EXPECT_EQ(read, 900);
+  EXPECT_EQ(server_->Count("processing_log", failed_log), 1);
+
+  // 3. Still too little room for what that attempt measured: each due attempt stops before it
+  //    reads, waiting longer (up to the cap) every time. Between due times nothing happens.
+  for (int failures = 3; failures <= 12; ++failures) {
+    const absl::Duration wait = At(batch.next_attempt_time()) - server_->clock().Now();
+    const absl::Duration cap = std::min(absl::Seconds(2) * (int64_t{1} << (failures - 2)), absl::Minutes(10));
+    EXPECT_GE(wait, absl::Seconds(2)) << failures;
+    EXPECT_LE(wait, cap) << failures;
+    absl::SleepFor(absl::Milliseconds(300));  // three polls of the generator: not due, no attempt
+    ASSERT_EQ(Batches(order.name())[0].failed_attempts(), failures - 1);
+    server_->clock().Advance(wait);
+    batch = AwaitBatch(order.name(), [&](const pb::Batch& b) { return b.failed_attempts() == failures; });
+  }
+  EXPECT_EQ(analysis_.recipients_sent(), read);
+  EXPECT_EQ(server_->Count("processing_log", failed_log), 1);
+  EXPECT_EQ(server_->Count("processing_log_subjects"), 0);
+  EXPECT_THAT(server_->metrics().Render(),
+              ::testing::HasSubstr("dispatch_batch_attempts_failed_total{reason=\"DELIVERY_STORAGE_FULL\"} 12"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(lines.size(), 12u);
+    for (const std::string& line : lines) EXPECT_THAT(line, ::testing::HasSubstr("DELIVERY_STORAGE_FULL"));
+  }
+
+  // 4. Room again: the batch is written once, every position in it once.
+  volume_->SetFree(-1);
+  server_->clock().Advance(absl::Minutes(10));
+  EXPECT_EQ(AwaitReady(order.name()).state(), pb::ORDER_STATE_READY);
+  common::log::SetSinkForTesting(nullptr);
+  batch = Batches(order.name())[0];
+  EXPECT_EQ(batch.state(), pb::BATCH_STATE_WRITTEN);
+  EXPECT_EQ(batch.item_count(), 900);
+  EXPECT_EQ(analysis_.recipients_sent(), read + 900);
+  EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.DeliverBatch' AND status = 1"), 1);
+  EXPECT_EQ(server_->Count("processing_log_subjects"), 900);
 }
 
 TEST_F(DispatchApiTest, RetentionPurgeRemovesFilesAndRecipientRecordsAfterADryRun) {

@@ -143,6 +143,8 @@ absl::StatusOr<std::unique_ptr<DispatchTestServer>> DispatchTestServer::Start(Te
   o.recipients = t->recipients_.get();
   o.hasher = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
   o.delivery_dir = t->delivery_dir_;
+  o.delivery_store = options.delivery_store;
+  o.metrics = &t->metrics_;
   o.settings.zone = absl::UTCTimeZone();
   o.settings.max_batch_items = options.max_batch_items;
   o.settings.replica = options.replica;

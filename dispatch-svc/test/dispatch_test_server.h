@@ -31,6 +31,8 @@ struct TestServerOptions {
   // Share an existing schema (a second replica) instead of creating one.
   const common::testing::TestSchema* shared_schema = nullptr;
   std::string shared_delivery_dir;
+  // Where batches are written instead of files in the delivery directory (not owned).
+  domain::DeliveryStore* delivery_store = nullptr;
   std::string replica = "replica-a";
 };
 
@@ -45,6 +47,7 @@ class DispatchTestServer {
   domain::DispatchService& service() { return server_->service(); }
   DispatchServer& server() { return *server_; }
   common::testing::FakeClock& clock() { return clock_; }
+  const common::ServerMetrics& metrics() const { return metrics_; }
   const common::testing::TestSchema& schema() const { return *schema_; }
   const std::string& delivery_dir() const { return delivery_dir_; }
 
@@ -56,6 +59,7 @@ class DispatchTestServer {
   DispatchTestServer() = default;
   common::testing::FakeClock clock_;
   common::SystemClock auth_clock_;
+  common::ServerMetrics metrics_{"cak.voorlichting.dispatch.v1.DispatchService"};
   std::string delivery_dir_, token_file_;
   bool owns_dir_ = false;
   std::unique_ptr<common::testing::TestSchema> own_schema_;

@@ -115,6 +115,7 @@ grpc::Status FakeAnalysis::StreamRecipients(grpc::ServerContext* ctx, const apb:
       if (delay_ > absl::ZeroDuration()) std::this_thread::sleep_for(absl::ToChronoNanoseconds(delay_));
       if (ctx->IsCancelled() || !writer->Write(response)) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
       sent += response.recipients_size();
+      sent_ += response.recipients_size();
       response.Clear();
     }
   }

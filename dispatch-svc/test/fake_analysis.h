@@ -43,6 +43,9 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
   // How often the slice (after, until] of a list was streamed to the end.
   int SliceStreams(const std::string& list_id, int64_t after, int64_t until) const;
   int64_t members_streamed() const;
+  // Recipients sent in any stream, finished or broken off (what analysis-svc would log as
+  // disclosed).
+  int64_t recipients_sent() const { return sent_; }
 
   grpc::Status GetRecipientList(grpc::ServerContext* ctx, const apb::GetRecipientListRequest* req,
                                 apb::RecipientList* resp) override;
@@ -64,6 +67,7 @@ class FakeAnalysis final : public apb::AnalysisService::Service {
   int64_t streamed_ = 0;
   absl::Duration delay_;
   std::atomic<int64_t> fail_after_{-1};
+  std::atomic<int64_t> sent_{0};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -167,6 +167,9 @@ void ToProto(const domain::Batch& b, pb::Batch* out) {
   out->set_state(static_cast<pb::BatchState>(b.state));
   out->set_item_count(b.item_count);
   out->set_withheld_count(b.withheld_count);
+  out->set_failed_attempts(b.failed_attempts);
+  if (b.next_attempt_time) *out->mutable_next_attempt_time() = common::ToProtoTime(*b.next_attempt_time);
+  out->set_last_failure_reason(b.last_failure);
   out->set_sha256(b.sha256);
   out->set_data_file(b.data_file);
   out->set_manifest_file(b.manifest_file);

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/backoff.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -347,9 +348,11 @@ absl::StatusOr<std::vector<Batch>> DispatchService::ListBatches(const CallContex
 // ---------------------------------------------------------------------------------------------
 // Generation
 
-absl::StatusOr<bool> DispatchService::GenerateNextBatch() {
+absl::StatusOr<DispatchRepository::Attempt> DispatchService::GenerateNextBatch() {
   return repository_->GenerateNextBatch(
-      [this](const ClaimedBatch& claimed, BatchWriter& writer) { return Generate(claimed, writer); });
+      clock_->Now(), [this](const ClaimedBatch& claimed, BatchWriter& writer, std::optional<BatchRetry>* retry) {
+        return Generate(claimed, writer, retry);
+      });
 }
 
 ProcessingRecord DispatchService::DeliveryRecord(const ClaimedBatch& claimed, absl::Time end) {
@@ -365,7 +368,8 @@ ProcessingRecord DispatchService::DeliveryRecord(const ClaimedBatch& claimed, ab
   return record;
 }
 
-absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter& writer) {
+absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter& writer,
+                                       std::optional<BatchRetry>* retry) {
   // The batch continues the trace of the request that created the order.
   CallContext call;
   std::optional<common::TraceContext> parent = common::ParseTraceparent(claimed.order.traceparent);
@@ -373,19 +377,55 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   call.principal = {settings_.replica + "/batch-generator", common::PrincipalKind::kApplication, {}};
   call.start_time = clock_->Now();
   call.deadline = absl::Now() + settings_.batch_deadline;  // (wall clock, as RPC deadlines are)
-  int64_t read = 0;
-  absl::Status st = WriteBatch(call, claimed, writer, &read);
-  if (st.ok() || read == 0) return st;
-  ProcessingRecord failed = DeliveryRecord(claimed, clock_->Now());
-  failed.attributes["recipients_read"] = absl::StrCat(read);
-  common::WriteFailedProcessing(
-      call, std::move(failed), st, clock_->Now(),
-      [this](const CallContext& c, const ProcessingRecord& r) { return repository_->Log(c, r, c.deadline); });
+  AttemptProgress progress;
+  absl::Status st = WriteBatch(call, claimed, writer, &progress);
+  if (st.ok()) return st;
+  if (progress.read > 0) {
+    ProcessingRecord failed = DeliveryRecord(claimed, clock_->Now());
+    failed.attributes["recipients_read"] = absl::StrCat(progress.read);
+    common::WriteFailedProcessing(
+        call, std::move(failed), st, clock_->Now(),
+        [this](const CallContext& c, const ProcessingRecord& r) { return repository_->Log(c, r, c.deadline); });
+  }
+  const Batch& batch = claimed.batch;
+  const int failures = batch.failed_attempts + 1;
+  const absl::Duration wait =
+      common::RetryBackoff(settings_.batch_retry_min, settings_.batch_retry_max, failures, common::JitterUnit());
+  BatchRetry& next = retry->emplace();
+  next.next_attempt_time = clock_->Now() + wait;
+  next.reason = common::ErrorReason(st);
+  if (next.reason.empty()) next.reason = absl::StatusCodeToString(st.code());
+  // What this attempt saw per item, else what an earlier one saw: the space a retry checks for.
+  next.bytes_per_item = progress.read > 0 ? progress.bytes / progress.read : batch.bytes_per_item;
+  common::log::Warning("batch_attempt_failed", {{"dispatch_order", batch.order_id},
+                                                {"batch", batch.batch_no},
+                                                {"failed_attempts", failures},
+                                                {"retry_in_ms", absl::ToInt64Milliseconds(wait)},
+                                                {"reason", next.reason},
+                                                {"recipients_read", progress.read},
+                                                {"error", st}});
+  if (settings_.batch_attempt_failed) settings_.batch_attempt_failed(next.reason);
   return st;
 }
 
+namespace {
+// The least a data-file line takes, for the space check before any attempt has measured one.
+constexpr int64_t kMinBytesPerItem = 64;
+constexpr int64_t kManifestBytes = 4096;
+}  // namespace
+
+absl::Status DispatchService::CheckDeliverySpace(const Batch& batch) {
+  const int64_t positions = batch.last_position - batch.first_position + 1;
+  const int64_t needed = positions * std::max(batch.bytes_per_item, kMinBytesPerItem) + kManifestBytes;
+  CAK_ASSIGN_OR_RETURN(const int64_t free, files_->FreeBytes());
+  if (free >= needed) return absl::OkStatus();
+  return MakeError(
+      absl::StatusCode::kResourceExhausted, reason::kDeliveryStorageFull,
+      absl::StrCat("the deliveries volume has ", free, " bytes free; batch ", batch.batch_no, " needs about ", needed));
+}
+
 absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedBatch& claimed, BatchWriter& writer,
-                                         int64_t* read) {
+                                         AttemptProgress* progress) {
   const Order& order = claimed.order;
   const Batch& batch = claimed.batch;
   const Channel channel = order.channel;
@@ -396,10 +436,11 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
   const bool files = claimed.executor.delivery_method == DeliveryMethod::kFiles;
   std::unique_ptr<DeliveryFile> data;
   if (files) {
+    CAK_RETURN_IF_ERROR(CheckDeliverySpace(batch));
     CAK_ASSIGN_OR_RETURN(data, files_->Create(DataFileName(batch, channel)));
   }
   common::Sha256Stream sha;
-  int64_t bytes = 0;
+  int64_t& bytes = progress->bytes;
   auto emit = [&](const std::string& chunk) -> absl::Status {
     sha.Update(chunk);
     bytes += static_cast<int64_t>(chunk.size());
@@ -437,7 +478,7 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
             return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
                              "analysis-svc sent a recipient without a valid BSN");
           }
-          ++*read;
+          ++progress->read;
           Item& item = items.emplace_back(ToItem(std::move(r), channel, renderer.QuotesCustomerNumber()));
           item.data_subject_id = hasher_.Hash(*bsn);
           subjects.push_back(item.data_subject_id);
@@ -708,12 +749,14 @@ void BatchGenerator::Run() {
       if (stop_) return;
       seen = wakeups_;
     }
-    auto generated = service_->GenerateNextBatch();
-    if (generated.ok() && *generated) {
+    auto attempt = service_->GenerateNextBatch();
+    if (attempt.ok() && *attempt == DispatchRepository::Attempt::kWritten) {
       generated_.fetch_add(1);
       continue;  // more may be waiting
     }
-    if (!generated.ok()) log::Warning("batch_generation_failed", {{"error", generated.status()}});
+    // A failed attempt was logged and counted, and its batch waits its backoff; others may be due.
+    if (attempt.ok() && *attempt == DispatchRepository::Attempt::kRescheduled) continue;
+    if (!attempt.ok()) log::Warning("batch_generation_failed", {{"error", attempt.status()}});
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, absl::ToChronoNanoseconds(poll_interval_), [&] { return stop_ || wakeups_ != seen; });
   }

@@ -34,6 +34,12 @@ struct DispatchSettings {
   // Longest a batch's generation may take (a stalled analysis-svc stream fails the batch, which
   // is generated again later, instead of holding a worker and the batch's claim).
   absl::Duration batch_deadline = absl::Minutes(5);
+  // A batch whose attempt failed is tried again after common::RetryBackoff(batch_retry_min,
+  // batch_retry_max, its failures in a row): growing, with jitter, capped.
+  absl::Duration batch_retry_min = absl::Seconds(2);
+  absl::Duration batch_retry_max = absl::Minutes(10);
+  // Told of every failed attempt, with its reason code (the failure metric); may be empty.
+  std::function<void(const std::string& reason)> batch_attempt_failed;
 };
 
 // A page request: at most `limit`, after the opaque position `after` (decoded by the API).
@@ -100,7 +106,7 @@ class DispatchService {
   // message, writes data file and manifest (FILES) and stores items, log and state in one
   // transaction. A crash anywhere leaves the batch waiting, to be generated again whole.
   // Returns whether a batch was generated.
-  absl::StatusOr<bool> GenerateNextBatch();
+  absl::StatusOr<DispatchRepository::Attempt> GenerateNextBatch();
 
   // Executors' side. The caller's identity must be a registered executor (PERMISSION_DENIED
   // UNKNOWN_EXECUTOR_IDENTITY); batches of other executors are NOT_FOUND.
@@ -153,12 +159,21 @@ class DispatchService {
   absl::CivilDay Today() const;
 
  private:
-  // Writes one claimed batch. When it fails after recipients were read, the failed delivery is
-  // logged (status ERROR, a transaction of its own) and the batch waits for the next attempt.
-  absl::Status Generate(const ClaimedBatch& claimed, BatchWriter& writer);
-  // The work of Generate as `call`; `*read` counts the recipients read so far.
+  // How far an attempt got: recipients read, data-file bytes produced.
+  struct AttemptProgress {
+    int64_t read = 0;
+    int64_t bytes = 0;
+  };
+  // Writes one claimed batch. When that fails, the attempt is logged (batch_attempt_failed) and
+  // counted, `*retry` says when the batch is tried again, and when recipients were read the
+  // failed delivery goes into the processing log (status ERROR, a transaction of its own).
+  absl::Status Generate(const ClaimedBatch& claimed, BatchWriter& writer, std::optional<BatchRetry>* retry);
+  // The work of Generate as `call`.
   absl::Status WriteBatch(const common::CallContext& call, const ClaimedBatch& claimed, BatchWriter& writer,
-                          int64_t* read);
+                          AttemptProgress* progress);
+  // RESOURCE_EXHAUSTED (DELIVERY_STORAGE_FULL) when the deliveries volume cannot take the batch,
+  // before anything is read (disclosed) or written.
+  absl::Status CheckDeliverySpace(const Batch& batch);
   // The entry of a batch handed over to its executor (without subjects and item count).
   static common::ProcessingRecord DeliveryRecord(const ClaimedBatch& claimed, absl::Time end);
   absl::StatusOr<Executor> CallingExecutor(const common::CallContext& call);
@@ -171,9 +186,10 @@ class DispatchService {
   DispatchSettings settings_;
 };
 
-// Background generation: `threads` workers call GenerateNextBatch until none is waiting, then
-// sleep until Wake() or `poll_interval` (other replicas' orders arrive unannounced). Errors
-// are logged and retried after the interval.
+// Background generation: `threads` workers call GenerateNextBatch until none is due, then
+// sleep until Wake() or `poll_interval` (other replicas' orders arrive unannounced, and failed
+// batches come due). A failed attempt reschedules its batch (see DispatchSettings); other
+// errors (the database) are logged and retried after the interval.
 class BatchGenerator {
  public:
   BatchGenerator(DispatchService* service, int threads, absl::Duration poll_interval);

@@ -113,6 +113,12 @@ struct Batch {
   std::string data_file, manifest_file;  // relative to the delivery directory; empty for PULL
   std::optional<absl::Time> write_time, acknowledge_time;
   std::string acknowledged_by;
+  // Failed generation attempts: how many, when the next one is due, why the last one failed
+  // (a reason code), and the data file's bytes per item an attempt saw (0: none yet).
+  int32_t failed_attempts = 0;
+  std::optional<absl::Time> next_attempt_time;
+  std::string last_failure;
+  int64_t bytes_per_item = 0;
 };
 
 // One list member as analysis-svc streams it, with the order's channel's field set.

@@ -26,4 +26,6 @@ inline constexpr char kOutcomeInFuture[] = "OUTCOME_TIME_IN_FUTURE";
 inline constexpr char kDuplicateOutcome[] = "DUPLICATE_OUTCOME_IN_REQUEST";
 inline constexpr char kRecipientsUnavailable[] = "RECIPIENT_SOURCE_UNAVAILABLE";
 inline constexpr char kRecipientListChanged[] = "RECIPIENT_LIST_CHANGED";
+inline constexpr char kDeliveryStorageFull[] = "DELIVERY_STORAGE_FULL";
+inline constexpr char kDeliveryIoError[] = "DELIVERY_IO_ERROR";
 }  // namespace cak::dispatch::domain::reason

@@ -34,6 +34,14 @@ struct ClaimedBatch {
   Executor executor;
 };
 
+// A failed attempt's batch: when it is tried next, why it failed (a reason code) and the data
+// file's bytes per item the attempt saw (0: unknown).
+struct BatchRetry {
+  absl::Time next_attempt_time;
+  std::string reason;
+  int64_t bytes_per_item = 0;
+};
+
 // What a generated batch came to.
 struct BatchResult {
   int64_t item_count = 0;
@@ -163,12 +171,17 @@ class DispatchRepository {
   virtual absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
                            absl::Time deadline) = 0;
 
-  // Claims one PLANNED batch that no other worker holds (FOR UPDATE SKIP LOCKED) and calls
-  // `generate` with it while the claim is held; commits what `generate` wrote when it returns
-  // OK, rolls everything back otherwise (the batch is then PLANNED again). Returns false when
-  // no batch was waiting.
-  using GenerateFn = std::function<absl::Status(const ClaimedBatch&, BatchWriter&)>;
-  virtual absl::StatusOr<bool> GenerateNextBatch(const GenerateFn& generate) = 0;
+  // Claims one PLANNED batch whose next attempt is due at `now` and that no other worker holds
+  // (FOR UPDATE SKIP LOCKED), and calls `generate` with it while the claim is held:
+  // - OK: what `generate` wrote commits (kWritten);
+  // - an error with `*retry` set: what it wrote is undone, the batch stays PLANNED with the
+  //   retry recorded (one more failed attempt, the next one due at retry.next_attempt_time), and
+  //   that commits (kRescheduled; the error is the attempt's to report);
+  // - an error without: everything is rolled back and the error returned.
+  // kNoneDue when no batch was due.
+  enum class Attempt { kNoneDue, kWritten, kRescheduled };
+  using GenerateFn = std::function<absl::Status(const ClaimedBatch&, BatchWriter&, std::optional<BatchRetry>* retry)>;
+  virtual absl::StatusOr<Attempt> GenerateNextBatch(absl::Time now, const GenerateFn& generate) = 0;
 
   // The items of the customer whose log id is `subject_id` (an access request), with their
   // order, executor, batch and latest outcome, oldest first. Found through the customer's
@@ -214,8 +227,11 @@ class DeliveryFile {
 class DeliveryStore {
  public:
   virtual ~DeliveryStore() = default;
-  // A new file at `relative_path`, invisible under that name until committed.
+  // A new file at `relative_path`, invisible under that name until committed. Writes that do
+  // not fit answer RESOURCE_EXHAUSTED (DELIVERY_STORAGE_FULL).
   virtual absl::StatusOr<std::unique_ptr<DeliveryFile>> Create(const std::string& relative_path) = 0;
+  // Bytes that can still be written (the volume's free space for this process).
+  virtual absl::StatusOr<int64_t> FreeBytes() = 0;
   // Removes the file; OK when it is not there.
   virtual absl::Status Remove(const std::string& relative_path) = 0;
 };

@@ -6,15 +6,32 @@
 
 namespace cak::dispatch {
 
+namespace {
+
+// The settings with their observers wired to the metrics.
+DispatchServerOptions Observed(DispatchServerOptions o) {
+  if (o.metrics != nullptr && !o.settings.batch_attempt_failed) {
+    o.settings.batch_attempt_failed =
+        o.metrics->LabeledCounter("dispatch_batch_attempts_failed_total",
+                                  "Batch generation attempts that failed, by reason; the batch is tried again after a "
+                                  "backoff (alert when it keeps growing)",
+                                  "reason");
+  }
+  return o;
+}
+
+}  // namespace
+
 DispatchServer::DispatchServer(DispatchServerOptions options)
-    : options_(std::move(options)),
+    : options_(Observed(std::move(options))),
       log_store_(options_.schema, "dispatch-svc", options_.hasher.value(),
                  [m = options_.metrics](int64_t n) {
                    if (m) m->ProcessingLogEntriesWritten(n);
                  }),
       repository_(options_.pool, options_.schema, &log_store_, options_.settings.replica),
       files_(options_.delivery_dir),
-      service_(&repository_, &files_, options_.recipients, options_.clock, options_.hasher.value(), options_.settings),
+      service_(&repository_, options_.delivery_store != nullptr ? options_.delivery_store : &files_,
+               options_.recipients, options_.clock, options_.hasher.value(), options_.settings),
       generator_(options_.generator_threads > 0
                      ? std::make_unique<domain::BatchGenerator>(&service_, options_.generator_threads,
                                                                 options_.generator_poll_interval)

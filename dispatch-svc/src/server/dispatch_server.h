@@ -34,6 +34,8 @@ struct DispatchServerOptions {
   domain::RecipientSource* recipients = nullptr;    // not owned (analysis-svc)
   std::optional<common::DataSubjectHasher> hasher;  // processing log; required
   std::string delivery_dir;
+  // Where batches are written; null: files in `delivery_dir` (tests put a volume of their own).
+  domain::DeliveryStore* delivery_store = nullptr;  // not owned
   domain::DispatchSettings settings;
   int generator_threads = 1;  // 0: no background generation (tests drive it)
   absl::Duration generator_poll_interval = absl::Seconds(2);

@@ -2,6 +2,7 @@
 #include "dispatch-svc/src/storage/file_delivery_store.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
 #include "common/base/random.h"
+#include "dispatch-svc/src/domain/reasons.h"
 
 namespace cak::dispatch::storage {
 
@@ -19,8 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A full volume (or quota) is RESOURCE_EXHAUSTED: the batch is tried again once there is room.
 absl::Status IoError(absl::string_view what, const std::string& path) {
-  return common::MakeError(absl::StatusCode::kInternal, "DELIVERY_IO_ERROR",
+  const bool full = errno == ENOSPC || errno == EDQUOT;
+  return common::MakeError(full ? absl::StatusCode::kResourceExhausted : absl::StatusCode::kInternal,
+                           full ? domain::reason::kDeliveryStorageFull : domain::reason::kDeliveryIoError,
                            absl::StrCat(what, " '", path, "': ", std::strerror(errno)));
 }
 
@@ -95,8 +100,8 @@ absl::StatusOr<std::unique_ptr<domain::DeliveryFile>> FileDeliveryStore::Create(
   std::error_code ec;
   fs::create_directories(p.parent_path(), ec);
   if (ec) {
-    return common::MakeError(absl::StatusCode::kInternal, "DELIVERY_IO_ERROR",
-                             absl::StrCat("cannot create directory '", p.parent_path().string(), "': ", ec.message()));
+    errno = ec.value();
+    return IoError("cannot create directory", p.parent_path().string());
   }
   const std::string tmp = (p.parent_path() / (".tmp-" + common::NewUuid() + "-" + p.filename().string())).string();
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -108,6 +113,12 @@ absl::Status FileDeliveryStore::Remove(const std::string& relative_path) {
   CAK_ASSIGN_OR_RETURN(std::string path, Resolve(root_, relative_path));
   if (unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("cannot remove", path);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> FileDeliveryStore::FreeBytes() {
+  struct statvfs st {};
+  if (statvfs(root_.c_str(), &st) != 0) return IoError("cannot inspect", root_);
+  return static_cast<int64_t>(st.f_bavail) * static_cast<int64_t>(st.f_frsize);
 }
 
 int FileDeliveryStore::CollectTemporaryFiles(absl::Duration age) {

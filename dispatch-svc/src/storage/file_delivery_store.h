@@ -14,8 +14,12 @@ class FileDeliveryStore final : public domain::DeliveryStore {
  public:
   explicit FileDeliveryStore(std::string root) : root_(std::move(root)) {}
 
-  // INVALID_ARGUMENT for a path that is absolute or leaves the root; INTERNAL for I/O errors.
+  // INVALID_ARGUMENT for a path that is absolute or leaves the root; RESOURCE_EXHAUSTED
+  // (DELIVERY_STORAGE_FULL) when the volume is full, INTERNAL (DELIVERY_IO_ERROR) for other I/O
+  // errors, here and in the file's writes.
   absl::StatusOr<std::unique_ptr<domain::DeliveryFile>> Create(const std::string& relative_path) override;
+  // The volume's space available to this process (statvfs f_bavail).
+  absl::StatusOr<int64_t> FreeBytes() override;
   absl::Status Remove(const std::string& relative_path) override;
 
   // Removes temporary files older than `age` (left by a crashed writer). Returns how many.

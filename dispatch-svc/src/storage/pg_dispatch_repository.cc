@@ -143,7 +143,8 @@ domain::Order OrderFromRow(const Row& r) {
 constexpr char kBatchColumns[] =
     "order_id, batch_no, executor_id, channel, planned_date, first_position, last_position, state,"
     " coalesce(item_count, 0), coalesce(sha256, ''), coalesce(data_file, ''), coalesce(manifest_file, ''),"
-    " ${s}.to_micros(write_time), ${s}.to_micros(acknowledge_time), coalesce(acknowledged_by, ''), withheld_count";
+    " ${s}.to_micros(write_time), ${s}.to_micros(acknowledge_time), coalesce(acknowledged_by, ''), withheld_count,"
+    " failed_attempts, ${s}.to_micros(next_attempt_time), last_failure, bytes_per_item";
 
 domain::Batch BatchFromRow(const Row& r) {
   domain::Batch b;
@@ -163,6 +164,10 @@ domain::Batch BatchFromRow(const Row& r) {
   if (r[13]) b.acknowledge_time = TimeFromMicros(*r[13]);
   b.acknowledged_by = TextAt(r, 14);
   b.withheld_count = ToInt(r[15]);
+  b.failed_attempts = static_cast<int32_t>(ToInt(r[16]));
+  if (r[17]) b.next_attempt_time = TimeFromMicros(*r[17]);
+  b.last_failure = TextAt(r, 18);
+  b.bytes_per_item = ToInt(r[19]);
   return b;
 }
 
@@ -899,18 +904,19 @@ absl::Status PgDispatchRepository::Log(const common::CallContext& call, const co
 // ---------------------------------------------------------------------------------------------
 // Generation
 
-absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& generate) {
-  bool found = false;
+absl::StatusOr<domain::DispatchRepository::Attempt> PgDispatchRepository::GenerateNextBatch(
+    absl::Time now, const GenerateFn& generate) {
+  Attempt attempt = Attempt::kNoneDue;
   CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     // The generation can outlast the pool's statement timeout only in the caller's code, not in
     // one statement; lock waits never happen (SKIP LOCKED).
     const TextRows next = ExecutePrepared(
         tx.sql(),
-        Q("SELECT order_id, batch_no FROM ${s}.batches WHERE state = 1 ORDER BY planned_date, order_id, batch_no"
-          " LIMIT 1 FOR UPDATE SKIP LOCKED"),
-        {});
+        Q("SELECT order_id, batch_no FROM ${s}.batches WHERE state = 1"
+          " AND (next_attempt_time IS NULL OR next_attempt_time <= ${s}.from_micros(CAST($1 AS bigint)))"
+          " ORDER BY planned_date, order_id, batch_no LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        {absl::StrCat(absl::ToUnixMicros(now))});
     if (next.empty()) return absl::OkStatus();
-    found = true;
     domain::ClaimedBatch claimed;
     const TextRows batch = ExecutePrepared(
         tx.sql(),
@@ -926,10 +932,28 @@ absl::StatusOr<bool> PgDispatchRepository::GenerateNextBatch(const GenerateFn& g
         ExecutePrepared(tx.sql(), Q(absl::StrCat("SELECT ", kExecutorColumns, " FROM ${s}.executors WHERE id = $1")),
                         {claimed.batch.executor_id});
     claimed.executor = ExecutorFromRow(executor.at(0));
+    tx.sql() << "SAVEPOINT attempt";
     PgBatchWriter writer(tx, schema_, log_, claimed.batch, replica_);
-    return generate(claimed, writer);
+    std::optional<domain::BatchRetry> retry;
+    absl::Status st = generate(claimed, writer, &retry);
+    if (st.ok()) {
+      attempt = Attempt::kWritten;
+      return st;
+    }
+    if (!retry) return st;
+    tx.sql() << "ROLLBACK TO SAVEPOINT attempt";
+    ExecutePrepared(tx.sql(),
+                    Q("UPDATE ${s}.batches SET failed_attempts = failed_attempts + 1,"
+                      " next_attempt_time = ${s}.from_micros(CAST($3 AS bigint)), last_failure = $4,"
+                      " bytes_per_item = CAST($5 AS integer)"
+                      " WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"),
+                    {claimed.batch.order_id, absl::StrCat(claimed.batch.batch_no),
+                     absl::StrCat(absl::ToUnixMicros(retry->next_attempt_time)), retry->reason,
+                     absl::StrCat(retry->bytes_per_item)});
+    attempt = Attempt::kRescheduled;
+    return absl::OkStatus();
   }));
-  return found;
+  return attempt;
 }
 
 absl::StatusOr<std::optional<std::string>> PgDispatchRepository::FindClaim(const common::IdempotencyKey& key,

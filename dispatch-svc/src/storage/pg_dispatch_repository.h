@@ -63,7 +63,7 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                                                     int limit, absl::Time deadline) override;
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
                    absl::Time deadline) override;
-  absl::StatusOr<bool> GenerateNextBatch(const GenerateFn& generate) override;
+  absl::StatusOr<Attempt> GenerateNextBatch(absl::Time now, const GenerateFn& generate) override;
   absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,
                                                                absl::Time deadline) override;
   absl::StatusOr<ItemErasure> EraseSubjectItems(const common::CallContext& call,
