@@ -4,7 +4,8 @@
 # run alone (`ctest -L unit`). Labels: unit (no database, no network), db (storage against the
 # real PostgreSQL), api (gRPC over a real channel, with PostgreSQL), e2e (whole processes),
 # fault (whole processes while the database restarts; RUN_SERIAL: nothing else runs meanwhile),
-# contract, bench-smoke. Everything but unit needs the database: `ctest -LE unit`.
+# fuzz (libFuzzer targets built by clang in build-fuzz/), contract, bench-smoke. Everything but
+# unit and fuzz needs the database.
 # (One label per binary: gtest_discover_tests cannot pass a list-valued property through.)
 function(cak_add_test name)
   cmake_parse_arguments(T "RUN_SERIAL" "TIMEOUT;LABEL" "SOURCES;LIBS" ${ARGN})

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test from a clean state: installs what is missing, builds everything, starts the
 # project-local PostgreSQL (or uses CAK_PG_ADMIN_DSN), recreates the test database, and runs
-# ctest: unit, db (storage), api (gRPC), e2e (processes), contract (buf lint, manifests) and
+# ctest: unit, db (storage), api (gRPC), e2e (processes), fault (a database restart), fuzz
+# (libFuzzer), contract (buf lint, manifests) and
 # bench-smoke tests. Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
 # Stops PostgreSQL again if this script started it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

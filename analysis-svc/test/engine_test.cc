@@ -241,6 +241,13 @@ TEST(CriteriaTest, JsonRoundTrip) {
   const ColumnarSnapshot s = Sample();
   EXPECT_EQ(Evaluate(*back, s, {kToday}).words(), Evaluate(c, s, {kToday}).words());
   EXPECT_FALSE(FromJson("{\"p\":{}}").ok());
+  // Found by tests/fuzz/criteria_fuzzer.cc: a number that is no integer of the field's range
+  // (a float far out of int range was undefined behaviour; a large integer wrapped).
+  for (const char* bad : {R"({"p":{"f":1,"from":2.02601e+36,"flag":false}})", R"({"p":{"f":1.5,"flag":false}})",
+                          R"({"p":{"f":1,"v":[4294967297],"flag":false}})", R"({"p":{"f":1,"b":"x","flag":false}})",
+                          R"({"p":{"f":1,"max":18446744073709551615,"flag":false}})"}) {
+    EXPECT_EQ(FromJson(bad).status().code(), absl::StatusCode::kInternal) << bad;
+  }
 }
 
 TEST(ImpactTest, Breakdowns) {

@@ -45,8 +45,12 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions
     if (options.issuer.empty()) options.issuer = kDevJwtIssuer;
     if (options.audience.empty()) options.audience = kDevJwtAudience;
   } else if (options.mode == "jwt") {
-    if (options.jwt_public_key_pem.empty()) {
-      return absl::InvalidArgumentError("auth mode jwt needs a public key (--jwt-public-key-file)");
+    if (options.jwt_public_key_pem.empty() == options.jwt_jwks.empty()) {
+      return absl::InvalidArgumentError(
+          "auth mode jwt needs one public key (--jwt-public-key-file) or one key set (--jwt-jwks-file)");
+    }
+    if (!options.jwt_jwks.empty() && !options.jwt_algorithm.empty()) {
+      return absl::InvalidArgumentError("--jwt-algorithm goes with --jwt-public-key-file; a JWKS key names its alg");
     }
     if (options.issuer.empty() || options.audience.empty()) {
       return absl::InvalidArgumentError("auth mode jwt needs --jwt-issuer and --jwt-audience");
@@ -54,9 +58,10 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown auth mode '", options.mode, "'"));
   }
-  auto key = JwtVerificationKey::FromPem(options.jwt_public_key_pem, options.jwt_algorithm);
-  if (!key.ok()) return key.status();
-  return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock, *std::move(key)));
+  auto keys = options.jwt_jwks.empty() ? JwtKeySet::FromPem(options.jwt_public_key_pem, options.jwt_algorithm)
+                                       : JwtKeySet::FromJwks(options.jwt_jwks);
+  if (!keys.ok()) return keys.status();
+  return std::unique_ptr<Authenticator>(new Authenticator(std::move(options), clock, *std::move(keys)));
 }
 
 absl::StatusOr<Principal> Authenticator::VerifyToken(absl::string_view token) const {
@@ -98,9 +103,16 @@ absl::StatusOr<Principal> Authenticator::VerifyUncached(absl::string_view token,
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string()) {
     return Unauthenticated("the bearer token header is malformed");
   }
-  // Only the asymmetric algorithm of the configured key: an HS* token "signed" with the public
-  // key as HMAC secret, or an unsigned one ("none"), never passes.
-  if (!key_->Verify(header["alg"].get<std::string>(), token.substr(0, dot2), signature)) {
+  std::string kid;
+  if (header.contains("kid")) {
+    if (!header["kid"].is_string()) return Unauthenticated("the bearer token header is malformed");
+    kid = header["kid"].get<std::string>();
+  }
+  const JwtVerificationKey* key = keys_->Find(kid);
+  if (key == nullptr) return Unauthenticated("the bearer token's key id (kid) names no configured key");
+  // Only the asymmetric algorithm of that key: an HS* token "signed" with the public key as
+  // HMAC secret, or an unsigned one ("none"), never passes.
+  if (!key->Verify(header["alg"].get<std::string>(), token.substr(0, dot2), signature)) {
     return Unauthenticated("the bearer token is invalid or its signature does not verify");
   }
   nlohmann::json claims = nlohmann::json::parse(payload_text, nullptr, /*allow_exceptions=*/false);

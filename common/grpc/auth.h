@@ -2,8 +2,10 @@
 //
 // Callers prove who they are in one of two ways:
 // - Employees (and applications using OAuth client credentials) send
-//   "authorization: Bearer <JWT>". The token must be RS256/ES256-signed by the configured key
-//   and carry iss, aud, exp (and sub, roles); nbf and iat are honoured with a small skew.
+//   "authorization: Bearer <JWT>". The token must be signed by a configured key, with that
+//   key's one algorithm (RS256/RS384/RS512 or ES256), and carry iss, aud, exp (and sub,
+//   roles); nbf and iat are honoured with a small skew. The key is one PEM key, or a JSON Web
+//   Key Set whose keys the token's `kid` header selects (two keys valid during a rotation).
 // - The suite's services and executors connect with a client certificate (mTLS, when TLS is
 //   configured); the certificate's identity (SAN, else CN) maps to roles through the
 //   service-identity table.
@@ -31,13 +33,17 @@
 namespace cak::common {
 
 struct AuthOptions {
-  // "jwt": tokens signed by jwt_public_key_pem. "development": the committed development key
-  // (common/grpc/dev_keys.h); must be chosen explicitly.
+  // "jwt": tokens signed by jwt_public_key_pem or a key of jwt_jwks (exactly one of the two).
+  // "development": the committed development key (common/grpc/dev_keys.h); must be chosen
+  // explicitly.
   std::string mode = "jwt";
   std::string jwt_public_key_pem;
-  // The one algorithm tokens must be signed with (RS256, RS384, RS512 for an RSA key; ES256 for
-  // an EC P-256 key); empty: RS256 for RSA, ES256 for EC. A token naming another is refused.
+  // The one algorithm tokens of the PEM key must be signed with (RS256, RS384, RS512 for an RSA
+  // key; ES256 for an EC P-256 key); empty: RS256 for RSA, ES256 for EC. A token naming another
+  // is refused. (A JWKS key names its own, in "alg".)
   std::string jwt_algorithm;
+  // A JSON Web Key Set (RFC 7517) text; see JwtKeySet::FromJwks.
+  std::string jwt_jwks;
   std::string issuer;
   std::string audience;
   absl::Duration clock_skew = absl::Seconds(60);
@@ -56,14 +62,46 @@ class JwtVerificationKey {
  public:
   static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromPem(const std::string& pem,
                                                                      const std::string& algorithm = "");
+  // A public key given by its JWK parameters (base64url, no padding): kty "RSA" with n and e,
+  // or kty "EC" with crv "P-256", x and y; verifying `algorithm` only.
+  struct JwkParameters {
+    std::string kty, n, e, crv, x, y;
+  };
+  static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromJwk(const JwkParameters& jwk,
+                                                                     const std::string& algorithm);
   ~JwtVerificationKey();
   // True when `alg` is this key's algorithm and `signature` over `signing_input` is valid.
   bool Verify(const std::string& alg, absl::string_view signing_input, const std::string& signature) const;
 
  private:
   JwtVerificationKey() = default;
+  // Takes ownership of `key` (an OpenSSL EVP_PKEY).
+  static absl::StatusOr<std::unique_ptr<JwtVerificationKey>> FromKey(struct evp_pkey_st* key,
+                                                                     const std::string& algorithm);
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// The keys bearer tokens may be signed with, by key id.
+class JwtKeySet {
+ public:
+  // One PEM key: every token is checked against it (a `kid` it names is not looked at).
+  static absl::StatusOr<std::unique_ptr<JwtKeySet>> FromPem(const std::string& pem, const std::string& algorithm);
+  // A JSON Web Key Set: {"keys": [{"kid": ..., "alg": ..., "kty": ..., ...}, ...]}. Every key
+  // names a kid (unique in the set) and its alg (RS256, RS384, RS512 or ES256, fitting the key:
+  // pinned per key); "use", where given, is "sig". INVALID_ARGUMENT naming the key otherwise.
+  static absl::StatusOr<std::unique_ptr<JwtKeySet>> FromJwks(const std::string& json);
+  ~JwtKeySet();
+
+  // The key that must verify a token whose header names `kid` ("" when it names none): the PEM
+  // key; the set's key with that kid; with no kid only the set's single key. Null: none fits.
+  const JwtVerificationKey* Find(absl::string_view kid) const;
+  size_t size() const { return by_kid_.size() + (single_ ? 1 : 0); }
+
+ private:
+  JwtKeySet() = default;
+  std::unique_ptr<JwtVerificationKey> single_;  // FromPem
+  std::map<std::string, std::unique_ptr<JwtVerificationKey>, std::less<>> by_kid_;
 };
 
 class Authenticator {
@@ -81,13 +119,13 @@ class Authenticator {
   const AuthOptions& options() const { return options_; }
 
  private:
-  Authenticator(AuthOptions options, const Clock* clock, std::unique_ptr<JwtVerificationKey> key)
-      : options_(std::move(options)), clock_(clock), key_(std::move(key)) {}
+  Authenticator(AuthOptions options, const Clock* clock, std::unique_ptr<JwtKeySet> keys)
+      : options_(std::move(options)), clock_(clock), keys_(std::move(keys)) {}
   absl::StatusOr<Principal> VerifyUncached(absl::string_view token, int64_t* expiry) const;
 
   AuthOptions options_;
   const Clock* clock_;
-  std::unique_ptr<JwtVerificationKey> key_;
+  std::unique_ptr<JwtKeySet> keys_;
   // Tokens already verified, until their expiry: callers reuse a token for many calls, and a
   // signature check is the most expensive step of a call. Bounded; cleared when full.
   struct CachedPrincipal {

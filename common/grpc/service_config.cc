@@ -39,11 +39,15 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
              "how long start-up waits for the database");
 
   p.Choice("auth-mode", &c->auth_mode, "jwt", {"jwt", "development"},
-           "jwt: bearer tokens signed by --jwt-public-key-file; development: the repository's test key");
+           "jwt: bearer tokens signed by --jwt-public-key-file or a key of --jwt-jwks-file; development: the "
+           "repository's test key");
   p.String("jwt-public-key-file", &c->jwt_public_key_file, "", "PEM public key that signs employee tokens");
+  p.String("jwt-jwks-file", &c->jwt_jwks_file, "",
+           "instead of --jwt-public-key-file: a JSON Web Key Set; the token's kid picks the key, each key names its "
+           "kid and alg (two keys during a rotation)");
   p.String("jwt-algorithm", &c->jwt_algorithm, "",
-           "the one signature algorithm accepted (RS256, RS384, RS512 for an RSA key; ES256 for EC); empty: RS256 "
-           "for RSA, ES256 for EC");
+           "with --jwt-public-key-file: the one signature algorithm accepted (RS256, RS384, RS512 for an RSA key; "
+           "ES256 for EC); empty: RS256 for RSA, ES256 for EC");
   p.String("jwt-issuer", &c->jwt_issuer, "", "required iss claim");
   p.String("jwt-audience", &c->jwt_audience, "", "required aud claim");
   p.String("service-identities", &c->service_identities, "",
@@ -83,7 +87,12 @@ absl::Status ValidateServiceConfig(const ServiceConfig& c) {
   }
   if (c.mode() == ServiceConfig::Mode::kServe) {
     if (c.auth_mode == "jwt") {
-      if (c.jwt_public_key_file.empty()) problems.push_back("--auth-mode=jwt needs --jwt-public-key-file");
+      if (c.jwt_public_key_file.empty() == c.jwt_jwks_file.empty()) {
+        problems.push_back("--auth-mode=jwt needs one of --jwt-public-key-file and --jwt-jwks-file");
+      }
+      if (!c.jwt_jwks_file.empty() && !c.jwt_algorithm.empty()) {
+        problems.push_back("--jwt-algorithm goes with --jwt-public-key-file (a JWKS key names its alg)");
+      }
       if (c.jwt_issuer.empty()) problems.push_back("--auth-mode=jwt needs --jwt-issuer");
       if (c.jwt_audience.empty()) problems.push_back("--auth-mode=jwt needs --jwt-audience");
     }
@@ -148,10 +157,15 @@ absl::StatusOr<AuthOptions> AuthOptionsFrom(const ServiceConfig& c) {
   o.issuer = c.jwt_issuer;
   o.audience = c.jwt_audience;
   o.jwt_algorithm = c.jwt_algorithm;
-  if (c.auth_mode == "jwt") {
+  if (c.auth_mode == "jwt" && !c.jwt_public_key_file.empty()) {
     auto key = ReadSecretFile("--jwt-public-key-file", c.jwt_public_key_file);
     if (!key.ok()) return key.status();
     o.jwt_public_key_pem = *key + "\n";
+  }
+  if (c.auth_mode == "jwt" && !c.jwt_jwks_file.empty()) {
+    auto jwks = ReadSecretFile("--jwt-jwks-file", c.jwt_jwks_file);
+    if (!jwks.ok()) return jwks.status();
+    o.jwt_jwks = *std::move(jwks);
   }
   auto ids = ParseServiceIdentities(c.service_identities);
   if (!ids.ok()) return ids.status();

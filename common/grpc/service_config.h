@@ -44,7 +44,7 @@ struct ServiceConfig {
   absl::Duration db_acquire_timeout, db_statement_timeout, db_startup_timeout;
   // Authentication.
   std::string auth_mode;
-  std::string jwt_public_key_file, jwt_algorithm, jwt_issuer, jwt_audience;
+  std::string jwt_public_key_file, jwt_jwks_file, jwt_algorithm, jwt_issuer, jwt_audience;
   std::string service_identities;
   // Privacy.
   std::string hash_key_file;

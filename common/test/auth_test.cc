@@ -3,10 +3,17 @@
 
 #include <gtest/gtest.h>
 #include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/grpc/dev_keys.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/fake_clock.h"
@@ -49,6 +56,49 @@ oIus0+4OFQJGEOscpN7cIg==
 -----END PRIVATE KEY-----
 )pem";
 
+// An EC P-256 key for ES256 tokens.
+constexpr char kEcPrivateKey[] = R"pem(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg367buY5RdqEWIIC7
+YBSzug0acLA3qpsXJ+gWzbFuxk6hRANCAATY58AhjIdQZJzjkAs1fJ/8tivm3vx6
+GkbieUt09q3RqR2GtrFU8VJ6aIW3MwT8bAuG2pGVjfWC02kazUbQhR/w
+-----END PRIVATE KEY-----
+)pem";
+
+// A JWK parameter: the big number `name` of `key`, base64url, left-padded to `width` bytes (0: none).
+std::string JwkNumber(EVP_PKEY* key, const char* name, int width = 0) {
+  BIGNUM* bn = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1) << name;
+  std::string bytes(width > 0 ? width : BN_num_bytes(bn), '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  BN_free(bn);
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);
+  return out;
+}
+
+// The public half of `private_pem` as a JWK with `kid` and `alg` (what an identity provider
+// publishes).
+std::string Jwk(const std::string& private_pem, const std::string& kid, const std::string& alg) {
+  BIO* bio = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  EXPECT_NE(key, nullptr);
+  std::string params;
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    params = absl::StrCat(R"("kty":"RSA","n":")", JwkNumber(key, OSSL_PKEY_PARAM_RSA_N), R"(","e":")",
+                          JwkNumber(key, OSSL_PKEY_PARAM_RSA_E), R"(")");
+  } else {
+    params = absl::StrCat(R"("kty":"EC","crv":"P-256","x":")", JwkNumber(key, OSSL_PKEY_PARAM_EC_PUB_X, 32),
+                          R"(","y":")", JwkNumber(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32), R"(")");
+  }
+  EVP_PKEY_free(key);
+  return absl::StrCat(R"({"kid":")", kid, R"(","alg":")", alg, R"(","use":"sig",)", params, "}");
+}
+
+std::string Jwks(const std::vector<std::string>& keys) {
+  return absl::StrCat(R"({"keys":[)", absl::StrJoin(keys, ","), "]}");
+}
+
 class AuthTest : public ::testing::Test {
  protected:
   AuthTest() : clock_(absl::Now()) {
@@ -61,10 +111,13 @@ class AuthTest : public ::testing::Test {
     c.issued_at = clock_.Now();
     return *MintToken(c, key);
   }
-  // A token built by hand (not by MintToken): signed with `alg` under `key`, valid for an hour.
-  std::string HandSigned(jwt_alg_t alg, const std::string& key, const char* subject, const char* roles_json) {
+  // A token built by hand (not by MintToken): signed with `alg` under `key`, valid for an hour,
+  // naming `kid` in its header when given.
+  std::string HandSigned(jwt_alg_t alg, const std::string& key, const char* subject, const char* roles_json,
+                         const char* kid = nullptr) {
     jwt_t* jwt = nullptr;
     EXPECT_EQ(jwt_new(&jwt), 0);
+    if (kid != nullptr) jwt_add_header(jwt, "kid", kid);
     jwt_add_grant(jwt, "sub", subject);
     jwt_add_grant(jwt, "iss", kDevJwtIssuer);
     jwt_add_grant(jwt, "aud", kDevJwtAudience);
@@ -149,6 +202,74 @@ TEST_F(AuthTest, OnlyTheConfiguredAlgorithmIsAccepted) {
   o.jwt_algorithm = "ES256";  // an RSA key
   EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
   o.jwt_algorithm = "HS256";
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Key rotation with a JSON Web Key Set: the token's kid picks the key, each key verifies only
+// its own algorithm, and the old and the new key are both valid while the rotation runs.
+TEST_F(AuthTest, AKeySetPicksTheKeyByKidAndHoldsTwoDuringARotation) {
+  AuthOptions o;
+  o.mode = "jwt";
+  o.issuer = kDevJwtIssuer;
+  o.audience = kDevJwtAudience;
+  o.jwt_jwks = Jwks({Jwk(kDevJwtPrivateKeyPem, "2026-11", "RS256"), Jwk(kEcPrivateKey, "2026-12", "ES256")});
+  auto rotating = Authenticator::Create(o, &clock_);
+  ASSERT_TRUE(rotating.ok()) << rotating.status();
+  auto token = [&](jwt_alg_t alg, const std::string& key, const char* kid) {
+    return HandSigned(alg, key, "emp-9", R"({"roles":["analyst"]})", kid);
+  };
+  const auto refused = StatusIs(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED", "");
+  EXPECT_TRUE((*rotating)->VerifyToken(token(JWT_ALG_RS256, kDevJwtPrivateKeyPem, "2026-11")).ok());  // the old key
+  EXPECT_TRUE((*rotating)->VerifyToken(token(JWT_ALG_ES256, kEcPrivateKey, "2026-12")).ok());         // the new key
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_RS256, kDevJwtPrivateKeyPem, "2026-12")), refused);
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_ES256, kEcPrivateKey, "2026-11")), refused);
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_RS256, kDevJwtPrivateKeyPem, "2027-01")), refused);  // unknown
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_RS256, kDevJwtPrivateKeyPem, nullptr)), refused);    // which key?
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_RS384, kDevJwtPrivateKeyPem, "2026-11")), refused);  // its alg
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_RS256, kOtherPrivateKey, "2026-11")), refused);
+  EXPECT_THAT((*rotating)->VerifyToken(token(JWT_ALG_HS256, kDevJwtPublicKeyPem, "2026-11")), refused);
+
+  // The rotation done: the old key is gone from the set; a single key needs no kid.
+  o.jwt_jwks = Jwks({Jwk(kEcPrivateKey, "2026-12", "ES256")});
+  auto rotated = Authenticator::Create(o, &clock_);
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_THAT((*rotated)->VerifyToken(token(JWT_ALG_RS256, kDevJwtPrivateKeyPem, "2026-11")), refused);
+  EXPECT_TRUE((*rotated)->VerifyToken(token(JWT_ALG_ES256, kEcPrivateKey, "2026-12")).ok());
+  EXPECT_TRUE((*rotated)->VerifyToken(token(JWT_ALG_ES256, kEcPrivateKey, nullptr)).ok());
+}
+
+TEST_F(AuthTest, ABadKeySetIsAConfigurationError) {
+  AuthOptions o;
+  o.mode = "jwt";
+  o.issuer = kDevJwtIssuer;
+  o.audience = kDevJwtAudience;
+  const std::string rsa = Jwk(kDevJwtPrivateKeyPem, "a", "RS256");
+  const std::string ec = Jwk(kEcPrivateKey, "b", "ES256");
+  auto with = [](std::string jwk, const std::string& from, const std::string& to) {
+    const size_t at = jwk.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return jwk.replace(at, from.size(), to);
+  };
+  for (const std::string& bad :
+       {std::string("not json"), std::string("[]"), std::string(R"({"keys":[]})"),
+        Jwks({with(rsa, R"("kid":"a",)", "")}),                     // no kid
+        Jwks({with(rsa, R"("alg":"RS256",)", "")}),                 // no alg
+        Jwks({rsa, with(ec, R"("kid":"b")", R"("kid":"a")")}),      // kid twice
+        Jwks({with(rsa, R"("alg":"RS256")", R"("alg":"ES256")")}),  // alg misfits the key
+        Jwks({with(rsa, R"("alg":"RS256")", R"("alg":"HS256")")}),
+        Jwks({with(rsa, R"("kty":"RSA")", R"("kty":"oct")")}), Jwks({with(rsa, R"("use":"sig")", R"("use":"enc")")}),
+        Jwks({with(ec, R"("crv":"P-256")", R"("crv":"P-384")")}),
+        Jwks({with(ec, R"("x":")", R"("x":"AAAA)")}),  // x not 32 bytes
+        Jwks({with(ec, R"("x":")", R"("x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","z":")")})}) {
+    o.jwt_jwks = bad;
+    EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  o.jwt_jwks = Jwks({rsa, ec});
+  EXPECT_TRUE(Authenticator::Create(o, &clock_).ok());
+  o.jwt_algorithm = "RS256";  // a JWKS key names its own
+  EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
+  o.jwt_algorithm.clear();
+  o.jwt_public_key_pem = kDevJwtPublicKeyPem;  // one of the two, not both
   EXPECT_EQ(Authenticator::Create(o, &clock_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -2,7 +2,10 @@
 #include "analysis-svc/src/domain/criteria.h"
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
@@ -279,6 +282,33 @@ nlohmann::json NodeJson(const Criteria& c) {
 
 absl::CivilDay FromYmd(int32_t v) { return absl::CivilDay(v / 10000, (v / 100) % 100, v % 100); }
 
+// A number of the stored form: an integer of T's range, nothing else (nlohmann's get<int>() would
+// convert a float, with undefined behaviour out of range, or wrap a large integer). Found by
+// tests/fuzz/criteria_fuzzer.cc.
+template <typename T>
+T Integer(const nlohmann::json& j) {
+  if (!j.is_number_integer()) throw std::runtime_error("criteria: not an integer");
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) throw std::runtime_error("criteria: out of range");
+    return static_cast<T>(v);
+  }
+  const auto v = j.get<int64_t>();
+  if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+    throw std::runtime_error("criteria: out of range");
+  }
+  return static_cast<T>(v);
+}
+
+template <typename T>
+std::vector<T> Integers(const nlohmann::json& j) {
+  if (!j.is_array()) throw std::runtime_error("criteria: not a list");
+  std::vector<T> out;
+  out.reserve(j.size());
+  for (const auto& item : j) out.push_back(Integer<T>(item));
+  return out;
+}
+
 Criteria NodeFromJson(const nlohmann::json& j, int depth) {
   if (depth > kMaxCriteriaDepth + 1) throw std::runtime_error("criteria too deep");
   Criteria c;
@@ -293,16 +323,16 @@ Criteria NodeFromJson(const nlohmann::json& j, int depth) {
     c.op = Criteria::Op::kPredicate;
     const auto& pj = j.at("p");
     Predicate& p = c.predicate;
-    p.field = static_cast<Field>(pj.at("f").get<int>());
-    if (pj.contains("v")) p.values = pj.at("v").get<std::vector<int>>();
-    if (pj.contains("b")) p.bsns = pj.at("b").get<std::vector<int32_t>>();
-    if (pj.contains("min")) p.min = pj.at("min").get<int64_t>();
-    if (pj.contains("max")) p.max = pj.at("max").get<int64_t>();
+    p.field = static_cast<Field>(Integer<int>(pj.at("f")));
+    if (pj.contains("v")) p.values = Integers<int>(pj.at("v"));
+    if (pj.contains("b")) p.bsns = Integers<int32_t>(pj.at("b"));
+    if (pj.contains("min")) p.min = Integer<int64_t>(pj.at("min"));
+    if (pj.contains("max")) p.max = Integer<int64_t>(pj.at("max"));
     p.flag = pj.at("flag").get<bool>();
-    if (pj.contains("from")) p.from = FromYmd(pj.at("from").get<int32_t>());
-    if (pj.contains("to")) p.to = FromYmd(pj.at("to").get<int32_t>());
-    if (pj.contains("days")) p.days = pj.at("days").get<int>();
-    if (pj.contains("mc")) p.min_contacts = pj.at("mc").get<int>();
+    if (pj.contains("from")) p.from = FromYmd(Integer<int32_t>(pj.at("from")));
+    if (pj.contains("to")) p.to = FromYmd(Integer<int32_t>(pj.at("to")));
+    if (pj.contains("days")) p.days = Integer<int>(pj.at("days"));
+    if (pj.contains("mc")) p.min_contacts = Integer<int>(pj.at("mc"));
     if (pj.contains("ro")) p.reached_only = pj.at("ro").get<bool>();
   }
   return c;
