@@ -1,16 +1,16 @@
 // Benchmark support (see bench_support.h).
 #include "bench/bench_support.h"
 
+#include <unistd.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
-
-#include <unistd.h>
 
 #include "absl/strings/str_split.h"
 

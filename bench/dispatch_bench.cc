@@ -20,18 +20,16 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "analysis-svc/test/analysis_test_server.h"
 #include "bench/bench_support.h"
-#include "dispatch-svc/test/fake_analysis.h"
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -41,22 +39,22 @@
 #include "common/testing/grpc_test_support.h"
 #include "common/testing/pg_test_env.h"
 #include "dispatch-svc/src/storage/schema.h"
+#include "dispatch-svc/test/fake_analysis.h"
 
 namespace {
 
 namespace apb = cak::voorlichting::analysis::v1;
 namespace dpb = cak::voorlichting::dispatch::v1;
-using cak::common::testing::ContextFor;
-using cak::common::testing::TestCaller;
 using cak::bench::Clock;
 using cak::bench::Die;
 using cak::bench::Seconds;
+using cak::common::testing::ContextFor;
+using cak::common::testing::TestCaller;
 
 const TestCaller kAnalyst{"emp-2001", {"analyst"}};
 const TestCaller kDispatch{"dispatch-svc", {"dispatch_service"}, true};
 const TestCaller kAdmin{"ops-1", {"administrator"}};
 const TestCaller kCampaign{"campaign-svc.voorlichting.svc", {"campaign_service"}, true};
-
 
 int64_t PeakRssKb(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
@@ -131,7 +129,9 @@ int main(int argc, char** argv) {
     } else if (a.rfind("--generator-threads=", 0) == 0) {
       threads = std::atoi(a.c_str() + 20);
     } else {
-      std::fprintf(stderr, "usage: %s [--customers=N | --fake-analysis=MEMBERS] [--generator-threads=N] [--max-batch-items=N]\n", argv[0]);
+      std::fprintf(
+          stderr, "usage: %s [--customers=N | --fake-analysis=MEMBERS] [--generator-threads=N] [--max-batch-items=N]\n",
+          argv[0]);
       return 2;
     }
   }
@@ -178,7 +178,8 @@ int main(int argc, char** argv) {
   source = apb::AnalysisService::NewStub(cak::common::testing::LocalChannel(analysis_port));
 
   // --- dispatch-svc as its own process ----------------------------------------------------------
-  const std::string dir = (std::filesystem::temp_directory_path() / ("dispatch-bench-" + cak::common::NewUuid())).string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("dispatch-bench-" + cak::common::NewUuid())).string();
   std::filesystem::create_directories(dir + "/deliveries");
   std::ofstream(dir + "/hash.key") << "bench-hash-key-that-is-long-enough-to-use\n";
   cak::common::TokenClaims claims;
@@ -189,15 +190,13 @@ int main(int argc, char** argv) {
   std::ofstream(dir + "/analysis.token") << *cak::common::MintToken(claims);
   auto schema = cak::common::testing::TestSchema::Create("dbench", cak::dispatch::storage::DispatchMigrationSets());
   if (!schema.ok()) Die(schema.status().ToString());
-  cak::common::testing::ChildProcess child({DISPATCH_SVC_BINARY, "--db-dsn=" + cak::common::testing::TestDsn(),
-                                           "--db-schema=" + (*schema)->name(), "--auth-mode=development",
-                                           "--hash-key-file=" + dir + "/hash.key", "--delivery-dir=" + dir + "/deliveries",
-                                           absl::StrCat("--analysis-address=127.0.0.1:", analysis_port),
-                                           "--analysis-token-file=" + dir + "/analysis.token",
-                                           absl::StrCat("--generator-threads=", threads), absl::StrCat("--max-batch-items=", max_batch),
-                                           "--time-zone=UTC", "--listen-host=127.0.0.1", "--grpc-port=0",
-                                           "--health-port=0", "--metrics-port=0", "--replica=bench",
-                                           std::getenv("CAK_BENCH_DEBUG") ? "--log-level=debug" : "--log-level=info"});
+  cak::common::testing::ChildProcess child(
+      {DISPATCH_SVC_BINARY, "--db-dsn=" + cak::common::testing::TestDsn(), "--db-schema=" + (*schema)->name(),
+       "--auth-mode=development", "--hash-key-file=" + dir + "/hash.key", "--delivery-dir=" + dir + "/deliveries",
+       absl::StrCat("--analysis-address=127.0.0.1:", analysis_port), "--analysis-token-file=" + dir + "/analysis.token",
+       absl::StrCat("--generator-threads=", threads), absl::StrCat("--max-batch-items=", max_batch), "--time-zone=UTC",
+       "--listen-host=127.0.0.1", "--grpc-port=0", "--health-port=0", "--metrics-port=0", "--replica=bench",
+       std::getenv("CAK_BENCH_DEBUG") ? "--log-level=debug" : "--log-level=info"});
   const std::string ready = child.ReadUntil("\"event\":\"ready\"");
   if (ready.empty()) Die("dispatch-svc did not start: " + child.ReadAll());
   auto channel = cak::common::testing::LocalChannel(nlohmann::json::parse(ready)["grpc_port"].get<int>());
@@ -285,7 +284,8 @@ int main(int argc, char** argv) {
   }
   const double order_s = Seconds(t0);
   const double cpu_self = CpuSeconds("self") - cpu_self0,
-               cpu_child = CpuSeconds(std::to_string(child.pid())) - cpu_child0, cpu_pg = Sum(PostgresCpuSeconds()) - cpu_pg0;
+               cpu_child = CpuSeconds(std::to_string(child.pid())) - cpu_child0,
+               cpu_pg = Sum(PostgresCpuSeconds()) - cpu_pg0;
   const std::map<std::string, double> pg_by_kind = PostgresCpuSeconds();
   const int64_t rss_kb = PeakRssKb(child.pid());
   const std::string items = *(*schema)->Query(absl::StrCat("SELECT count(*) FROM ", (*schema)->name(), ".items"));
@@ -303,11 +303,13 @@ int main(int argc, char** argv) {
   const double ref_per_s = static_cast<double>(streamed) / ref_s;
   const bool speed_ok = per_s >= 100000, rss_ok = rss_kb > 0 && rss_kb <= 256 * 1024;
   std::printf("%-44s %-30s %-34s %s\n", "", "dispatch-svc", "reference (same run)", "target");
-  std::printf("%-44s %-30s %-34s %s\n", absl::StrCat("letter order, ", list.member_count(), " letters").c_str(),
-              absl::StrCat(static_cast<int64_t>(per_s), " letters/s (", absl::StrFormat("%.2f", order_s), " s)").c_str(),
-              absl::StrCat(static_cast<int64_t>(ref_per_s), fake ? "/s fake stream alone (" : "/s analysis stream alone (", absl::StrFormat("%.2f", ref_s),
-                           " s)").c_str(),
-              speed_ok ? ">= 100,000/s ok" : ">= 100,000/s MISSED");
+  std::printf(
+      "%-44s %-30s %-34s %s\n", absl::StrCat("letter order, ", list.member_count(), " letters").c_str(),
+      absl::StrCat(static_cast<int64_t>(per_s), " letters/s (", absl::StrFormat("%.2f", order_s), " s)").c_str(),
+      absl::StrCat(static_cast<int64_t>(ref_per_s), fake ? "/s fake stream alone (" : "/s analysis stream alone (",
+                   absl::StrFormat("%.2f", ref_s), " s)")
+          .c_str(),
+      speed_ok ? ">= 100,000/s ok" : ">= 100,000/s MISSED");
   std::printf("%-44s %-30s %-34s %s\n", "dispatch-svc peak resident memory (VmHWM)",
               absl::StrCat(rss_kb / 1024, " MB").c_str(), "-", rss_ok ? "<= 256 MB ok" : "<= 256 MB MISSED");
   std::printf("%-44s %d batches, %d files, %.0f MB\n", "written", order.batch_count(), files,
@@ -321,7 +323,8 @@ int main(int argc, char** argv) {
                 cpu_child, cpu_self, cpu_pg);
     for (const auto& [kind, sec] : pg_by_kind) {
       auto before = pg_by_kind0.find(kind);
-      std::printf("  PostgreSQL %-20s %.2f s\n", kind.c_str(), sec - (before == pg_by_kind0.end() ? 0 : before->second));
+      std::printf("  PostgreSQL %-20s %.2f s\n", kind.c_str(),
+                  sec - (before == pg_by_kind0.end() ? 0 : before->second));
     }
     for (absl::string_view line : absl::StrSplit(child_log, '\n')) {
       if (absl::StrContains(line, "batch_written")) std::printf("%.*s\n", static_cast<int>(line.size()), line.data());

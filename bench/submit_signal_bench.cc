@@ -54,14 +54,23 @@ Options ParseOptions(int argc, char** argv) {
     auto value = [&](const std::string& name) -> const char* {
       return a.rfind(name + "=", 0) == 0 ? argv[i] + name.size() + 1 : nullptr;
     };
-    if (const char* v = value("--callers")) o.callers = std::atoi(v);
-    else if (const char* v = value("--rounds")) o.rounds = std::atoi(v);
-    else if (const char* v = value("--seconds")) o.seconds = std::atof(v);
-    else if (const char* v = value("--warmup-seconds")) o.warmup_seconds = std::atof(v);
-    else if (const char* v = value("--pool-size")) o.pool_size = std::atoi(v);
-    else if (const char* v = value("--batch-workers")) o.batch_workers = std::atoi(v);
+    if (const char* v = value("--callers"))
+      o.callers = std::atoi(v);
+    else if (const char* v = value("--rounds"))
+      o.rounds = std::atoi(v);
+    else if (const char* v = value("--seconds"))
+      o.seconds = std::atof(v);
+    else if (const char* v = value("--warmup-seconds"))
+      o.warmup_seconds = std::atof(v);
+    else if (const char* v = value("--pool-size"))
+      o.pool_size = std::atoi(v);
+    else if (const char* v = value("--batch-workers"))
+      o.batch_workers = std::atoi(v);
     else {
-      std::fprintf(stderr, "usage: %s [--callers=N] [--rounds=N] [--seconds=S] [--warmup-seconds=S] [--pool-size=N] [--batch-workers=N]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--callers=N] [--rounds=N] [--seconds=S] [--warmup-seconds=S] [--pool-size=N] "
+                   "[--batch-workers=N]\n",
+                   argv[0]);
       std::exit(2);
     }
   }
@@ -233,9 +242,10 @@ int main(int argc, char** argv) {
   auto intake_stub = pb::IntakeService::NewStub(intake_channel);
   auto noop_stub = bench::NoopService::NewStub(noop_channel);
 
-  std::printf("SubmitSignal vs a no-op unary gRPC service: %d concurrent callers, %d interleaved rounds of %.1f s "
-              "measured after %.1f s warm-up each, %u cores\n",
-              o.callers, o.rounds, o.seconds, o.warmup_seconds, std::thread::hardware_concurrency());
+  std::printf(
+      "SubmitSignal vs a no-op unary gRPC service: %d concurrent callers, %d interleaved rounds of %.1f s "
+      "measured after %.1f s warm-up each, %u cores\n",
+      o.callers, o.rounds, o.seconds, o.warmup_seconds, std::thread::hardware_concurrency());
   std::printf("database: PostgreSQL %s, fsync=%s, synchronous_commit=%s, pool %d connections, schema %s\n",
               (*(*schema)->Query("SHOW server_version")).c_str(), fsync.c_str(), sync_commit.c_str(), o.pool_size,
               (*schema)->name().c_str());
@@ -264,10 +274,11 @@ int main(int argc, char** argv) {
   for (int round = 1; round <= o.rounds; ++round) {
     noops.push_back(Drive(o, ping));
     submits.push_back(Drive(o, submit));
-    const double r = noops.back().calls_per_second > 0
-                         ? submits.back().calls_per_second / noops.back().calls_per_second : 0;
+    const double r =
+        noops.back().calls_per_second > 0 ? submits.back().calls_per_second / noops.back().calls_per_second : 0;
     ratios.push_back(r);
-    std::printf("%s\n%s\n  %-30s %10.3f\n", Show(absl::StrCat("round ", round, ": no-op (Ping)").c_str(), noops.back()).c_str(),
+    std::printf("%s\n%s\n  %-30s %10.3f\n",
+                Show(absl::StrCat("round ", round, ": no-op (Ping)").c_str(), noops.back()).c_str(),
                 Show(absl::StrCat("round ", round, ": SubmitSignal").c_str(), submits.back()).c_str(),
                 absl::StrCat("round ", round, ": ratio").c_str(), r);
     std::fflush(stdout);
@@ -284,15 +295,17 @@ int main(int argc, char** argv) {
   const double noop_rate = median_of(noops, &Result::calls_per_second);
   const double submit_rate = median_of(submits, &Result::calls_per_second);
   const double ratio = noop_rate > 0 ? submit_rate / noop_rate : 0;
-  std::printf("\n  medians over %d rounds:  no-op %.0f calls/s (%.0f us process CPU per call),  SubmitSignal %.0f "
-              "calls/s (%.0f us process + %.0f us postgres CPU per call)\n",
-              o.rounds, noop_rate, median_of(noops, &Result::process_cpu_us), submit_rate,
-              median_of(submits, &Result::process_cpu_us), median_of(submits, &Result::postgres_cpu_us));
+  std::printf(
+      "\n  medians over %d rounds:  no-op %.0f calls/s (%.0f us process CPU per call),  SubmitSignal %.0f "
+      "calls/s (%.0f us process + %.0f us postgres CPU per call)\n",
+      o.rounds, noop_rate, median_of(noops, &Result::process_cpu_us), submit_rate,
+      median_of(submits, &Result::process_cpu_us), median_of(submits, &Result::postgres_cpu_us));
   std::printf("  ratio SubmitSignal / no-op (medians): %.3f   (rounds %.3f-%.3f; target >= 0.300: %s)\n", ratio,
               *std::min_element(ratios.begin(), ratios.end()), *std::max_element(ratios.begin(), ratios.end()),
               ratio >= 0.3 ? "met" : "NOT met");
-  std::printf("  CPU per call over each measured window: \"process\" is this process (callers and servers),\n"
-              "  \"postgres\" every local process named postgres (0 when the database runs elsewhere)\n");
+  std::printf(
+      "  CPU per call over each measured window: \"process\" is this process (callers and servers),\n"
+      "  \"postgres\" every local process named postgres (0 when the database runs elsewhere)\n");
   std::printf("  signals stored: %s, processing-log entries: %s\n",
               (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".signals")).c_str(),
               (*(*schema)->Query("SELECT count(*) FROM " + (*schema)->name() + ".processing_log")).c_str());

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Contract and manifest checks, part of the test command (ctest runs each subcommand).
 #
-#   scripts/contract-checks.sh               both checks
+#   scripts/contract-checks.sh               all checks
 #   scripts/contract-checks.sh buf-lint      protos/ pass `buf lint` (rules: protos/buf.yaml)
 #   scripts/contract-checks.sh k8s-validate  every kustomize entry point of k8s/ (base and
 #                                            each overlays/*) renders with `kubectl kustomize`
 #                                            and every object is valid against the Kubernetes
 #                                            API schema (unknown fields rejected) and policy,
 #                                            after the validator's self-test
+#   scripts/contract-checks.sh format        every tracked C++ file is as clang-format
+#                                            (.clang-format) leaves it; fix with
+#                                            `git ls-files '*.cc' '*.h' | xargs clang-format -i`
 #
 # Prints one result line per check and exits non-zero if any check fails. Works from any
 # directory. The npm tools (buf, kubernetes-models, yaml) are pinned in
@@ -73,22 +76,38 @@ check_k8s_validate() {
   node "${TOOLS}/validate.mjs" "${ROOT}/k8s"
 }
 
+check_format() {
+  command -v clang-format >/dev/null 2>&1 || fail format "clang-format not found (scripts/install-deps.sh installs it)"
+  local files bad=()
+  mapfile -t files < <(git -C "${ROOT}" ls-files '*.cc' '*.h')
+  # One clang-format for all files; each file that differs is named in its error lines.
+  mapfile -t bad < <(cd "${ROOT}" && clang-format --dry-run -Werror "${files[@]}" 2>&1 |
+    sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u)
+  if [[ ${#bad[@]} -gt 0 ]]; then
+    printf '  %s\n' "${bad[@]}" >&2
+    fail format "${#bad[@]} of ${#files[@]} C++ files differ from clang-format (.clang-format)"
+  fi
+  printf 'format: OK (%s C++ files as clang-format leaves them)\n' "${#files[@]}"
+}
+
 case "${1:-all}" in
   buf-lint) check_buf_lint ;;
   k8s-validate) check_k8s_validate ;;
+  format) check_format ;;
   all)
     # Each check in its own process, so one failing does not hide the other (and errexit
     # stays in force inside each).
     rc=0
     bash "${BASH_SOURCE[0]}" buf-lint || rc=1
     bash "${BASH_SOURCE[0]}" k8s-validate || rc=1
+    bash "${BASH_SOURCE[0]}" format || rc=1
     exit "${rc}"
     ;;
   -h | --help)
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     ;;
   *)
-    printf 'usage: %s [buf-lint|k8s-validate]\n' "$0" >&2
+    printf 'usage: %s [buf-lint|k8s-validate|format]\n' "$0" >&2
     exit 2
     ;;
 esac

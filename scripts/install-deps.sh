@@ -13,6 +13,7 @@ PACKAGES=(
   prometheus-cpp-dev libjwt-dev libssl-dev openssl nlohmann-json3-dev
   tzdata  # analysis-svc decides "today" in Europe/Amsterdam
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
+  clang-format  # the format check (scripts/contract-checks.sh format)
 )
 
 # Not from apt: Node.js 20 with npm and kubectl come with the machines this project runs on;

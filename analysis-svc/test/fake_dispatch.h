@@ -4,13 +4,13 @@
 // Stop() takes it off the network (dispatch-svc unavailable).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 

@@ -2,13 +2,14 @@
 // group, channel and week, the control comparison and its Wald interval, executor outcomes
 // (newest per position), member lookup in the snapshot, the control split at freeze and the
 // sample's determinism.
+#include "analysis-svc/src/domain/response.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "analysis-svc/src/domain/analysis_service.h"
-#include "analysis-svc/src/domain/response.h"
 
 namespace cak::analysis::domain {
 namespace {
@@ -129,7 +130,7 @@ TEST(ResponseTest, GroupRatesChannelsWeeksAndControl) {
   EXPECT_DOUBLE_EQ(g.by_week[0].control_cumulative_rate, 0.25);  // 70
   EXPECT_DOUBLE_EQ(g.by_week[1].control_cumulative_rate, 0.25);
   EXPECT_DOUBLE_EQ(g.by_week[2].control_cumulative_rate, 0.5);  // 60
-  EXPECT_TRUE(g.outcomes.empty());  // no dispatch order
+  EXPECT_TRUE(g.outcomes.empty());                              // no dispatch order
   EXPECT_EQ(g.response_when_delivered.denominator, 0);
 
   in.control_rows.reset();

@@ -22,8 +22,7 @@ bool Bsn::IsValid(absl::string_view value) {
 
 absl::StatusOr<Bsn> Bsn::Parse(absl::string_view value, absl::string_view field) {
   if (!IsValid(value)) {
-    return InvalidField(reason::kInvalidBsn, field,
-                        "not a valid BSN: must be 9 digits that pass the 11-test");
+    return InvalidField(reason::kInvalidBsn, field, "not a valid BSN: must be 9 digits that pass the 11-test");
   }
   return Bsn(std::string(value));
 }

@@ -6,10 +6,10 @@
 // sent, and Masked() where a person needs a hint.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 

@@ -49,9 +49,7 @@ ChangeNotifier::Subscription::~Subscription() {
 
 ChangeNotifier::WaitResult ChangeNotifier::Subscription::Wait(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(owner_->mu_);
-  auto changed = [this] {
-    return owner_->shut_down_ || owner_->entries_[key_].version != seen_;
-  };
+  auto changed = [this] { return owner_->shut_down_ || owner_->entries_[key_].version != seen_; };
   if (!owner_->cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), changed)) {
     return WaitResult::kTimeout;
   }

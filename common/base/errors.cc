@@ -19,8 +19,7 @@ absl::Status FieldError(absl::StatusCode code, absl::string_view reason, absl::s
   return status;
 }
 
-absl::Status InvalidField(absl::string_view reason, absl::string_view field,
-                          absl::string_view message) {
+absl::Status InvalidField(absl::string_view reason, absl::string_view field, absl::string_view message) {
   return FieldError(absl::StatusCode::kInvalidArgument, reason, field, message);
 }
 

@@ -7,11 +7,11 @@
 // needs neither protobuf nor gRPC.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 
@@ -64,11 +64,11 @@ absl::Status PrefixField(absl::Status status, absl::string_view prefix);
 #define CAK_STATUS_CONCAT_(a, b) CAK_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` (an absl::Status) is not OK.
-#define CAK_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
+#define CAK_RETURN_IF_ERROR(expr)                               \
+  do {                                                          \
     if (absl::Status cak_status_ = (expr); !cak_status_.ok()) { \
-      return cak_status_;                             \
-    }                                                 \
+      return cak_status_;                                       \
+    }                                                           \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); returns its status when not OK, else moves the

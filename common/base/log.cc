@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/json_text.h"
 
 namespace cak::common::log {
 namespace {
@@ -24,34 +25,16 @@ State& GetState() {
   return *state;
 }
 
-void AppendJsonString(std::string* out, absl::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarning: return "warning";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarning:
+      return "warning";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -72,11 +55,16 @@ void SetMinLevel(Level level) {
 }
 
 bool ParseLevel(absl::string_view name, Level* level) {
-  if (name == "debug") *level = Level::kDebug;
-  else if (name == "info") *level = Level::kInfo;
-  else if (name == "warning") *level = Level::kWarning;
-  else if (name == "error") *level = Level::kError;
-  else return false;
+  if (name == "debug")
+    *level = Level::kDebug;
+  else if (name == "info")
+    *level = Level::kInfo;
+  else if (name == "warning")
+    *level = Level::kWarning;
+  else if (name == "error")
+    *level = Level::kError;
+  else
+    return false;
   return true;
 }
 
@@ -104,38 +92,32 @@ std::string RedactBsns(absl::string_view text) {
 
 void Write(Level level, absl::string_view event, std::initializer_list<Field> fields) {
   State& st = GetState();
-  std::string line;
+  nlohmann::ordered_json line;
   {
     std::lock_guard<std::mutex> lock(st.mu);
     if (level < st.min_level) return;
-    line.reserve(256);
-    line.append("{\"time\":");
-    AppendJsonString(&line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
-    line.append(",\"level\":\"").append(LevelName(level)).append("\",\"service\":");
-    AppendJsonString(&line, st.service);
+    line["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+    line["level"] = LevelName(level);
+    line["service"] = st.service;
   }
-  line.append(",\"event\":");
-  AppendJsonString(&line, event);
+  line["event"] = std::string(event);
   for (const Field& f : fields) {
-    line.push_back(',');
-    AppendJsonString(&line, f.key);
-    line.push_back(':');
     if (const auto* s = std::get_if<std::string>(&f.value)) {
-      AppendJsonString(&line, RedactBsns(*s));
+      line[f.key] = RedactBsns(*s);
     } else if (const auto* i = std::get_if<int64_t>(&f.value)) {
-      line.append(std::to_string(*i));
+      line[f.key] = *i;
     } else if (const auto* d = std::get_if<double>(&f.value)) {
-      line.append(absl::StrCat(*d));
+      line[f.key] = *d;  // NaN and infinities are written as null
     } else {
-      line.append(std::get<bool>(f.value) ? "true" : "false");
+      line[f.key] = std::get<bool>(f.value);
     }
   }
-  line.append("}\n");
+  const std::string text = JsonText(line) + "\n";
   std::lock_guard<std::mutex> lock(st.mu);
   if (st.sink) {
-    st.sink(line);
+    st.sink(text);
   } else {
-    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fwrite(text.data(), 1, text.size(), stderr);
     std::fflush(stderr);
   }
 }

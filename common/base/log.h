@@ -7,7 +7,6 @@
 // is scanned and anything that looks like a valid BSN is replaced by "[redacted-bsn]".
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -15,6 +14,7 @@
 #include <variant>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/base/bsn.h"
 
 namespace cak::common::log {

@@ -8,16 +8,15 @@ namespace cak::common {
 
 namespace {
 
-constexpr absl::string_view kNames[kPlaceholderCount] = {"aanhef",      "naam",  "naam_geadresseerde", "klantnummer",
-                                                         "datum",       "bedrag", "kenmerk"};
+constexpr absl::string_view kNames[kPlaceholderCount] = {
+    "aanhef", "naam", "naam_geadresseerde", "klantnummer", "datum", "bedrag", "kenmerk"};
 
 int Bit(MessageChannel c) { return 1 << static_cast<int>(c); }
 constexpr int kLetter = 1, kCall = 2, kContactMoment = 4, kAll = 7;
 
 // Channels that may use each placeholder: names and salutations never go into a contact
 // moment (dataverkeer gets customer number and code only).
-constexpr int kAllowed[kPlaceholderCount] = {kLetter | kCall, kLetter | kCall, kLetter | kCall, kAll, kAll, kAll,
-                                             kAll};
+constexpr int kAllowed[kPlaceholderCount] = {kLetter | kCall, kLetter | kCall, kLetter | kCall, kAll, kAll, kAll, kAll};
 // A letter opens with a salutation; a call script names whom to ask for.
 constexpr int kRequired[kPlaceholderCount] = {kLetter, kCall, 0, 0, 0, 0, 0};
 
@@ -116,8 +115,9 @@ std::string DutchSalutation(SalutationKind kind, bool addressee_is_customer, abs
 }
 
 std::string DutchLongDate(absl::CivilDay day) {
-  static constexpr absl::string_view kMonths[12] = {"januari", "februari", "maart",     "april",   "mei",      "juni",
-                                                    "juli",    "augustus", "september", "oktober", "november", "december"};
+  static constexpr absl::string_view kMonths[12] = {"januari",   "februari", "maart",    "april",
+                                                    "mei",       "juni",     "juli",     "augustus",
+                                                    "september", "oktober",  "november", "december"};
   return absl::StrCat(day.day(), " ", kMonths[day.month() - 1], " ", day.year());
 }
 

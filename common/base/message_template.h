@@ -57,8 +57,7 @@ class MessageTemplate {
 
   // Parses and checks `text` for `channel`. INVALID_ARGUMENT with field `field` and one of the
   // reasons above; the message names the placeholder or the character offset.
-  static absl::StatusOr<MessageTemplate> Parse(absl::string_view text, MessageChannel channel,
-                                               absl::string_view field);
+  static absl::StatusOr<MessageTemplate> Parse(absl::string_view text, MessageChannel channel, absl::string_view field);
 
   // Appends the text with every placeholder replaced by its value.
   void RenderTo(const PlaceholderValues& values, std::string* out) const;

@@ -22,8 +22,8 @@ struct OutboxMessage {
   std::string aggregate_id;  // the resource it belongs to (read back per aggregate)
   // Messages with the same key are delivered one after the other in enqueue order.
   std::string ordering_key;
-  std::string request_id;    // globally unique; the idempotency key of the remote call
-  std::string payload;       // topic-specific; never personal data
+  std::string request_id;  // globally unique; the idempotency key of the remote call
+  std::string payload;     // topic-specific; never personal data
   // The enqueuing call's W3C traceparent: the delivery continues that trace (DESIGN.md 4.2).
   std::string traceparent;
 };

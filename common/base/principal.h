@@ -3,10 +3,11 @@
 // (which records actors on every decision).
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 
@@ -17,9 +18,7 @@ struct Principal {
   PrincipalKind kind = PrincipalKind::kEmployee;
   std::vector<std::string> roles;
 
-  bool HasRole(absl::string_view role) const {
-    return std::find(roles.begin(), roles.end(), role) != roles.end();
-  }
+  bool HasRole(absl::string_view role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
 };
 
 // Role names as they appear in tokens (claim "roles") and in the service-identity table.

@@ -2,10 +2,11 @@
 // resource ids (UUID v4), trace and span ids, seeds.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <array>
 #include <cstdint>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 

@@ -2,9 +2,8 @@
 // printable ASCII characters. A UUID is recommended.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 

@@ -25,7 +25,8 @@ absl::Status ValidateCharacters(absl::string_view text, absl::string_view field)
 absl::Status ValidateOptionalText(absl::string_view text, size_t max_chars, absl::string_view field) {
   CAK_RETURN_IF_ERROR(ValidateCharacters(text, field));
   if (Utf8Length(text) > max_chars) {
-    return InvalidField(reason::kFieldTooLong, field, absl::StrCat(field, " is longer than ", max_chars, " characters"));
+    return InvalidField(reason::kFieldTooLong, field,
+                        absl::StrCat(field, " is longer than ", max_chars, " characters"));
   }
   return absl::OkStatus();
 }

@@ -3,9 +3,10 @@
 // parent span; outgoing calls pass the current span on.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace cak::common {
 

@@ -63,8 +63,8 @@ std::vector<absl::StatusOr<std::optional<std::string>>> ClaimRequestIds(Tx& tx, 
   return out;
 }
 
-absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::string& schema,
-                                                     const IdempotencyKey& key, absl::Time deadline) {
+absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::string& schema, const IdempotencyKey& key,
+                                                     absl::Time deadline) {
   std::optional<ClaimedKey> found;
   CAK_RETURN_IF_ERROR(WithSession(
       pool,
@@ -75,7 +75,8 @@ absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::st
       deadline));
   if (!found) return std::optional<std::string>();
   if (found->fingerprint != key.fingerprint) {
-    return InvalidField(reason::kRequestIdReused, "request_id", "this request_id was already used for a different request");
+    return InvalidField(reason::kRequestIdReused, "request_id",
+                        "this request_id was already used for a different request");
   }
   return std::optional<std::string>(found->resource_id);
 }

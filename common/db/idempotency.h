@@ -50,8 +50,8 @@ std::optional<ClaimedKey> FindRequestId(soci::session& sql, const std::string& s
 // when the request_id was used for a different request. For creates whose checks depend on the
 // time or on other services: a repeat must answer with the first result before those checks
 // run (AIP-155), or a retry a day later would be refused for a window now in the past.
-absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::string& schema,
-                                                     const IdempotencyKey& key, absl::Time deadline);
+absl::StatusOr<std::optional<std::string>> FindClaim(PgPool& pool, const std::string& schema, const IdempotencyKey& key,
+                                                     absl::Time deadline);
 
 // Removes the keys that point at the given resources (when those are purged).
 void ForgetRequestIds(Tx& tx, const std::string& schema, const std::string& resource_ids_array_literal);

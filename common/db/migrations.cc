@@ -30,16 +30,16 @@ struct Applied {
 };
 
 // component -> version -> checksum, or nullopt when the table does not exist yet.
-std::optional<std::map<std::string, std::map<int, std::string>>> ReadApplied(
-    soci::session& sql, const std::string& schema) {
+std::optional<std::map<std::string, std::map<int, std::string>>> ReadApplied(soci::session& sql,
+                                                                             const std::string& schema) {
   std::string table;
   soci::indicator ind = soci::i_null;
   const std::string qualified = schema + ".schema_migrations";
   sql << "SELECT to_regclass(:t)::text", soci::use(qualified), soci::into(table, ind);
   if (ind != soci::i_ok) return std::nullopt;
   std::map<std::string, std::map<int, std::string>> applied;
-  soci::rowset<soci::row> rows = (sql.prepare << "SELECT component, version, checksum FROM " + schema +
-                                                     ".schema_migrations");
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT component, version, checksum FROM " + schema + ".schema_migrations");
   for (const soci::row& r : rows) {
     applied[r.get<std::string>(0)][r.get<int>(1)] = r.get<std::string>(2);
   }
@@ -48,37 +48,36 @@ std::optional<std::map<std::string, std::map<int, std::string>>> ReadApplied(
 
 // Compares the applied versions of each set with the binary's. Returns the first problem.
 absl::Status Compare(const std::map<std::string, std::map<int, std::string>>& applied,
-                     const std::vector<MigrationSet>& sets, const std::string& schema,
-                     bool pending_is_error) {
+                     const std::vector<MigrationSet>& sets, const std::string& schema, bool pending_is_error) {
   for (const MigrationSet& set : sets) {
     const int known = static_cast<int>(set.migrations->size());
     auto it = applied.find(set.component);
     if (it == applied.end()) {
       if (pending_is_error) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "schema ", schema, " has no ", set.component,
-            " migrations applied; run the migrations first (--migrate-only)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("schema ", schema, " has no ", set.component,
+                         " migrations applied; run the migrations first (--migrate-only)"));
       }
       continue;
     }
     const int db_version = it->second.empty() ? 0 : it->second.rbegin()->first;
     if (db_version > known) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "schema ", schema, " is at ", set.component, " version ", db_version,
-          ", newer than this binary knows (", known, "); refusing to run against it"));
+      return absl::FailedPreconditionError(absl::StrCat("schema ", schema, " is at ", set.component, " version ",
+                                                        db_version, ", newer than this binary knows (", known,
+                                                        "); refusing to run against it"));
     }
     for (const auto& [version, checksum] : it->second) {
       const Migration& m = (*set.migrations)[version - 1];
       if (Checksum(m.sql) != checksum) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "migration ", set.component, "/", m.name, " differs from the one applied to schema ",
-            schema, " (checksum mismatch); released migrations must not change"));
+        return absl::FailedPreconditionError(absl::StrCat("migration ", set.component, "/", m.name,
+                                                          " differs from the one applied to schema ", schema,
+                                                          " (checksum mismatch); released migrations must not change"));
       }
     }
     if (pending_is_error && db_version < known) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "schema ", schema, " is at ", set.component, " version ", db_version, ", this binary needs ",
-          known, "; run the migrations first (--migrate-only)"));
+      return absl::FailedPreconditionError(absl::StrCat("schema ", schema, " is at ", set.component, " version ",
+                                                        db_version, ", this binary needs ", known,
+                                                        "; run the migrations first (--migrate-only)"));
     }
   }
   return absl::OkStatus();
@@ -88,8 +87,8 @@ absl::Status ValidateSets(const std::vector<MigrationSet>& sets) {
   for (const MigrationSet& set : sets) {
     for (size_t i = 0; i < set.migrations->size(); ++i) {
       if ((*set.migrations)[i].version != static_cast<int>(i + 1)) {
-        return absl::InternalError(absl::StrCat("migrations of ", set.component,
-                                                " are not numbered 1..n without gaps"));
+        return absl::InternalError(
+            absl::StrCat("migrations of ", set.component, " are not numbered 1..n without gaps"));
       }
     }
   }
@@ -110,8 +109,7 @@ absl::Status ExecScript(soci::session& sql, const std::string& text, const char*
 
 }  // namespace
 
-absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
-                             const std::vector<MigrationSet>& sets) {
+absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target, const std::vector<MigrationSet>& sets) {
   if (!IsIdentifier(target.schema)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid schema name '", target.schema, "'"));
   }
@@ -127,8 +125,7 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
     if (app_role.empty()) {
       app_role = current;  // tests only: --migrate-only requires --db-app-role
     } else if (app_role == current) {
-      return absl::InvalidArgumentError(
-          "the runtime role must differ from the schema owner running the migrations");
+      return absl::InvalidArgumentError("the runtime role must differ from the schema owner running the migrations");
     }
 
     Tx tx(sql);
@@ -140,10 +137,11 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
     int exists = 0;
     sql << "SELECT count(*) FROM pg_namespace WHERE nspname = :s", soci::use(schema), soci::into(exists);
     if (exists == 0) sql << "CREATE SCHEMA " + schema;
-    sql << "CREATE TABLE IF NOT EXISTS " + schema + ".schema_migrations ("
-           " component text NOT NULL, version integer NOT NULL, name text NOT NULL,"
-           " checksum text NOT NULL, applied_time timestamptz NOT NULL DEFAULT now(),"
-           " applied_by text NOT NULL DEFAULT current_user, PRIMARY KEY (component, version))";
+    sql << "CREATE TABLE IF NOT EXISTS " + schema +
+               ".schema_migrations ("
+               " component text NOT NULL, version integer NOT NULL, name text NOT NULL,"
+               " checksum text NOT NULL, applied_time timestamptz NOT NULL DEFAULT now(),"
+               " applied_by text NOT NULL DEFAULT current_user, PRIMARY KEY (component, version))";
     // The running service checks the versions at start-up, so it may read this table.
     sql << "GRANT USAGE ON SCHEMA " + schema + " TO " + app_role;
     sql << "GRANT SELECT ON " + schema + ".schema_migrations TO " + app_role;
@@ -176,8 +174,7 @@ absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
   }
 }
 
-absl::Status CheckSchema(soci::session& sql, const std::string& schema,
-                         const std::vector<MigrationSet>& sets) {
+absl::Status CheckSchema(soci::session& sql, const std::string& schema, const std::vector<MigrationSet>& sets) {
   if (!IsIdentifier(schema)) {
     return absl::InvalidArgumentError(absl::StrCat("invalid schema name '", schema, "'"));
   }
@@ -185,8 +182,8 @@ absl::Status CheckSchema(soci::session& sql, const std::string& schema,
   try {
     auto applied = ReadApplied(sql, schema);
     if (!applied) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "schema ", schema, " has no migrations table; run the migrations first (--migrate-only)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("schema ", schema, " has no migrations table; run the migrations first (--migrate-only)"));
     }
     return Compare(*applied, sets, schema, /*pending_is_error=*/true);
   } catch (const std::exception& e) {

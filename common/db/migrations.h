@@ -8,10 +8,10 @@
 //   ${app_role}  the login role the running service uses (gets only the grants it needs)
 #pragma once
 
+#include <soci/soci.h>
+
 #include <string>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "absl/status/status.h"
 
@@ -30,7 +30,7 @@ struct MigrationSet {
 };
 
 struct MigrationTarget {
-  std::string schema;    // [a-z_][a-z0-9_]*
+  std::string schema;  // [a-z_][a-z0-9_]*
   // [a-z_][a-z0-9_]*, not the connected (owner) role; empty only in tests: the connected role.
   std::string app_role;
 };
@@ -41,13 +41,11 @@ const std::vector<Migration>& CommonMigrations();
 // Applies what is pending. FAILED_PRECONDITION when the database has a version of a component
 // newer than this binary knows or an applied migration's checksum differs from the binary's
 // (someone edited a released migration); INVALID_ARGUMENT for a bad schema or role name.
-absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target,
-                             const std::vector<MigrationSet>& sets);
+absl::Status ApplyMigrations(soci::session& sql, const MigrationTarget& target, const std::vector<MigrationSet>& sets);
 
 // For service start-up: OK when the schema is exactly at the binary's versions.
 // FAILED_PRECONDITION (saying which) when migrations are pending, the schema is newer than
 // the binary, or a checksum differs.
-absl::Status CheckSchema(soci::session& sql, const std::string& schema,
-                         const std::vector<MigrationSet>& sets);
+absl::Status CheckSchema(soci::session& sql, const std::string& schema, const std::vector<MigrationSet>& sets);
 
 }  // namespace cak::common::db

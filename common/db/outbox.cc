@@ -138,11 +138,10 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
     claimed = true;
     const OutboxRecord record = RecordFromRow(rows[0]);
     auto handler = handlers_.find(record.message.topic);
-    absl::StatusOr<std::string> result =
-        handler == handlers_.end()
-            ? absl::StatusOr<std::string>(absl::InvalidArgumentError(
-                  absl::StrCat("no handler for outbox topic ", record.message.topic)))
-            : handler->second(record);
+    absl::StatusOr<std::string> result = handler == handlers_.end()
+                                             ? absl::StatusOr<std::string>(absl::InvalidArgumentError(
+                                                   absl::StrCat("no handler for outbox topic ", record.message.topic)))
+                                             : handler->second(record);
     const absl::Time done = clock_->Now();
     if (result.ok()) {
       ExecutePrepared(tx.sql(),
@@ -155,10 +154,9 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
       return absl::OkStatus();
     }
     const std::string error = absl::StrCat(ErrorReason(result.status()), ": ", result.status().message());
-    const bool uncertain = result.status().code() == absl::StatusCode::kInternal ||
-                           result.status().code() == absl::StatusCode::kUnknown;
-    if (OutboxRetryable(result.status()) &&
-        !(uncertain && record.attempts + 1 >= options_.max_uncertain_attempts)) {
+    const bool uncertain =
+        result.status().code() == absl::StatusCode::kInternal || result.status().code() == absl::StatusCode::kUnknown;
+    if (OutboxRetryable(result.status()) && !(uncertain && record.attempts + 1 >= options_.max_uncertain_attempts)) {
       const absl::Time next = done + OutboxBackoff(record.attempts, options_.max_backoff);
       ExecutePrepared(tx.sql(),
                       Q(schema,
@@ -166,9 +164,9 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                         " next_attempt_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
                       {absl::StrCat(record.id), error, MicrosText(next)});
       log::Warning("outbox_delivery_retried", {{"topic", record.message.topic},
-                                             {"request_id", record.message.request_id},
-                                             {"attempts", record.attempts + 1},
-                                             {"error", result.status()}});
+                                               {"request_id", record.message.request_id},
+                                               {"attempts", record.attempts + 1},
+                                               {"error", result.status()}});
       return absl::OkStatus();
     }
     ExecutePrepared(tx.sql(),
@@ -177,9 +175,9 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                       " done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
                     {absl::StrCat(record.id), error, MicrosText(done)});
     tx.OnCommit([this] { failed_.fetch_add(1); });
-    log::Error("outbox_delivery_failed", {{"topic", record.message.topic},
-                                          {"request_id", record.message.request_id},
-                                          {"error", result.status()}});
+    log::Error(
+        "outbox_delivery_failed",
+        {{"topic", record.message.topic}, {"request_id", record.message.request_id}, {"error", result.status()}});
     return absl::OkStatus();
   }));
   return claimed;

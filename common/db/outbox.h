@@ -43,7 +43,7 @@ using OutboxHandler = std::function<absl::StatusOr<std::string>(const OutboxReco
 
 struct OutboxRelayOptions {
   std::string schema;
-  int threads = 1;                               // 0: none (tests call DeliverOne)
+  int threads = 1;  // 0: none (tests call DeliverOne)
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration max_backoff = absl::Minutes(5);
   // INTERNAL and UNKNOWN may be passing trouble or a bug that fails every time: after this many

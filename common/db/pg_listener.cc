@@ -10,8 +10,7 @@
 
 namespace cak::common::db {
 
-PgListener::PgListener(std::string conninfo, std::string channel,
-                       std::function<void(const std::string&)> on_notify,
+PgListener::PgListener(std::string conninfo, std::string channel, std::function<void(const std::string&)> on_notify,
                        std::function<void()> on_resync)
     : conninfo_(std::move(conninfo)),
       channel_(std::move(channel)),
@@ -20,7 +19,9 @@ PgListener::PgListener(std::string conninfo, std::string channel,
 
 PgListener::~PgListener() { Stop(); }
 
-void PgListener::Start() { thread_ = std::thread([this] { Run(); }); }
+void PgListener::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void PgListener::Stop() {
   stop_ = true;

@@ -14,8 +14,7 @@ namespace cak::common::db {
 
 class PgListener {
  public:
-  PgListener(std::string conninfo, std::string channel,
-             std::function<void(const std::string& payload)> on_notify,
+  PgListener(std::string conninfo, std::string channel, std::function<void(const std::string& payload)> on_notify,
              std::function<void()> on_resync);
   ~PgListener();
 

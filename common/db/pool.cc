@@ -69,8 +69,7 @@ absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
                      "the database is unavailable; retry later");
   }
   if (state == "40001" || state == "40P01") {
-    return MakeError(absl::StatusCode::kAborted, reason::kConcurrentUpdate,
-                     "concurrent update; retry the request");
+    return MakeError(absl::StatusCode::kAborted, reason::kConcurrentUpdate, "concurrent update; retry the request");
   }
   if (state == "57014") {
     return MakeError(absl::StatusCode::kDeadlineExceeded, reason::kDatabaseError,
@@ -80,8 +79,7 @@ absl::Status SociErrorToStatus(const std::exception& e, soci::session& sql) {
   return MakeError(absl::StatusCode::kInternal, reason::kDatabaseError, "internal database error");
 }
 
-Lease::Lease(Lease&& other) noexcept
-    : pool_(other.pool_), slot_(other.slot_), session_(other.session_) {
+Lease::Lease(Lease&& other) noexcept : pool_(other.pool_), slot_(other.slot_), session_(other.session_) {
   other.pool_ = nullptr;
 }
 
@@ -96,14 +94,12 @@ PgPool::PgPool(PoolOptions options) : options_(std::move(options)) {
   busy_.assign(options_.size, false);
   opened_in_.assign(options_.size, 0);
   full_conninfo_ = absl::StrCat(
-      options_.conninfo, " connect_timeout=",
-      std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)),
+      options_.conninfo, " connect_timeout=", std::max<int64_t>(1, absl::ToInt64Seconds(options_.connect_timeout)),
       // Keepalives notice a half-open connection (e.g. the LISTEN one) within about a minute.
       " keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3",
-      " application_name=", QuoteConninfoValue(options_.application_name),
-      " options=", QuoteConninfoValue(absl::StrCat(
-                       "-c statement_timeout=", absl::ToInt64Milliseconds(options_.statement_timeout),
-                       options_.session_role.empty() ? "" : " -c role=" + options_.session_role)));
+      " application_name=", QuoteConninfoValue(options_.application_name), " options=",
+      QuoteConninfoValue(absl::StrCat("-c statement_timeout=", absl::ToInt64Milliseconds(options_.statement_timeout),
+                                      options_.session_role.empty() ? "" : " -c role=" + options_.session_role)));
 }
 
 PgPool::~PgPool() {
@@ -266,8 +262,7 @@ void Tx::Commit() {
   for (auto& fn : on_commit_) fn();
 }
 
-absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>& fn,
-                           absl::Time deadline) {
+absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>& fn, absl::Time deadline) {
   for (int attempt = 1;; ++attempt) {
     auto lease = pool.Acquire(deadline);
     if (!lease.ok()) return lease.status();
@@ -304,8 +299,7 @@ absl::Status InTransaction(PgPool& pool, const std::function<absl::Status(Tx&)>&
   }
 }
 
-absl::Status WithSession(PgPool& pool, const std::function<absl::Status(soci::session&)>& fn,
-                         absl::Time deadline) {
+absl::Status WithSession(PgPool& pool, const std::function<absl::Status(soci::session&)>& fn, absl::Time deadline) {
   auto lease = pool.Acquire(deadline);
   if (!lease.ok()) return lease.status();
   soci::session& sql = lease->sql();

@@ -18,6 +18,8 @@
 //   whose connection is bad is dropped and reopened on next use.
 #pragma once
 
+#include <soci/soci.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -25,8 +27,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -68,8 +68,7 @@ class Lease {
 
  private:
   friend class PgPool;
-  Lease(PgPool* pool, size_t slot, soci::session* session)
-      : pool_(pool), slot_(slot), session_(session) {}
+  Lease(PgPool* pool, size_t slot, soci::session* session) : pool_(pool), slot_(slot), session_(session) {}
   PgPool* pool_;
   size_t slot_;
   soci::session* session_;

@@ -2,9 +2,9 @@
 // validation errors (reason + field) the contracts promise.
 #pragma once
 
-#include <optional>
-
 #include <google/protobuf/timestamp.pb.h>
+
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"

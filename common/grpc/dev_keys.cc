@@ -14,5 +14,4 @@ KQIDAQAB
 -----END PUBLIC KEY-----
 )pem";
 
-
 }  // namespace cak::common

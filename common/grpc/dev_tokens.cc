@@ -4,7 +4,6 @@
 #include <jwt.h>
 
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "common/grpc/dev_keys.h"

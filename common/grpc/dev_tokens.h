@@ -13,11 +13,11 @@ namespace cak::common {
 extern const char kDevJwtPrivateKeyPem[];
 
 struct TokenClaims {
-  std::string subject;              // "sub": employee number or application id
-  std::vector<std::string> roles;   // "roles"
-  bool application = false;         // "principal_type": "application" instead of "employee"
-  std::string issuer;               // "iss" (default: the development issuer)
-  std::string audience;             // "aud" (default: the development audience)
+  std::string subject;             // "sub": employee number or application id
+  std::vector<std::string> roles;  // "roles"
+  bool application = false;        // "principal_type": "application" instead of "employee"
+  std::string issuer;              // "iss" (default: the development issuer)
+  std::string audience;            // "aud" (default: the development audience)
   absl::Time issued_at = absl::Now();
   absl::Duration lifetime = absl::Hours(1);
 };

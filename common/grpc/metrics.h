@@ -27,7 +27,7 @@ namespace cak::common {
 namespace db {
 class PgPool;
 class LogbookExporter;
-}
+}  // namespace db
 
 class ServerMetrics {
  public:

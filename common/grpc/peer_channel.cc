@@ -84,7 +84,7 @@ absl::StatusOr<std::string> PeerChannel::Token() const {
 }
 
 absl::StatusOr<std::unique_ptr<grpc::ClientContext>> PeerChannel::Context(const CallContext& call,
-                                                                         absl::Duration timeout) const {
+                                                                          absl::Duration timeout) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   absl::Time deadline = call.deadline;
   if (timeout != absl::InfiniteDuration()) deadline = std::min(deadline, absl::Now() + timeout);

@@ -9,11 +9,11 @@
 // Either or both; with neither, calls go out unauthenticated (the peer will refuse them).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -13,8 +13,7 @@ namespace cak::common {
 // Method name for role tables; grant it to roles::kPrivacyOfficer.
 inline constexpr char kListProcessingLogEntries[] = "ListProcessingLogEntries";
 
-class ProcessingLogServiceImpl final
-    : public cak::voorlichting::processinglog::v1::ProcessingLogService::Service {
+class ProcessingLogServiceImpl final : public cak::voorlichting::processinglog::v1::ProcessingLogService::Service {
  public:
   // None owned.
   ProcessingLogServiceImpl(const RpcEnvironment* env, db::PgPool* pool, const db::ProcessingLogStore* store);

@@ -98,9 +98,8 @@ absl::Status ServiceServer::Start() {
       s->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
     }
   }
-  log::Info("server_started", {{"grpc_port", grpc_port_},
-                               {"health_port", health_port_},
-                               {"tls", options_.tls.enabled()}});
+  log::Info("server_started",
+            {{"grpc_port", grpc_port_}, {"health_port", health_port_}, {"tls", options_.tls.enabled()}});
   return absl::OkStatus();
 }
 

@@ -4,9 +4,9 @@
 // which every gRPC client library can decode.
 #pragma once
 
-#include <string>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 

@@ -48,8 +48,9 @@ TEST(ConfigTest, DefaultsApply) {
 
 TEST(ConfigTest, FlagBeatsEnvironmentBeatsDefault) {
   Fixture f;
-  ASSERT_TRUE(f.parser.Parse({"--pool-size=12", "--dry-run", "--timeout", "730d"},
-                             Env({{"CAK_POOL_SIZE", "20"}, {"CAK_NAME", "from-env"}}))
+  ASSERT_TRUE(f.parser
+                  .Parse({"--pool-size=12", "--dry-run", "--timeout", "730d"},
+                         Env({{"CAK_POOL_SIZE", "20"}, {"CAK_NAME", "from-env"}}))
                   .ok());
   EXPECT_EQ(f.size, 12);
   EXPECT_EQ(f.name, "from-env");
@@ -82,7 +83,7 @@ TEST(ConfigTest, ServiceConfigRequiresWhatTheModeUses) {
   const std::string msg(serve.message());
   EXPECT_NE(msg.find("--db-dsn"), std::string::npos);
   EXPECT_NE(msg.find("--hash-key-file"), std::string::npos);
-  EXPECT_NE(msg.find("--auth-mode=jwt needs --jwt-public-key-file"), std::string::npos);
+  EXPECT_NE(msg.find("--auth-mode=jwt needs one of --jwt-public-key-file and --jwt-jwks-file"), std::string::npos);
 
   // The migration Job needs only the database.
   ServiceConfig m;

@@ -1,12 +1,12 @@
 // The processing log's subject ids: HMAC-SHA256 exactly (RFC 4231 vectors, and OpenSSL's own
 // HMAC for keys up to a block), so ids written before and after any change of implementation
 // stay the same.
+#include "common/base/data_subject_hasher.h"
+
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <gtest/gtest.h>
-
-#include "common/base/data_subject_hasher.h"
 #include "common/base/random.h"
 
 namespace cak::common {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace cak::common::log {
@@ -28,6 +29,24 @@ TEST_F(LogTest, WritesOneJsonObjectPerLine) {
   EXPECT_EQ(j["count"], 3);
   EXPECT_EQ(j["text"], "a \"quoted\"\nline");
   EXPECT_EQ(lines_[0].back(), '\n');
+}
+
+// Whatever a field holds, the line is valid JSON: invalid UTF-8 (a client's bytes in an error
+// text) becomes U+FFFD, NaN and infinities null, control characters are escaped.
+TEST_F(LogTest, LinesStayValidJsonWithInvalidUtf8AndNonFiniteNumbers) {
+  Info("odd_values", {{"text", std::string("caf\xc3 \xff\x01"
+                                           "end")},
+                      {"ratio", std::numeric_limits<double>::quiet_NaN()},
+                      {"rate", std::numeric_limits<double>::infinity()}});
+  ASSERT_EQ(lines_.size(), 1u);
+  const auto j = nlohmann::json::parse(lines_[0], nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << lines_[0];
+  EXPECT_EQ(j["text"],
+            "caf\xef\xbf\xbd \xef\xbf\xbd\x01"
+            "end");
+  EXPECT_TRUE(j["ratio"].is_null());
+  EXPECT_TRUE(j["rate"].is_null());
+  EXPECT_NE(lines_[0].find("\\u0001"), std::string::npos);
 }
 
 TEST_F(LogTest, RedactsAnythingThatLooksLikeABsn) {

@@ -18,8 +18,7 @@ const std::vector<Migration> kV1 = {
     {1, "0001_a.sql", "CREATE TABLE ${schema}.a (id int PRIMARY KEY); GRANT SELECT ON ${schema}.a TO ${app_role};"}};
 const std::vector<Migration> kV2 = {
     kV1[0], {2, "0002_b.sql", "CREATE TABLE ${schema}.b (id int); INSERT INTO ${schema}.a VALUES (1);"}};
-const std::vector<Migration> kEdited = {
-    {1, "0001_a.sql", "CREATE TABLE ${schema}.a (id bigint PRIMARY KEY);"}};
+const std::vector<Migration> kEdited = {{1, "0001_a.sql", "CREATE TABLE ${schema}.a (id bigint PRIMARY KEY);"}};
 
 class MigrationsTest : public ::testing::Test {
  protected:
@@ -53,9 +52,9 @@ TEST_F(MigrationsTest, AppliesInOrderOnceAndRecords) {
   CAK_ASSERT_OK(Apply(kV2));
   CAK_ASSERT_OK(Apply(kV2));  // again: nothing to do
   EXPECT_EQ(*schema_->Query("SELECT count(*) FROM " + schema_->name() + ".a"), "1");
-  EXPECT_EQ(*schema_->Query("SELECT string_agg(name, ',' ORDER BY version) FROM " + schema_->name() +
-                            ".schema_migrations"),
-            "0001_a.sql,0002_b.sql");
+  EXPECT_EQ(
+      *schema_->Query("SELECT string_agg(name, ',' ORDER BY version) FROM " + schema_->name() + ".schema_migrations"),
+      "0001_a.sql,0002_b.sql");
 }
 
 TEST_F(MigrationsTest, RefusesASchemaNewerThanTheBinary) {

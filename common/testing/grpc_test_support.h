@@ -2,11 +2,11 @@
 // contexts carrying a development bearer token for a chosen principal.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 
@@ -21,8 +21,7 @@ struct TestCaller {
 };
 
 // A context with "authorization: Bearer <dev token>" for `caller` and a deadline.
-std::unique_ptr<grpc::ClientContext> ContextFor(const TestCaller& caller,
-                                                absl::Duration deadline = absl::Seconds(10));
+std::unique_ptr<grpc::ClientContext> ContextFor(const TestCaller& caller, absl::Duration deadline = absl::Seconds(10));
 
 // A context without credentials.
 std::unique_ptr<grpc::ClientContext> AnonymousContext(absl::Duration deadline = absl::Seconds(10));

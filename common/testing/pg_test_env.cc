@@ -26,8 +26,8 @@ absl::StatusOr<std::unique_ptr<TestSchema>> TestSchema::Create(const std::string
                                                                const std::string& app_role) {
   uint8_t r[6];
   RandomBytes(r, sizeof r);
-  std::string name = absl::AsciiStrToLower(absl::StrCat("t_", prefix, "_",
-                                                        HexEncode(absl::string_view(reinterpret_cast<char*>(r), sizeof r))));
+  std::string name = absl::AsciiStrToLower(
+      absl::StrCat("t_", prefix, "_", HexEncode(absl::string_view(reinterpret_cast<char*>(r), sizeof r))));
   std::unique_ptr<TestSchema> schema(new TestSchema(name));
   if (!app_role.empty()) {
     // Roles are cluster-wide and tests run in parallel: creating one that exists is fine.
@@ -47,7 +47,7 @@ absl::StatusOr<std::unique_ptr<TestSchema>> TestSchema::Create(const std::string
 TestSchema::~TestSchema() { (void)Query(absl::StrCat("DROP SCHEMA IF EXISTS ", name_, " CASCADE")); }
 
 absl::StatusOr<std::unique_ptr<db::PgPool>> TestSchema::MakePool(int size, absl::Duration acquire_timeout,
-                                                                  const std::string& session_role) const {
+                                                                 const std::string& session_role) const {
   db::PoolOptions o;
   o.conninfo = TestDsn();
   o.size = size;
@@ -64,7 +64,8 @@ absl::StatusOr<std::string> TestSchema::Query(const std::string& sql) const {
     PQfinish(conn);
     return absl::UnavailableError(err);
   }
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // e.g. DROP ... CASCADE chatter
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);  // e.g. DROP ... CASCADE chatter
   PGresult* res = PQexec(conn, sql.c_str());
   const ExecStatusType status = PQresultStatus(res);
   absl::StatusOr<std::string> out;

@@ -32,8 +32,8 @@ MATCHER_P3(StatusIs, code, reason, field, "") {
 // grpc::Status with `code` and, when given, the ErrorInfo reason and BadRequest field.
 MATCHER_P3(GrpcStatusIs, code, reason, field, "") {
   const GrpcErrorDetails details = ParseGrpcErrorDetails(arg);
-  *result_listener << "grpc status " << GrpcCodeName(arg.error_code()) << " '" << arg.error_message()
-                   << "' reason '" << details.reason << "' field '" << details.field << "'";
+  *result_listener << "grpc status " << GrpcCodeName(arg.error_code()) << " '" << arg.error_message() << "' reason '"
+                   << details.reason << "' field '" << details.field << "'";
   return arg.error_code() == code && (std::string(reason).empty() || details.reason == reason) &&
          (std::string(field).empty() || details.field == field);
 }
@@ -41,28 +41,28 @@ MATCHER_P3(GrpcStatusIs, code, reason, field, "") {
 }  // namespace cak::common::testing
 
 // The status is copied: a reference into a temporary StatusOr would dangle.
-#define CAK_EXPECT_OK(expr)                                                  \
-  do {                                                                       \
+#define CAK_EXPECT_OK(expr)                                                 \
+  do {                                                                      \
     const absl::Status cak_st_ = ::cak::common::testing::GetStatus((expr)); \
-    EXPECT_TRUE(cak_st_.ok()) << cak_st_.ToString();                         \
+    EXPECT_TRUE(cak_st_.ok()) << cak_st_.ToString();                        \
   } while (false)
 
-#define CAK_ASSERT_OK(expr)                                                  \
-  do {                                                                       \
+#define CAK_ASSERT_OK(expr)                                                 \
+  do {                                                                      \
     const absl::Status cak_st_ = ::cak::common::testing::GetStatus((expr)); \
-    ASSERT_TRUE(cak_st_.ok()) << cak_st_.ToString();                         \
+    ASSERT_TRUE(cak_st_.ok()) << cak_st_.ToString();                        \
   } while (false)
 
 #define CAK_ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   CAK_ASSERT_OK_AND_ASSIGN_IMPL_(CAK_STATUS_CONCAT_(cak_sor_, __LINE__), lhs, rexpr)
-#define CAK_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                                   \
+#define CAK_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)  \
+  auto statusor = (rexpr);                                    \
   ASSERT_TRUE(statusor.ok()) << statusor.status().ToString(); \
   lhs = std::move(statusor).value()
 
-#define CAK_ASSERT_GRPC_OK(expr)                                                        \
-  do {                                                                                  \
-    const grpc::Status cak_gst_ = (expr);                                               \
-    ASSERT_TRUE(cak_gst_.ok()) << ::cak::common::GrpcCodeName(cak_gst_.error_code()) \
-                               << ": " << cak_gst_.error_message();                     \
+#define CAK_ASSERT_GRPC_OK(expr)                                                             \
+  do {                                                                                       \
+    const grpc::Status cak_gst_ = (expr);                                                    \
+    ASSERT_TRUE(cak_gst_.ok()) << ::cak::common::GrpcCodeName(cak_gst_.error_code()) << ": " \
+                               << cak_gst_.error_message();                                  \
   } while (false)

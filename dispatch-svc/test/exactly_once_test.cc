@@ -2,13 +2,13 @@
 // time (each batch must be claimed by one of them only: FOR UPDATE SKIP LOCKED), and the real
 // dispatch-svc binary killed with SIGKILL in the middle of generating, then restarted (the
 // same batches, every recipient once, no gap, files whole and matching their manifests).
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,13 +46,14 @@ void ExpectExactlyOnce(const common::testing::TestSchema& schema, const std::str
                            ".batches b ON b.order_id = i.order_id AND b.batch_no = i.batch_no"
                            " WHERE i.position NOT BETWEEN b.first_position AND b.last_position")),
             "0");
-  EXPECT_EQ(q(absl::StrCat("SELECT count(*) FROM ", s, ".batches WHERE state <> 2 OR item_count <>"
+  EXPECT_EQ(q(absl::StrCat("SELECT count(*) FROM ", s,
+                           ".batches WHERE state <> 2 OR item_count <>"
                            " last_position - first_position + 1")),
             "0");
   // The hand-over log holds each recipient once.
-  EXPECT_EQ(q(absl::StrCat("SELECT count(*) || '/' || count(DISTINCT data_subject_id) FROM ", s,
-                           ".processing_log_subjects")),
-            absl::StrCat(members, "/", members));
+  EXPECT_EQ(
+      q(absl::StrCat("SELECT count(*) || '/' || count(DISTINCT data_subject_id) FROM ", s, ".processing_log_subjects")),
+      absl::StrCat(members, "/", members));
 }
 
 TEST(ExactlyOnceTest, TwoReplicasNeverGenerateTheSameBatch) {
@@ -119,9 +120,10 @@ class KillTest : public ::testing::Test {
     auto p = std::make_unique<ChildProcess>(std::vector<std::string>{
         DISPATCH_SVC_BINARY, "--db-dsn=" + common::testing::TestDsn(), "--db-schema=" + schema_->name(),
         "--auth-mode=development", "--hash-key-file=" + dir_ + "/hash.key", "--delivery-dir=" + dir_ + "/deliveries",
-        absl::StrCat("--analysis-address=127.0.0.1:", analysis_.port()), "--analysis-token-file=" + dir_ + "/analysis.token",
-        "--max-batch-items=500", "--time-zone=UTC", "--listen-host=127.0.0.1", "--grpc-port=0", "--health-port=0",
-        "--metrics-port=0", "--db-startup-timeout=5s", "--shutdown-grace=5s", "--replica=proc"});
+        absl::StrCat("--analysis-address=127.0.0.1:", analysis_.port()),
+        "--analysis-token-file=" + dir_ + "/analysis.token", "--max-batch-items=500", "--time-zone=UTC",
+        "--listen-host=127.0.0.1", "--grpc-port=0", "--health-port=0", "--metrics-port=0", "--db-startup-timeout=5s",
+        "--shutdown-grace=5s", "--replica=proc"});
     const std::string ready = p->ReadUntil("\"event\":\"ready\"");
     if (ready.empty()) {
       ADD_FAILURE() << p->ReadAll();

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/match.h"
 #include "common/base/errors.h"
 #include "common/base/message_template.h"
@@ -43,8 +45,8 @@ TEST(CalendarTest, PlanFillsFreeCapacityDayByDayWithinTheWindow) {
   ASSERT_TRUE(plan.feasible);
   EXPECT_EQ(*plan.earliest_start, absl::CivilDay(2026, 11, 4));
   ASSERT_EQ(plan.spread.size(), 3u);
-  EXPECT_EQ(plan.spread[0].count, 1000);  // Wed 4th
-  EXPECT_EQ(plan.spread[1].count, 400);   // Thu 5th: 600 booked already
+  EXPECT_EQ(plan.spread[0].count, 1000);                       // Wed 4th
+  EXPECT_EQ(plan.spread[1].count, 400);                        // Thu 5th: 600 booked already
   EXPECT_EQ(plan.spread[2].day, absl::CivilDay(2026, 11, 9));  // Fri full, weekend off
   EXPECT_EQ(plan.spread[2].count, 600);
   EXPECT_FALSE(plan.reasons.empty());  // mentions the full day
@@ -96,9 +98,9 @@ TEST(TemplateTest, ParsesRendersAndRefusesWhatCannotBeRendered) {
               StatusIs(absl::StatusCode::kInvalidArgument, "UNBALANCED_BRACES", "f"));
   EXPECT_THAT(common::MessageTemplate::Parse("{aanhef} {naam", common::MessageChannel::kLetter, "f").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "UNBALANCED_BRACES", "f"));
-  EXPECT_THAT(common::MessageTemplate::Parse("{naam_geadresseerde}", common::MessageChannel::kContactMoment, "f")
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, "PLACEHOLDER_NOT_ALLOWED_FOR_CHANNEL", "f"));
+  EXPECT_THAT(
+      common::MessageTemplate::Parse("{naam_geadresseerde}", common::MessageChannel::kContactMoment, "f").status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, "PLACEHOLDER_NOT_ALLOWED_FOR_CHANNEL", "f"));
   EXPECT_THAT(common::MessageTemplate::Parse("  ", common::MessageChannel::kContactMoment, "f").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, "TEMPLATE_EMPTY", "f"));
 }
@@ -150,7 +152,8 @@ TEST(DeliveryFormatTest, EachChannelKeepsOnlyItsFields) {
 
 TEST(DeliveryFormatTest, LetterLinesAreQuotedCsvWithTheRenderedText) {
   const Order order = LetterOrder(Channel::kLetter, "{aanhef},\n{naam}: {bedrag} op {datum}");
-  ItemRenderer renderer(order, *common::MessageTemplate::Parse(order.template_text, common::MessageChannel::kLetter, "m"),
+  ItemRenderer renderer(order,
+                        *common::MessageTemplate::Parse(order.template_text, common::MessageChannel::kLetter, "m"),
                         absl::CivilDay(2026, 12, 2));
   std::string line;
   renderer.AppendFileLine(ToItem(Sample(Routing::kRepresentative), Channel::kLetter), &line);
@@ -187,15 +190,24 @@ TEST(DeliveryFormatTest, LettersAndCallsQuoteTheCustomerNumberOnlyInTheirText) {
 
 TEST(DeliveryFormatTest, ContactMomentLinesAreJsonWithoutNames) {
   const Order order = LetterOrder(Channel::kContactMoment, "Klant {klantnummer}\tgeïnformeerd ({kenmerk})");
-  ItemRenderer renderer(order,
-                        *common::MessageTemplate::Parse(order.template_text, common::MessageChannel::kContactMoment, "m"),
-                        absl::CivilDay(2026, 12, 2));
+  ItemRenderer renderer(
+      order, *common::MessageTemplate::Parse(order.template_text, common::MessageChannel::kContactMoment, "m"),
+      absl::CivilDay(2026, 12, 2));
   std::string line;
   renderer.AppendFileLine(ToItem(Sample(Routing::kRepresentative), Channel::kContactMoment), &line);
   EXPECT_EQ(line,
             "{\"item\":7,\"customer_number\":\"K7\",\"contact_moment_code\":\"VK-CODE\","
             "\"text\":\"Klant K7\\tgeïnformeerd (VK-1)\"}");
   EXPECT_EQ(FileHeader(Channel::kContactMoment), "");
+
+  // A value that is not valid UTF-8 still makes a valid JSON line (U+FFFD in its place).
+  Item odd = ToItem(Sample(Routing::kRepresentative), Channel::kContactMoment);
+  odd.customer_number = "K\xff\"7";
+  line.clear();
+  renderer.AppendFileLine(odd, &line);
+  const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(parsed.is_discarded()) << line;
+  EXPECT_EQ(parsed["customer_number"], "K\xef\xbf\xbd\"7");
 }
 
 TEST(DeliveryFormatTest, AddresseeIdsArePseudonymousAndOnlyForRoutedItems) {

@@ -120,7 +120,8 @@ TEST_F(IntakeProcessTest, JwtModeWithoutAKeyIsRefused) {
   Process p(args);
   const std::string out = p.ReadAll();
   EXPECT_EQ(p.Wait(), 2);
-  EXPECT_NE(out.find("--auth-mode=jwt needs --jwt-public-key-file"), std::string::npos) << out;
+  EXPECT_NE(out.find("--auth-mode=jwt needs one of --jwt-public-key-file and --jwt-jwks-file"), std::string::npos)
+      << out;
 }
 
 TEST_F(IntakeProcessTest, RefusesASchemaNewerThanItKnows) {

@@ -14,7 +14,7 @@ using S = SignalState;
 
 TEST(LifecycleTest, OnlyTheDrawnTransitionsAreAllowed) {
   const std::set<std::pair<S, S>> allowed = {
-      {S::kReceived, S::kInAssessment}, {S::kReceived, S::kNoAction},     {S::kInAssessment, S::kNoAction},
+      {S::kReceived, S::kInAssessment},      {S::kReceived, S::kNoAction},    {S::kInAssessment, S::kNoAction},
       {S::kInAssessment, S::kActionPlanned}, {S::kActionPlanned, S::kClosed}, {S::kNoAction, S::kReceived},
   };
   for (int f = 1; f <= 5; ++f) {

@@ -240,8 +240,8 @@ TEST(PgSignalRepositoryPrivilegesTest, TheRuntimeRoleHasWhatTheServiceUsesAndNoM
   ASSERT_TRUE(schema.ok()) << schema.status();
   auto pool = (*schema)->MakePool(4, absl::Seconds(5), role);
   ASSERT_TRUE(pool.ok());
-  auto log = std::make_unique<common::db::ProcessingLogStore>(
-      (*schema)->name(), "intake-svc", *common::DataSubjectHasher::Create(std::string(32, 'h')));
+  auto log = std::make_unique<common::db::ProcessingLogStore>((*schema)->name(), "intake-svc",
+                                                              *common::DataSubjectHasher::Create(std::string(32, 'h')));
   PgSignalRepository repo(pool->get(), (*schema)->name(), log.get(), PgSignalRepository::BatchOptions{1, 8});
   common::testing::FakeClock clock;
   common::ChangeNotifier notifier;
@@ -300,17 +300,21 @@ TEST(IntakeMigrationTest, ExampleCustomersMoveIntoTheSignalRow) {
   const auto& all = common::db::IntakeMigrations();
   ASSERT_GE(all.size(), 2u);
   const std::vector<common::db::Migration> first{all[0]};
-  auto schema = common::testing::TestSchema::Create("mig_intake", {{"common", &common::db::CommonMigrations()},
-                                                                    {"intake", &first}});
+  auto schema = common::testing::TestSchema::Create("mig_intake",
+                                                    {{"common", &common::db::CommonMigrations()}, {"intake", &first}});
   ASSERT_TRUE(schema.ok()) << schema.status();
   const std::string S = (*schema)->name();
   const std::string id = "6f1c2a9e-8d3b-4c5a-9e7f-0a1b2c3d4e5f";
-  ASSERT_TRUE((*schema)->Query("INSERT INTO " + S + ".signals (id, reporter_id, reporter_kind, source_channel,"
-                               " category, regulation, description, state, example_customer_count, receive_time,"
-                               " update_time) VALUES ('" + id + "', 'portal', 2, 1, 1, 1, 'x', 1, 2, now(), now())")
+  ASSERT_TRUE((*schema)
+                  ->Query("INSERT INTO " + S +
+                          ".signals (id, reporter_id, reporter_kind, source_channel,"
+                          " category, regulation, description, state, example_customer_count, receive_time,"
+                          " update_time) VALUES ('" +
+                          id + "', 'portal', 2, 1, 1, 1, 'x', 1, 2, now(), now())")
                   .ok());
-  ASSERT_TRUE((*schema)->Query("INSERT INTO " + S + ".signal_customers (signal_id, position, bsn) VALUES ('" + id +
-                               "', 2, '123456782'), ('" + id + "', 1, '111222333')")
+  ASSERT_TRUE((*schema)
+                  ->Query("INSERT INTO " + S + ".signal_customers (signal_id, position, bsn) VALUES ('" + id +
+                          "', 2, '123456782'), ('" + id + "', 1, '111222333')")
                   .ok());
 
   auto pool = (*schema)->MakePool(2);

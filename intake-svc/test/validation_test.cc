@@ -42,7 +42,8 @@ TEST(ValidationTest, CustomersUniqueAndBounded) {
 TEST(ValidationTest, AttachmentFields) {
   Signal s = Valid();
   s.attachments[0].sha256 = "xyz";
-  EXPECT_THAT(ValidateNewSignal(s, "signal"), StatusIs(kInvalid, "INVALID_FIELD_VALUE", "signal.attachments[0].sha256"));
+  EXPECT_THAT(ValidateNewSignal(s, "signal"),
+              StatusIs(kInvalid, "INVALID_FIELD_VALUE", "signal.attachments[0].sha256"));
   s = Valid();
   s.attachments[0].media_type = "pdf";
   EXPECT_THAT(ValidateNewSignal(s, "signal"),

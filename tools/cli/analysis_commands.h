@@ -1,5 +1,5 @@
 // voorlichting-cli commands for analysis-svc (imports, impact analysis, samples, target groups,
-// recipient lists, retention) and the guided analysis demo that the README's run command shows.
+// recipient lists, retention).
 //
 // Selections are written as --where=SPEC: terms separated by ';', all of which must hold:
 //   regulation:WLZ,WMO   municipality:GM0363,GM0599   min-age:65   max-age:80
@@ -26,6 +26,5 @@ int DefineGroups(const Client& client, const Args& args);
 int Freeze(const Client& client, const Args& args);
 int Recipients(const Client& client, const Args& args);
 int PurgeCustomers(const Client& client, const Args& args);
-int AnalysisDemo(const Client& client, const Args& args);
 
 }  // namespace cak::cli

@@ -1,6 +1,5 @@
 // campaign-svc operator commands (see campaign_commands.h).
 #include "cli/campaign_commands.h"
-#include "cli/output.h"
 
 #include <cstdio>
 
@@ -9,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
+#include "cli/output.h"
 
 namespace cak::cli {
 
@@ -51,8 +51,9 @@ void PrintCampaign(const pb::Campaign& c) {
     }
     std::printf("\n");
     if (g.has_message()) {
-      std::printf("    message v%d by %s: Flesch-Douma %.0f (%s)%s\n", g.message().version(), g.message().author().c_str(),
-                  g.message().readability().flesch_douma(), g.message().readability().level().c_str(),
+      std::printf("    message v%d by %s: Flesch-Douma %.0f (%s)%s\n", g.message().version(),
+                  g.message().author().c_str(), g.message().readability().flesch_douma(),
+                  g.message().readability().level().c_str(),
                   g.message().readability().below_b1() ? ", harder than B1" : "");
     }
     if (g.has_feasibility()) {

@@ -1,6 +1,5 @@
-// intake-svc commands and the demo (see intake_commands.h).
+// intake-svc commands (see intake_commands.h).
 #include "cli/intake_commands.h"
-#include "cli/output.h"
 
 #include <cstdio>
 #include <iostream>
@@ -13,6 +12,7 @@
 #include "absl/time/time.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "cak/voorlichting/processinglog/v1/processing_log_service.grpc.pb.h"
+#include "cli/output.h"
 #include "common/base/bsn.h"
 #include "common/base/synthetic.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -36,8 +36,11 @@ bool ParseEnum(const std::string& prefix, const std::string& text, bool (*parse)
 
 void PrintSignal(const pb::Signal& s, bool mask_bsns = false) {
   std::printf("%s\n", s.name().c_str());
-  std::printf("  state:       %s%s\n", Short(pb::SignalState_Name(s.state()), "SIGNAL_STATE_").c_str(),
-              s.decline_reason() ? absl::StrCat(" (", Short(pb::DeclineReason_Name(s.decline_reason()), "DECLINE_REASON_"), ")").c_str() : "");
+  std::printf(
+      "  state:       %s%s\n", Short(pb::SignalState_Name(s.state()), "SIGNAL_STATE_").c_str(),
+      s.decline_reason()
+          ? absl::StrCat(" (", Short(pb::DeclineReason_Name(s.decline_reason()), "DECLINE_REASON_"), ")").c_str()
+          : "");
   std::printf("  topic:       %s / %s, via %s\n", Short(pb::Regulation_Name(s.regulation()), "REGULATION_").c_str(),
               Short(pb::SignalCategory_Name(s.category()), "SIGNAL_CATEGORY_").c_str(),
               Short(pb::SourceChannel_Name(s.source_channel()), "SOURCE_CHANNEL_").c_str());
@@ -69,7 +72,8 @@ void PrintSignal(const pb::Signal& s, bool mask_bsns = false) {
 }
 
 std::string DescribeEvent(const pb::SignalEvent& e) {
-  std::string out = absl::StrCat("#", e.sequence(), " ", Short(pb::SignalEventType_Name(e.type()), "SIGNAL_EVENT_TYPE_"));
+  std::string out =
+      absl::StrCat("#", e.sequence(), " ", Short(pb::SignalEventType_Name(e.type()), "SIGNAL_EVENT_TYPE_"));
   if (e.type() != pb::SIGNAL_EVENT_TYPE_RECEIVED) {
     absl::StrAppend(&out, " -> ", Short(pb::SignalState_Name(e.to_state()), "SIGNAL_STATE_"));
   }
@@ -84,8 +88,10 @@ pb::NewSignal NewSignalFrom(const Args& args, std::string* error) {
   pb::SignalCategory cat;
   pb::SourceChannel ch;
   if (!ParseEnum("REGULATION_", args.Get("regulation", "wlz"), pb::Regulation_Parse, &reg)) *error = "--regulation";
-  if (!ParseEnum("SIGNAL_CATEGORY_", args.Get("category", "other"), pb::SignalCategory_Parse, &cat)) *error = "--category";
-  if (!ParseEnum("SOURCE_CHANNEL_", args.Get("channel", "employee"), pb::SourceChannel_Parse, &ch)) *error = "--channel";
+  if (!ParseEnum("SIGNAL_CATEGORY_", args.Get("category", "other"), pb::SignalCategory_Parse, &cat))
+    *error = "--category";
+  if (!ParseEnum("SOURCE_CHANNEL_", args.Get("channel", "employee"), pb::SourceChannel_Parse, &ch))
+    *error = "--channel";
   s.set_regulation(reg);
   s.set_category(cat);
   s.set_source_channel(ch);
@@ -152,9 +158,11 @@ int List(const Client& client, const Args& args) {
     grpc::Status st = stub->ListSignals(client.Context(client.DefaultCaller()).get(), req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& s : resp.signals()) {
-      std::printf("%-46s %-15s %-4s %-17s %s\n", s.name().c_str(), Short(pb::SignalState_Name(s.state()), "SIGNAL_STATE_").c_str(),
+      std::printf("%-46s %-15s %-4s %-17s %s\n", s.name().c_str(),
+                  Short(pb::SignalState_Name(s.state()), "SIGNAL_STATE_").c_str(),
                   Short(pb::Regulation_Name(s.regulation()), "REGULATION_").c_str(),
-                  Short(pb::SignalCategory_Name(s.category()), "SIGNAL_CATEGORY_").c_str(), Time(s.receive_time()).c_str());
+                  Short(pb::SignalCategory_Name(s.category()), "SIGNAL_CATEGORY_").c_str(),
+                  Time(s.receive_time()).c_str());
       ++shown;
     }
     req.set_page_token(resp.next_page_token());
@@ -253,154 +261,6 @@ int Purge(const Client& client, const Args& args) {
   std::printf("%s%lld signal(s) declined or closed before %s\n", resp.dry_run() ? "would purge " : "purged ",
               static_cast<long long>(resp.purged_signal_count()), Time(resp.cutoff_time()).c_str());
   return 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The demo: one signal from arrival to feedback, as the suite's callers will drive it.
-
-namespace {
-
-struct DemoCallers {
-  Caller kcc{"", "kcc-portal", {"reporting_application"}, true};
-  Caller officer{"", "emp-1001", {"intake_officer"}, false};
-  Caller analyst{"", "emp-2002", {"analyst"}, false};
-  Caller campaign{"", "campaign-svc", {"campaign_service"}, true};
-  Caller privacy{"", "emp-3003", {"privacy_officer"}, false};
-  Caller admin{"", "emp-4004", {"administrator"}, false};
-};
-
-}  // namespace
-
-int Demo(const Client& client, const Args& args) {
-  DemoCallers who;
-  auto stub = pb::IntakeService::NewStub(client.channel());
-  auto log_stub = plog::ProcessingLogService::NewStub(client.channel());
-  const auto customers = common::SyntheticBsns(std::stoull(args.Get("seed", "7624")), 4);
-  std::map<std::string, int> calls;
-  auto check = [&](const grpc::Status& st, const std::string& what) {
-    calls[st.ok() ? "ok" : "refused"]++;
-    if (!st.ok()) std::printf("  %s -> %s\n", what.c_str(), DescribeError(st).c_str());
-    return st.ok();
-  };
-
-  Step(1, "Melding ontvangen: the KCC portal reports wrong invoices (3 synthetic example customers)");
-  pb::SubmitSignalRequest submit;
-  submit.set_request_id(absl::StrCat("demo-", absl::ToUnixMicros(absl::Now())));
-  auto* s = submit.mutable_signal();
-  s->set_source_channel(pb::SOURCE_CHANNEL_KCC);
-  s->set_category(pb::SIGNAL_CATEGORY_WRONG_INVOICE);
-  s->set_regulation(pb::REGULATION_WLZ);
-  s->set_description("Klanten bellen over een tweede factuur eigen bijdrage Wlz voor maart 2026.");
-  for (int i = 0; i < 3; ++i) s->add_example_customer_bsns(customers[i].digits());
-  pb::SubmitSignalResponse a;
-  if (!check(stub->SubmitSignal(client.Context(who.kcc).get(), submit, &a), "submit")) return 1;
-  PrintSignal(a.signal());
-
-  Step(2, "The portal retries the same request (network hiccup): idempotent by request_id");
-  pb::SubmitSignalResponse again;
-  if (!check(stub->SubmitSignal(client.Context(who.kcc).get(), submit, &again), "repeat")) return 1;
-  std::printf("  replayed=%s, same signal: %s\n", again.replayed() ? "true" : "false",
-              again.signal().name() == a.signal().name() ? "yes" : "NO");
-
-  Step(3, "The portal follows its signal (WatchSignal stream, in the background)");
-  std::vector<std::string> watched;
-  grpc::Status watch_status;
-  auto watch_ctx = client.Context(who.kcc);
-  watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  std::thread watcher([&] {
-    pb::WatchSignalRequest req;
-    req.set_name(a.signal().name());
-    auto reader = stub->WatchSignal(watch_ctx.get(), req);
-    pb::WatchSignalResponse r;
-    while (reader->Read(&r)) watched.push_back(DescribeEvent(r.event()));
-    watch_status = reader->Finish();
-  });
-
-  Step(4, "An employee reports the same problem for one of the same customers: duplicate suggested");
-  pb::SubmitSignalRequest second;
-  *second.mutable_signal() = submit.signal();
-  second.mutable_signal()->set_source_channel(pb::SOURCE_CHANNEL_EMPLOYEE);
-  second.mutable_signal()->set_description("Dubbele factuur maart ontvangen, klant belde twee keer.");
-  second.mutable_signal()->clear_example_customer_bsns();
-  second.mutable_signal()->add_example_customer_bsns(customers[1].digits());
-  second.mutable_signal()->add_example_customer_bsns(customers[3].digits());
-  pb::SubmitSignalResponse b;
-  if (!check(stub->SubmitSignal(client.Context(who.officer).get(), second, &b), "submit")) return 1;
-  PrintSignal(b.signal());
-
-  Step(5, "Bad input is refused with the field and a reason, and nothing is stored");
-  pb::SubmitSignalRequest bad = second;
-  bad.mutable_signal()->set_example_customer_bsns(0, "123456789");
-  pb::SubmitSignalResponse ignored;
-  check(stub->SubmitSignal(client.Context(who.officer).get(), bad, &ignored), "submit with a wrong BSN");
-  bad = second;
-  bad.mutable_signal()->set_description("");
-  check(stub->SubmitSignal(client.Context(who.officer).get(), bad, &ignored), "submit without description");
-
-  Step(6, "Terugkoppelen reden geen actie: the intake officer declines the duplicate with feedback");
-  pb::DeclineSignalRequest decline;
-  decline.set_name(b.signal().name());
-  decline.set_reason(pb::DECLINE_REASON_DUPLICATE);
-  decline.set_feedback(absl::StrCat("Dit probleem wordt al onderzocht onder ", a.signal().name(), "."));
-  pb::Signal declined;
-  pb::Signal out;
-  check(stub->DeclineSignal(client.Context(who.kcc).get(), decline, &out),
-        "the portal (an application) tries to decide");
-  if (!check(stub->DeclineSignal(client.Context(who.officer).get(), decline, &declined), "decline")) return 1;
-  PrintSignal(declined);
-
-  Step(7, "Beoordelen gebeurtenis: the analyst starts the assessment and sees the customers (logged)");
-  pb::StartSignalAssessmentRequest start;
-  start.set_name(a.signal().name());
-  if (!check(stub->StartSignalAssessment(client.Context(who.analyst).get(), start, &out), "start")) return 1;
-  pb::GetSignalRequest get;
-  get.set_name(a.signal().name());
-  get.set_view(pb::SIGNAL_VIEW_FULL);
-  if (!check(stub->GetSignal(client.Context(who.analyst).get(), get, &out), "get")) return 1;
-  PrintSignal(out, /*mask_bsns=*/true);
-
-  Step(8, "An action is planned and completed (campaign-svc's calls, made here by the demo)");
-  pb::MarkSignalActionPlannedRequest plan;
-  plan.set_name(a.signal().name());
-  plan.set_campaign("campaigns/7a6b1d6e-2f0b-4c55-9a3e-0d5f2b8c7624");
-  if (!check(stub->MarkSignalActionPlanned(client.Context(who.campaign).get(), plan, &out), "plan")) return 1;
-  pb::CloseSignalRequest close;
-  close.set_name(a.signal().name());
-  close.set_feedback("De betrokken klanten hebben een brief met excuses en een gecorrigeerde factuur ontvangen.");
-  if (!check(stub->CloseSignal(client.Context(who.campaign).get(), close, &out), "close")) return 1;
-  PrintSignal(out);
-
-  watcher.join();
-  Step(9, "What the portal's watch stream received");
-  for (const auto& line : watched) std::printf("  %s\n", line.c_str());
-  std::printf("  stream ended: %s\n", watch_status.ok() ? "OK (the signal is final)" : DescribeError(watch_status).c_str());
-
-  Step(10, "The privacy officer asks what was done with one customer's data (AVG art. 15)");
-  plog::ListProcessingLogEntriesRequest by_subject;
-  by_subject.set_data_subject_bsn(customers[1].digits());
-  plog::ListProcessingLogEntriesResponse entries;
-  if (!check(log_stub->ListProcessingLogEntries(client.Context(who.privacy).get(), by_subject, &entries), "log")) {
-    return 1;
-  }
-  std::printf("  customer %s (the log holds only a keyed hash of the BSN):\n", customers[1].Masked().c_str());
-  for (const auto& e : entries.entries()) {
-    std::printf("    %s  %-32s by %-12s subject=%s...  %s\n", Time(e.start_time()).c_str(), e.name().c_str(),
-                e.actor().c_str(), e.data_subject_id().substr(0, 12).c_str(),
-                e.processing_activity_id().substr(e.processing_activity_id().find('#') + 1).c_str());
-  }
-
-  Step(11, "Retention: the administrator asks what a purge would remove (dry run)");
-  pb::PurgeSignalsRequest purge;
-  purge.set_dry_run(true);
-  pb::PurgeSignalsResponse purged;
-  if (!check(stub->PurgeSignals(client.Context(who.admin).get(), purge, &purged), "purge")) return 1;
-  std::printf("  would purge %lld signal(s) declined or closed before %s (retention 2 years)\n",
-              static_cast<long long>(purged.purged_signal_count()), Time(purged.cutoff_time()).c_str());
-
-  std::printf("\n\033[1mSummary\033[0m: 2 signals (1 closed with feedback, 1 declined as duplicate), %zu watch events, "
-              "%d processing-log entries for one customer, %d calls answered, %d refused as intended.\n",
-              watched.size(), entries.entries_size(), calls["ok"], calls["refused"]);
-  return watch_status.ok() ? 0 : 1;
 }
 
 }  // namespace cak::cli

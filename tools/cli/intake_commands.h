@@ -1,5 +1,4 @@
-// voorlichting-cli commands for intake-svc, and the guided demo that
-// the README's run command shows.
+// voorlichting-cli commands for intake-svc.
 #pragma once
 
 #include "cli/client.h"
@@ -18,6 +17,5 @@ int MarkActionPlanned(const Client& client, const Args& args);
 int Close(const Client& client, const Args& args);
 int Watch(const Client& client, const Args& args);
 int Purge(const Client& client, const Args& args);
-int Demo(const Client& client, const Args& args);
 
 }  // namespace cak::cli

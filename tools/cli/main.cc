@@ -8,7 +8,6 @@
 #include "cli/analysis_commands.h"
 #include "cli/campaign_commands.h"
 #include "cli/client.h"
-#include "cli/dispatch_commands.h"
 #include "cli/flow_command.h"
 #include "cli/intake_commands.h"
 #include "cli/log_command.h"
@@ -30,7 +29,6 @@ commands (intake-svc):
   start-assessment signals/<id>      plan signals/<id> --campaign=campaigns/<id>
   close signals/<id> --feedback=TEXT watch signals/<id> [--after=N]
   purge [--dry-run]
-  demo [--seed=N]                    the guided tour of one signal (used by scripts/run.sh)
 
 commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all must hold):
   regulation:WLZ,WMO  municipality:GM0363  min-age:N  max-age:N  min-debt:CENTS  max-debt:CENTS
@@ -42,7 +40,6 @@ commands (analysis-svc); a selection is --where=SPEC, terms joined by ';' (all m
   define-groups --signal=signals/<id> --group=NAME=SPEC ...   freeze targetGroupSets/<id> --group=NAME
   recipients recipientLists/<id> --fields=postal|phone|contact-moment [--limit=N]
   purge-customers [--dry-run]
-  analysis-demo [--intake-address=HOST:PORT]   the guided tour of steps 2 and 4 (used by scripts/run.sh)
 
 the processing log (privacy officer), from one service (--address) or merged from all four:
   log --signal=signals/<id> | --trace=TRACE_ID | --bsn=BSN [--intake-address=H:P --analysis-address=H:P
@@ -70,9 +67,6 @@ the processing log (privacy officer), from one service (--address) or merged fro
        intake-svc at --intake-address, else --address)
 
   token [--lifetime=12h]             a development token for --as/--roles/--application (development mode only)
-
-commands (dispatch-svc):
-  dispatch-demo --analysis-address=HOST:PORT [--delivery-dir=DIR]   the guided tour of steps 7 and 8
 
 commands (campaign-svc):
   campaign-get campaigns/<id>        campaign-list [--state=draft|ready_for_review|approved|released|completed|cancelled] [--all]
@@ -122,7 +116,6 @@ int main(int argc, char** argv) {
       {"subject-object", cak::cli::SubjectObject},
       {"subject-lift-objection", cak::cli::SubjectLiftObjection},
       {"subject-erase", cak::cli::SubjectErase},
-      {"demo", cak::cli::Demo},
       {"import", cak::cli::Import},
       {"snapshot", cak::cli::Snapshot},
       {"impact", cak::cli::Impact},
@@ -131,8 +124,6 @@ int main(int argc, char** argv) {
       {"freeze", cak::cli::Freeze},
       {"recipients", cak::cli::Recipients},
       {"purge-customers", cak::cli::PurgeCustomers},
-      {"analysis-demo", cak::cli::AnalysisDemo},
-      {"dispatch-demo", cak::cli::DispatchDemo},
       {"campaign-get", cak::cli::CampaignGet},
       {"campaign-list", cak::cli::CampaignList},
       {"campaign-approve", cak::cli::CampaignApprove},

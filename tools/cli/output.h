@@ -2,10 +2,10 @@
 // numbered steps of the guided tours, enum names without their prefix, Dutch thousands, dates.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/civil_time.h"
 #include "cak/voorlichting/type/v1/date.pb.h"

@@ -27,8 +27,7 @@ absl::StatusOr<std::vector<domain::PositionOutcome>> DispatchOutcomeSource::Orde
       absl::Status peer = common::FromPeerStatus(st, "dispatch-svc");
       if (peer.code() == absl::StatusCode::kUnavailable || peer.code() == absl::StatusCode::kDeadlineExceeded ||
           peer.code() == absl::StatusCode::kResourceExhausted) {
-        return common::MakeError(absl::StatusCode::kUnavailable, domain::reason::kDispatchUnavailable,
-                                 peer.message());
+        return common::MakeError(absl::StatusCode::kUnavailable, domain::reason::kDispatchUnavailable, peer.message());
       }
       return peer;
     }

@@ -13,13 +13,20 @@ namespace cak::analysis::domain {
 
 absl::string_view DeliveryOutcomeName(int value) {
   switch (value) {
-    case 0: return "NO_OUTCOME";
-    case 1: return "LETTER_PRINTED";
-    case 2: return "LETTER_RETURNED_UNDELIVERABLE";
-    case 3: return "CALL_REACHED";
-    case 4: return "CALL_NOT_REACHED";
-    case 5: return "CALL_WRONG_NUMBER";
-    case 6: return "CONTACT_MOMENT_PLACED";
+    case 0:
+      return "NO_OUTCOME";
+    case 1:
+      return "LETTER_PRINTED";
+    case 2:
+      return "LETTER_RETURNED_UNDELIVERABLE";
+    case 3:
+      return "CALL_REACHED";
+    case 4:
+      return "CALL_NOT_REACHED";
+    case 5:
+      return "CALL_WRONG_NUMBER";
+    case 6:
+      return "CONTACT_MOMENT_PLACED";
   }
   return "";
 }
@@ -114,9 +121,8 @@ struct Tally {
   std::array<int64_t, kContactChannelSlots> by_channel{};
 };
 
-Tally TallyList(const ColumnarSnapshot& s, const std::vector<uint32_t>& rows, DayNumber send, DayNumber end,
-                int weeks, const std::vector<uint8_t>* outcomes, Rate* when_delivered,
-                std::vector<bool>* responded) {
+Tally TallyList(const ColumnarSnapshot& s, const std::vector<uint32_t>& rows, DayNumber send, DayNumber end, int weeks,
+                const std::vector<uint8_t>* outcomes, Rate* when_delivered, std::vector<bool>* responded) {
   Tally t;
   t.first_in_week.assign(static_cast<size_t>(weeks), 0);
   if (responded) responded->assign(rows.size(), false);

@@ -138,7 +138,7 @@ struct GroupInput {
   std::string group;
   int channel = 0;
   absl::CivilDay send_day;
-  std::vector<uint32_t> rows;                        // by position - 1 (RowsOfMembers)
+  std::vector<uint32_t> rows;                         // by position - 1 (RowsOfMembers)
   std::optional<std::vector<uint32_t>> control_rows;  // nullopt: no control list
   std::optional<std::vector<uint8_t>> outcomes;       // by position - 1; nullopt: no dispatch order
 };

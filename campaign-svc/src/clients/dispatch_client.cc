@@ -13,13 +13,16 @@ namespace {
 
 pb::Channel PbChannel(domain::Action a) {
   switch (a) {
-    case domain::Action::kLetter: return pb::CHANNEL_LETTER;
-    case domain::Action::kCall: return pb::CHANNEL_CALL;
-    case domain::Action::kContactMoment: return pb::CHANNEL_CONTACT_MOMENT;
-    default: return pb::CHANNEL_UNSPECIFIED;
+    case domain::Action::kLetter:
+      return pb::CHANNEL_LETTER;
+    case domain::Action::kCall:
+      return pb::CHANNEL_CALL;
+    case domain::Action::kContactMoment:
+      return pb::CHANNEL_CONTACT_MOMENT;
+    default:
+      return pb::CHANNEL_UNSPECIFIED;
   }
 }
-
 
 domain::GroupFeasibility FromProto(const pb::FeasibilityCheck& c) {
   domain::GroupFeasibility f;

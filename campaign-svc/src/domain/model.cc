@@ -15,23 +15,34 @@ using common::MakeError;
 
 absl::string_view CampaignStateName(CampaignState s) {
   switch (s) {
-    case CampaignState::kDraft: return "DRAFT";
-    case CampaignState::kReadyForReview: return "READY_FOR_REVIEW";
-    case CampaignState::kApproved: return "APPROVED";
-    case CampaignState::kReleased: return "RELEASED";
-    case CampaignState::kCompleted: return "COMPLETED";
-    case CampaignState::kCancelled: return "CANCELLED";
+    case CampaignState::kDraft:
+      return "DRAFT";
+    case CampaignState::kReadyForReview:
+      return "READY_FOR_REVIEW";
+    case CampaignState::kApproved:
+      return "APPROVED";
+    case CampaignState::kReleased:
+      return "RELEASED";
+    case CampaignState::kCompleted:
+      return "COMPLETED";
+    case CampaignState::kCancelled:
+      return "CANCELLED";
   }
   return "UNKNOWN";
 }
 
 absl::string_view ActionName(Action a) {
   switch (a) {
-    case Action::kLetter: return "LETTER";
-    case Action::kCall: return "CALL";
-    case Action::kContactMoment: return "CONTACT_MOMENT";
-    case Action::kNone: return "NONE";
-    case Action::kUnspecified: break;
+    case Action::kLetter:
+      return "LETTER";
+    case Action::kCall:
+      return "CALL";
+    case Action::kContactMoment:
+      return "CONTACT_MOMENT";
+    case Action::kNone:
+      return "NONE";
+    case Action::kUnspecified:
+      break;
   }
   return "UNSPECIFIED";
 }
@@ -40,9 +51,12 @@ bool Contacted(Action a) { return a == Action::kLetter || a == Action::kCall || 
 
 common::MessageChannel ChannelOf(Action a) {
   switch (a) {
-    case Action::kCall: return common::MessageChannel::kCall;
-    case Action::kContactMoment: return common::MessageChannel::kContactMoment;
-    default: return common::MessageChannel::kLetter;
+    case Action::kCall:
+      return common::MessageChannel::kCall;
+    case Action::kContactMoment:
+      return common::MessageChannel::kContactMoment;
+    default:
+      return common::MessageChannel::kLetter;
   }
 }
 

@@ -17,13 +17,20 @@ namespace {
 
 int WeekdayBit(absl::CivilDay day) {
   switch (absl::GetWeekday(day)) {
-    case absl::Weekday::monday: return 0;
-    case absl::Weekday::tuesday: return 1;
-    case absl::Weekday::wednesday: return 2;
-    case absl::Weekday::thursday: return 3;
-    case absl::Weekday::friday: return 4;
-    case absl::Weekday::saturday: return 5;
-    case absl::Weekday::sunday: return 6;
+    case absl::Weekday::monday:
+      return 0;
+    case absl::Weekday::tuesday:
+      return 1;
+    case absl::Weekday::wednesday:
+      return 2;
+    case absl::Weekday::thursday:
+      return 3;
+    case absl::Weekday::friday:
+      return 4;
+    case absl::Weekday::saturday:
+      return 5;
+    case absl::Weekday::sunday:
+      return 6;
   }
   return 0;
 }

@@ -36,8 +36,7 @@ struct CapacityPlan {
 // from max(window_start, FirstPossibleDay(today)) to window_end, filling each day before the
 // next. Feasible when all of it fits.
 CapacityPlan PlanVolume(const CapacityCalendar& calendar, const std::map<absl::CivilDay, int64_t>& booked,
-                        int64_t volume, absl::CivilDay window_start, absl::CivilDay window_end,
-                        absl::CivilDay today);
+                        int64_t volume, absl::CivilDay window_start, absl::CivilDay window_end, absl::CivilDay today);
 
 // The longest window accepted, in days.
 inline constexpr int kMaxWindowDays = 366;

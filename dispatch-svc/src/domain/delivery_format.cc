@@ -1,10 +1,9 @@
 // Delivery formats (see delivery_format.h).
 #include "dispatch-svc/src/domain/delivery_format.h"
 
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/base/json_text.h"
 
 namespace cak::dispatch::domain {
 
@@ -15,9 +14,7 @@ std::string ValueOr(const std::map<std::string, std::string>& values, const char
   return it == values.end() ? std::string() : it->second;
 }
 
-void AppendHouseNumber(const Item& item, std::string* out) {
-  absl::StrAppend(out, item.house_number);
-}
+void AppendHouseNumber(const Item& item, std::string* out) { absl::StrAppend(out, item.house_number); }
 
 }  // namespace
 
@@ -58,10 +55,9 @@ std::string AddresseeId(const Item& item, Channel channel, const common::DataSub
   if (item.routing == Routing::kCustomer || channel == Channel::kContactMoment) return "";
   const char* role = item.routing == Routing::kRepresentative ? "REPRESENTATIVE" : "CONTACT_PERSON";
   // Name and address (letters) or name and phone (calls): who the data went to.
-  const std::string who = channel == Channel::kLetter
-                              ? absl::StrCat(role, "|", item.addressee_name, "|", item.postcode, "|",
-                                             item.house_number, item.house_number_suffix)
-                              : absl::StrCat(role, "|", item.addressee_name, "|", item.phone);
+  const std::string who = channel == Channel::kLetter ? absl::StrCat(role, "|", item.addressee_name, "|", item.postcode,
+                                                                     "|", item.house_number, item.house_number_suffix)
+                                                      : absl::StrCat(role, "|", item.addressee_name, "|", item.phone);
   return absl::StrCat(role, ":", hasher.HashText(who));
 }
 
@@ -120,13 +116,10 @@ void ItemRenderer::AppendFileLine(const Item& item, std::string* out) const {
       AppendCsvField(text_, out);
       break;
     case Channel::kContactMoment:
-      absl::StrAppend(out, "{\"item\":", item.position, ",\"customer_number\":");
-      AppendJsonString(item.customer_number, out);
-      out->append(",\"contact_moment_code\":");
-      AppendJsonString(contact_moment_code_, out);
-      out->append(",\"text\":");
-      AppendJsonString(text_, out);
-      out->push_back('}');
+      out->append(common::JsonText({{"item", item.position},
+                                    {"customer_number", item.customer_number},
+                                    {"contact_moment_code", contact_moment_code_},
+                                    {"text", text_}}));
       break;
   }
 }
@@ -157,29 +150,25 @@ std::string ManifestFileName(const Batch& batch) {
 }
 
 std::string ManifestJson(const ManifestInfo& m) {
-  std::string out = "{\n  \"order\": ";
-  AppendJsonString(absl::StrCat("dispatchOrders/", m.order->id), &out);
-  absl::StrAppend(&out, ",\n  \"batch\": ", m.batch->batch_no, ",\n  \"executor\": ");
-  AppendJsonString(m.executor->id, &out);
-  out.append(",\n  \"executor_identity\": ");
-  AppendJsonString(m.executor->identity, &out);
-  absl::StrAppend(&out, ",\n  \"channel\": \"", ChannelName(m.order->channel), "\",\n  \"campaign\": ");
-  AppendJsonString(m.order->campaign, &out);
-  out.append(",\n  \"planned_date\": ");
-  AppendJsonString(absl::FormatCivilTime(m.batch->planned_date), &out);
-  out.append(",\n  \"data_file\": ");
-  AppendJsonString(DataFileName(*m.batch, m.order->channel), &out);
-  absl::StrAppend(&out, ",\n  \"format\": \"", m.order->channel == Channel::kContactMoment ? "jsonl" : "csv",
-                  "\",\n  \"first_item\": ", m.batch->first_position, ",\n  \"last_item\": ", m.batch->last_position,
-                  ",\n  \"count\": ", m.item_count, ",\n  \"bytes\": ", m.bytes, ",\n  \"sha256\": \"", m.sha256,
-                  "\",\n  \"message_reference\": ");
-  AppendJsonString(m.order->template_reference, &out);
-  out.append(",\n  \"guidelines\": ");
-  AppendJsonString(m.order->guidelines, &out);
-  absl::StrAppend(&out, ",\n  \"create_time\": \"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", m.create_time,
-                                                                     absl::UTCTimeZone()),
-                  "\"\n}\n");
-  return out;
+  const nlohmann::ordered_json manifest = {
+      {"order", absl::StrCat("dispatchOrders/", m.order->id)},
+      {"batch", m.batch->batch_no},
+      {"executor", m.executor->id},
+      {"executor_identity", m.executor->identity},
+      {"channel", ChannelName(m.order->channel)},
+      {"campaign", m.order->campaign},
+      {"planned_date", absl::FormatCivilTime(m.batch->planned_date)},
+      {"data_file", DataFileName(*m.batch, m.order->channel)},
+      {"format", m.order->channel == Channel::kContactMoment ? "jsonl" : "csv"},
+      {"first_item", m.batch->first_position},
+      {"last_item", m.batch->last_position},
+      {"count", m.item_count},
+      {"bytes", m.bytes},
+      {"sha256", m.sha256},
+      {"message_reference", m.order->template_reference},
+      {"guidelines", m.order->guidelines},
+      {"create_time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", m.create_time, absl::UTCTimeZone())}};
+  return common::JsonTextIndented(manifest) + "\n";
 }
 
 void AppendCsvField(absl::string_view s, std::string* out) {
@@ -205,28 +194,6 @@ void AppendCsvField(absl::string_view s, std::string* out) {
     out->append(s.data() + from, q + 1 - from);
     out->push_back('"');
     from = q + 1;
-  }
-  out->push_back('"');
-}
-
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
   }
   out->push_back('"');
 }

@@ -78,7 +78,5 @@ std::string ManifestJson(const ManifestInfo& m);
 
 // Appends `s` as one CSV field (quoted when it holds a separator, quote or line break).
 void AppendCsvField(absl::string_view s, std::string* out);
-// Appends `s` as a JSON string literal.
-void AppendJsonString(absl::string_view s, std::string* out);
 
 }  // namespace cak::dispatch::domain

@@ -5,18 +5,24 @@ namespace cak::dispatch::domain {
 
 common::MessageChannel ToMessageChannel(Channel c) {
   switch (c) {
-    case Channel::kLetter: return common::MessageChannel::kLetter;
-    case Channel::kCall: return common::MessageChannel::kCall;
-    case Channel::kContactMoment: return common::MessageChannel::kContactMoment;
+    case Channel::kLetter:
+      return common::MessageChannel::kLetter;
+    case Channel::kCall:
+      return common::MessageChannel::kCall;
+    case Channel::kContactMoment:
+      return common::MessageChannel::kContactMoment;
   }
   return common::MessageChannel::kLetter;
 }
 
 const char* ChannelName(Channel c) {
   switch (c) {
-    case Channel::kLetter: return "LETTER";
-    case Channel::kCall: return "CALL";
-    case Channel::kContactMoment: return "CONTACT_MOMENT";
+    case Channel::kLetter:
+      return "LETTER";
+    case Channel::kCall:
+      return "CALL";
+    case Channel::kContactMoment:
+      return "CONTACT_MOMENT";
   }
   return "UNKNOWN";
 }
@@ -24,11 +30,14 @@ const char* ChannelName(Channel c) {
 bool OutcomeFitsChannel(Outcome o, Channel c) {
   switch (o) {
     case Outcome::kLetterPrinted:
-    case Outcome::kLetterReturnedUndeliverable: return c == Channel::kLetter;
+    case Outcome::kLetterReturnedUndeliverable:
+      return c == Channel::kLetter;
     case Outcome::kCallReached:
     case Outcome::kCallNotReached:
-    case Outcome::kCallWrongNumber: return c == Channel::kCall;
-    case Outcome::kContactMomentPlaced: return c == Channel::kContactMoment;
+    case Outcome::kCallWrongNumber:
+      return c == Channel::kCall;
+    case Outcome::kContactMomentPlaced:
+      return c == Channel::kContactMoment;
   }
   return false;
 }

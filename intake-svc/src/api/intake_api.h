@@ -40,9 +40,9 @@ class IntakeApi final : public pb::IntakeService::Service {
 
  private:
   // Runs a lifecycle operation that returns the changed signal (basic view).
-  grpc::Status Change(grpc::ServerContext* ctx, const char* method, const std::string& name, pb::Signal* resp,
-                      const std::function<absl::StatusOr<domain::Signal>(const common::CallContext&,
-                                                                         const std::string& id)>& op);
+  grpc::Status Change(
+      grpc::ServerContext* ctx, const char* method, const std::string& name, pb::Signal* resp,
+      const std::function<absl::StatusOr<domain::Signal>(const common::CallContext&, const std::string& id)>& op);
 
   const common::RpcEnvironment* env_;
   domain::SignalService* service_;

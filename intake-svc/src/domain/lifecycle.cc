@@ -8,11 +8,16 @@ namespace cak::intake::domain {
 
 absl::string_view StateName(SignalState state) {
   switch (state) {
-    case SignalState::kReceived: return "RECEIVED";
-    case SignalState::kInAssessment: return "IN_ASSESSMENT";
-    case SignalState::kNoAction: return "NO_ACTION";
-    case SignalState::kActionPlanned: return "ACTION_PLANNED";
-    case SignalState::kClosed: return "CLOSED";
+    case SignalState::kReceived:
+      return "RECEIVED";
+    case SignalState::kInAssessment:
+      return "IN_ASSESSMENT";
+    case SignalState::kNoAction:
+      return "NO_ACTION";
+    case SignalState::kActionPlanned:
+      return "ACTION_PLANNED";
+    case SignalState::kClosed:
+      return "CLOSED";
   }
   return "UNKNOWN";
 }
@@ -21,8 +26,7 @@ absl::Status CheckTransition(SignalState from, SignalState to, absl::string_view
   using S = SignalState;
   const bool allowed = (from == S::kReceived && (to == S::kInAssessment || to == S::kNoAction)) ||
                        (from == S::kInAssessment && (to == S::kNoAction || to == S::kActionPlanned)) ||
-                       (from == S::kActionPlanned && to == S::kClosed) ||
-                       (from == S::kNoAction && to == S::kReceived);
+                       (from == S::kActionPlanned && to == S::kClosed) || (from == S::kNoAction && to == S::kReceived);
   if (allowed) return absl::OkStatus();
   return common::MakeError(absl::StatusCode::kFailedPrecondition, kReasonInvalidStateTransition,
                            absl::StrCat("cannot ", action, ": the signal is ", StateName(from)));
@@ -39,13 +43,11 @@ absl::Status CheckCanAddInformation(const Signal& signal) {
 }
 
 bool IsFinal(SignalState state, DeclineReason reason) {
-  return state == SignalState::kClosed ||
-         (state == SignalState::kNoAction && reason != DeclineReason::kIncomplete);
+  return state == SignalState::kClosed || (state == SignalState::kNoAction && reason != DeclineReason::kIncomplete);
 }
 
 bool IsOpen(SignalState state) {
-  return state == SignalState::kReceived || state == SignalState::kInAssessment ||
-         state == SignalState::kActionPlanned;
+  return state == SignalState::kReceived || state == SignalState::kInAssessment || state == SignalState::kActionPlanned;
 }
 
 }  // namespace cak::intake::domain

@@ -29,8 +29,8 @@ bool IsMediaType(absl::string_view s) {
   const size_t slash = s.find('/');
   if (slash == absl::string_view::npos || slash == 0 || slash + 1 == s.size() || s.size() > 127) return false;
   for (char c : s) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '+' ||
-          c == '-' || c == '_')) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '+' || c == '-' ||
+          c == '_')) {
       return false;
     }
   }
@@ -76,7 +76,8 @@ absl::Status ValidateNewSignal(const Signal& signal, absl::string_view field_pre
     }
   }
   if (signal.attachments.size() > kMaxAttachments) {
-    return InvalidField(kReasonTooManyItems, p + ".attachments", absl::StrCat("at most ", kMaxAttachments, " attachments"));
+    return InvalidField(kReasonTooManyItems, p + ".attachments",
+                        absl::StrCat("at most ", kMaxAttachments, " attachments"));
   }
   for (size_t i = 0; i < signal.attachments.size(); ++i) {
     if (absl::Status st = ValidateAttachment(signal.attachments[i], absl::StrCat(p, ".attachments[", i, "]"));
@@ -93,8 +94,7 @@ absl::StatusOr<std::string> ParseSignalName(absl::string_view name, absl::string
     return InvalidField(reason::kRequiredFieldMissing, field, absl::StrCat(field, " is required"));
   }
   if (!absl::ConsumePrefix(&id, "signals/") || !common::IsUuid(id)) {
-    return InvalidField(reason::kInvalidResourceName, field,
-                        absl::StrCat(field, " must look like signals/{uuid}"));
+    return InvalidField(reason::kInvalidResourceName, field, absl::StrCat(field, " must look like signals/{uuid}"));
   }
   return absl::AsciiStrToLower(id);
 }
