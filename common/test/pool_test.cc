@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,21 @@ namespace cak::common::db {
 namespace {
 
 using testing::StatusIs;
+
+// A started TCP forwarder to the test database, which a test can cut or break (null on failure).
+std::unique_ptr<testing::TcpProxy> ProxyToTheTestDatabase() {
+  std::string host;
+  int port = 0;
+  if (!testing::HostPortFromDsn(testing::TestDsn(), &host, &port)) return nullptr;
+  auto proxy = std::make_unique<testing::TcpProxy>(host, port);
+  if (!proxy->Start().ok()) return nullptr;
+  return proxy;
+}
+
+// The test database's connection string, through `proxy`.
+std::string DsnThrough(const testing::TcpProxy& proxy) {
+  return std::regex_replace(testing::TestDsn(), std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+}
 
 TEST(PoolTest, ExhaustedPoolAnswersResourceExhausted) {
   PoolOptions o;
@@ -64,26 +80,21 @@ TEST(PoolTest, TransactionRollsBackOnError) {
 }
 
 TEST(PoolTest, LostDatabaseIsUnavailableAndSessionsReconnect) {
-  std::string host;
-  int port = 0;
-  ASSERT_TRUE(testing::HostPortFromDsn(testing::TestDsn(), &host, &port));
-  testing::TcpProxy proxy(host, port);
-  CAK_ASSERT_OK(proxy.Start());
-  std::string dsn = testing::TestDsn();
-  dsn = std::regex_replace(dsn, std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+  auto proxy = ProxyToTheTestDatabase();
+  ASSERT_TRUE(proxy);
   PoolOptions o;
-  o.conninfo = dsn;
+  o.conninfo = DsnThrough(*proxy);
   o.size = 2;
   o.connect_timeout = absl::Seconds(1);
   auto pool = PgPool::Create(o);
   ASSERT_TRUE(pool.ok());
   CAK_ASSERT_OK((*pool)->Ping());
 
-  proxy.Cut();
+  proxy->Cut();
   EXPECT_THAT((*pool)->Ping(), StatusIs(absl::StatusCode::kUnavailable, "DATABASE_UNAVAILABLE", ""));
   EXPECT_THAT((*pool)->Ping(), StatusIs(absl::StatusCode::kUnavailable, "DATABASE_UNAVAILABLE", ""));
 
-  CAK_ASSERT_OK(proxy.Restore());
+  CAK_ASSERT_OK(proxy->Restore());
   CAK_EXPECT_OK((*pool)->Ping());
   EXPECT_EQ((*pool)->in_use(), 0);
 }
@@ -136,19 +147,16 @@ TEST(PoolTest, SessionsTheServerClosedAreReplacedWithoutFailingACaller) {
 // A connection that died on the way looks healthy until it is used. When BEGIN finds it gone,
 // nothing of the caller's has run, so the transaction is retried once on a fresh connection.
 TEST(PoolTest, ABeginThatFindsTheConnectionGoneIsRetriedOnAFreshOne) {
-  std::string host;
-  int port = 0;
-  ASSERT_TRUE(testing::HostPortFromDsn(testing::TestDsn(), &host, &port));
-  testing::TcpProxy proxy(host, port);
-  CAK_ASSERT_OK(proxy.Start());
+  auto proxy = ProxyToTheTestDatabase();
+  ASSERT_TRUE(proxy);
   PoolOptions o;
-  o.conninfo = std::regex_replace(testing::TestDsn(), std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+  o.conninfo = DsnThrough(*proxy);
   o.size = 1;
   auto pool = PgPool::Create(o);
   ASSERT_TRUE(pool.ok());
   CAK_ASSERT_OK((*pool)->Ping());
 
-  proxy.BreakOnNextSend();
+  proxy->BreakOnNextSend();
   int ran = 0;
   CAK_EXPECT_OK(InTransaction(**pool, [&](Tx& tx) {
     ++ran;
@@ -162,13 +170,10 @@ TEST(PoolTest, ABeginThatFindsTheConnectionGoneIsRetriedOnAFreshOne) {
 // its next use although it looks fine, instead of failing another caller. The failed call
 // itself (a statement that may have run) is not retried.
 TEST(PoolTest, AConnectionLossReplacesEveryOlderSession) {
-  std::string host;
-  int port = 0;
-  ASSERT_TRUE(testing::HostPortFromDsn(testing::TestDsn(), &host, &port));
-  testing::TcpProxy proxy(host, port);
-  CAK_ASSERT_OK(proxy.Start());
+  auto proxy = ProxyToTheTestDatabase();
+  ASSERT_TRUE(proxy);
   PoolOptions o;
-  o.conninfo = std::regex_replace(testing::TestDsn(), std::regex("port=[0-9]+"), absl::StrCat("port=", proxy.port()));
+  o.conninfo = DsnThrough(*proxy);
   o.size = 2;
   auto pool = PgPool::Create(o);
   ASSERT_TRUE(pool.ok());
@@ -180,7 +185,7 @@ TEST(PoolTest, AConnectionLossReplacesEveryOlderSession) {
     b->sql() << "SELECT 1";
   }
 
-  proxy.BreakOnNextSend();
+  proxy->BreakOnNextSend();
   EXPECT_THAT(WithSession(**pool,
                           [](soci::session& sql) {
                             sql << "SELECT 1";
