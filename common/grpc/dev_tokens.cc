@@ -2,10 +2,17 @@
 #include "common/grpc/dev_tokens.h"
 
 #include <jwt.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <cstdlib>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "common/grpc/dev_keys.h"
 
 namespace cak::common {
@@ -53,6 +60,7 @@ absl::StatusOr<std::string> MintToken(const TokenClaims& claims, const std::stri
       {"exp", absl::ToUnixSeconds(claims.issued_at + claims.lifetime)},
   };
   int rc = jwt_add_grants_json(jwt, grants.dump().c_str());
+  if (rc == 0 && !claims.key_id.empty()) rc = jwt_add_header(jwt, "kid", claims.key_id.c_str());
   if (rc == 0) {
     rc = jwt_set_alg(jwt, JWT_ALG_RS256, reinterpret_cast<const unsigned char*>(private_key_pem.data()),
                      static_cast<int>(private_key_pem.size()));
@@ -63,6 +71,45 @@ absl::StatusOr<std::string> MintToken(const TokenClaims& claims, const std::stri
   std::string token(encoded);
   std::free(encoded);
   return token;
+}
+
+namespace {
+
+// The big number `name` of `key`, base64url, left-padded to `width` bytes (0: its own length).
+std::string JwkNumber(EVP_PKEY* key, const char* name, int width = 0) {
+  BIGNUM* bn = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &bn) != 1) return "";
+  std::string bytes(width > 0 ? width : BN_num_bytes(bn), '\0');
+  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  BN_free(bn);
+  std::string out;
+  absl::WebSafeBase64Escape(bytes, &out);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PublicJwk(const std::string& private_key_pem, const std::string& kid,
+                                      const std::string& alg) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                          &EVP_PKEY_free);
+  if (!key) return absl::InvalidArgumentError("not a PEM private key");
+  nlohmann::ordered_json jwk = {{"kid", kid}, {"alg", alg}, {"use", "sig"}};
+  if (EVP_PKEY_is_a(key.get(), "RSA")) {
+    jwk["kty"] = "RSA";
+    jwk["n"] = JwkNumber(key.get(), OSSL_PKEY_PARAM_RSA_N);
+    jwk["e"] = JwkNumber(key.get(), OSSL_PKEY_PARAM_RSA_E);
+  } else if (EVP_PKEY_is_a(key.get(), "EC")) {
+    jwk["kty"] = "EC";
+    jwk["crv"] = "P-256";
+    jwk["x"] = JwkNumber(key.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32);
+    jwk["y"] = JwkNumber(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+  } else {
+    return absl::InvalidArgumentError("the key is neither RSA nor EC");
+  }
+  return jwk.dump();
 }
 
 }  // namespace cak::common

@@ -20,10 +20,16 @@ struct TokenClaims {
   std::string audience;            // "aud" (default: the development audience)
   absl::Time issued_at = absl::Now();
   absl::Duration lifetime = absl::Hours(1);
+  std::string key_id;  // the header's "kid", when set (a key of a JWKS)
 };
 
 // Signs `claims` with `private_key_pem` (RS256).
 absl::StatusOr<std::string> MintToken(const TokenClaims& claims,
                                       const std::string& private_key_pem = kDevJwtPrivateKeyPem);
+
+// The public half of `private_key_pem` (RSA, or EC P-256) as a JSON Web Key with `kid`, `alg`
+// and use "sig", the way an identity provider publishes it in its key set.
+absl::StatusOr<std::string> PublicJwk(const std::string& private_key_pem, const std::string& kid,
+                                      const std::string& alg);
 
 }  // namespace cak::common

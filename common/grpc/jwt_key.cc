@@ -8,6 +8,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
@@ -64,38 +65,35 @@ bool Base64Url(const std::string& in, std::string* out) { return !in.empty() && 
 
 absl::StatusOr<std::unique_ptr<JwtVerificationKey>> JwtVerificationKey::FromJwk(const JwkParameters& jwk,
                                                                                 const std::string& algorithm) {
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), &OSSL_PARAM_BLD_free);
   EVP_PKEY* key = nullptr;
-  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   if (jwk.kty == "RSA") {
     std::string n, e;
     if (!Base64Url(jwk.n, &n) || !Base64Url(jwk.e, &e)) {
-      OSSL_PARAM_BLD_free(bld);
       return absl::InvalidArgumentError("an RSA key needs n and e (base64url)");
     }
-    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
-    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
-    if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1) {
-      key = KeyFromParams("RSA", bld);
+    using Bignum = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+    const Bignum bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr),
+                      &BN_free);
+    const Bignum bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr),
+                      &BN_free);
+    if (OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) == 1) {
+      key = KeyFromParams("RSA", bld.get());
     }
-    BN_free(bn_n);
-    BN_free(bn_e);
   } else if (jwk.kty == "EC") {
     std::string x, y;
     if (jwk.crv != "P-256" || !Base64Url(jwk.x, &x) || !Base64Url(jwk.y, &y) || x.size() != 32 || y.size() != 32) {
-      OSSL_PARAM_BLD_free(bld);
       return absl::InvalidArgumentError("an EC key needs crv P-256 and 32-byte x and y (base64url)");
     }
     const std::string point = "\x04" + x + y;  // uncompressed
-    if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1) {
-      key = KeyFromParams("EC", bld);
+    if (OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) == 1) {
+      key = KeyFromParams("EC", bld.get());
     }
   } else {
-    OSSL_PARAM_BLD_free(bld);
     return absl::InvalidArgumentError(absl::StrCat("key type (kty) '", jwk.kty, "' is not RSA or EC"));
   }
-  OSSL_PARAM_BLD_free(bld);
   if (key == nullptr) return absl::InvalidArgumentError("the key parameters do not make a valid public key");
   return FromKey(key, algorithm);
 }

@@ -3,11 +3,6 @@
 
 #include <gtest/gtest.h>
 #include <jwt.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <cstdlib>
 
@@ -64,35 +59,12 @@ GkbieUt09q3RqR2GtrFU8VJ6aIW3MwT8bAuG2pGVjfWC02kazUbQhR/w
 -----END PRIVATE KEY-----
 )pem";
 
-// A JWK parameter: the big number `name` of `key`, base64url, left-padded to `width` bytes (0: none).
-std::string JwkNumber(EVP_PKEY* key, const char* name, int width = 0) {
-  BIGNUM* bn = nullptr;
-  EXPECT_EQ(EVP_PKEY_get_bn_param(key, name, &bn), 1) << name;
-  std::string bytes(width > 0 ? width : BN_num_bytes(bn), '\0');
-  BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  BN_free(bn);
-  std::string out;
-  absl::WebSafeBase64Escape(bytes, &out);
-  return out;
-}
-
 // The public half of `private_pem` as a JWK with `kid` and `alg` (what an identity provider
 // publishes).
 std::string Jwk(const std::string& private_pem, const std::string& kid, const std::string& alg) {
-  BIO* bio = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  EXPECT_NE(key, nullptr);
-  std::string params;
-  if (EVP_PKEY_is_a(key, "RSA")) {
-    params = absl::StrCat(R"("kty":"RSA","n":")", JwkNumber(key, OSSL_PKEY_PARAM_RSA_N), R"(","e":")",
-                          JwkNumber(key, OSSL_PKEY_PARAM_RSA_E), R"(")");
-  } else {
-    params = absl::StrCat(R"("kty":"EC","crv":"P-256","x":")", JwkNumber(key, OSSL_PKEY_PARAM_EC_PUB_X, 32),
-                          R"(","y":")", JwkNumber(key, OSSL_PKEY_PARAM_EC_PUB_Y, 32), R"(")");
-  }
-  EVP_PKEY_free(key);
-  return absl::StrCat(R"({"kid":")", kid, R"(","alg":")", alg, R"(","use":"sig",)", params, "}");
+  auto jwk = PublicJwk(private_pem, kid, alg);
+  EXPECT_TRUE(jwk.ok()) << jwk.status();
+  return jwk.ok() ? *jwk : "";
 }
 
 std::string Jwks(const std::vector<std::string>& keys) {
