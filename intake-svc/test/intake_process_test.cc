@@ -16,7 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/principal.h"
+#include "common/base/random.h"
 #include "common/grpc/auth.h"
+#include "common/grpc/dev_keys.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/grpc/subject_removal_service.h"
 #include "common/testing/child_process.h"
@@ -122,6 +124,62 @@ TEST_F(IntakeProcessTest, JwtModeWithoutAKeyIsRefused) {
   EXPECT_EQ(p.Wait(), 2);
   EXPECT_NE(out.find("--auth-mode=jwt needs one of --jwt-public-key-file and --jwt-jwks-file"), std::string::npos)
       << out;
+}
+
+// The key set as production configures it (--auth-mode=jwt --jwt-jwks-file): over a real
+// channel, a token whose kid names the set's key is served; one naming no key of the set is
+// UNAUTHENTICATED and writes nothing.
+TEST_F(IntakeProcessTest, AKeySetServesItsKidAndRefusesAnUnknownKidWritingNothing) {
+  auto schema = common::testing::TestSchema::Create("jwks", storage::IntakeMigrationSets());
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  const std::string jwks_file = key_file_ + ".jwks.json";
+  auto jwk = common::PublicJwk(common::kDevJwtPrivateKeyPem, "2026-12", "RS256");
+  ASSERT_TRUE(jwk.ok()) << jwk.status();
+  std::ofstream(jwks_file) << R"({"keys":[)" << *jwk << "]}";
+  std::vector<std::string> args = Args((*schema)->name(), {});
+  for (std::string& a : args) {
+    if (a == "--auth-mode=development") a = "--auth-mode=jwt";
+  }
+  args.insert(args.end(), {"--jwt-jwks-file=" + jwks_file, absl::StrCat("--jwt-issuer=", common::kDevJwtIssuer),
+                           absl::StrCat("--jwt-audience=", common::kDevJwtAudience)});
+  Process p(args);
+  const std::string ready = p.ReadUntil("\"event\":\"ready\"");
+  ASSERT_FALSE(ready.empty()) << p.ReadAll();
+  auto stub = pb::IntakeService::NewStub(common::testing::LocalChannel(nlohmann::json::parse(ready)["grpc_port"]));
+
+  auto submit = [&](const std::string& kid) {
+    common::TokenClaims claims;
+    claims.subject = "kcc-portal";
+    claims.roles = {common::roles::kReportingApplication};
+    claims.application = true;
+    claims.key_id = kid;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.AddMetadata("authorization", "Bearer " + *common::MintToken(claims));
+    pb::SubmitSignalRequest req;
+    req.set_request_id(common::NewUuid());
+    req.mutable_signal()->set_source_channel(pb::SOURCE_CHANNEL_KCC);
+    req.mutable_signal()->set_category(pb::SIGNAL_CATEGORY_WRONG_INVOICE);
+    req.mutable_signal()->set_regulation(pb::REGULATION_WLZ);
+    req.mutable_signal()->set_description("Klanten kregen een tweede factuur voor dezelfde periode.");
+    pb::SubmitSignalResponse resp;
+    return stub->SubmitSignal(&ctx, req, &resp);
+  };
+  const std::string signals = "SELECT count(*) FROM " + (*schema)->name() + ".signals";
+
+  grpc::Status known;
+  for (int i = 0; i < 100; ++i) {  // the first health probe may not have passed yet
+    known = submit("2026-12");
+    if (known.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CAK_ASSERT_GRPC_OK(known);
+  EXPECT_EQ(*(*schema)->Query(signals), "1");
+  const grpc::Status unknown = submit("2026-11");  // no key of the set (retired, or not yet added)
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAUTHENTICATED) << unknown.error_message();
+  EXPECT_EQ(*(*schema)->Query(signals), "1");
+  p.Signal(SIGTERM);
+  EXPECT_EQ(p.Wait(), 0);
 }
 
 TEST_F(IntakeProcessTest, RefusesASchemaNewerThanItKnows) {
