@@ -103,4 +103,33 @@ absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max_s
   return requested > max_size ? max_size : requested;
 }
 
+absl::StatusOr<Page> Page::Open(const PageTokens& tokens, std::string filter_fingerprint, int page_size,
+                                absl::string_view page_token, Sizes sizes, const std::vector<PagePart>& parts) {
+  CAK_ASSIGN_OR_RETURN(int size, EffectivePageSize(page_size, sizes.default_size, sizes.max_size));
+  std::vector<std::string> after;
+  if (!page_token.empty()) {
+    CAK_ASSIGN_OR_RETURN(after, tokens.Decode(page_token, filter_fingerprint, parts));
+  }
+  return Page(&tokens, std::move(filter_fingerprint), size, std::move(after));
+}
+
+// (Each part was checked for its kind by Decode, so the conversions cannot fail.)
+int64_t Page::Id(size_t i) const {
+  int64_t n = 0;
+  (void)absl::SimpleAtoi(Part(i), &n);
+  return n;
+}
+
+absl::Time Page::Micros(size_t i) const { return absl::FromUnixMicros(Id(i)); }
+
+absl::CivilDay Page::Day(size_t i) const {
+  absl::CivilDay day;
+  (void)absl::ParseCivilTime(Part(i), &day);
+  return day;
+}
+
+std::string Page::MicrosPart(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }
+
+std::string Page::DayPart(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
 }  // namespace cak::common

@@ -5,11 +5,15 @@
 // instead of returning wrong pages; every key part is checked for its kind before any query.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/base/data_subject_hasher.h"
 
 namespace cak::common {
@@ -58,5 +62,58 @@ class PageTokens {
 // INVALID_PAGE_SIZE, field page_size), 0 means `default_size`, larger than `max_size` is
 // clamped to it (AIP-158).
 absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max_size);
+
+// One page of a List method, the same way in every service (the api layer; the domain and
+// storage see only a position and a limit): the page size rule above, the request's token
+// decoded and every key part checked before any query, one row more read than the page holds
+// to learn whether another page follows, and the next token made from the page's last row.
+//
+//   CAK_ASSIGN_OR_RETURN(auto page, Page::Open(tokens, fingerprint, req.page_size(),
+//                                              req.page_token(), {50, 200}, {PagePart::kId}));
+//   rows = Read(page.first() ? 0 : page.Id(0), page.read_limit());
+//   resp.set_next_page_token(page.Close(rows, [](const Row& r) { return Key{r.id}; }));
+class Page {
+ public:
+  struct Sizes {
+    int default_size = 50;
+    int max_size = 500;
+  };
+  // INVALID_ARGUMENT INVALID_PAGE_SIZE (page_size) or INVALID_PAGE_TOKEN (page_token).
+  // `tokens` must outlive the page.
+  static absl::StatusOr<Page> Open(const PageTokens& tokens, std::string filter_fingerprint, int page_size,
+                                   absl::string_view page_token, Sizes sizes, const std::vector<PagePart>& parts);
+
+  int size() const { return size_; }
+  // How many rows to read: one more than the page holds.
+  int read_limit() const { return size_ + 1; }
+  // No token: the first page, no position to continue after.
+  bool first() const { return after_.empty(); }
+  // Part i of the position to continue after, as its kind (checked by Open; not on the first page).
+  const std::string& Part(size_t i) const { return after_.at(i); }
+  int64_t Id(size_t i) const;
+  absl::Time Micros(size_t i) const;
+  absl::CivilDay Day(size_t i) const;
+
+  // Trims rows read with read_limit() to the page and returns the next page's token, made by
+  // `key_of(last row kept)` (its parts in Open's order), or "" when this was the last page.
+  template <typename Row, typename KeyOf>
+  std::string Close(std::vector<Row>& rows, KeyOf key_of) const {
+    if (rows.size() <= static_cast<size_t>(size_)) return "";
+    rows.resize(size_);
+    return tokens_->Encode(fingerprint_, key_of(rows.back()));
+  }
+
+  // The key parts of a time (microseconds) and a day, as Open checks them.
+  static std::string MicrosPart(absl::Time t);
+  static std::string DayPart(absl::CivilDay day);
+
+ private:
+  Page(const PageTokens* tokens, std::string fingerprint, int size, std::vector<std::string> after)
+      : tokens_(tokens), fingerprint_(std::move(fingerprint)), size_(size), after_(std::move(after)) {}
+  const PageTokens* tokens_;
+  std::string fingerprint_;
+  int size_;
+  std::vector<std::string> after_;
+};
 
 }  // namespace cak::common

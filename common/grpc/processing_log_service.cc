@@ -71,22 +71,18 @@ grpc::Status ProcessingLogServiceImpl::ListProcessingLogEntries(grpc::ServerCont
       default:
         return InvalidField(reason::kRequiredFieldMissing, "selector", "set either data_subject_bsn or trace_id");
     }
-    CAK_ASSIGN_OR_RETURN(int page_size, EffectivePageSize(request->page_size(), kDefaultPageSize, kMaxPageSize));
-    int64_t after_id = 0;
-    if (!request->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(request->page_token(), selector, {PagePart::kId}));
-      (void)absl::SimpleAtoi(key[0], &after_id);  // (checked by Decode)
-    }
+    CAK_ASSIGN_OR_RETURN(auto page,
+                         Page::Open(env_->page_tokens(), selector, request->page_size(), request->page_token(),
+                                    {kDefaultPageSize, kMaxPageSize}, {PagePart::kId}));
+    const int64_t after_id = page.first() ? 0 : page.Id(0);
     return db::InTransaction(
         *pool_,
         [&](db::Tx& tx) -> absl::Status {
-          auto entries = subject ? store_->ListBySubject(tx.sql(), *subject, after_id, page_size + 1)
-                                 : store_->ListByTrace(tx.sql(), request->trace_id(), after_id, page_size + 1);
-          const bool more = static_cast<int>(entries.size()) > page_size;
-          if (more) entries.pop_back();
+          auto entries = subject ? store_->ListBySubject(tx.sql(), *subject, after_id, page.read_limit())
+                                 : store_->ListByTrace(tx.sql(), request->trace_id(), after_id, page.read_limit());
+          response->set_next_page_token(
+              page.Close(entries, [](const db::ProcessingLogEntry& e) { return std::vector{absl::StrCat(e.id)}; }));
           for (const auto& e : entries) ToProto(e, response->add_entries());
-          if (more)
-            response->set_next_page_token(env_->page_tokens().Encode(selector, {absl::StrCat(entries.back().id)}));
           if (subject) {
             ProcessingRecord record;
             record.name = "processinglog.ListProcessingLogEntries";

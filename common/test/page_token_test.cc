@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "common/testing/status_matchers.h"
 
 namespace cak::common {
@@ -91,6 +92,56 @@ TEST(PageTokenTest, PageSizeRules) {
   EXPECT_EQ(*EffectivePageSize(9999, 50, 500), 500);
   EXPECT_THAT(EffectivePageSize(-1, 50, 500),
               StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_SIZE", "page_size"));
+}
+
+// A List method's paging end to end: every row once, in order, over pages of the asked size,
+// the last page without a token, and each token bound to the method's filters.
+TEST(PageTest, WalksEveryRowOnceAndEndsWithoutAToken) {
+  struct Row {
+    int64_t id;
+    absl::CivilDay day;
+  };
+  std::vector<Row> table;
+  for (int64_t id = 1; id <= 7; ++id) table.push_back({id, absl::CivilDay(2026, 12, 1) + static_cast<int>(id)});
+  auto read = [&](const Page& page) {
+    std::vector<Row> rows;
+    for (const Row& r : table) {
+      if ((page.first() || r.id > page.Id(0)) && static_cast<int>(rows.size()) < page.read_limit()) rows.push_back(r);
+    }
+    return rows;
+  };
+  std::vector<int64_t> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = Page::Open(kTokens, "ListRows:x", 3, token, {50, 500}, {PagePart::kId, PagePart::kDay});
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->size(), 3);
+    if (pages > 0) {
+      EXPECT_EQ(page->Day(1), absl::CivilDay(2026, 12, 1) + static_cast<int>(page->Id(0)));
+    }
+    std::vector<Row> rows = read(*page);
+    token = page->Close(rows, [](const Row& r) { return std::vector{absl::StrCat(r.id), Page::DayPart(r.day)}; });
+    EXPECT_LE(rows.size(), 3u);
+    for (const Row& r : rows) seen.push_back(r.id);
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(pages, 3);
+
+  auto first = Page::Open(kTokens, "ListRows:x", 3, "", {50, 500}, {PagePart::kId, PagePart::kDay});
+  std::vector<Row> rows = read(*first);
+  const std::string next = first->Close(rows, [](const Row& r) {
+    return std::vector{absl::StrCat(r.id), Page::DayPart(r.day)};
+  });
+  EXPECT_THAT(Page::Open(kTokens, "ListRows:y", 3, next, {50, 500}, {PagePart::kId, PagePart::kDay}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN", "page_token"));
+  EXPECT_THAT(Page::Open(kTokens, "ListRows:x", -1, "", {50, 500}, {PagePart::kId}),
+              StatusIs(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_SIZE", "page_size"));
+  EXPECT_EQ(Page::Open(kTokens, "ListRows:x", 0, "", {50, 500}, {PagePart::kId})->size(), 50);
+  EXPECT_EQ(Page::Open(kTokens, "ListRows:x", 9999, "", {50, 500}, {PagePart::kId})->read_limit(), 501);
+  EXPECT_EQ(Page::Open(kTokens, "f", 1, kTokens.Encode("f", {"-5"}), {50, 500}, {PagePart::kMicros})->Micros(0),
+            absl::FromUnixMicros(-5));
 }
 
 }  // namespace

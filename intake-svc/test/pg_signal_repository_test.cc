@@ -178,28 +178,30 @@ TEST_F(PgSignalRepositoryTest, ListFiltersAndKeysetPages) {
   const absl::Time later = clock_.Now();
   Submit(Regulation::kWmo, Category::kOther, {});
 
-  ListInput wmo;
-  wmo.filters.regulation = Regulation::kWmo;
+  ListQuery wmo;
+  wmo.regulation = Regulation::kWmo;
   auto page = service_->List(officer_, wmo);
   ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->signals.size(), 4u);
-  ListInput recent;
-  recent.filters.received_from = later;
-  EXPECT_EQ(service_->List(officer_, recent)->signals.size(), 1u);
-  ListInput before;
-  before.filters.received_before = later;
-  before.filters.category = Category::kWrongInvoice;
-  EXPECT_EQ(service_->List(officer_, before)->signals.size(), 4u);
+  EXPECT_EQ(page->size(), 4u);
+  ListQuery recent;
+  recent.received_from = later;
+  EXPECT_EQ(service_->List(officer_, recent)->size(), 1u);
+  ListQuery before;
+  before.received_before = later;
+  before.category = Category::kWrongInvoice;
+  EXPECT_EQ(service_->List(officer_, before)->size(), 4u);
 
+  // Keyset positions: each page continues after the last (receive_time, id), newest first.
   std::set<std::string> seen;
-  ListInput all;
-  all.page_size = 3;
-  do {
+  ListQuery all;
+  all.limit = 3;
+  for (;;) {
     auto p = service_->List(officer_, all);
     ASSERT_TRUE(p.ok()) << p.status();
-    for (const auto& s : p->signals) EXPECT_TRUE(seen.insert(s.id).second);
-    all.page_token = p->next_page_token;
-  } while (!all.page_token.empty());
+    for (const auto& s : *p) EXPECT_TRUE(seen.insert(s.id).second);
+    if (p->size() < 3u) break;
+    all.after = std::make_pair(p->back().receive_time, p->back().id);
+  }
   EXPECT_EQ(seen.size(), 8u);
 }
 
@@ -265,7 +267,7 @@ TEST(PgSignalRepositoryPrivilegesTest, TheRuntimeRoleHasWhatTheServiceUsesAndNoM
   ASSERT_TRUE(service.Decline(officer, id, domain::DeclineReason::kIncomplete, "Welke?").ok());
   ASSERT_TRUE(service.AddInformation(officer, id, "Deze").ok());
   ASSERT_TRUE(service.Decline(officer, id, domain::DeclineReason::kDuplicate, "Dubbel").ok());
-  ASSERT_TRUE(service.List(officer, domain::ListInput{}).ok());
+  ASSERT_TRUE(service.List(officer, domain::ListQuery{}).ok());
   ASSERT_TRUE(repo.EventsAfter(id, 0, 10, absl::InfiniteFuture()).ok());
   clock.Advance(absl::Hours(24 * 731));
   auto purged = service.Purge(officer, false);

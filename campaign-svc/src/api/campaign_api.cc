@@ -90,31 +90,24 @@ grpc::Status CampaignApi::GetCampaign(grpc::ServerContext* ctx, const pb::GetCam
 grpc::Status CampaignApi::ListCampaigns(grpc::ServerContext* ctx, const pb::ListCampaignsRequest* req,
                                         pb::ListCampaignsResponse* resp) {
   return env_->Run(ctx, "ListCampaigns", [&](const CallContext& call) -> absl::Status {
-    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 50, 200));
     domain::CampaignFilter filter;
     CAK_ASSIGN_OR_RETURN(filter.state,
                          common::OptionalEnum<domain::CampaignState>(req->state(), pb::CampaignState_IsValid, "state"));
     if (!req->signal().empty()) {
       CAK_ASSIGN_OR_RETURN(filter.signal_id, common::ParseName(req->signal(), "signals", "signal"));
     }
-    const std::string fingerprint = absl::StrCat("ListCampaigns:", req->state(), ":", filter.signal_id);
+    CAK_ASSIGN_OR_RETURN(
+        auto page,
+        common::Page::Open(env_->page_tokens(), absl::StrCat("ListCampaigns:", req->state(), ":", filter.signal_id),
+                           req->page_size(), req->page_token(), {50, 200},
+                           {common::PagePart::kMicros, common::PagePart::kUuid}));
     std::optional<domain::ListPosition> after;
-    if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), fingerprint,
-                                                                {common::PagePart::kMicros, common::PagePart::kUuid}));
-      int64_t micros = 0;
-      (void)absl::SimpleAtoi(key[0], &micros);  // (checked by Decode)
-      after = domain::ListPosition{absl::FromUnixMicros(micros), key[1]};
-    }
-    CAK_ASSIGN_OR_RETURN(auto campaigns, service_->List(call, filter, after, size + 1));
-    for (size_t i = 0; i < campaigns.size() && static_cast<int>(i) < size; ++i) {
-      ToProto(campaigns[i], resp->add_campaigns());
-    }
-    if (static_cast<int>(campaigns.size()) > size) {
-      const domain::Campaign& last = campaigns[size - 1];
-      resp->set_next_page_token(
-          env_->page_tokens().Encode(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.create_time)), last.id}));
-    }
+    if (!page.first()) after = domain::ListPosition{page.Micros(0), page.Part(1)};
+    CAK_ASSIGN_OR_RETURN(auto campaigns, service_->List(call, filter, after, page.read_limit()));
+    resp->set_next_page_token(page.Close(campaigns, [](const domain::Campaign& c) {
+      return std::vector{common::Page::MicrosPart(c.create_time), c.id};
+    }));
+    for (const auto& c : campaigns) ToProto(c, resp->add_campaigns());
     return absl::OkStatus();
   });
 }

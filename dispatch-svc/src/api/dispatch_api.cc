@@ -18,16 +18,6 @@ namespace cak::dispatch::api {
 using common::CallContext;
 namespace roles = common::roles;
 
-namespace {
-
-int64_t ToInt64(absl::string_view s) {
-  int64_t v = 0;
-  (void)absl::SimpleAtoi(s, &v);
-  return v;
-}
-
-}  // namespace
-
 common::RoleTable DispatchRoleTable() {
   return {
       {"CreateExecutor", {roles::kAdministrator}},
@@ -100,20 +90,12 @@ grpc::Status DispatchApi::GetExecutor(grpc::ServerContext* ctx, const pb::GetExe
 grpc::Status DispatchApi::ListExecutors(grpc::ServerContext* ctx, const pb::ListExecutorsRequest* req,
                                         pb::ListExecutorsResponse* resp) {
   return env_->Run(ctx, "ListExecutors", [&](const CallContext& call) -> absl::Status {
-    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 50, 200));
-    std::string after;
-    if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key,
-                           env_->page_tokens().Decode(req->page_token(), "ListExecutors", {common::PagePart::kName}));
-      after = key[0];
-    }
-    CAK_ASSIGN_OR_RETURN(auto executors, service_->ListExecutors(call, after, size + 1));
-    for (size_t i = 0; i < executors.size() && static_cast<int>(i) < size; ++i) {
-      ToProto(executors[i], resp->add_executors());
-    }
-    if (static_cast<int>(executors.size()) > size) {
-      resp->set_next_page_token(env_->page_tokens().Encode("ListExecutors", {executors[size - 1].id}));
-    }
+    CAK_ASSIGN_OR_RETURN(auto page, common::Page::Open(env_->page_tokens(), "ListExecutors", req->page_size(),
+                                                       req->page_token(), {50, 200}, {common::PagePart::kName}));
+    CAK_ASSIGN_OR_RETURN(auto executors,
+                         service_->ListExecutors(call, page.first() ? "" : page.Part(0), page.read_limit()));
+    resp->set_next_page_token(page.Close(executors, [](const domain::Executor& e) { return std::vector{e.id}; }));
+    for (const auto& e : executors) ToProto(e, resp->add_executors());
     return absl::OkStatus();
   });
 }
@@ -178,18 +160,14 @@ grpc::Status DispatchApi::ListBatches(grpc::ServerContext* ctx, const pb::ListBa
                                       pb::ListBatchesResponse* resp) {
   return env_->Run(ctx, "ListBatches", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->parent(), "dispatchOrders", "parent"));
-    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
-    int32_t after = 0;
-    const std::string filter = absl::StrCat("ListBatches:", id);
-    if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), filter, {common::PagePart::kId}));
-      after = static_cast<int32_t>(std::min<int64_t>(ToInt64(key[0]), INT32_MAX));
-    }
-    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, size + 1));
-    for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
-    if (static_cast<int>(batches.size()) > size) {
-      resp->set_next_page_token(env_->page_tokens().Encode(filter, {absl::StrCat(batches[size - 1].batch_no)}));
-    }
+    CAK_ASSIGN_OR_RETURN(auto page,
+                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListBatches:", id), req->page_size(),
+                                            req->page_token(), {100, 1000}, {common::PagePart::kId}));
+    const int32_t after = page.first() ? 0 : static_cast<int32_t>(std::min<int64_t>(page.Id(0), INT32_MAX));
+    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, page.read_limit()));
+    resp->set_next_page_token(
+        page.Close(batches, [](const domain::Batch& b) { return std::vector{absl::StrCat(b.batch_no)}; }));
+    for (const auto& b : batches) ToProto(b, resp->add_batches());
     return absl::OkStatus();
   });
 }
@@ -201,20 +179,14 @@ grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListO
     if (!req->order().empty()) {
       CAK_ASSIGN_OR_RETURN(order, common::ParseName(req->order(), "dispatchOrders", "order"));
     }
-    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 1000, 10000));
-    int64_t after = 0;
-    const std::string filter = absl::StrCat("ListOutcomes:", order);
-    if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(req->page_token(), filter, {common::PagePart::kId}));
-      after = ToInt64(key[0]);
-    }
-    CAK_ASSIGN_OR_RETURN(auto outcomes, service_->ListOutcomes(call, order, after, size + 1));
-    for (size_t i = 0; i < outcomes.size() && static_cast<int>(i) < size; ++i) {
-      ToProto(outcomes[i], resp->add_outcomes());
-    }
-    if (static_cast<int>(outcomes.size()) > size) {
-      resp->set_next_page_token(env_->page_tokens().Encode(filter, {absl::StrCat(outcomes[size - 1].id)}));
-    }
+    CAK_ASSIGN_OR_RETURN(auto page,
+                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListOutcomes:", order), req->page_size(),
+                                            req->page_token(), {1000, 10000}, {common::PagePart::kId}));
+    CAK_ASSIGN_OR_RETURN(auto outcomes,
+                         service_->ListOutcomes(call, order, page.first() ? 0 : page.Id(0), page.read_limit()));
+    resp->set_next_page_token(
+        page.Close(outcomes, [](const domain::RecordedOutcome& o) { return std::vector{absl::StrCat(o.id)}; }));
+    for (const auto& o : outcomes) ToProto(o, resp->add_outcomes());
     return absl::OkStatus();
   });
 }
@@ -248,26 +220,21 @@ grpc::Status ExecutorApi::RejectFeasibility(grpc::ServerContext* ctx, const pb::
 grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::ListOpenBatchesRequest* req,
                                           pb::ListOpenBatchesResponse* resp) {
   return env_->Run(ctx, "ListOpenBatches", [&](const CallContext& call) -> absl::Status {
-    CAK_ASSIGN_OR_RETURN(int size, common::EffectivePageSize(req->page_size(), 100, 1000));
-    std::optional<domain::DispatchRepository::BatchKey> after;
     // The token is bound to the caller: one executor's token means nothing to another.
-    const std::string filter = absl::StrCat("ListOpenBatches:", call.principal.id);
-    if (!req->page_token().empty()) {
-      CAK_ASSIGN_OR_RETURN(auto key, env_->page_tokens().Decode(
-                                         req->page_token(), filter,
-                                         {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
-      absl::CivilDay day;
-      (void)absl::ParseCivilTime(key[0], &day);  // (checked by Decode)
-      after = domain::DispatchRepository::BatchKey{day, key[1],
-                                                   static_cast<int32_t>(std::min<int64_t>(ToInt64(key[2]), INT32_MAX))};
+    CAK_ASSIGN_OR_RETURN(auto page,
+                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListOpenBatches:", call.principal.id),
+                                            req->page_size(), req->page_token(), {100, 1000},
+                                            {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
+    std::optional<domain::DispatchRepository::BatchKey> after;
+    if (!page.first()) {
+      after = domain::DispatchRepository::BatchKey{page.Day(0), page.Part(1),
+                                                   static_cast<int32_t>(std::min<int64_t>(page.Id(2), INT32_MAX))};
     }
-    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListOpenBatches(call, after, size + 1));
-    for (size_t i = 0; i < batches.size() && static_cast<int>(i) < size; ++i) ToProto(batches[i], resp->add_batches());
-    if (static_cast<int>(batches.size()) > size) {
-      const domain::Batch& last = batches[size - 1];
-      resp->set_next_page_token(env_->page_tokens().Encode(
-          filter, {absl::FormatCivilTime(last.planned_date), last.order_id, absl::StrCat(last.batch_no)}));
-    }
+    CAK_ASSIGN_OR_RETURN(auto batches, service_->ListOpenBatches(call, after, page.read_limit()));
+    resp->set_next_page_token(page.Close(batches, [](const domain::Batch& b) {
+      return std::vector{common::Page::DayPart(b.planned_date), b.order_id, absl::StrCat(b.batch_no)};
+    }));
+    for (const auto& b : batches) ToProto(b, resp->add_batches());
     return absl::OkStatus();
   });
 }

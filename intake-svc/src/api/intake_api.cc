@@ -14,6 +14,18 @@ namespace cak::intake::api {
 namespace roles = common::roles;
 using common::CallContext;
 
+namespace {
+
+// The filters of a ListSignals request, to which its page tokens are bound.
+std::string ListFingerprint(const domain::ListQuery& q) {
+  auto opt = [](const auto& v) { return v ? absl::StrCat(static_cast<int>(*v)) : std::string("-"); };
+  auto time = [](const std::optional<absl::Time>& t) { return t ? common::Page::MicrosPart(*t) : "-"; };
+  return absl::StrCat("ListSignals:", opt(q.state), "/", opt(q.category), "/", opt(q.regulation), "/", q.reporter, "/",
+                      time(q.received_from), "/", time(q.received_before));
+}
+
+}  // namespace
+
 common::RoleTable IntakeRoleTable() {
   return {
       {"SubmitSignal", {roles::kIntakeOfficer, roles::kReportingApplication}},
@@ -73,13 +85,17 @@ grpc::Status IntakeApi::GetSignal(grpc::ServerContext* ctx, const pb::GetSignalR
 grpc::Status IntakeApi::ListSignals(grpc::ServerContext* ctx, const pb::ListSignalsRequest* req,
                                     pb::ListSignalsResponse* resp) {
   return env_->Run(ctx, "ListSignals", [&](const CallContext& call) -> absl::Status {
-    domain::ListInput input;
-    CAK_ASSIGN_OR_RETURN(input.filters, FromProto(*req));
-    input.page_size = req->page_size();
-    input.page_token = req->page_token();
-    CAK_ASSIGN_OR_RETURN(domain::ListResult result, service_->List(call, std::move(input)));
-    for (const auto& s : result.signals) ToProto(s, domain::View::kBasic, resp->add_signals());
-    resp->set_next_page_token(result.next_page_token);
+    CAK_ASSIGN_OR_RETURN(domain::ListQuery query, FromProto(*req));
+    CAK_ASSIGN_OR_RETURN(
+        auto page, common::Page::Open(env_->page_tokens(), ListFingerprint(query), req->page_size(), req->page_token(),
+                                      {50, 500}, {common::PagePart::kMicros, common::PagePart::kUuid}));
+    query.limit = page.read_limit();
+    if (!page.first()) query.after = std::make_pair(page.Micros(0), page.Part(1));
+    CAK_ASSIGN_OR_RETURN(std::vector<domain::Signal> signals, service_->List(call, std::move(query)));
+    resp->set_next_page_token(page.Close(signals, [](const domain::Signal& s) {
+      return std::vector{common::Page::MicrosPart(s.receive_time), s.id};
+    }));
+    for (const auto& s : signals) ToProto(s, domain::View::kBasic, resp->add_signals());
     return absl::OkStatus();
   });
 }

@@ -5,7 +5,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
-#include "common/base/page_token.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
 #include "intake-svc/src/domain/lifecycle.h"
@@ -21,8 +20,6 @@ using common::ProcessingRecord;
 
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 constexpr int kWatchBatch = 100;
 
 ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity, const Signal& signal, absl::Time end) {
@@ -34,14 +31,6 @@ ProcessingRecord RecordFor(const std::string& name, ProcessingActivity activity,
   record.attributes["signal"] = SignalName(signal.id);
   record.action_traceparent = signal.action_traceparent;
   return record;
-}
-
-// The filter part of a list request, for binding page tokens to their filters.
-std::string FilterFingerprint(const ListQuery& q) {
-  auto opt = [](const auto& v) { return v ? absl::StrCat(static_cast<int>(*v)) : std::string("-"); };
-  auto time = [](const std::optional<absl::Time>& t) { return t ? absl::StrCat(absl::ToUnixMicros(*t)) : "-"; };
-  return absl::StrCat("ListSignals:", opt(q.state), "/", opt(q.category), "/", opt(q.regulation), "/", q.reporter, "/",
-                      time(q.received_from), "/", time(q.received_before));
 }
 
 }  // namespace
@@ -118,34 +107,13 @@ absl::StatusOr<Signal> SignalService::Get(const CallContext& call, const std::st
   return signal;
 }
 
-absl::StatusOr<ListResult> SignalService::List(const CallContext& call, ListInput input) {
-  ListQuery q = std::move(input.filters);
-  if (!SeesAllSignals(call.principal)) q.reporter = call.principal.id;
-  if (q.received_from && q.received_before && *q.received_before <= *q.received_from) {
+absl::StatusOr<std::vector<Signal>> SignalService::List(const CallContext& call, ListQuery query) {
+  if (!SeesAllSignals(call.principal)) query.reporter = call.principal.id;
+  if (query.received_from && query.received_before && *query.received_before <= *query.received_from) {
     return common::InvalidField(kReasonInvalidTimeWindow, "receive_time_end",
                                 "receive_time_end must be after receive_time_start");
   }
-  CAK_ASSIGN_OR_RETURN(q.limit, common::EffectivePageSize(input.page_size, kDefaultPageSize, kMaxPageSize));
-  const std::string fingerprint = FilterFingerprint(q);
-  if (!input.page_token.empty()) {
-    CAK_ASSIGN_OR_RETURN(auto key, settings_.page_tokens.Decode(input.page_token, fingerprint,
-                                                                {common::PagePart::kMicros, common::PagePart::kUuid}));
-    int64_t micros = 0;
-    (void)absl::SimpleAtoi(key[0], &micros);  // (checked by Decode)
-    q.after = std::make_pair(absl::FromUnixMicros(micros), key[1]);
-  }
-  const int page = q.limit;
-  q.limit = page + 1;  // one more tells whether there is a next page
-  CAK_ASSIGN_OR_RETURN(std::vector<Signal> rows, repository_->List(q, call.deadline));
-  ListResult result;
-  if (static_cast<int>(rows.size()) > page) {
-    rows.resize(page);
-    const Signal& last = rows.back();
-    result.next_page_token =
-        settings_.page_tokens.Encode(fingerprint, {absl::StrCat(absl::ToUnixMicros(last.receive_time)), last.id});
-  }
-  result.signals = std::move(rows);
-  return result;
+  return repository_->List(query, call.deadline);
 }
 
 Mutation SignalService::NewMutation(const CallContext& call, const Signal& current, SignalState to,

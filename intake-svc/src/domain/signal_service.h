@@ -20,7 +20,6 @@
 #include "common/base/change_notifier.h"
 #include "common/base/clock.h"
 #include "common/base/data_subject_hasher.h"
-#include "common/base/page_token.h"
 #include "common/base/processing_log.h"
 #include "common/base/subject_data.h"
 #include "common/base/subject_removals.h"
@@ -44,9 +43,6 @@ struct IntakeSettings {
   // lost notifications), and how often it checks for cancellation.
   absl::Duration watch_resync = absl::Seconds(5);
   absl::Duration watch_tick = absl::Milliseconds(500);
-  // ListSignals' page tokens: the deployment's (IntakeServer sets them); by default this
-  // process's own.
-  common::PageTokens page_tokens;
 };
 
 enum class View { kBasic, kFull };
@@ -55,17 +51,6 @@ struct SubmitInput {
   Signal content;           // source_channel, category, regulation, description, example_customers, attachments
   std::string request_id;   // optional
   std::string fingerprint;  // of the request, for request_id reuse detection
-};
-
-struct ListInput {
-  ListQuery filters;  // limit and after are set from page_size and page_token
-  int page_size = 0;
-  std::string page_token;
-};
-
-struct ListResult {
-  std::vector<Signal> signals;
-  std::string next_page_token;
 };
 
 struct PurgeResult {
@@ -91,8 +76,10 @@ class SignalService {
   absl::StatusOr<CreateOutcome> Submit(const common::CallContext& call, SubmitInput input);
   // NOT_FOUND; PERMISSION_DENIED (FULL_VIEW_NOT_ALLOWED) for the full view without the role.
   absl::StatusOr<Signal> Get(const common::CallContext& call, const std::string& id, View view);
-  // INVALID_ARGUMENT for a bad page size, page token or time window.
-  absl::StatusOr<ListResult> List(const common::CallContext& call, ListInput input);
+  // Up to query.limit signals after query.after, newest first; a caller that does not see
+  // every signal (a reporting application) sees only its own. INVALID_ARGUMENT
+  // INVALID_TIME_WINDOW (receive_time_end) for an empty window.
+  absl::StatusOr<std::vector<Signal>> List(const common::CallContext& call, ListQuery query);
   // The lifecycle operations: NOT_FOUND, INVALID_ARGUMENT for bad text, FAILED_PRECONDITION
   // (INVALID_STATE_TRANSITION) in the wrong state.
   absl::StatusOr<Signal> AddInformation(const common::CallContext& call, const std::string& id,

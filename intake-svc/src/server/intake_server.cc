@@ -3,15 +3,6 @@
 
 namespace cak::intake {
 
-namespace {
-// The settings with the deployment's page tokens.
-domain::IntakeSettings SettingsOf(const IntakeServerOptions& o) {
-  domain::IntakeSettings s = o.settings;
-  s.page_tokens = common::PageTokens::ForDeployment(o.hasher.value());
-  return s;
-}
-}  // namespace
-
 IntakeServer::IntakeServer(IntakeServerOptions options)
     : options_(std::move(options)),
       log_store_(options_.schema, "intake-svc", options_.hasher.value(),
@@ -19,7 +10,7 @@ IntakeServer::IntakeServer(IntakeServerOptions options)
                    if (m) m->ProcessingLogEntriesWritten(n);
                  }),
       repository_(options_.pool, options_.schema, &log_store_, options_.batching),
-      service_(&repository_, &notifier_, options_.clock, SettingsOf(options_)),
+      service_(&repository_, &notifier_, options_.clock, options_.settings),
       env_(options_.auth, api::IntakeRoleTable(), options_.clock, options_.metrics,
            common::PageTokens::ForDeployment(options_.hasher.value())),
       api_(&env_, &service_),
