@@ -1,18 +1,15 @@
 // dispatch-svc: executors, feasibility and exactly-once deliveries to repro, KCC and
-// dataverkeer (record M7624 steps 7 and 8). Wiring only: configuration -> pool -> analysis-svc
-// client -> server; see dispatch-svc/README.md.
+// dataverkeer (record M7624 steps 7 and 8). Wiring only: its options, its server (with the
+// analysis-svc client) and its purge on the shared process skeleton
+// (common/grpc/service_main.h); see dispatch-svc/README.md.
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
+#include <algorithm>
 
-#include "common/base/config.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
-#include "common/db/migrations.h"
-#include "common/grpc/logbook_client.h"
 #include "common/grpc/peer_channel.h"
-#include "common/grpc/service_config.h"
+#include "common/grpc/service_main.h"
 #include "common/grpc/subject_removal_service.h"
 #include "dispatch-svc/src/clients/analysis_recipient_source.h"
 #include "dispatch-svc/src/server/dispatch_server.h"
@@ -20,25 +17,21 @@
 
 namespace {
 
-using cak::common::ServiceConfig;
+namespace common = cak::common;
 namespace log = cak::common::log;
+using common::ServiceConfig;
+using Process = common::ServerProcess<cak::dispatch::DispatchServer>;
 
 struct DispatchConfig {
   ServiceConfig common;
-  cak::common::PeerConfig analysis;
+  common::PeerConfig analysis;
   std::string delivery_dir;
   int64_t generator_threads = 2;
   int64_t max_batch_items = 50000;
   absl::Duration delivery_retention;
   absl::Duration batch_retry_min, batch_retry_max;
-  std::string time_zone;
   std::string replica;
 };
-
-int Fail(const char* what, const absl::Status& st) {
-  log::Error(what, {{"error", st}});
-  return 1;
-}
 
 std::string HostName() {
   char buf[256] = {};
@@ -46,83 +39,19 @@ std::string HostName() {
   return buf;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  log::SetService("dispatch-svc");
-
-  DispatchConfig cfg;
-  cak::common::ConfigParser parser("dispatch-svc", "executors, feasibility and deliveries (M7624 steps 7 and 8)");
-  cak::common::AddServiceOptions(parser, &cfg.common, "dispatch");
-  cak::common::AddPeerOptions(parser, "analysis", &cfg.analysis, "(recipient lists; the purge follows its removals)");
-  parser.String("delivery-dir", &cfg.delivery_dir, "",
-                "root of the delivery files (one directory per executor); shared by all replicas");
-  parser.Int("generator-threads", &cfg.generator_threads, 2, 0, 16,
-             "batches generated at once by this replica (two overlap one batch's storing with the next one's "
-             "stream)");
-  parser.Int("max-batch-items", &cfg.max_batch_items, 50000, 1, 1000000, "largest batch (one data file)");
-  parser.Duration("delivery-retention", &cfg.delivery_retention, absl::Hours(24 * 730), absl::Hours(24),
-                  absl::Hours(24 * 365 * 20),
-                  "how long after an order's window delivery files and per-recipient records are kept");
-  parser.Duration("batch-retry-min", &cfg.batch_retry_min, absl::Seconds(2), absl::Milliseconds(100), absl::Hours(1),
-                  "wait after a batch's first failed attempt (it doubles per failure, with jitter)");
-  parser.Duration("batch-retry-max", &cfg.batch_retry_max, absl::Minutes(10), absl::Seconds(1), absl::Hours(24),
-                  "longest wait between a failing batch's attempts");
-  parser.String("time-zone", &cfg.time_zone, "Europe/Amsterdam", "zone that decides what 'today' is");
-  parser.String("replica", &cfg.replica, HostName(), "this replica's name (recorded on the batches it writes)");
-  cak::common::ParseOrExit(parser, argc, argv, [&]() -> absl::Status {
-    CAK_RETURN_IF_ERROR(cak::common::ValidateServiceConfig(cfg.common));
-    if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.delivery_dir.empty()) {
-      return absl::InvalidArgumentError("--delivery-dir (CAK_DELIVERY_DIR) is required");
-    }
-    // Serving streams lists from analysis-svc; the purge follows its removals.
-    if (cfg.common.mode() != ServiceConfig::Mode::kMigrate && cfg.analysis.address.empty()) {
-      return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required");
-    }
-    return absl::OkStatus();
-  });
-  log::Level level;
-  if (log::ParseLevel(cfg.common.log_level, &level)) log::SetMinLevel(level);
-
-  if (cfg.common.mode() == ServiceConfig::Mode::kMigrate) {
-    absl::Status st =
-        cak::common::RunMigrations(cfg.common, cak::dispatch::storage::DispatchMigrationSets(), "dispatch-svc-migrate");
-    return st.ok() ? 0 : Fail("migrate_failed", st);
-  }
-
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(cfg.time_zone, &zone)) {
-    return Fail("config_failed", absl::InvalidArgumentError("--time-zone: unknown zone (is tzdata installed?)"));
-  }
-  auto hasher = cak::common::HasherFrom(cfg.common);
-  if (!hasher.ok()) return Fail("config_failed", hasher.status());
-  auto pool = cak::common::OpenDatabase(cfg.common, "dispatch-svc", cak::dispatch::storage::DispatchMigrationSets());
-  if (!pool.ok()) return Fail("database_not_ready", pool.status());
-
-  std::unique_ptr<cak::common::PeerChannel> analysis;
-  std::unique_ptr<cak::dispatch::clients::AnalysisRecipientSource> recipients;
-  {
-    auto channel = cak::common::PeerChannelFrom(cfg.common, cfg.analysis);
-    if (!channel.ok()) return Fail("config_failed", channel.status());
-    analysis = *std::move(channel);
-    recipients = std::make_unique<cak::dispatch::clients::AnalysisRecipientSource>(analysis.get());
-  }
-
-  cak::common::SystemClock clock;
-  auto auth = cak::common::AuthenticatorFrom(cfg.common, &clock);
-  if (!auth.ok()) return Fail("config_failed", auth.status());
-
-  cak::common::ServerMetrics metrics("cak.voorlichting.dispatch.v1.DispatchService");
+// The server over analysis-svc's lists; batches are generated only while serving.
+std::unique_ptr<cak::dispatch::DispatchServer> MakeServer(const DispatchConfig& cfg, const common::ServiceContext& ctx,
+                                                          cak::dispatch::domain::RecipientSource* recipients) {
   cak::dispatch::DispatchServerOptions options;
-  options.pool = pool->get();
+  options.pool = ctx.pool;
   options.schema = cfg.common.db_schema;
-  options.clock = &clock;
-  options.auth = auth->get();
-  options.metrics = &metrics;
-  options.recipients = recipients.get();
-  options.hasher = *std::move(hasher);
+  options.clock = ctx.clock;
+  options.auth = ctx.auth;
+  options.metrics = ctx.metrics;
+  options.recipients = recipients;
+  options.hasher = ctx.hasher;
   options.delivery_dir = cfg.delivery_dir;
-  options.settings.zone = zone;
+  options.settings.zone = ctx.zone;
   options.settings.max_batch_items = cfg.max_batch_items;
   options.settings.delivery_retention = cfg.delivery_retention;
   options.settings.replica = cfg.replica;
@@ -130,38 +59,84 @@ int main(int argc, char** argv) {
   options.settings.batch_retry_max = std::max(cfg.batch_retry_min, cfg.batch_retry_max);
   options.generator_threads =
       cfg.common.mode() == ServiceConfig::Mode::kServe ? static_cast<int>(cfg.generator_threads) : 0;
-  options.server = cak::common::ServerOptionsFrom(cfg.common);
-  cak::dispatch::DispatchServer server(std::move(options));
+  options.server = ctx.server;
+  return std::make_unique<cak::dispatch::DispatchServer>(std::move(options));
+}
 
-  if (cfg.common.mode() == ServiceConfig::Mode::kPurge) {
-    const cak::common::CallContext call = cak::common::BatchJobCall("dispatch-svc", clock);
-    // First what analysis-svc removed (retention purges, erasures): their delivery items.
-    cak::common::SubjectRemovalClient feed(analysis.get(), absl::Minutes(1));
-    auto followed = server.service().FollowRemovals(call, feed, cfg.common.dry_run);
-    if (!followed.ok()) return Fail("follow_removals_failed", followed.status());
-    log::Info("follow_removals_done", {{"dry_run", cfg.common.dry_run},
-                                       {"removals", followed->removals},
-                                       {"customers_with_items", followed->subjects},
-                                       {"items_emptied", followed->records}});
-    auto counts = server.service().Purge(call, cfg.common.dry_run);
-    if (!counts.ok()) return Fail("purge_failed", counts.status());
-    log::Info("purge_deliveries_done", {{"dry_run", cfg.common.dry_run},
-                                        {"orders", counts->orders},
-                                        {"batches", counts->batches},
-                                        {"items", counts->items},
-                                        {"outcomes", counts->outcomes},
-                                        {"files", counts->files}});
-    if (!cfg.common.dry_run) {
-      auto removed = cak::common::db::PurgeProcessingLog(**pool, server.log_store(),
-                                                         clock.Now() - cfg.common.processing_log_retention);
-      if (!removed.ok()) return Fail("purge_processing_log_failed", removed.status());
-      log::Info("purge_processing_log_done", {{"entries", *removed}});
+absl::StatusOr<std::unique_ptr<common::ServiceProcess>> Serve(const DispatchConfig& cfg,
+                                                              const common::ServiceContext& ctx) {
+  auto process = std::make_unique<Process>();
+  CAK_ASSIGN_OR_RETURN(auto channel, common::PeerChannelFrom(cfg.common, cfg.analysis));
+  auto* analysis = process->Keep(std::move(channel));
+  auto* recipients = process->Keep(std::make_unique<cak::dispatch::clients::AnalysisRecipientSource>(analysis));
+  process->Serve(MakeServer(cfg, ctx, recipients));
+  return process;
+}
+
+// --purge: first what analysis-svc removed (retention purges, erasures): their delivery items;
+// then orders past the delivery retention with their files.
+absl::Status Purge(const DispatchConfig& cfg, const common::ServiceContext& ctx, const common::CallContext& call) {
+  const bool dry_run = cfg.common.dry_run;
+  CAK_ASSIGN_OR_RETURN(auto analysis, common::PeerChannelFrom(cfg.common, cfg.analysis));
+  cak::dispatch::clients::AnalysisRecipientSource recipients(analysis.get());
+  auto server = MakeServer(cfg, ctx, &recipients);
+  common::SubjectRemovalClient feed(analysis.get(), absl::Minutes(1));
+  CAK_ASSIGN_OR_RETURN(auto followed, server->service().FollowRemovals(call, feed, dry_run));
+  log::Info("follow_removals_done", {{"dry_run", dry_run},
+                                     {"removals", followed.removals},
+                                     {"customers_with_items", followed.subjects},
+                                     {"items_emptied", followed.records}});
+  CAK_ASSIGN_OR_RETURN(auto counts, server->service().Purge(call, dry_run));
+  log::Info("purge_deliveries_done", {{"dry_run", dry_run},
+                                      {"orders", counts.orders},
+                                      {"batches", counts.batches},
+                                      {"items", counts.items},
+                                      {"outcomes", counts.outcomes},
+                                      {"files", counts.files}});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  DispatchConfig cfg;
+  common::ServiceHooks hooks;
+  hooks.add_options = [&](common::ConfigParser& parser) {
+    common::AddPeerOptions(parser, "analysis", &cfg.analysis, "(recipient lists; the purge follows its removals)");
+    parser.String("delivery-dir", &cfg.delivery_dir, "",
+                  "root of the delivery files (one directory per executor); shared by all replicas");
+    parser.Int("generator-threads", &cfg.generator_threads, 2, 0, 16,
+               "batches generated at once by this replica (two overlap one batch's storing with the next one's "
+               "stream)");
+    parser.Int("max-batch-items", &cfg.max_batch_items, 50000, 1, 1000000, "largest batch (one data file)");
+    parser.Duration("delivery-retention", &cfg.delivery_retention, absl::Hours(24 * 730), absl::Hours(24),
+                    absl::Hours(24 * 365 * 20),
+                    "how long after an order's window delivery files and per-recipient records are kept");
+    parser.Duration("batch-retry-min", &cfg.batch_retry_min, absl::Seconds(2), absl::Milliseconds(100), absl::Hours(1),
+                    "wait after a batch's first failed attempt (it doubles per failure, with jitter)");
+    parser.Duration("batch-retry-max", &cfg.batch_retry_max, absl::Minutes(10), absl::Seconds(1), absl::Hours(24),
+                    "longest wait between a failing batch's attempts");
+    parser.String("replica", &cfg.replica, HostName(), "this replica's name (recorded on the batches it writes)");
+  };
+  hooks.validate = [&](ServiceConfig::Mode mode) -> absl::Status {
+    if (mode == ServiceConfig::Mode::kMigrate) return absl::OkStatus();
+    if (cfg.delivery_dir.empty()) return absl::InvalidArgumentError("--delivery-dir (CAK_DELIVERY_DIR) is required");
+    // Serving streams lists from analysis-svc; the purge follows its removals.
+    if (cfg.analysis.address.empty()) {
+      return absl::InvalidArgumentError("--analysis-address (CAK_ANALYSIS_ADDRESS) is required");
     }
-    return 0;
-  }
-
-  // The processing log goes to the organisation's logbook (when configured) while serving.
-  auto logbook = cak::common::StartLogbookExport(cfg.common, pool->get(), "dispatch-svc", &metrics);
-  if (!logbook.ok()) return Fail("config_failed", logbook.status());
-  return cak::common::ServeUntilSignal(cfg.common, metrics, server);
+    return absl::OkStatus();
+  };
+  hooks.serve = [&](const common::ServiceContext& ctx) { return Serve(cfg, ctx); };
+  hooks.purge = [&](const common::ServiceContext& ctx, const common::CallContext& call) {
+    return Purge(cfg, ctx, call);
+  };
+  return common::RunService(argc, argv,
+                            {.name = "dispatch-svc",
+                             .summary = "executors, feasibility and deliveries (M7624 steps 7 and 8)",
+                             .default_schema = "dispatch",
+                             .api_service = "cak.voorlichting.dispatch.v1.DispatchService",
+                             .migrations = cak::dispatch::storage::DispatchMigrationSets(),
+                             .time_zone = true},
+                            cfg.common, hooks);
 }
