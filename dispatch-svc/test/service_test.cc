@@ -58,6 +58,7 @@ class DispatchServiceTest : public ::testing::Test {
     DispatchSettings s;
     s.max_batch_items = 1000;
     s.stream_chunk = 100;
+    s.batch_retry_jitter = [this] { return jitter_; };
     s.batch_attempt_failed = [this](const std::string& reason) {
       std::lock_guard<std::mutex> lock(mu_);
       attempt_failures_.push_back(reason);
@@ -165,6 +166,7 @@ class DispatchServiceTest : public ::testing::Test {
   common::DataSubjectHasher hasher_;
   std::mutex mu_;
   std::vector<std::string> attempt_failures_;
+  double jitter_ = 0.5;  // RetryBackoff's unit for the batches' retries
   DispatchService service_;
 };
 
@@ -489,13 +491,18 @@ TEST_F(DispatchServiceTest, AFullVolumeReschedulesWithBackoffWithoutReadingTheLi
   EXPECT_TRUE(failed[0].subject_ids.empty());
 
   // 3. Still too little room for what that attempt measured: each due attempt stops before it
-  //    reads, and waits longer (up to the cap) each time.
+  //    reads, and waits longer each time: with the jitter at its top, exactly double, up to the
+  //    cap (attempt 2's wait was drawn at the default 0.5).
+  jitter_ = 1.0;
   for (int failures = 3; failures <= 12; ++failures) {
     SCOPED_TRACE(absl::StrCat("attempt ", failures));
     const absl::Duration wait = *b.next_attempt_time - clock_.Now();
     const absl::Duration cap = std::min(absl::Seconds(2) * (int64_t{1} << (failures - 2)), absl::Minutes(10));
-    EXPECT_GE(wait, absl::Seconds(2));
-    EXPECT_LE(wait, cap);
+    if (failures == 3) {
+      EXPECT_EQ(wait, absl::Seconds(3));  // 2 s + 0.5 * (4 s - 2 s)
+    } else {
+      EXPECT_EQ(wait, cap);
+    }
     clock_.Advance(wait - absl::Nanoseconds(1));
     CAK_ASSERT_OK_AND_ASSIGN(attempt, service_.GenerateNextBatch());
     ASSERT_EQ(attempt, Attempt::kNoneDue);

@@ -389,8 +389,8 @@ absl::Status DispatchService::Generate(const ClaimedBatch& claimed, BatchWriter&
   }
   const Batch& batch = claimed.batch;
   const int failures = batch.failed_attempts + 1;
-  const absl::Duration wait =
-      common::RetryBackoff(settings_.batch_retry_min, settings_.batch_retry_max, failures, common::JitterUnit());
+  const absl::Duration wait = common::RetryBackoff(settings_.batch_retry_min, settings_.batch_retry_max, failures,
+                                                   settings_.batch_retry_jitter());
   BatchRetry& next = retry->emplace();
   next.next_attempt_time = clock_->Now() + wait;
   next.reason = common::ErrorReason(st);
@@ -462,8 +462,10 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
         items.clear();
         lines.clear();
         for (Recipient& r : chunk) {
-          // Exactly this batch's slice, each position once, in order: anything else means the
-          // list is not what was planned, and nothing of the batch may be delivered.
+          // Only this batch's slice, each position at most once, in order: anything else means
+          // the list is not what was planned, and nothing of the batch may be delivered. A
+          // missing position is a member analysis-svc no longer holds (erased, or past
+          // retention): nobody to write to, and nothing of them may be delivered either.
           if (r.position <= last || r.position > batch.last_position) {
             return MakeError(absl::StatusCode::kInternal, reason::kRecipientListChanged,
                              "analysis-svc sent a position outside the batch or out of order");

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/base/backoff.h"
 #include "common/base/clock.h"
 #include "common/base/data_subject_hasher.h"
 #include "common/base/processing_log.h"
@@ -38,6 +39,8 @@ struct DispatchSettings {
   // batch_retry_max, its failures in a row): growing, with jitter, capped.
   absl::Duration batch_retry_min = absl::Seconds(2);
   absl::Duration batch_retry_max = absl::Minutes(10);
+  // Where in that range (RetryBackoff's unit in [0, 1]); random by default, fixed in tests.
+  std::function<double()> batch_retry_jitter = common::JitterUnit;
   // Told of every failed attempt, with its reason code (the failure metric); may be empty.
   std::function<void(const std::string& reason)> batch_attempt_failed;
 };
