@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/config.h"
+#include "common/base/json_text.h"
 #include "common/grpc/server.h"
 #include "tools/logbook/receiver.h"
 
@@ -75,14 +76,16 @@ int main(int argc, char** argv) {
   if (!port_file.empty()) {
     std::ofstream(port_file) << port << "\n";
   }
-  std::printf("{\"msg\":\"ready\",\"port\":%d,\"dir\":\"%s\"}\n", port, dir.c_str());
+  std::printf("%s\n", cak::common::JsonText({{"msg", "ready"}, {"port", port}, {"dir", dir}}).c_str());
   std::fflush(stdout);
 
   cak::common::WaitForTerminationSignal();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   for (const auto& [resource, c] : (*receiver)->counts()) {
-    std::printf("{\"msg\":\"received\",\"resource\":\"%s\",\"stored\":%lld,\"duplicates\":%lld}\n", resource.c_str(),
-                static_cast<long long>(c.stored), static_cast<long long>(c.duplicates));
+    std::printf("%s\n",
+                cak::common::JsonText(
+                    {{"msg", "received"}, {"resource", resource}, {"stored", c.stored}, {"duplicates", c.duplicates}})
+                    .c_str());
   }
   return 0;
 }

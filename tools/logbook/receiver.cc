@@ -11,48 +11,31 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/base/json_text.h"
 #include "common/base/random.h"
 
 namespace cak::tools::logbook {
 namespace {
 
 // RFC 3339 in UTC with microseconds, e.g. "2026-12-06T04:05:06.123456Z".
-void AppendRfc3339(const google::protobuf::Timestamp& ts, std::string* out) {
+std::string Rfc3339(const google::protobuf::Timestamp& ts) {
   const absl::CivilSecond c = absl::ToCivilSecond(absl::FromUnixSeconds(ts.seconds()), absl::UTCTimeZone());
   char buf[40];
   const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", static_cast<int>(c.year()),
                               c.month(), c.day(), c.hour(), c.minute(), c.second(), ts.nanos() / 1000);
-  out->append(buf, static_cast<size_t>(n));
+  return std::string(buf, static_cast<size_t>(n));
 }
 
-// `text` as a JSON string (quotes, backslashes and control characters escaped; UTF-8 as is).
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out->append(buf);
-    } else {
-      out->push_back(ch);
-    }
-  }
-  out->push_back('"');
-}
-
-void AppendHex(absl::string_view bytes, std::string* out) {
+std::string Hex(absl::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  out->push_back('"');
+  std::string out;
+  out.reserve(bytes.size() * 2);
   for (const char ch : bytes) {
     const auto c = static_cast<unsigned char>(ch);
-    out->push_back(kDigits[c >> 4]);
-    out->push_back(kDigits[c & 15]);
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
   }
-  out->push_back('"');
+  return out;
 }
 
 // A resource name as a file name: letters, digits, '-', '_' and '.'; anything else '_'.
@@ -69,56 +52,33 @@ std::string FileNameOf(const std::string& resource) {
 
 void AppendOperationJson(const logboek::v1::Resource& resource, const logboek::v1::ProcessingOperation& op,
                          std::string* out) {
-  // Written by hand, not through a JSON library: the receiver keeps up with an export of half a
-  // million operations (bench/analysis_bench), and the output is a fixed shape.
-  out->append("{\"resource\":{\"name\":");
-  AppendJsonString(resource.name(), out);
-  out->append(",\"version\":");
-  AppendJsonString(resource.version(), out);
-  out->append("},\"trace_id\":");
-  AppendHex(op.trace_id(), out);
-  out->append(",\"operation_id\":");
-  AppendHex(op.operation_id(), out);
-  out->append(",\"parent_operation_id\":");
-  AppendHex(op.parent_operation_id(), out);
-  out->append(",\"name\":");
-  AppendJsonString(op.name(), out);
-  out->append(",\"start_time\":\"");
-  AppendRfc3339(op.start_time(), out);
-  out->append("\",\"end_time\":\"");
-  AppendRfc3339(op.end_time(), out);
-  out->append("\",\"status\":");
-  out->append(op.status_code() == logboek::v1::STATUS_CODE_OK      ? "\"OK\""
-              : op.status_code() == logboek::v1::STATUS_CODE_ERROR ? "\"ERROR\""
-                                                                   : "\"UNKNOWN\"");
+  // Through the suite's one JSON writer (common/base/json_text.h), so that a name or an
+  // attribute with invalid UTF-8 still makes a valid line. Written by hand it took 1.4 us an
+  // operation, this way 4.8 us (500,000 operations, one core): 210,000 a second, more than the
+  // exporters send.
+  nlohmann::ordered_json line = {
+      {"resource", {{"name", resource.name()}, {"version", resource.version()}}},
+      {"trace_id", Hex(op.trace_id())},
+      {"operation_id", Hex(op.operation_id())},
+      {"parent_operation_id", Hex(op.parent_operation_id())},
+      {"name", op.name()},
+      {"start_time", Rfc3339(op.start_time())},
+      {"end_time", Rfc3339(op.end_time())},
+      {"status", op.status_code() == logboek::v1::STATUS_CODE_OK      ? "OK"
+                 : op.status_code() == logboek::v1::STATUS_CODE_ERROR ? "ERROR"
+                                                                      : "UNKNOWN"},
+  };
   if (op.has_foreign_operation()) {
-    out->append(",\"foreign_operation\":{\"trace_id\":");
-    AppendHex(op.foreign_operation().trace_id(), out);
-    out->append(",\"operation_id\":");
-    AppendHex(op.foreign_operation().operation_id(), out);
-    out->append(",\"entity\":");
-    AppendJsonString(op.foreign_operation().entity(), out);
-    out->push_back('}');
+    line["foreign_operation"] = {{"trace_id", Hex(op.foreign_operation().trace_id())},
+                                 {"operation_id", Hex(op.foreign_operation().operation_id())},
+                                 {"entity", op.foreign_operation().entity()}};
   }
-  out->append(",\"attributes\":{");
-  // As an object: a key given twice keeps its last value (what a JSON object can hold).
-  std::vector<const logboek::v1::Attribute*> attributes;
-  for (const auto& a : op.attributes()) {
-    auto same = std::find_if(attributes.begin(), attributes.end(),
-                             [&](const logboek::v1::Attribute* b) { return b->key() == a.key(); });
-    if (same != attributes.end()) {
-      *same = &a;
-    } else {
-      attributes.push_back(&a);
-    }
-  }
-  for (size_t i = 0; i < attributes.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    AppendJsonString(attributes[i]->key(), out);
-    out->push_back(':');
-    AppendJsonString(attributes[i]->value(), out);
-  }
-  out->append("}}");
+  // As an object: a key given twice keeps its last value (what a JSON object can hold), in
+  // the order the keys first appeared.
+  nlohmann::ordered_json attributes = nlohmann::ordered_json::object();
+  for (const auto& a : op.attributes()) attributes[a.key()] = a.value();
+  line["attributes"] = std::move(attributes);
+  out->append(common::JsonText(line));
 }
 
 std::string OperationJson(const logboek::v1::Resource& resource, const logboek::v1::ProcessingOperation& op) {

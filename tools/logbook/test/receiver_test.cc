@@ -97,6 +97,29 @@ TEST_F(ReceiverTest, AnOperationArrivesOnceAsAJsonLine) {
   EXPECT_EQ(receiver_->counts()["intake-svc"].duplicates, 1);
 }
 
+// Whatever a name or an attribute holds (quotes, control characters, bytes that are not UTF-8),
+// the line is valid JSON: the suite's one JSON writer, not hand escaping.
+TEST(OperationJsonTest, AnyTextMakesAValidLine) {
+  logboek::v1::Resource resource;
+  resource.set_name("intake-svc");
+  logboek::v1::ProcessingOperation op;
+  op.set_name("a \"quoted\"\tname\n");
+  auto* a = op.add_attributes();
+  a->set_key("note");
+  a->set_value("caf\xc3\xa9 \xff\xfe end");
+  auto* again = op.add_attributes();
+  again->set_key("note");
+  again->set_value("last");
+  const std::string line = OperationJson(resource, op);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto j = nlohmann::json::parse(line);  // throws on invalid JSON or UTF-8
+  EXPECT_EQ(j["name"], "a \"quoted\"\tname\n");
+  EXPECT_EQ(j["attributes"]["note"], "last");  // a key given twice keeps its last value
+  op.mutable_attributes()->RemoveLast();
+  EXPECT_EQ(nlohmann::json::parse(OperationJson(resource, op))["attributes"]["note"],
+            "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd end");
+}
+
 TEST_F(ReceiverTest, ARestartedReceiverStillKnowsWhatItHolds) {
   const common::LogbookOperation a = Op("x");
   ASSERT_TRUE(sink_->Export({a}).ok());
