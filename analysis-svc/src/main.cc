@@ -79,6 +79,7 @@ absl::Status Purge(const AnalysisConfig& cfg, const common::ServiceContext& ctx,
 
 int main(int argc, char** argv) {
   AnalysisConfig cfg;
+  cfg.dispatch.services = {"cak.voorlichting.dispatch.v1.DispatchService"};
   common::ServiceHooks hooks;
   hooks.add_options = [&](common::ConfigParser& parser) {
     parser.String("import-dir", &cfg.import_dir, "",

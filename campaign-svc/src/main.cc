@@ -54,6 +54,9 @@ absl::StatusOr<std::unique_ptr<common::ServiceProcess>> Serve(const CampaignConf
 
 int main(int argc, char** argv) {
   CampaignConfig cfg;
+  cfg.intake.services = {"cak.voorlichting.intake.v1.IntakeService"};
+  cfg.analysis.services = {"cak.voorlichting.analysis.v1.AnalysisService"};
+  cfg.dispatch.services = {"cak.voorlichting.dispatch.v1.DispatchService"};
   common::ServiceHooks hooks;
   hooks.add_options = [&](common::ConfigParser& parser) {
     common::AddPeerOptions(parser, "intake", &cfg.intake);

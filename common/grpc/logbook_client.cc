@@ -25,8 +25,6 @@ logboek::v1::StatusCode ToStatusCode(ProcessingStatus status) {
 
 }  // namespace
 
-absl::string_view SuiteVersion() { return CAK_VERSION; }
-
 void ToProto(const LogbookOperation& op, logboek::v1::ProcessingOperation* out) {
   out->set_trace_id(op.trace_id);
   out->set_operation_id(op.operation_id);

@@ -11,15 +11,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/base/logbook.h"
+#include "common/base/version.h"  // SuiteVersion(): the resource version it sends
 #include "common/db/logbook_export.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/peer_channel.h"
 #include "logboek/v1/logboek.grpc.pb.h"
 
 namespace cak::common {
-
-// The suite's version, reported to the logbook as the resource's version.
-absl::string_view SuiteVersion();
 
 // `op` as the reference logbook's message.
 void ToProto(const LogbookOperation& op, logboek::v1::ProcessingOperation* out);

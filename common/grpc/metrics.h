@@ -1,9 +1,13 @@
 // Prometheus metrics of a service, served in the text format on a separate port:
-//   grpc_server_started_total{grpc_service,grpc_method}
-//   grpc_server_handled_total{grpc_service,grpc_method,grpc_code}   (errors by status code)
-//   grpc_server_handling_seconds{grpc_service,grpc_method}          (histogram)
+//   grpc_server_started_total{grpc_service,grpc_method,grpc_type}
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_type,grpc_code}   (by status code)
+//   grpc_server_handling_seconds{grpc_service,grpc_method,grpc_type}          (histogram)
+//     (grpc_type: unary, server_stream, client_stream or bidi_stream, as go-grpc-prometheus)
 //   db_pool_connections{state="in_use"|"waiting"|"max"}
 //   processing_log_entries_written_total
+//   voorlichting_build_info{version,revision} 1
+//   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+//   process_open_fds, process_max_fds, process_start_time_seconds (from /proc, at each scrape)
 // plus a service's own counters (LabeledCounter), e.g. dispatch_batch_attempts_failed_total.
 #pragma once
 
@@ -62,9 +66,12 @@ class ServerMetrics {
 
  private:
   const std::string& ServiceOf(absl::string_view method) const;
+  std::string TypeOf(absl::string_view method) const;
+  void AddMethodTypes(const std::string& full_name);
 
   std::string service_;
   std::map<std::string, std::string, std::less<>> method_service_;
+  std::map<std::string, std::string, std::less<>> method_type_;  // unary, server_stream, ...
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* started_;
   prometheus::Family<prometheus::Counter>* handled_;

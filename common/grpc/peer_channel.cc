@@ -1,15 +1,19 @@
 // Calls to other services of the suite (see peer_channel.h).
 #include "common/grpc/peer_channel.h"
 
+#include <google/protobuf/descriptor.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/errors.h"
 #include "common/grpc/rpc.h"
+#include "common/grpc/server.h"
 #include "common/grpc/status.h"
 
 namespace cak::common {
@@ -24,7 +28,36 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return ss.str();
 }
 
+bool Idempotent(const google::protobuf::MethodDescriptor& m) {
+  for (const char* read : {"Get", "List", "Stream", "Watch"}) {
+    if (absl::StartsWith(m.name(), read)) return true;
+  }
+  return m.input_type()->FindFieldByName("request_id") != nullptr;
+}
+
 }  // namespace
+
+std::string RetryServiceConfig(const std::vector<std::string>& services) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const std::string& service : services) {
+    const google::protobuf::ServiceDescriptor* d =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+    if (d == nullptr) continue;
+    for (int i = 0; i < d->method_count(); ++i) {
+      if (Idempotent(*d->method(i))) names.push_back({{"service", service}, {"method", d->method(i)->name()}});
+    }
+  }
+  if (names.empty()) return "{}";
+  nlohmann::json config = {{"methodConfig",
+                            {{{"name", names},
+                              {"retryPolicy",
+                               {{"maxAttempts", 3},
+                                {"initialBackoff", "0.2s"},
+                                {"maxBackoff", "2s"},
+                                {"backoffMultiplier", 2},
+                                {"retryableStatusCodes", {"UNAVAILABLE"}}}}}}}};
+  return config.dump();
+}
 
 absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannel::Create(PeerOptions options) {
   if (options.address.empty()) return absl::InvalidArgumentError("the peer address is empty");
@@ -62,6 +95,10 @@ absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannel::Create(PeerOptions opt
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                 static_cast<int>(absl::ToInt64Milliseconds(o.max_reconnect_backoff)));
   }
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(kClientKeepaliveTime)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(absl::ToInt64Milliseconds(kKeepaliveTimeout)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetServiceConfigJSON(RetryServiceConfig(o.retry_services));
   peer->channel_ = grpc::CreateCustomChannel(o.address, credentials, args);
   return peer;
 }

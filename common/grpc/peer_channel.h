@@ -7,6 +7,11 @@
 // - a bearer token read from `token_file` (for example an OAuth client-credentials token a
 //   sidecar keeps fresh): re-read whenever the file changes, sent on every call.
 // Either or both; with neither, calls go out unauthenticated (the peer will refuse them).
+//
+// The channel pings its server every kClientKeepaliveTime (common/grpc/server.h), so a dead
+// connection is noticed between calls, and retries the idempotent methods of the services in
+// `retry_services` (see RetryServiceConfig) when the peer answers UNAVAILABLE, with gRPC's
+// exponential backoff and full jitter.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -14,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -31,7 +37,16 @@ struct PeerOptions {
   // Longest wait between reconnection attempts after the peer went away (0: gRPC's default of
   // two minutes), so a peer that is back is noticed soon.
   absl::Duration max_reconnect_backoff = absl::ZeroDuration();
+  // Full names of the peer's services whose idempotent methods are retried.
+  std::vector<std::string> retry_services;
 };
+
+// The channel's service config (gRPC's JSON): a retry policy (3 attempts, backoff 0.2 s
+// doubling to 2 s, full jitter, on UNAVAILABLE only) for the idempotent methods of `services`:
+// the reads (Get*, List*, Stream*, Watch*) and the methods whose request carries a request_id
+// (the server replays a repeat, AIP-155). Other methods are never retried: a state change
+// without a request id might have been applied. Services unknown to this binary are skipped.
+std::string RetryServiceConfig(const std::vector<std::string>& services);
 
 class PeerChannel {
  public:

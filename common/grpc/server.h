@@ -28,6 +28,14 @@ namespace cak::common {
 // "" and the API service names report readiness (database reachable, not draining).
 inline constexpr char kLivenessService[] = "liveness";
 
+// Keepalive between the suite's servers and their clients: the server pings an idle client
+// every kServerKeepaliveTime, a PeerChannel pings its server every kClientKeepaliveTime (the
+// server accepts pings half as far apart), and a ping unanswered for kKeepaliveTimeout ends
+// the connection.
+inline constexpr absl::Duration kServerKeepaliveTime = absl::Minutes(1);
+inline constexpr absl::Duration kClientKeepaliveTime = absl::Seconds(30);
+inline constexpr absl::Duration kKeepaliveTimeout = absl::Seconds(20);
+
 struct TlsFiles {
   std::string cert_file;
   std::string key_file;
@@ -45,6 +53,11 @@ struct ServerOptions {
   // Most threads the server may use in all (handlers, pollers).
   int max_total_threads = 1024;
   absl::Duration shutdown_grace = absl::Seconds(20);
+  // Connections are closed after `max_connection_age` (calls on them may finish within the
+  // grace), so that clients reconnect and load rebalances over replicas; idle clients are
+  // pinged (keepalive) so that dead connections are noticed.
+  absl::Duration max_connection_age = absl::Minutes(5);
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
   TlsFiles tls;
 };
 

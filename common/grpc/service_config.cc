@@ -22,6 +22,11 @@ void AddServiceOptions(ConfigParser& p, ServiceConfig* c, const std::string& def
   p.Int("max-message-bytes", &c->max_message_bytes, 4 << 20, 1024, 64 << 20, "largest gRPC message accepted or sent");
   p.Duration("shutdown-grace", &c->shutdown_grace, absl::Seconds(20), absl::ZeroDuration(), absl::Minutes(10),
              "how long running calls may finish after SIGTERM");
+  p.Duration("max-connection-age", &c->max_connection_age, absl::Minutes(5), absl::Seconds(10), absl::Hours(24),
+             "a client connection is closed (GOAWAY) after this long, so that clients behind a ClusterIP Service "
+             "reconnect and load spreads over new replicas");
+  p.Duration("max-connection-age-grace", &c->max_connection_age_grace, absl::Minutes(5), absl::ZeroDuration(),
+             absl::Hours(2), "how long calls on such a connection may still run (long streams need more)");
   p.String("tls-cert-file", &c->tls_cert_file, "", "server certificate (PEM); enables TLS");
   p.String("tls-key-file", &c->tls_key_file, "", "server private key (PEM)");
   p.String("tls-client-ca-file", &c->tls_client_ca_file, "", "CA for client certificates (mTLS between services)");
@@ -180,6 +185,8 @@ ServerOptions ServerOptionsFrom(const ServiceConfig& c) {
   o.health_port = c.health_port;
   o.max_message_bytes = static_cast<int>(c.max_message_bytes);
   o.shutdown_grace = c.shutdown_grace;
+  o.max_connection_age = c.max_connection_age;
+  o.max_connection_age_grace = c.max_connection_age_grace;
   o.tls = TlsFiles{c.tls_cert_file, c.tls_key_file, c.tls_client_ca_file};
   return o;
 }
@@ -232,6 +239,7 @@ absl::StatusOr<std::unique_ptr<PeerChannel>> PeerChannelFrom(const ServiceConfig
   options.key_file = config.tls_key_file;
   options.token_file = peer.token_file;
   options.max_message_bytes = static_cast<int>(config.max_message_bytes);
+  options.retry_services = peer.services;
   return PeerChannel::Create(options);
 }
 

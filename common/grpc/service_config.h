@@ -34,6 +34,7 @@ struct ServiceConfig {
   int metrics_port = 0;
   int64_t max_message_bytes = 0;
   absl::Duration shutdown_grace;
+  absl::Duration max_connection_age, max_connection_age_grace;
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
   // Database.
   std::string db_dsn;
@@ -91,6 +92,9 @@ CallContext BatchJobCall(const std::string& service, const Clock& clock);
 // Another service of the suite this one calls: its address and how to reach it.
 struct PeerConfig {
   std::string address, ca_file, token_file;
+  // The peer's services this one calls (full names), whose idempotent methods are retried
+  // (PeerOptions::retry_services).
+  std::vector<std::string> services;
 };
 // Declares --<name>-address, --<name>-ca-file and --<name>-token-file ("dispatch": dispatch-svc).
 // `purpose` (may be empty) ends the address's description: what the peer is called for.

@@ -1,6 +1,8 @@
 // The shared process skeleton (see service_main.h).
 #include "common/grpc/service_main.h"
 
+#include <grpc/support/log.h>
+
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/db/processing_log_store.h"
@@ -8,6 +10,17 @@
 
 namespace cak::common {
 namespace {
+
+// gRPC core's own messages (e.g. a port it cannot bind) as lines of the JSON log, so that the
+// log stream stays one JSON object per line.
+void GrpcCoreLog(gpr_log_func_args* args) {
+  const log::Level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? log::Level::kError
+                           : args->severity == GPR_LOG_SEVERITY_INFO ? log::Level::kInfo
+                                                                     : log::Level::kDebug;
+  log::Write(
+      level, "grpc_core",
+      {{"message", args->message ? args->message : ""}, {"file", args->file ? args->file : ""}, {"line", args->line}});
+}
 
 int Fail(const char* what, const absl::Status& st) {
   log::Error(what, {{"error", st}});
@@ -34,6 +47,7 @@ int Purge(const ServiceDescription& service, const ServiceHooks& hooks, const Se
 int RunService(int argc, char** argv, const ServiceDescription& service, ServiceConfig& config,
                const ServiceHooks& hooks) {
   log::SetService(service.name);
+  gpr_set_log_function(GrpcCoreLog);
   std::string zone_name;
   ConfigParser parser(service.name, service.summary);
   AddServiceOptions(parser, &config, service.default_schema);

@@ -100,6 +100,8 @@ absl::Status Purge(const DispatchConfig& cfg, const common::ServiceContext& ctx,
 
 int main(int argc, char** argv) {
   DispatchConfig cfg;
+  cfg.analysis.services = {"cak.voorlichting.analysis.v1.AnalysisService",
+                           "cak.voorlichting.privacy.v1.SubjectRemovalService"};
   common::ServiceHooks hooks;
   hooks.add_options = [&](common::ConfigParser& parser) {
     common::AddPeerOptions(parser, "analysis", &cfg.analysis, "(recipient lists; the purge follows its removals)");

@@ -58,6 +58,7 @@ absl::Status Purge(const IntakeConfig& cfg, const common::ServiceContext& ctx, c
 
 int main(int argc, char** argv) {
   IntakeConfig cfg;
+  cfg.analysis.services = {"cak.voorlichting.privacy.v1.SubjectRemovalService"};
   common::ServiceHooks hooks;
   hooks.add_options = [&](common::ConfigParser& parser) {
     parser.Duration("signal-retention", &cfg.signal_retention, absl::Hours(24 * 730), absl::Hours(24),

@@ -13,11 +13,13 @@
 
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
 #include "common/base/page_token.h"
 #include "common/base/trace_context.h"
+#include "common/base/version.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/call_context.h"
 #include "common/testing/fake_removal_feed.h"
@@ -817,6 +819,28 @@ TEST_F(IntakeApiTest, MetricsArePublishedOnTheirOwnPort) {
   EXPECT_NE(body.find("grpc_server_handling_seconds_bucket"), std::string::npos);
   EXPECT_NE(body.find("db_pool_connections{state=\"in_use\"}"), std::string::npos);
   EXPECT_NE(body.find("processing_log_entries_written_total 3"), std::string::npos);
+  // The call's kind (as go-grpc-prometheus labels it), the build, and the process's own figures.
+  EXPECT_NE(body.find("grpc_method=\"SubmitSignal\",grpc_service=\"cak.voorlichting.intake.v1.IntakeService\","
+                      "grpc_type=\"unary\"}"),
+            std::string::npos);
+  EXPECT_NE(body.find(absl::StrCat("voorlichting_build_info{revision=\"", common::SuiteRevision(), "\",version=\"",
+                                   common::SuiteVersion(), "\"} 1")),
+            std::string::npos);
+  auto value = [&](const std::string& name) {
+    const size_t at = body.find("\n" + name + " ");
+    double v = -1;
+    if (at == std::string::npos) return v;
+    const size_t from = at + name.size() + 2;
+    (void)absl::SimpleAtod(body.substr(from, body.find('\n', from) - from), &v);
+    return v;
+  };
+  EXPECT_GT(value("process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(value("process_open_fds"), 3);
+  EXPECT_GE(value("process_max_fds"), value("process_open_fds"));
+  EXPECT_GT(value("process_cpu_seconds_total"), 0);
+  const double started = value("process_start_time_seconds");
+  EXPECT_LE(started, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) + 1);
+  EXPECT_GT(started, absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - 3600);
 }
 
 }  // namespace
