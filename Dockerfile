@@ -6,8 +6,33 @@
 # CronJob (--purge). See k8s/<service>/. tzdata: "today" and order windows are calendar days
 # in Europe/Amsterdam (--time-zone).
 #
-# Build from the repository root (the context is the whole repo, trimmed by .dockerignore):
-#   docker build --build-arg SERVICE=dispatch-svc -t registry.cak.nl/voorlichting/dispatch-svc:0.1.0 .
+# Build from the repository root (the context is the whole repo, trimmed by .dockerignore;
+# .git is not in it, so the revision comes in as an argument):
+#   docker build --build-arg SERVICE=dispatch-svc \
+#     --build-arg VERSION=0.11.0 \
+#     --build-arg REVISION="$(git rev-parse HEAD)" \
+#     --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+#     -t registry.cak.nl/voorlichting/dispatch-svc:0.11.0 .
+#
+# Build arguments (all but SERVICE have defaults; a release build passes VERSION, REVISION
+# and CREATED):
+#   SERVICE   the service folder to build and run (required)
+#   VERSION   the suite's version: must be `project(... VERSION x.y.z)` of CMakeLists.txt,
+#             optionally with a pre-release/build suffix (0.11.0-rc1); the build fails
+#             otherwise, so the label, the image tag (use the same value) and what the binary
+#             reports (build_info, --version) agree. Default below: keep it in step.
+#   REVISION  the git commit (`git rev-parse HEAD`); compiled into the binary (CMake
+#             -DCAK_REVISION) and labelled. Default "unknown". Changing it rebuilds the binary.
+#   SOURCE    where the source lives (org.opencontainers.image.source).
+#   CREATED   build time, RFC 3339 (`date -u +%Y-%m-%dT%H:%M:%SZ`), or the commit's time for
+#             reproducible builds (`git log -1 --format=%cI`). Default "unknown".
+# They end up as the OCI labels org.opencontainers.image.* at the end of the runtime stage,
+# declared there so that changing them does not invalidate the cached layers before it;
+# `docker inspect --format '{{json .Config.Labels}}' <image>` shows them.
+ARG VERSION=0.11.0
+ARG REVISION=unknown
+ARG SOURCE=https://git.cak.nl/voorlichting/voorlichten-klant
+ARG CREATED=unknown
 
 ############################################################################### build stage
 FROM debian:bookworm AS build
@@ -35,9 +60,21 @@ COPY protos/ protos/
 COPY common/ common/
 COPY ${SERVICE}/ ${SERVICE}/
 
+# The image is labelled with VERSION; it must be the version the binary is built as.
+ARG VERSION
+RUN project="$(sed -n 's/^project([^ ]* VERSION \([0-9][0-9.]*\).*/\1/p' CMakeLists.txt)" \
+ && if [ -z "${project}" ]; then echo 'no project(... VERSION x.y.z) in CMakeLists.txt' >&2; exit 1; fi \
+ && case "${VERSION}" in \
+      "${project}" | "${project}"[-+]*) ;; \
+      *) echo "VERSION=${VERSION} is not the suite's version ${project} (CMakeLists.txt)" >&2; exit 1 ;; \
+    esac
+
 # The executable is located by name rather than by path, so it does not matter whether
-# the target sets RUNTIME_OUTPUT_DIRECTORY; exactly one must exist.
+# the target sets RUNTIME_OUTPUT_DIRECTORY; exactly one must exist. The revision is compiled
+# in (common/base/version.h: build_info, --version, the logbook's resource version).
+ARG REVISION
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCAK_BUILD_TESTS=OFF \
+      -DCAK_REVISION="${REVISION}" \
  && cmake --build /build --target "${SERVICE}" \
  && bin="$(find /build -type f -name "${SERVICE}" -perm -u+x)" \
  && [ -n "$bin" ] && [ "$(printf '%s\n' "$bin" | wc -l)" -eq 1 ] \
@@ -49,13 +86,23 @@ FROM debian:bookworm-slim
 
 ARG SERVICE
 ARG DEBIAN_FRONTEND=noninteractive
-# Runtime libraries only (their own dependencies, e.g. libgrpc29, libjansson4, come along).
+# Exactly the packages of the shared libraries the service binaries link (DT_NEEDED; their
+# own dependencies, e.g. libgrpc29, libcivetweb1, come along): libgrpc++.so.1.51 and
+# libgrpc++_reflection (libgrpc++1.51), libprotobuf.so.32, libabsl_*.so.20220623,
+# libsoci_core/libsoci_postgresql, libpq.so.5, libprometheus-cpp-core/-pull, libcrypto.so.3
+# (libssl3). Plus tzdata (the zone files --time-zone reads). Not libjwt0: libjwt only makes
+# the development tokens of tests and tools (common/grpc/dev_tokens.cc); the servers verify
+# tokens with OpenSSL and the linker (--as-needed, Debian's default) drops it. Not
+# ca-certificates: every TLS peer (PostgreSQL sslrootcert, the logbook, the other services)
+# is verified against a CA file mounted from a Secret, never the system store. Check with
+#   objdump -p build/<svc>/<svc> | grep NEEDED   (then dpkg -S <library>)
+# The ldd step below fails the build if a linked library is missing.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libabsl20220623 \
       libsoci-core4.0 libsoci-postgresql4.0 libpq5 \
       libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      libjwt0 libssl3 ca-certificates \
+      libssl3 \
       tzdata \
  && rm -rf /var/lib/apt/lists/*
 
@@ -70,15 +117,30 @@ RUN groupadd --system --gid 10001 "${SERVICE}" \
 COPY --from=build /out/${SERVICE} /usr/local/bin/${SERVICE}
 RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/service
 
-# Fail the image build, not the first pod start, if a linked library is missing above.
+# Fail the image build, not the first pod start, if a linked library or the time zone the
+# manifests set (CAK_TIME_ZONE) is missing above.
 RUN out="$(ldd "/usr/local/bin/${SERVICE}")" \
  && if printf '%s\n' "$out" | grep -q 'not found'; then \
       printf '%s\n' "$out" >&2; echo 'missing runtime library' >&2; exit 1; \
-    fi
+    fi \
+ && test -f /usr/share/zoneinfo/Europe/Amsterdam
 
+# OCI image annotations (https://github.com/opencontainers/image-spec/blob/main/annotations.md),
+# from the build arguments at the top. Last, so that a new revision or time reuses every layer
+# above.
+ARG VERSION
+ARG REVISION
+ARG SOURCE
+ARG CREATED
 LABEL org.opencontainers.image.title="${SERVICE}" \
       org.opencontainers.image.description="CAK Voorlichten klant (M7624): ${SERVICE}, gRPC" \
-      org.opencontainers.image.vendor="CAK"
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="LicenseRef-CAK-proprietary" \
+      org.opencontainers.image.vendor="CAK" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 
 USER 10001:10001
 # 50051 gRPC API (TLS/mTLS), 8081 plaintext grpc.health.v1 for kubelet probes,
