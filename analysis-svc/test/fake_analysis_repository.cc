@@ -198,6 +198,16 @@ void FakeAnalysisRepository::FailNextFreeze(absl::Status failure) {
   fail_next_freeze_ = std::move(failure);
 }
 
+void FakeAnalysisRepository::FailNextMemberBsns(const std::string& list_id, absl::Status failure) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_next_member_bsns_[list_id] = std::move(failure);
+}
+
+void FakeAnalysisRepository::FailNextAppendLogWithSubjectRows(absl::Status failure) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_next_append_with_subject_rows_ = std::move(failure);
+}
+
 int64_t FakeAnalysisRepository::AppendLocked(std::string written_by, const common::CallContext& call,
                                              const common::ProcessingRecord& record) {
   LoggedEntry e;
@@ -415,6 +425,11 @@ absl::StatusOr<std::vector<int32_t>> FakeAnalysisRepository::MemberBsns(const st
   // has no members (zeros).
   if (!common::IsUuid(list_id)) return NotFound(domain::reason::kRecipientListNotFound, "recipient list");
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto failing = fail_next_member_bsns_.find(list_id); failing != fail_next_member_bsns_.end()) {
+    const absl::Status failure = failing->second;
+    fail_next_member_bsns_.erase(failing);
+    return failure;
+  }
   std::vector<int32_t> bsns(static_cast<size_t>(std::max<int64_t>(member_count, 0)), 0);
   auto it = lists_.find(list_id);
   if (it == lists_.end()) return bsns;
@@ -454,6 +469,11 @@ absl::Status FakeAnalysisRepository::AppendLog(const common::CallContext& call,
 absl::Status FakeAnalysisRepository::AppendLogWithSubjectRows(const common::CallContext& call,
                                                               const common::ProcessingRecord& record) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (fail_next_append_with_subject_rows_) {  // the transaction rolls back: no entry
+    const absl::Status failure = *fail_next_append_with_subject_rows_;
+    fail_next_append_with_subject_rows_.reset();
+    return failure;
+  }
   for (int64_t ref : record.data_subjects_of_entries) {
     if (!EntryLocked(ref)) return absl::InternalError(absl::StrCat("fake: no log entry ", ref, " to refer to"));
   }

@@ -144,6 +144,10 @@ class FakeAnalysisRepository final : public domain::AnalysisRepository {
   void RemoveMember(const std::string& list_id, int64_t position);
   // The next FreezeRecipientList stores and logs nothing and returns `failure`.
   void FailNextFreeze(absl::Status failure);
+  // The next MemberBsns of `list_id` returns `failure`.
+  void FailNextMemberBsns(const std::string& list_id, absl::Status failure);
+  // The next AppendLogWithSubjectRows logs nothing and returns `failure`.
+  void FailNextAppendLogWithSubjectRows(absl::Status failure);
 
   // --- domain::AnalysisRepository
 
@@ -230,6 +234,8 @@ class FakeAnalysisRepository final : public domain::AnalysisRepository {
   std::map<int32_t, common::ObjectionState> active_objections_;  // by BSN
   std::vector<std::pair<int32_t, common::ObjectionState>> lifted_objections_;
   std::optional<absl::Status> fail_next_freeze_;
+  std::map<std::string, absl::Status> fail_next_member_bsns_;  // by list id
+  std::optional<absl::Status> fail_next_append_with_subject_rows_;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -524,11 +524,27 @@ TEST_F(TargetGroupTest, AFreezeThatCouldNotBeStoredIsLoggedAsFailed) {
   EXPECT_EQ(analyses_.recipient_list_count(), 0u);
   const std::vector<LoggedEntry> entries = analyses_.LogEntries("analysis.FreezeRecipientList");
   ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0].written_by, "AppendLog");  // a transaction of its own
+  // A transaction of its own, naming every member it was about to freeze (as subject rows: a
+  // list may have half a million members), so that a search by person finds it.
+  EXPECT_EQ(entries[0].written_by, "AppendLogWithSubjectRows");
   EXPECT_EQ(entries[0].record.status, common::ProcessingStatus::kError);
   EXPECT_EQ(entries[0].record.attributes.at("error_code"), "UNAVAILABLE");
   EXPECT_EQ(entries[0].record.attributes.at("error_reason"), common::reason::kDatabaseUnavailable);
   EXPECT_EQ(entries[0].record.attributes.at("members"), "7");
+  EXPECT_EQ(Sorted(entries[0].subjects), Digits(B(0, 6)));
+
+  // With a control list: the members of both lists.
+  analyses_.FailNextFreeze(common::MakeError(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable,
+                                             "the database went away"));
+  EXPECT_THAT(Freeze(set.id, "WLZ", 0.3, 4242),
+              StatusIs(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, ""));
+  const std::vector<LoggedEntry> with_control = analyses_.LogEntries("analysis.FreezeRecipientList");
+  ASSERT_EQ(with_control.size(), 2u);
+  EXPECT_EQ(with_control[1].record.status, common::ProcessingStatus::kError);
+  EXPECT_EQ(with_control[1].record.attributes.at("members"), "5");
+  EXPECT_EQ(with_control[1].record.attributes.at("control_members"), "2");
+  EXPECT_EQ(Sorted(with_control[1].subjects), Digits(B(0, 6)));
+  EXPECT_EQ(analyses_.recipient_list_count(), 0u);
 
   // Nothing was claimed: the retry freezes.
   bool replayed = true;
@@ -674,15 +690,93 @@ TEST_F(MeasureResponseTest, RefusesBadRequestsWithTheirFieldsAndLogsNothing) {
       without_dispatch.MeasureResponse(Call(), Request({Group(list_.id, kSend, "", "order-1")})),
       StatusIs(absl::StatusCode::kFailedPrecondition, reason::kDispatchNotConfigured, "groups[0].dispatch_order"));
   EXPECT_TRUE(outcomes_.calls().empty());
+  EXPECT_TRUE(analyses_.LogEntries("analysis.MeasureResponse").empty());
+}
 
-  // dispatch-svc's answers: unreachable, and an order it does not know.
+// dispatch-svc's answers arrive beside the members' BSNs: a measurement refused for them has
+// read personal data, and is logged as failed (status ERROR, a transaction of its own) with the
+// members it read as subjects, as the measurement's own entry would have named them.
+TEST_F(MeasureResponseTest, ADispatchFailureAfterTheMembersWereReadIsLoggedNamingThem) {
   outcomes_.SetUnavailable(true);
   EXPECT_THAT(Measure(Request({Group(list_.id, kSend, "", "order-1")})),
               StatusIs(absl::StatusCode::kUnavailable, reason::kDispatchUnavailable, ""));
+  std::vector<LoggedEntry> entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].written_by, "AppendLogWithSubjectRows");
+  EXPECT_EQ(entries[0].actor, "emp-4001");
+  EXPECT_EQ(entries[0].record.status, common::ProcessingStatus::kError);
+  EXPECT_EQ(entries[0].record.attributes.at("error_code"), "UNAVAILABLE");
+  EXPECT_EQ(entries[0].record.attributes.at("error_reason"), reason::kDispatchUnavailable);
+  EXPECT_EQ(entries[0].record.attributes.at("recipient_lists"), list_.id);
+  EXPECT_EQ(entries[0].record.attributes.at("control_lists"), control_.id);
+  EXPECT_EQ(entries[0].record.attributes.at("dispatch_orders"), "order-1");
+  // Both lists were read: the freeze's subjects, by reference.
+  EXPECT_EQ(entries[0].subject_refs, std::vector<int64_t>{list_.log_entry_id});
+  EXPECT_TRUE(entries[0].subjects.empty());
+  std::vector<int32_t> brief = c_;
+  brief.insert(brief.end(), k_.begin(), k_.end());
+  EXPECT_EQ(analyses_.AllSubjects(entries[0].id), Digits(brief));
   outcomes_.SetUnavailable(false);
-  EXPECT_THAT(Measure(Request({Group(list_.id, kSend, "", "order-2")})),
-              StatusIs(absl::StatusCode::kNotFound, "DISPATCH_ORDER_NOT_FOUND", "groups[0].dispatch_order"));
+
+  // An order dispatch-svc does not know, in the second group: the first group's members (of a
+  // list whose freeze entry is gone: subject rows of its own) were read too.
+  analyses_.ForgetLogEntry(calls_.log_entry_id);
+  EXPECT_THAT(Measure(Request({Group(calls_.id, kSend), Group(list_.id, kSend, "", "order-2")})),
+              StatusIs(absl::StatusCode::kNotFound, "DISPATCH_ORDER_NOT_FOUND", "groups[1].dispatch_order"));
+  entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].record.status, common::ProcessingStatus::kError);
+  EXPECT_EQ(entries[1].record.attributes.at("error_code"), "NOT_FOUND");
+  EXPECT_EQ(entries[1].record.attributes.at("error_reason"), "DISPATCH_ORDER_NOT_FOUND");
+  EXPECT_EQ(entries[1].subject_refs, std::vector<int64_t>{list_.log_entry_id});
+  EXPECT_EQ(Sorted(entries[1].subjects), Digits(w_));
+}
+
+TEST_F(MeasureResponseTest, AStorageFailureIsLoggedNamingTheMembersReadBeforeIt) {
+  const absl::Status down =
+      common::MakeError(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, "the database went away");
+  // Nothing read (the only list's read failed): nothing logged.
+  analyses_.FailNextMemberBsns(calls_.id, down);
+  EXPECT_THAT(Measure(Request({Group(calls_.id, kSend)})),
+              StatusIs(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, ""));
   EXPECT_TRUE(analyses_.LogEntries("analysis.MeasureResponse").empty());
+
+  // The control list could not be read, the contacted list was: its members only, as rows (the
+  // freeze's entry would name the control members too).
+  analyses_.FailNextMemberBsns(control_.id, down);
+  EXPECT_THAT(Measure(Request({Group(list_.id, kSend)})),
+              StatusIs(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, ""));
+  std::vector<LoggedEntry> entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].written_by, "AppendLogWithSubjectRows");
+  EXPECT_EQ(entries[0].record.status, common::ProcessingStatus::kError);
+  EXPECT_EQ(entries[0].record.attributes.at("error_code"), "UNAVAILABLE");
+  EXPECT_EQ(entries[0].record.attributes.at("error_reason"), common::reason::kDatabaseUnavailable);
+  EXPECT_TRUE(entries[0].subject_refs.empty());
+  EXPECT_EQ(Sorted(entries[0].subjects), Digits(c_));
+
+  // And the other way round: the control members only.
+  analyses_.FailNextMemberBsns(list_.id, down);
+  EXPECT_THAT(Measure(Request({Group(list_.id, kSend)})),
+              StatusIs(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, ""));
+  entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries[1].subject_refs.empty());
+  EXPECT_EQ(Sorted(entries[1].subjects), Digits(k_));
+
+  // Everything was measured, but its entry could not be written: the ERROR entry has its
+  // subjects (the one before it rolled back).
+  analyses_.FailNextAppendLogWithSubjectRows(down);
+  EXPECT_THAT(Measure(Request({Group(list_.id, kSend), Group(calls_.id, kSend)})),
+              StatusIs(absl::StatusCode::kUnavailable, common::reason::kDatabaseUnavailable, ""));
+  entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].record.status, common::ProcessingStatus::kError);
+  EXPECT_EQ(entries[2].record.attributes.at("error_reason"), common::reason::kDatabaseUnavailable);
+  std::vector<int64_t> freezes = {list_.log_entry_id, calls_.log_entry_id};
+  std::sort(freezes.begin(), freezes.end());
+  EXPECT_EQ(entries[2].subject_refs, freezes);
+  EXPECT_TRUE(entries[2].subjects.empty());
 }
 
 TEST_F(MeasureResponseTest, MeasuresHandCountedResponseControlAndOutcomes) {
@@ -880,6 +974,19 @@ TEST_F(MeasureResponseTest, MembersOfListsWithoutAFreezeEntryAreNamedByTheMeasur
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].subject_refs, std::vector<int64_t>{list_.log_entry_id});
   EXPECT_EQ(Sorted(entries[0].subjects), Digits(w_));
+}
+
+// A member the retention purge removed (MemberBsns reads 0 for it) of a list whose freeze entry
+// is gone too: the measurement names the others and counts the gone one as not found.
+TEST_F(MeasureResponseTest, AGoneMemberOfAListWithoutAFreezeEntryIsNamedByNobody) {
+  analyses_.ForgetLogEntry(list_.log_entry_id);
+  analyses_.RemoveMember(list_.id, 2);
+  CAK_ASSERT_OK_AND_ASSIGN(const MeasureOutcome out, Measure(Request({Group(list_.id, kSend, control_.id)})));
+  EXPECT_EQ(out.groups[0].not_found, 2);  // c1 (removed from the list) and c7 (gone from the snapshot)
+  const std::vector<LoggedEntry> entries = analyses_.LogEntries("analysis.MeasureResponse");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].subject_refs.empty());
+  EXPECT_EQ(entries[0].subjects.size(), 9u);  // the list's 8 and its control list's 2, less the gone one
 }
 
 }  // namespace

@@ -61,6 +61,14 @@ common::ProcessingLogWriter AppendLogOf(AnalysisRepository* analyses) {
       [analyses](const CallContext& call, const ProcessingRecord& record) { return analyses->AppendLog(call, record); };
 }
 
+// The same for a processing of many subjects (a freeze, a measurement): narrow subject rows, and
+// references to the entries whose subjects it shares, instead of a child entry per subject.
+common::ProcessingLogWriter AppendLogWithSubjectRowsOf(AnalysisRepository* analyses) {
+  return [analyses](const CallContext& call, const ProcessingRecord& record) {
+    return analyses->AppendLogWithSubjectRows(call, record);
+  };
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -730,8 +738,14 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
       analyses_->FreezeRecipientList(call, list, snapshot.info, contacted, control ? &*control : nullptr, held_back,
                                      request.request_id.empty() ? nullptr : &key, record, replayed);
   if (!frozen.ok()) {
-    // The members were selected (personal data read): the failed freeze is logged.
-    common::WriteFailedProcessing(call, std::move(record), frozen.status(), clock_->Now(), AppendLogOf(analyses_));
+    // The members were selected (personal data read): the failed freeze is logged, naming every
+    // member of both lists, as its entry would have.
+    record.data_subjects.reserve(contacted.size() + held_back.size());
+    for (const std::vector<MemberRef>* part : {&contacted, &held_back}) {
+      for (const MemberRef& m : *part) record.data_subjects.push_back(BsnOf(m.bsn));
+    }
+    common::WriteFailedProcessing(call, std::move(record), frozen.status(), clock_->Now(),
+                                  AppendLogWithSubjectRowsOf(analyses_));
   }
   return frozen;
 }
@@ -830,17 +844,8 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
 
 namespace {
 
-// A NOT_FOUND of the repository, moved to the request field that named the list.
-absl::Status ListLookupError(absl::Status st, const std::string& field) {
-  if (st.code() != absl::StatusCode::kNotFound) return st;
-  return common::FieldError(absl::StatusCode::kNotFound, reason::kRecipientListNotFound, field,
-                            "no such recipient list");
-}
-
-}  // namespace
-
-absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContext& call,
-                                                                const MeasureRequest& request) {
+// The limits on the request as a whole (groups, sample_size): INVALID_ARGUMENT.
+absl::Status CheckMeasureLimits(const MeasureRequest& request) {
   if (request.groups.empty()) {
     return InvalidField(common::reason::kRequiredFieldMissing, "groups", "at least one group is required");
   }
@@ -853,175 +858,267 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
         common::reason::kInvalidFieldValue, "sample_size",
         absl::StrCat("sample_size must be 0..", kMaxResponseSample, " (0: ", kDefaultResponseSample, ")"));
   }
+  return absl::OkStatus();
+}
+
+// A NOT_FOUND of the repository, moved to the request field that named the list.
+absl::Status ListLookupError(absl::Status st, const std::string& field) {
+  if (st.code() != absl::StatusCode::kNotFound) return st;
+  return common::FieldError(absl::StatusCode::kNotFound, reason::kRecipientListNotFound, field,
+                            "no such recipient list");
+}
+
+// dispatch-svc's failure to give an order's outcomes: UNAVAILABLE as it came, anything else on
+// the request field that named the order.
+absl::Status OutcomeError(const absl::Status& st, const std::string& field) {
+  if (st.code() == absl::StatusCode::kUnavailable) return st;
+  return common::FieldError(st.code(), common::ErrorReason(st), field, st.message());
+}
+
+// Every group measured through end_day (MeasureGroup; `responded` gets each group's flags) and
+// the totals over them.
+MeasureOutcome MeasureGroups(const ColumnarSnapshot& cols, const std::vector<GroupInput>& inputs,
+                             absl::CivilDay end_day, std::vector<std::vector<bool>>* responded) {
+  MeasureOutcome out;
+  out.end_day = end_day;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    out.groups.push_back(MeasureGroup(cols, inputs[i], end_day, &(*responded)[i]));
+  Totals(out.groups, &out.total_response, &out.total_control_response);
+  return out;
+}
+
+// A sampled member as the caller sees it: pseudonymised exactly as CreateSample's default view.
+ResponseSampleView SampleView(const ColumnarSnapshot& cols, const common::DataSubjectHasher& pseudonymizer,
+                              const GroupInput& in, const SampledMember& m, absl::CivilDay end_day) {
+  ResponseSampleView v;
+  const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
+  v.pseudonym = pseudonymizer.Hash(bsn).substr(0, 16);  // as CreateSample's pseudonymised view
+  v.group = in.group;
+  const MemberResponse r = ResponseOf(cols, m.row, ToDayNumber(in.send_day), ToDayNumber(end_day));
+  v.responded = r.responded;
+  if (r.responded) {
+    v.first_response_day = FromDayNumber(r.first_day);
+    v.first_response_channel = r.first_channel;
+  }
+  v.contacts = r.contacts;
+  if (in.outcomes) v.outcome = std::string(DeliveryOutcomeName((*in.outcomes)[static_cast<size_t>(m.position - 1)]));
+  v.regulation = cols.regulation[m.row];
+  v.municipality = cols.municipality_numbers[cols.municipality[m.row]];
+  const int32_t ymd = cols.birth_ymd[m.row];
+  v.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), end_day);
+  v.routing = cols.routing[m.row];
+  return v;
+}
+
+std::vector<ResponseSampleView> SampleViews(const ColumnarSnapshot& cols,
+                                            const common::DataSubjectHasher& pseudonymizer,
+                                            const std::vector<GroupInput>& inputs,
+                                            const std::vector<SampledMember>& members, absl::CivilDay end_day) {
+  std::vector<ResponseSampleView> views;
+  for (const SampledMember& m : members) views.push_back(SampleView(cols, pseudonymizer, inputs[m.group], m, end_day));
+  return views;
+}
+
+}  // namespace
+
+// One group of a measurement with its lists, looked up.
+struct AnalysisService::MeasuredLists {
+  const MeasuredGroup* group = nullptr;  // in the request
+  std::string path;                      // "groups[i]": where its errors point
+  RecipientListRecord list;
+  std::optional<RecipientListRecord> control;
+};
+
+// The measured members as data subjects of the measurement. The freeze's entry names every
+// member of the list and of its control list: a group that measures both takes that entry's
+// subjects by reference; otherwise the measurement names the members it read itself.
+struct AnalysisService::MeasuredSubjects {
+  std::vector<int64_t> of_entries;  // freeze entries whose subjects are measured
+  std::vector<int32_t> own;         // members of lists without one
+
+  bool empty() const { return of_entries.empty() && own.empty(); }
+
+  // A group's members as read (`control` counts only when the group has a control list); a
+  // read that failed names nobody.
+  void Add(const MeasuredLists& lists, const absl::StatusOr<std::vector<int32_t>>& members,
+           const absl::StatusOr<std::vector<int32_t>>& control) {
+    const bool both_read = members.ok() && (!lists.control || control.ok());
+    if (both_read && lists.list.log_entry_id != 0 && lists.list.control_of.empty() &&
+        (!lists.control || lists.control->log_entry_id == lists.list.log_entry_id)) {
+      of_entries.push_back(lists.list.log_entry_id);
+      return;
+    }
+    if (members.ok()) own.insert(own.end(), members->begin(), members->end());
+    if (lists.control && control.ok()) own.insert(own.end(), control->begin(), control->end());
+  }
+
+  // Into `record` as narrow subject rows: the freezes' by reference, or rows of its own.
+  void MoveInto(ProcessingRecord* record) {
+    std::sort(of_entries.begin(), of_entries.end());
+    of_entries.erase(std::unique(of_entries.begin(), of_entries.end()), of_entries.end());
+    record->data_subjects_of_entries = std::move(of_entries);
+    record->data_subjects.reserve(own.size());
+    for (int32_t bsn : own) {
+      if (bsn != 0) record->data_subjects.push_back(BsnOf(bsn));  // 0: gone (purged), nobody to name
+    }
+  }
+};
+
+absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContext& call,
+                                                                const MeasureRequest& request) {
+  CAK_RETURN_IF_ERROR(CheckMeasureLimits(request));
   const int sample_size = request.sample_size == 0 ? kDefaultResponseSample : request.sample_size;
   const absl::CivilDay end_day = request.end_day.value_or(Today());
-
   // Everything a client can get wrong is checked before anything is read in bulk.
-  struct Resolved {
-    RecipientListRecord list;
-    std::optional<RecipientListRecord> control;
-  };
-  std::vector<Resolved> resolved;
+  std::vector<MeasuredLists> lists;
   for (size_t i = 0; i < request.groups.size(); ++i) {
-    const MeasuredGroup& g = request.groups[i];
-    const std::string path = absl::StrCat("groups[", i, "]");
-    if (!g.send_day) {
-      return InvalidField(common::reason::kRequiredFieldMissing, path + ".send_date", "send_date is required");
-    }
-    if (end_day < *g.send_day) {
-      return InvalidField(reason::kEndBeforeSendDate, request.end_day ? "end_date" : path + ".send_date",
-                          request.end_day ? "end_date is before a group's send date"
-                                          : "the send date is after today (the default end date)");
-    }
-    if (g.group.size() > 200)
-      return InvalidField(common::reason::kFieldTooLong, path + ".group", "at most 200 characters");
-    if (!g.dispatch_order.empty() && outcomes_ == nullptr) {
-      return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kDispatchNotConfigured,
-                                path + ".dispatch_order",
-                                "this server has no dispatch-svc address (--dispatch-address) to read outcomes from");
-    }
-    Resolved r;
-    auto list = analyses_->GetRecipientList(g.list_id, call.deadline);
-    if (!list.ok()) return ListLookupError(list.status(), path + ".recipient_list");
-    r.list = *std::move(list);
-    const std::string control_id = g.control_list.empty() ? r.list.control_list : g.control_list;
-    if (!control_id.empty()) {
-      auto control = analyses_->GetRecipientList(control_id, call.deadline);
-      if (!control.ok()) return ListLookupError(control.status(), path + ".control_list");
-      if (control->control_of != r.list.id) {
-        return InvalidField(reason::kControlListMismatch, path + ".control_list",
-                            "the control list was not held back from the group's recipient list");
-      }
-      r.control = *std::move(control);
-    }
-    resolved.push_back(std::move(r));
+    CAK_ASSIGN_OR_RETURN(MeasuredLists group, ResolveMeasuredGroup(call, request, i, end_day));
+    lists.push_back(std::move(group));
   }
 
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
   const ColumnarSnapshot& cols = *snapshot.columns;
   const absl::Time start = absl::Now();
-
-  // Per group: the members' BSNs of both lists (one bulk read each) and the outcomes, read
-  // side by side (each on a session of its own), then mapped to snapshot rows.
-  std::vector<GroupInput> inputs(request.groups.size());
-  std::vector<int64_t> subjects_of_entries;  // freeze entries whose subjects are measured
-  std::vector<int32_t> own_subjects;         // members of lists without one
-  for (size_t i = 0; i < request.groups.size(); ++i) {
-    const MeasuredGroup& g = request.groups[i];
-    const Resolved& r = resolved[i];
-    GroupInput& in = inputs[i];
-    in.group = g.group.empty() ? r.list.group : g.group;
-    in.channel = g.channel;
-    in.send_day = *g.send_day;
-    std::future<absl::StatusOr<std::vector<int32_t>>> control_bsns;
-    if (r.control) {
-      control_bsns = std::async(std::launch::async, [&] {
-        return analyses_->MemberBsns(r.control->id, r.control->member_count, call.deadline);
-      });
+  std::vector<GroupInput> inputs(lists.size());
+  MeasuredSubjects subjects;  // every member read, also when a later read fails
+  absl::Status read = absl::OkStatus();
+  for (size_t i = 0; i < lists.size() && read.ok(); ++i) {
+    read = ReadMeasuredGroup(call, lists[i], cols, &inputs[i], &subjects);
+  }
+  if (!read.ok()) {
+    if (!subjects.empty()) {  // personal data was read: the failed measurement is logged, naming whom
+      ProcessingRecord record = MeasurementRecord(request, lists, end_day, snapshot.info.version);
+      record.attributes["subjects"] = "the members of the measured lists read before the failure";
+      subjects.MoveInto(&record);
+      common::WriteFailedProcessing(call, std::move(record), read, clock_->Now(),
+                                    AppendLogWithSubjectRowsOf(analyses_));
     }
-    std::future<absl::StatusOr<std::vector<PositionOutcome>>> outcomes;
-    if (!g.dispatch_order.empty()) {
-      outcomes = std::async(std::launch::async, [&] { return outcomes_->OrderOutcomes(call, g.dispatch_order); });
-    }
-    auto bsns = analyses_->MemberBsns(r.list.id, r.list.member_count, call.deadline);
-    auto control = control_bsns.valid() ? control_bsns.get() : absl::StatusOr<std::vector<int32_t>>();
-    auto recorded = outcomes.valid() ? outcomes.get() : absl::StatusOr<std::vector<PositionOutcome>>();
-    CAK_RETURN_IF_ERROR(bsns.status());
-    in.rows = RowsOfMembers(cols, *bsns);
-    if (r.control) {
-      CAK_RETURN_IF_ERROR(control.status());
-      in.control_rows = RowsOfMembers(cols, *control);
-    }
-    // The measured members are data subjects of the measurement. The freeze's entry names
-    // every member of the list and of its control list: measuring both, the measurement takes
-    // that entry's subjects by reference; otherwise it names the members itself.
-    if (r.list.log_entry_id != 0 && r.list.control_of.empty() &&
-        (!r.control || r.control->log_entry_id == r.list.log_entry_id)) {
-      subjects_of_entries.push_back(r.list.log_entry_id);
-    } else {
-      own_subjects.insert(own_subjects.end(), bsns->begin(), bsns->end());
-      if (r.control) own_subjects.insert(own_subjects.end(), control->begin(), control->end());
-    }
-    if (!g.dispatch_order.empty()) {
-      if (!recorded.ok()) {
-        const absl::Status& st = recorded.status();
-        if (st.code() == absl::StatusCode::kUnavailable) return st;
-        return common::FieldError(st.code(), common::ErrorReason(st), absl::StrCat("groups[", i, "].dispatch_order"),
-                                  st.message());
-      }
-      in.outcomes = LatestOutcomes(*recorded, r.list.id, r.list.member_count);
-    }
+    return read;
   }
   const absl::Time loaded = absl::Now();
 
-  MeasureOutcome out;
+  std::vector<std::vector<bool>> responded(inputs.size());
+  MeasureOutcome out = MeasureGroups(cols, inputs, end_day, &responded);
   out.campaign = request.campaign;
   out.snapshot_version = snapshot.info.version;
-  out.end_day = end_day;
-  std::vector<std::vector<bool>> responded(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    out.groups.push_back(MeasureGroup(cols, inputs[i], end_day, &responded[i]));
-  Totals(out.groups, &out.total_response, &out.total_control_response);
 
   // The sample is the only per-member data that leaves: pseudonymised, and logged per member.
   const ResponseSample sample = DrawResponseSample(cols, inputs, responded, sample_size, request.sample_seed);
-  ProcessingRecord record =
-      common::MakeRecord("analysis.MeasureResponse", ProcessingActivity::kResponsmeting, clock_->Now());
-  std::vector<std::string> lists, controls, orders;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    lists.push_back(resolved[i].list.id);
-    if (resolved[i].control) controls.push_back(resolved[i].control->id);
-    if (!request.groups[i].dispatch_order.empty()) orders.push_back(request.groups[i].dispatch_order);
-  }
-  record.attributes = {{"campaign", request.campaign},
-                       {"recipient_lists", absl::StrJoin(lists, ",")},
-                       {"control_lists", absl::StrJoin(controls, ",")},
-                       {"dispatch_orders", absl::StrJoin(orders, ",")},
-                       {"end_date", absl::FormatCivilTime(end_day)},
-                       {"snapshot_version", absl::StrCat(snapshot.info.version)},
-                       {"sample_seed", absl::StrCat(request.sample_seed)},
-                       {"subjects", "every member of the measured contacted and control lists"}};
-  auto view = [&](const SampledMember& m) {
-    ResponseSampleView v;
-    const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
-    v.pseudonym = pseudonymizer_.Hash(bsn).substr(0, 16);  // as CreateSample's pseudonymised view
-    const GroupInput& in = inputs[m.group];
-    v.group = in.group;
-    const MemberResponse r = ResponseOf(cols, m.row, ToDayNumber(in.send_day), ToDayNumber(end_day));
-    v.responded = r.responded;
-    if (r.responded) {
-      v.first_response_day = FromDayNumber(r.first_day);
-      v.first_response_channel = r.first_channel;
-    }
-    v.contacts = r.contacts;
-    if (in.outcomes) v.outcome = std::string(DeliveryOutcomeName((*in.outcomes)[static_cast<size_t>(m.position - 1)]));
-    v.regulation = cols.regulation[m.row];
-    v.municipality = cols.municipality_numbers[cols.municipality[m.row]];
-    const int32_t ymd = cols.birth_ymd[m.row];
-    v.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), end_day);
-    v.routing = cols.routing[m.row];
-    return v;
-  };
-  for (const SampledMember& m : sample.responders) out.responders.push_back(view(m));
-  for (const SampledMember& m : sample.non_responders) out.non_responders.push_back(view(m));
+  ProcessingRecord record = MeasurementRecord(request, lists, end_day, snapshot.info.version);
+  out.responders = SampleViews(cols, pseudonymizer_, inputs, sample.responders, end_day);
+  out.non_responders = SampleViews(cols, pseudonymizer_, inputs, sample.non_responders, end_day);
   record.attributes["sample_members"] = absl::StrCat(out.responders.size() + out.non_responders.size());
   // Every measured member is a data subject of the measurement (decision of the privacy
-  // officer: the privacy rule wins over sampling), as narrow subject rows: the freezes' by
-  // reference, or rows of its own.
-  std::sort(subjects_of_entries.begin(), subjects_of_entries.end());
-  subjects_of_entries.erase(std::unique(subjects_of_entries.begin(), subjects_of_entries.end()),
-                            subjects_of_entries.end());
-  record.data_subjects_of_entries = std::move(subjects_of_entries);
-  record.data_subjects.reserve(own_subjects.size());
-  for (int32_t bsn : own_subjects) record.data_subjects.push_back(BsnOf(bsn));
+  // officer: the privacy rule wins over sampling), as narrow subject rows.
+  subjects.MoveInto(&record);
   const absl::Time logging = absl::Now();
-  CAK_RETURN_IF_ERROR(analyses_->AppendLogWithSubjectRows(call, record));
+  if (absl::Status logged = analyses_->AppendLogWithSubjectRows(call, record); !logged.ok()) {
+    common::WriteFailedProcessing(call, std::move(record), logged, clock_->Now(),
+                                  AppendLogWithSubjectRowsOf(analyses_));
+    return logged;
+  }
   out.measure_time = clock_->Now();
   common::log::Debug("response_measured", {{"groups", static_cast<int64_t>(inputs.size())},
                                            {"load_ms", absl::ToInt64Milliseconds(loaded - start)},
                                            {"log_ms", absl::ToInt64Milliseconds(absl::Now() - logging)},
                                            {"total_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return out;
+}
+
+absl::StatusOr<AnalysisService::MeasuredLists> AnalysisService::ResolveMeasuredGroup(const CallContext& call,
+                                                                                     const MeasureRequest& request,
+                                                                                     size_t index,
+                                                                                     absl::CivilDay end_day) {
+  const MeasuredGroup& g = request.groups[index];
+  const std::string path = absl::StrCat("groups[", index, "]");
+  if (!g.send_day) {
+    return InvalidField(common::reason::kRequiredFieldMissing, path + ".send_date", "send_date is required");
+  }
+  if (end_day < *g.send_day) {
+    return InvalidField(reason::kEndBeforeSendDate, request.end_day ? "end_date" : path + ".send_date",
+                        request.end_day ? "end_date is before a group's send date"
+                                        : "the send date is after today (the default end date)");
+  }
+  if (g.group.size() > 200)
+    return InvalidField(common::reason::kFieldTooLong, path + ".group", "at most 200 characters");
+  if (!g.dispatch_order.empty() && outcomes_ == nullptr) {
+    return common::FieldError(absl::StatusCode::kFailedPrecondition, reason::kDispatchNotConfigured,
+                              path + ".dispatch_order",
+                              "this server has no dispatch-svc address (--dispatch-address) to read outcomes from");
+  }
+  MeasuredLists r{.group = &g, .path = path};
+  auto list = analyses_->GetRecipientList(g.list_id, call.deadline);
+  if (!list.ok()) return ListLookupError(list.status(), path + ".recipient_list");
+  r.list = *std::move(list);
+  const std::string control_id = g.control_list.empty() ? r.list.control_list : g.control_list;
+  if (!control_id.empty()) {
+    auto control = analyses_->GetRecipientList(control_id, call.deadline);
+    if (!control.ok()) return ListLookupError(control.status(), path + ".control_list");
+    if (control->control_of != r.list.id) {
+      return InvalidField(reason::kControlListMismatch, path + ".control_list",
+                          "the control list was not held back from the group's recipient list");
+    }
+    r.control = *std::move(control);
+  }
+  return r;
+}
+
+absl::Status AnalysisService::ReadMeasuredGroup(const CallContext& call, const MeasuredLists& r,
+                                                const ColumnarSnapshot& cols, GroupInput* in,
+                                                MeasuredSubjects* subjects) {
+  const MeasuredGroup& g = *r.group;
+  in->group = g.group.empty() ? r.list.group : g.group;
+  in->channel = g.channel;
+  in->send_day = *g.send_day;
+  // The members' BSNs of both lists (one bulk read each) and the outcomes, read side by side
+  // (each on a session of its own), then mapped to snapshot rows.
+  std::future<absl::StatusOr<std::vector<int32_t>>> control_bsns;
+  if (r.control) {
+    control_bsns = std::async(std::launch::async, [&] {
+      return analyses_->MemberBsns(r.control->id, r.control->member_count, call.deadline);
+    });
+  }
+  std::future<absl::StatusOr<std::vector<PositionOutcome>>> outcomes;
+  if (!g.dispatch_order.empty()) {
+    outcomes = std::async(std::launch::async, [&] { return outcomes_->OrderOutcomes(call, g.dispatch_order); });
+  }
+  auto bsns = analyses_->MemberBsns(r.list.id, r.list.member_count, call.deadline);
+  auto control = control_bsns.valid() ? control_bsns.get() : absl::StatusOr<std::vector<int32_t>>();
+  auto recorded = outcomes.valid() ? outcomes.get() : absl::StatusOr<std::vector<PositionOutcome>>();
+  subjects->Add(r, bsns, control);
+  CAK_RETURN_IF_ERROR(bsns.status());
+  in->rows = RowsOfMembers(cols, *bsns);
+  if (r.control) {
+    CAK_RETURN_IF_ERROR(control.status());
+    in->control_rows = RowsOfMembers(cols, *control);
+  }
+  if (!g.dispatch_order.empty()) {
+    if (!recorded.ok()) return OutcomeError(recorded.status(), r.path + ".dispatch_order");
+    in->outcomes = LatestOutcomes(*recorded, r.list.id, r.list.member_count);
+  }
+  return absl::OkStatus();
+}
+
+ProcessingRecord AnalysisService::MeasurementRecord(const MeasureRequest& request,
+                                                    const std::vector<MeasuredLists>& lists, absl::CivilDay end_day,
+                                                    int64_t snapshot_version) const {
+  ProcessingRecord record =
+      common::MakeRecord("analysis.MeasureResponse", ProcessingActivity::kResponsmeting, clock_->Now());
+  std::vector<std::string> list_ids, controls, orders;
+  for (const MeasuredLists& l : lists) {
+    list_ids.push_back(l.list.id);
+    if (l.control) controls.push_back(l.control->id);
+    if (!l.group->dispatch_order.empty()) orders.push_back(l.group->dispatch_order);
+  }
+  record.attributes = {{"campaign", request.campaign},
+                       {"recipient_lists", absl::StrJoin(list_ids, ",")},
+                       {"control_lists", absl::StrJoin(controls, ",")},
+                       {"dispatch_orders", absl::StrJoin(orders, ",")},
+                       {"end_date", absl::FormatCivilTime(end_day)},
+                       {"snapshot_version", absl::StrCat(snapshot_version)},
+                       {"sample_seed", absl::StrCat(request.sample_seed)},
+                       {"subjects", "every member of the measured contacted and control lists"}};
+  return record;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -269,6 +269,7 @@ class AnalysisService {
   // NOT_FOUND RECIPIENT_LIST_NOT_FOUND (groups[i].recipient_list / .control_list);
   // FAILED_PRECONDITION DISPATCH_NOT_CONFIGURED when a group names a dispatch order and no
   // outcome source is configured; UNAVAILABLE DISPATCH_UNAVAILABLE from the outcome source.
+  // A measurement that fails once members were read is logged with status ERROR, naming them.
   absl::StatusOr<MeasureOutcome> MeasureResponse(const common::CallContext& call, const MeasureRequest& request);
 
   // The retention purge; each customer removed leaves a tombstone (a later import skips them
@@ -315,6 +316,22 @@ class AnalysisService {
   // One disclosure entry for the customers `criteria` names (customer_in), if any.
   absl::Status LogNamedCustomers(const common::CallContext& call, const Criteria& criteria, absl::string_view name,
                                  common::ProcessingActivity activity);
+
+  // MeasureResponse's steps (analysis_service.cc).
+  struct MeasuredLists;     // one group of the request with its lists, looked up
+  struct MeasuredSubjects;  // the members read, as the measurement's data subjects
+  // Checks group `index` of `request` and looks up its lists (the errors MeasureResponse lists,
+  // on the group's fields); reads no members.
+  absl::StatusOr<MeasuredLists> ResolveMeasuredGroup(const common::CallContext& call, const MeasureRequest& request,
+                                                     size_t index, absl::CivilDay end_day);
+  // Reads a group's members and outcomes into `input`; the members read are added to `subjects`
+  // even when another read of the group fails.
+  absl::Status ReadMeasuredGroup(const common::CallContext& call, const MeasuredLists& lists,
+                                 const ColumnarSnapshot& cols, GroupInput* input, MeasuredSubjects* subjects);
+  // The measurement's log entry, ended now, without its subjects and sample size.
+  common::ProcessingRecord MeasurementRecord(const MeasureRequest& request, const std::vector<MeasuredLists>& lists,
+                                             absl::CivilDay end_day, int64_t snapshot_version) const;
+
   std::atomic<int> active_streams_{0};
   SnapshotRepository* snapshots_;
   AnalysisRepository* analyses_;
