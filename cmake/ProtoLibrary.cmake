@@ -4,7 +4,9 @@
 # Turns one proto package into one static library with the generated message code (and the
 # gRPC stubs when GRPC is given). Generated files land in build/gen under their import path, so
 # consumers include e.g. "cak/voorlichting/intake/v1/intake_service.pb.h". ROOT defaults to
-# protos/; google/protobuf/* imports resolve to the system protobuf.
+# protos/; google/protobuf/* imports resolve to the system protobuf, google/api/* (field
+# behaviour, resources) to the copies vendored in protos/third_party/googleapis (a contract that
+# imports them lists googleapis_api_proto in DEPS).
 function(cak_proto_library)
   cmake_parse_arguments(P "GRPC" "NAME;ROOT" "PROTOS;DEPS" ${ARGN})
   if(NOT P_ROOT)
@@ -22,7 +24,8 @@ function(cak_proto_library)
       list(APPEND args --grpc_out=${out_dir} --plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>)
     endif()
     add_custom_command(OUTPUT ${outs}
-      COMMAND protobuf::protoc -I${P_ROOT} -I${CMAKE_SOURCE_DIR}/protos ${args} "${P_ROOT}/${rel}"
+      COMMAND protobuf::protoc -I${P_ROOT} -I${CMAKE_SOURCE_DIR}/protos
+              -I${CMAKE_SOURCE_DIR}/protos/third_party/googleapis ${args} "${P_ROOT}/${rel}"
       DEPENDS "${P_ROOT}/${rel}" protobuf::protoc
       COMMENT "protoc ${rel}" VERBATIM)
     list(APPEND srcs ${outs})
