@@ -11,9 +11,11 @@ PACKAGES=(
   libabsl-dev libsoci-dev libboost-dev libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libjwt-dev libssl-dev openssl nlohmann-json3-dev
+  libcli11-dev  # voorlichting-cli's command line (header-only)
   tzdata  # analysis-svc decides "today" in Europe/Amsterdam
   clang libclang-rt-14-dev  # the libFuzzer targets (scripts/fuzz.sh)
   clang-format  # the format check (scripts/contract-checks.sh format)
+  python3-protobuf  # the API reference generator (scripts/api-docs.sh, contract check api-docs)
 )
 
 # Not from apt: Node.js 20 with npm and kubectl come with the machines this project runs on;

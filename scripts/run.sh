@@ -79,8 +79,17 @@ done
 # the four services export as JSON lines in .local/logbook/<service>.jsonl (kept between runs;
 # it recognises what it already holds).
 say "starting the logbook (logboek.v1) on 127.0.0.1:${L_PORT}, writing ${LOGBOOK_DIR}/<service>.jsonl"
-"${LOGBOOK}" --dir="${LOGBOOK_DIR}" --listen="127.0.0.1:${L_PORT}" >>"${LOGS}/logbook.log" 2>&1 &
+rm -f "${STATE_DIR}/logbook.port"
+"${LOGBOOK}" --dir="${LOGBOOK_DIR}" --listen="127.0.0.1:${L_PORT}" --port-file="${STATE_DIR}/logbook.port" \
+  >>"${LOGS}/logbook.log" 2>&1 &
 LOGBOOK_PID=$!
+# Listening before the services start exporting to it (else their first exports fail and retry).
+for _ in $(seq 100); do
+  [[ -s "${STATE_DIR}/logbook.port" ]] && break
+  kill -0 "${LOGBOOK_PID}" 2>/dev/null || die "the logbook did not start (see ${LOGS}/logbook.log)"
+  sleep 0.1
+done
+[[ -s "${STATE_DIR}/logbook.port" ]] || die "the logbook did not listen within 10 s (see ${LOGS}/logbook.log)"
 LOGBOOK_ARGS=(--logbook-address="127.0.0.1:${L_PORT}")
 
 say "auth mode: development (tokens from the repository's test key; never used in a deployment)"

@@ -1,7 +1,6 @@
 // analysis-svc commands (see analysis_commands.h).
 #include "cli/analysis_commands.h"
 
-#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
@@ -107,9 +106,9 @@ std::unique_ptr<pb::AnalysisService::Stub> Stub(const Client& client) {
   return pb::AnalysisService::NewStub(client.channel());
 }
 
-bool CriteriaFrom(const Args& args, pb::Criteria* out) {
+bool CriteriaFrom(const std::string& where, pb::Criteria* out) {
   std::string error;
-  if (!ParseWhere(args.Get("where", "all"), out, &error)) {
+  if (!ParseWhere(where, out, &error)) {
     std::fprintf(stderr, "--where: %s\n", error.c_str());
     return false;
   }
@@ -182,22 +181,13 @@ bool ParseWhere(const std::string& spec, pb::Criteria* out, std::string* error) 
   return true;
 }
 
-int Import(const Client& client, const Args& args) {
+int Import(const Client& client, const ImportOptions& options) {
   pb::ImportFileRequest req;
-  pb::Dataset dataset;
-  if (!pb::Dataset_Parse("DATASET_" + absl::AsciiStrToUpper(args.Get("dataset")), &dataset) || !args.Has("file")) {
-    return Usage(
-        "import --dataset=customers|relations|mailings|contact_reports --file=NAME.csv [--request-id=ID] "
-        "[--max-rejected-share=0.01]");
-  }
-  req.set_dataset(dataset);
-  req.set_path(args.Get("file"));
-  req.mutable_options()->set_request_id(args.Get("request-id"));
-  req.mutable_options()->set_source(args.Get("file"));
-  double share;
-  if (args.Has("max-rejected-share") && absl::SimpleAtod(args.Get("max-rejected-share"), &share)) {
-    req.mutable_options()->set_max_rejected_share(share);
-  }
+  req.set_dataset(options.dataset);
+  req.set_path(options.file);
+  req.mutable_options()->set_request_id(options.request_id);
+  req.mutable_options()->set_source(options.file);
+  if (options.max_rejected_share) req.mutable_options()->set_max_rejected_share(*options.max_rejected_share);
   pb::ImportReport report;
   grpc::Status st = Stub(client)->ImportFile(client.Context(client.DefaultCaller()).get(), req, &report);
   if (!st.ok()) return Fail(st);
@@ -205,7 +195,7 @@ int Import(const Client& client, const Args& args) {
   return 0;
 }
 
-int Snapshot(const Client& client, const Args&) {
+int Snapshot(const Client& client) {
   pb::Snapshot s;
   grpc::Status st =
       Stub(client)->GetSnapshot(client.Context(client.DefaultCaller()).get(), pb::GetSnapshotRequest(), &s);
@@ -218,12 +208,10 @@ int Snapshot(const Client& client, const Args&) {
   return 0;
 }
 
-int Impact(const Client& client, const Args& args) {
+int Impact(const Client& client, const ImpactOptions& options) {
   pb::AnalyzeImpactRequest req;
-  if (!CriteriaFrom(args, req.mutable_criteria())) return 2;
-  if (args.Has("reference-date") && !ParseDay(args.Get("reference-date"), req.mutable_reference_date())) {
-    return Usage("impact [--where=SPEC] [--reference-date=YYYY-MM-DD]");
-  }
+  if (!CriteriaFrom(options.where, req.mutable_criteria())) return 2;
+  if (options.reference_date) SetDay(*options.reference_date, req.mutable_reference_date());
   pb::ImpactAnalysis a;
   grpc::Status st = Stub(client)->AnalyzeImpact(client.Context(client.DefaultCaller()).get(), req, &a);
   if (!st.ok()) return Fail(st);
@@ -231,24 +219,14 @@ int Impact(const Client& client, const Args& args) {
   return 0;
 }
 
-int Sample(const Client& client, const Args& args) {
+int Sample(const Client& client, const SampleOptions& options) {
   pb::CreateSampleRequest req;
-  if (!CriteriaFrom(args, req.mutable_criteria())) return 2;
-  int size = 10;
-  uint64_t seed = 1;
-  (void)absl::SimpleAtoi(args.Get("size", "10"), &size);
-  (void)absl::SimpleAtoi(args.Get("seed", "1"), &seed);
-  req.set_size(size);
-  req.set_seed(seed);
-  if (args.Has("stratify")) {
-    pb::Stratification s;
-    if (!pb::Stratification_Parse("STRATIFICATION_" + absl::AsciiStrToUpper(args.Get("stratify")), &s)) {
-      return Usage("sample --stratify=regulation|municipality|routing");
-    }
-    req.set_stratification(s);
-  }
-  if (args.Has("full")) req.set_view(pb::SAMPLE_VIEW_FULL);
-  req.set_purpose(args.Get("purpose"));
+  if (!CriteriaFrom(options.where, req.mutable_criteria())) return 2;
+  req.set_size(options.size);
+  req.set_seed(options.seed);
+  if (options.stratify) req.set_stratification(*options.stratify);
+  if (options.full) req.set_view(pb::SAMPLE_VIEW_FULL);
+  req.set_purpose(options.purpose);
   pb::Sample sample;
   grpc::Status st = Stub(client)->CreateSample(client.Context(client.DefaultCaller()).get(), req, &sample);
   if (!st.ok()) return Fail(st);
@@ -263,11 +241,11 @@ int Sample(const Client& client, const Args& args) {
   return 0;
 }
 
-int DefineGroups(const Client& client, const Args& args) {
+int DefineGroups(const Client& client, const DefineGroupsOptions& options) {
   pb::DefineTargetGroupsRequest req;
-  req.set_signal(args.Get("signal"));
-  req.set_request_id(args.Get("request-id"));
-  for (const std::string& g : args.GetAll("group")) {
+  req.set_signal(client.options().signal);
+  req.set_request_id(options.request_id);
+  for (const std::string& g : options.groups) {
     const size_t eq = g.find('=');
     if (eq == std::string::npos) return Usage("define-groups --signal=signals/<id> --group=NAME=SPEC ...");
     auto* group = req.add_groups();
@@ -291,12 +269,11 @@ int DefineGroups(const Client& client, const Args& args) {
   return 0;
 }
 
-int Freeze(const Client& client, const Args& args) {
-  if (args.positional.empty() || !args.Has("group")) return Usage("freeze targetGroupSets/<id> --group=NAME");
+int Freeze(const Client& client, const FreezeOptions& options) {
   pb::FreezeRecipientListRequest req;
-  req.set_target_group_set(args.positional[0]);
-  req.set_group(args.Get("group"));
-  req.set_request_id(args.Get("request-id"));
+  req.set_target_group_set(options.target_group_set);
+  req.set_group(options.group);
+  req.set_request_id(options.request_id);
   pb::RecipientList list;
   grpc::Status st = Stub(client)->FreezeRecipientList(client.Context(client.DefaultCaller()).get(), req, &list);
   if (!st.ok()) return Fail(st);
@@ -304,18 +281,11 @@ int Freeze(const Client& client, const Args& args) {
   return 0;
 }
 
-int Recipients(const Client& client, const Args& args) {
-  pb::FieldSet fields;
-  std::string f = absl::AsciiStrToUpper(args.Get("fields", "postal"));
-  std::replace(f.begin(), f.end(), '-', '_');
-  if (args.positional.empty() || !pb::FieldSet_Parse("FIELD_SET_" + f, &fields)) {
-    return Usage("recipients recipientLists/<id> --fields=postal|phone|contact-moment [--limit=N]");
-  }
-  int limit = 20;
-  (void)absl::SimpleAtoi(args.Get("limit", "20"), &limit);
+int Recipients(const Client& client, const RecipientsOptions& options) {
+  const int limit = options.limit;
   pb::StreamRecipientsRequest req;
-  req.set_name(args.positional[0]);
-  req.set_field_set(fields);
+  req.set_name(options.name);
+  req.set_field_set(options.fields);
   auto ctx = client.Context(client.DefaultCaller());
   auto reader = Stub(client)->StreamRecipients(ctx.get(), req);
   pb::StreamRecipientsResponse r;
@@ -334,9 +304,9 @@ int Recipients(const Client& client, const Args& args) {
   return 0;
 }
 
-int PurgeCustomers(const Client& client, const Args& args) {
+int PurgeCustomers(const Client& client, const PurgeCustomersOptions& options) {
   pb::PurgeInactiveCustomersRequest req;
-  req.set_dry_run(args.Has("dry-run"));
+  req.set_dry_run(options.dry_run);
   pb::PurgeInactiveCustomersResponse resp;
   grpc::Status st = Stub(client)->PurgeInactiveCustomers(client.Context(client.DefaultCaller()).get(), req, &resp);
   if (!st.ok()) return Fail(st);

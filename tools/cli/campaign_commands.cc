@@ -3,8 +3,6 @@
 
 #include <cstdio>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
@@ -20,12 +18,9 @@ std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.seconds()), absl::LocalTimeZone());
 }
 
-// "campaigns/<id>" from the one positional argument; a bare id is accepted too.
-bool CampaignName(const Args& args, std::string* name) {
-  if (args.positional.size() != 1) return false;
-  *name = args.positional[0];
-  if (name->rfind("campaigns/", 0) != 0) *name = "campaigns/" + *name;
-  return true;
+// "campaigns/<id>" from the positional argument; a bare id is accepted too.
+std::string CampaignName(const std::string& name) {
+  return name.rfind("campaigns/", 0) == 0 ? name : "campaigns/" + name;
 }
 
 std::unique_ptr<pb::CampaignService::Stub> Stub(const Client& client) {
@@ -82,11 +77,9 @@ void PrintCampaign(const pb::Campaign& c) {
   }
 }
 
-int CampaignGet(const Client& client, const Args& args) {
+int CampaignGet(const Client& client, const CampaignNameOptions& options) {
   pb::GetCampaignRequest req;
-  std::string name;
-  if (!CampaignName(args, &name)) return Usage("campaign-get campaigns/<id>");
-  req.set_name(name);
+  req.set_name(CampaignName(options.name));
   pb::Campaign c;
   grpc::Status st = Stub(client)->GetCampaign(client.Context(client.DefaultCaller()).get(), req, &c);
   if (!st.ok()) return Fail(st);
@@ -94,19 +87,11 @@ int CampaignGet(const Client& client, const Args& args) {
   return 0;
 }
 
-int CampaignList(const Client& client, const Args& args) {
+int CampaignList(const Client& client, const CampaignListOptions& options) {
   pb::ListCampaignsRequest req;
-  if (args.Has("state")) {
-    pb::CampaignState state;
-    if (!pb::CampaignState_Parse("CAMPAIGN_STATE_" + absl::AsciiStrToUpper(args.Get("state")), &state)) {
-      return Usage("campaign-list [--state=draft|ready_for_review|approved|released|completed|cancelled] [--all]");
-    }
-    req.set_state(state);
-  }
-  if (args.Has("signal")) req.set_signal(args.Get("signal"));
-  int page_size = 50;
-  (void)absl::SimpleAtoi(args.Get("page-size", "50"), &page_size);
-  req.set_page_size(page_size);
+  if (options.state) req.set_state(*options.state);
+  if (!client.options().signal.empty()) req.set_signal(client.options().signal);
+  req.set_page_size(options.page_size);
   auto stub = Stub(client);
   int shown = 0;
   do {
@@ -120,21 +105,16 @@ int CampaignList(const Client& client, const Args& args) {
       ++shown;
     }
     req.set_page_token(resp.next_page_token());
-  } while (args.Has("all") && !req.page_token().empty());
+  } while (options.all && !req.page_token().empty());
   std::printf("(%d campaign(s)%s)\n", shown, req.page_token().empty() ? "" : "; more with --all");
   return 0;
 }
 
-int CampaignApprove(const Client& client, const Args& args) {
+int CampaignApprove(const Client& client, const CampaignApproveOptions& options) {
   pb::ApproveCampaignRequest req;
-  std::string name;
-  int64_t revision = 0;
-  if (!CampaignName(args, &name) || (args.Has("revision") && !absl::SimpleAtoi(args.Get("revision"), &revision))) {
-    return Usage("campaign-approve campaigns/<id> [--comment=TEXT] [--revision=N]");
-  }
-  req.set_campaign(name);
-  req.set_comment(args.Get("comment"));
-  req.set_revision(revision);
+  req.set_campaign(CampaignName(options.name));
+  req.set_comment(options.comment);
+  req.set_revision(options.revision);
   pb::Campaign c;
   grpc::Status st = Stub(client)->ApproveCampaign(client.Context(client.DefaultCaller()).get(), req, &c);
   if (!st.ok()) return Fail(st);
@@ -142,11 +122,9 @@ int CampaignApprove(const Client& client, const Args& args) {
   return 0;
 }
 
-int CampaignRelease(const Client& client, const Args& args) {
+int CampaignRelease(const Client& client, const CampaignNameOptions& options) {
   pb::ReleaseCampaignRequest req;
-  std::string name;
-  if (!CampaignName(args, &name)) return Usage("campaign-release campaigns/<id>");
-  req.set_campaign(name);
+  req.set_campaign(CampaignName(options.name));
   pb::Campaign c;
   grpc::Status st = Stub(client)->ReleaseCampaign(client.Context(client.DefaultCaller()).get(), req, &c);
   if (!st.ok()) return Fail(st);
@@ -154,14 +132,10 @@ int CampaignRelease(const Client& client, const Args& args) {
   return 0;
 }
 
-int CampaignCancel(const Client& client, const Args& args) {
+int CampaignCancel(const Client& client, const CampaignCancelOptions& options) {
   pb::CancelCampaignRequest req;
-  std::string name;
-  if (!CampaignName(args, &name) || !args.Has("reason")) {
-    return Usage("campaign-cancel campaigns/<id> --reason=TEXT");
-  }
-  req.set_campaign(name);
-  req.set_reason(args.Get("reason"));
+  req.set_campaign(CampaignName(options.name));
+  req.set_reason(options.reason);
   pb::Campaign c;
   grpc::Status st = Stub(client)->CancelCampaign(client.Context(client.DefaultCaller()).get(), req, &c);
   if (!st.ok()) return Fail(st);

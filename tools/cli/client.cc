@@ -2,72 +2,84 @@
 #include "cli/client.h"
 
 #include <cstdio>
-#include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "common/base/config.h"
 #include "common/grpc/dev_tokens.h"
-#include "common/grpc/metrics.h"
+#include "common/grpc/metrics.h"  // GrpcCodeName
 #include "common/grpc/status.h"
 
 namespace cak::cli {
 
-Args Args::Parse(int argc, char** argv, int first) {
-  Args a;
-  for (int i = first; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) == 0) {
-      const size_t eq = s.find('=');
-      if (eq == std::string::npos) {
-        a.options[s.substr(2)].push_back("true");
-      } else {
-        a.options[s.substr(2, eq - 2)].push_back(s.substr(eq + 1));
-      }
-    } else {
-      a.positional.push_back(s);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(const TlsOptions& tls) {
+  if (tls.ca_file.empty()) {
+    if (!tls.cert_file.empty() || !tls.key_file.empty() || !tls.server_name.empty()) {
+      return absl::InvalidArgumentError("--tls-cert, --tls-key and --tls-server-name need --tls-ca");
     }
+    return grpc::InsecureChannelCredentials();
   }
-  return a;
-}
-
-std::string Args::Get(const std::string& key, const std::string& fallback) const {
-  auto it = options.find(key);
-  return it == options.end() || it->second.empty() ? fallback : it->second.back();
-}
-
-std::vector<std::string> Args::GetAll(const std::string& key) const {
-  auto it = options.find(key);
-  return it == options.end() ? std::vector<std::string>{} : it->second;
-}
-
-Client::Client(const Args& args) {
-  const char* env_address = std::getenv("CAK_ADDRESS");
-  const std::string address = args.Get("address", env_address ? env_address : "127.0.0.1:50051");
-  channel_ = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  const char* env_token = std::getenv("CAK_TOKEN");
-  default_caller_.token = args.Get("token", env_token ? env_token : "");
-  default_caller_.id = args.Get("as", "cli-operator");
-  for (auto r : absl::StrSplit(args.Get("roles", ""), ',', absl::SkipEmpty())) default_caller_.roles.emplace_back(r);
-  default_caller_.application = args.Has("application");
-  auto timeout = common::ParseDurationWithDays(args.Get("timeout", "10s"));
-  timeout_ = timeout.ok() ? *timeout : absl::Seconds(10);
-  if (args.Has("trace")) {
-    const std::string t = args.Get("trace");
-    trace_ = common::ParseTraceparent(t.size() == 32 ? absl::StrCat("00-", t, "-0000000000000001-01") : t);
-  } else if (args.Has("signal")) {
-    trace_ = SignalTrace(args, address);
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError("a client certificate needs both --tls-cert and --tls-key");
   }
+  grpc::SslCredentialsOptions ssl;
+  auto ca = common::ReadSecretFile("--tls-ca", tls.ca_file);
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *std::move(ca);
+  if (!tls.cert_file.empty()) {
+    auto cert = common::ReadSecretFile("--tls-cert", tls.cert_file);
+    if (!cert.ok()) return cert.status();
+    auto key = common::ReadSecretFile("--tls-key", tls.key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
 }
 
-std::optional<common::TraceContext> Client::SignalTrace(const Args& args, const std::string& address) const {
+std::optional<common::TraceContext> ParseTraceOption(const std::string& text) {
+  return common::ParseTraceparent(text.size() == 32 ? absl::StrCat("00-", text, "-0000000000000001-01") : text);
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(GlobalOptions options) {
+  if (!options.token.empty() && !options.token_file.empty()) {
+    return absl::InvalidArgumentError(
+        "give the token once: --token (CAK_TOKEN) or --token-file (CAK_TOKEN_FILE), not both");
+  }
+  auto credentials = ChannelCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<Client> client(new Client(std::move(options), *std::move(credentials)));
+  const GlobalOptions& o = client->options_;
+  client->default_caller_.token = o.token;
+  if (!o.token_file.empty()) {
+    auto token = common::ReadSecretFile("--token-file", o.token_file);
+    if (!token.ok()) return token.status();
+    client->default_caller_.token = std::string(absl::StripAsciiWhitespace(*token));
+  }
+  client->default_caller_.id = o.as;
+  client->default_caller_.roles = o.roles;
+  client->default_caller_.application = o.application;
+  client->channel_ = client->ChannelTo(o.address);
+  if (!o.trace.empty()) {
+    client->trace_ = ParseTraceOption(o.trace);
+  } else if (!o.signal.empty()) {
+    client->trace_ = client->SignalTrace();
+  }
+  return client;
+}
+
+std::shared_ptr<grpc::Channel> Client::ChannelTo(const std::string& address, grpc::ChannelArguments args) const {
+  if (!options_.tls.server_name.empty()) args.SetSslTargetNameOverride(options_.tls.server_name);
+  return grpc::CreateCustomChannel(address, credentials_, args);
+}
+
+std::optional<common::TraceContext> Client::SignalTrace() const {
   namespace ipb = cak::voorlichting::intake::v1;
-  const std::string intake = args.Get("intake-address", address);
-  auto stub = ipb::IntakeService::NewStub(
-      intake == address ? channel_ : grpc::CreateChannel(intake, grpc::InsecureChannelCredentials()));
+  const std::string intake = options_.intake_address.empty() ? options_.address : options_.intake_address;
+  auto stub = ipb::IntakeService::NewStub(intake == options_.address ? channel_ : ChannelTo(intake));
   ipb::GetSignalRequest req;
-  req.set_name(args.Get("signal"));
+  req.set_name(options_.signal);
   ipb::Signal signal;
   const grpc::Status st = stub->GetSignal(Context(default_caller_, false).get(), req, &signal);
   if (!st.ok()) {
@@ -81,7 +93,7 @@ std::optional<common::TraceContext> Client::SignalTrace(const Args& args, const 
 std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller, bool continue_trace) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (continue_trace && trace_) ctx->AddMetadata("traceparent", trace_->NewChild().ToTraceparent());
-  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
+  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.timeout));
   std::string token = caller.token;
   if (token.empty()) {
     common::TokenClaims claims;
@@ -95,16 +107,13 @@ std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller, bool 
   return ctx;
 }
 
-int DevToken(const Client& client, const Args& args) {
+int DevToken(const Client& client, const TokenOptions& options) {
   const Caller caller = client.DefaultCaller();
   common::TokenClaims claims;
   claims.subject = caller.id;
   claims.roles = caller.roles;
   claims.application = caller.application;
-  if (!absl::ParseDuration(args.Get("lifetime", "1h"), &claims.lifetime) || claims.lifetime <= absl::ZeroDuration()) {
-    std::fprintf(stderr, "token: --lifetime must be a duration such as 12h\n");
-    return 2;
-  }
+  claims.lifetime = options.lifetime;
   auto minted = common::MintToken(claims);
   if (!minted.ok()) {
     std::fprintf(stderr, "token: %s\n", std::string(minted.status().message()).c_str());

@@ -6,8 +6,8 @@
 
 namespace cak::cli {
 
-int Flow(const Client& client, const Args& args) {
-  flow::FlowRun run(client, args);
+int Flow(const Client& client, const FlowOptions& options) {
+  flow::FlowRun run(client, options);
   return run.Run();
 }
 

@@ -17,13 +17,31 @@
 //
 // Prints numbered sections and a summary with counts only: no BSN is ever printed (recipients
 // appear as pseudonyms or counts). Exit 0 only when every step succeeded and its checks held;
-// 1 with a readable error (DescribeError) otherwise; 2 for bad usage.
+// 1 with a readable error (DescribeError) otherwise; 2 for bad usage (refused by the command
+// line: a missing address or directory, a bad number, an unknown --until or --time-zone).
 #pragma once
+
+#include <cstdint>
+#include <string>
 
 #include "cli/client.h"
 
 namespace cak::cli {
 
-int Flow(const Client& client, const Args& args);
+// The options of `flow` (intake-svc's address is the global --intake-address).
+struct FlowOptions {
+  ServiceAddresses services;
+  std::string import_dir;    // analysis-svc's import directory (its customers.csv; step 9 writes here)
+  std::string delivery_dir;  // where dispatch-svc writes the executors' batch files
+  std::string logbook_dir;   // the development logbook's directory: check every entry reached it
+  std::string report_dir;    // where the access report of one contacted customer goes
+  double control_share = 0.1;
+  uint64_t seed = 7624;
+  std::string time_zone = "Europe/Amsterdam";
+  std::string run_id;  // the per-run stamp of every request id (default: flow-<unix micros>)
+  std::string until;   // "", "submitted" or "approved": stop after that stage
+};
+
+int Flow(const Client& client, const FlowOptions& options);
 
 }  // namespace cak::cli

@@ -6,7 +6,6 @@
 #include <map>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -26,12 +25,6 @@ namespace {
 
 std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.seconds()), absl::LocalTimeZone());
-}
-
-// Enum value from a short name ("wlz" -> REGULATION_WLZ), using the proto's own names.
-template <typename E>
-bool ParseEnum(const std::string& prefix, const std::string& text, bool (*parse)(const std::string&, E*), E* out) {
-  return parse(prefix + absl::AsciiStrToUpper(text), out);
 }
 
 void PrintSignal(const pb::Signal& s, bool mask_bsns = false) {
@@ -82,32 +75,14 @@ std::string DescribeEvent(const pb::SignalEvent& e) {
   return out;
 }
 
-pb::NewSignal NewSignalFrom(const Args& args, std::string* error) {
-  pb::NewSignal s;
-  pb::Regulation reg;
-  pb::SignalCategory cat;
-  pb::SourceChannel ch;
-  if (!ParseEnum("REGULATION_", args.Get("regulation", "wlz"), pb::Regulation_Parse, &reg)) *error = "--regulation";
-  if (!ParseEnum("SIGNAL_CATEGORY_", args.Get("category", "other"), pb::SignalCategory_Parse, &cat))
-    *error = "--category";
-  if (!ParseEnum("SOURCE_CHANNEL_", args.Get("channel", "employee"), pb::SourceChannel_Parse, &ch))
-    *error = "--channel";
-  s.set_regulation(reg);
-  s.set_category(cat);
-  s.set_source_channel(ch);
-  s.set_description(args.Get("description"));
-  for (const auto& b : args.GetAll("bsn")) s.add_example_customer_bsns(b);
-  return s;
-}
-
 }  // namespace
 
-int Health(const Client& client, const Args& args) {
+int Health(const Client& client, const HealthOptions& options) {
   auto stub = grpc::health::v1::Health::NewStub(client.channel());
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
   grpc::health::v1::HealthCheckRequest req;
-  req.set_service(args.Get("service", ""));
+  req.set_service(options.service);
   grpc::health::v1::HealthCheckResponse resp;
   grpc::Status st = stub->Check(&ctx, req, &resp);
   if (!st.ok()) return Fail(st);
@@ -115,12 +90,15 @@ int Health(const Client& client, const Args& args) {
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
 
-int Submit(const Client& client, const Args& args) {
-  std::string bad;
+int Submit(const Client& client, const SubmitOptions& options) {
   pb::SubmitSignalRequest req;
-  *req.mutable_signal() = NewSignalFrom(args, &bad);
-  if (!bad.empty()) return Usage("unknown value for " + bad);
-  req.set_request_id(args.Get("request-id"));
+  pb::NewSignal* s = req.mutable_signal();
+  s->set_regulation(options.regulation);
+  s->set_category(options.category);
+  s->set_source_channel(options.channel);
+  s->set_description(options.description);
+  for (const auto& b : options.bsns) s->add_example_customer_bsns(b);
+  req.set_request_id(options.request_id);
   pb::SubmitSignalResponse resp;
   auto stub = pb::IntakeService::NewStub(client.channel());
   grpc::Status st = stub->SubmitSignal(client.Context(client.DefaultCaller()).get(), req, &resp);
@@ -130,11 +108,10 @@ int Submit(const Client& client, const Args& args) {
   return 0;
 }
 
-int Get(const Client& client, const Args& args) {
-  if (args.positional.size() != 1) return Usage("get signals/<id> [--full]");
+int Get(const Client& client, const GetOptions& options) {
   pb::GetSignalRequest req;
-  req.set_name(args.positional[0]);
-  req.set_view(args.Has("full") ? pb::SIGNAL_VIEW_FULL : pb::SIGNAL_VIEW_BASIC);
+  req.set_name(options.name);
+  req.set_view(options.full ? pb::SIGNAL_VIEW_FULL : pb::SIGNAL_VIEW_BASIC);
   pb::Signal resp;
   auto stub = pb::IntakeService::NewStub(client.channel());
   grpc::Status st = stub->GetSignal(client.Context(client.DefaultCaller()).get(), req, &resp);
@@ -143,14 +120,10 @@ int Get(const Client& client, const Args& args) {
   return 0;
 }
 
-int List(const Client& client, const Args& args) {
+int List(const Client& client, const ListOptions& options) {
   pb::ListSignalsRequest req;
-  if (args.Has("state")) {
-    pb::SignalState state;
-    if (!ParseEnum("SIGNAL_STATE_", args.Get("state"), pb::SignalState_Parse, &state)) return Usage("unknown --state");
-    req.set_state(state);
-  }
-  req.set_page_size(std::atoi(args.Get("page-size", "50").c_str()));
+  if (options.state) req.set_state(*options.state);
+  req.set_page_size(options.page_size);
   auto stub = pb::IntakeService::NewStub(client.channel());
   int shown = 0;
   do {
@@ -166,7 +139,7 @@ int List(const Client& client, const Args& args) {
       ++shown;
     }
     req.set_page_token(resp.next_page_token());
-  } while (args.Has("all") && !req.page_token().empty());
+  } while (options.all && !req.page_token().empty());
   std::printf("(%d signal(s)%s)\n", shown, req.page_token().empty() ? "" : "; more with --all");
   return 0;
 }
@@ -174,13 +147,12 @@ int List(const Client& client, const Args& args) {
 namespace {
 
 template <typename Req>
-int Change(const Client& client, const Args& args, const std::string& usage,
+int Change(const Client& client, const std::string& name,
            grpc::Status (pb::IntakeService::Stub::*call)(grpc::ClientContext*, const Req&, pb::Signal*),
-           const std::function<bool(Req*)>& fill) {
-  if (args.positional.size() != 1) return Usage(usage);
+           const std::function<void(Req*)>& fill) {
   Req req;
-  req.set_name(args.positional[0]);
-  if (!fill(&req)) return Usage(usage);
+  req.set_name(name);
+  fill(&req);
   pb::Signal resp;
   auto stub = pb::IntakeService::NewStub(client.channel());
   grpc::Status st = ((*stub).*call)(client.Context(client.DefaultCaller()).get(), req, &resp);
@@ -191,53 +163,38 @@ int Change(const Client& client, const Args& args, const std::string& usage,
 
 }  // namespace
 
-int AddInformation(const Client& client, const Args& args) {
-  return Change<pb::AddSignalInformationRequest>(client, args, "add-info signals/<id> --text=...",
-                                                 &pb::IntakeService::Stub::AddSignalInformation, [&](auto* r) {
-                                                   r->set_text(args.Get("text"));
-                                                   return true;
-                                                 });
+int AddInformation(const Client& client, const AddInformationOptions& options) {
+  return Change<pb::AddSignalInformationRequest>(client, options.name, &pb::IntakeService::Stub::AddSignalInformation,
+                                                 [&](auto* r) { r->set_text(options.text); });
 }
 
-int Decline(const Client& client, const Args& args) {
-  return Change<pb::DeclineSignalRequest>(
-      client, args, "decline signals/<id> --reason=no_action_needed|incomplete|duplicate|out_of_scope --feedback=...",
-      &pb::IntakeService::Stub::DeclineSignal, [&](auto* r) {
-        pb::DeclineReason reason;
-        if (!ParseEnum("DECLINE_REASON_", args.Get("reason"), pb::DeclineReason_Parse, &reason)) return false;
-        r->set_reason(reason);
-        r->set_feedback(args.Get("feedback"));
-        return true;
-      });
+int Decline(const Client& client, const DeclineOptions& options) {
+  return Change<pb::DeclineSignalRequest>(client, options.name, &pb::IntakeService::Stub::DeclineSignal, [&](auto* r) {
+    r->set_reason(options.reason);
+    r->set_feedback(options.feedback);
+  });
 }
 
-int StartAssessment(const Client& client, const Args& args) {
-  return Change<pb::StartSignalAssessmentRequest>(client, args, "start-assessment signals/<id>",
-                                                  &pb::IntakeService::Stub::StartSignalAssessment,
-                                                  [](auto*) { return true; });
+int StartAssessment(const Client& client, const SignalNameOptions& options) {
+  return Change<pb::StartSignalAssessmentRequest>(client, options.name, &pb::IntakeService::Stub::StartSignalAssessment,
+                                                  [](auto*) {});
 }
 
-int MarkActionPlanned(const Client& client, const Args& args) {
-  return Change<pb::MarkSignalActionPlannedRequest>(client, args, "plan signals/<id> --campaign=campaigns/<id>",
-                                                    &pb::IntakeService::Stub::MarkSignalActionPlanned, [&](auto* r) {
-                                                      r->set_campaign(args.Get("campaign"));
-                                                      return true;
-                                                    });
+int MarkActionPlanned(const Client& client, const PlanOptions& options) {
+  return Change<pb::MarkSignalActionPlannedRequest>(client, options.name,
+                                                    &pb::IntakeService::Stub::MarkSignalActionPlanned,
+                                                    [&](auto* r) { r->set_campaign(options.campaign); });
 }
 
-int Close(const Client& client, const Args& args) {
-  return Change<pb::CloseSignalRequest>(client, args, "close signals/<id> --feedback=...",
-                                        &pb::IntakeService::Stub::CloseSignal, [&](auto* r) {
-                                          r->set_feedback(args.Get("feedback"));
-                                          return true;
-                                        });
+int Close(const Client& client, const CloseOptions& options) {
+  return Change<pb::CloseSignalRequest>(client, options.name, &pb::IntakeService::Stub::CloseSignal,
+                                        [&](auto* r) { r->set_feedback(options.feedback); });
 }
 
-int Watch(const Client& client, const Args& args) {
-  if (args.positional.size() != 1) return Usage("watch signals/<id> [--after=N]");
+int Watch(const Client& client, const WatchOptions& options) {
   pb::WatchSignalRequest req;
-  req.set_name(args.positional[0]);
-  req.set_after_sequence(std::atoll(args.Get("after", "0").c_str()));
+  req.set_name(options.name);
+  req.set_after_sequence(options.after);
   auto stub = pb::IntakeService::NewStub(client.channel());
   grpc::ClientContext ctx;
   auto base = client.Context(client.DefaultCaller());
@@ -251,9 +208,9 @@ int Watch(const Client& client, const Args& args) {
   return st.ok() ? 0 : Fail(st);
 }
 
-int Purge(const Client& client, const Args& args) {
+int Purge(const Client& client, const PurgeOptions& options) {
   pb::PurgeSignalsRequest req;
-  req.set_dry_run(args.Has("dry-run"));
+  req.set_dry_run(options.dry_run);
   pb::PurgeSignalsResponse resp;
   auto stub = pb::IntakeService::NewStub(client.channel());
   grpc::Status st = stub->PurgeSignals(client.Context(client.DefaultCaller()).get(), req, &resp);

@@ -99,18 +99,18 @@ std::vector<std::string> TraceTree(const std::vector<plog::ProcessingLogEntry>& 
   return lines;
 }
 
-int ProcessingLog(const Client& client, const Args& args) {
+int ProcessingLog(const Client& client, const LogOptions& options) {
+  const GlobalOptions& global = client.options();
   plog::ListProcessingLogEntriesRequest req;
-  // --trace, or the action trace of --signal (read by the Client from intake-svc).
-  const bool by_trace = args.Has("trace") || args.Has("signal");
-  if (args.Has("bsn")) {
-    req.set_data_subject_bsn(args.Get("bsn"));
+  // --trace (checked by the command line), or the action trace of --signal (read by the Client
+  // from intake-svc).
+  const bool by_trace = !global.trace.empty() || !global.signal.empty();
+  if (!options.bsn.empty()) {
+    req.set_data_subject_bsn(options.bsn);
   } else if (by_trace && client.trace()) {
     req.set_trace_id(client.trace()->TraceIdHex());
   } else if (by_trace) {
-    std::fprintf(stderr, "%s\n",
-                 args.Has("signal") ? "the signal's action trace could not be read (see above)"
-                                    : "--trace needs a traceparent or 32 hex characters");
+    std::fprintf(stderr, "the signal's action trace could not be read (see above)\n");
     return 1;
   } else {
     return Usage(
@@ -119,12 +119,11 @@ int ProcessingLog(const Client& client, const Args& args) {
   }
   // The services to ask: those given, or the one at --address.
   std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> services;
-  for (const char* flag : {"intake-address", "analysis-address", "dispatch-address", "campaign-address"}) {
-    if (args.Has(flag)) {
-      services.emplace_back(args.Get(flag), grpc::CreateChannel(args.Get(flag), grpc::InsecureChannelCredentials()));
-    }
+  for (const std::string& address :
+       {global.intake_address, options.services.analysis, options.services.dispatch, options.services.campaign}) {
+    if (!address.empty()) services.emplace_back(address, client.ChannelTo(address));
   }
-  if (services.empty()) services.emplace_back(args.Get("address"), client.channel());
+  if (services.empty()) services.emplace_back(global.address, client.channel());
 
   std::vector<plog::ProcessingLogEntry> entries;
   for (const auto& [address, channel] : services) {

@@ -13,7 +13,14 @@
 
 namespace cak::cli {
 
-int ProcessingLog(const Client& client, const Args& args);
+// log --bsn=BSN | --trace=.. | --signal=.. [--intake-address=H:P --analysis-address=H:P
+//     --dispatch-address=H:P --campaign-address=H:P] (--trace, --signal and --intake-address are
+// global options)
+struct LogOptions {
+  std::string bsn;
+  ServiceAddresses services;
+};
+int ProcessingLog(const Client& client, const LogOptions& options);
 
 // Every page of `request` from the service behind `channel`, asked as `caller` in a trace of
 // its own (reading the log is no part of the action it reads), appended to `out`.

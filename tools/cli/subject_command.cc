@@ -243,7 +243,7 @@ int WriteSubjectAccessReport(const Client& client, const Caller& caller, const c
   report.bsn_masked = bsn.Masked();
   report.generated = absl::Now();
   for (const std::string& address : addresses) {
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    auto channel = client.ChannelTo(address);
     privacy::ExportSubjectDataRequest req;
     req.set_bsn(bsn.digits());
     privacy::SubjectDataExport out;
@@ -300,7 +300,7 @@ int SendObjection(const Client& client, const Caller& caller, const std::vector<
                   const privacy::RecordObjectionRequest& request, bool lift, const std::string& indent) {
   std::vector<std::string> printed;
   for (const std::string& address : addresses) {
-    auto stub = privacy::DataSubjectService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto stub = privacy::DataSubjectService::NewStub(client.ChannelTo(address));
     privacy::ObjectionAnswer answer;
     grpc::Status st;
     if (lift) {
@@ -343,94 +343,60 @@ int SendObjection(const Client& client, const Caller& caller, const std::vector<
 
 namespace {
 
-// The --bsn and the four addresses (analysis-svc, the register, first) of a subject command;
-// nullopt (after the usage was printed: *exit_code set) when one is missing or the BSN is bad.
-std::optional<common::Bsn> SubjectArgs(const Args& args, const std::string& usage, std::vector<std::string>* addresses,
-                                       int* exit_code) {
-  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
-  if (!bsn.ok()) {
-    *exit_code = Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
+// The person a subject command names (the command line checked the BSN; exit code 2 otherwise).
+std::optional<common::Bsn> SubjectBsn(const std::string& bsn, int* exit_code) {
+  auto parsed = common::Bsn::Parse(bsn, "bsn");
+  if (!parsed.ok()) {
+    *exit_code = Usage(absl::StrCat("--bsn: ", parsed.status().message()));
     return std::nullopt;
   }
-  for (const char* flag : {"analysis-address", "dispatch-address", "intake-address", "campaign-address"}) {
-    if (!args.Has(flag)) {
-      *exit_code = Usage(usage);
-      return std::nullopt;
-    }
-    addresses->push_back(args.Get(flag));
-  }
-  return *std::move(bsn);
+  return *std::move(parsed);
+}
+
+// The four addresses, analysis-svc (the register) first.
+std::vector<std::string> RegisterFirst(const Client& client, const ServiceAddresses& services) {
+  return {services.analysis, services.dispatch, client.options().intake_address, services.campaign};
 }
 
 }  // namespace
 
-int SubjectObject(const Client& client, const Args& args) {
-  const std::string usage =
-      "subject-object --bsn=BSN --kind=objection|restriction --scope=all|contact --reason=TEXT "
-      "[--received-date=YYYY-MM-DD] --intake-address=H:P --analysis-address=H:P --campaign-address=H:P "
-      "--dispatch-address=H:P";
-  std::vector<std::string> addresses;
+int SubjectObject(const Client& client, const SubjectObjectOptions& options) {
   int exit_code = 0;
-  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  const std::optional<common::Bsn> bsn = SubjectBsn(options.bsn, &exit_code);
   if (!bsn) return exit_code;
   privacy::RecordObjectionRequest req;
   req.set_bsn(bsn->digits());
-  const std::string kind = args.Get("kind"), scope = args.Get("scope");
-  if (kind == "objection") {
-    req.set_kind(privacy::OBJECTION_KIND_OBJECTION);
-  } else if (kind == "restriction") {
-    req.set_kind(privacy::OBJECTION_KIND_RESTRICTION);
-  } else {
-    return Usage(absl::StrCat(usage, "\n  (--kind: objection or restriction)"));
-  }
-  if (scope == "all") {
-    req.set_scope(privacy::OBJECTION_SCOPE_ALL_SELECTION);
-  } else if (scope == "contact") {
-    req.set_scope(privacy::OBJECTION_SCOPE_CONTACT);
-  } else {
-    return Usage(absl::StrCat(usage, "\n  (--scope: all or contact)"));
-  }
-  req.set_reason(args.Get("reason"));
-  if (args.Has("received-date")) {
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(args.Get("received-date"), &day)) {
-      return Usage(absl::StrCat(usage, "\n  (--received-date: YYYY-MM-DD)"));
-    }
-    SetDay(day, req.mutable_received_date());
-  }
-  return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/false, "");
+  req.set_kind(options.kind);
+  req.set_scope(options.scope);
+  req.set_reason(options.reason);
+  if (options.received_date) SetDay(*options.received_date, req.mutable_received_date());
+  return SendObjection(client, client.DefaultCaller(), RegisterFirst(client, options.services), req, /*lift=*/false,
+                       "");
 }
 
-int SubjectLiftObjection(const Client& client, const Args& args) {
-  const std::string usage =
-      "subject-lift-objection --bsn=BSN --reason=TEXT --intake-address=H:P --analysis-address=H:P "
-      "--campaign-address=H:P --dispatch-address=H:P";
-  std::vector<std::string> addresses;
+int SubjectLiftObjection(const Client& client, const SubjectLiftObjectionOptions& options) {
   int exit_code = 0;
-  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  const std::optional<common::Bsn> bsn = SubjectBsn(options.bsn, &exit_code);
   if (!bsn) return exit_code;
   privacy::RecordObjectionRequest req;
   req.set_bsn(bsn->digits());
-  req.set_reason(args.Get("reason"));
-  return SendObjection(client, client.DefaultCaller(), addresses, req, /*lift=*/true, "");
+  req.set_reason(options.reason);
+  return SendObjection(client, client.DefaultCaller(), RegisterFirst(client, options.services), req, /*lift=*/true, "");
 }
 
-int SubjectErase(const Client& client, const Args& args) {
-  const std::string usage =
-      "subject-erase --bsn=BSN --reason=TEXT [--dry-run] --intake-address=H:P --analysis-address=H:P "
-      "--campaign-address=H:P --dispatch-address=H:P";
-  std::vector<std::string> addresses;
+int SubjectErase(const Client& client, const SubjectEraseOptions& options) {
   int exit_code = 0;
-  const std::optional<common::Bsn> bsn = SubjectArgs(args, usage, &addresses, &exit_code);
+  const std::optional<common::Bsn> bsn = SubjectBsn(options.bsn, &exit_code);
   if (!bsn) return exit_code;
+  const std::vector<std::string> addresses = RegisterFirst(client, options.services);
   privacy::EraseSubjectDataRequest req;
   req.set_bsn(bsn->digits());
-  req.set_reason(args.Get("reason"));
-  req.set_dry_run(args.Has("dry-run"));
+  req.set_reason(options.reason);
+  req.set_dry_run(options.dry_run);
   std::printf("%s of %s\n", req.dry_run() ? "What an erasure would remove (dry run)" : "Erased", bsn->Masked().c_str());
   std::vector<std::string> printed;
   for (const std::string& address : addresses) {
-    auto stub = privacy::DataSubjectService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    auto stub = privacy::DataSubjectService::NewStub(client.ChannelTo(address));
     privacy::ErasureAnswer answer;
     const grpc::Status st = stub->EraseSubjectData(client.Context(client.DefaultCaller(), false).get(), req, &answer);
     if (!st.ok()) {
@@ -450,18 +416,14 @@ int SubjectErase(const Client& client, const Args& args) {
   return 0;
 }
 
-int SubjectAccess(const Client& client, const Args& args) {
-  const std::string usage =
-      "subject-access --bsn=BSN --intake-address=H:P --analysis-address=H:P --campaign-address=H:P "
-      "--dispatch-address=H:P [--out=DIR]";
-  auto bsn = common::Bsn::Parse(args.Get("bsn"), "bsn");
-  if (!bsn.ok()) return Usage(absl::StrCat(usage, "\n  (--bsn: ", bsn.status().message(), ")"));
-  std::vector<std::string> addresses;
-  for (const char* flag : {"intake-address", "analysis-address", "campaign-address", "dispatch-address"}) {
-    if (!args.Has(flag)) return Usage(usage);
-    addresses.push_back(args.Get(flag));
-  }
-  return WriteSubjectAccessReport(client, client.DefaultCaller(), *bsn, addresses, args.Get("out", "."), "");
+int SubjectAccess(const Client& client, const SubjectAccessOptions& options) {
+  int exit_code = 0;
+  const std::optional<common::Bsn> bsn = SubjectBsn(options.bsn, &exit_code);
+  if (!bsn) return exit_code;
+  const ServiceAddresses& s = options.services;
+  return WriteSubjectAccessReport(client, client.DefaultCaller(), *bsn,
+                                  {client.options().intake_address, s.analysis, s.campaign, s.dispatch}, options.out,
+                                  "");
 }
 
 }  // namespace cak::cli

@@ -4,9 +4,11 @@
 // service and the processing history of all four merged in time order.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.pb.h"
 #include "cak/voorlichting/processinglog/v1/processing_log_service.pb.h"
 #include "cli/client.h"
@@ -14,15 +16,46 @@
 
 namespace cak::cli {
 
-int SubjectAccess(const Client& client, const Args& args);
+// Every subject command names the person (--bsn, checked by the command line) and asks all four
+// services: --analysis-address, --dispatch-address, --campaign-address and the global
+// --intake-address.
+
+// `subject-access --bsn=BSN [--out=DIR]`
+struct SubjectAccessOptions {
+  std::string bsn;
+  ServiceAddresses services;
+  std::string out = ".";
+};
+int SubjectAccess(const Client& client, const SubjectAccessOptions& options);
+
 // `subject-object` and `subject-lift-objection`: records or lifts an objection (GDPR art. 21) or
 // restriction (art. 18) in analysis-svc's register first, then asks the other three services
 // what it means for them; prints each service's answer.
-int SubjectObject(const Client& client, const Args& args);
-int SubjectLiftObjection(const Client& client, const Args& args);
+struct SubjectObjectOptions {
+  std::string bsn;
+  ServiceAddresses services;
+  cak::voorlichting::privacy::v1::ObjectionKind kind = cak::voorlichting::privacy::v1::OBJECTION_KIND_UNSPECIFIED;
+  cak::voorlichting::privacy::v1::ObjectionScope scope = cak::voorlichting::privacy::v1::OBJECTION_SCOPE_UNSPECIFIED;
+  std::string reason;
+  std::optional<absl::CivilDay> received_date;
+};
+int SubjectObject(const Client& client, const SubjectObjectOptions& options);
+struct SubjectLiftObjectionOptions {
+  std::string bsn;
+  ServiceAddresses services;
+  std::string reason;
+};
+int SubjectLiftObjection(const Client& client, const SubjectLiftObjectionOptions& options);
+
 // `subject-erase [--dry-run]`: erases (or counts) what each of the four services holds about the
 // person (GDPR art. 17) and prints what went and what stays, per service.
-int SubjectErase(const Client& client, const Args& args);
+struct SubjectEraseOptions {
+  std::string bsn;
+  ServiceAddresses services;
+  std::string reason;
+  bool dry_run = false;
+};
+int SubjectErase(const Client& client, const SubjectEraseOptions& options);
 
 // What the report is made of: each service's answer and the entries about the person.
 struct SubjectReport {

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "cli/output.h"
@@ -103,38 +102,28 @@ bool FlowRun::GetCampaign(cpb::Campaign* out) {
 }
 
 bool FlowRun::Setup() {
-  for (const char* flag :
-       {"intake-address", "analysis-address", "dispatch-address", "campaign-address", "import-dir", "delivery-dir"}) {
-    if (!args_.Has(flag)) return Expect(false, absl::StrCat("--", flag, " is required"));
-  }
-  import_dir_ = args_.Get("import-dir");
-  delivery_dir_ = args_.Get("delivery-dir");
-  if (!absl::SimpleAtod(args_.Get("control-share", "0.1"), &control_share_) || control_share_ < 0 ||
-      control_share_ > 0.5) {
-    return Expect(false, "--control-share must be a number from 0 to 0.5");
-  }
-  if (!absl::SimpleAtoi(args_.Get("seed", "7624"), &seed_)) return Expect(false, "--seed must be a whole number");
+  // (The command line checked the options: addresses and directories given, numbers in range.)
+  intake_address_ = client_.options().intake_address;
+  import_dir_ = options_.import_dir;
+  delivery_dir_ = options_.delivery_dir;
+  control_share_ = options_.control_share;
+  seed_ = options_.seed;
   rng_.seed(seed_);
-  if (!absl::LoadTimeZone(args_.Get("time-zone", "Europe/Amsterdam"), &zone_)) zone_ = absl::LocalTimeZone();
+  if (!absl::LoadTimeZone(options_.time_zone, &zone_)) zone_ = absl::LocalTimeZone();
   today_ = absl::ToCivilDay(absl::Now(), zone_);
-  stamp_ = args_.Get("run-id", absl::StrCat("flow-", absl::ToUnixMicros(absl::Now())));
-  until_ = args_.Get("until", "");
+  stamp_ = options_.run_id.empty() ? absl::StrCat("flow-", absl::ToUnixMicros(absl::Now())) : options_.run_id;
+  until_ = options_.until;
   action_ = client_.trace() ? *client_.trace() : common::TraceContext::NewRoot();
-  if (!until_.empty() && until_ != "submitted" && until_ != "approved") {
-    return Expect(false, "--until must be submitted or approved");
-  }
 
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = [&](const char* flag) {
-    return grpc::CreateCustomChannel(args_.Get(flag), grpc::InsecureChannelCredentials(), channel_args);
-  };
-  intake_ = ipb::IntakeService::NewStub(channel("intake-address"));
-  analysis_ = apb::AnalysisService::NewStub(channel("analysis-address"));
-  auto dispatch_channel = channel("dispatch-address");
+  auto channel = [&](const std::string& address) { return client_.ChannelTo(address, channel_args); };
+  intake_ = ipb::IntakeService::NewStub(channel(intake_address_));
+  analysis_ = apb::AnalysisService::NewStub(channel(options_.services.analysis));
+  auto dispatch_channel = channel(options_.services.dispatch);
   dispatch_ = dpb::DispatchService::NewStub(dispatch_channel);
   executors_ = dpb::ExecutorService::NewStub(dispatch_channel);
-  campaigns_ = cpb::CampaignService::NewStub(channel("campaign-address"));
+  campaigns_ = cpb::CampaignService::NewStub(channel(options_.services.campaign));
 
   // The extract analysis-svc imports; the flow needs it to play the customers in step 9.
   std::vector<std::vector<std::string>> rows;

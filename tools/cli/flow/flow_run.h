@@ -34,6 +34,7 @@
 #include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "cak/voorlichting/intake/v1/intake_service.grpc.pb.h"
 #include "cli/client.h"
+#include "cli/flow_command.h"
 
 namespace cak::cli::flow {
 
@@ -103,7 +104,7 @@ struct Customer {
 
 class FlowRun {
  public:
-  FlowRun(const Client& client, const Args& args) : client_(client), args_(args) {}
+  FlowRun(const Client& client, const FlowOptions& options) : client_(client), options_(options) {}
 
   int Run();
 
@@ -153,7 +154,7 @@ class FlowRun {
   std::string CustomerOf(const dpb::BatchItem& item, dpb::Channel channel);
 
   const Client& client_;
-  const Args& args_;
+  const FlowOptions& options_;
   std::string error_;
 
   // Who calls.
@@ -177,6 +178,7 @@ class FlowRun {
 
   std::string stamp_;
   std::string import_dir_, delivery_dir_;
+  std::string intake_address_;  // the global --intake-address
   double control_share_ = 0.1;
   uint64_t seed_ = 7624;
   absl::TimeZone zone_;

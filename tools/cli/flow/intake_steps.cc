@@ -136,10 +136,10 @@ bool FlowRun::ObjectBeforeFreeze() {
   req.set_kind(privacy::OBJECTION_KIND_OBJECTION);
   req.set_scope(privacy::OBJECTION_SCOPE_ALL_SELECTION);
   req.set_reason(absl::StrCat("Brief van de klant, kenmerk BZ-", stamp_));
-  const int rc = SendObjection(client_, privacy_officer_,
-                               {args_.Get("analysis-address"), args_.Get("dispatch-address"),
-                                args_.Get("intake-address"), args_.Get("campaign-address")},
-                               req, /*lift=*/false, "    ");
+  const int rc = SendObjection(
+      client_, privacy_officer_,
+      {options_.services.analysis, options_.services.dispatch, intake_address_, options_.services.campaign}, req,
+      /*lift=*/false, "    ");
   return Expect(rc == 0, "recording the objection failed");
 }
 

@@ -20,18 +20,17 @@ namespace cak::cli::flow {
 
 bool FlowRun::ProcessingLogSummary() {
   namespace plog = cak::voorlichting::processinglog::v1;
-  const std::vector<std::pair<std::string, std::string>> services = {{"intake-svc", "intake-address"},
-                                                                     {"analysis-svc", "analysis-address"},
-                                                                     {"dispatch-svc", "dispatch-address"},
-                                                                     {"campaign-svc", "campaign-address"}};
+  const std::vector<std::pair<std::string, std::string>> services = {{"intake-svc", intake_address_},
+                                                                     {"analysis-svc", options_.services.analysis},
+                                                                     {"dispatch-svc", options_.services.dispatch},
+                                                                     {"campaign-svc", options_.services.campaign}};
   std::vector<plog::ProcessingLogEntry> all;
   std::map<std::string, std::vector<std::string>> ids;  // service -> trace + span (hex) of its entries
-  for (const auto& [service, flag] : services) {
+  for (const auto& [service, address] : services) {
     plog::ListProcessingLogEntriesRequest req;
     req.set_trace_id(action_.TraceIdHex());
     std::vector<plog::ProcessingLogEntry> entries;
-    if (!Ok(ListProcessingLog(client_, privacy_officer_,
-                              grpc::CreateChannel(args_.Get(flag), grpc::InsecureChannelCredentials()), req, &entries),
+    if (!Ok(ListProcessingLog(client_, privacy_officer_, client_.ChannelTo(address), req, &entries),
             service + " ListProcessingLogEntries")) {
       return false;
     }
@@ -45,14 +44,14 @@ bool FlowRun::ProcessingLogSummary() {
       "log --signal=%s with the four --*-address options)\n",
       action_.TraceIdHex().c_str(), signal_.c_str());
   for (const std::string& line : TraceTree(all)) std::printf("  %s\n", line.c_str());
-  for (const auto& [service, flag] : services) {
+  for (const auto& [service, address] : services) {
     std::printf("  %-13s %s entries in this trace\n", service.c_str(),
                 Thousands(static_cast<int64_t>(ids[service].size())).c_str());
   }
-  if (!args_.Has("logbook-dir")) return true;
+  if (options_.logbook_dir.empty()) return true;
 
   // The logbook: every entry of the action, from every service, once.
-  const std::string dir = args_.Get("logbook-dir");
+  const std::string dir = options_.logbook_dir;
   std::map<std::string, std::map<std::string, int>> received;  // service -> id -> times
   std::map<std::string, int64_t> lines;
   const auto read = [&] {
@@ -95,7 +94,7 @@ bool FlowRun::ProcessingLogSummary() {
 // One customer's access request.
 
 bool FlowRun::SubjectAccessSummary() {
-  if (!args_.Has("report-dir") || customers_.empty()) return true;
+  if (options_.report_dir.empty() || customers_.empty()) return true;
   // The first customer of the extract the action contacted (else the first one).
   const Customer* subject = &customers_[0];
   for (const Customer& c : customers_) {
@@ -110,10 +109,10 @@ bool FlowRun::SubjectAccessSummary() {
       "\n\033[1mAn access request (AVG art. 15)\033[0m of a customer this action contacted "
       "(voorlichting-cli --roles=privacy_officer subject-access --bsn=... with the four --*-address options)\n");
   std::fflush(stdout);
-  const int rc = WriteSubjectAccessReport(client_, privacy_officer_, *bsn,
-                                          {args_.Get("intake-address"), args_.Get("analysis-address"),
-                                           args_.Get("campaign-address"), args_.Get("dispatch-address")},
-                                          args_.Get("report-dir"), "  ");
+  const int rc = WriteSubjectAccessReport(
+      client_, privacy_officer_, *bsn,
+      {intake_address_, options_.services.analysis, options_.services.campaign, options_.services.dispatch},
+      options_.report_dir, "  ");
   return Expect(rc == 0, "the access request failed");
 }
 
