@@ -1,10 +1,13 @@
 // The real intake-svc binary as a process: start-up against a migrated schema, readiness,
 // a SIGTERM drain (health NOT_SERVING, streams ended, exit 0), the run modes (--migrate-only,
 // --purge --dry-run) and the refusals at start-up (bad configuration, a newer schema).
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/base/principal.h"
 #include "common/base/random.h"
 #include "common/grpc/auth.h"
@@ -107,6 +111,34 @@ TEST_F(IntakeProcessTest, ServesAndDrainsOnSigterm) {
   EXPECT_FALSE(p.ReadUntil("\"event\":\"shutdown_done\"").empty());
   EXPECT_EQ(p.Wait(), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+}
+
+// The log stream stays one JSON object per line, gRPC core's own messages included: here the
+// one it writes when the API port is taken.
+TEST_F(IntakeProcessTest, GrpcCoreMessagesAreJsonLogLines) {
+  auto schema = common::testing::TestSchema::Create("proc", storage::IntakeMigrationSets());
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  const int taken = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(taken, 1), 0);
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  Process p(Args((*schema)->name(), {absl::StrCat("--grpc-port=", ntohs(addr.sin_port))}));
+  const std::string out = p.ReadAll();
+  EXPECT_EQ(p.Wait(), 1);
+  close(taken);
+  int grpc_core = 0;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << "not a JSON line: " << line;
+    if (j["event"] == "grpc_core") ++grpc_core;
+  }
+  EXPECT_GT(grpc_core, 0) << out;
+  EXPECT_NE(out.find("\"event\":\"start_failed\""), std::string::npos) << out;
 }
 
 TEST_F(IntakeProcessTest, BadConfigurationExitsWithAClearMessage) {
