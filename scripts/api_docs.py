@@ -357,14 +357,7 @@ class Model:
 
     def service_section(self, out, f, i, s, package):
         w = out.append
-        w('<a id="%s"></a>' % anchor(s.name))
-        w("")
-        w("### %s" % s.name)
-        w("")
-        text = self.comment(f, [FILE_SERVICE, i])
-        if text:
-            w(comment_block(text))
-            w("")
+        self.heading(out, f, [FILE_SERVICE, i], s.name)
         w("| RPC | Request | Response | Roles |")
         w("|---|---|---|---|")
         for j, rpc in enumerate(s.method):
@@ -392,9 +385,9 @@ class Model:
                 w(comment_block(text))
                 w("")
 
-    def message_section(self, out, f, path, m, package, prefix):
+    def heading(self, out, f, path, name):
+        """A section's anchor, level-3 heading and the element's comment."""
         w = out.append
-        name = prefix + m.name
         w('<a id="%s"></a>' % anchor(name))
         w("")
         w("### %s" % name)
@@ -403,6 +396,11 @@ class Model:
         if text:
             w(comment_block(text))
             w("")
+
+    def message_section(self, out, f, path, m, package, prefix):
+        w = out.append
+        name = prefix + m.name
+        self.heading(out, f, path, name)
         if m.options.HasExtension(self.res.resource):
             r = m.options.Extensions[self.res.resource]
             w("Resource `%s`, name pattern %s." % (r.type, ", ".join("`%s`" % p for p in r.pattern)))
@@ -447,14 +445,7 @@ class Model:
     def enum_section(self, out, f, path, e, package, prefix):
         w = out.append
         name = prefix + e.name
-        w('<a id="%s"></a>' % anchor(name))
-        w("")
-        w("### %s" % name)
-        w("")
-        text = self.comment(f, path)
-        if text:
-            w(comment_block(text))
-            w("")
+        self.heading(out, f, path, name)
         w("| Value | No. | Description |")
         w("|---|---|---|")
         for k, v in enumerate(e.value):

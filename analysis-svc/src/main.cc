@@ -31,12 +31,7 @@ absl::StatusOr<std::unique_ptr<cak::analysis::AnalysisServer>> MakeServer(
     const AnalysisConfig& cfg, const common::ServiceContext& ctx, cak::analysis::domain::OutcomeSource* outcomes) {
   CAK_ASSIGN_OR_RETURN(auto pseudonymizer, common::DerivedHasherFrom(cfg.common, "analysis-sample-pseudonym"));
   cak::analysis::AnalysisServerOptions options;
-  options.pool = ctx.pool;
-  options.schema = cfg.common.db_schema;
-  options.clock = ctx.clock;
-  options.auth = ctx.auth;
-  options.metrics = ctx.metrics;
-  options.hasher = ctx.hasher;
+  common::FillCommonServerOptions(ctx, options);
   options.pseudonymizer = std::move(pseudonymizer);
   options.settings.import_dir = cfg.import_dir;
   options.settings.max_rejected_share = cfg.max_rejected_share;
@@ -44,7 +39,6 @@ absl::StatusOr<std::unique_ptr<cak::analysis::AnalysisServer>> MakeServer(
   options.settings.zone = ctx.zone;
   options.outcomes = outcomes;
   options.zone_name = ctx.zone_name;
-  options.server = ctx.server;
   return std::make_unique<cak::analysis::AnalysisServer>(std::move(options));
 }
 

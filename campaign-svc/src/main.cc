@@ -34,18 +34,12 @@ absl::StatusOr<std::unique_ptr<common::ServiceProcess>> Serve(const CampaignConf
   CAK_ASSIGN_OR_RETURN(const common::PeerChannel* analysis, peer(cfg.analysis));
   CAK_ASSIGN_OR_RETURN(const common::PeerChannel* dispatch, peer(cfg.dispatch));
   cak::campaign::CampaignServerOptions options;
-  options.pool = ctx.pool;
-  options.schema = cfg.common.db_schema;
-  options.clock = ctx.clock;
-  options.auth = ctx.auth;
-  options.metrics = ctx.metrics;
+  common::FillCommonServerOptions(ctx, options);
   options.intake = process->Keep(std::make_unique<clients::IntakeClient>(intake));
   options.analysis = process->Keep(std::make_unique<clients::AnalysisClient>(analysis));
   options.dispatch = process->Keep(std::make_unique<clients::DispatchClient>(dispatch));
-  options.hasher = ctx.hasher;
   options.settings.zone = ctx.zone;
   options.outbox_threads = static_cast<int>(cfg.outbox_threads);
-  options.server = ctx.server;
   process->Serve(std::make_unique<cak::campaign::CampaignServer>(std::move(options)));
   return process;
 }

@@ -57,6 +57,19 @@ struct ServiceContext {
   ServerOptions server;
 };
 
+// Fills what every service's server options have in common (pool, schema, clock,
+// authenticator, metrics, the deployment's hasher, server options) from the context.
+template <typename ServerOptionsT>
+void FillCommonServerOptions(const ServiceContext& ctx, ServerOptionsT& options) {
+  options.pool = ctx.pool;
+  options.schema = ctx.config->db_schema;
+  options.clock = ctx.clock;
+  options.auth = ctx.auth;
+  options.metrics = ctx.metrics;
+  options.hasher = ctx.hasher;
+  options.server = ctx.server;
+}
+
 // A service being served: its server and what the server uses (peer channels, clients).
 class ServiceProcess {
  public:

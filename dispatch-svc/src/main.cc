@@ -43,13 +43,8 @@ std::string HostName() {
 std::unique_ptr<cak::dispatch::DispatchServer> MakeServer(const DispatchConfig& cfg, const common::ServiceContext& ctx,
                                                           cak::dispatch::domain::RecipientSource* recipients) {
   cak::dispatch::DispatchServerOptions options;
-  options.pool = ctx.pool;
-  options.schema = cfg.common.db_schema;
-  options.clock = ctx.clock;
-  options.auth = ctx.auth;
-  options.metrics = ctx.metrics;
+  common::FillCommonServerOptions(ctx, options);
   options.recipients = recipients;
-  options.hasher = ctx.hasher;
   options.delivery_dir = cfg.delivery_dir;
   options.settings.zone = ctx.zone;
   options.settings.max_batch_items = cfg.max_batch_items;
@@ -59,7 +54,6 @@ std::unique_ptr<cak::dispatch::DispatchServer> MakeServer(const DispatchConfig& 
   options.settings.batch_retry_max = std::max(cfg.batch_retry_min, cfg.batch_retry_max);
   options.generator_threads =
       cfg.common.mode() == ServiceConfig::Mode::kServe ? static_cast<int>(cfg.generator_threads) : 0;
-  options.server = ctx.server;
   return std::make_unique<cak::dispatch::DispatchServer>(std::move(options));
 }
 

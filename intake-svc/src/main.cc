@@ -23,15 +23,9 @@ struct IntakeConfig {
 
 std::unique_ptr<cak::intake::IntakeServer> MakeServer(const IntakeConfig& cfg, const common::ServiceContext& ctx) {
   cak::intake::IntakeServerOptions options;
-  options.pool = ctx.pool;
-  options.schema = cfg.common.db_schema;
-  options.clock = ctx.clock;
-  options.auth = ctx.auth;
-  options.metrics = ctx.metrics;
-  options.hasher = ctx.hasher;
+  common::FillCommonServerOptions(ctx, options);
   options.settings.retention = cfg.signal_retention;
   options.settings.duplicate_window = cfg.duplicate_window;
-  options.server = ctx.server;
   return std::make_unique<cak::intake::IntakeServer>(std::move(options));
 }
 
