@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (idempotently) what the services need in PostgreSQL, the way the platform team does
 # in production: database `voorlichting`; per service a schema owned by an owner role (used only
-# by the migration step) and a login role for the running service that reaches only its schema.
+# by the migration step) and a login role for the running service that reaches only its schema
+# (scripts/provision.sql, which the PostgreSQL pod of scripts/deploy-local.sh runs too).
 # Passwords and the processing-log hash key are generated once into .local/secrets (mode 600).
 # Writes .local/run.env with the connection settings for scripts/run.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -26,20 +27,9 @@ admin -c "SELECT 'CREATE DATABASE voorlichting' WHERE NOT EXISTS (SELECT FROM pg
   | while read -r stmt; do admin -c "${stmt}"; done
 
 for svc in "${SERVICES[@]}"; do
-  owner="${svc}_owner"; app="${svc}_svc"
-  for role in "${owner}" "${app}"; do
-    admin -At -c "SELECT format('CREATE ROLE %I LOGIN', '${role}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}')" \
-      | while read -r stmt; do admin -c "${stmt}"; done
-    # Through stdin: psql substitutes :'pw' (quoted) only there, never with -c.
-    echo "ALTER ROLE ${role} PASSWORD :'pw'" | admin -v pw="$(secret "${role}.password")"
-  done
-  # A non-superuser admin may only hand a schema to a role it is a member of.
-  admin -c "GRANT ${owner} TO CURRENT_USER" 2>/dev/null || true
-  admin_db -c "CREATE SCHEMA IF NOT EXISTS ${svc} AUTHORIZATION ${owner}" \
-        -c "GRANT CONNECT ON DATABASE voorlichting TO ${owner}, ${app}"
+  admin_db -v svc="${svc}" -v owner_password="$(secret "${svc}_owner.password")" \
+    -v app_password="$(secret "${svc}_svc.password")" -f "${ROOT}/scripts/provision.sql"
 done
-# Nobody but the owners may create anything, and no role sees another service's schema.
-admin_db -c "REVOKE ALL ON DATABASE voorlichting FROM PUBLIC" -c "REVOKE ALL ON SCHEMA public FROM PUBLIC"
 
 read -r host port < <(admin -At -F ' ' -c "SELECT coalesce(host(inet_server_addr()), '127.0.0.1'), inet_server_port()")
 {

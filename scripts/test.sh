@@ -2,8 +2,9 @@
 # Runs every test from a clean state: installs what is missing, builds everything, starts the
 # project-local PostgreSQL (or uses CAK_PG_ADMIN_DSN), recreates the test database, and runs
 # ctest: unit, db (storage), api (gRPC), e2e (processes), fault (a database restart), fuzz
-# (libFuzzer), contract (buf lint, manifests) and
-# bench-smoke tests. Extra arguments go to ctest, e.g. `scripts/test.sh -L unit`.
+# (libFuzzer), contract (buf lint, manifests), bench-smoke and deploy (scripts/deploy-local.sh:
+# the images built and the suite run as pods under Podman) tests. Extra arguments go to ctest,
+# e.g. `scripts/test.sh -L unit`, or `-LE deploy` to leave the deployment out.
 # Stops PostgreSQL again if this script started it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -55,7 +55,9 @@ absl::StatusOr<std::string> MintToken(const TokenClaims& claims, const std::stri
       {"roles", claims.roles},
       {"principal_type", claims.application ? "application" : "employee"},
       {"iss", claims.issuer.empty() ? kDevJwtIssuer : claims.issuer},
-      {"aud", claims.audience.empty() ? kDevJwtAudience : claims.audience},
+      {"aud", claims.audiences.empty()       ? nlohmann::json(kDevJwtAudience)
+              : claims.audiences.size() == 1 ? nlohmann::json(claims.audiences.front())
+                                             : nlohmann::json(claims.audiences)},
       {"iat", absl::ToUnixSeconds(claims.issued_at)},
       {"exp", absl::ToUnixSeconds(claims.issued_at + claims.lifetime)},
   };

@@ -17,7 +17,9 @@ struct TokenClaims {
   std::vector<std::string> roles;  // "roles"
   bool application = false;        // "principal_type": "application" instead of "employee"
   std::string issuer;              // "iss" (default: the development issuer)
-  std::string audience;            // "aud" (default: the development audience)
+  // "aud": one is written as a string, more as an array (a token several services accept).
+  // Empty: the development audience.
+  std::vector<std::string> audiences;
   absl::Time issued_at = absl::Now();
   absl::Duration lifetime = absl::Hours(1);
   std::string key_id;  // the header's "kid", when set (a key of a JWKS)

@@ -119,6 +119,15 @@ TEST_F(AuthTest, AcceptsAValidToken) {
   EXPECT_EQ(app->kind, PrincipalKind::kApplication);
 }
 
+// A token an identity provider issued for several services (aud as an array) is accepted by each
+// of them.
+TEST_F(AuthTest, AcceptsATokenForSeveralAudiencesThatNamesThisService) {
+  auto p = auth_->VerifyToken(
+      Token({.subject = "emp-42", .roles = {"analyst"}, .audiences = {"intake-svc", kDevJwtAudience}}));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->id, "emp-42");
+}
+
 TEST_F(AuthTest, RejectsExpiredWrongIssuerAudienceOrKey) {
   const auto unauth = [](const absl::StatusOr<Principal>& p) {
     return p.status().code() == absl::StatusCode::kUnauthenticated && ErrorReason(p.status()) == "UNAUTHENTICATED";
@@ -127,7 +136,8 @@ TEST_F(AuthTest, RejectsExpiredWrongIssuerAudienceOrKey) {
   clock_.Advance(absl::Minutes(10));
   EXPECT_TRUE(unauth(auth_->VerifyToken(expired)));
   EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.issuer = "https://evil.example"}))));
-  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.audience = "other-system"}))));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.audiences = {"other-system"}}))));
+  EXPECT_TRUE(unauth(auth_->VerifyToken(Token({.audiences = {"other-system", "another-system"}}))));
   EXPECT_TRUE(unauth(auth_->VerifyToken(Token({}, kOtherPrivateKey))));
   EXPECT_TRUE(unauth(auth_->VerifyToken("not.a.token")));
   EXPECT_TRUE(unauth(auth_->VerifyToken("")));

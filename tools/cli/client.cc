@@ -57,6 +57,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(GlobalOptions options) {
     if (!token.ok()) return token.status();
     client->default_caller_.token = std::string(absl::StripAsciiWhitespace(*token));
   }
+  if (!o.signing.key_file.empty()) {
+    auto key = common::ReadSecretFile("--token-key", o.signing.key_file);
+    if (!key.ok()) return key.status();
+    client->signing_key_pem_ = *std::move(key);
+  }
   client->default_caller_.id = o.as;
   client->default_caller_.roles = o.roles;
   client->default_caller_.application = o.application;
@@ -96,25 +101,46 @@ std::unique_ptr<grpc::ClientContext> Client::Context(const Caller& caller, bool 
   ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.timeout));
   std::string token = caller.token;
   if (token.empty()) {
-    common::TokenClaims claims;
-    claims.subject = caller.id;
-    claims.roles = caller.roles;
-    claims.application = caller.application;
-    auto minted = common::MintToken(claims);
+    auto minted = MintToken(caller);
     if (minted.ok()) token = *minted;
   }
   if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
 }
 
-int DevToken(const Client& client, const TokenOptions& options) {
-  const Caller caller = client.DefaultCaller();
+absl::StatusOr<std::string> Client::MintToken(const Caller& caller, absl::Duration lifetime) const {
+  const TokenSigning& s = options_.signing;
   common::TokenClaims claims;
   claims.subject = caller.id;
   claims.roles = caller.roles;
   claims.application = caller.application;
-  claims.lifetime = options.lifetime;
-  auto minted = common::MintToken(claims);
+  claims.lifetime = lifetime;
+  claims.issuer = s.issuer;
+  claims.audiences = s.audiences;
+  claims.key_id = s.key_id;
+  if (signing_key_pem_.empty()) return common::MintToken(claims);
+  return common::MintToken(claims, signing_key_pem_);
+}
+
+absl::StatusOr<std::string> Client::Jwks() const {
+  if (signing_key_pem_.empty()) return absl::FailedPreconditionError("jwks needs --token-key and --token-key-id");
+  auto jwk = common::PublicJwk(signing_key_pem_, options_.signing.key_id, "RS256");
+  if (!jwk.ok()) return jwk.status();
+  return absl::StrCat(R"({"keys":[)", *jwk, "]}");
+}
+
+int PrintJwks(const Client& client) {
+  auto jwks = client.Jwks();
+  if (!jwks.ok()) {
+    std::fprintf(stderr, "jwks: %s\n", std::string(jwks.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%s\n", jwks->c_str());
+  return 0;
+}
+
+int DevToken(const Client& client, const TokenOptions& options) {
+  auto minted = client.MintToken(client.DefaultCaller(), options.lifetime);
   if (!minted.ok()) {
     std::fprintf(stderr, "token: %s\n", std::string(minted.status().message()).c_str());
     return 1;

@@ -26,6 +26,18 @@ struct TlsOptions {
   std::string server_name;  // the name the certificate must carry, instead of the address's host
 };
 
+// How the tokens the client mints (for --as, and for the flow's callers) are signed. Without a
+// key: with the repository's test key, for services in --auth-mode=development. With a key: the
+// way an identity provider signs them, for a test deployment whose services trust the key's
+// JWKS (`voorlichting-cli jwks` prints it; scripts/deploy-local.sh does this). Never a
+// production identity.
+struct TokenSigning {
+  std::string key_file;                // PEM: the RSA private key (RS256)
+  std::string key_id;                  // the header's "kid": the key's id in the JWKS
+  std::string issuer;                  // "iss" (empty: the development issuer)
+  std::vector<std::string> audiences;  // "aud" (empty: the development audience)
+};
+
 // The options of every command (given before or after the command's name, or as CAK_*
 // environment variables; see cli/command_line.cc).
 struct GlobalOptions {
@@ -46,6 +58,7 @@ struct GlobalOptions {
   std::string trace;
   std::string signal;
   TlsOptions tls;
+  TokenSigning signing;
 };
 
 // The peers a command asks besides intake-svc (--analysis-address, --dispatch-address,
@@ -94,6 +107,10 @@ class Client {
   const std::optional<common::TraceContext>& trace() const { return trace_; }
   // The caller from the command line.
   Caller DefaultCaller() const { return default_caller_; }
+  // A token for `caller` (who has none of its own), signed as --token-key etc. say.
+  absl::StatusOr<std::string> MintToken(const Caller& caller, absl::Duration lifetime = absl::Hours(1)) const;
+  // The JSON Web Key Set of --token-key's public half (FAILED_PRECONDITION without a key).
+  absl::StatusOr<std::string> Jwks() const;
 
  private:
   Client(GlobalOptions options, std::shared_ptr<grpc::ChannelCredentials> credentials)
@@ -107,6 +124,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   Caller default_caller_;
   std::optional<common::TraceContext> trace_;
+  std::string signing_key_pem_;  // empty: the repository's test key
 };
 
 // "--trace" as the trace it names: a W3C traceparent, or a 32-hex trace id (its calls start at
@@ -119,6 +137,10 @@ struct TokenOptions {
   absl::Duration lifetime = absl::Hours(1);
 };
 int DevToken(const Client& client, const TokenOptions& options);
+
+// jwks: prints the JSON Web Key Set that verifies the tokens minted with --token-key (the
+// services' CAK_JWT_JWKS_FILE in a test deployment).
+int PrintJwks(const Client& client);
 
 // "error: INVALID_ARGUMENT at signal.description (REQUIRED_FIELD_MISSING): description is required"
 std::string DescribeError(const grpc::Status& status);

@@ -322,8 +322,8 @@ CommandLine::CommandLine()
   token->excludes(token_file);
   token_file->excludes(token);
   app.add_option("--as", g.as,
-                 "without a token, against a service in --auth-mode=development: the caller's id (a token minted "
-                 "with the repository's test key)")
+                 "without a token: the caller's id in the token the client mints (signed with the repository's "
+                 "test key for services in --auth-mode=development, or with --token-key)")
       ->envname("CAK_AS")
       ->capture_default_str()
       ->type_name("ID");
@@ -333,6 +333,28 @@ CommandLine::CommandLine()
       ->type_name("ROLE,...");
   app.add_flag("--application", g.application, "with --as: the caller is an application, not an employee")
       ->envname("CAK_APPLICATION");
+  // Minted tokens signed like an identity provider's, for a test deployment (scripts/deploy-local.sh).
+  CLI::Option* signing_key =
+      app.add_option("--token-key", g.signing.key_file,
+                     "sign the tokens the client mints with this RSA private key (PEM) instead of the repository's "
+                     "test key: for a test deployment whose services trust its key set (see `jwks`)")
+          ->envname("CAK_TOKEN_KEY")
+          ->check(CLI::ExistingFile)
+          ->type_name("PEM");
+  CLI::Option* signing_kid = app.add_option("--token-key-id", g.signing.key_id, "with --token-key: the key's id (kid)")
+                                 ->envname("CAK_TOKEN_KEY_ID")
+                                 ->type_name("KID");
+  app.add_option("--token-issuer", g.signing.issuer, "the issuer (iss) of minted tokens (default: the development one)")
+      ->envname("CAK_TOKEN_ISSUER")
+      ->type_name("URL");
+  app.add_option("--token-audience", g.signing.audiences,
+                 "the audiences (aud) of minted tokens, repeatable or comma-separated: every service they call "
+                 "(default: the development one)")
+      ->envname("CAK_TOKEN_AUDIENCE")
+      ->delimiter(',')
+      ->type_name("AUD");
+  signing_key->needs(signing_kid);
+  signing_kid->needs(signing_key);
   app.add_option("--trace", g.trace,
                  "continue this trace (a W3C traceparent, or a 32-hex trace id), e.g. an information action's, so "
                  "the call's processing-log entries join it")
@@ -605,6 +627,10 @@ CommandLine::CommandLine()
                         DevToken);
     AddDuration(cmd, "--lifetime", &o->lifetime, "how long it is valid");
   }
+  Add(kOther, "jwks",
+      "print the JSON Web Key Set that verifies the tokens minted with --token-key (a test deployment's "
+      "CAK_JWT_JWKS_FILE)",
+      PrintJwks);
 }
 
 CommandLine::~CommandLine() = default;

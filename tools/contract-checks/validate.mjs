@@ -67,6 +67,9 @@
 // overlays/<name>/with-hooks exist, and with-hooks renders exactly the objects of
 // overlays/<name> and overlays/<name>/migrate together, each identical (so the objects the
 // two plain-kubectl steps both apply are the same, and nothing is left out of either).
+// overlays/local (scripts/deploy-local.sh) renders, entry point by entry point, exactly the
+// objects of overlays/production but its PodMonitors, each differing only in its images'
+// tag (`local`) and the pod templates' hostAliases.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -882,6 +885,51 @@ function overlayErrors(rendered, entries) {
       }
     }
   }
+  errors.push(...localOverlayErrors(rendered));
+  return errors;
+}
+
+// overlays/local is production on one machine under Podman (scripts/deploy-local.sh): each of
+// its entry points renders the objects of production's same entry point, production's
+// PodMonitors excepted, changed in two ways only (overlays/local/settings): every image tagged
+// `local`, and hostAliases in the pod templates. Any other difference would make the local run
+// prove less about production than it claims.
+function localOverlayErrors(rendered) {
+  const errors = [];
+  const normalized = (obj, local, where) => {
+    const o = structuredClone(obj);
+    const pod = podOf(o);
+    if (!pod) return o;
+    if (local) delete pod.hostAliases;
+    for (const c of containersOf(pod)) {
+      const { name, tag } = parseImage(String(c.image ?? ""));
+      if (local && tag !== "local") errors.push(`${where}: image ${c.image} is not tagged local (built by deploy-local)`);
+      c.image = name;
+    }
+    return o;
+  };
+  for (const suffix of ["", "/migrate", "/with-hooks"]) {
+    const [le, pe] = [`overlays/local${suffix}`, `overlays/production${suffix}`];
+    const local = rendered.get(le);
+    const prod = rendered.get(pe);
+    if (!local || !prod) continue;
+    const P = new Map(prod.filter(isMap).map((o) => [objectKey(o), o]));
+    const L = new Map(local.filter(isMap).map((o) => [objectKey(o), o]));
+    for (const [k, o] of L) {
+      if (!P.has(k)) {
+        errors.push(`${le}: ${k} is not rendered by ${pe}: the local deployment runs something production does not`);
+      } else if (canonical(normalized(o, true, `${le}: ${k}`)) !== canonical(normalized(P.get(k), false, pe))) {
+        errors.push(
+          `${le}: ${k} differs from ${pe} in more than its image tag and hostAliases (overlays/local/settings)`,
+        );
+      }
+    }
+    for (const [k, o] of P) {
+      if (!L.has(k) && o.kind !== "PodMonitor") {
+        errors.push(`${le}: ${k} of ${pe} is not rendered: the local deployment leaves out part of production`);
+      }
+    }
+  }
   return errors;
 }
 
@@ -1572,6 +1620,42 @@ async function selfTest({ quiet = false } = {}) {
       tree(without(s, "job", "pdb"), suiteMigrate(s), suiteComplete(s)),
       /PodDisruptionBudget v\/t is rendered by neither/,
     );
+  }
+  {
+    // overlays/local = overlays/production with images tagged local and hostAliases.
+    const localOf = (objs, change = () => {}) =>
+      objs.map((obj) => {
+        const o = structuredClone(obj);
+        const pod = podOf(o);
+        if (pod) {
+          pod.hostAliases = [{ ip: "10.89.77.11", hostnames: ["t.v.svc"] }];
+          for (const c of containersOf(pod)) c.image = `${parseImage(c.image).name}:local`;
+        }
+        change(o);
+        return o;
+      });
+    const L = "overlays/local";
+    const both = (change) =>
+      new Map([
+        ...tree(suiteMain(), suiteMigrate(), suiteComplete()),
+        [L, localOf(suiteMain(), change)],
+        [`${L}/migrate`, localOf(suiteMigrate(), change)],
+        [`${L}/with-hooks`, localOf(suiteComplete(), change)],
+      ]);
+    treeCase("valid local overlay: production with tag local and hostAliases", both(), null);
+    treeCase(
+      "local overlay changes more than tag and hostAliases",
+      both((o) => {
+        if (o.kind === "Deployment") o.spec.template.spec.containers[0].resources.limits.memory = "9Gi";
+      }),
+      /overlays\/local: apps\/v1 Deployment .* differs from overlays\/production in more than/,
+    );
+    const untagged = both();
+    untagged.get(L).find((o) => o.kind === "Deployment").spec.template.spec.containers[0].image = "registry.example/t:1.0.0";
+    treeCase("local overlay image not tagged local", untagged, /is not tagged local/);
+    const fewer = both();
+    fewer.set(L, fewer.get(L).filter((o) => o.kind !== "PodDisruptionBudget"));
+    treeCase("local overlay leaves out a production object", fewer, /PodDisruptionBudget .* is not rendered/);
   }
   treeCase(
     "overlay without a migrate entry point",

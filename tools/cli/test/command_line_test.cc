@@ -20,15 +20,19 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/random.h"
 #include "common/base/version.h"
+#include "common/grpc/auth.h"
+#include "common/grpc/dev_tokens.h"
+#include "common/testing/fake_clock.h"
 
 namespace cak::cli {
 namespace {
 
 // Every environment variable the command line reads.
 constexpr const char* kVariables[] = {
-    "CAK_ADDRESS", "CAK_INTAKE_ADDRESS", "CAK_TIMEOUT",     "CAK_TOKEN",          "CAK_TOKEN_FILE",
-    "CAK_AS",      "CAK_ROLES",          "CAK_APPLICATION", "CAK_TRACE",          "CAK_SIGNAL",
-    "CAK_TLS_CA",  "CAK_TLS_CERT",       "CAK_TLS_KEY",     "CAK_TLS_SERVER_NAME"};
+    "CAK_ADDRESS",      "CAK_INTAKE_ADDRESS", "CAK_TIMEOUT",       "CAK_TOKEN",           "CAK_TOKEN_FILE",
+    "CAK_AS",           "CAK_ROLES",          "CAK_APPLICATION",   "CAK_TRACE",           "CAK_SIGNAL",
+    "CAK_TLS_CA",       "CAK_TLS_CERT",       "CAK_TLS_KEY",       "CAK_TLS_SERVER_NAME", "CAK_TOKEN_KEY",
+    "CAK_TOKEN_KEY_ID", "CAK_TOKEN_ISSUER",   "CAK_TOKEN_AUDIENCE"};
 
 constexpr char kTraceId[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 const std::string kCerts = CAK_TEST_CERTS_DIR;
@@ -373,6 +377,51 @@ TEST_F(CommandLineTest, TokenFromAFile) {
   ASSERT_EQ(p.exit_code, std::nullopt) << p.err;
   EXPECT_EQ(p.global.token, "");
   EXPECT_EQ(p.global.token_file, file);
+}
+
+// A test deployment (scripts/deploy-local.sh): the client signs the tokens it mints with a given
+// key, issuer and audiences, and `jwks` prints the key set the services verify them with.
+TEST_F(CommandLineTest, MintedTokensSignedWithAGivenKeyVerifyAgainstItsKeySet) {
+  const std::string key = WriteFile("signing.pem", common::kDevJwtPrivateKeyPem);
+  Parsed p = Parse({"--token-key=" + key, "--token-key-id=run-1", "--token-issuer=https://login.example/staff",
+                    "--token-audience=intake-svc,campaign-svc", "--as=emp-9", "--roles=analyst", "jwks"});
+  ASSERT_EQ(p.exit_code, std::nullopt) << p.err;
+  EXPECT_EQ(p.command, "jwks");
+  EXPECT_EQ(p.global.signing.audiences, (std::vector<std::string>{"intake-svc", "campaign-svc"}));
+  auto client = Client::Create(p.global);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto jwks = (*client)->Jwks();
+  ASSERT_TRUE(jwks.ok()) << jwks.status();
+  EXPECT_NE(jwks->find(R"("kid":"run-1")"), std::string::npos) << *jwks;
+  EXPECT_EQ(jwks->find("\"d\""), std::string::npos) << "the private exponent must not leave: " << *jwks;
+  auto token = (*client)->MintToken((*client)->DefaultCaller());
+  ASSERT_TRUE(token.ok()) << token.status();
+
+  common::testing::FakeClock clock(absl::Now());
+  auto verifier = [&](const std::string& audience) {
+    common::AuthOptions o;
+    o.mode = "jwt";
+    o.jwt_jwks = *jwks;
+    o.issuer = "https://login.example/staff";
+    o.audience = audience;
+    return *common::Authenticator::Create(o, &clock);
+  };
+  for (const char* audience : {"intake-svc", "campaign-svc"}) {
+    auto principal = verifier(audience)->VerifyToken(*token);
+    ASSERT_TRUE(principal.ok()) << audience << ": " << principal.status();
+    EXPECT_EQ(principal->id, "emp-9");
+    EXPECT_EQ(principal->roles, (std::vector<std::string>{"analyst"}));
+  }
+  EXPECT_EQ(verifier("dispatch-svc")->VerifyToken(*token).status().code(), absl::StatusCode::kUnauthenticated);
+
+  // The key and its id go together; without a key there is no key set to print.
+  EXPECT_EQ(Parse({"--token-key=" + key, "jwks"}).exit_code, kExitUsage);
+  EXPECT_EQ(Parse({"--token-key-id=run-1", "jwks"}).exit_code, kExitUsage);
+  p = Parse({"jwks"});
+  ASSERT_EQ(p.exit_code, std::nullopt) << p.err;
+  client = Client::Create(p.global);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->Jwks().status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CommandLineTest, TokenIsGivenOnlyOnce) {
