@@ -66,8 +66,12 @@ teardown() {  # removes everything the run made except the images and the logs
   for v in $(podman volume ls -q --filter label=voorlichting.cak.nl/deploy-local 2>/dev/null); do
     podman volume rm -f "$v" >/dev/null 2>&1 || true
   done
+  # kube play writes each mounted Secret into a named volume of the Secret's name, in plain
+  # text, and leaves it behind: remove those with the Secrets.
   for s in $(podman secret ls --format '{{.Name}}' 2>/dev/null); do
-    [[ -f "${DEPLOY_DIR}/secrets/$s" ]] && podman secret rm "$s" >/dev/null 2>&1
+    [[ -f "${DEPLOY_DIR}/secrets/$s" ]] || continue
+    podman secret rm "$s" >/dev/null 2>&1 || true
+    podman volume rm -f "$s" >/dev/null 2>&1 || true
   done
   rm -rf "${DEPLOY_DIR}/secrets" "${PKI}"
   if [[ -n "${LOGBOOK_PID}" ]]; then
@@ -85,8 +89,37 @@ on_exit() {
     return
   fi
   say "tearing down: pods, network, volumes, secrets, keys (images kept; logs in ${LOGS})"
+  local secrets=()
+  [[ -d "${DEPLOY_DIR}/secrets" ]] && mapfile -t secrets < <(ls "${DEPLOY_DIR}/secrets")
   teardown
-  [[ ${code} -eq 0 ]] || printf 'error: the local deployment failed (exit %d); logs in %s\n' "${code}" "${LOGS}" >&2
+  if [[ ${code} -ne 0 ]]; then
+    printf 'error: the local deployment failed (exit %d); logs in %s\n' "${code}" "${LOGS}" >&2
+    return
+  fi
+  check_torn_down "${secrets[@]}" || exit 1
+}
+# Nothing of the run may be left but the images and the logs: no pod, network, volume (the
+# claims', the Secrets' copies), Secret, key or logbook process.
+check_torn_down() {  # check_torn_down <secret name>...
+  local left=() name
+  for name in $(podman pod ps --format '{{.Name}}'); do
+    [[ " postgres-rw ${SERVICES[*]/%/-pod-0} ${SERVICES[*]/%/-migrate} " == *" ${name} "* ]] && left+=("pod ${name}")
+  done
+  podman network exists "${NETWORK}" && left+=("network ${NETWORK}")
+  for name in $(podman volume ls -q); do
+    [[ " $* voorlichting-local-pgdata voorlichting-local-pgrun analysis-svc-import dispatch-svc-deliveries " == *" ${name} "* ]] \
+      && left+=("volume ${name}")
+  done
+  for name in $(podman secret ls --format '{{.Name}}'); do
+    [[ " $* " == *" ${name} "* ]] && left+=("secret ${name}")
+  done
+  [[ -e "${PKI}" ]] && left+=("keys in ${PKI}")
+  [[ -n "${LOGBOOK_PID}" ]] && kill -0 "${LOGBOOK_PID}" 2>/dev/null && left+=("the logbook (pid ${LOGBOOK_PID})")
+  if ((${#left[@]})); then
+    printf 'error: the teardown left: %s\n' "${left[*]}" >&2
+    return 1
+  fi
+  say "torn down: nothing of the run is left but the images and ${LOGS}"
 }
 
 # ---------------------------------------------------------------------------- preconditions
