@@ -13,18 +13,21 @@
 #      k8s/overlays/local/settings/kustomization.yaml), each with `podman kube play`;
 #   4. waits for every pod's gRPC health (the kubelet's plaintext probe port), drives the main
 #      flow against the pods with voorlichting-cli over TLS with JWT bearer tokens (signed by the
-#      run's key, with production's issuer and audiences), checks health over TLS and that
-#      plaintext is refused, scrapes every pod's metrics, checks the export to the logbook;
-#   5. prints a summary and tears everything down (pods, network, volumes, secrets, keys). The
-#      images stay, so a second run reuses them (Podman's layer cache rebuilds what changed).
+#      run's key, with production's issuer and audiences), checks health over TLS, that
+#      plaintext and the repository's test key are refused, how the pods run, their JSON logs,
+#      every pod's metrics and the export to the logbook; stops every server (drain, exit 0);
+#   5. prints a summary and tears everything down (pods, network, volumes, secrets, keys),
+#      checking that nothing is left. The images stay, so a second run reuses them (Podman's
+#      layer cache rebuilds what changed).
 #
-#   scripts/deploy-local.sh           the whole run (about 20 minutes the first time: the compile)
+#   scripts/deploy-local.sh           the whole run (about 12 minutes the first time, most of it
+#                                     the images' compile; about 80 s with the images built)
 #   scripts/deploy-local.sh --down    tear down what CAK_KEEP_RUNNING=1 left running
 # Environment: CAK_KEEP_RUNNING=1 leaves the deployment running (and says how to reach it).
 # Needs root (rootful Podman: fixed addresses on a bridge network, the logbook on port 443) and
 # installs what is missing (podman, runc, catatonit, mmdebstrap, python3-yaml). Fails with a
 # clear message where this machine cannot run containers. Run by ctest under the label
-# `deploy` (tests/deploy), within the README's test command.
+# `deploy` (tests/CMakeLists.txt), within the README's test command.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEPLOY_DIR="${STATE_DIR}/deploy"   # this run: PKI (removed at the end), rendered objects, logs
@@ -373,8 +376,13 @@ check_logs() {
     container_logs "${c}"
     python3 - "${LOGS}/${c}.log" <<'PY' || die "${svc} wrote log lines that are not JSON (${LOGS}/${c}.log)"
 import json, sys
-lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-bad = [l for l in lines if not l.startswith("{") or not isinstance(json.loads(l), dict)]
+def is_object(line):
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+bad = [l for l in lines if not is_object(l)]
 for l in bad[:3]:
     print("not a JSON object:", l[:160], file=sys.stderr)
 sys.exit(1 if bad or not lines else 0)
