@@ -267,6 +267,45 @@ TEST_F(CampaignApiTest, TheWholeReviewAndReleaseOverGrpc) {
   EXPECT_EQ(after.decisions(1).actor(), "emp-5005");
 }
 
+// A page of ListCampaigns (read in one statement) shows each campaign exactly as GetCampaign
+// does: a draft, and a released one with its decisions and its groups' order state from the
+// outbox, first pending with the last error, then created.
+TEST_F(CampaignApiTest, AListedCampaignIsTheCampaignGetShows) {
+  const pb::Campaign released = Released();
+  intake_.signals[kSignal] = domain::SignalState::kInAssessment;  // (the fake) for a second campaign
+  const pb::Campaign draft = Create();
+  const auto expect_listed_as_got = [&] {
+    pb::ListCampaignsRequest list;
+    list.set_page_size(1);  // one campaign a page: the paging read too
+    std::map<std::string, pb::Campaign> listed;
+    for (int page = 0; page < 5; ++page) {
+      pb::ListCampaignsResponse resp;
+      CAK_ASSERT_GRPC_OK(stub_->ListCampaigns(ContextFor(kDesigner).get(), list, &resp));
+      for (const pb::Campaign& c : resp.campaigns()) listed[c.name()] = c;
+      if (resp.next_page_token().empty()) break;
+      list.set_page_token(resp.next_page_token());
+    }
+    ASSERT_EQ(listed.size(), 2u);
+    for (const pb::Campaign* c : {&released, &draft}) {
+      const pb::Campaign got = Get(c->name());
+      EXPECT_EQ(listed[c->name()].SerializeAsString(), got.SerializeAsString()) << got.DebugString();
+    }
+  };
+
+  dispatch_.failure = absl::UnavailableError("dispatch-svc is down");
+  DrainOutbox();
+  ASSERT_EQ(Get(released.name()).groups(0).order_delivery(), pb::ORDER_DELIVERY_PENDING);
+  ASSERT_THAT(Get(released.name()).groups(0).order_error(), HasSubstr("down"));
+  ASSERT_EQ(Get(released.name()).decisions_size(), 3);
+  expect_listed_as_got();
+
+  dispatch_.failure = absl::OkStatus();
+  clock_.Advance(absl::Minutes(1));
+  DrainOutbox();
+  ASSERT_EQ(Get(released.name()).groups(0).order_delivery(), pb::ORDER_DELIVERY_CREATED);
+  expect_listed_as_got();
+}
+
 TEST_F(CampaignApiTest, DispatchDownDuringReleaseThenBackGivesEachOrderOnce) {
   pb::Campaign c = Released();  // the release commits whatever dispatch-svc's state
   dispatch_.failure = absl::UnavailableError("dispatch-svc is down");

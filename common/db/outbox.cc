@@ -1,6 +1,8 @@
 // PostgreSQL outbox and relay (see outbox.h).
 #include "common/db/outbox.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/base/errors.h"
@@ -52,10 +54,28 @@ void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMe
 }
 
 std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& schema, const std::string& aggregate_id) {
+  const auto rows = ExecutePrepared(sql, "SELECT " + OutboxJsonColumn(schema, "$1"), {aggregate_id});
+  return ParseOutboxJson(TextAt(rows.at(0), 0));
+}
+
+std::string OutboxJsonColumn(const std::string& schema, const std::string& aggregate_id_expr) {
+  // Each message as a JSON array of the columns RecordFromRow reads, so that one decoder serves.
+  return Q(schema,
+           absl::StrCat("(SELECT coalesce(json_agg(json_build_array(", kColumns,
+                        ") ORDER BY id), '[]') FROM ${s}.outbox WHERE aggregate_id = ", aggregate_id_expr, ")"));
+}
+
+std::vector<OutboxRecord> ParseOutboxJson(const std::string& json) {
   std::vector<OutboxRecord> out;
-  for (const auto& row : ExecutePrepared(
-           sql, Q(schema, absl::StrCat("SELECT ", kColumns, " FROM ${s}.outbox WHERE aggregate_id = $1 ORDER BY id")),
-           {aggregate_id})) {
+  for (const nlohmann::json& message : nlohmann::json::parse(json)) {
+    std::vector<std::optional<std::string>> row;
+    for (const nlohmann::json& value : message) {
+      if (value.is_null()) {
+        row.emplace_back();
+      } else {
+        row.emplace_back(value.is_string() ? value.get<std::string>() : value.dump());
+      }
+    }
     out.push_back(RecordFromRow(row));
   }
   return out;

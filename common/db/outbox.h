@@ -32,6 +32,14 @@ void EnqueueOutbox(Tx& tx, const std::string& schema, const std::vector<OutboxMe
 // The messages of one aggregate in enqueue order. Throws what SOCI throws.
 std::vector<OutboxRecord> ReadOutbox(soci::session& sql, const std::string& schema, const std::string& aggregate_id);
 
+// For a query that reads aggregates together with their messages (a page of them in one
+// statement): a scalar subquery, to put in its select list, giving the messages of the
+// aggregate whose id (text) is the SQL expression `aggregate_id_expr` (e.g. `c.id::text`) as one
+// JSON array, in enqueue order; ParseOutboxJson() reads that column back. ReadOutbox() is the
+// same for one aggregate.
+std::string OutboxJsonColumn(const std::string& schema, const std::string& aggregate_id_expr);
+std::vector<OutboxRecord> ParseOutboxJson(const std::string& json);
+
 // Puts the FAILED messages of `aggregate_id` back to PENDING, due now (a person fixed what the
 // receiver refused and asks again); their request ids stay, so what the receiver did create is
 // answered, not made twice. Returns how many. Throws what SOCI throws.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/prepared.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/pg_test_env.h"
 
@@ -52,6 +53,58 @@ class OutboxTest : public ::testing::Test {
   std::unique_ptr<testing::TestSchema> schema_;
   std::unique_ptr<PgPool> pool_;
 };
+
+// ReadOutbox and a query of many aggregates (OutboxJsonColumn) read the messages through JSON:
+// every field comes back as written, text with quotes, newlines and non-ASCII included, a
+// missing done time as none, times to the microsecond.
+TEST_F(OutboxTest, EveryFieldIsReadBackAsWritten) {
+  clock_.Advance(absl::Microseconds(123457));
+  const OutboxMessage tricky{"dispatch.CreateDispatchOrder",
+                             "agg-1",
+                             "key \"1\"",
+                             "req-1",
+                             "groep \"één\"\nregel 2\t\\",
+                             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+  ASSERT_TRUE(
+      Enqueue({tricky, {"intake.Mark", "agg-1", "k2", "req-2", "", ""}, {"x", "agg-2", "k", "req-3", "p", ""}}).ok());
+  const std::vector<OutboxRecord> records = Read("agg-1");
+  ASSERT_EQ(records.size(), 2u);
+  const OutboxRecord& r = records[0];
+  EXPECT_GT(r.id, 0);
+  EXPECT_EQ(r.message.topic, tricky.topic);
+  EXPECT_EQ(r.message.aggregate_id, "agg-1");
+  EXPECT_EQ(r.message.ordering_key, tricky.ordering_key);
+  EXPECT_EQ(r.message.request_id, "req-1");
+  EXPECT_EQ(r.message.payload, tricky.payload);
+  EXPECT_EQ(r.message.traceparent, tricky.traceparent);
+  EXPECT_EQ(r.state, OutboxState::kPending);
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_EQ(r.create_time, clock_.Now());
+  EXPECT_EQ(r.next_attempt_time, clock_.Now());
+  EXPECT_FALSE(r.done_time.has_value());
+  EXPECT_EQ(records[1].message.request_id, "req-2");  // enqueue order
+  EXPECT_GT(records[1].id, r.id);
+
+  // The same through a query of several aggregates at once, one row each.
+  std::map<std::string, std::vector<OutboxRecord>> by_aggregate;
+  ASSERT_TRUE(WithSession(*pool_, [&](soci::session& sql) {
+                for (const auto& row :
+                     ExecutePrepared(sql,
+                                     "SELECT a, " + OutboxJsonColumn(schema_->name(), "a") +
+                                         " FROM unnest(ARRAY['agg-1', 'agg-2', 'agg-none']) AS a ORDER BY a",
+                                     {})) {
+                  by_aggregate[*row[0]] = ParseOutboxJson(*row[1]);
+                }
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_EQ(by_aggregate.size(), 3u);
+  ASSERT_EQ(by_aggregate["agg-1"].size(), 2u);
+  EXPECT_EQ(by_aggregate["agg-1"][0].message.payload, tricky.payload);
+  EXPECT_EQ(by_aggregate["agg-1"][1].id, records[1].id);
+  ASSERT_EQ(by_aggregate["agg-2"].size(), 1u);
+  EXPECT_EQ(by_aggregate["agg-2"][0].message.request_id, "req-3");
+  EXPECT_TRUE(by_aggregate["agg-none"].empty());
+}
 
 TEST_F(OutboxTest, ARolledBackChangeLeavesNoMessage) {
   ASSERT_FALSE(Enqueue({{"t", "a", "k", "r1", "p"}}, /*commit=*/false).ok());

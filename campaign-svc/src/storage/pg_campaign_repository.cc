@@ -137,23 +137,15 @@ constexpr char kColumns[] =
     " array_to_string(editors, chr(31)), groups::text, ${s}.to_micros(create_time), ${s}.to_micros(update_time),"
     " revision, action_traceparent";
 
-domain::Campaign CampaignFromRow(const Row& r) {
-  domain::Campaign c;
-  c.id = TextAt(r, 0);
-  c.title = TextAt(r, 1);
-  c.signal_id = TextAt(r, 2);
-  c.target_group_set_id = TextAt(r, 3);
-  c.state = static_cast<domain::CampaignState>(ToInt(r[4]));
-  (void)absl::SimpleAtod(TextAt(r, 5), &c.control_share);
-  (void)absl::SimpleAtoi(TextAt(r, 6), &c.control_seed);
-  c.created_by = TextAt(r, 7);
-  if (!TextAt(r, 8).empty()) c.editors = absl::StrSplit(TextAt(r, 8), '\x1f');
-  c.groups = GroupsFrom(TextAt(r, 9));
-  c.create_time = TimeFromMicros(TextAt(r, 10));
-  c.update_time = TimeFromMicros(TextAt(r, 11));
-  c.revision = ToInt(r[12]);
-  c.action_traceparent = TextAt(r, 13);
-  return c;
+// A campaign with its decisions and its order messages, in one statement: the campaign's columns
+// (kColumns), then the decisions and the outbox messages as JSON arrays (columns 14 and 15).
+// `where_order_limit` follows FROM ... c: one campaign, or a page of them.
+std::string CampaignSelect(const std::string& schema, absl::string_view where_order_limit) {
+  return absl::StrCat(
+      "SELECT ", kColumns,
+      ", (SELECT coalesce(json_agg(json_build_array(d.kind, d.actor, d.comment, ${s}.to_micros(d.decide_time))"
+      " ORDER BY d.id), '[]') FROM ${s}.decisions d WHERE d.campaign_id = c.id), ",
+      common::db::OutboxJsonColumn(schema, "c.id::text"), " FROM ${s}.campaigns c ", where_order_limit);
 }
 
 // The groups' release state, from the campaign's order messages in the outbox.
@@ -181,6 +173,33 @@ void ApplyOutbox(const std::vector<common::OutboxRecord>& messages, domain::Camp
   }
 }
 
+domain::Campaign CampaignFromRow(const Row& r) {
+  domain::Campaign c;
+  c.id = TextAt(r, 0);
+  c.title = TextAt(r, 1);
+  c.signal_id = TextAt(r, 2);
+  c.target_group_set_id = TextAt(r, 3);
+  c.state = static_cast<domain::CampaignState>(ToInt(r[4]));
+  (void)absl::SimpleAtod(TextAt(r, 5), &c.control_share);
+  (void)absl::SimpleAtoi(TextAt(r, 6), &c.control_seed);
+  c.created_by = TextAt(r, 7);
+  if (!TextAt(r, 8).empty()) c.editors = absl::StrSplit(TextAt(r, 8), '\x1f');
+  c.groups = GroupsFrom(TextAt(r, 9));
+  c.create_time = TimeFromMicros(TextAt(r, 10));
+  c.update_time = TimeFromMicros(TextAt(r, 11));
+  c.revision = ToInt(r[12]);
+  c.action_traceparent = TextAt(r, 13);
+  for (const json& d : json::parse(TextAt(r, 14))) {
+    c.decisions.push_back({static_cast<domain::DecisionKind>(d.at(0).get<int>()), d.at(1).get<std::string>(),
+                           d.at(2).is_null() ? std::string() : d.at(2).get<std::string>(),
+                           absl::FromUnixMicros(d.at(3).get<int64_t>())});
+  }
+  if (c.state == domain::CampaignState::kReleased || c.state == domain::CampaignState::kCompleted) {
+    ApplyOutbox(common::db::ParseOutboxJson(TextAt(r, 15)), &c);
+  }
+  return c;
+}
+
 }  // namespace
 
 PgCampaignRepository::PgCampaignRepository(common::db::PgPool* pool, std::string schema,
@@ -192,21 +211,9 @@ std::string PgCampaignRepository::Q(absl::string_view sql) const {
 }
 
 std::optional<domain::Campaign> PgCampaignRepository::Read(soci::session& sql, const std::string& id) const {
-  const TextRows rows = ExecutePrepared(
-      sql, Q(absl::StrCat("SELECT ", kColumns, " FROM ${s}.campaigns WHERE id = CAST($1 AS uuid)")), {id});
+  const TextRows rows = ExecutePrepared(sql, Q(CampaignSelect(schema_, "WHERE c.id = CAST($1 AS uuid)")), {id});
   if (rows.empty()) return std::nullopt;
-  domain::Campaign c = CampaignFromRow(rows[0]);
-  for (const Row& r : ExecutePrepared(sql,
-                                      Q("SELECT kind, actor, comment, ${s}.to_micros(decide_time) FROM ${s}.decisions"
-                                        " WHERE campaign_id = CAST($1 AS uuid) ORDER BY id"),
-                                      {id})) {
-    c.decisions.push_back(
-        {static_cast<domain::DecisionKind>(ToInt(r[0])), TextAt(r, 1), TextAt(r, 2), TimeFromMicros(TextAt(r, 3))});
-  }
-  if (c.state == domain::CampaignState::kReleased || c.state == domain::CampaignState::kCompleted) {
-    ApplyOutbox(common::db::ReadOutbox(sql, schema_, id), &c);
-  }
-  return c;
+  return CampaignFromRow(rows[0]);
 }
 
 absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Campaign& c,
@@ -279,20 +286,20 @@ absl::StatusOr<std::vector<domain::Campaign>> PgCampaignRepository::List(
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
-        const TextRows ids = ExecutePrepared(
+        // The page, each campaign with its decisions and order messages: one statement.
+        const TextRows rows = ExecutePrepared(
             tx.sql(),
-            Q("SELECT id FROM ${s}.campaigns WHERE ($1 = '' OR state = CAST(NULLIF($1, '') AS smallint))"
-              " AND ($2 = '' OR signal_id = $2)"
-              " AND ($3 = '' OR (create_time, id) < (${s}.from_micros(CAST(NULLIF($3, '') AS bigint)),"
-              " CAST(NULLIF($4, '') AS uuid)))"
-              " ORDER BY create_time DESC, id DESC LIMIT CAST($5 AS integer)"),
+            Q(CampaignSelect(
+                schema_,
+                "WHERE ($1 = '' OR c.state = CAST(NULLIF($1, '') AS smallint))"
+                " AND ($2 = '' OR c.signal_id = $2)"
+                " AND ($3 = '' OR (c.create_time, c.id) < (${s}.from_micros(CAST(NULLIF($3, '') AS bigint)),"
+                " CAST(NULLIF($4, '') AS uuid)))"
+                " ORDER BY c.create_time DESC, c.id DESC LIMIT CAST($5 AS integer)")),
             {filter.state ? absl::StrCat(static_cast<int>(*filter.state)) : std::string(), filter.signal_id,
              after ? MicrosText(after->create_time) : std::string(), after ? after->id : std::string(),
              absl::StrCat(limit)});
-        for (const Row& r : ids) {
-          auto c = Read(tx.sql(), TextAt(r, 0));
-          if (c) out.push_back(*std::move(c));
-        }
+        for (const Row& r : rows) out.push_back(CampaignFromRow(r));
         return absl::OkStatus();
       },
       deadline));
