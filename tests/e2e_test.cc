@@ -205,6 +205,14 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
   }
   EXPECT_EQ(Count(kDispatch, items_of_removed), 0);
   EXPECT_EQ(Count(kIntake, signals_naming), 0);
+  // campaign-svc holds no personal data of its own: its dry run reports the processing log's part.
+  {
+    auto [code, out] = purge_job(kCampaign, /*dry_run=*/true);
+    ASSERT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("\"event\":\"purge_processing_log_done\",\"dry_run\":true,\"entries\":0,\"held_for_logbook\":"),
+              std::string::npos)
+        << out;
+  }
   EXPECT_EQ(Count(kDispatch, "processing_log WHERE name = 'dispatch.FollowSubjectRemovals' AND data_subject_id = '" +
                                  removed_id + "'"),
             1);
@@ -228,8 +236,20 @@ TEST_F(EndToEndTest, DispatchDownDuringReleaseThenBackDeliversEachOrderOnce) {
   cpb::Campaign released;
   CAK_ASSERT_GRPC_OK(campaigns_->ReleaseCampaign(ContextFor(kApprover).get(), release, &released));
   EXPECT_EQ(released.state(), cpb::CAMPAIGN_STATE_RELEASED);
-  absl::SleepFor(absl::Seconds(2));  // the relay tries and fails meanwhile
+  // The relay tries each group's order and fails (each attempt includes the peer channel's own
+  // retries, so this takes a few seconds, longer on a busy machine): wait until every contacted
+  // group shows its error, at most 60 s.
+  const auto all_tried = [](const cpb::Campaign& c) {
+    for (const auto& g : c.groups()) {
+      if (g.action() != cpb::ACTION_NONE && g.order_error().empty()) return false;
+    }
+    return true;
+  };
   cpb::Campaign pending = GetCampaign(campaign);
+  for (const absl::Time until = absl::Now() + absl::Seconds(60); !all_tried(pending) && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(200));
+    pending = GetCampaign(campaign);
+  }
   for (const auto& g : pending.groups()) {
     if (g.action() == cpb::ACTION_NONE) continue;
     EXPECT_EQ(g.order_delivery(), cpb::ORDER_DELIVERY_PENDING) << g.group();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/clock.h"
+#include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
 #include "common/db/copy.h"
@@ -328,20 +329,31 @@ absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStor
     removed += last;
   }
   // Expired entries the logbook has not accepted yet stay (common migration 0008): say so.
-  absl::Status held = WithSession(pool, [&](soci::session& sql) {
-    const TextRows rows = ExecutePrepared(sql,
-                                          "SELECT " + store.schema() + ".processing_log_held_for_export(" +
-                                              store.schema() + ".from_micros(CAST($1 AS bigint)))",
-                                          {absl::StrCat(absl::ToUnixMicros(cutoff))});
-    const int64_t n = rows.empty() || !rows[0][0] ? 0 : std::stoll(*rows[0][0]);
-    if (n > 0) {
-      log::Warning("purge_processing_log_held_for_logbook",
-                   {{"entries", n}, {"why", "expired, but the logbook has not accepted them yet"}});
-    }
-    return absl::OkStatus();
-  });
-  if (!held.ok()) return held;
+  auto count = CountProcessingLogPurge(pool, store, cutoff);
+  if (!count.ok()) return count.status();
+  if (count->held_for_logbook > 0) {
+    log::Warning("purge_processing_log_held_for_logbook",
+                 {{"entries", count->held_for_logbook}, {"why", "expired, but the logbook has not accepted them yet"}});
+  }
   return removed;
+}
+
+absl::StatusOr<ProcessingLogPurgeCount> CountProcessingLogPurge(PgPool& pool, const ProcessingLogStore& store,
+                                                                absl::Time cutoff) {
+  ProcessingLogPurgeCount count;
+  CAK_RETURN_IF_ERROR(WithSession(pool, [&](soci::session& sql) {
+    const std::string& s = store.schema();
+    const TextRows rows =
+        ExecutePrepared(sql,
+                        absl::StrCat("SELECT (SELECT count(*) FROM ", s, ".processing_log_purgeable(", s,
+                                     ".from_micros(CAST($1 AS bigint)))), ", s, ".processing_log_held_for_export(", s,
+                                     ".from_micros(CAST($1 AS bigint)))"),
+                        {absl::StrCat(absl::ToUnixMicros(cutoff))});
+    count.removable = rows[0][0] ? std::stoll(*rows[0][0]) : 0;
+    count.held_for_logbook = rows[0][1] ? std::stoll(*rows[0][1]) : 0;
+    return absl::OkStatus();
+  }));
+  return count;
 }
 
 }  // namespace cak::common::db

@@ -111,4 +111,14 @@ class ProcessingLogStore {
 absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStore& store, absl::Time cutoff,
                                            int chunk = 10000);
 
+// What PurgeProcessingLog(cutoff) would do now, for `--purge --dry-run`: how many entries it
+// would remove (the same choice, common migration 0012), and how many expired ones it would
+// keep because the logbook has not accepted them yet. Writes nothing.
+struct ProcessingLogPurgeCount {
+  int64_t removable = 0;
+  int64_t held_for_logbook = 0;
+};
+absl::StatusOr<ProcessingLogPurgeCount> CountProcessingLogPurge(PgPool& pool, const ProcessingLogStore& store,
+                                                                absl::Time cutoff);
+
 }  // namespace cak::common::db

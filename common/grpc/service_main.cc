@@ -34,11 +34,18 @@ int Purge(const ServiceDescription& service, const ServiceHooks& hooks, const Se
   if (hooks.purge) {
     if (absl::Status st = hooks.purge(ctx, call); !st.ok()) return Fail("purge_failed", st);
   }
-  if (config.dry_run) return 0;
   const db::ProcessingLogStore store(config.db_schema, service.name, *ctx.hasher);
-  auto removed = db::PurgeProcessingLog(*ctx.pool, store, ctx.clock->Now() - config.processing_log_retention);
+  const absl::Time cutoff = ctx.clock->Now() - config.processing_log_retention;
+  if (config.dry_run) {  // what the purge would remove, and what it would keep for the logbook
+    auto count = db::CountProcessingLogPurge(*ctx.pool, store, cutoff);
+    if (!count.ok()) return Fail("purge_processing_log_failed", count.status());
+    log::Info("purge_processing_log_done",
+              {{"dry_run", true}, {"entries", count->removable}, {"held_for_logbook", count->held_for_logbook}});
+    return 0;
+  }
+  auto removed = db::PurgeProcessingLog(*ctx.pool, store, cutoff);
   if (!removed.ok()) return Fail("purge_processing_log_failed", removed.status());
-  log::Info("purge_processing_log_done", {{"entries", *removed}});
+  log::Info("purge_processing_log_done", {{"dry_run", false}, {"entries", *removed}});
   return 0;
 }
 

@@ -5,7 +5,7 @@
 // level, then by mode
 // - --migrate-only: the service's migrations as the schema owner, exit;
 // - --purge [--dry-run]: the database, the service's purge of personal data (it logs what it
-//   removed), then the processing log's retention (not in a dry run), exit;
+//   removed), then the processing log's retention (a dry run counts what it would remove), exit;
 // - serving: the database, the authenticator and metrics, the service's server, the export to
 //   the organisation's logbook, serve until SIGTERM/SIGINT, drain.
 // A failure is one JSON log line (config_failed, database_not_ready, migrate_failed,

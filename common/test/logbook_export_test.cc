@@ -344,7 +344,15 @@ TEST_F(LogbookExportTest, ThePurgeKeepsWhatTheLogbookHasNotAccepted) {
   FakeLogbook logbook;
   logbook.refuse_after = 0;
   LogbookExporter exporter(pool_.get(), &logbook, Options());
-  ASSERT_TRUE(exporter.EnsureCursor().ok());  // export is on: from now on the purge waits for it
+  // A dry run (--purge --dry-run) counts what the purge would remove and keep, writing nothing.
+  const auto dry_run = [&] {
+    auto count = CountProcessingLogPurge(*pool_, *store_, cutoff);
+    EXPECT_TRUE(count.ok()) << count.status();
+    return count.ok() ? std::make_pair(count->removable, count->held_for_logbook) : std::make_pair(-1L, -1L);
+  };
+  EXPECT_EQ(dry_run(), std::make_pair(4L, 0L));  // no export yet: everything expired may go
+  ASSERT_TRUE(exporter.EnsureCursor().ok());     // export is on: from now on the purge waits for it
+  EXPECT_EQ(dry_run(), std::make_pair(0L, 4L));
   EXPECT_EQ(*PurgeProcessingLog(*pool_, *store_, cutoff), 0);
   EXPECT_EQ(Rows(), 7);
   AwaitFinal();
@@ -352,8 +360,14 @@ TEST_F(LogbookExportTest, ThePurgeKeepsWhatTheLogbookHasNotAccepted) {
   EXPECT_EQ(*PurgeProcessingLog(*pool_, *store_, cutoff), 0);
   logbook.refuse_after = -1;
   ASSERT_EQ(*exporter.ExportRound(), 7);
+  EXPECT_EQ(dry_run(), std::make_pair(4L, 0L));
+  EXPECT_EQ(Rows(), 7);                                        // the dry runs removed nothing
   EXPECT_EQ(*PurgeProcessingLog(*pool_, *store_, cutoff), 4);  // the 4 entries, with their 3 subject rows
   EXPECT_EQ(Rows(), 0);
+  EXPECT_EQ(dry_run(), std::make_pair(0L, 0L));
+  // A cutoff inside the retention floor is refused by the dry run as by the purge.
+  EXPECT_FALSE(CountProcessingLogPurge(*pool_, *store_, absl::Now()).ok());
+  EXPECT_FALSE(PurgeProcessingLog(*pool_, *store_, absl::Now()).ok());
 }
 
 }  // namespace

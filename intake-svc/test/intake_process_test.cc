@@ -278,6 +278,10 @@ TEST_F(IntakeProcessTest, MigrateOnlyThenPurgeDryRun) {
   EXPECT_EQ(purge.Wait(), 0) << out;
   EXPECT_NE(out.find("\"event\":\"follow_removals_done\",\"dry_run\":true,\"removals\":0"), std::string::npos) << out;
   EXPECT_NE(out.find("\"event\":\"purge_signals_done\",\"dry_run\":true"), std::string::npos) << out;
+  // The processing log's part too: what it would remove and keep for the logbook (nothing yet).
+  EXPECT_NE(out.find("\"event\":\"purge_processing_log_done\",\"dry_run\":true,\"entries\":0,\"held_for_logbook\":0"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(reads.load(), 1);
   analysis->Shutdown();
 }
