@@ -398,13 +398,8 @@ out_dir, version = sys.argv[1], sys.argv[2]
 pods = [arg.split("=", 1) for arg in sys.argv[3:]]
 os.makedirs(out_dir, exist_ok=True)
 failed = False
-def total(body, metric, **labels):
-    s = 0.0
-    for line in body.splitlines():
-        m = re.match(r'^' + metric + r'(\{[^}]*\})? (\S+)$', line)
-        if m and all(f'{k}="{v}"' in (m.group(1) or "") for k, v in labels.items()):
-            s += float(m.group(2))
-    return s
+def total(body, metric):  # summed over its label sets
+    return sum(float(m.group(1)) for m in re.finditer(r'^' + metric + r'(?:\{[^}]*\})? (\S+)$', body, re.M))
 for name, ip in pods:
     body = urllib.request.urlopen(f"http://{ip}:9464/metrics", timeout=5).read().decode()
     open(os.path.join(out_dir, f"{name}.txt"), "w").write(body)
@@ -489,10 +484,9 @@ mapfile -t DEPLOYMENTS < <(awk '$1 == "run" && $2 == "Deployment" {print $3}' "$
 skipped="$(awk '$1 == "skip" {print $2}' "${DEPLOY_DIR}/rendered/deploy.plan" | sort | uniq -c | awk '{print $1, $2}' | paste -sd,)"
 say "not run under Podman (reasons in ${DEPLOY_DIR}/rendered/deploy.plan): ${skipped//,/, }"
 # The JWT settings the services were given, so that the CLI mints what they accept.
-JWT_ISSUER="$(python3 "${ROOT}/scripts/deploy_local.py" settings "${DEPLOY_DIR}/rendered/deploy.yaml" \
-  | awk -F'[ =]' '$2 == "CAK_JWT_ISSUER" {print substr($0, index($0, "=") + 1)}' | sort -u)"
-JWT_AUDIENCES="$(python3 "${ROOT}/scripts/deploy_local.py" settings "${DEPLOY_DIR}/rendered/deploy.yaml" \
-  | awk -F'[ =]' '$2 == "CAK_JWT_AUDIENCE" {print substr($0, index($0, "=") + 1)}' | sort -u | paste -sd,)"
+JWT_ISSUER="$(python3 "${ROOT}/scripts/deploy_local.py" setting "${DEPLOY_DIR}/rendered/deploy.yaml" CAK_JWT_ISSUER)"
+JWT_AUDIENCES="$(python3 "${ROOT}/scripts/deploy_local.py" setting "${DEPLOY_DIR}/rendered/deploy.yaml" \
+  CAK_JWT_AUDIENCE | sort | paste -sd,)"
 [[ -n "${JWT_ISSUER}" && "${JWT_ISSUER}" != *$'\n'* ]] || die "the Deployments do not agree on one CAK_JWT_ISSUER"
 
 phase "the run's PKI, JWT key, passwords; Secrets, volumes, network"

@@ -22,9 +22,9 @@ ServiceAccounts, CronJobs or Namespaces. So:
       writes <out-dir>/<name>.yaml per Job (as a Pod) or Deployment and prints one line per
       object: `run <kind> <name> <file>`, `volume <claim>`, `secret <name>` (each secret a
       pod mounts) or `skip <kind> <name> <reason>`
-  deploy_local.py settings <rendered.yaml>
-      prints `<deployment> <variable>=<value>` for each setting of each Deployment's container
-      (env and the ConfigMaps of envFrom), e.g. the JWT issuer and audience the CLI must mint
+  deploy_local.py setting <rendered.yaml> <VARIABLE>
+      prints the distinct values the Deployments' containers give VARIABLE (env, and the
+      ConfigMaps of envFrom), one a line, e.g. the JWT issuer and audiences the CLI must mint
   deploy_local.py secret <name> <key>=<file>...
       prints a Kubernetes Secret for `podman secret create`; the values are written as they
       are, since kube play (4.3) mounts `data` without base64-decoding it
@@ -131,9 +131,10 @@ def split(rendered, out_dir):
     print("\n".join(dict.fromkeys(lines)))
 
 
-def settings(rendered):
+def setting(rendered, variable):
     docs = load(rendered)
     config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+    found = {}  # insertion-ordered set
     for d in docs:
         if d["kind"] != "Deployment":
             continue
@@ -145,8 +146,9 @@ def settings(rendered):
             for var in c.get("env", []):
                 if "value" in var:
                     values[var["name"]] = var["value"]
-            for key, value in values.items():
-                print(f"{d['metadata']['name']} {key}={value}")
+            if variable in values:
+                found.setdefault(values[variable])
+    print("\n".join(found))
 
 
 def secret(name, items):
@@ -162,8 +164,8 @@ def secret(name, items):
 def main(argv):
     if len(argv) == 3 and argv[0] == "split":
         split(argv[1], argv[2])
-    elif len(argv) == 2 and argv[0] == "settings":
-        settings(argv[1])
+    elif len(argv) == 3 and argv[0] == "setting":
+        setting(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "secret":
         secret(argv[1], argv[2:])
     else:

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/base/clock.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
@@ -317,6 +318,29 @@ int64_t ProcessingLogStore::PurgeBefore(Tx& tx, absl::Time cutoff, int max_rows)
   return removed;
 }
 
+namespace {
+
+// A count from the processing log's expiry functions (common migrations 0008 and 0012) at
+// `cutoff`: `count_of` is a SELECT of one count with ${s} for the schema and $cutoff for the time.
+absl::StatusOr<int64_t> ExpiryCount(PgPool& pool, const ProcessingLogStore& store, absl::string_view count_of,
+                                    absl::Time cutoff) {
+  int64_t n = 0;
+  CAK_RETURN_IF_ERROR(WithSession(pool, [&](soci::session& sql) {
+    const std::string cutoff_sql = store.schema() + ".from_micros(CAST($1 AS bigint))";
+    const TextRows rows =
+        ExecutePrepared(sql, absl::StrReplaceAll(count_of, {{"${s}", store.schema()}, {"$cutoff", cutoff_sql}}),
+                        {absl::StrCat(absl::ToUnixMicros(cutoff))});
+    n = rows[0][0] ? std::stoll(*rows[0][0]) : 0;
+    return absl::OkStatus();
+  }));
+  return n;
+}
+
+constexpr char kHeldForLogbook[] = "SELECT ${s}.processing_log_held_for_export($cutoff)";
+constexpr char kPurgeable[] = "SELECT count(*) FROM ${s}.processing_log_purgeable($cutoff)";
+
+}  // namespace
+
 absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStore& store, absl::Time cutoff,
                                            int chunk) {
   int64_t removed = 0, last = chunk;
@@ -329,11 +353,10 @@ absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStor
     removed += last;
   }
   // Expired entries the logbook has not accepted yet stay (common migration 0008): say so.
-  auto count = CountProcessingLogPurge(pool, store, cutoff);
-  if (!count.ok()) return count.status();
-  if (count->held_for_logbook > 0) {
+  CAK_ASSIGN_OR_RETURN(const int64_t held, ExpiryCount(pool, store, kHeldForLogbook, cutoff));
+  if (held > 0) {
     log::Warning("purge_processing_log_held_for_logbook",
-                 {{"entries", count->held_for_logbook}, {"why", "expired, but the logbook has not accepted them yet"}});
+                 {{"entries", held}, {"why", "expired, but the logbook has not accepted them yet"}});
   }
   return removed;
 }
@@ -341,18 +364,8 @@ absl::StatusOr<int64_t> PurgeProcessingLog(PgPool& pool, const ProcessingLogStor
 absl::StatusOr<ProcessingLogPurgeCount> CountProcessingLogPurge(PgPool& pool, const ProcessingLogStore& store,
                                                                 absl::Time cutoff) {
   ProcessingLogPurgeCount count;
-  CAK_RETURN_IF_ERROR(WithSession(pool, [&](soci::session& sql) {
-    const std::string& s = store.schema();
-    const TextRows rows =
-        ExecutePrepared(sql,
-                        absl::StrCat("SELECT (SELECT count(*) FROM ", s, ".processing_log_purgeable(", s,
-                                     ".from_micros(CAST($1 AS bigint)))), ", s, ".processing_log_held_for_export(", s,
-                                     ".from_micros(CAST($1 AS bigint)))"),
-                        {absl::StrCat(absl::ToUnixMicros(cutoff))});
-    count.removable = rows[0][0] ? std::stoll(*rows[0][0]) : 0;
-    count.held_for_logbook = rows[0][1] ? std::stoll(*rows[0][1]) : 0;
-    return absl::OkStatus();
-  }));
+  CAK_ASSIGN_OR_RETURN(count.removable, ExpiryCount(pool, store, kPurgeable, cutoff));
+  CAK_ASSIGN_OR_RETURN(count.held_for_logbook, ExpiryCount(pool, store, kHeldForLogbook, cutoff));
   return count;
 }
 

@@ -3,16 +3,25 @@
 -- count a dry run reports is what the purge then removes (the logbook permitting meanwhile).
 -- An entry is taken when it ended before the cutoff, no other entry references its subjects,
 -- and the logbook has accepted it, its subject rows and its references (or the export is off).
--- A cutoff inside the retention floor is refused here, for both.
-CREATE OR REPLACE FUNCTION ${schema}.processing_log_purgeable(cutoff timestamptz) RETURNS SETOF bigint
+
+-- A cutoff inside the retention floor is refused, by both, before anything else (not left to
+-- the planner: a DELETE over an empty table need not run its subquery at all).
+CREATE OR REPLACE FUNCTION ${schema}.processing_log_check_cutoff(cutoff timestamptz) RETURNS void
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
-DECLARE
-  exported bigint;
 BEGIN
   IF cutoff > now() - (SELECT minimum_retention FROM ${schema}.processing_log_policy) THEN
     RAISE EXCEPTION 'cutoff % is inside the processing-log retention floor', cutoff
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+END $$;
+REVOKE ALL ON FUNCTION ${schema}.processing_log_check_cutoff(timestamptz) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION ${schema}.processing_log_purgeable(cutoff timestamptz) RETURNS SETOF bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+DECLARE
+  exported bigint;
+BEGIN
+  PERFORM ${schema}.processing_log_check_cutoff(cutoff);
   SELECT exported_tx INTO exported FROM ${schema}.processing_log_export;
   RETURN QUERY
     SELECT p.id FROM ${schema}.processing_log p
@@ -33,6 +42,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
 DECLARE
   removed bigint;
 BEGIN
+  PERFORM ${schema}.processing_log_check_cutoff(cutoff);
   WITH gone AS (
     DELETE FROM ${schema}.processing_log
      WHERE id IN (SELECT id FROM ${schema}.processing_log_purgeable(cutoff) AS id LIMIT max_rows)
