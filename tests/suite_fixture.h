@@ -55,6 +55,11 @@ const TestCaller kDesignerApprover{"emp-3003", {"campaign_designer", "approver"}
 const TestCaller kApprover{"emp-5005", {"approver"}, false};
 const TestCaller kIntakeOfficer{"emp-1001", {"intake_officer"}, false};
 
+// The services and the flow decide what "today" is in one zone, production's: a flow whose
+// "today" differs from the services' (UTC servers, an Amsterdam flow between 23:00 and 24:00
+// UTC) sends on a day the services think has not begun.
+inline constexpr char kTimeZoneFlag[] = "--time-zone=Europe/Amsterdam";
+
 enum Svc { kIntake = 0, kAnalysis = 1, kDispatch = 2, kCampaign = 3 };
 
 class SuiteTest : public ::testing::Test {
@@ -145,18 +150,18 @@ class SuiteTest : public ::testing::Test {
         break;
       case kAnalysis:
         a.insert(a.end(),
-                 {"--import-dir=" + dir_ + "/import", "--time-zone=UTC", "--dispatch-address=" + Address(kDispatch),
+                 {"--import-dir=" + dir_ + "/import", kTimeZoneFlag, "--dispatch-address=" + Address(kDispatch),
                   "--dispatch-token-file=" + dir_ + "/analysis.token"});
         break;
       case kDispatch:
         a.insert(a.end(),
-                 {"--delivery-dir=" + dir_ + "/deliveries", "--time-zone=UTC",
-                  "--analysis-address=" + Address(kAnalysis), "--analysis-token-file=" + dir_ + "/dispatch.token"});
+                 {"--delivery-dir=" + dir_ + "/deliveries", kTimeZoneFlag, "--analysis-address=" + Address(kAnalysis),
+                  "--analysis-token-file=" + dir_ + "/dispatch.token"});
         break;
       case kCampaign:
         a.insert(
             a.end(),
-            {"--time-zone=UTC", "--intake-address=" + Address(kIntake), "--analysis-address=" + Address(kAnalysis),
+            {kTimeZoneFlag, "--intake-address=" + Address(kIntake), "--analysis-address=" + Address(kAnalysis),
              "--dispatch-address=" + Address(kDispatch), "--intake-token-file=" + dir_ + "/campaign.token",
              "--analysis-token-file=" + dir_ + "/campaign.token", "--dispatch-token-file=" + dir_ + "/campaign.token"});
         break;
@@ -183,7 +188,7 @@ class SuiteTest : public ::testing::Test {
     std::string cmd =
         absl::StrCat(CLI_BINARY, " --timeout=120s flow --intake-address=", Address(kIntake),
                      " --analysis-address=", Address(kAnalysis), " --dispatch-address=", Address(kDispatch),
-                     " --campaign-address=", Address(kCampaign), " --import-dir=", dir_,
+                     " --campaign-address=", Address(kCampaign), " ", kTimeZoneFlag, " --import-dir=", dir_,
                      "/import --delivery-dir=", dir_, "/deliveries");
     for (const std::string& e : extra) absl::StrAppend(&cmd, " ", e);
     ChildProcess flow({"/bin/sh", "-c", cmd + " 1>&2"});
