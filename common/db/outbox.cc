@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
+#include "common/base/random.h"
 #include "common/db/prepared.h"
 #include "common/db/sql_values.h"
 
@@ -138,13 +139,14 @@ void OutboxRelay::Run() {
 }
 
 absl::StatusOr<bool> OutboxRelay::DeliverOne() {
-  bool claimed = false;
   const std::string& schema = options_.schema;
+  // 1. The claim, a short transaction of its own: the oldest due message whose ordering key
+  // has no earlier pending message, leased to this delivery (a token of its own, and due again
+  // only when the lease runs out). It stays PENDING, so later messages of its key keep waiting.
+  std::optional<OutboxRecord> claimed;
+  const std::string token = NewUuid();
   CAK_RETURN_IF_ERROR(InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
     const absl::Time now = clock_->Now();
-    // The oldest due message whose ordering key has no earlier pending message. The claim is
-    // held while the remote call runs: a replica that dies mid-call releases it with its
-    // connection, and the message is delivered again.
     const TextRows rows = ExecutePrepared(
         tx.sql(),
         Q(schema, absl::StrCat("SELECT ", kColumns,
@@ -155,52 +157,76 @@ absl::StatusOr<bool> OutboxRelay::DeliverOne() {
                                " ORDER BY o.next_attempt_time, o.id LIMIT 1 FOR UPDATE SKIP LOCKED")),
         {MicrosText(now)});
     if (rows.empty()) return absl::OkStatus();
-    claimed = true;
-    const OutboxRecord record = RecordFromRow(rows[0]);
-    auto handler = handlers_.find(record.message.topic);
-    absl::StatusOr<std::string> result = handler == handlers_.end()
-                                             ? absl::StatusOr<std::string>(absl::InvalidArgumentError(
-                                                   absl::StrCat("no handler for outbox topic ", record.message.topic)))
-                                             : handler->second(record);
-    const absl::Time done = clock_->Now();
-    if (result.ok()) {
-      ExecutePrepared(tx.sql(),
-                      Q(schema,
-                        "UPDATE ${s}.outbox SET state = 'DONE', attempts = attempts + 1, result = $2,"
-                        " last_error = '', done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                      {absl::StrCat(record.id), *result, MicrosText(done)});
-      tx.OnCommit([this] { delivered_.fetch_add(1); });
-      log::Info("outbox_delivered", {{"topic", record.message.topic}, {"request_id", record.message.request_id}});
-      return absl::OkStatus();
-    }
-    const std::string error = absl::StrCat(ErrorReason(result.status()), ": ", result.status().message());
+    OutboxRecord record = RecordFromRow(rows[0]);
+    ExecutePrepared(tx.sql(),
+                    Q(schema,
+                      "UPDATE ${s}.outbox SET lease_token = $2, attempts = attempts + 1,"
+                      " next_attempt_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
+                    {absl::StrCat(record.id), token, MicrosText(now + options_.lease)});
+    claimed = std::move(record);
+    return absl::OkStatus();
+  }));
+  if (!claimed) return false;
+  const OutboxRecord& record = *claimed;
+
+  // 2. The remote call, holding no database connection.
+  auto handler = handlers_.find(record.message.topic);
+  absl::StatusOr<std::string> result = handler == handlers_.end()
+                                           ? absl::StatusOr<std::string>(absl::InvalidArgumentError(
+                                                 absl::StrCat("no handler for outbox topic ", record.message.topic)))
+                                           : handler->second(record);
+
+  // 3. The settlement, only while the lease is still this delivery's: after it ran out another
+  // delivery may have taken the message over (with the same request_id, which the receiver
+  // recognises), and that one settles it.
+  const absl::Time done = clock_->Now();
+  std::string state = "PENDING", error;
+  absl::Time next = done;
+  if (result.ok()) {
+    state = "DONE";
+  } else {
+    error = absl::StrCat(ErrorReason(result.status()), ": ", result.status().message());
     const bool uncertain =
         result.status().code() == absl::StatusCode::kInternal || result.status().code() == absl::StatusCode::kUnknown;
     if (OutboxRetryable(result.status()) && !(uncertain && record.attempts + 1 >= options_.max_uncertain_attempts)) {
-      const absl::Time next = done + OutboxBackoff(record.attempts, options_.max_backoff);
-      ExecutePrepared(tx.sql(),
-                      Q(schema,
-                        "UPDATE ${s}.outbox SET attempts = attempts + 1, last_error = $2,"
-                        " next_attempt_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                      {absl::StrCat(record.id), error, MicrosText(next)});
-      log::Warning("outbox_delivery_retried", {{"topic", record.message.topic},
-                                               {"request_id", record.message.request_id},
-                                               {"attempts", record.attempts + 1},
-                                               {"error", result.status()}});
-      return absl::OkStatus();
+      next = done + OutboxBackoff(record.attempts, options_.max_backoff);
+    } else {
+      state = "FAILED";
     }
-    ExecutePrepared(tx.sql(),
-                    Q(schema,
-                      "UPDATE ${s}.outbox SET state = 'FAILED', attempts = attempts + 1, last_error = $2,"
-                      " done_time = ${s}.from_micros($3::bigint) WHERE id = $1::bigint"),
-                    {absl::StrCat(record.id), error, MicrosText(done)});
-    tx.OnCommit([this] { failed_.fetch_add(1); });
-    log::Error(
-        "outbox_delivery_failed",
-        {{"topic", record.message.topic}, {"request_id", record.message.request_id}, {"error", result.status()}});
+  }
+  bool settled = false;
+  CAK_RETURN_IF_ERROR(InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+    const TextRows rows =
+        ExecutePrepared(tx.sql(),
+                        Q(schema,
+                          "UPDATE ${s}.outbox SET state = $3, result = $4, last_error = $5, lease_token = NULL,"
+                          " next_attempt_time = ${s}.from_micros($6::bigint),"
+                          " done_time = CASE WHEN $3 = 'PENDING' THEN NULL ELSE ${s}.from_micros($7::bigint) END"
+                          " WHERE id = $1::bigint AND lease_token = $2 AND state = 'PENDING' RETURNING id"),
+                        {absl::StrCat(record.id), token, state, result.ok() ? *result : std::string(), error,
+                         MicrosText(next), MicrosText(done)});
+    settled = !rows.empty();
     return absl::OkStatus();
   }));
-  return claimed;
+  const std::string& topic = record.message.topic;
+  const std::string& request_id = record.message.request_id;
+  if (!settled) {
+    log::Warning("outbox_lease_lost", {{"topic", topic},
+                                       {"request_id", request_id},
+                                       {"lease_ms", absl::ToInt64Milliseconds(options_.lease)},
+                                       {"outcome", result.ok() ? "delivered" : "error"}});
+  } else if (state == "DONE") {
+    delivered_.fetch_add(1);
+    log::Info("outbox_delivered", {{"topic", topic}, {"request_id", request_id}});
+  } else if (state == "PENDING") {
+    log::Warning(
+        "outbox_delivery_retried",
+        {{"topic", topic}, {"request_id", request_id}, {"attempts", record.attempts + 1}, {"error", result.status()}});
+  } else {
+    failed_.fetch_add(1);
+    log::Error("outbox_delivery_failed", {{"topic", topic}, {"request_id", request_id}, {"error", result.status()}});
+  }
+  return true;
 }
 
 }  // namespace cak::common::db

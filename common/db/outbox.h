@@ -1,11 +1,17 @@
 // The transactional outbox in PostgreSQL (table <schema>.outbox, common migration 0006) and its
 // relay. EnqueueOutbox() writes messages inside the caller's transaction, so they exist exactly
-// when the change that caused them committed. OutboxRelay delivers them in the background:
-// each message is claimed with FOR UPDATE SKIP LOCKED (replicas never deliver one message at
-// the same time), handed to the topic's handler while the claim is held, and marked DONE with
-// the handler's result, retried later with backoff (retryable errors), or FAILED (a refusal,
-// which needs a person). A crash after the remote call and before the commit leaves the message
-// PENDING: it is delivered again with the same request_id, which the receiver recognises.
+// when the change that caused them committed. OutboxRelay delivers them in the background, in
+// three steps, and holds a database connection only in the first and the last:
+// 1. a short transaction claims a due message (FOR UPDATE SKIP LOCKED, so replicas never claim
+//    one message at the same time) and leases it: a token of this delivery, and the message due
+//    again only when the lease (OutboxRelayOptions::lease) has run out;
+// 2. the topic's handler makes the remote call, without a connection;
+// 3. a second transaction marks it DONE with the handler's result, retried later with backoff
+//    (retryable errors), or FAILED (a refusal, which needs a person) -- if the lease is still
+//    this delivery's token. A delivery that outlived its lease finds the message taken over by
+//    another and leaves it to that one.
+// A crash after the remote call and before step 3 leaves the message PENDING: it is delivered
+// again once its lease runs out, with the same request_id, which the receiver recognises.
 #pragma once
 
 #include <atomic>
@@ -58,6 +64,9 @@ struct OutboxRelayOptions {
   // attempts they count as a refusal (FAILED), so one bad message cannot block its ordering
   // key for ever. UNAVAILABLE and the other plainly passing errors are retried without limit.
   int max_uncertain_attempts = 10;
+  // How long a claimed message is this delivery's: longer than a handler takes (its remote
+  // call's deadline). A replica that dies mid-call holds the message up for at most this long.
+  absl::Duration lease = absl::Minutes(2);
 };
 
 class OutboxRelay {

@@ -213,5 +213,96 @@ TEST_F(OutboxTest, ReplicasDeliverEveryMessageExactlyOnce) {
   for (const auto& [id, n] : delivered) EXPECT_EQ(n, 1) << id;
 }
 
+// The remote call runs without a database connection: with a pool of one connection, the
+// handler itself can still use the database (campaign-svc's handlers read the campaign), and a
+// second delivery meanwhile finds the leased message not due.
+TEST_F(OutboxTest, TheRemoteCallHoldsNoDatabaseConnection) {
+  std::unique_ptr<PgPool> one = *schema_->MakePool(1);
+  ASSERT_TRUE(Enqueue({{"t", "a", "k", "r1", "p"}}).ok());
+  bool inside_ok = false;
+  OutboxRelay* self = nullptr;
+  OutboxRelay relay(one.get(), &clock_, {schema_->name(), 0, absl::Milliseconds(20), absl::Minutes(5)},
+                    {{"t", [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+                        absl::Status read = WithSession(*one, [&](soci::session& sql) {
+                          inside_ok = ReadOutbox(sql, schema_->name(), "a").size() == 1;
+                          return absl::OkStatus();
+                        });
+                        EXPECT_TRUE(read.ok()) << read;
+                        absl::StatusOr<bool> again = self->DeliverOne();
+                        EXPECT_TRUE(again.ok()) << again.status();
+                        EXPECT_FALSE(again.ok() && *again);  // leased: not due for anyone else
+                        return std::string("done-") + m.message.payload;
+                      }}});
+  self = &relay;
+  ASSERT_TRUE(*relay.DeliverOne());
+  EXPECT_TRUE(inside_ok);
+  const auto records = Read("a");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].state, OutboxState::kDone);
+  EXPECT_EQ(records[0].result, "done-p");
+  EXPECT_EQ(records[0].attempts, 1);
+}
+
+// A delivery that outlives its lease: another takes the message over and settles it; the late
+// one's result is dropped (the receiver saw the same request_id twice and answered it once).
+TEST_F(OutboxTest, ADeliveryThatOutlivesItsLeaseLeavesTheMessageToItsSuccessor) {
+  ASSERT_TRUE(Enqueue({{"t", "a", "k", "r1", ""}}).ok());
+  int calls = 0;
+  OutboxRelay* self = nullptr;
+  OutboxRelayOptions options{schema_->name(), 0, absl::Milliseconds(20), absl::Minutes(5)};
+  options.lease = absl::Seconds(30);
+  OutboxRelay relay(pool_.get(), &clock_, options, {{"t", [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+                                                       const int call = ++calls;
+                                                       if (call == 1) {
+                                                         clock_.Advance(absl::Seconds(31));  // the lease ran out
+                                                         EXPECT_TRUE(*self->DeliverOne());   // taken over, settled
+                                                         EXPECT_EQ(m.attempts, 0);
+                                                         return std::string("late");
+                                                       }
+                                                       EXPECT_EQ(m.attempts, 1);
+                                                       return std::string("successor");
+                                                     }}});
+  self = &relay;
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(relay.delivered(), 1);
+  const auto records = Read("a");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].state, OutboxState::kDone);
+  EXPECT_EQ(records[0].result, "successor");
+  EXPECT_EQ(records[0].attempts, 2);
+  EXPECT_FALSE(*relay.DeliverOne());
+}
+
+// A replica that died mid-call (claimed, never settled): the message is due again once the
+// lease has run out, not before.
+TEST_F(OutboxTest, AnAbandonedClaimIsDeliveredAgainWhenItsLeaseRunsOut) {
+  ASSERT_TRUE(Enqueue({{"t", "a", "k", "r1", ""}}).ok());
+  OutboxRelayOptions options{schema_->name(), 0, absl::Milliseconds(20), absl::Minutes(5)};
+  options.lease = absl::Seconds(30);
+  std::vector<int> seen;
+  OutboxRelay* self = nullptr;
+  bool crash = true;
+  OutboxRelay relay(pool_.get(), &clock_, options, {{"t", [&](const OutboxRecord& m) -> absl::StatusOr<std::string> {
+                                                       seen.push_back(m.attempts);
+                                                       if (!crash) return std::string("ok");
+                                                       crash = false;
+                                                       // The "dead" replica's call never returns
+                                                       // in time: meanwhile others look.
+                                                       clock_.Advance(absl::Seconds(29));
+                                                       EXPECT_FALSE(*self->DeliverOne());
+                                                       clock_.Advance(absl::Seconds(1));
+                                                       EXPECT_TRUE(*self->DeliverOne());
+                                                       return absl::UnavailableError("too late anyway");
+                                                     }}});
+  self = &relay;
+  EXPECT_TRUE(*relay.DeliverOne());
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  const auto records = Read("a");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].state, OutboxState::kDone);  // the late error did not undo it
+  EXPECT_TRUE(records[0].last_error.empty());
+}
+
 }  // namespace
 }  // namespace cak::common::db
