@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<AnalysisTestServer>> AnalysisTestServer::Start(Te
   o.settings.zone = absl::UTCTimeZone();
   o.zone_name = "UTC";
   o.settings.stream_log_chunk = options.stream_log_chunk;
+  o.settings.max_concurrent_streams = options.max_concurrent_streams;
   o.outcomes = options.outcomes;
   o.server.host = "127.0.0.1";
   o.server.grpc_port = 0;

@@ -30,6 +30,8 @@ struct TestServerOptions {
   // Recipients logged and sent per chunk of StreamRecipients: small in tests so that small
   // lists cross chunk boundaries; benchmarks use the production setting (5000).
   int stream_log_chunk = 500;
+  // StreamRecipients and ExportListing at once (the production default).
+  int max_concurrent_streams = 4;
   // dispatch-svc's outcomes for MeasureResponse (not owned); null: none configured.
   domain::OutcomeSource* outcomes = nullptr;
 };

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "analysis-svc/test/analysis_test_server.h"
@@ -401,6 +403,143 @@ TEST_F(AnalysisApiTest, SamplesArePseudonymisedUnlessAnAnalystStatesAPurpose) {
   EXPECT_EQ(server_->Count("samples"), samples_before + 1);
 }
 
+// A sample of a target group draws from exactly the members its frozen list has (the group's
+// criteria minus the earlier groups', on the set's snapshot): one definition of membership.
+TEST_F(AnalysisApiTest, ASampleOfATargetGroupDrawsFromTheMembersItsListFreezes) {
+  Load();
+  pb::DefineTargetGroupsRequest define;
+  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  auto* first = define.add_groups();
+  first->set_name("WLZ");
+  first->mutable_criteria()->mutable_predicate()->mutable_regulation_in()->add_regulations(pb::REGULATION_WLZ);
+  auto* rest = define.add_groups();
+  rest->set_name("Iedereen anders");
+  *rest->mutable_criteria() = Everyone();
+  pb::TargetGroupSet set;
+  CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &set));
+  const int64_t own = set.groups(1).impact().total();
+  ASSERT_GT(own, 0);
+  ASSERT_LT(own, 2000);  // the first group took its members
+
+  pb::FreezeRecipientListRequest freeze;
+  freeze.set_target_group_set(set.name());
+  freeze.set_group("Iedereen anders");
+  pb::RecipientList list;
+  CAK_ASSERT_GRPC_OK(server_->stub().FreezeRecipientList(ContextFor(kDesigner).get(), freeze, &list));
+  std::set<std::string> frozen;
+  {
+    pb::StreamRecipientsRequest req;
+    req.set_name(list.name());
+    req.set_field_set(pb::FIELD_SET_CONTACT_MOMENT);
+    auto ctx = ContextFor(kDispatch);
+    auto reader = server_->stub().StreamRecipients(ctx.get(), req);
+    pb::StreamRecipientsResponse r;
+    while (reader->Read(&r)) {
+      for (const auto& m : r.recipients()) frozen.insert(m.bsn());
+    }
+    CAK_ASSERT_GRPC_OK(reader->Finish());
+  }
+  ASSERT_EQ(static_cast<int64_t>(frozen.size()), own);
+
+  // The whole group, in the FULL view, is the frozen list.
+  pb::CreateSampleRequest req;
+  req.set_target_group_set(set.name());
+  req.set_group("Iedereen anders");
+  req.set_size(10000);
+  req.set_seed(3);
+  req.set_view(pb::SAMPLE_VIEW_FULL);
+  req.set_purpose("Controle doelgroepindeling signaal 2026-118");
+  pb::Sample whole;
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), req, &whole));
+  EXPECT_EQ(whole.population(), own);
+  std::set<std::string> sampled;
+  for (const auto& m : whole.members()) {
+    EXPECT_NE(m.regulation(), pb::REGULATION_WLZ);
+    sampled.insert(m.bsn());
+  }
+  EXPECT_EQ(sampled, frozen);
+  // A small pseudonymised draw, as campaign-svc asks for a preview: members of the group, the
+  // same seed the same members.
+  const TestCaller campaign_svc{"campaign-svc", {"campaign_service"}, true};
+  req.clear_view();
+  req.clear_purpose();
+  req.set_size(3);
+  pb::Sample a, b;
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(campaign_svc).get(), req, &a));
+  CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(campaign_svc).get(), req, &b));
+  ASSERT_EQ(a.members_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(a.members(i).pseudonym(), b.members(i).pseudonym());
+    EXPECT_TRUE(a.members(i).bsn().empty());
+    EXPECT_EQ(a.members(i).data_subject_id().size(), 64u);
+  }
+  EXPECT_EQ(*server_->schema().Query("SELECT count(*) FROM " + server_->schema().name() +
+                                     ".processing_log WHERE name = 'analysis.CreateSample' AND data_subject_id IS NULL"
+                                     " AND attributes->>'target_group_set' = '" +
+                                     set.name().substr(16) + "' AND attributes->>'group' = 'Iedereen anders'"),
+            "3");
+
+  // Refusals write nothing.
+  const int64_t samples = server_->Count("samples");
+  struct Case {
+    std::function<void(pb::CreateSampleRequest*)> build;
+    grpc::StatusCode code;
+    std::string reason, field;
+  };
+  const std::vector<Case> cases = {
+      {[](pb::CreateSampleRequest* r) { r->set_group("Geen"); }, grpc::StatusCode::INVALID_ARGUMENT, "GROUP_NOT_FOUND",
+       "group"},
+      {[](pb::CreateSampleRequest* r) { r->clear_group(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "REQUIRED_FIELD_MISSING", "group"},
+      {[](pb::CreateSampleRequest* r) {
+         r->set_target_group_set("targetGroupSets/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+       },
+       grpc::StatusCode::NOT_FOUND, "TARGET_GROUP_SET_NOT_FOUND", ""},
+      {[](pb::CreateSampleRequest* r) { r->set_target_group_set("sets/1"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "INVALID_RESOURCE_NAME", "target_group_set"},
+      {[](pb::CreateSampleRequest* r) { *r->mutable_criteria() = Everyone(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "INVALID_FIELD_VALUE", "target_group_set"},
+      {[](pb::CreateSampleRequest* r) { r->clear_target_group_set(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "REQUIRED_FIELD_MISSING", "criteria"},
+      {[](pb::CreateSampleRequest* r) {
+         r->clear_target_group_set();
+         *r->mutable_criteria() = Everyone();
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "group"},
+      {[](pb::CreateSampleRequest* r) {
+         r->mutable_reference_date()->set_year(2026);
+         r->mutable_reference_date()->set_month(1);
+         r->mutable_reference_date()->set_day(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "reference_date"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    pb::CreateSampleRequest bad = req;
+    cases[i].build(&bad);
+    pb::Sample out;
+    EXPECT_THAT(server_->stub().CreateSample(ContextFor(kDesigner).get(), bad, &out),
+                GrpcStatusIs(cases[i].code, cases[i].reason, cases[i].field))
+        << "case " << i;
+  }
+  EXPECT_EQ(server_->Count("samples"), samples);
+
+  // A new snapshot: the set's members are no longer what it defined (as for freezing).
+  {
+    auto ctx = ContextFor(kAdmin, absl::Seconds(60));
+    pb::ImportReport report;
+    auto writer = server_->stub().ImportMailings(ctx.get(), &report);
+    pb::ImportMailingsRequest rows;
+    *rows.add_rows() = MailingOf(*frozen.begin());
+    ASSERT_TRUE(writer->Write(rows));
+    writer->WritesDone();
+    CAK_ASSERT_GRPC_OK(writer->Finish());
+  }
+  pb::Sample stale;
+  EXPECT_THAT(server_->stub().CreateSample(ContextFor(kDesigner).get(), req, &stale),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "SNAPSHOT_CHANGED", ""));
+  EXPECT_EQ(server_->Count("samples"), samples);
+}
+
 TEST_F(AnalysisApiTest, ListsStreamOnlyTheFieldsOfTheChannel) {
   Load();
   pb::DefineTargetGroupsRequest define;
@@ -503,6 +642,7 @@ TEST_F(AnalysisApiTest, CriteriaNamingCustomersAreLoggedWhereverTheyAreShown) {
   auto* g = define.add_groups();
   g->set_name("Voorbeeldklant uit het signaal");
   g->mutable_criteria()->mutable_predicate()->mutable_customer_in()->add_bsns(bsn);
+  define.set_purpose("Voorbeeldklant uit signaal 2026-118 nagaan");
   pb::TargetGroupSet set;
   CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &set));
   EXPECT_EQ(set.groups(0).impact().total(), 1);
@@ -524,6 +664,7 @@ TEST_F(AnalysisApiTest, CriteriaNamingCustomersAreLoggedWhereverTheyAreShown) {
   // An impact analysis of named customers tells about them: logged too.
   pb::AnalyzeImpactRequest impact;
   *impact.mutable_criteria() = g->criteria();
+  impact.set_purpose("Voorbeeldklant uit signaal 2026-118 nagaan");
   pb::ImpactAnalysis out;
   CAK_ASSERT_GRPC_OK(Impact(kAnalyst, impact, &out));
   resp.Clear();

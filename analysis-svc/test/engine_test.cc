@@ -7,6 +7,7 @@
 
 #include "analysis-svc/src/domain/criteria.h"
 #include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/listing.h"
 #include "analysis-svc/src/domain/sampling.h"
 #include "analysis-svc/src/domain/target_groups.h"
 #include "common/base/synthetic.h"
@@ -248,6 +249,89 @@ TEST(CriteriaTest, JsonRoundTrip) {
                           R"({"p":{"f":1,"max":18446744073709551615,"flag":false}})"}) {
     EXPECT_EQ(FromJson(bad).status().code(), absl::StatusCode::kInternal) << bad;
   }
+}
+
+// The path of the predicate that names customers, as the API names request fields, so that a
+// refusal (CUSTOMER_IN_NOT_ALLOWED) points at it.
+TEST(CriteriaTest, NamedCustomersPathPointsAtTheFirstCustomerIn) {
+  Predicate in;
+  in.field = Field::kCustomerIn;
+  in.bsns = {111222333};
+  Predicate active;
+  active.field = Field::kActive;
+  EXPECT_EQ(NamedCustomersPath(Where(active), "criteria"), std::nullopt);
+  EXPECT_EQ(NamedCustomersPath(Where(in), "criteria"), "criteria.predicate.customer_in");
+  EXPECT_EQ(NamedCustomersPath(All({Where(active), Any({Where(active), Not(Where(in))})}), "groups[2].criteria"),
+            "groups[2].criteria.all.items[1].any.items[1].not.predicate.customer_in");
+  EXPECT_EQ(NamedCustomersPath(All({Where(active), Not(Where(active))}), "criteria"), std::nullopt);
+}
+
+// The listing whitelist: an empty, unknown or repeated choice names its field, and so does a
+// field that identifies a person outside the full view; the pseudonymised view names its
+// columns after what they hold and shows coarse values.
+TEST(ListingTest, FieldsAreCheckedAndColumnsNamedPerView) {
+  EXPECT_THAT(ValidateListingFields({}, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, "REQUIRED_FIELD_MISSING", "fields"));
+  EXPECT_THAT(ValidateListingFields({7, 0}, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, "UNKNOWN_ENUM_VALUE", "fields[1]"));
+  EXPECT_THAT(ValidateListingFields({7, 13}, true),
+              StatusIs(absl::StatusCode::kInvalidArgument, "UNKNOWN_ENUM_VALUE", "fields[1]"));
+  EXPECT_THAT(ValidateListingFields({7, 8, 7}, false),
+              StatusIs(absl::StatusCode::kInvalidArgument, "DUPLICATE_FIELD", "fields[2]"));
+  // Name (3), address (4), customer number (2): the full view only.
+  for (int identifying : {2, 3, 4}) {
+    EXPECT_THAT(ValidateListingFields({1, 8, identifying}, false),
+                StatusIs(absl::StatusCode::kInvalidArgument, "FIELD_NEEDS_FULL_VIEW", "fields[2]"))
+        << identifying;
+    EXPECT_TRUE(ValidateListingFields({1, 8, identifying}, true).ok()) << identifying;
+  }
+  auto fields = ValidateListingFields({1, 3, 2, 8, 5, 10}, true);
+  ASSERT_TRUE(fields.ok()) << fields.status();
+  auto names = [](const std::vector<ListingColumn>& columns) {
+    std::string out;
+    AppendListingHeader(columns, &out);
+    return out;
+  };
+  EXPECT_EQ(names(ListingColumns(*fields, true)), "bsn,name,customer_number,age,postcode,debt_cents\n");
+  auto coarse = ValidateListingFields({1, 8, 5, 10, 6, 7, 9, 11, 12}, false);
+  ASSERT_TRUE(coarse.ok()) << coarse.status();
+  EXPECT_EQ(names(ListingColumns(*coarse, false)),
+            "pseudonym,age_band,postcode_digits,debt_band,municipality_code,regulation,routing,payment_plan,active\n");
+  EXPECT_FALSE(ListingNeedsDetails(ListingColumns({ListingField::kBsn, ListingField::kAge}, false), false));
+  EXPECT_TRUE(ListingNeedsDetails(ListingColumns({ListingField::kPostcode}, false), false));
+  EXPECT_TRUE(ListingNeedsDetails(ListingColumns({ListingField::kCustomerNumber}, true), true));
+
+  CustomerDetails d;
+  d.customer_number = "1234567890";
+  d.initials = "J.";
+  d.name_prefix = "van der";
+  d.surname = "Berg, de";  // a comma: quoted
+  d.street = "Kerkstraat";
+  d.house_number = 12;
+  d.house_number_suffix = "A";
+  d.postcode = "1234 AB";
+  d.city = "Utrecht";
+  ListedCustomer c;
+  c.bsn = 111222333;
+  c.pseudonym = "0123456789abcdef";
+  c.age_years = 67;
+  c.debt_cents = 12345;
+  c.details = &d;
+  const std::vector<ListingField> all = {ListingField::kBsn, ListingField::kName, ListingField::kAddress,
+                                         ListingField::kAge, ListingField::kDebt, ListingField::kPostcode};
+  const std::vector<ListingField> coarse_ones = {ListingField::kBsn, ListingField::kAge, ListingField::kDebt,
+                                                 ListingField::kPostcode};
+  std::string full, pseudonymised;
+  AppendListingRow(ListingColumns(all, true), true, c, &full);
+  AppendListingRow(ListingColumns(coarse_ones, false), false, c, &pseudonymised);
+  EXPECT_EQ(full, "111222333,\"J. van der Berg, de\",\"Kerkstraat 12 A, 1234 AB Utrecht\",67,12345,1234 AB\n");
+  EXPECT_EQ(pseudonymised, "0123456789abcdef,65-69,100-999,1234\n");
+  EXPECT_EQ(AgeBand(0), "0-4");
+  EXPECT_EQ(AgeBand(104), "100+");
+  EXPECT_EQ(DebtBand(0), "0");
+  EXPECT_EQ(DebtBand(9999), "<100");
+  EXPECT_EQ(DebtBand(1000000), "10000+");
+  EXPECT_EQ(PostcodeDigits(""), "");
 }
 
 TEST(ImpactTest, Breakdowns) {

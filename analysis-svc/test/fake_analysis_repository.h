@@ -11,6 +11,7 @@
 // and outcomes on threads of its own.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -24,11 +25,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/domain/columnar.h"
 #include "analysis-svc/src/domain/model.h"
 #include "analysis-svc/src/domain/outcome_source.h"
 #include "analysis-svc/src/domain/repository.h"
 #include "common/base/clock.h"
+#include "common/base/errors.h"
 
 namespace cak::analysis::testing {
 
@@ -198,6 +201,38 @@ class FakeAnalysisRepository final : public domain::AnalysisRepository {
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;
+  // Logs as AppendLogWithSubjectRows (its failure injection too), then keeps the measurement.
+  absl::Status SaveMeasurement(const common::CallContext& call, const domain::KeptMeasurement& measurement,
+                               const common::ProcessingRecord& record) override {
+    CAK_RETURN_IF_ERROR(AppendLogWithSubjectRows(call, record));
+    std::lock_guard<std::mutex> lock(mu_);
+    measurements_[measurement.id] = measurement;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<domain::KeptMeasurement> GetMeasurement(const std::string& id, absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = measurements_.find(id);
+    if (it == measurements_.end()) {
+      return common::MakeError(absl::StatusCode::kNotFound, domain::reason::kResponseMeasurementNotFound, "none");
+    }
+    return it->second;
+  }
+  absl::StatusOr<std::vector<domain::KeptMeasurement>> ListMeasurements(
+      const std::string& campaign, const std::optional<std::pair<absl::Time, std::string>>& after, int limit,
+      absl::Time) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<domain::KeptMeasurement> out;
+    for (const auto& [id, m] : measurements_) {
+      if (m.campaign != campaign) continue;
+      if (after && std::make_pair(m.measure_time, m.id) >= *after) continue;
+      out.push_back(m);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.measure_time, a.id) > std::make_pair(b.measure_time, b.id);
+    });
+    if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
+    return out;
+  }
   absl::StatusOr<domain::SubjectRows> SubjectRowsOf(const domain::SnapshotInfo& snapshot, int32_t bsn,
                                                     absl::Time deadline) override;
   absl::StatusOr<domain::PurgeCounts> PurgeCustomers(const common::CallContext& call, absl::CivilDay cutoff,
@@ -228,6 +263,7 @@ class FakeAnalysisRepository final : public domain::AnalysisRepository {
   std::map<std::pair<std::string, std::string>, Claim> claims_;  // by (operation, request_id)
   std::map<std::string, domain::TargetGroupSetRecord> sets_;
   std::map<std::string, StoredList> lists_;
+  std::map<std::string, domain::KeptMeasurement> measurements_;
   std::vector<LoggedEntry> log_;
   int64_t last_entry_id_ = 0;
   int64_t register_version_ = 1;

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "analysis-svc/src/clients/dispatch_outcome_source.h"
 #include "analysis-svc/test/analysis_test_server.h"
@@ -305,6 +306,7 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
   // The pseudonym of a member is the one CreateSample shows for it.
   pb::CreateSampleRequest sample;
   sample.mutable_criteria()->mutable_predicate()->mutable_customer_in()->add_bsns(contacted[0]);
+  sample.set_purpose("Respons van een geadresseerde nagaan");
   sample.set_size(1);
   pb::Sample shown;
   CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), sample, &shown));
@@ -380,6 +382,188 @@ TEST_F(ResponseApiTest, MeasuresKnownContactReportsAndOutcomes) {
   EXPECT_THAT(Measure(kAnalyst, req, &m), GrpcStatusIs(grpc::StatusCode::UNAVAILABLE, "DISPATCH_UNAVAILABLE", ""));
 }
 
+// Issue 15 item 3: only contacts on the campaign's topics (and channels) count; every
+// measurement is kept (parameters, snapshot versions, results), listable per campaign newest
+// first, and the same parameters on the same snapshot give the same result.
+TEST_F(ResponseApiTest, ResponseByTopicIsKeptListedAndReproduces) {
+  const auto [set, total] = DefineGroup();
+  pb::RecipientList list;
+  CAK_ASSERT_GRPC_OK(Freeze(set, 0.25, 7, "topic-1", &list));
+  const std::vector<std::string> contacted = Members(list.name());
+  const std::vector<std::string> held = Members(list.control_list());
+  ASSERT_GE(contacted.size(), 3u);
+  ASSERT_GE(held.size(), 2u);
+  constexpr char kAboutTheLetter[] = "Brief niet begrepen";
+  constexpr char kUnrelated[] = "Adreswijziging";
+  {
+    auto ctx = ContextFor(kAdmin, absl::Seconds(60));
+    pb::ImportReport report;
+    auto writer = server_->stub().ImportContactReports(ctx.get(), &report);
+    pb::ImportContactReportsRequest rows;
+    auto add = [&](const std::string& bsn, pb::ContactChannel channel, const char* topic, int day) {
+      pb::ContactReport* r = rows.add_rows();
+      r->set_customer_bsn(bsn);
+      r->set_channel(channel);
+      r->set_topic(topic);
+      r->mutable_contact_time()->set_seconds(
+          absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(2026, 9, day, 10, 0, 0), absl::UTCTimeZone())));
+      r->set_reached(true);
+    };
+    add(contacted[0], pb::CONTACT_CHANNEL_PHONE, kAboutTheLetter, 2);
+    add(contacted[1], pb::CONTACT_CHANNEL_EMAIL, kUnrelated, 3);
+    add(contacted[2], pb::CONTACT_CHANNEL_WEBSITE, kAboutTheLetter, 4);
+    add(contacted[2], pb::CONTACT_CHANNEL_PHONE, kUnrelated, 2);  // earlier, but not a response
+    add(held[0], pb::CONTACT_CHANNEL_PHONE, kAboutTheLetter, 3);
+    add(held[1], pb::CONTACT_CHANNEL_PHONE, kUnrelated, 3);
+    ASSERT_TRUE(writer->Write(rows));
+    writer->WritesDone();
+    CAK_ASSERT_GRPC_OK(writer->Finish());
+  }
+  const std::string campaign = "campaigns/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e09";
+  pb::MeasureResponseRequest req;
+  req.set_campaign(campaign);
+  auto* g = req.add_groups();
+  g->set_group("brief");
+  g->set_recipient_list(list.name());
+  g->set_channel(pb::ACTION_CHANNEL_LETTER);
+  *g->mutable_send_date() = ProtoDay(2026, 9, 1);
+  *req.mutable_end_date() = ProtoDay(2026, 10, 1);
+  req.set_sample_size(2);
+  req.set_sample_seed(5);
+
+  pb::ResponseMeasurement any_topic, by_topic, by_topic_and_channel;
+  CAK_ASSERT_GRPC_OK(Measure(kAnalyst, req, &any_topic));
+  EXPECT_EQ(any_topic.groups(0).response().numerator(), 3);
+  EXPECT_EQ(any_topic.groups(0).control_response().numerator(), 2);
+  server_->clock().Advance(absl::Seconds(1));
+  req.add_response_topics(kAboutTheLetter);
+  CAK_ASSERT_GRPC_OK(Measure(kCampaign, req, &by_topic));
+  EXPECT_EQ(by_topic.groups(0).response().numerator(), 2);
+  EXPECT_EQ(by_topic.groups(0).control_response().numerator(), 1);
+  std::map<int, int64_t> first_channel;
+  for (const auto& c : by_topic.groups(0).by_channel()) first_channel[c.channel()] = c.responders();
+  EXPECT_EQ(first_channel[pb::CONTACT_CHANNEL_WEBSITE], 1);  // the unrelated earlier call does not count
+  EXPECT_EQ(first_channel[pb::CONTACT_CHANNEL_PHONE], 1);
+  for (const auto& r : by_topic.responders()) EXPECT_EQ(r.contacts(), 1);
+  server_->clock().Advance(absl::Seconds(1));
+  req.add_response_channels(pb::CONTACT_CHANNEL_PHONE);
+  CAK_ASSERT_GRPC_OK(Measure(kDesigner, req, &by_topic_and_channel));
+  EXPECT_EQ(by_topic_and_channel.groups(0).response().numerator(), 1);
+  EXPECT_EQ(by_topic_and_channel.groups(0).control_response().numerator(), 1);
+
+  // By topic: without response_topics every topic of the counted reports, by responders, then
+  // topic; contacted[2] counts under both (3 responders, 4 under the topics).
+  const int64_t found = any_topic.groups(0).response().denominator();
+  const int64_t control_found = any_topic.groups(0).control_response().denominator();
+  ASSERT_EQ(any_topic.groups(0).by_topic_size(), 2);
+  for (const pb::TopicResponse& t : any_topic.groups(0).by_topic()) {
+    EXPECT_EQ(t.responders(), 2) << t.topic();
+    EXPECT_DOUBLE_EQ(t.rate(), 2.0 / static_cast<double>(found));
+    EXPECT_EQ(t.control_responders(), 1) << t.topic();
+    EXPECT_DOUBLE_EQ(t.control_rate(), 1.0 / static_cast<double>(control_found));
+  }
+  EXPECT_EQ(any_topic.groups(0).by_topic(0).topic(), kUnrelated);  // a tie: by topic
+  EXPECT_EQ(any_topic.groups(0).by_topic(1).topic(), kAboutTheLetter);
+  // With response_topics: just those.
+  ASSERT_EQ(by_topic.groups(0).by_topic_size(), 1);
+  EXPECT_EQ(by_topic.groups(0).by_topic(0).topic(), kAboutTheLetter);
+  EXPECT_EQ(by_topic.groups(0).by_topic(0).responders(), 2);
+  EXPECT_EQ(by_topic.groups(0).by_topic(0).control_responders(), 1);
+  ASSERT_EQ(by_topic_and_channel.groups(0).by_topic_size(), 1);
+  EXPECT_EQ(by_topic_and_channel.groups(0).by_topic(0).responders(), 1);  // the phone call only
+
+  // Kept: parameters, snapshot versions and results, the same through Get (without the sample).
+  ASSERT_TRUE(absl::StartsWith(by_topic.name(), "responseMeasurements/"));
+  EXPECT_EQ(by_topic.campaign(), campaign);
+  EXPECT_EQ(by_topic.measured_by(), "campaign-svc");
+  EXPECT_GT(by_topic.contact_reports_version(), 0);
+  ASSERT_EQ(by_topic.response_topics_size(), 1);
+  EXPECT_EQ(by_topic.response_topics(0), kAboutTheLetter);
+  EXPECT_EQ(by_topic.sample_size(), 2);
+  EXPECT_EQ(by_topic.groups(0).recipient_list(), list.name());
+  EXPECT_EQ(by_topic.groups(0).control_list(), list.control_list());
+  pb::GetResponseMeasurementRequest get;
+  get.set_name(by_topic.name());
+  pb::ResponseMeasurement kept;
+  CAK_ASSERT_GRPC_OK(server_->stub().GetResponseMeasurement(ContextFor(kApprover).get(), get, &kept));
+  pb::ResponseMeasurement expected = by_topic;
+  expected.clear_responders();
+  expected.clear_non_responders();
+  EXPECT_EQ(kept.SerializeAsString(), expected.SerializeAsString()) << kept.DebugString();
+  // The kept by_topic, also of a measurement over every topic, equals the answer's.
+  get.set_name(any_topic.name());
+  CAK_ASSERT_GRPC_OK(server_->stub().GetResponseMeasurement(ContextFor(kAnalyst).get(), get, &kept));
+  ASSERT_EQ(kept.groups_size(), 1);
+  ASSERT_EQ(kept.groups(0).by_topic_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(kept.groups(0).by_topic(i).SerializeAsString(), any_topic.groups(0).by_topic(i).SerializeAsString())
+        << kept.groups(0).by_topic(i).DebugString();
+  }
+  get.set_name(by_topic.name());
+
+  // Reproducible: the same parameters on the same snapshot give the same result.
+  server_->clock().Advance(absl::Seconds(1));
+  req.clear_response_channels();
+  pb::ResponseMeasurement again;
+  CAK_ASSERT_GRPC_OK(Measure(kAnalyst, req, &again));
+  EXPECT_NE(again.name(), by_topic.name());
+  EXPECT_EQ(again.snapshot_version(), by_topic.snapshot_version());
+  ASSERT_EQ(again.groups_size(), 1);
+  EXPECT_EQ(again.groups(0).SerializeAsString(), by_topic.groups(0).SerializeAsString());
+  EXPECT_EQ(again.total_response().SerializeAsString(), by_topic.total_response().SerializeAsString());
+  for (int i = 0; i < again.responders_size(); ++i) {
+    EXPECT_EQ(again.responders(i).pseudonym(), by_topic.responders(i).pseudonym());
+  }
+
+  // Listed per campaign, newest first, page by page.
+  pb::ListResponseMeasurementsRequest list_req;
+  list_req.set_campaign(campaign);
+  list_req.set_page_size(3);
+  pb::ListResponseMeasurementsResponse page;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListResponseMeasurements(ContextFor(kDesigner).get(), list_req, &page));
+  ASSERT_EQ(page.response_measurements_size(), 3);
+  EXPECT_EQ(page.response_measurements(0).name(), again.name());
+  EXPECT_EQ(page.response_measurements(1).name(), by_topic_and_channel.name());
+  EXPECT_EQ(page.response_measurements(2).name(), by_topic.name());
+  EXPECT_EQ(page.response_measurements(0).responders_size(), 0);
+  ASSERT_FALSE(page.next_page_token().empty());
+  list_req.set_page_token(page.next_page_token());
+  CAK_ASSERT_GRPC_OK(server_->stub().ListResponseMeasurements(ContextFor(kDesigner).get(), list_req, &page));
+  ASSERT_EQ(page.response_measurements_size(), 1);
+  EXPECT_EQ(page.response_measurements(0).name(), any_topic.name());
+  EXPECT_TRUE(page.next_page_token().empty());
+  list_req.clear_page_token();
+  list_req.set_campaign("campaigns/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e0a");
+  CAK_ASSERT_GRPC_OK(server_->stub().ListResponseMeasurements(ContextFor(kAnalyst).get(), list_req, &page));
+  EXPECT_EQ(page.response_measurements_size(), 0);
+
+  // Unknown ids, bad names, a token of another campaign, roles.
+  get.set_name("responseMeasurements/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
+  EXPECT_THAT(server_->stub().GetResponseMeasurement(ContextFor(kAnalyst).get(), get, &kept),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "RESPONSE_MEASUREMENT_NOT_FOUND", ""));
+  get.set_name("measurements/1");
+  EXPECT_THAT(server_->stub().GetResponseMeasurement(ContextFor(kAnalyst).get(), get, &kept),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "name"));
+  get.set_name(by_topic.name());
+  for (const TestCaller& caller : {kIntakeOfficer, kDispatch, kAdmin}) {
+    EXPECT_THAT(server_->stub().GetResponseMeasurement(ContextFor(caller).get(), get, &kept),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+    EXPECT_THAT(server_->stub().ListResponseMeasurements(ContextFor(caller).get(), list_req, &page),
+                GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  }
+  pb::ListResponseMeasurementsRequest bad_list;
+  EXPECT_THAT(server_->stub().ListResponseMeasurements(ContextFor(kAnalyst).get(), bad_list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "campaign"));
+  bad_list.set_campaign("campaign-7");
+  EXPECT_THAT(server_->stub().ListResponseMeasurements(ContextFor(kAnalyst).get(), bad_list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "campaign"));
+  bad_list.set_campaign("campaigns/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e0a");
+  bad_list.set_page_token(page.next_page_token().empty() ? "bogus" : page.next_page_token());
+  EXPECT_THAT(server_->stub().ListResponseMeasurements(ContextFor(kAnalyst).get(), bad_list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  EXPECT_EQ(server_->Count("response_measurements"), 4);
+}
+
 TEST_F(ResponseApiTest, BadMeasurementsNameTheFieldAndLogNothing) {
   const auto [set, total] = DefineGroup();
   pb::RecipientList a, b;
@@ -446,6 +630,31 @@ TEST_F(ResponseApiTest, BadMeasurementsNameTheFieldAndLogNothing) {
        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "groups[0].dispatch_order"},
       {[](pb::MeasureResponseRequest* r) { r->set_campaign("campaign-7"); }, grpc::StatusCode::INVALID_ARGUMENT,
        "INVALID_RESOURCE_NAME", "campaign"},
+      {[](pb::MeasureResponseRequest* r) { r->add_response_topics(""); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "INVALID_FIELD_VALUE", "response_topics[0]"},
+      {[](pb::MeasureResponseRequest* r) {
+         r->add_response_topics("Brief niet begrepen");
+         r->add_response_topics(std::string(201, 'x'));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "response_topics[1]"},
+      {[](pb::MeasureResponseRequest* r) {
+         r->add_response_topics("Brief niet begrepen");
+         r->add_response_topics("Brief niet begrepen");
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "response_topics[1]"},
+      {[](pb::MeasureResponseRequest* r) {
+         for (int i = 0; i < 51; ++i) r->add_response_topics(absl::StrCat("onderwerp ", i));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "response_topics"},
+      {[](pb::MeasureResponseRequest* r) { r->add_response_channels(pb::CONTACT_CHANNEL_UNSPECIFIED); },
+       grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "response_channels[0]"},
+      {[](pb::MeasureResponseRequest* r) { r->add_response_channels(static_cast<pb::ContactChannel>(9)); },
+       grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "response_channels[0]"},
+      {[](pb::MeasureResponseRequest* r) {
+         r->add_response_channels(pb::CONTACT_CHANNEL_PHONE);
+         r->add_response_channels(pb::CONTACT_CHANNEL_PHONE);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_FIELD_VALUE", "response_channels[1]"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     pb::MeasureResponseRequest req = valid();
@@ -457,7 +666,8 @@ TEST_F(ResponseApiTest, BadMeasurementsNameTheFieldAndLogNothing) {
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   EXPECT_THAT(Measure(kDispatch, valid(), &out),
               GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
-  EXPECT_EQ(MeasurementLogEntries(), logged);  // refused: nothing logged
+  EXPECT_EQ(MeasurementLogEntries(), logged);             // refused: nothing logged
+  EXPECT_EQ(server_->Count("response_measurements"), 1);  // nor kept
 }
 
 TEST(ResponseApiNoDispatchTest, DispatchOrderNeedsAConfiguredDispatchService) {

@@ -56,6 +56,131 @@ TEST(ResponseTest, MemberResponseCountsOnlyTheWindow) {
   EXPECT_FALSE(ResponseOf(s, *s.RowOf(50), Day(kSend), Day(kEnd)).responded);
 }
 
+// Only reports on the named topics (exact text) and channels count; the first response is the
+// first report that counts; an empty filter counts every report.
+TEST(ResponseTest, AFilterCountsOnlyItsTopicsAndChannels) {
+  ColumnarBuilder b(4);
+  for (int bsn : {10, 20}) {
+    ColumnarBuilder::CustomerRow c;
+    c.bsn = bsn;
+    c.birth_ymd = 19500101;
+    c.municipality = 363;
+    b.AddCustomer(c);
+  }
+  const auto phone = static_cast<uint8_t>(ContactChannel::kPhone);
+  const auto web = static_cast<uint8_t>(ContactChannel::kWebsite);
+  b.AddContact(10, phone, true, Day(kSend), "Adreswijziging");
+  b.AddContact(10, web, true, Day(kSend + 2), "Brief niet begrepen");
+  b.AddContact(10, phone, true, Day(kSend + 4), "Brief niet begrepen");
+  b.AddContact(20, phone, true, Day(kSend + 1), "Brief niet begrepen, vraag");  // another topic
+  const ColumnarSnapshot s = std::move(b).Build();
+
+  const ResolvedFilter by_topic(s, ResponseFilter{{"Brief niet begrepen"}, {}});
+  MemberResponse r = ResponseOf(s, *s.RowOf(10), Day(kSend), Day(kEnd), &by_topic);
+  EXPECT_TRUE(r.responded);
+  EXPECT_EQ(r.first_day, Day(kSend + 2));
+  EXPECT_EQ(r.first_channel, web);
+  EXPECT_EQ(r.contacts, 2);
+  EXPECT_FALSE(ResponseOf(s, *s.RowOf(20), Day(kSend), Day(kEnd), &by_topic).responded);
+
+  const ResolvedFilter by_topic_and_channel(s, ResponseFilter{{"Brief niet begrepen"}, {phone}});
+  r = ResponseOf(s, *s.RowOf(10), Day(kSend), Day(kEnd), &by_topic_and_channel);
+  EXPECT_EQ(r.first_day, Day(kSend + 4));
+  EXPECT_EQ(r.contacts, 1);
+
+  const ResolvedFilter unknown_topic(s, ResponseFilter{{"Niet in het extract"}, {}});
+  EXPECT_FALSE(ResponseOf(s, *s.RowOf(10), Day(kSend), Day(kEnd), &unknown_topic).responded);
+  const ResolvedFilter everything;
+  EXPECT_EQ(ResponseOf(s, *s.RowOf(10), Day(kSend), Day(kEnd), &everything).contacts, 3);
+
+  GroupInput in;
+  in.group = "g";
+  in.send_day = kSend;
+  in.rows = {*s.RowOf(10), *s.RowOf(20)};
+  in.filter = &by_topic;
+  EXPECT_EQ(MeasureGroup(s, in, kEnd).response.numerator, 1);
+  in.filter = nullptr;
+  EXPECT_EQ(MeasureGroup(s, in, kEnd).response.numerator, 2);
+}
+
+// By topic: a member counts once per topic it reported on in the window, under each of its
+// topics; reports without a topic are under none. Without topics asked: every topic of the
+// contacted members' counted reports, by responders descending, then topic; with topics asked:
+// those, in their order, also with 0.
+TEST(ResponseTest, ResponseByTopicCountsEachMemberOncePerTopic) {
+  ColumnarBuilder b(4);
+  for (int bsn : {10, 20, 30, 40, 50, 60}) {
+    ColumnarBuilder::CustomerRow c;
+    c.bsn = bsn;
+    c.birth_ymd = 19500101;
+    c.municipality = 363;
+    b.AddCustomer(c);
+  }
+  const auto phone = static_cast<uint8_t>(ContactChannel::kPhone);
+  const auto letter = static_cast<uint8_t>(ContactChannel::kLetter);
+  const auto web = static_cast<uint8_t>(ContactChannel::kWebsite);
+  b.AddContact(10, letter, true, Day(kSend), "Brief niet begrepen");
+  b.AddContact(10, phone, true, Day(kSend + 2), "Adreswijziging");       // 10: two topics
+  b.AddContact(10, phone, true, Day(kSend + 3), "Brief niet begrepen");  // once per topic
+  b.AddContact(20, web, true, Day(kSend + 1), "Adreswijziging");
+  b.AddContact(20, phone, true, Day(kEnd + 1), "Zorgkosten");   // after the end
+  b.AddContact(30, phone, true, Day(kSend - 1), "Zorgkosten");  // before the send date
+  b.AddContact(30, phone, true, Day(kSend + 5), "Betaling");
+  b.AddContact(40, phone, true, Day(kSend + 6));                    // no topic: a responder, under none
+  b.AddContact(50, phone, true, Day(kSend + 1), "Adreswijziging");  // control
+  b.AddContact(60, phone, true, Day(kSend + 1), "Inkomen");         // control only: not listed
+  const ColumnarSnapshot s = std::move(b).Build();
+
+  GroupInput in;
+  in.group = "g";
+  in.send_day = kSend;
+  in.rows = RowsOfMembers(s, {10, 20, 30, 40, 0});  // one member not found
+  in.control_rows = RowsOfMembers(s, {50, 60});
+  const GroupResponse every = MeasureGroup(s, in, kEnd);
+  EXPECT_EQ(every.response.numerator, 4);
+  ASSERT_EQ(every.by_topic.size(), 3u);
+  EXPECT_EQ(every.by_topic[0].topic, "Adreswijziging");  // 10, 20
+  EXPECT_EQ(every.by_topic[0].responders, 2);
+  EXPECT_DOUBLE_EQ(every.by_topic[0].rate, 0.5);  // of the 4 found
+  EXPECT_EQ(every.by_topic[0].control_responders, 1);
+  EXPECT_DOUBLE_EQ(every.by_topic[0].control_rate, 0.5);
+  EXPECT_EQ(every.by_topic[1].topic, "Betaling");  // a tie: by topic
+  EXPECT_EQ(every.by_topic[1].responders, 1);
+  EXPECT_EQ(every.by_topic[1].control_responders, 0);
+  EXPECT_EQ(every.by_topic[2].topic, "Brief niet begrepen");
+  EXPECT_EQ(every.by_topic[2].responders, 1);  // 10, once for two reports
+  EXPECT_DOUBLE_EQ(every.by_topic[2].rate, 0.25);
+
+  const ResolvedFilter asked(s,
+                             ResponseFilter{{"Zorgkosten", "Brief niet begrepen", "Adreswijziging", "Onbekend"}, {}});
+  in.filter = &asked;
+  const GroupResponse named = MeasureGroup(s, in, kEnd);
+  EXPECT_EQ(named.response.numerator, 2);  // 10, 20
+  ASSERT_EQ(named.by_topic.size(), 4u);    // as asked, also with 0
+  EXPECT_EQ(named.by_topic[0].topic, "Zorgkosten");
+  EXPECT_EQ(named.by_topic[0].responders, 0);  // outside the window only
+  EXPECT_DOUBLE_EQ(named.by_topic[0].rate, 0.0);
+  EXPECT_EQ(named.by_topic[1].topic, "Brief niet begrepen");
+  EXPECT_EQ(named.by_topic[1].responders, 1);
+  EXPECT_EQ(named.by_topic[2].topic, "Adreswijziging");
+  EXPECT_EQ(named.by_topic[2].responders, 2);
+  EXPECT_EQ(named.by_topic[2].control_responders, 1);
+  EXPECT_EQ(named.by_topic[3].topic, "Onbekend");  // in no report at all
+  EXPECT_EQ(named.by_topic[3].responders, 0);
+  EXPECT_EQ(named.by_topic[3].control_responders, 0);
+
+  // Channels narrow what counts: by letter only 10's first report.
+  const ResolvedFilter by_letter(s, ResponseFilter{{}, {letter}});
+  in.filter = &by_letter;
+  in.control_rows.reset();
+  const GroupResponse lettered = MeasureGroup(s, in, kEnd);
+  ASSERT_EQ(lettered.by_topic.size(), 1u);
+  EXPECT_EQ(lettered.by_topic[0].topic, "Brief niet begrepen");
+  EXPECT_EQ(lettered.by_topic[0].responders, 1);
+  EXPECT_EQ(lettered.by_topic[0].control_responders, 0);  // no control list
+  EXPECT_DOUBLE_EQ(lettered.by_topic[0].control_rate, 0.0);
+}
+
 TEST(ResponseTest, RowsOfMembersFindsListsInAnyOrderAndMarksTheMissing) {
   const ColumnarSnapshot s = Snapshot();
   const std::vector<uint32_t> sorted = RowsOfMembers(s, {10, 30, 0, 55, 100});

@@ -141,6 +141,7 @@ class AnalysisServiceTest : public ::testing::Test {
     r.fingerprint = fingerprint;
     r.signal = kSignal;
     r.groups = std::move(groups);
+    r.purpose = "Voorbeeldklanten uit signaal 2026-118 nagaan";  // (needed only where a group names customers)
     bool ignored = false;
     return service_.DefineTargetGroups(Call(), r, replayed ? replayed : &ignored);
   }

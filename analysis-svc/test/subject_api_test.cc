@@ -83,6 +83,7 @@ class SubjectApiTest : public ::testing::Test {
   pb::ImpactAnalysis Impact(const std::vector<std::string>& bsns) {
     pb::AnalyzeImpactRequest req;
     *req.mutable_criteria() = Named(bsns);
+    req.set_purpose("Voorbeeldklanten uit signaal 2026-118 nagaan");
     pb::ImpactAnalysis out;
     EXPECT_TRUE(server_->stub().AnalyzeImpact(ContextFor(kAnalyst).get(), req, &out).ok());
     return out;
@@ -94,6 +95,7 @@ class SubjectApiTest : public ::testing::Test {
     auto* g = define.add_groups();
     g->set_name("genoemd");
     *g->mutable_criteria() = Named(bsns);
+    define.set_purpose("Voorbeeldklanten uit signaal 2026-118 nagaan");
     EXPECT_TRUE(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, set).ok());
     pb::FreezeRecipientListRequest freeze;
     freeze.set_target_group_set(set->name());
@@ -128,6 +130,7 @@ TEST_F(SubjectApiTest, PrivacyOfficerExportsWhatIsHeldAboutACustomer) {
   named.mutable_predicate()->mutable_customer_in()->add_bsns(bsn);
   pb::CreateSampleRequest sample;
   *sample.mutable_criteria() = named;
+  sample.set_purpose("Voorbeeldklanten uit signaal 2026-118 nagaan");
   sample.set_size(1);
   pb::Sample drawn;
   CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), sample, &drawn));
@@ -136,6 +139,7 @@ TEST_F(SubjectApiTest, PrivacyOfficerExportsWhatIsHeldAboutACustomer) {
   auto* g = define.add_groups();
   g->set_name("genoemd");
   *g->mutable_criteria() = named;
+  define.set_purpose("Voorbeeldklanten uit signaal 2026-118 nagaan");
   pb::TargetGroupSet set;
   CAK_ASSERT_GRPC_OK(server_->stub().DefineTargetGroups(ContextFor(kAnalyst).get(), define, &set));
   pb::FreezeRecipientListRequest freeze;
@@ -244,6 +248,7 @@ TEST_F(SubjectApiTest, AnObjectionLeavesThePersonOutOfEverySelectionAndEveryRepo
   EXPECT_EQ(impact.excluded_by_objection(), 1);
   pb::CreateSampleRequest sample;
   *sample.mutable_criteria() = Named(two);
+  sample.set_purpose("Voorbeeldklanten uit signaal 2026-118 nagaan");
   sample.set_size(2);
   pb::Sample drawn;
   CAK_ASSERT_GRPC_OK(server_->stub().CreateSample(ContextFor(kAnalyst).get(), sample, &drawn));

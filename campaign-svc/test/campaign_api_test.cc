@@ -6,14 +6,22 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <mutex>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cak/voorlichting/campaign/v1/campaign_service.grpc.pb.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
+#include "campaign-svc/src/clients/gateways.h"
 #include "campaign-svc/src/server/campaign_server.h"
 #include "campaign-svc/src/storage/schema.h"
 #include "campaign-svc/test/fakes.h"
+#include "common/base/errors.h"
 #include "common/base/page_token.h"
+#include "common/grpc/peer_channel.h"
+#include "common/grpc/status.h"
+#include "common/testing/call_context.h"
 #include "common/testing/fake_clock.h"
 #include "common/testing/grpc_test_support.h"
 #include "common/testing/pg_test_env.h"
@@ -746,6 +754,186 @@ TEST_F(CampaignApiTest, ASubmitThatFailsAfterFreezingIsLoggedAsError) {
   EXPECT_THAT(LogValue("attributes->>'recipient_lists'", "status = 2"), HasSubstr("recipientLists/list-"));
   EXPECT_EQ(Get(c.name()).state(), pb::CAMPAIGN_STATE_DRAFT);
   EXPECT_EQ(Count("decisions"), 0);
+}
+
+// A campaign names the contact topics that count as its response: topics of the contact-report
+// extract only, none twice; a refused campaign is not written.
+TEST_F(CampaignApiTest, ResponseTopicsAreTopicsOfTheContactReportExtract) {
+  pb::CreateCampaignRequest req;
+  req.mutable_campaign()->set_title("Herstel eigen bijdrage Wlz");
+  req.mutable_campaign()->set_signal(absl::StrCat("signals/", kSignal));
+  req.mutable_campaign()->set_target_group_set(absl::StrCat("targetGroupSets/", kSet));
+  req.mutable_campaign()->add_response_topics("Brief niet begrepen");
+  req.mutable_campaign()->add_response_topics("Klacht over \"onduidelijke\" brief");
+  req.mutable_campaign()->add_response_channels(pb::RESPONSE_CHANNEL_PHONE);
+  req.mutable_campaign()->add_response_channels(pb::RESPONSE_CHANNEL_EMAIL);
+  pb::Campaign c;
+  const int64_t before = Count("campaigns");
+  auto refused = [&](const std::function<void(pb::Campaign*)>& change, const std::string& reason,
+                     const std::string& field) {
+    pb::CreateCampaignRequest bad = req;
+    change(bad.mutable_campaign());
+    EXPECT_THAT(stub_->CreateCampaign(ContextFor(kDesigner).get(), bad, &c),
+                GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, reason, field));
+  };
+  refused([](pb::Campaign* x) { x->add_response_topics("Reactie op de brief"); }, "UNKNOWN_CONTACT_TOPIC",
+          "campaign.response_topics[2]");
+  refused([](pb::Campaign* x) { x->set_response_topics(0, "brief niet begrepen"); }, "UNKNOWN_CONTACT_TOPIC",
+          "campaign.response_topics[0]");  // exact text
+  refused([](pb::Campaign* x) { x->add_response_topics("Brief niet begrepen"); }, "INVALID_FIELD_VALUE",
+          "campaign.response_topics[2]");
+  refused(
+      [](pb::Campaign* x) {
+        for (int i = 0; i < 19; ++i) x->add_response_topics("Adreswijziging");
+      },
+      "INVALID_FIELD_VALUE", "campaign.response_topics");
+  refused([](pb::Campaign* x) { x->add_response_channels(pb::RESPONSE_CHANNEL_UNSPECIFIED); }, "REQUIRED_FIELD_MISSING",
+          "campaign.response_channels[2]");
+  refused([](pb::Campaign* x) { x->add_response_channels(static_cast<pb::ResponseChannel>(9)); }, "UNKNOWN_ENUM_VALUE",
+          "campaign.response_channels[2]");
+  refused([](pb::Campaign* x) { x->add_response_channels(pb::RESPONSE_CHANNEL_PHONE); }, "INVALID_FIELD_VALUE",
+          "campaign.response_channels[2]");
+  EXPECT_EQ(Count("campaigns"), before);
+
+  ASSERT_TRUE(stub_->CreateCampaign(ContextFor(kDesigner).get(), req, &c).ok());
+  const pb::Campaign got = Get(c.name());
+  ASSERT_EQ(got.response_topics_size(), 2);
+  EXPECT_EQ(got.response_topics(0), "Brief niet begrepen");
+  EXPECT_EQ(got.response_topics(1), "Klacht over \"onduidelijke\" brief");
+  ASSERT_EQ(got.response_channels_size(), 2);
+  EXPECT_EQ(got.response_channels(0), pb::RESPONSE_CHANNEL_PHONE);
+  EXPECT_EQ(got.response_channels(1), pb::RESPONSE_CHANNEL_EMAIL);
+  const pb::Campaign plain = Create();
+  EXPECT_EQ(plain.response_topics_size(), 0);  // none: every contact counts
+  EXPECT_EQ(plain.response_channels_size(), 0);
+}
+
+// Step 9 through the campaign: analysis-svc measures the contacted groups' lists on the campaign's
+// topics and keeps the measurement; the campaign shows it as its latest (not an edit).
+TEST_F(CampaignApiTest, MeasuringAReleasedCampaignShowsItsLatestResponse) {
+  pb::MeasureCampaignResponseRequest req;
+  pb::Campaign out;
+  req.set_campaign(Create().name());
+  EXPECT_THAT(stub_->MeasureCampaignResponse(ContextFor(kDesigner).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::FAILED_PRECONDITION, "INVALID_STATE_TRANSITION", ""));
+  req.set_campaign("campaigns/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6eff");
+  EXPECT_THAT(stub_->MeasureCampaignResponse(ContextFor(kDesigner).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "CAMPAIGN_NOT_FOUND", ""));
+  EXPECT_TRUE(analysis_.measured.empty());
+
+  const pb::Campaign c = Released();
+  EXPECT_FALSE(c.has_latest_response());
+  req.set_campaign(c.name());
+  req.set_sample_seed(3);
+  const TestCaller kIntakeOfficer{"emp-1001", {"intake_officer"}, false};
+  EXPECT_THAT(stub_->MeasureCampaignResponse(ContextFor(kIntakeOfficer).get(), req, &out),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+  EXPECT_TRUE(analysis_.measured.empty());
+  CAK_ASSERT_GRPC_OK(stub_->MeasureCampaignResponse(ContextFor(kAnalyst).get(), req, &out));
+  ASSERT_EQ(analysis_.measured.size(), 1u);
+  const domain::ResponseQuestion& asked = analysis_.measured[0];
+  EXPECT_EQ(asked.campaign_name, c.name());
+  ASSERT_EQ(asked.groups.size(), 1u);  // "bellen" is not contacted
+  EXPECT_EQ(asked.groups[0].name, "vertegenwoordigd");
+  EXPECT_EQ(absl::StrCat("recipientLists/", asked.groups[0].recipient_list_id), c.groups(0).recipient_list());
+  EXPECT_EQ(absl::StrCat("recipientLists/", asked.groups[0].control_list_id), c.groups(0).control_list());
+  EXPECT_EQ(asked.groups[0].action, domain::Action::kLetter);
+  EXPECT_EQ(asked.groups[0].send_day, absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone()));
+  EXPECT_EQ(asked.sample_seed, 3u);
+  EXPECT_FALSE(asked.end_day.has_value());
+
+  ASSERT_TRUE(out.has_latest_response());
+  EXPECT_EQ(out.latest_response().response_measurement(), "responseMeasurements/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e11");
+  EXPECT_EQ(out.latest_response().responders(), 30);
+  EXPECT_DOUBLE_EQ(out.latest_response().response_rate(), 30.0 / 90);
+  EXPECT_DOUBLE_EQ(out.latest_response().control_rate(), 0.1);
+  const pb::Campaign got = Get(c.name());
+  EXPECT_EQ(got.latest_response().SerializeAsString(), out.latest_response().SerializeAsString());
+  EXPECT_EQ(got.revision(), c.revision());  // a measurement is not an edit
+  EXPECT_EQ(LogValue("count(*)", "name = 'campaign.MeasureResponse'"), "1");
+
+  CAK_ASSERT_GRPC_OK(stub_->MeasureCampaignResponse(ContextFor(kDesigner).get(), req, &out));
+  EXPECT_EQ(Get(c.name()).latest_response().response_measurement(),
+            "responseMeasurements/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e12");  // the latest
+}
+
+// The preview's sample is drawn where the group is defined: campaign-svc's analysis client asks
+// analysis-svc's CreateSample for the target group by name (no criteria rebuilt here, no
+// GetTargetGroupSet to rebuild them from), pseudonymised, and passes analysis-svc's refusal on.
+namespace apb = cak::voorlichting::analysis::v1;
+
+class RecordingAnalysis final : public apb::AnalysisService::Service {
+ public:
+  RecordingAnalysis() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~RecordingAnalysis() override { server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2))); }
+  grpc::Status CreateSample(grpc::ServerContext*, const apb::CreateSampleRequest* req, apb::Sample* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    samples.push_back(*req);
+    if (!refusal.ok()) return refusal;
+    for (int i = 0; i < req->size(); ++i) {
+      apb::SampleMember* m = out->add_members();
+      m->set_pseudonym(absl::StrCat("p", i));
+      m->set_data_subject_id(absl::StrCat("subject-", i));
+      m->set_masked_name("J. d* V*****");
+      m->set_routing(i == 0 ? apb::ROUTING_REPRESENTATIVE : apb::ROUTING_CUSTOMER);
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status GetTargetGroupSet(grpc::ServerContext*, const apb::GetTargetGroupSetRequest*,
+                                 apb::TargetGroupSet*) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++set_reads;
+    return grpc::Status(grpc::StatusCode::INTERNAL, "a preview must not read the set");
+  }
+  int port() const { return port_; }
+  std::vector<apb::CreateSampleRequest> samples;
+  int set_reads = 0;
+  grpc::Status refusal = grpc::Status::OK;
+
+ private:
+  std::mutex mu_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST(AnalysisClientTest, APreviewSamplesTheTargetGroupWhereItIsDefined) {
+  RecordingAnalysis analysis;
+  common::PeerOptions peer;
+  peer.address = absl::StrCat("127.0.0.1:", analysis.port());
+  auto channel = common::PeerChannel::Create(peer);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  clients::AnalysisClient client(channel->get(), absl::Seconds(5));
+  const common::CallContext call =
+      common::testing::TestCall("emp-3003", {"campaign_designer"}, common::PrincipalKind::kEmployee);
+
+  auto subjects = client.SampleGroup(call, kSet, "vertegenwoordigd", 2, 7);
+  ASSERT_TRUE(subjects.ok()) << subjects.status();
+  ASSERT_EQ(subjects->size(), 2u);
+  EXPECT_EQ((*subjects)[0].data_subject_id, "subject-0");
+  EXPECT_TRUE((*subjects)[0].routed_to_relation);
+  EXPECT_FALSE((*subjects)[1].routed_to_relation);
+  ASSERT_EQ(analysis.samples.size(), 1u);
+  const apb::CreateSampleRequest& asked = analysis.samples[0];
+  EXPECT_EQ(asked.target_group_set(), absl::StrCat("targetGroupSets/", kSet));
+  EXPECT_EQ(asked.group(), "vertegenwoordigd");
+  EXPECT_FALSE(asked.has_criteria());
+  EXPECT_FALSE(asked.has_reference_date());  // the set's own reference date
+  EXPECT_EQ(asked.size(), 2);
+  EXPECT_EQ(asked.seed(), 7u);
+  EXPECT_EQ(asked.view(), apb::SAMPLE_VIEW_PSEUDONYMISED);
+  EXPECT_EQ(analysis.set_reads, 0);
+
+  // analysis-svc's refusal (a newer snapshot) comes back with its code and reason.
+  analysis.refusal = common::ToGrpcStatus(
+      common::MakeError(absl::StatusCode::kFailedPrecondition, "SNAPSHOT_CHANGED", "define the groups again"));
+  auto refused = client.SampleGroup(call, kSet, "vertegenwoordigd", 2, 7);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(common::ErrorReason(refused.status()), "SNAPSHOT_CHANGED");
 }
 
 }  // namespace

@@ -194,6 +194,34 @@ TEST_F(CampaignServiceTest, FeasibilityAsksTheContactedVolumeAndAChangeDropsTheA
   EXPECT_FALSE(changed.groups[0].feasibility.has_value());
 }
 
+TEST_F(CampaignServiceTest, FeasibilityIsAskedWithTheGroupsGuidelinesForTheExecutor) {
+  Campaign c = Create();
+  GroupUpdate u = Letter("vertegenwoordigd");
+  u.paths.push_back("guidelines");
+  u.guidelines = "Verzenden in de blauwe envelop; geen antwoordkaart.";
+  CAK_ASSERT_OK(service_.UpdateGroup(designer_, c.id, u).status());
+  for (const char* g : {"bellen", "rest"}) {
+    GroupUpdate none;
+    none.group = g;
+    none.paths = {"action"};
+    none.action = Action::kNone;
+    CAK_ASSERT_OK(service_.UpdateGroup(designer_, c.id, none).status());
+  }
+  CAK_ASSERT_OK(service_.CheckFeasibility(designer_, c.id).status());
+  ASSERT_EQ(dispatch_.questions.size(), 1u);
+  EXPECT_EQ(dispatch_.questions[0].guidelines, "Verzenden in de blauwe envelop; geen antwoordkaart.");
+  // The executor judged the work with those guidelines: changing them drops the answer.
+  GroupUpdate other;
+  other.group = "vertegenwoordigd";
+  other.paths = {"guidelines"};
+  other.guidelines = "Verzenden in de witte envelop.";
+  CAK_ASSERT_OK_AND_ASSIGN(Campaign changed, service_.UpdateGroup(designer_, c.id, other));
+  EXPECT_FALSE(changed.groups[0].feasibility.has_value());
+  CAK_ASSERT_OK(service_.CheckFeasibility(designer_, c.id).status());
+  ASSERT_EQ(dispatch_.questions.size(), 2u);
+  EXPECT_EQ(dispatch_.questions[1].guidelines, "Verzenden in de witte envelop.");
+}
+
 TEST_F(CampaignServiceTest, SubmitNeedsCompleteGroupsAndConfirmedFeasibility) {
   Campaign c = Create();
   EXPECT_THAT(service_.Submit(designer_, c.id, ""),

@@ -102,6 +102,20 @@ class FakeAnalysis final : public domain::AnalysisGateway {
     }
     return out;
   }
+  std::vector<domain::ResponseQuestion> measured;  // every question asked
+  absl::StatusOr<domain::ResponseSummary> MeasureResponse(const common::CallContext&,
+                                                          const domain::ResponseQuestion& question) override {
+    measured.push_back(question);
+    domain::ResponseSummary s;
+    s.measurement = absl::StrCat("responseMeasurements/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e1", measured.size() % 10);
+    s.measure_time = absl::FromUnixSeconds(1790000000 + static_cast<int64_t>(measured.size()));
+    s.snapshot_version = 4;
+    s.responders = 30;
+    s.members = 90;
+    s.control_responders = 1;
+    s.control_members = 10;
+    return s;
+  }
 };
 
 class FakeDispatch final : public domain::DispatchGateway {
@@ -112,6 +126,7 @@ class FakeDispatch final : public domain::DispatchGateway {
   std::map<std::string, domain::GroupFeasibility> checks;  // by check id
   std::map<std::string, std::string> orders;               // request id -> order name
   std::vector<domain::OrderRequest> order_calls;           // every CreateOrder call
+  std::vector<domain::FeasibilityQuestion> questions;      // every CheckFeasibility call
   std::vector<std::string> order_trace_ids;                // the trace each call continued
   // Failures: `failure` for every call; `lose_responses` > 0 creates the order and then
   // answers UNAVAILABLE (the answer got lost), that many times.
@@ -132,6 +147,7 @@ class FakeDispatch final : public domain::DispatchGateway {
                                                             const domain::FeasibilityQuestion& q) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!failure.ok()) return failure;
+    questions.push_back(q);
     domain::GroupFeasibility f;
     f.check_id = absl::StrCat("check-", q.request_id);
     f.state = answer_state;
@@ -265,6 +281,14 @@ class FakeRepository final : public domain::CampaignRepository {
       outbox.push_back(r);
     }
     if (change.call && change.record) Append(*change.call, *change.record);
+    return absl::OkStatus();
+  }
+  absl::Status RecordResponse(const std::string& campaign_id, const domain::ResponseSummary& latest,
+                              const common::CallContext& call, const common::ProcessingRecord& record) override {
+    auto it = campaigns.find(campaign_id);
+    if (it == campaigns.end()) return common::MakeError(absl::StatusCode::kNotFound, "CAMPAIGN_NOT_FOUND", "none");
+    it->second.latest_response = latest;
+    Append(call, record);
     return absl::OkStatus();
   }
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record, absl::Time) override {

@@ -5,14 +5,19 @@
 // processing log.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <soci/soci.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
@@ -587,6 +592,415 @@ TEST_F(DispatchApiTest, ExecutorsPullAcknowledgeAndReportOutcomesOfTheirOwnBatch
             "0");
 }
 
+// An executor's inbox: its own feasibility checks, awaiting sign-off first and newest first within
+// each, with the guidelines the campaign asked with; never another executor's (NOT_FOUND, as an
+// unknown id).
+TEST_F(DispatchApiTest, ExecutorsFindTheirOwnFeasibilityChecksPendingFirstWithTheGuidelines) {
+  RegisterAll();
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  const auto repro = ExecutorCaller("repro.executors.cak.nl");
+  auto ask = [&](pb::Channel channel, int64_t volume, const std::string& guidelines) {
+    pb::CheckFeasibilityRequest req;
+    req.set_channel(channel);
+    req.set_volume(volume);
+    req.set_guidelines(guidelines);
+    req.mutable_window_start()->set_year(2026);
+    req.mutable_window_start()->set_month(11);
+    req.mutable_window_start()->set_day(4);
+    req.mutable_window_end()->set_year(2026);
+    req.mutable_window_end()->set_month(11);
+    req.mutable_window_end()->set_day(20);
+    pb::FeasibilityCheck check;
+    EXPECT_TRUE(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), req, &check).ok());
+    server_->clock().Advance(absl::Minutes(1));  // distinct creation times
+    return check;
+  };
+  const pb::FeasibilityCheck first = ask(pb::CHANNEL_CALL, 100, "Bel tussen 9 en 17 uur; noteer terugbelverzoeken.");
+  const pb::FeasibilityCheck second = ask(pb::CHANNEL_CALL, 200, "Script 2: eerst naar de vertegenwoordiger vragen.");
+  const pb::FeasibilityCheck third = ask(pb::CHANNEL_CALL, 300, "");
+  const pb::FeasibilityCheck letters = ask(pb::CHANNEL_LETTER, 400, "Standaard envelop.");
+  EXPECT_EQ(first.guidelines(), "Bel tussen 9 en 17 uur; noteer terugbelverzoeken.");
+  pb::ConfirmFeasibilityRequest confirm;
+  confirm.set_name(first.name());
+  pb::FeasibilityCheck decided;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ConfirmFeasibility(ContextFor(kcc).get(), confirm, &decided));
+
+  // Page by page: the two awaiting sign-off (newest first), then the confirmed one.
+  pb::ListFeasibilityChecksRequest list;
+  list.set_page_size(1);
+  std::vector<pb::FeasibilityCheck> inbox;
+  std::string first_token;
+  do {
+    pb::ListFeasibilityChecksResponse page;
+    CAK_ASSERT_GRPC_OK(server_->executor_stub().ListFeasibilityChecks(ContextFor(kcc).get(), list, &page));
+    ASSERT_LE(page.feasibility_checks_size(), 1);
+    inbox.insert(inbox.end(), page.feasibility_checks().begin(), page.feasibility_checks().end());
+    if (first_token.empty()) first_token = page.next_page_token();
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  ASSERT_EQ(inbox.size(), 3u);
+  EXPECT_EQ(inbox[0].name(), third.name());
+  EXPECT_EQ(inbox[1].name(), second.name());
+  EXPECT_EQ(inbox[2].name(), first.name());
+  EXPECT_EQ(inbox[2].state(), pb::FEASIBILITY_STATE_CONFIRMED);
+  // What the executor judges: volume, window, channel, the spread per day and the guidelines.
+  EXPECT_EQ(inbox[1].volume(), 200);
+  EXPECT_EQ(inbox[1].channel(), pb::CHANNEL_CALL);
+  EXPECT_EQ(inbox[1].window_start().day(), 4);
+  EXPECT_EQ(inbox[1].window_end().day(), 20);
+  EXPECT_FALSE(inbox[1].spread().empty());
+  EXPECT_EQ(inbox[1].guidelines(), "Script 2: eerst naar de vertegenwoordiger vragen.");
+  EXPECT_EQ(inbox[0].guidelines(), "");
+
+  // A state filter; a token is for its caller and its filter only.
+  list.Clear();
+  list.set_state(pb::FEASIBILITY_STATE_CONFIRMED);
+  pb::ListFeasibilityChecksResponse page;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListFeasibilityChecks(ContextFor(kcc).get(), list, &page));
+  ASSERT_EQ(page.feasibility_checks_size(), 1);
+  EXPECT_EQ(page.feasibility_checks(0).name(), first.name());
+  list.set_page_token(first_token);
+  EXPECT_THAT(server_->executor_stub().ListFeasibilityChecks(ContextFor(kcc).get(), list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  list.clear_state();
+  EXPECT_THAT(server_->executor_stub().ListFeasibilityChecks(ContextFor(repro).get(), list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+  list.Clear();
+  list.set_state(static_cast<pb::FeasibilityState>(9));
+  EXPECT_THAT(server_->executor_stub().ListFeasibilityChecks(ContextFor(kcc).get(), list, &page),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "UNKNOWN_ENUM_VALUE", "state"));
+
+  // repro sees its own check only; an unknown identity and other roles see nothing.
+  list.Clear();
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListFeasibilityChecks(ContextFor(repro).get(), list, &page));
+  ASSERT_EQ(page.feasibility_checks_size(), 1);
+  EXPECT_EQ(page.feasibility_checks(0).name(), letters.name());
+  EXPECT_EQ(page.feasibility_checks(0).guidelines(), "Standaard envelop.");
+  EXPECT_THAT(
+      server_->executor_stub().ListFeasibilityChecks(ContextFor(ExecutorCaller("unknown.example")).get(), list, &page),
+      GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "UNKNOWN_EXECUTOR_IDENTITY", ""));
+  EXPECT_EQ(
+      server_->executor_stub().ListFeasibilityChecks(ContextFor(CampaignService()).get(), list, &page).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // GetFeasibilityCheck: its own check; another executor's answers exactly as an unknown id.
+  pb::GetFeasibilityCheckRequest get;
+  get.set_name(second.name());
+  pb::FeasibilityCheck got;
+  CAK_ASSERT_GRPC_OK(server_->stub().GetFeasibilityCheck(ContextFor(kcc).get(), get, &got));
+  EXPECT_EQ(got.guidelines(), second.guidelines());
+  const grpc::Status others = server_->stub().GetFeasibilityCheck(ContextFor(repro).get(), get, &got);
+  get.set_name("feasibilityChecks/0f0f0f0f-0000-4000-8000-000000000000");
+  const grpc::Status unknown = server_->stub().GetFeasibilityCheck(ContextFor(repro).get(), get, &got);
+  EXPECT_THAT(others, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "FEASIBILITY_CHECK_NOT_FOUND", ""));
+  EXPECT_THAT(unknown, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "FEASIBILITY_CHECK_NOT_FOUND", ""));
+  EXPECT_EQ(others.error_message(), unknown.error_message());
+  get.set_name(second.name());
+  EXPECT_THAT(server_->stub().GetFeasibilityCheck(ContextFor(ExecutorCaller("unknown.example")).get(), get, &got),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "UNKNOWN_EXECUTOR_IDENTITY", ""));
+  CAK_ASSERT_GRPC_OK(server_->stub().GetFeasibilityCheck(ContextFor(Admin()).get(), get, &got));
+
+  // Guidelines longer than an order may carry are refused, and nothing is written.
+  const int64_t checks = server_->Count("feasibility_checks");
+  pb::CheckFeasibilityRequest too_long;
+  too_long.set_channel(pb::CHANNEL_CALL);
+  too_long.set_volume(10);
+  *too_long.mutable_window_start() = first.window_start();
+  *too_long.mutable_window_end() = first.window_end();
+  too_long.set_guidelines(std::string(20001, 'x'));
+  EXPECT_THAT(server_->stub().CheckFeasibility(ContextFor(CampaignService()).get(), too_long, &got),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "FIELD_TOO_LONG", "guidelines"));
+  EXPECT_EQ(server_->Count("feasibility_checks"), checks);
+}
+
+// An executor's orders: open ones first, newest first within each, with guidelines and message
+// version; their batches (ListBatches, ListOpenBatches, AcknowledgeBatch) carry the guidelines.
+TEST_F(DispatchApiTest, ExecutorsFindTheirOwnOrdersWithGuidelinesMessageAndBatches) {
+  RegisterAll();
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  const auto repro = ExecutorCaller("repro.executors.cak.nl");
+  const std::string list = analysis_.AddList(1200);
+  auto older_req = OrderRequest("inbox-calls-1", list, pb::CHANNEL_CALL);
+  older_req.mutable_order()->set_guidelines("Eerste ronde: bel twee keer.");
+  const pb::DispatchOrder older = AwaitReady(Order(older_req).name());
+  server_->clock().Advance(absl::Minutes(1));
+  auto newer_req = OrderRequest("inbox-calls-2", analysis_.AddList(300), pb::CHANNEL_CALL);
+  newer_req.mutable_order()->set_guidelines("Tweede ronde: spreek geen voicemail in.");
+  const pb::DispatchOrder newer = AwaitReady(Order(newer_req).name());
+  const pb::DispatchOrder letters = AwaitReady(Order(OrderRequest("inbox-letters", list, pb::CHANNEL_LETTER)).name());
+  ASSERT_EQ(older.state(), pb::ORDER_STATE_READY);
+  ASSERT_EQ(newer.state(), pb::ORDER_STATE_READY);
+
+  // The older order's batches, listed by KCC itself, carry its guidelines; acknowledging them
+  // all completes it (and each answer carries them too).
+  pb::ListBatchesRequest batches_req;
+  batches_req.set_parent(older.name());
+  pb::ListBatchesResponse batches;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListBatches(ContextFor(kcc).get(), batches_req, &batches));
+  ASSERT_EQ(batches.batches_size(), older.batch_count());
+  for (const pb::Batch& b : batches.batches()) {
+    EXPECT_EQ(b.guidelines(), "Eerste ronde: bel twee keer.");
+    pb::AcknowledgeBatchRequest ack;
+    ack.set_batch(b.name());
+    pb::Batch acked;
+    CAK_ASSERT_GRPC_OK(server_->executor_stub().AcknowledgeBatch(ContextFor(kcc).get(), ack, &acked));
+    EXPECT_EQ(acked.guidelines(), "Eerste ronde: bel twee keer.");
+  }
+  // Open batches (the newer order's only now) carry their order's guidelines.
+  pb::ListOpenBatchesResponse open;
+  CAK_ASSERT_GRPC_OK(
+      server_->executor_stub().ListOpenBatches(ContextFor(kcc).get(), pb::ListOpenBatchesRequest(), &open));
+  ASSERT_EQ(open.batches_size(), newer.batch_count());
+  for (const pb::Batch& b : open.batches()) EXPECT_EQ(b.guidelines(), "Tweede ronde: spreek geen voicemail in.");
+
+  // The inbox: the open order first, then the completed one, page by page.
+  pb::ListDispatchOrdersRequest req;
+  req.set_page_size(1);
+  std::vector<pb::DispatchOrder> inbox;
+  do {
+    pb::ListDispatchOrdersResponse page;
+    CAK_ASSERT_GRPC_OK(server_->executor_stub().ListDispatchOrders(ContextFor(kcc).get(), req, &page));
+    ASSERT_LE(page.dispatch_orders_size(), 1);
+    inbox.insert(inbox.end(), page.dispatch_orders().begin(), page.dispatch_orders().end());
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0].name(), newer.name());
+  EXPECT_EQ(inbox[0].state(), pb::ORDER_STATE_READY);
+  EXPECT_EQ(inbox[1].name(), older.name());
+  EXPECT_EQ(inbox[1].state(), pb::ORDER_STATE_COMPLETED);
+  EXPECT_EQ(inbox[0].guidelines(), "Tweede ronde: spreek geen voicemail in.");
+  EXPECT_EQ(inbox[0].message().reference(), newer_req.order().message().reference());
+  EXPECT_EQ(inbox[0].message().text(), newer_req.order().message().text());
+  req.Clear();
+  req.set_state(pb::ORDER_STATE_COMPLETED);
+  pb::ListDispatchOrdersResponse page;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListDispatchOrders(ContextFor(kcc).get(), req, &page));
+  ASSERT_EQ(page.dispatch_orders_size(), 1);
+  EXPECT_EQ(page.dispatch_orders(0).name(), older.name());
+  req.Clear();
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ListDispatchOrders(ContextFor(repro).get(), req, &page));
+  ASSERT_EQ(page.dispatch_orders_size(), 1);
+  EXPECT_EQ(page.dispatch_orders(0).name(), letters.name());
+  EXPECT_THAT(
+      server_->executor_stub().ListDispatchOrders(ContextFor(ExecutorCaller("unknown.example")).get(), req, &page),
+      GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "UNKNOWN_EXECUTOR_IDENTITY", ""));
+  EXPECT_EQ(server_->executor_stub().ListDispatchOrders(ContextFor(Admin()).get(), req, &page).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Reading another executor's order or its batches answers exactly as an unknown id; reading
+  // changes nothing.
+  const int64_t acknowledged = server_->Count("batches", "state = 3");
+  pb::GetDispatchOrderRequest get;
+  get.set_name(newer.name());
+  pb::DispatchOrder got;
+  CAK_ASSERT_GRPC_OK(server_->stub().GetDispatchOrder(ContextFor(kcc).get(), get, &got));
+  EXPECT_EQ(got.guidelines(), "Tweede ronde: spreek geen voicemail in.");
+  const grpc::Status others = server_->stub().GetDispatchOrder(ContextFor(repro).get(), get, &got);
+  get.set_name("dispatchOrders/0f0f0f0f-0000-4000-8000-000000000000");
+  const grpc::Status unknown = server_->stub().GetDispatchOrder(ContextFor(repro).get(), get, &got);
+  EXPECT_THAT(others, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "DISPATCH_ORDER_NOT_FOUND", ""));
+  EXPECT_THAT(unknown, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "DISPATCH_ORDER_NOT_FOUND", ""));
+  EXPECT_EQ(others.error_message(), unknown.error_message());
+  batches_req.set_parent(newer.name());
+  const grpc::Status others_batches = server_->stub().ListBatches(ContextFor(repro).get(), batches_req, &batches);
+  batches_req.set_parent("dispatchOrders/0f0f0f0f-0000-4000-8000-000000000000");
+  const grpc::Status unknown_batches = server_->stub().ListBatches(ContextFor(repro).get(), batches_req, &batches);
+  EXPECT_THAT(others_batches, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "DISPATCH_ORDER_NOT_FOUND", ""));
+  EXPECT_EQ(others_batches.error_message(), unknown_batches.error_message());
+  batches_req.set_parent(newer.name());
+  EXPECT_THAT(server_->stub().ListBatches(ContextFor(ExecutorCaller("unknown.example")).get(), batches_req, &batches),
+              GrpcStatusIs(grpc::StatusCode::PERMISSION_DENIED, "UNKNOWN_EXECUTOR_IDENTITY", ""));
+  EXPECT_EQ(server_->Count("batches", "state = 3"), acknowledged);
+}
+
+// A later outcome for the same recipient supersedes the earlier one (latest outcome_time; of equal
+// times the later report); the history is kept and shown on request.
+TEST_F(DispatchApiTest, ALaterOutcomeSupersedesTheEarlierOneAndTheHistoryIsKept) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  const pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-supersede", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  const pb::Batch batch = Batches(order.name()).at(0);
+  const int64_t a = batch.first_position(), b = a + 1, c = a + 2;
+  const int64_t now = absl::ToUnixSeconds(server_->clock().Now());
+  auto report = [&](const std::string& id, std::vector<std::tuple<int64_t, pb::Outcome, int64_t>> outcomes) {
+    pb::ReportOutcomesRequest req;
+    req.set_request_id(id);
+    req.set_batch(batch.name());
+    for (const auto& [position, outcome, seconds] : outcomes) {
+      pb::ItemOutcome* o = req.add_outcomes();
+      o->set_position(position);
+      o->set_outcome(outcome);
+      o->mutable_outcome_time()->set_seconds(seconds);
+    }
+    pb::ReportOutcomesResponse stored;
+    return server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), req, &stored);
+  };
+  CAK_ASSERT_GRPC_OK(report("r-1", {{a, pb::OUTCOME_CALL_NOT_REACHED, now - 7200},
+                                    {b, pb::OUTCOME_CALL_REACHED, now - 3600},
+                                    {c, pb::OUTCOME_CALL_NOT_REACHED, now - 600}}));
+  // a: reached later (supersedes); b: an older attempt reported late (does not); c: the same
+  // time again (the later report wins).
+  CAK_ASSERT_GRPC_OK(report("r-2", {{a, pb::OUTCOME_CALL_REACHED, now - 60},
+                                    {b, pb::OUTCOME_CALL_NOT_REACHED, now - 7200},
+                                    {c, pb::OUTCOME_CALL_WRONG_NUMBER, now - 600}}));
+  // A refused report changes nothing, not even which outcome is current.
+  EXPECT_THAT(
+      report("r-3", {{a, pb::OUTCOME_CALL_NOT_REACHED, now - 30},
+                     {batch.last_position() + 1, pb::OUTCOME_CALL_REACHED, now - 30}}),
+      GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "OUTCOME_RECIPIENT_NOT_IN_BATCH", "outcomes[1].position"));
+  EXPECT_EQ(server_->Count("outcomes"), 6);
+
+  pb::ListOutcomesRequest req;
+  req.set_order(order.name());
+  pb::ListOutcomesResponse current;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), req, &current));
+  std::map<int64_t, pb::Outcome> now_is;
+  for (const pb::RecordedOutcome& o : current.outcomes()) {
+    EXPECT_TRUE(o.current());
+    EXPECT_EQ(now_is.count(o.position()), 0u) << "one current outcome per recipient";
+    now_is[o.position()] = o.outcome();
+  }
+  EXPECT_EQ(now_is,
+            (std::map<int64_t, pb::Outcome>{
+                {a, pb::OUTCOME_CALL_REACHED}, {b, pb::OUTCOME_CALL_REACHED}, {c, pb::OUTCOME_CALL_WRONG_NUMBER}}));
+
+  // The history, oldest report first, each marked; a token of one view is refused in the other.
+  req.set_include_superseded(true);
+  req.set_page_size(4);
+  pb::ListOutcomesResponse history;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), req, &history));
+  ASSERT_EQ(history.outcomes_size(), 4);
+  EXPECT_FALSE(history.next_page_token().empty());
+  req.set_page_token(history.next_page_token());
+  pb::ListOutcomesResponse rest;
+  CAK_ASSERT_GRPC_OK(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), req, &rest));
+  history.mutable_outcomes()->MergeFrom(rest.outcomes());
+  ASSERT_EQ(history.outcomes_size(), 6);
+  EXPECT_TRUE(rest.next_page_token().empty());
+  std::vector<std::tuple<int64_t, pb::Outcome, bool>> seen;
+  for (const pb::RecordedOutcome& o : history.outcomes()) seen.emplace_back(o.position(), o.outcome(), o.current());
+  EXPECT_THAT(seen, ::testing::ElementsAre(std::make_tuple(a, pb::OUTCOME_CALL_NOT_REACHED, false),
+                                           std::make_tuple(b, pb::OUTCOME_CALL_REACHED, true),
+                                           std::make_tuple(c, pb::OUTCOME_CALL_NOT_REACHED, false),
+                                           std::make_tuple(a, pb::OUTCOME_CALL_REACHED, true),
+                                           std::make_tuple(b, pb::OUTCOME_CALL_NOT_REACHED, false),
+                                           std::make_tuple(c, pb::OUTCOME_CALL_WRONG_NUMBER, true)));
+  req.set_include_superseded(false);
+  EXPECT_THAT(server_->stub().ListOutcomes(ContextFor(AnalysisService()).get(), req, &rest),
+              GrpcStatusIs(grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", "page_token"));
+
+  // The access export's outcome is the current one.
+  auto subjects = cak::voorlichting::privacy::v1::DataSubjectService::NewStub(
+      common::testing::LocalChannel(server_->server().grpc_port()));
+  cak::voorlichting::privacy::v1::ExportSubjectDataRequest export_req;
+  export_req.set_bsn(analysis_.BsnOf(list, b));
+  cak::voorlichting::privacy::v1::SubjectDataExport out;
+  CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), export_req, &out));
+  ASSERT_EQ(out.categories_size(), 1);
+  ASSERT_EQ(out.categories(0).records_size(), 1);
+  std::map<std::string, std::string> fields;
+  for (const auto& f : out.categories(0).records(0).fields()) fields[f.name()] = f.value();
+  ASSERT_EQ(fields.count("outcome"), 1u);
+  EXPECT_EQ(fields["outcome"], "Gesprek gevoerd");
+}
+
+// Rows that a replica of the version before migration 0006 inserts during a rolling upgrade come
+// in superseded (is_current = false); the next report about the recipient repairs them, and the
+// README's one-off statement repairs recipients never reported again.
+TEST_F(DispatchApiTest, OutcomesOfAnOldReplicaAreRepairedByTheNextReport) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  const pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-upgrade", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const pb::Batch batch = Batches(order.name()).at(0);
+  const int64_t a = batch.first_position(), b = a + 1;
+  const int64_t now = absl::ToUnixSeconds(server_->clock().Now());
+  const std::string order_id(absl::StripPrefix(order.name(), "dispatchOrders/"));
+  const std::string s = server_->schema().name();
+  // What an old replica writes: no is_current, so the column's default.
+  for (const int64_t position : {a, b}) {
+    ASSERT_EQ(server_->Query(absl::StrCat("INSERT INTO ", s,
+                                          ".outcomes (order_id, position, batch_no, outcome, outcome_time,"
+                                          " report_time, reported_by) SELECT order_id, position, batch_no, 3,"
+                                          " to_timestamp(",
+                                          now - 60, "), to_timestamp(", now, "), 'kcc.executors.cak.nl' FROM ", s,
+                                          ".items WHERE order_id = '", order_id, "' AND position = ", position)),
+              "1");
+  }
+  EXPECT_EQ(server_->Count("outcomes", "is_current"), 0);
+  // A new replica's report about a, of an earlier attempt: the old replica's later outcome is current.
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batch.name());
+  pb::ItemOutcome* o = report.add_outcomes();
+  o->set_position(a);
+  o->set_outcome(pb::OUTCOME_CALL_NOT_REACHED);
+  o->mutable_outcome_time()->set_seconds(now - 3600);
+  pb::ReportOutcomesResponse stored;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(ExecutorCaller("kcc.executors.cak.nl")).get(),
+                                                             report, &stored));
+  EXPECT_EQ(server_->Count("outcomes", absl::StrCat("is_current AND position = ", a, " AND outcome = 3")), 1);
+  EXPECT_EQ(server_->Count("outcomes", "is_current"), 1);
+  // b was never reported again: the README's repair (run twice: it changes nothing the second time).
+  for (int i = 0; i < 2; ++i) {
+    const std::string latest = absl::StrCat("(SELECT y.id FROM ", s,
+                                            ".outcomes y WHERE y.order_id = x.order_id AND y.position = x.position"
+                                            " ORDER BY y.outcome_time DESC, y.id DESC LIMIT 1)");
+    EXPECT_EQ(server_->Query(absl::StrCat("UPDATE ", s, ".outcomes x SET is_current = false WHERE is_current",
+                                          " AND x.id <> ", latest)),
+              "0");
+    EXPECT_EQ(server_->Query(absl::StrCat("UPDATE ", s, ".outcomes x SET is_current = true WHERE NOT is_current",
+                                          " AND x.id = ", latest)),
+              i == 0 ? "1" : "0");
+  }
+  EXPECT_EQ(server_->Count("outcomes", "is_current"), 2);
+  EXPECT_EQ(server_->Count("outcomes", absl::StrCat("is_current AND position = ", a, " AND outcome = 3")), 1);
+}
+
+// Reports about the same recipients that race each other still leave exactly one current outcome
+// per recipient, the latest.
+TEST_F(DispatchApiTest, ConcurrentReportsLeaveOneCurrentOutcomePerRecipient) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  const pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-race", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const pb::Batch batch = Batches(order.name()).at(0);
+  const int64_t now = absl::ToUnixSeconds(server_->clock().Now());
+  constexpr int kThreads = 4, kReports = 5, kPositions = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kReports; ++r) {
+        pb::ReportOutcomesRequest req;
+        req.set_batch(batch.name());
+        for (int p = 0; p < kPositions; ++p) {
+          pb::ItemOutcome* o = req.add_outcomes();
+          o->set_position(batch.first_position() + p);
+          o->set_outcome((t + r) % 2 == 0 ? pb::OUTCOME_CALL_REACHED : pb::OUTCOME_CALL_NOT_REACHED);
+          // Distinct times; the latest is thread 0's last report.
+          o->mutable_outcome_time()->set_seconds(now - 1000 + r * kThreads + (kThreads - 1 - t));
+        }
+        pb::ReportOutcomesResponse stored;
+        if (!server_->executor_stub()
+                 .ReportOutcomes(ContextFor(ExecutorCaller("kcc.executors.cak.nl")).get(), req, &stored)
+                 .ok()) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(server_->Count("outcomes"), kThreads * kReports * kPositions);
+  EXPECT_EQ(server_->Count("outcomes", "is_current"), kPositions);
+  const int64_t latest = now - 1000 + (kReports - 1) * kThreads + (kThreads - 1);
+  EXPECT_EQ(server_->Count("outcomes", absl::StrCat("is_current AND outcome_time = to_timestamp(", latest, ")")),
+            kPositions);
+}
+
 // An executor works in a trace of its own; what it does with an order's batches is logged in the
 // order's action trace (the one its creation ran in), its own call as the foreign operation.
 TEST_F(DispatchApiTest, AnExecutorsWorkIsLoggedInTheOrdersActionTrace) {
@@ -704,10 +1118,12 @@ TEST_F(DispatchApiTest, PrivacyOfficerExportsTheDeliveriesOfACustomer) {
   CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(PrivacyOfficer()).get(), req, &out));
   ASSERT_EQ(out.categories_size(), 1);
   ASSERT_EQ(out.categories(0).records_size(), 1);
-  for (const auto& f : out.categories(0).records(0).fields()) {
-    if (f.name() == "position") EXPECT_EQ(f.value(), absl::StrCat(position + 1));
-    if (f.name() == "outcome") EXPECT_EQ(f.value(), "");
-  }
+  item.clear();
+  for (const auto& f : out.categories(0).records(0).fields()) item[f.name()] = f.value();
+  ASSERT_EQ(item.count("position"), 1u);
+  ASSERT_EQ(item.count("outcome"), 1u);
+  EXPECT_EQ(item["position"], absl::StrCat(position + 1));
+  EXPECT_EQ(item["outcome"], "");
   EXPECT_EQ(server_->Count("processing_log", "name = 'privacy.ExportSubjectData' AND data_subject_id IS NOT NULL"), 2);
   // The outcome report names its recipient: the person's history has it.
   EXPECT_EQ(
@@ -1095,6 +1511,78 @@ TEST_F(DispatchApiTest, RetentionPurgeRemovesFilesAndRecipientRecordsAfterADryRu
   EXPECT_EQ(order.state(), pb::ORDER_STATE_PURGED);
   EXPECT_EQ(server_->Count("processing_log", "name = 'dispatch.PurgeOrder'"), 1);
   EXPECT_EQ(server_->service().Purge(job, false)->orders, 0);
+
+  // A late report about a purged order is about a batch that no longer exists; nothing is written.
+  EXPECT_THAT(server_->executor_stub().ReportOutcomes(ContextFor(ExecutorCaller("repro.executors.cak.nl")).get(),
+                                                      report, &stored),
+              GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND", ""));
+  EXPECT_EQ(server_->Count("outcomes"), 0);
+}
+
+// A report that arrives while the purge has the order waits for it and then finds the order
+// purged; the two take the order row first, so they never deadlock (before, the report locked
+// items and then outcomes, the purge deleted outcomes and then items).
+TEST_F(DispatchApiTest, AReportDuringThePurgeOfItsOrderWaitsAndFindsNoBatch) {
+  RegisterAll();
+  const std::string list = analysis_.AddList(300);
+  const pb::DispatchOrder order = AwaitReady(Order(OrderRequest("calls-purged", list, pb::CHANNEL_CALL)).name());
+  ASSERT_EQ(order.state(), pb::ORDER_STATE_READY);
+  const pb::Batch batch = Batches(order.name()).at(0);
+  const auto kcc = ExecutorCaller("kcc.executors.cak.nl");
+  pb::ReportOutcomesRequest report;
+  report.set_batch(batch.name());
+  pb::ItemOutcome* o = report.add_outcomes();
+  o->set_position(batch.first_position());
+  o->set_outcome(pb::OUTCOME_CALL_NOT_REACHED);
+  o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) - 600);
+  pb::ReportOutcomesResponse stored;
+  CAK_ASSERT_GRPC_OK(server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &stored));
+  const std::string order_id(absl::StripPrefix(order.name(), "dispatchOrders/"));
+
+  // The purge's statements, in its order, in a transaction held open by the test.
+  auto pool = server_->schema().MakePool(1);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto lease = (*pool)->Acquire();
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  soci::session& purge = lease->sql();
+  const std::string s = server_->schema().name();
+  purge.begin();
+  int state = 0;
+  purge << absl::StrCat("SELECT state FROM ", s, ".orders WHERE id = '", order_id, "' FOR UPDATE SKIP LOCKED"),
+      soci::into(state);
+  ASSERT_TRUE(purge.got_data());
+  purge << absl::StrCat("DELETE FROM ", s, ".outcomes WHERE order_id = '", order_id, "'");
+
+  // A later outcome for the same recipient, reported now: it waits for a lock.
+  o->set_outcome(pb::OUTCOME_CALL_REACHED);
+  o->mutable_outcome_time()->set_seconds(absl::ToUnixSeconds(server_->clock().Now()) - 60);
+  grpc::Status late;
+  std::thread reporter([&] {
+    pb::ReportOutcomesResponse r;
+    late = server_->executor_stub().ReportOutcomes(ContextFor(kcc).get(), report, &r);
+  });
+  const std::string waiting =
+      absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> ",
+                   "pg_backend_pid() AND query LIKE '%", s, ".%'");
+  for (int64_t n = 0; n == 0;) {
+    ASSERT_TRUE(absl::SimpleAtoi(server_->Query(waiting), &n)) << server_->Query(waiting);
+    std::this_thread::yield();
+  }
+  // The rest of the purge goes through (a deadlock would abort one of the two here).
+  bool purged = true;
+  try {
+    purge << absl::StrCat("DELETE FROM ", s, ".items WHERE order_id = '", order_id, "'");
+    purge << absl::StrCat("UPDATE ", s, ".orders SET state = 4 WHERE id = '", order_id, "'");
+    purge.commit();
+  } catch (const std::exception& e) {
+    purged = false;
+    ADD_FAILURE() << e.what();
+    purge.rollback();
+  }
+  reporter.join();
+  EXPECT_TRUE(purged);
+  EXPECT_THAT(late, GrpcStatusIs(grpc::StatusCode::NOT_FOUND, "BATCH_NOT_FOUND", ""));
+  EXPECT_EQ(server_->Count("outcomes"), 0);
 }
 
 }  // namespace

@@ -235,6 +235,75 @@ absl::StatusOr<domain::FeasibilityCheck> FakeDispatchRepository::GetFeasibilityC
   return it->second;
 }
 
+namespace {
+
+// Rows of an executor's inbox in inbox order (DispatchRepository::InboxKey): open first, newest
+// first within each, after `after`, at most `limit`.
+template <typename Row, typename Closed>
+std::vector<Row> InboxPage(std::vector<Row> rows, const Closed& closed,
+                           const std::optional<domain::DispatchRepository::InboxKey>& after, int limit) {
+  // Sort key ascending: rank, then create_time and id descending.
+  auto key = [&](const Row& r) { return std::make_tuple(closed(r) ? 1 : 0, -absl::ToUnixMicros(r.create_time)); };
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    if (key(a) != key(b)) return key(a) < key(b);
+    return a.id > b.id;
+  });
+  std::vector<Row> out;
+  for (const Row& r : rows) {
+    if (after) {
+      const auto k = key(r);
+      const auto a = std::make_tuple(after->rank, -absl::ToUnixMicros(after->create_time));
+      if (k < a || (k == a && r.id >= after->id)) continue;
+    }
+    if (static_cast<int>(out.size()) >= limit) break;
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<domain::FeasibilityCheck>> FakeDispatchRepository::ListExecutorChecks(
+    const std::string& executor_id, std::optional<domain::FeasibilityState> state, const std::optional<InboxKey>& after,
+    int limit, absl::Time) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<domain::FeasibilityCheck> rows;
+  for (const auto& [id, c] : checks_) {
+    if (c.executor_id == executor_id && (!state || c.state == *state)) rows.push_back(c);
+  }
+  return InboxPage(
+      std::move(rows),
+      [](const domain::FeasibilityCheck& c) { return c.state != domain::FeasibilityState::kAwaitingSignOff; }, after,
+      limit);
+}
+
+absl::StatusOr<std::vector<domain::Order>> FakeDispatchRepository::ListExecutorOrders(
+    const std::string& executor_id, std::optional<domain::OrderState> state, const std::optional<InboxKey>& after,
+    int limit, absl::Time) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<domain::Order> rows;
+  for (const auto& [id, o] : orders_) {
+    if (o.executor_id == executor_id && (!state || o.state == *state)) rows.push_back(o);
+  }
+  return InboxPage(
+      std::move(rows),
+      [](const domain::Order& o) {
+        return o.state != domain::OrderState::kGenerating && o.state != domain::OrderState::kReady;
+      },
+      after, limit);
+}
+
+absl::StatusOr<std::map<std::string, std::string>> FakeDispatchRepository::OrderGuidelines(
+    const std::vector<std::string>& order_ids, absl::Time) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::string> out;
+  for (const std::string& id : order_ids) {
+    auto it = orders_.find(id);
+    if (it != orders_.end()) out[id] = it->second.guidelines;
+  }
+  return out;
+}
+
 absl::StatusOr<domain::FeasibilityCheck> FakeDispatchRepository::DecideFeasibility(
     const std::string& id, const std::string& executor_id, domain::FeasibilityState state,
     const std::string& decided_by, const std::string& comment, absl::Time now, absl::Time) {
@@ -417,7 +486,8 @@ absl::StatusOr<int64_t> FakeDispatchRepository::StoreOutcomes(const domain::Outc
     }
   }
   auto batch = batches_.find({report.order_id, report.batch_no});
-  if (batch == batches_.end() || batch->second.executor_id != report.executor_id) {
+  if (batch == batches_.end() || batch->second.executor_id != report.executor_id ||
+      orders_.at(report.order_id).state == domain::OrderState::kPurged) {
     return NotFound(reason::kBatchNotFound, "batch");
   }
   if (batch->second.state == domain::BatchState::kPlanned) {
@@ -453,6 +523,17 @@ absl::StatusOr<int64_t> FakeDispatchRepository::StoreOutcomes(const domain::Outc
     s.batch_no = report.batch_no;
     s.reported_by = report.reported_by;
   }
+  // Superseding, as PostgreSQL does it: per reported recipient the latest outcome_time is
+  // current, of equal times the later report (the higher id).
+  for (const domain::ItemOutcome& o : report.outcomes) {
+    StoredOutcome* latest = nullptr;
+    for (StoredOutcome& s : outcomes_) {
+      if (s.outcome.order_id != report.order_id || s.outcome.position != o.position) continue;
+      s.outcome.current = false;
+      if (!latest || s.outcome.outcome_time >= latest->outcome.outcome_time) latest = &s;
+    }
+    if (latest) latest->outcome.current = true;
+  }
   // Each reported recipient a subject of the report, by position (items emptied by an erasure
   // have no log id and are not named).
   std::sort(reported.begin(), reported.end(),
@@ -468,12 +549,14 @@ absl::StatusOr<int64_t> FakeDispatchRepository::StoreOutcomes(const domain::Outc
 }
 
 absl::StatusOr<std::vector<domain::RecordedOutcome>> FakeDispatchRepository::ListOutcomes(const std::string& order_id,
+                                                                                          bool include_superseded,
                                                                                           int64_t after_id, int limit,
                                                                                           absl::Time) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<domain::RecordedOutcome> out;
   for (const StoredOutcome& s : outcomes_) {  // by id already
     if (s.outcome.id <= after_id || (!order_id.empty() && s.outcome.order_id != order_id)) continue;
+    if (!include_superseded && !s.outcome.current) continue;
     if (static_cast<int>(out.size()) >= limit) break;
     out.push_back(s.outcome);
   }

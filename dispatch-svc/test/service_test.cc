@@ -776,7 +776,7 @@ TEST_F(DispatchServiceTest, OutcomesAreStoredAllOrNothingForRecipientsOfTheBatch
   EXPECT_EQ(repository_.outcome_count(), 2);
 
   CAK_ASSERT_OK_AND_ASSIGN(const std::vector<RecordedOutcome> outcomes,
-                           service_.ListOutcomes(CampaignService(), order.id, 0, 10));
+                           service_.ListOutcomes(CampaignService(), order.id, false, 0, 10));
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].recipient_list, list);
   EXPECT_EQ(outcomes[0].position, batch.first_position);

@@ -1,7 +1,13 @@
 // analysis-svc commands (see analysis_commands.h).
 #include "cli/analysis_commands.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -301,6 +307,101 @@ int Recipients(const Client& client, const RecipientsOptions& options) {
   grpc::Status st = reader->Finish();
   if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) return Fail(st);
   std::printf("(%lld received)\n", static_cast<long long>(total));
+  return 0;
+}
+
+bool ParseListingFields(const std::string& spec, std::vector<pb::ListingField>* out, std::string* error) {
+  out->clear();
+  for (absl::string_view part : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    std::string name = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(part));
+    std::replace(name.begin(), name.end(), '-', '_');
+    pb::ListingField field;
+    if (name == "UNSPECIFIED" || !pb::ListingField_Parse("LISTING_FIELD_" + name, &field)) {
+      *error = absl::StrCat("unknown field '", part,
+                            "' (bsn, customer-number, name, address, postcode, municipality, regulation, age, routing, "
+                            "debt, payment-plan, active)");
+      return false;
+    }
+    out->push_back(field);
+  }
+  if (out->empty()) {
+    *error = "choose at least one field";
+    return false;
+  }
+  return true;
+}
+
+int Listing(const Client& client, const ListingOptions& options) {
+  pb::ExportListingRequest req;
+  if (!options.target_group_set.empty()) {
+    req.set_target_group_set(options.target_group_set);
+    req.set_group(options.group);
+  } else if (!CriteriaFrom(options.where.empty() ? "all" : options.where, req.mutable_criteria())) {
+    return 2;
+  }
+  std::vector<pb::ListingField> fields;
+  std::string error;
+  if (!ParseListingFields(options.fields, &fields, &error)) {
+    std::fprintf(stderr, "--fields: %s\n", error.c_str());
+    return 2;
+  }
+  for (pb::ListingField f : fields) req.add_fields(f);
+  if (options.full) req.set_view(pb::LISTING_VIEW_FULL);
+  req.set_purpose(options.purpose);
+  req.set_limit(options.limit);
+  if (options.reference_date) SetDay(*options.reference_date, req.mutable_reference_date());
+
+  // Personal data: written beside the target, readable by the owner only, and moved into place
+  // only when the whole listing arrived (a refused or broken listing leaves no file). The
+  // partial file is always a new one: a stale one (from a crash, perhaps with a wider mode) is
+  // removed first, and O_EXCL | O_NOFOLLOW refuse whatever appears there meanwhile, so neither
+  // an existing file's mode nor a planted symlink decides where the listing goes.
+  const std::string partial = options.out + ".partial";
+  if (::unlink(partial.c_str()) != 0 && errno != ENOENT) {
+    std::fprintf(stderr, "--out: cannot remove the stale %s: %s\n", partial.c_str(), std::strerror(errno));
+    return 1;
+  }
+  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::fprintf(stderr, "--out: cannot write %s: %s\n", partial.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::FILE* file = ::fdopen(fd, "w");
+  if (file == nullptr) {
+    std::fprintf(stderr, "--out: cannot write %s: %s\n", partial.c_str(), std::strerror(errno));
+    ::close(fd);
+    ::unlink(partial.c_str());
+    return 1;
+  }
+  auto ctx = client.Context(client.DefaultCaller());
+  auto reader = Stub(client)->ExportListing(ctx.get(), req);
+  pb::ExportListingResponse piece;
+  bool written = true;
+  int64_t rows = 0, total = 0, selected = 0, snapshot = 0;
+  while (reader->Read(&piece)) {
+    written = written && std::fwrite(piece.csv().data(), 1, piece.csv().size(), file) == piece.csv().size();
+    rows = piece.rows_sent();
+    total = piece.total_rows();
+    selected = piece.selected();
+    snapshot = piece.snapshot_version();
+    std::fprintf(stderr, "\r  %s of %s rows", Thousands(rows).c_str(), Thousands(total).c_str());
+  }
+  grpc::Status st = reader->Finish();
+  written = std::fclose(file) == 0 && written;
+  if (total > 0) std::fprintf(stderr, "\n");
+  if (!st.ok() || !written) {
+    std::remove(partial.c_str());
+    if (!st.ok()) return Fail(st);
+    std::fprintf(stderr, "--out: writing %s failed\n", partial.c_str());
+    return 1;
+  }
+  if (std::rename(partial.c_str(), options.out.c_str()) != 0) {
+    std::fprintf(stderr, "--out: cannot write %s: %s\n", options.out.c_str(), std::strerror(errno));
+    std::remove(partial.c_str());
+    return 1;
+  }
+  std::printf("%s: %s rows (%s view; %s selected, snapshot %lld)\n", options.out.c_str(), Thousands(rows).c_str(),
+              options.full ? "full" : "pseudonymised", Thousands(selected).c_str(), static_cast<long long>(snapshot));
   return 0;
 }
 

@@ -76,6 +76,28 @@ struct RecipientsOptions {
 };
 int Recipients(const Client& client, const RecipientsOptions& options);
 
+// listing (--where=SPEC | --set=targetGroupSets/<id> --group=NAME) --fields=F[,F...]
+//   [--full --purpose=TEXT] [--limit=N] [--reference-date=YYYY-MM-DD] --out=FILE
+// Writes analysis-svc's listing (ExportListing, CSV, pseudonymised unless --full) to FILE
+// (created with mode 0600, replaced only when the whole listing arrived); progress on stderr.
+struct ListingOptions {
+  std::string where;  // empty: --set
+  std::string target_group_set;
+  std::string group;
+  std::string fields;  // ParseListingFields
+  bool full = false;
+  std::string purpose;
+  int limit = 0;
+  std::optional<absl::CivilDay> reference_date;
+  std::string out;
+};
+int Listing(const Client& client, const ListingOptions& options);
+
+// "bsn,name,age-band"-style field names (ListingField without its prefix, '-' or '_', any case)
+// in order; false with *error naming the first unknown one.
+bool ParseListingFields(const std::string& spec, std::vector<cak::voorlichting::analysis::v1::ListingField>* out,
+                        std::string* error);
+
 // purge-customers [--dry-run]
 struct PurgeCustomersOptions {
   bool dry_run = false;

@@ -160,6 +160,14 @@ const CLI::Validator kGroupSpec(
     },
     "", "group");
 
+const CLI::Validator kListingFields(
+    [](std::string& text) -> std::string {
+      std::vector<analysis::ListingField> fields;
+      std::string error;
+      return ParseListingFields(text, &fields, &error) ? "" : error;
+    },
+    "", "fields");
+
 const CLI::Validator kTimeZone(
     [](std::string& text) -> std::string {
       absl::TimeZone zone;
@@ -505,6 +513,34 @@ CommandLine::CommandLine()
                                 /*dashes=*/true)
         ->default_str("postal");
     cmd->add_option("--limit", o->limit, "print at most this many")->capture_default_str()->check(Whole(0, 1 << 30));
+  }
+  {
+    auto [cmd, o] = Add(kAnalysis, "listing",
+                        "write a listing (uitlijsting) of a selection or a target group to a CSV file "
+                        "(pseudonymised)",
+                        Listing);
+    CLI::Option* where =
+        cmd->add_option("--where", o->where, "the selection (default: all)")->check(kWhereSpec)->type_name("SPEC");
+    CLI::Option* set = cmd->add_option("--set", o->target_group_set, "list a target group of this set instead")
+                           ->type_name("targetGroupSets/<id>");
+    CLI::Option* group = cmd->add_option("--group", o->group, "the target group's name (with --set)");
+    set->excludes(where)->needs(group);
+    group->needs(set);
+    cmd->add_option("--fields", o->fields,
+                    "the columns, in order: bsn, customer-number, name, address, postcode, municipality, "
+                    "regulation, age, routing, debt, payment-plan, active (customer-number, name and address "
+                    "with --full only)")
+        ->required()
+        ->check(kListingFields)
+        ->type_name("F[,F...]");
+    cmd->add_flag("--full", o->full, "the values themselves, not pseudonymised (analyst; needs --purpose)");
+    cmd->add_option("--purpose", o->purpose, "why the full view is needed");
+    cmd->add_option("--limit", o->limit, "at most this many rows (0: the server's maximum, 100,000)")
+        ->capture_default_str()
+        ->check(Whole(0, 100000));
+    AddDate(cmd, "--reference-date", &o->reference_date, "with --where: the day ages are counted on (default: today)");
+    cmd->add_option("--out", o->out, "the CSV file to write (mode 0600)")->required()->type_name("FILE");
+    cmd->footer(absl::StrCat(kWhere, "\n\n", kGlobalNote, "\n\n", kExitCodes));
   }
   {
     auto [cmd, o] = Add(kAnalysis, "purge-customers", "remove customers inactive past their retention", PurgeCustomers);

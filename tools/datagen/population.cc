@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/errors.h"
 #include "common/base/synthetic.h"
 #include "tools/datagen/tables.h"
 
@@ -44,7 +45,16 @@ uint64_t Mix64(uint64_t z) {  // the splitmix64 finaliser: a bijection on 64-bit
 
 // What a stream is for; each (seed, purpose, customer) has its own stream, so a file can be
 // generated without generating the others.
-enum class Stream : uint64_t { kCore = 1, kPerson, kRelations, kMailings, kContacts, kBsnPermutation, kNumbers };
+enum class Stream : uint64_t {
+  kCore = 1,
+  kPerson,
+  kRelations,
+  kMailings,
+  kContacts,
+  kBsnPermutation,
+  kNumbers,
+  kFollowUp
+};
 
 class Rng {
  public:
@@ -832,6 +842,78 @@ absl::StatusOr<Population> Population::Create(const PopulationOptions& options) 
 }
 
 std::string Population::BsnAt(int64_t index) const { return absl::StrCat(impl_->bsns[index]); }
+
+absl::StatusOr<FollowUpStats> Population::WriteFollowUpContacts(const FollowUpOptions& options,
+                                                                const std::vector<std::string>& reached,
+                                                                Sink& sink) const {
+  if (!(options.until > options.from)) return absl::InvalidArgumentError("until must be after from");
+  for (double share : {options.response_share, options.other_share}) {
+    if (!(share >= 0 && share <= 1)) return absl::InvalidArgumentError("shares must be between 0 and 1");
+  }
+  std::vector<uint32_t> reached_bsns;  // sorted, for binary search
+  for (const std::string& bsn : reached) {
+    uint32_t value = 0;
+    if (absl::SimpleAtoi(bsn, &value)) reached_bsns.push_back(value);
+  }
+  std::sort(reached_bsns.begin(), reached_bsns.end());
+  const Impl& m = *impl_;
+  const int64_t from = absl::ToUnixSeconds(options.from);
+  const int64_t span = std::max<int64_t>(1, absl::ToUnixSeconds(options.until) - from);
+  const auto all_topics = ContactTopics();
+  const auto response_topics = ResponseTopics();
+  const Picker response_topic =
+      MakePicker(response_topics, [](const Weighted& x) { return static_cast<uint32_t>(x.weight); });
+  CsvWriter w(sink);
+  if (options.header) w.HeaderLine(Header(CsvFile::kContactReports));
+  FollowUpStats stats;
+  struct Report {
+    int64_t time;
+    uint8_t channel;
+    const char* topic;
+    bool reached;
+  };
+  for (int64_t i = 0; i < m.customers && w.ok(); ++i) {
+    const Core c = m.CoreAt(i);
+    if (!c.active) continue;
+    Rng rng(m.seed, Stream::kFollowUp, static_cast<uint64_t>(i));
+    Report reports[2];
+    int n = 0;
+    // Drawn for everyone in the same order, so a customer's draws do not depend on the set.
+    const bool responds =
+        rng.Chance(options.response_share) && std::binary_search(reached_bsns.begin(), reached_bsns.end(), c.bsn);
+    const double early = rng.Uniform() * rng.Uniform();  // most responses come soon after the message
+    const bool on_topic = rng.Chance(0.9);
+    const size_t response_pick = response_topic.Pick(rng);
+    const size_t other_pick = m.topic.Pick(rng);
+    const uint8_t response_channel = static_cast<uint8_t>(m.channel.Pick(rng));
+    const bool other = rng.Chance(options.other_share);
+    const int64_t other_time = from + static_cast<int64_t>(rng.Below(static_cast<uint64_t>(span)));
+    const size_t other_topic = m.topic.Pick(rng);
+    const uint8_t other_channel = static_cast<uint8_t>(m.channel.Pick(rng));
+    const bool answered = rng.Chance(0.85);  // a call CAK took (other channels always arrive)
+    if (responds) {
+      reports[n++] = {from + static_cast<int64_t>(early * static_cast<double>(span)), response_channel,
+                      on_topic ? response_topics[response_pick].text : all_topics[other_pick].text, true};
+      ++stats.responses;
+    }
+    if (other) {
+      reports[n++] = {other_time, other_channel, all_topics[other_topic].text, answered};
+      ++stats.other_contacts;
+    }
+    if (n == 2 && reports[1].time < reports[0].time) std::swap(reports[0], reports[1]);
+    for (int k = 0; k < n; ++k) {
+      const Report& r = reports[k];
+      m.WriteBsn(w, c.bsn);
+      w.Plain(kChannelNames[r.channel]);
+      w.Text(r.topic);
+      w.Plain(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(r.time), absl::UTCTimeZone()));
+      w.Bool(r.channel != 0 || r.reached);
+      w.EndRow();
+    }
+  }
+  CAK_ASSIGN_OR_RETURN(stats.file, w.Finish());
+  return stats;
+}
 
 absl::StatusOr<FileStats> Population::Write(CsvFile file, Sink& sink) const {
   CsvWriter w(sink);

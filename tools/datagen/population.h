@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 
 namespace cak::tools::datagen {
 
@@ -91,6 +92,28 @@ struct FileStats {
   int64_t bytes = 0;
 };
 
+// Contact reports after a campaign went out (step 9, response measurement), in the
+// contact-report format: recipients the message reached contact CAK about it with
+// `response_share` (one report, on a response topic, tables.h ResponseTopics(), 90%; the rest
+// under another topic), early in the window more than late; independently, every active
+// customer - reached, held back or not selected - contacts CAK about something else with
+// `other_share` (a topic drawn with the base extract's weights, so a few of these land on a
+// response topic too: the noise a topic filter cannot remove, and the control group's rate).
+// Times are uniform in [from, until) for other contacts, skewed to the start for responses;
+// whole seconds, UTC.
+struct FollowUpOptions {
+  absl::Time from, until;        // until > from
+  double response_share = 0.30;  // of the reached recipients
+  double other_share = 0.02;     // of every active customer, in the window
+  bool header = true;            // false: rows only (to append to an extract)
+};
+
+struct FollowUpStats {
+  FileStats file;
+  int64_t responses = 0;       // reports of reached recipients about the message
+  int64_t other_contacts = 0;  // reports about something else
+};
+
 class Population {
  public:
   // INVALID_ARGUMENT when customers or the reference date is out of range. Precomputes the BSNs
@@ -109,6 +132,12 @@ class Population {
 
   // The BSN of customer `index` (0-based, file order) as its 9 digits.
   std::string BsnAt(int64_t index) const;
+
+  // Writes follow-up contact reports (FollowUpOptions) for the recipients whose BSNs (9 digits)
+  // are in `reached`; deterministic for the same population, options and set. INVALID_ARGUMENT
+  // for until <= from or a share outside [0, 1].
+  absl::StatusOr<FollowUpStats> WriteFollowUpContacts(const FollowUpOptions& options,
+                                                      const std::vector<std::string>& reached, Sink& sink) const;
 
  private:
   struct Impl;

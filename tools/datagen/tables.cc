@@ -122,6 +122,18 @@ constexpr Weighted kContactTopics[] = {
     {"Inloggen op Mijn CAK", 4},
 };
 
+// A reaction to a letter about the personal contribution: mostly "did not understand it" and
+// questions about the amount; a few complaints and refunds.
+constexpr Weighted kResponseTopics[] = {
+    {"Brief niet begrepen", 30},
+    {"Vraag over factuur", 25},
+    {"Eigen bijdrage", 20},
+    {"Hoogte eigen bijdrage, inkomensgegevens", 10},
+    {"Betalingsregeling", 8},
+    {"Klacht over \"onduidelijke\" brief", 4},
+    {"Terugbetaling te veel betaald", 3},
+};
+
 constexpr const char* kLongTermCareSummaries[] = {
     "Verblijf in zorginstelling",
     "Volledig pakket thuis",
@@ -157,6 +169,7 @@ std::span<const char* const> Streets() { return kStreets; }
 std::span<const Weighted> InitialLetters() { return kInitialLetters; }
 std::span<const Weighted> HouseNumberSuffixes() { return kHouseNumberSuffixes; }
 std::span<const Weighted> ContactTopics() { return kContactTopics; }
+std::span<const Weighted> ResponseTopics() { return kResponseTopics; }
 std::span<const char* const> LongTermCareSummaries() { return kLongTermCareSummaries; }
 std::span<const char* const> SocialSupportSummaries() { return kSocialSupportSummaries; }
 std::span<const char* const> BankCodes() { return kBankCodes; }

@@ -32,7 +32,10 @@ std::span<const Surname> Surnames();  // most common first
 std::span<const char* const> Streets();
 std::span<const Weighted> InitialLetters();
 std::span<const Weighted> HouseNumberSuffixes();
-std::span<const Weighted> ContactTopics();
+std::span<const Weighted> ContactTopics();  // every topic (common::ContactTopics), background weights
+// The topics a customer's contact about a CAK letter on the personal contribution is recorded
+// under (a response to such a campaign), with their weights; each one of ContactTopics().
+std::span<const Weighted> ResponseTopics();
 std::span<const char* const> LongTermCareSummaries();   // WLZ
 std::span<const char* const> SocialSupportSummaries();  // WMO
 std::span<const char* const> BankCodes();               // 4-letter bank codes in NL IBANs

@@ -25,6 +25,7 @@ common::RoleTable AnalysisRoleTable() {
         roles::kDispatchService}},
       {"AnalyzeImpact", {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover}},
       {"CreateSample", {roles::kAnalyst, roles::kCampaignDesigner, roles::kCampaignService}},
+      {"ExportListing", {roles::kAnalyst, roles::kCampaignDesigner}},
       {"DefineTargetGroups", {roles::kAnalyst, roles::kCampaignDesigner}},
       {"GetTargetGroupSet", {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"FreezeRecipientList", {roles::kAnalyst, roles::kCampaignDesigner, roles::kCampaignService}},
@@ -32,6 +33,10 @@ common::RoleTable AnalysisRoleTable() {
        {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService, roles::kDispatchService}},
       {"StreamRecipients", {roles::kDispatchService}},
       {"MeasureResponse", {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
+      {"GetResponseMeasurement",
+       {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
+      {"ListResponseMeasurements",
+       {roles::kAnalyst, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"PurgeInactiveCustomers", {roles::kAdministrator}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
@@ -139,6 +144,7 @@ grpc::Status AnalysisApi::AnalyzeImpact(grpc::ServerContext* ctx, const pb::Anal
     }
     in.pressure_min_contacts = req->pressure_min_contacts();
     in.pressure_days = req->pressure_days();
+    in.purpose = req->purpose();
     CAK_ASSIGN_OR_RETURN(domain::ImpactOutcome out, service_->AnalyzeImpact(call, in));
     ToProto(out.impact, resp);
     resp->set_snapshot_version(out.snapshot_version);
@@ -153,10 +159,25 @@ grpc::Status AnalysisApi::AnalyzeImpact(grpc::ServerContext* ctx, const pb::Anal
 
 grpc::Status AnalysisApi::CreateSample(grpc::ServerContext* ctx, const pb::CreateSampleRequest* req, pb::Sample* resp) {
   return env_->Run(ctx, "CreateSample", [&](const CallContext& call) -> absl::Status {
-    if (!req->has_criteria())
-      return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria", "criteria is required");
     domain::SampleRequest in;
-    CAK_ASSIGN_OR_RETURN(in.criteria, CriteriaFromProto(req->criteria(), "criteria"));
+    if (!req->target_group_set().empty()) {
+      if (req->has_criteria()) {
+        return common::InvalidField(common::reason::kInvalidFieldValue, "target_group_set",
+                                    "give criteria or target_group_set, not both");
+      }
+      CAK_ASSIGN_OR_RETURN(in.target_group_set,
+                           ParseName(req->target_group_set(), "targetGroupSets", "target_group_set"));
+      in.group = req->group();
+    } else {
+      if (!req->has_criteria()) {
+        return common::InvalidField(common::reason::kRequiredFieldMissing, "criteria",
+                                    "criteria (or target_group_set) is required");
+      }
+      if (!req->group().empty()) {
+        return common::InvalidField(common::reason::kInvalidFieldValue, "group", "group needs target_group_set");
+      }
+      CAK_ASSIGN_OR_RETURN(in.criteria, CriteriaFromProto(req->criteria(), "criteria"));
+    }
     in.size = req->size();
     in.seed = req->seed();
     CAK_ASSIGN_OR_RETURN(auto strat, common::OptionalEnum<domain::Stratification>(
@@ -194,6 +215,7 @@ grpc::Status AnalysisApi::DefineTargetGroups(grpc::ServerContext* ctx, const pb:
     if (req->has_reference_date()) {
       CAK_ASSIGN_OR_RETURN(in.reference_day, DayFromProto(req->reference_date(), "reference_date"));
     }
+    in.purpose = req->purpose();
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::TargetGroupSetRecord set, service_->DefineTargetGroups(call, in, &replayed));
     ToProto(set, resp);
@@ -263,12 +285,63 @@ grpc::Status AnalysisApi::StreamRecipients(grpc::ServerContext* ctx, const pb::S
   });
 }
 
+grpc::Status AnalysisApi::ExportListing(grpc::ServerContext* ctx, const pb::ExportListingRequest* req,
+                                        grpc::ServerWriter<pb::ExportListingResponse>* writer) {
+  return env_->Run(ctx, "ExportListing", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(domain::ListingRequest in, FromProto(*req));
+    pb::ExportListingResponse response;
+    return service_->ExportListing(call, in, [&](const std::string& csv, const domain::ListingProgress& progress) {
+      response.set_csv(csv);
+      response.set_rows_sent(progress.rows_sent);
+      response.set_total_rows(progress.total_rows);
+      response.set_selected(progress.selected);
+      response.set_excluded_by_objection(progress.excluded_by_objection);
+      response.set_snapshot_version(progress.snapshot_version);
+      return writer->Write(response) && !ctx->IsCancelled();
+    });
+  });
+}
+
 grpc::Status AnalysisApi::MeasureResponse(grpc::ServerContext* ctx, const pb::MeasureResponseRequest* req,
                                           pb::ResponseMeasurement* resp) {
   return env_->Run(ctx, "MeasureResponse", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(domain::MeasureRequest in, FromProto(*req));
     CAK_ASSIGN_OR_RETURN(domain::MeasureOutcome out, service_->MeasureResponse(call, in));
     ToProto(out, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AnalysisApi::GetResponseMeasurement(grpc::ServerContext* ctx, const pb::GetResponseMeasurementRequest* req,
+                                                 pb::ResponseMeasurement* resp) {
+  return env_->Run(ctx, "GetResponseMeasurement", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, ParseName(req->name(), "responseMeasurements", "name"));
+    CAK_ASSIGN_OR_RETURN(domain::KeptMeasurement m, service_->GetResponseMeasurement(call, id));
+    ToProto(m, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AnalysisApi::ListResponseMeasurements(grpc::ServerContext* ctx,
+                                                   const pb::ListResponseMeasurementsRequest* req,
+                                                   pb::ListResponseMeasurementsResponse* resp) {
+  return env_->Run(ctx, "ListResponseMeasurements", [&](const CallContext& call) -> absl::Status {
+    if (req->campaign().empty()) {
+      return common::InvalidField(common::reason::kRequiredFieldMissing, "campaign", "campaign is required");
+    }
+    CAK_ASSIGN_OR_RETURN(std::string campaign_id, ParseName(req->campaign(), "campaigns", "campaign"));
+    CAK_ASSIGN_OR_RETURN(
+        auto page, common::Page::Open(env_->page_tokens(), absl::StrCat("ListResponseMeasurements:", req->campaign()),
+                                      req->page_size(), req->page_token(), {20, 100},
+                                      {common::PagePart::kMicros, common::PagePart::kUuid}));
+    std::optional<std::pair<absl::Time, std::string>> after;
+    if (!page.first()) after = std::make_pair(page.Micros(0), page.Part(1));
+    CAK_ASSIGN_OR_RETURN(auto kept, service_->ListResponseMeasurements(call, absl::StrCat("campaigns/", campaign_id),
+                                                                       after, page.read_limit()));
+    resp->set_next_page_token(page.Close(kept, [](const domain::KeptMeasurement& m) {
+      return std::vector{common::Page::MicrosPart(m.measure_time), m.id};
+    }));
+    for (const auto& m : kept) ToProto(m, resp->add_response_measurements());
     return absl::OkStatus();
   });
 }

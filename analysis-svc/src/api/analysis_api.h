@@ -42,8 +42,14 @@ class AnalysisApi final : public pb::AnalysisService::Service {
                                 pb::RecipientList* resp) override;
   grpc::Status StreamRecipients(grpc::ServerContext* ctx, const pb::StreamRecipientsRequest* req,
                                 grpc::ServerWriter<pb::StreamRecipientsResponse>* writer) override;
+  grpc::Status ExportListing(grpc::ServerContext* ctx, const pb::ExportListingRequest* req,
+                             grpc::ServerWriter<pb::ExportListingResponse>* writer) override;
   grpc::Status MeasureResponse(grpc::ServerContext* ctx, const pb::MeasureResponseRequest* req,
                                pb::ResponseMeasurement* resp) override;
+  grpc::Status GetResponseMeasurement(grpc::ServerContext* ctx, const pb::GetResponseMeasurementRequest* req,
+                                      pb::ResponseMeasurement* resp) override;
+  grpc::Status ListResponseMeasurements(grpc::ServerContext* ctx, const pb::ListResponseMeasurementsRequest* req,
+                                        pb::ListResponseMeasurementsResponse* resp) override;
   grpc::Status PurgeInactiveCustomers(grpc::ServerContext* ctx, const pb::PurgeInactiveCustomersRequest* req,
                                       pb::PurgeInactiveCustomersResponse* resp) override;
 

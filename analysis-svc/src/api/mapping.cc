@@ -454,6 +454,15 @@ absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseReques
   }
   out.sample_size = r.sample_size();
   out.sample_seed = r.sample_seed();
+  out.filter.topics.assign(r.response_topics().begin(), r.response_topics().end());
+  for (int i = 0; i < r.response_channels_size(); ++i) {
+    const int c = r.response_channels(i);
+    if (c == pb::CONTACT_CHANNEL_UNSPECIFIED || !pb::ContactChannel_IsValid(c)) {
+      return InvalidField(reason::kUnknownEnumValue, absl::StrCat("response_channels[", i, "]"),
+                          "a response channel must be a known channel");
+    }
+    out.filter.channels.push_back(c);
+  }
   return out;
 }
 
@@ -481,12 +490,26 @@ void SampleToProto(const domain::ResponseSampleView& m, pb::ResponseSampleMember
 
 }  // namespace
 
-void ToProto(const domain::MeasureOutcome& m, pb::ResponseMeasurement* out) {
+void ToProto(const domain::KeptMeasurement& m, pb::ResponseMeasurement* out) {
+  out->set_name("responseMeasurements/" + m.id);
   out->set_campaign(m.campaign);
   out->set_snapshot_version(m.snapshot_version);
+  out->set_contact_reports_version(m.contact_reports_version);
   DayToProto(m.end_day, out->mutable_end_date());
-  for (const domain::GroupResponse& g : m.groups) {
+  for (const std::string& t : m.filter.topics) out->add_response_topics(t);
+  for (int c : m.filter.channels) out->add_response_channels(static_cast<pb::ContactChannel>(c));
+  out->set_sample_size(m.sample_size);
+  out->set_sample_seed(m.sample_seed);
+  out->set_measured_by(m.measured_by);
+  for (size_t i = 0; i < m.groups.size(); ++i) {
+    const domain::GroupResponse& g = m.groups[i];
     pb::GroupResponse* pg = out->add_groups();
+    if (i < m.lists.size()) {
+      const domain::GroupLists& l = m.lists[i];
+      pg->set_recipient_list("recipientLists/" + l.recipient_list);
+      if (!l.control_list.empty()) pg->set_control_list("recipientLists/" + l.control_list);
+      if (!l.dispatch_order.empty()) pg->set_dispatch_order("dispatchOrders/" + l.dispatch_order);
+    }
     pg->set_group(g.group);
     pg->set_channel(static_cast<pb::ActionChannel>(g.channel));
     DayToProto(g.send_day, pg->mutable_send_date());
@@ -505,6 +528,14 @@ void ToProto(const domain::MeasureOutcome& m, pb::ResponseMeasurement* out) {
       pc->set_responders(c.responders);
       pc->set_rate(c.rate);
     }
+    for (const domain::TopicResponse& t : g.by_topic) {
+      pb::TopicResponse* pt = pg->add_by_topic();
+      pt->set_topic(t.topic);
+      pt->set_responders(t.responders);
+      pt->set_rate(t.rate);
+      pt->set_control_responders(t.control_responders);
+      pt->set_control_rate(t.control_rate);
+    }
     for (const domain::WeekResponse& w : g.by_week) {
       pb::WeekResponse* pw = pg->add_by_week();
       pw->set_week(w.week);
@@ -522,9 +553,13 @@ void ToProto(const domain::MeasureOutcome& m, pb::ResponseMeasurement* out) {
   }
   RateToProto(m.total_response, out->mutable_total_response());
   RateToProto(m.total_control_response, out->mutable_total_control_response());
+  *out->mutable_measure_time() = common::ToProtoTime(m.measure_time);
+}
+
+void ToProto(const domain::MeasureOutcome& m, pb::ResponseMeasurement* out) {
+  ToProto(static_cast<const domain::KeptMeasurement&>(m), out);
   for (const auto& r : m.responders) SampleToProto(r, out->add_responders());
   for (const auto& r : m.non_responders) SampleToProto(r, out->add_non_responders());
-  *out->mutable_measure_time() = common::ToProtoTime(m.measure_time);
 }
 
 void ToProto(const domain::SampleOutcome& s, pb::Sample* out) {
@@ -587,6 +622,35 @@ void ToProto(domain::RecipientRow&& r, pb::Recipient* out) {
     a->set_city(std::move(r.city));
   }
   out->set_phone(std::move(r.phone));
+}
+
+absl::StatusOr<domain::ListingRequest> FromProto(const pb::ExportListingRequest& req) {
+  domain::ListingRequest in;
+  if (!req.target_group_set().empty()) {
+    if (req.has_criteria()) {
+      return InvalidField(reason::kInvalidFieldValue, "target_group_set",
+                          "give criteria or target_group_set, not both");
+    }
+    CAK_ASSIGN_OR_RETURN(in.target_group_set, ParseName(req.target_group_set(), "targetGroupSets", "target_group_set"));
+    in.group = req.group();
+  } else {
+    if (!req.has_criteria()) {
+      return InvalidField(reason::kRequiredFieldMissing, "criteria", "criteria (or target_group_set) is required");
+    }
+    if (!req.group().empty()) return InvalidField(reason::kInvalidFieldValue, "group", "group needs target_group_set");
+    CAK_ASSIGN_OR_RETURN(in.criteria, CriteriaFromProto(req.criteria(), "criteria"));
+  }
+  if (req.has_reference_date()) {
+    CAK_ASSIGN_OR_RETURN(in.reference_day, DayFromProto(req.reference_date(), "reference_date"));
+  }
+  for (int f : req.fields()) in.fields.push_back(f);
+  if (!pb::ListingView_IsValid(req.view())) {
+    return InvalidField(reason::kUnknownEnumValue, "view", "view has an unknown value");
+  }
+  in.full_view = req.view() == pb::LISTING_VIEW_FULL;
+  in.purpose = req.purpose();
+  in.limit = req.limit();
+  return in;
 }
 
 }  // namespace cak::analysis::api

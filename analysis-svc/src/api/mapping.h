@@ -47,6 +47,12 @@ void ToProto(domain::RecipientRow&& row, pb::Recipient* out);
 // ("groups[2].control_list"); the domain checks the rest.
 absl::StatusOr<domain::MeasureRequest> FromProto(const pb::MeasureResponseRequest& request);
 void ToProto(const domain::MeasureOutcome& measurement, pb::ResponseMeasurement* out);
+// A kept measurement (no sample).
+void ToProto(const domain::KeptMeasurement& measurement, pb::ResponseMeasurement* out);
+
+// ExportListing's request: criteria or "targetGroupSets/{uuid}" (exactly one), the date, the
+// view; field numbers pass as they are (the domain checks them against the whitelist).
+absl::StatusOr<domain::ListingRequest> FromProto(const pb::ExportListingRequest& request);
 
 // Criteria back to the proto (stored target group sets).
 void ToProto(const domain::Criteria& criteria, pb::Criteria* out);

@@ -19,6 +19,9 @@ absl::StatusOr<std::vector<domain::PositionOutcome>> DispatchOutcomeSource::Orde
   pb::ListOutcomesRequest req;
   req.set_order(absl::StrCat("dispatchOrders/", order_id));
   req.set_page_size(10000);
+  // The current outcome per recipient (the latest outcome_time, of equal times the later
+  // report), never the superseded history: one outcome per position counts.
+  req.set_include_superseded(false);
   do {
     CAK_ASSIGN_OR_RETURN(auto ctx, peer_->Context(call, call_timeout_));
     pb::ListOutcomesResponse page;

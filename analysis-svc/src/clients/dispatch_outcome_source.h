@@ -1,6 +1,7 @@
 // OutcomeSource over dispatch-svc's gRPC contract (dispatch.v1.DispatchService.ListOutcomes,
-// every page of one order), as this service's own identity (common/grpc/peer_channel.h),
-// continuing the caller's trace. Outcomes name recipients by list and position only.
+// every page of one order, each recipient's current outcome only: superseded reports are left
+// out by dispatch-svc), as this service's own identity (common/grpc/peer_channel.h), continuing
+// the caller's trace. Outcomes name recipients by list and position only.
 #pragma once
 
 #include <memory>

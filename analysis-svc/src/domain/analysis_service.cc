@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -16,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/csv_reader.h"
+#include "analysis-svc/src/domain/listing.h"
 #include "analysis-svc/src/domain/subject_export.h"
 #include "common/base/bsn.h"
 #include "common/base/errors.h"
@@ -391,12 +393,46 @@ absl::StatusOr<SnapshotInfo> AnalysisService::GetSnapshot(const CallContext& cal
 // ---------------------------------------------------------------------------------------------
 // Impact analysis and samples
 
+absl::Status AnalysisService::CheckNamedCustomers(const CallContext& call, const Criteria& criteria,
+                                                  absl::string_view path, const std::string& purpose,
+                                                  bool designer_may) {
+  const std::optional<std::string> named = NamedCustomersPath(criteria, path);
+  if (!named) return absl::OkStatus();
+  return CheckMayNameCustomers(call, *named, purpose, designer_may);
+}
+
+absl::Status AnalysisService::CheckMayNameCustomers(const CallContext& call, absl::string_view field,
+                                                    const std::string& purpose, bool designer_may) {
+  // The record's identification rule: staff learn nothing about a person without a reason to
+  // look. An application (campaign-svc) samples a target group by reference, never by criteria.
+  const bool employee = call.principal.kind == common::PrincipalKind::kEmployee;
+  if (!employee || !(call.principal.HasRole(common::roles::kAnalyst) ||
+                     (designer_may && call.principal.HasRole(common::roles::kCampaignDesigner)))) {
+    return common::FieldError(absl::StatusCode::kPermissionDenied, reason::kCustomerInNotAllowed, field,
+                              designer_may ? "criteria naming customers need an employee with the analyst or "
+                                             "campaign_designer role"
+                                           : "criteria naming customers need an employee with the analyst role");
+  }
+  if (absl::StripAsciiWhitespace(purpose).size() < 10) {
+    return InvalidField(reason::kPurposeRequired, "purpose",
+                        "criteria naming customers need a stated purpose (at least 10 characters)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AnalysisService::LogNamedCustomers(const CallContext& call, const Criteria& criteria,
-                                                absl::string_view name, ProcessingActivity activity) {
-  const std::vector<int32_t> named = NamedCustomers(criteria);
+                                                absl::string_view name, ProcessingActivity activity,
+                                                const std::string& purpose) {
+  return LogNamedSubjects(call, NamedCustomers(criteria), name, activity,
+                          {{"subjects", "named in the criteria"}, {"purpose", purpose}});
+}
+
+absl::Status AnalysisService::LogNamedSubjects(const CallContext& call, const std::vector<int32_t>& named,
+                                               absl::string_view name, ProcessingActivity activity,
+                                               std::map<std::string, std::string> attributes) {
   if (named.empty()) return absl::OkStatus();
   ProcessingRecord record = common::MakeRecord(std::string(name), activity, clock_->Now());
-  record.attributes = {{"subjects", "named in the criteria"}};
+  record.attributes = std::move(attributes);
   CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
   std::vector<common::Bsn> subjects;
   subjects.reserve(named.size());
@@ -406,6 +442,9 @@ absl::Status AnalysisService::LogNamedCustomers(const CallContext& call, const C
 
 absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& call, const ImpactRequest& request) {
   CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  CAK_RETURN_IF_ERROR(CheckNamedCustomers(call, request.criteria, "criteria", request.purpose, false));
+  if (request.purpose.size() > 500)
+    return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
   ImpactOutcome out;
   out.options = DefaultImpactOptions(request.reference_day.value_or(Today()));
   if (request.mailing_from.has_value() != request.mailing_to.has_value()) {
@@ -428,10 +467,31 @@ absl::StatusOr<ImpactOutcome> AnalysisService::AnalyzeImpact(const CallContext& 
   out.impact.excluded_by_objection = excluded;
   out.snapshot_version = snapshot.info.version;
   // Statistics over named customers tell about those customers.
-  CAK_RETURN_IF_ERROR(
-      LogNamedCustomers(call, request.criteria, "analysis.AnalyzeImpact", ProcessingActivity::kBeoordelenGebeurtenis));
+  CAK_RETURN_IF_ERROR(LogNamedCustomers(call, request.criteria, "analysis.AnalyzeImpact",
+                                        ProcessingActivity::kBeoordelenGebeurtenis, request.purpose));
   return out;
 }
+
+namespace {
+
+// The FULL view (the values themselves, not pseudonymised) is for an employee with the analyst
+// role who states a purpose (10..500 characters); any purpose given is at most 500 characters.
+absl::Status CheckView(const CallContext& call, bool full_view, const std::string& purpose) {
+  if (full_view) {
+    if (call.principal.kind != common::PrincipalKind::kEmployee || !call.principal.HasRole(common::roles::kAnalyst)) {
+      return MakeError(absl::StatusCode::kPermissionDenied, common::reason::kPermissionDenied,
+                       "the FULL view needs an employee with the analyst role");
+    }
+    if (absl::StripAsciiWhitespace(purpose).size() < 10) {
+      return InvalidField(reason::kPurposeRequired, "purpose",
+                          "the FULL view needs a stated purpose (at least 10 characters)");
+    }
+  }
+  if (purpose.size() > 500) return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string MaskName(absl::string_view initials, absl::string_view name_prefix, absl::string_view surname) {
   std::string out(initials);
@@ -452,27 +512,37 @@ std::string MaskName(absl::string_view initials, absl::string_view name_prefix, 
 }
 
 absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& call, const SampleRequest& request) {
-  CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  const bool from_group = !request.target_group_set.empty();
+  if (from_group) {
+    if (request.group.empty()) {
+      return InvalidField(common::reason::kRequiredFieldMissing, "group", "group is required with target_group_set");
+    }
+    if (request.reference_day) {
+      return InvalidField(common::reason::kInvalidFieldValue, "reference_date",
+                          "a target group is drawn on its set's reference date; leave reference_date unset");
+    }
+  } else {
+    CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  }
   if (request.size < 1 || request.size > kMaxSampleSize) {
     return InvalidField(common::reason::kInvalidFieldValue, "size", absl::StrCat("size must be 1..", kMaxSampleSize));
   }
-  if (request.full_view) {
-    if (call.principal.kind != common::PrincipalKind::kEmployee || !call.principal.HasRole(common::roles::kAnalyst)) {
-      return MakeError(absl::StatusCode::kPermissionDenied, common::reason::kPermissionDenied,
-                       "the FULL view needs an employee with the analyst role");
-    }
-    if (absl::StripAsciiWhitespace(request.purpose).size() < 10) {
-      return InvalidField(reason::kPurposeRequired, "purpose",
-                          "the FULL view needs a stated purpose (at least 10 characters)");
-    }
+  CAK_RETURN_IF_ERROR(CheckView(call, request.full_view, request.purpose));
+  if (!from_group) CAK_RETURN_IF_ERROR(CheckNamedCustomers(call, request.criteria, "criteria", request.purpose, false));
+  std::optional<TargetGroupSetRecord> set;
+  size_t group_index = 0;
+  if (from_group) {
+    CAK_ASSIGN_OR_RETURN(set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
+    CAK_ASSIGN_OR_RETURN(group_index, GroupIndex(*set, request.group));
   }
-  if (request.purpose.size() > 500)
-    return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
-  const absl::CivilDay reference = request.reference_day.value_or(Today());
+  if (set) CAK_RETURN_IF_ERROR(CheckSetSnapshot(*set, snapshot.info.version));
+  const absl::CivilDay reference = set ? set->reference_day : request.reference_day.value_or(Today());
   const ColumnarSnapshot& cols = *snapshot.columns;
   CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
-  Bitmap selection = Evaluate(request.criteria, cols, EvalContext{reference});
+  // A group's members are the ones its frozen list would have (one definition of membership).
+  Bitmap selection =
+      set ? OwnMembers(*set, group_index, cols) : Evaluate(request.criteria, cols, EvalContext{reference});
   const int64_t excluded = Exclude(objected->contact, &selection);
   SampleDraw draw = DrawSample(cols, selection, request.size, request.seed, request.stratification);
 
@@ -499,6 +569,10 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
                        {"excluded_by_objection", absl::StrCat(excluded)},
                        {"snapshot_version", absl::StrCat(snapshot.info.version)}};
   if (request.full_view) record.attributes["purpose"] = request.purpose;
+  if (set) {
+    record.attributes["target_group_set"] = set->id;
+    record.attributes["group"] = request.group;
+  }
   // campaign-svc logs the previews it renders from the sample, per subject.
   const bool logs_shown = settings_.subject_ids && call.principal.HasRole(common::roles::kCampaignService);
   for (size_t i = 0; i < draw.rows.size(); ++i) {
@@ -537,8 +611,9 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
   stored.create_time = call.start_time;
   stored.member_bsns = std::move(bsns);
   CAK_RETURN_IF_ERROR(analyses_->SaveSample(call, stored, record));
-  CAK_RETURN_IF_ERROR(
-      LogNamedCustomers(call, request.criteria, "analysis.CreateSample", ProcessingActivity::kBeoordelenGebeurtenis));
+  if (set) return out;  // the group's criteria are not shown: nobody they name is disclosed
+  CAK_RETURN_IF_ERROR(LogNamedCustomers(call, request.criteria, "analysis.CreateSample",
+                                        ProcessingActivity::kBeoordelenGebeurtenis, request.purpose));
   return out;
 }
 
@@ -558,6 +633,12 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
   if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id, "request_id"));
   CAK_RETURN_IF_ERROR(ValidateSignalName(request.signal, "signal"));
   CAK_RETURN_IF_ERROR(ValidateTargetGroups(request.groups));
+  for (size_t i = 0; i < request.groups.size(); ++i) {
+    CAK_RETURN_IF_ERROR(CheckNamedCustomers(call, request.groups[i].criteria, absl::StrCat("groups[", i, "].criteria"),
+                                            request.purpose, true));
+  }
+  if (request.purpose.size() > 500)
+    return InvalidField(common::reason::kFieldTooLong, "purpose", "at most 500 characters");
   common::IdempotencyKey key{"DefineTargetGroups", request.request_id, request.fingerprint};
   if (!request.request_id.empty()) {
     CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing, analyses_->FindClaim(key, call.deadline));
@@ -592,6 +673,7 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::DefineTargetGroups(const C
                        {"groups", absl::StrCat(set.groups.size())},
                        {"snapshot_version", absl::StrCat(set.snapshot_version)}};
   for (int32_t b : GroupSubjects(set.groups)) record.data_subjects.push_back(BsnOf(b));
+  if (!record.data_subjects.empty()) record.attributes["purpose"] = request.purpose;
   return analyses_->CreateTargetGroupSet(call, set, request.request_id.empty() ? nullptr : &key, record, replayed);
 }
 
@@ -610,6 +692,28 @@ absl::StatusOr<TargetGroupSetRecord> AnalysisService::GetTargetGroupSet(const Ca
     CAK_RETURN_IF_ERROR(analyses_->LogDisclosed(entry, subjects, call.deadline));
   }
   return set;
+}
+
+Bitmap AnalysisService::OwnMembers(const TargetGroupSetRecord& set, size_t index, const ColumnarSnapshot& cols) {
+  // Re-evaluated on the set's snapshot and reference day: the same members as its statistics.
+  GroupAssignment assignment =
+      AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1), cols,
+                   EvalContext{set.reference_day});
+  return std::move(assignment.members[index]);
+}
+
+absl::StatusOr<size_t> AnalysisService::GroupIndex(const TargetGroupSetRecord& set, const std::string& group) {
+  for (size_t i = 0; i < set.groups.size(); ++i) {
+    if (set.groups[i].name == group) return i;
+  }
+  return InvalidField(reason::kGroupNotFound, "group", "the target group set has no group with this name");
+}
+
+absl::Status AnalysisService::CheckSetSnapshot(const TargetGroupSetRecord& set, int64_t current) {
+  if (current == set.snapshot_version) return absl::OkStatus();
+  return MakeError(absl::StatusCode::kFailedPrecondition, reason::kSnapshotChanged,
+                   absl::StrCat("the set was defined on snapshot ", set.snapshot_version, ", the current one is ",
+                                current, "; define the target groups again"));
 }
 
 void SplitControlGroup(const std::vector<MemberRef>& members, double share, uint64_t seed,
@@ -641,13 +745,7 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
     return InvalidField(common::reason::kInvalidFieldValue, "control_share", "control_share must be in [0, 0.5]");
   }
   CAK_ASSIGN_OR_RETURN(TargetGroupSetRecord set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
-  size_t index = set.groups.size();
-  for (size_t i = 0; i < set.groups.size(); ++i) {
-    if (set.groups[i].name == request.group) index = i;
-  }
-  if (index == set.groups.size()) {
-    return InvalidField(reason::kGroupNotFound, "group", "the target group set has no group with this name");
-  }
+  CAK_ASSIGN_OR_RETURN(const size_t index, GroupIndex(set, request.group));
   common::IdempotencyKey key{"FreezeRecipientList", request.request_id, request.fingerprint};
   if (!request.request_id.empty()) {  // a repeat answers with its list, even after a new snapshot
     CAK_ASSIGN_OR_RETURN(std::optional<std::string> existing, analyses_->FindClaim(key, call.deadline));
@@ -657,18 +755,10 @@ absl::StatusOr<RecipientListRecord> AnalysisService::FreezeRecipientList(const C
     }
   }
   CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
-  if (snapshot.info.version != set.snapshot_version) {
-    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kSnapshotChanged,
-                     absl::StrCat("the set was defined on snapshot ", set.snapshot_version, ", the current one is ",
-                                  snapshot.info.version, "; define the target groups again"));
-  }
+  CAK_RETURN_IF_ERROR(CheckSetSnapshot(set, snapshot.info.version));
   const absl::Time start = absl::Now();
   const ColumnarSnapshot& cols = *snapshot.columns;
-  // Re-evaluate on the same snapshot and reference day: the same members as the statistics.
-  GroupAssignment assignment =
-      AssignGroups(std::vector<NamedCriteria>(set.groups.begin(), set.groups.begin() + index + 1), cols,
-                   EvalContext{set.reference_day});
-  Bitmap& members = assignment.members[index];
+  Bitmap members = OwnMembers(set, index, cols);
   // The register as it stands now, which may have changed since the groups were defined.
   CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
   const int64_t excluded = Exclude(objected->contact, &members);
@@ -754,22 +844,43 @@ absl::StatusOr<RecipientListRecord> AnalysisService::GetRecipientList(const Call
   return analyses_->GetRecipientList(id, call.deadline);
 }
 
+namespace {
+
+// One of the replica's max_concurrent_streams, held while a stream (StreamRecipients,
+// ExportListing) runs. Each stream holds a database session (or a snapshot's worth of rows)
+// while it runs and borrows another per chunk for the log: the cap keeps streams from taking
+// the whole pool from everyone else.
+class StreamSlot {
+ public:
+  // RESOURCE_EXHAUSTED TOO_MANY_STREAMS when `max` streams run already.
+  static absl::StatusOr<StreamSlot> Take(std::atomic<int>& active, int max, absl::string_view what) {
+    if (active.fetch_add(1) >= max) {
+      active.fetch_sub(1);
+      return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyStreams,
+                       absl::StrCat("too many ", what, " at once on this replica; retry shortly"));
+    }
+    return StreamSlot(&active);
+  }
+  StreamSlot(StreamSlot&& other) noexcept : active_(std::exchange(other.active_, nullptr)) {}
+  StreamSlot& operator=(StreamSlot&&) = delete;
+  ~StreamSlot() {
+    if (active_) active_->fetch_sub(1);
+  }
+
+ private:
+  explicit StreamSlot(std::atomic<int>* active) : active_(active) {}
+  std::atomic<int>* active_;
+};
+
+}  // namespace
+
 absl::Status AnalysisService::StreamRecipients(const CallContext& call, const std::string& list_id, FieldSet field_set,
                                                bool with_customer_number, int64_t after_position,
                                                int64_t until_position, const RecipientSink& sink) {
   if (after_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "after_position", "must be >= 0");
   if (until_position < 0) return InvalidField(common::reason::kInvalidFieldValue, "until_position", "must be >= 0");
-  // Each stream holds a database session while it runs and borrows another per chunk for the
-  // log: a cap keeps streams from taking the whole pool from everyone else.
-  if (active_streams_.fetch_add(1) >= settings_.max_concurrent_streams) {
-    active_streams_.fetch_sub(1);
-    return MakeError(absl::StatusCode::kResourceExhausted, reason::kTooManyStreams,
-                     "too many recipient streams at once on this replica; retry shortly");
-  }
-  struct Release {
-    std::atomic<int>& n;
-    ~Release() { n.fetch_sub(1); }
-  } release{active_streams_};
+  CAK_ASSIGN_OR_RETURN(const StreamSlot slot,
+                       StreamSlot::Take(active_streams_, settings_.max_concurrent_streams, "recipient streams"));
   CAK_ASSIGN_OR_RETURN(RecipientListRecord list, analyses_->GetRecipientList(list_id, call.deadline));
   ProcessingRecord record =
       common::MakeRecord("analysis.StreamRecipients", ProcessingActivity::kUitvoerenActie, clock_->Now());
@@ -840,6 +951,159 @@ absl::Status AnalysisService::StreamRecipients(const CallContext& call, const st
 }
 
 // ---------------------------------------------------------------------------------------------
+// Listings
+
+absl::Status AnalysisService::ExportListing(const CallContext& call, const ListingRequest& request,
+                                            const ListingSink& sink) {
+  // Every check before anything is read or written.
+  const bool from_group = !request.target_group_set.empty();
+  if (from_group) {
+    if (request.group.empty()) {
+      return InvalidField(common::reason::kRequiredFieldMissing, "group", "group is required with target_group_set");
+    }
+    if (request.reference_day) {
+      return InvalidField(common::reason::kInvalidFieldValue, "reference_date",
+                          "a target group is listed on its set's reference date; leave reference_date unset");
+    }
+  } else {
+    CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
+  }
+  CAK_ASSIGN_OR_RETURN(const std::vector<ListingField> fields,
+                       ValidateListingFields(request.fields, request.full_view));
+  if (request.limit < 0 || request.limit > kMaxListingRows) {
+    return InvalidField(common::reason::kInvalidFieldValue, "limit",
+                        absl::StrCat("limit must be 0..", kMaxListingRows, " (0: ", kMaxListingRows, ")"));
+  }
+  CAK_RETURN_IF_ERROR(CheckView(call, request.full_view, request.purpose));
+  if (!from_group) CAK_RETURN_IF_ERROR(CheckNamedCustomers(call, request.criteria, "criteria", request.purpose, false));
+  CAK_ASSIGN_OR_RETURN(const StreamSlot slot,
+                       StreamSlot::Take(active_streams_, settings_.max_concurrent_streams, "listings"));
+  std::optional<TargetGroupSetRecord> set;
+  size_t group_index = 0;
+  std::vector<int32_t> named;  // the customers the criteria (or the set's groups) name
+  if (from_group) {
+    CAK_ASSIGN_OR_RETURN(set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
+    CAK_ASSIGN_OR_RETURN(group_index, GroupIndex(*set, request.group));
+    // A group's members depend on every group before it, so any group of the set that names
+    // customers makes the listing tell about them: the criteria's rule, on the set.
+    named = GroupSubjects(set->groups);
+    if (!named.empty()) {
+      CAK_RETURN_IF_ERROR(CheckMayNameCustomers(call, "target_group_set", request.purpose, false));
+    }
+  } else {
+    named = NamedCustomers(request.criteria);
+  }
+  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
+  if (set) CAK_RETURN_IF_ERROR(CheckSetSnapshot(*set, snapshot.info.version));
+  const absl::CivilDay reference = set ? set->reference_day : request.reference_day.value_or(Today());
+  const ColumnarSnapshot& cols = *snapshot.columns;
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
+  // A group's members are the ones its frozen list would have (one definition of membership).
+  Bitmap selection =
+      set ? OwnMembers(*set, group_index, cols) : Evaluate(request.criteria, cols, EvalContext{reference});
+  const int64_t excluded = Exclude(objected->contact, &selection);
+
+  // FULL: BSN order (the snapshot's). Pseudonymised: pseudonym order, so that neither the order
+  // nor the cut at the limit tells anything about the BSNs.
+  std::vector<uint32_t> rows;
+  rows.reserve(static_cast<size_t>(selection.Count()));
+  selection.ForEach([&](uint32_t row) { rows.push_back(row); });
+  const int64_t selected = static_cast<int64_t>(rows.size());
+  const size_t limit = static_cast<size_t>(request.limit == 0 ? kMaxListingRows : request.limit);
+  std::vector<std::string> pseudonyms;  // by position in `rows`, pseudonymised view only
+  if (!request.full_view) {
+    std::vector<std::pair<std::string, uint32_t>> keyed;
+    keyed.reserve(rows.size());
+    for (uint32_t row : rows) keyed.emplace_back(pseudonymizer_.Hash(BsnOf(cols.bsn[row])).substr(0, 16), row);
+    const size_t keep = std::min(limit, keyed.size());
+    std::partial_sort(keyed.begin(), keyed.begin() + static_cast<std::ptrdiff_t>(keep), keyed.end());
+    keyed.resize(keep);
+    rows.clear();
+    for (auto& [pseudonym, row] : keyed) {
+      rows.push_back(row);
+      pseudonyms.push_back(std::move(pseudonym));
+    }
+  } else if (rows.size() > limit) {
+    rows.resize(limit);
+  }
+
+  const std::vector<ListingColumn> columns = ListingColumns(fields, request.full_view);
+  const bool needs_details = ListingNeedsDetails(columns, request.full_view);
+  ListingProgress progress;
+  progress.total_rows = static_cast<int64_t>(rows.size());
+  progress.selected = selected;
+  progress.excluded_by_objection = excluded;
+  progress.snapshot_version = snapshot.info.version;
+
+  ProcessingRecord record =
+      common::MakeRecord("analysis.ExportListing", ProcessingActivity::kBeoordelenGebeurtenis, clock_->Now());
+  std::string column_names;
+  for (const ListingColumn& c : columns) absl::StrAppend(&column_names, column_names.empty() ? "" : ",", c.name);
+  record.attributes = {{"listing", common::NewUuid()},
+                       {"view", request.full_view ? "FULL" : "PSEUDONYMISED"},
+                       {"columns", column_names},
+                       {"rows", absl::StrCat(progress.total_rows)},
+                       {"selected", absl::StrCat(selected)},
+                       {"excluded_by_objection", absl::StrCat(excluded)},
+                       {"snapshot_version", absl::StrCat(snapshot.info.version)}};
+  if (!request.purpose.empty()) record.attributes["purpose"] = request.purpose;
+  if (set) {
+    record.attributes["target_group_set"] = set->id;
+    record.attributes["group"] = request.group;
+  }
+  CAK_ASSIGN_OR_RETURN(const int64_t entry, analyses_->StartDisclosure(call, record));
+
+  std::string csv;
+  AppendListingHeader(columns, &csv);
+  if (!sink(csv, progress)) return absl::CancelledError("the client cancelled the listing");
+  for (size_t begin = 0; begin < rows.size(); begin += kListingChunkRows) {
+    const size_t end = std::min(rows.size(), begin + static_cast<size_t>(kListingChunkRows));
+    std::vector<int32_t> bsns;
+    bsns.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) bsns.push_back(cols.bsn[rows[i]]);
+    std::vector<CustomerDetails> details;
+    absl::flat_hash_map<int32_t, size_t> by_bsn;
+    if (needs_details) {
+      CAK_ASSIGN_OR_RETURN(details, analyses_->CustomerDetailsOf(snapshot.info, bsns, call.deadline));
+      for (size_t k = 0; k < details.size(); ++k) by_bsn[details[k].bsn] = k;
+    }
+    csv.clear();
+    std::vector<common::Bsn> subjects;
+    subjects.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t row = rows[i];
+      ListedCustomer c;
+      c.bsn = cols.bsn[row];
+      if (!request.full_view) c.pseudonym = pseudonyms[i];
+      c.regulation = cols.regulation[row];
+      c.municipality = cols.municipality_numbers[cols.municipality[row]];
+      const int32_t ymd = cols.birth_ymd[row];
+      c.age_years = AgeInYears(absl::CivilDay(ymd / 10000, (ymd / 100) % 100, ymd % 100), reference);
+      c.routing = cols.routing[row];
+      c.debt_cents = cols.debt_cents[row];
+      c.payment_plan = (cols.flags[row] & kPaymentPlan) != 0;
+      c.active = (cols.flags[row] & kActive) != 0;
+      const auto it = by_bsn.find(c.bsn);
+      if (it != by_bsn.end()) c.details = &details[it->second];
+      AppendListingRow(columns, request.full_view, c, &csv);
+      subjects.push_back(BsnOf(c.bsn));
+    }
+    // Logged before it is sent: a listing the client abandons names exactly whom it received.
+    CAK_RETURN_IF_ERROR(analyses_->LogDisclosed(entry, subjects, call.deadline));
+    progress.rows_sent = static_cast<int64_t>(end);
+    if (!sink(csv, progress)) return absl::CancelledError("the client cancelled the listing");
+  }
+  // The named customers the listing did not list are disclosed too ("not a customer, or
+  // objected"): logged as AnalyzeImpact and CreateSample log them, with the purpose.
+  std::map<std::string, std::string> attributes = {
+      {"subjects", set ? "named in the target group set's criteria" : "named in the criteria"},
+      {"purpose", request.purpose}};
+  if (set) attributes["target_group_set"] = set->id;
+  return LogNamedSubjects(call, named, "analysis.ExportListing", ProcessingActivity::kBeoordelenGebeurtenis,
+                          std::move(attributes));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Response measurement
 
 namespace {
@@ -857,6 +1121,29 @@ absl::Status CheckMeasureLimits(const MeasureRequest& request) {
     return InvalidField(
         common::reason::kInvalidFieldValue, "sample_size",
         absl::StrCat("sample_size must be 0..", kMaxResponseSample, " (0: ", kDefaultResponseSample, ")"));
+  }
+  const std::vector<std::string>& topics = request.filter.topics;
+  if (topics.size() > static_cast<size_t>(kMaxResponseTopics)) {
+    return InvalidField(common::reason::kInvalidFieldValue, "response_topics",
+                        absl::StrCat("at most ", kMaxResponseTopics, " topics"));
+  }
+  for (size_t i = 0; i < topics.size(); ++i) {
+    const std::string field = absl::StrCat("response_topics[", i, "]");
+    if (topics[i].empty() || topics[i].size() > 200) {
+      return InvalidField(common::reason::kInvalidFieldValue, field, "a topic is 1 to 200 characters");
+    }
+    if (std::find(topics.begin(), topics.begin() + static_cast<std::ptrdiff_t>(i), topics[i]) !=
+        topics.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidField(common::reason::kInvalidFieldValue, field, "the topic is given twice");
+    }
+  }
+  const std::vector<int>& channels = request.filter.channels;
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (std::find(channels.begin(), channels.begin() + static_cast<std::ptrdiff_t>(i), channels[i]) !=
+        channels.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidField(common::reason::kInvalidFieldValue, absl::StrCat("response_channels[", i, "]"),
+                          "the channel is given twice");
+    }
   }
   return absl::OkStatus();
 }
@@ -894,7 +1181,7 @@ ResponseSampleView SampleView(const ColumnarSnapshot& cols, const common::DataSu
   const common::Bsn bsn = BsnOf(cols.bsn[m.row]);
   v.pseudonym = pseudonymizer.Hash(bsn).substr(0, 16);  // as CreateSample's pseudonymised view
   v.group = in.group;
-  const MemberResponse r = ResponseOf(cols, m.row, ToDayNumber(in.send_day), ToDayNumber(end_day));
+  const MemberResponse r = ResponseOf(cols, m.row, ToDayNumber(in.send_day), ToDayNumber(end_day), in.filter);
   v.responded = r.responded;
   if (r.responded) {
     v.first_response_day = FromDayNumber(r.first_day);
@@ -980,6 +1267,11 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
   const ColumnarSnapshot& cols = *snapshot.columns;
   const absl::Time start = absl::Now();
   std::vector<GroupInput> inputs(lists.size());
+  // Which contact reports count, against this snapshot's topics.
+  const ResolvedFilter filter(cols, request.filter);
+  if (!request.filter.empty()) {
+    for (GroupInput& in : inputs) in.filter = &filter;
+  }
   MeasuredSubjects subjects;  // every member read, also when a later read fails
   absl::Status read = absl::OkStatus();
   for (size_t i = 0; i < lists.size() && read.ok(); ++i) {
@@ -999,8 +1291,17 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
 
   std::vector<std::vector<bool>> responded(inputs.size());
   MeasureOutcome out = MeasureGroups(cols, inputs, end_day, &responded);
+  out.id = common::NewUuid();
   out.campaign = request.campaign;
+  out.measured_by = call.principal.id;
   out.snapshot_version = snapshot.info.version;
+  out.contact_reports_version = snapshot.info.of(Dataset::kContactReports).version;
+  out.filter = request.filter;
+  out.sample_size = sample_size;
+  out.sample_seed = request.sample_seed;
+  for (const MeasuredLists& l : lists) {
+    out.lists.push_back({l.list.id, l.control ? l.control->id : std::string(), l.group->dispatch_order});
+  }
 
   // The sample is the only per-member data that leaves: pseudonymised, and logged per member.
   const ResponseSample sample = DrawResponseSample(cols, inputs, responded, sample_size, request.sample_seed);
@@ -1008,16 +1309,17 @@ absl::StatusOr<MeasureOutcome> AnalysisService::MeasureResponse(const CallContex
   out.responders = SampleViews(cols, pseudonymizer_, inputs, sample.responders, end_day);
   out.non_responders = SampleViews(cols, pseudonymizer_, inputs, sample.non_responders, end_day);
   record.attributes["sample_members"] = absl::StrCat(out.responders.size() + out.non_responders.size());
+  record.attributes["response_measurement"] = out.id;
   // Every measured member is a data subject of the measurement (decision of the privacy
   // officer: the privacy rule wins over sampling), as narrow subject rows.
   subjects.MoveInto(&record);
   const absl::Time logging = absl::Now();
-  if (absl::Status logged = analyses_->AppendLogWithSubjectRows(call, record); !logged.ok()) {
-    common::WriteFailedProcessing(call, std::move(record), logged, clock_->Now(),
-                                  AppendLogWithSubjectRowsOf(analyses_));
-    return logged;
+  out.measure_time = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));  // as kept
+  // Kept with its log entry: a measurement is on record exactly when it is logged.
+  if (absl::Status kept = analyses_->SaveMeasurement(call, out, record); !kept.ok()) {
+    common::WriteFailedProcessing(call, std::move(record), kept, clock_->Now(), AppendLogWithSubjectRowsOf(analyses_));
+    return kept;
   }
-  out.measure_time = clock_->Now();
   common::log::Debug("response_measured", {{"groups", static_cast<int64_t>(inputs.size())},
                                            {"load_ms", absl::ToInt64Milliseconds(loaded - start)},
                                            {"log_ms", absl::ToInt64Milliseconds(absl::Now() - logging)},
@@ -1118,7 +1420,22 @@ ProcessingRecord AnalysisService::MeasurementRecord(const MeasureRequest& reques
                        {"snapshot_version", absl::StrCat(snapshot_version)},
                        {"sample_seed", absl::StrCat(request.sample_seed)},
                        {"subjects", "every member of the measured contacted and control lists"}};
+  if (!request.filter.topics.empty()) record.attributes["response_topics"] = absl::StrJoin(request.filter.topics, "|");
+  if (!request.filter.channels.empty()) {
+    record.attributes["response_channels"] = absl::StrJoin(request.filter.channels, ",");
+  }
   return record;
+}
+
+absl::StatusOr<KeptMeasurement> AnalysisService::GetResponseMeasurement(const CallContext& call,
+                                                                        const std::string& id) {
+  return analyses_->GetMeasurement(id, call.deadline);
+}
+
+absl::StatusOr<std::vector<KeptMeasurement>> AnalysisService::ListResponseMeasurements(
+    const CallContext& call, const std::string& campaign,
+    const std::optional<std::pair<absl::Time, std::string>>& after, int limit) {
+  return analyses_->ListMeasurements(campaign, after, limit, call.deadline);
 }
 
 // ---------------------------------------------------------------------------------------------

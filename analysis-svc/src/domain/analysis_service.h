@@ -6,6 +6,10 @@
 // - samples are pseudonymised unless the FULL view is asked for, which needs the analyst role
 //   (an employee) and a stated purpose; every sample logs one entry per member;
 // - streamed recipient lists log one entry per recipient before the recipient is sent;
+// - criteria that name customers (customer_in) come only from an analyst (or a designer defining
+//   target groups) with a stated purpose, and the customers named are logged with it;
+// - listings are pseudonymised unless an analyst states a purpose for the FULL view, and log
+//   every listed customer before the piece holding them is sent;
 // - decisions (target groups, freezing a list) record the employee or service that made them;
 // - a response measurement logs one entry naming its lists (aggregates leave the service, no
 //   per-recipient data) and one child entry per member of its pseudonymised sample;
@@ -14,6 +18,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +29,7 @@
 #include "absl/time/time.h"
 #include "analysis-svc/src/domain/criteria.h"
 #include "analysis-svc/src/domain/impact.h"
+#include "analysis-svc/src/domain/listing.h"
 #include "analysis-svc/src/domain/objections.h"
 #include "analysis-svc/src/domain/outcome_source.h"
 #include "analysis-svc/src/domain/repository.h"
@@ -45,7 +51,7 @@ struct AnalysisSettings {
   int customer_retention_years = 2;           // after the customer stopped being active
   absl::TimeZone zone = absl::UTCTimeZone();  // "today" (Europe/Amsterdam in production)
   int stream_log_chunk = 5000;                // recipients read, logged and sent per chunk
-  int max_concurrent_streams = 4;             // StreamRecipients at once per replica (pool sessions)
+  int max_concurrent_streams = 4;             // StreamRecipients + ExportListing at once per replica
   // The processing log's key (shared by the four services). With it, a sample asked for by
   // campaign-svc carries each member's data_subject_id, so that the preview it renders is
   // logged per subject there too; nobody else gets ids that match log entries.
@@ -73,6 +79,11 @@ inline constexpr char kImportFileUnreadable[] = "IMPORT_FILE_UNREADABLE";
 inline constexpr char kTooManyStreams[] = "TOO_MANY_STREAMS";
 inline constexpr char kControlListMismatch[] = "CONTROL_LIST_MISMATCH";
 inline constexpr char kEndBeforeSendDate[] = "END_BEFORE_SEND_DATE";
+inline constexpr char kResponseMeasurementNotFound[] = "RESPONSE_MEASUREMENT_NOT_FOUND";
+// Criteria naming customers (customer_in) from a caller who may not name them.
+inline constexpr char kCustomerInNotAllowed[] = "CUSTOMER_IN_NOT_ALLOWED";
+// A listing field that identifies a person (name, address, customer number) outside the FULL view.
+inline constexpr char kFieldNeedsFullView[] = "FIELD_NEEDS_FULL_VIEW";
 }  // namespace reason
 
 struct ImportOptions {
@@ -101,6 +112,7 @@ struct ImpactRequest {
   std::optional<absl::CivilDay> mailing_from, mailing_to;
   int pressure_min_contacts = 0;  // 0: default
   int pressure_days = 0;
+  std::string purpose;  // required when the criteria name customers
 };
 
 struct ImpactOutcome {
@@ -111,6 +123,10 @@ struct ImpactOutcome {
 
 struct SampleRequest {
   Criteria criteria;
+  // Instead of the criteria: a target group's own members (set id and group name), drawn on the
+  // set's snapshot and reference day as FreezeRecipientList freezes them.
+  std::string target_group_set;
+  std::string group;
   int size = 0;
   uint64_t seed = 0;
   Stratification stratification = Stratification::kNone;
@@ -148,6 +164,7 @@ struct DefineGroupsRequest {
   std::string signal;  // "signals/{uuid}"
   std::vector<NamedCriteria> groups;
   std::optional<absl::CivilDay> reference_day;
+  std::string purpose;  // required when a group's criteria name customers
 };
 
 struct FreezeRequest {
@@ -180,6 +197,7 @@ struct MeasuredGroup {
 struct MeasureRequest {
   std::string campaign;  // "campaigns/{id}", for the record
   std::vector<MeasuredGroup> groups;
+  ResponseFilter filter;                  // which contact reports count; empty: every report
   std::optional<absl::CivilDay> end_day;  // default: today
   int sample_size = 0;                    // 0: kDefaultResponseSample
   uint64_t sample_seed = 0;
@@ -201,14 +219,9 @@ struct ResponseSampleView {
   int routing = 0;
 };
 
-struct MeasureOutcome {
-  std::string campaign;
-  int64_t snapshot_version = 0;
-  absl::CivilDay end_day;
-  std::vector<GroupResponse> groups;
-  Rate total_response, total_control_response;
+// A measurement as MeasureResponse answers it: the kept part and the pseudonymised sample.
+struct MeasureOutcome : KeptMeasurement {
   std::vector<ResponseSampleView> responders, non_responders;
-  absl::Time measure_time;
 };
 
 struct PurgeOutcome {
@@ -219,6 +232,30 @@ struct PurgeOutcome {
 
 // Receives streamed recipients (it may move their fields out); false when the client went away.
 using RecipientSink = std::function<bool(std::vector<RecipientRow>& batch)>;
+
+// A listing (uitlijsting): whom (criteria, or a target group's own members) and which columns.
+struct ListingRequest {
+  Criteria criteria;
+  std::string target_group_set;  // id; set: list the group instead of the criteria
+  std::string group;
+  std::optional<absl::CivilDay> reference_day;  // criteria only
+  std::vector<int> fields;                      // ListingField numbers, in column order
+  bool full_view = false;
+  std::string purpose;
+  int limit = 0;  // 0: kMaxListingRows
+};
+
+// Where a listing stands, sent with every piece of it.
+struct ListingProgress {
+  int64_t rows_sent = 0;   // this piece's rows included
+  int64_t total_rows = 0;  // rows the listing will have
+  int64_t selected = 0;    // before the limit
+  int64_t excluded_by_objection = 0;
+  int64_t snapshot_version = 0;
+};
+
+// Receives a listing's CSV piece by piece (the header first); false when the client went away.
+using ListingSink = std::function<bool(const std::string& csv, const ListingProgress& progress)>;
 
 class AnalysisService {
  public:
@@ -241,8 +278,25 @@ class AnalysisService {
 
   absl::StatusOr<ImpactOutcome> AnalyzeImpact(const common::CallContext& call, const ImpactRequest& request);
   // PERMISSION_DENIED for the FULL view without the analyst role (employees only);
-  // INVALID_ARGUMENT PURPOSE_REQUIRED without a purpose; size outside 1..10000.
+  // INVALID_ARGUMENT PURPOSE_REQUIRED without a purpose; size outside 1..10000. From a target
+  // group: NOT_FOUND TARGET_GROUP_SET_NOT_FOUND, INVALID_ARGUMENT GROUP_NOT_FOUND (group),
+  // INVALID_FIELD_VALUE (reference_date) when a reference day is given too, FAILED_PRECONDITION
+  // SNAPSHOT_CHANGED when a newer snapshot replaced the set's.
   absl::StatusOr<SampleOutcome> CreateSample(const common::CallContext& call, const SampleRequest& request);
+
+  // A listing as CSV through `sink`: the header, then pieces of kListingChunkRows rows, each
+  // logged (subject rows of one entry, with the view and purpose) before it is sent. Customers
+  // who objected to contact are left out, as in samples. INVALID_ARGUMENT: fields (see
+  // ValidateListingFields), limit outside 0..kMaxListingRows, PURPOSE_REQUIRED, a bad criteria
+  // tree, group missing / GROUP_NOT_FOUND, reference_date with a target group;
+  // PERMISSION_DENIED for the FULL view without the analyst role (employees only) and
+  // CUSTOMER_IN_NOT_ALLOWED for criteria naming customers from anyone else (the criteria's
+  // path, or "target_group_set" when a group of the set names customers; PURPOSE_REQUIRED
+  // likewise); NOT_FOUND TARGET_GROUP_SET_NOT_FOUND; FAILED_PRECONDITION SNAPSHOT_CHANGED;
+  // RESOURCE_EXHAUSTED TOO_MANY_STREAMS (shared with StreamRecipients). Nothing is written
+  // before every check passed. The customers the criteria (or the set's groups) name are
+  // logged after the listing, with the purpose, listed or not.
+  absl::Status ExportListing(const common::CallContext& call, const ListingRequest& request, const ListingSink& sink);
 
   absl::StatusOr<TargetGroupSetRecord> DefineTargetGroups(const common::CallContext& call,
                                                           const DefineGroupsRequest& request, bool* replayed);
@@ -270,7 +324,18 @@ class AnalysisService {
   // FAILED_PRECONDITION DISPATCH_NOT_CONFIGURED when a group names a dispatch order and no
   // outcome source is configured; UNAVAILABLE DISPATCH_UNAVAILABLE from the outcome source.
   // A measurement that fails once members were read is logged with status ERROR, naming them.
+  // Only contact reports of the request's topics and channels count, when it names them
+  // (INVALID_ARGUMENT INVALID_FIELD_VALUE on response_topics[i] / response_channels[i]: an
+  // empty, too long (200) or repeated topic, more than 50 topics, a repeated channel). The
+  // measurement is kept (GetResponseMeasurement) with its log entry, in one transaction.
   absl::StatusOr<MeasureOutcome> MeasureResponse(const common::CallContext& call, const MeasureRequest& request);
+  // A kept measurement: NOT_FOUND RESPONSE_MEASUREMENT_NOT_FOUND. Aggregates only: not logged.
+  absl::StatusOr<KeptMeasurement> GetResponseMeasurement(const common::CallContext& call, const std::string& id);
+  // The measurements of `campaign` ("campaigns/{id}"), newest first, after `after` (measure
+  // time, id) when given; at most `limit`.
+  absl::StatusOr<std::vector<KeptMeasurement>> ListResponseMeasurements(
+      const common::CallContext& call, const std::string& campaign,
+      const std::optional<std::pair<absl::Time, std::string>>& after, int limit);
 
   // The retention purge; each customer removed leaves a tombstone (a later import skips them
   // unless it shows activity after the purge) and a child entry of the purge's log entry, from
@@ -313,9 +378,30 @@ class AnalysisService {
 
  private:
   friend class ImportSessionImpl;
+  // The members group `index` of `set` has on `cols` (the set's snapshot): its criteria and
+  // none of the groups before it, on the set's reference day; objections not yet left out.
+  static Bitmap OwnMembers(const TargetGroupSetRecord& set, size_t index, const ColumnarSnapshot& cols);
+  // The index of `group` in `set`; INVALID_ARGUMENT GROUP_NOT_FOUND (field "group").
+  static absl::StatusOr<size_t> GroupIndex(const TargetGroupSetRecord& set, const std::string& group);
+  // FAILED_PRECONDITION SNAPSHOT_CHANGED unless `current` is the snapshot `set` was defined on.
+  static absl::Status CheckSetSnapshot(const TargetGroupSetRecord& set, int64_t current);
   // One disclosure entry for the customers `criteria` names (customer_in), if any.
   absl::Status LogNamedCustomers(const common::CallContext& call, const Criteria& criteria, absl::string_view name,
-                                 common::ProcessingActivity activity);
+                                 common::ProcessingActivity activity, const std::string& purpose);
+  // One disclosure entry with `attributes` for the customers `named` (BSNs), if any.
+  absl::Status LogNamedSubjects(const common::CallContext& call, const std::vector<int32_t>& named,
+                                absl::string_view name, common::ProcessingActivity activity,
+                                std::map<std::string, std::string> attributes);
+  // Criteria that name customers (customer_in) tell whether a BSN is a customer: only an
+  // employee with the analyst role (or, with `designer_may`, the campaign_designer role) may
+  // send them, with a stated purpose. PERMISSION_DENIED CUSTOMER_IN_NOT_ALLOWED naming the
+  // predicate's path under `path`; INVALID_ARGUMENT PURPOSE_REQUIRED (purpose).
+  static absl::Status CheckNamedCustomers(const common::CallContext& call, const Criteria& criteria,
+                                          absl::string_view path, const std::string& purpose, bool designer_may);
+  // The same rule for a request whose customers are named elsewhere (a target group set's
+  // criteria): the errors of CheckNamedCustomers, CUSTOMER_IN_NOT_ALLOWED naming `field`.
+  static absl::Status CheckMayNameCustomers(const common::CallContext& call, absl::string_view field,
+                                            const std::string& purpose, bool designer_may);
 
   // MeasureResponse's steps (analysis_service.cc).
   struct MeasuredLists;     // one group of the request with its lists, looked up

@@ -96,8 +96,9 @@ ColumnarSnapshot ColumnarBuilder::Build() && {
 
   // Events into CSR layout: count per row, prefix sums, then place (contacts sorted by day).
   auto layout = [&](std::vector<Event>& events, std::vector<uint32_t>& offset, std::vector<DayNumber>& day,
-                    std::vector<uint8_t>& code) {
+                    std::vector<uint8_t>& code, std::vector<uint32_t>* topic) {
     std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      // (Reports equal but for the topic are interchangeable: no result depends on their order.)
       return a.bsn != b.bsn ? a.bsn < b.bsn : a.day != b.day ? a.day < b.day : a.code < b.code;
     });
     offset.assign(n + 1, 0);
@@ -105,20 +106,37 @@ ColumnarSnapshot ColumnarBuilder::Build() && {
     code.clear();
     day.reserve(events.size());
     code.reserve(events.size());
+    if (topic) {
+      topic->clear();
+      topic->reserve(events.size());
+    }
     size_t row = 0;
     for (const Event& e : events) {
       while (row < n && s.bsn[row] < e.bsn) offset[++row] = static_cast<uint32_t>(day.size());
       if (row >= n || s.bsn[row] != e.bsn) continue;  // customer no longer there
       day.push_back(e.day);
       code.push_back(e.code);
+      if (topic) topic->push_back(e.topic);
     }
     while (row < n) offset[++row] = static_cast<uint32_t>(day.size());
     events.clear();
     events.shrink_to_fit();
   };
-  layout(mailings_, s.mailing_offset, s.mailing_day, s.mailing_type);
-  layout(contacts_, s.contact_offset, s.contact_day, s.contact_channel);
+  layout(mailings_, s.mailing_offset, s.mailing_day, s.mailing_type, nullptr);
+  layout(contacts_, s.contact_offset, s.contact_day, s.contact_channel, &s.contact_topic);
+  topic_index_.clear();
   return std::move(snapshot_);
+}
+
+uint32_t ColumnarBuilder::TopicIndex(std::string_view topic) {
+  if (snapshot_.contact_topics.empty()) {  // index 0: no topic
+    snapshot_.contact_topics.emplace_back();
+    topic_index_.emplace(std::string(), 0);
+  }
+  auto [it, inserted] =
+      topic_index_.try_emplace(std::string(topic), static_cast<uint32_t>(snapshot_.contact_topics.size()));
+  if (inserted) snapshot_.contact_topics.emplace_back(topic);
+  return it->second;
 }
 
 }  // namespace cak::analysis::domain

@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "analysis-svc/src/domain/model.h"
 
 namespace cak::analysis::domain {
@@ -56,7 +58,9 @@ struct ColumnarSnapshot {
   // Contact reports per customer, by day ascending within a customer.
   std::vector<uint32_t> contact_offset;
   std::vector<DayNumber> contact_day;
-  std::vector<uint8_t> contact_channel;  // ContactChannel number | 0x80 when reached
+  std::vector<uint8_t> contact_channel;     // ContactChannel number | 0x80 when reached
+  std::vector<uint32_t> contact_topic;      // index into contact_topics
+  std::vector<std::string> contact_topics;  // the distinct topics, as imported (exact text)
 
   // Row of a BSN, or nullopt.
   std::optional<uint32_t> RowOf(int32_t bsn_value) const;
@@ -92,8 +96,8 @@ class ColumnarBuilder {
   // Rows whose customer is unknown are ignored (they were checked at import; a purge may
   // since have removed the customer).
   void AddMailing(int32_t customer_bsn, uint8_t type, DayNumber day) { mailings_.push_back({customer_bsn, day, type}); }
-  void AddContact(int32_t customer_bsn, uint8_t channel, bool reached, DayNumber day) {
-    contacts_.push_back({customer_bsn, day, static_cast<uint8_t>(channel | (reached ? 0x80 : 0))});
+  void AddContact(int32_t customer_bsn, uint8_t channel, bool reached, DayNumber day, std::string_view topic = {}) {
+    contacts_.push_back({customer_bsn, day, static_cast<uint8_t>(channel | (reached ? 0x80 : 0)), TopicIndex(topic)});
   }
 
   // Sorts, routes (DESIGN.md 4.5: legal representative, else a contact person with routing
@@ -105,8 +109,11 @@ class ColumnarBuilder {
     int32_t bsn;
     DayNumber day;
     uint8_t code;
+    uint32_t topic = 0;  // contacts: index into snapshot_.contact_topics
   };
+  uint32_t TopicIndex(std::string_view topic);
   ColumnarSnapshot snapshot_;
+  absl::flat_hash_map<std::string, uint32_t> topic_index_;
   std::vector<CustomerRow> customers_;
   std::vector<RelationRow> relations_;
   std::vector<Event> mailings_, contacts_;

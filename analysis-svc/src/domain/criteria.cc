@@ -392,6 +392,26 @@ std::vector<int32_t> NamedCustomers(const Criteria& c) {
   return out;
 }
 
+std::optional<std::string> NamedCustomersPath(const Criteria& c, absl::string_view path) {
+  switch (c.op) {
+    case Criteria::Op::kPredicate:
+      if (c.predicate.field != Field::kCustomerIn) return std::nullopt;
+      return absl::StrCat(path, ".predicate.customer_in");
+    case Criteria::Op::kNot:
+      if (c.children.empty()) return std::nullopt;
+      return NamedCustomersPath(c.children[0], absl::StrCat(path, ".not"));
+    case Criteria::Op::kAll:
+    case Criteria::Op::kAny:
+      for (size_t i = 0; i < c.children.size(); ++i) {
+        auto found = NamedCustomersPath(
+            c.children[i], absl::StrCat(path, c.op == Criteria::Op::kAll ? ".all" : ".any", ".items[", i, "]"));
+        if (found) return found;
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::string ToJson(const Criteria& criteria) { return NodeJson(criteria).dump(); }
 
 absl::StatusOr<Criteria> FromJson(absl::string_view json) {

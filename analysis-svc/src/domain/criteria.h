@@ -74,6 +74,10 @@ Bitmap Evaluate(const Criteria& criteria, const ColumnarSnapshot& snapshot, cons
 // or shown.
 std::vector<int32_t> NamedCustomers(const Criteria& criteria);
 
+// The request path of the first customer_in predicate of a tree found at `path` (as the API
+// names fields: "criteria.all.items[1].predicate.customer_in"), or nullopt when it names nobody.
+std::optional<std::string> NamedCustomersPath(const Criteria& criteria, absl::string_view path);
+
 // Erasure: `bsn` out of every customer_in predicate of the tree (a predicate left without BSNs
 // matches nobody, as the erased customer no longer would). Returns whether the tree named them.
 bool RemoveNamedCustomer(Criteria* criteria, int32_t bsn);

@@ -22,8 +22,9 @@ inline constexpr char kDispatchUnavailable[] = "DISPATCH_UNAVAILABLE";
 class OutcomeSource {
  public:
   virtual ~OutcomeSource() = default;
-  // Every outcome recorded for the dispatch order `order_id` (the id of "dispatchOrders/{id}"),
-  // any order, while handling `call` (its trace and deadline continue). UNAVAILABLE
+  // The current outcome of every recipient of the dispatch order `order_id` (the id of
+  // "dispatchOrders/{id}"; dispatch-svc's RecordedOutcome.current), any order, while handling
+  // `call` (its trace and deadline continue). UNAVAILABLE
   // (DISPATCH_UNAVAILABLE) when dispatch-svc cannot be reached or does not answer in time;
   // otherwise dispatch-svc's own error with its reason (e.g. NOT_FOUND for an unknown order).
   virtual absl::StatusOr<std::vector<PositionOutcome>> OrderOutcomes(const common::CallContext& call,

@@ -19,6 +19,7 @@
 #include "analysis-svc/src/domain/columnar.h"
 #include "analysis-svc/src/domain/impact.h"
 #include "analysis-svc/src/domain/import_rows.h"
+#include "analysis-svc/src/domain/response.h"
 #include "analysis-svc/src/domain/target_groups.h"
 #include "common/base/idempotency_key.h"
 #include "common/base/processing_log.h"
@@ -154,7 +155,7 @@ struct RecipientRow {
   bool withheld = false;
 };
 
-// Name, address and finance of one customer: the details a FULL sample view shows.
+// Name, address and finance of one customer: the details a FULL sample view (and a listing) shows.
 // What is held about one customer, as storage read it: for an access request (GDPR art. 15).
 struct SubjectRows {
   std::vector<common::SubjectRow> customer;         // the current snapshot's customers version (0 or 1 row)
@@ -174,6 +175,7 @@ struct ActiveObjection {
 
 struct CustomerDetails {
   int32_t bsn = 0;
+  std::string customer_number;
   std::string initials, name_prefix, surname;
   std::string street, house_number_suffix, postcode, city;
   int32_t house_number = 0;
@@ -308,6 +310,18 @@ class AnalysisRepository {
                                                   const common::ProcessingRecord& record) = 0;
   virtual absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects,
                                     absl::Time deadline) = 0;
+
+  // Keeps a response measurement with its log entry (`record` with narrow subject rows, as
+  // AppendLogWithSubjectRows), in one transaction.
+  virtual absl::Status SaveMeasurement(const common::CallContext& call, const KeptMeasurement& measurement,
+                                       const common::ProcessingRecord& record) = 0;
+  // NOT_FOUND RESPONSE_MEASUREMENT_NOT_FOUND (also for an id that is not a UUID).
+  virtual absl::StatusOr<KeptMeasurement> GetMeasurement(const std::string& id, absl::Time deadline) = 0;
+  // The measurements of `campaign`, newest first (measure time, then id, descending), after
+  // `after` when given; at most `limit`.
+  virtual absl::StatusOr<std::vector<KeptMeasurement>> ListMeasurements(
+      const std::string& campaign, const std::optional<std::pair<absl::Time, std::string>>& after, int limit,
+      absl::Time deadline) = 0;
 
   // Everything held about the customer `bsn` in `snapshot` and in the samples and frozen lists
   // (an access request). No writes.

@@ -53,20 +53,41 @@ int WeekCount(absl::CivilDay send_day, absl::CivilDay end_day) {
   return end_day < send_day ? 0 : static_cast<int>((end_day - send_day) / 7) + 1;
 }
 
-MemberResponse ResponseOf(const ColumnarSnapshot& s, uint32_t row, DayNumber send, DayNumber end) {
+ResolvedFilter::ResolvedFilter(const ColumnarSnapshot& s, const ResponseFilter& filter) {
+  for (int c : filter.channels) {
+    if (c > 0 && c < 32) channel_mask_ |= 1u << c;
+  }
+  if (!filter.topics.empty()) {
+    by_topic_ = true;
+    asked_topics_ = filter.topics;
+    topics_.assign(s.contact_topics.size(), false);
+    for (size_t i = 0; i < s.contact_topics.size(); ++i) {
+      topics_[i] = std::find(filter.topics.begin(), filter.topics.end(), s.contact_topics[i]) != filter.topics.end();
+    }
+  }
+}
+
+MemberResponse ResponseOf(const ColumnarSnapshot& s, uint32_t row, DayNumber send, DayNumber end,
+                          const ResolvedFilter* filter, std::vector<uint32_t>* topics) {
   MemberResponse out;
+  if (topics) topics->clear();
   // A customer has a handful of reports, by day ascending: a linear walk beats a search.
   const uint32_t last = s.contact_offset[row + 1];
   for (uint32_t k = s.contact_offset[row]; k < last; ++k) {
     const DayNumber day = s.contact_day[k];
     if (day < send) continue;
     if (day > end) break;
+    if (filter && !filter->Counts(s, k)) continue;
     if (!out.responded) {
       out.responded = true;
       out.first_day = day;
       out.first_channel = static_cast<uint8_t>(s.contact_channel[k] & 0x7f);
     }
     ++out.contacts;
+    if (topics && k < s.contact_topic.size()) {
+      const uint32_t topic = s.contact_topic[k];
+      if (topic != 0 && std::find(topics->begin(), topics->end(), topic) == topics->end()) topics->push_back(topic);
+    }
   }
   return out;
 }
@@ -119,18 +140,23 @@ struct Tally {
   int64_t responders = 0;
   std::vector<int64_t> first_in_week;
   std::array<int64_t, kContactChannelSlots> by_channel{};
+  std::vector<int64_t> by_topic;  // by topic index: members with a counted report on it
 };
 
 Tally TallyList(const ColumnarSnapshot& s, const std::vector<uint32_t>& rows, DayNumber send, DayNumber end, int weeks,
-                const std::vector<uint8_t>* outcomes, Rate* when_delivered, std::vector<bool>* responded) {
+                const ResolvedFilter* filter, const std::vector<uint8_t>* outcomes, Rate* when_delivered,
+                std::vector<bool>* responded) {
   Tally t;
   t.first_in_week.assign(static_cast<size_t>(weeks), 0);
+  t.by_topic.assign(s.contact_topics.size(), 0);
   if (responded) responded->assign(rows.size(), false);
+  std::vector<uint32_t> topics;  // the member's, distinct
   for (size_t p = 0; p < rows.size(); ++p) {
     const uint32_t row = rows[p];
     if (row == kNotFound) continue;
     ++t.found;
-    const MemberResponse r = ResponseOf(s, row, send, end);
+    const MemberResponse r = ResponseOf(s, row, send, end, filter, &topics);
+    for (uint32_t topic : topics) ++t.by_topic[topic];
     const bool delivered = outcomes && IsDelivered((*outcomes)[p]);
     if (delivered) ++when_delivered->denominator;
     if (!r.responded) continue;
@@ -145,6 +171,33 @@ Tally TallyList(const ColumnarSnapshot& s, const std::vector<uint32_t>& rows, Da
 
 double Share(int64_t n, int64_t d) { return d == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(d); }
 
+// GroupResponse::by_topic from the tallies of the contacted and the control list (a default
+// Tally, without by_topic, when there is no control list).
+std::vector<TopicResponse> ByTopic(const ColumnarSnapshot& s, const ResolvedFilter* filter, const Tally& main,
+                                   const Tally& control) {
+  auto at = [](const std::vector<int64_t>& counts, size_t i) { return i < counts.size() ? counts[i] : 0; };
+  auto entry = [&](std::string topic, size_t i) {
+    const int64_t n = at(main.by_topic, i), c = at(control.by_topic, i);
+    return TopicResponse{std::move(topic), n, Share(n, main.found), c, Share(c, control.found)};
+  };
+  std::vector<TopicResponse> out;
+  if (filter && !filter->topics().empty()) {
+    for (const std::string& topic : filter->topics()) {
+      const auto it = std::find(s.contact_topics.begin(), s.contact_topics.end(), topic);
+      // A topic not in this snapshot's reports: index past the counts, so 0.
+      out.push_back(entry(topic, static_cast<size_t>(it - s.contact_topics.begin())));
+    }
+    return out;
+  }
+  for (size_t i = 1; i < main.by_topic.size(); ++i) {
+    if (main.by_topic[i] > 0) out.push_back(entry(s.contact_topics[i], i));
+  }
+  std::sort(out.begin(), out.end(), [](const TopicResponse& a, const TopicResponse& b) {
+    return a.responders != b.responders ? a.responders > b.responders : a.topic < b.topic;
+  });
+  return out;
+}
+
 }  // namespace
 
 GroupResponse MeasureGroup(const ColumnarSnapshot& s, const GroupInput& in, absl::CivilDay end_day,
@@ -155,7 +208,7 @@ GroupResponse MeasureGroup(const ColumnarSnapshot& s, const GroupInput& in, absl
   g.send_day = in.send_day;
   const DayNumber send = ToDayNumber(in.send_day), end = ToDayNumber(end_day);
   const int weeks = WeekCount(in.send_day, end_day);
-  const Tally main = TallyList(s, in.rows, send, end, weeks, in.outcomes ? &*in.outcomes : nullptr,
+  const Tally main = TallyList(s, in.rows, send, end, weeks, in.filter, in.outcomes ? &*in.outcomes : nullptr,
                                &g.response_when_delivered, responded);
   g.contacted = static_cast<int64_t>(in.rows.size());
   g.not_found = g.contacted - main.found;
@@ -164,13 +217,14 @@ GroupResponse MeasureGroup(const ColumnarSnapshot& s, const GroupInput& in, absl
   control.first_in_week.assign(static_cast<size_t>(weeks), 0);
   if (in.control_rows) {
     Rate unused;
-    control = TallyList(s, *in.control_rows, send, end, weeks, nullptr, &unused, nullptr);
+    control = TallyList(s, *in.control_rows, send, end, weeks, in.filter, nullptr, &unused, nullptr);
     g.control_response = Rate{control.responders, control.found};
     g.difference = DifferenceWithCi(g.response, g.control_response);
   }
   for (int c = 1; c < kContactChannelSlots; ++c) {
     g.by_channel.push_back(ChannelResponse{c, main.by_channel[c], Share(main.by_channel[c], main.found)});
   }
+  g.by_topic = ByTopic(s, in.filter, main, control);
   int64_t cumulative = 0, control_cumulative = 0;
   for (int w = 0; w < weeks; ++w) {
     cumulative += main.first_in_week[w];

@@ -69,6 +69,94 @@ domain::Impact ImpactFromJson(const json& j) {
   return i;
 }
 
+// A kept measurement's parameters and results (response_measurements.body).
+json RateJson(const domain::Rate& r) { return json::array({r.numerator, r.denominator}); }
+domain::Rate RateFromJson(const json& j) { return domain::Rate{j.at(0).get<int64_t>(), j.at(1).get<int64_t>()}; }
+
+json MeasurementJson(const domain::KeptMeasurement& m) {
+  json groups = json::array();
+  for (size_t i = 0; i < m.groups.size(); ++i) {
+    const domain::GroupResponse& g = m.groups[i];
+    const domain::GroupLists lists = i < m.lists.size() ? m.lists[i] : domain::GroupLists{};
+    json channels = json::array(), topics = json::array(), weeks = json::array(), outcomes = json::array();
+    for (const auto& c : g.by_channel) channels.push_back({c.channel, c.responders, c.rate});
+    for (const auto& t : g.by_topic)
+      topics.push_back({t.topic, t.responders, t.rate, t.control_responders, t.control_rate});
+    for (const auto& w : g.by_week) {
+      weeks.push_back({w.week, IsoDay(w.week_start), w.new_responders, w.cumulative_rate, w.control_cumulative_rate});
+    }
+    for (const auto& o : g.outcomes) outcomes.push_back({o.outcome, o.count});
+    json group{{"group", g.group},
+               {"channel", g.channel},
+               {"send_date", IsoDay(g.send_day)},
+               {"recipient_list", lists.recipient_list},
+               {"control_list", lists.control_list},
+               {"dispatch_order", lists.dispatch_order},
+               {"contacted", g.contacted},
+               {"not_found", g.not_found},
+               {"response", RateJson(g.response)},
+               {"control_response", RateJson(g.control_response)},
+               {"by_channel", channels},
+               {"by_topic", topics},
+               {"by_week", weeks},
+               {"outcomes", outcomes},
+               {"response_when_delivered", RateJson(g.response_when_delivered)}};
+    if (g.difference) group["difference"] = {g.difference->value, g.difference->ci_low, g.difference->ci_high};
+    groups.push_back(std::move(group));
+  }
+  return json{{"contact_reports_version", m.contact_reports_version},
+              {"end_date", IsoDay(m.end_day)},
+              {"response_topics", m.filter.topics},
+              {"response_channels", m.filter.channels},
+              {"sample_size", m.sample_size},
+              {"sample_seed", std::to_string(m.sample_seed)},
+              {"groups", groups},
+              {"total_response", RateJson(m.total_response)},
+              {"total_control_response", RateJson(m.total_control_response)}};
+}
+
+// Fills `m` from a body (MeasurementJson); throws json::exception when it is not one.
+void MeasurementFromJson(const json& j, domain::KeptMeasurement* m) {
+  m->contact_reports_version = j.at("contact_reports_version").get<int64_t>();
+  m->end_day = ParseIsoDay(j.at("end_date").get<std::string>());
+  m->filter.topics = j.at("response_topics").get<std::vector<std::string>>();
+  m->filter.channels = j.at("response_channels").get<std::vector<int>>();
+  m->sample_size = j.at("sample_size").get<int>();
+  m->sample_seed = std::stoull(j.at("sample_seed").get<std::string>());
+  for (const json& gj : j.at("groups")) {
+    domain::GroupResponse g;
+    g.group = gj.at("group").get<std::string>();
+    g.channel = gj.at("channel").get<int>();
+    g.send_day = ParseIsoDay(gj.at("send_date").get<std::string>());
+    m->lists.push_back({gj.at("recipient_list").get<std::string>(), gj.at("control_list").get<std::string>(),
+                        gj.at("dispatch_order").get<std::string>()});
+    g.contacted = gj.at("contacted").get<int64_t>();
+    g.not_found = gj.at("not_found").get<int64_t>();
+    g.response = RateFromJson(gj.at("response"));
+    g.control_response = RateFromJson(gj.at("control_response"));
+    if (gj.contains("difference")) {
+      const json& d = gj.at("difference");
+      g.difference = domain::Difference{d.at(0).get<double>(), d.at(1).get<double>(), d.at(2).get<double>()};
+    }
+    for (const json& c : gj.at("by_channel")) {
+      g.by_channel.push_back({c.at(0).get<int>(), c.at(1).get<int64_t>(), c.at(2).get<double>()});
+    }
+    for (const json& t : gj.at("by_topic")) {
+      g.by_topic.push_back({t.at(0).get<std::string>(), t.at(1).get<int64_t>(), t.at(2).get<double>(),
+                            t.at(3).get<int64_t>(), t.at(4).get<double>()});
+    }
+    for (const json& w : gj.at("by_week")) {
+      g.by_week.push_back({w.at(0).get<int>(), ParseIsoDay(w.at(1).get<std::string>()), w.at(2).get<int64_t>(),
+                           w.at(3).get<double>(), w.at(4).get<double>()});
+    }
+    for (const json& o : gj.at("outcomes")) g.outcomes.push_back({o.at(0).get<std::string>(), o.at(1).get<int64_t>()});
+    g.response_when_delivered = RateFromJson(gj.at("response_when_delivered"));
+    m->groups.push_back(std::move(g));
+  }
+  m->total_response = RateFromJson(j.at("total_response"));
+  m->total_control_response = RateFromJson(j.at("total_control_response"));
+}
+
 absl::Status NotFound(const char* reason, const char* what) {
   return common::MakeError(absl::StatusCode::kNotFound, reason, absl::StrCat("no such ", what));
 }
@@ -666,7 +754,7 @@ absl::StatusOr<std::vector<domain::CustomerDetails>> PgAnalysisRepository::Custo
         const TextRows rows = ExecutePrepared(
             sql,
             "SELECT bsn, initials, name_prefix, surname, street, house_number, house_number_suffix, postcode, city,"
-            " debt_cents, payment_plan FROM " +
+            " debt_cents, payment_plan, customer_number FROM " +
                 PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers,
                                                    snapshot.of(Dataset::kCustomers).version) +
                 " WHERE bsn = ANY(CAST($1 AS integer[]))",
@@ -684,6 +772,7 @@ absl::StatusOr<std::vector<domain::CustomerDetails>> PgAnalysisRepository::Custo
           d.city = r[8].value_or("");
           d.debt_cents = ToInt(r[9]);
           d.payment_plan = r[10].value_or("f") == "t";
+          d.customer_number = r[11].value_or("");
           out.push_back(std::move(d));
         }
         return absl::OkStatus();
@@ -805,6 +894,93 @@ absl::Status PgAnalysisRepository::AppendLogWithSubjectRows(const common::CallCo
         return absl::OkStatus();
       },
       call.deadline);
+}
+
+absl::Status PgAnalysisRepository::SaveMeasurement(const common::CallContext& call, const domain::KeptMeasurement& m,
+                                                   const common::ProcessingRecord& record) {
+  const std::string body = MeasurementJson(m).dump();
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        ExecutePrepared(tx.sql(),
+                        Q("INSERT INTO ${s}.response_measurements (id, campaign, measure_time, measured_by,"
+                          " snapshot_version, body) VALUES (CAST($1 AS uuid), $2, ${s}.from_micros(CAST($3 AS bigint)),"
+                          " $4, CAST($5 AS bigint), CAST($6 AS jsonb))"),
+                        {m.id, m.campaign, absl::StrCat(absl::ToUnixMicros(m.measure_time)), m.measured_by,
+                         absl::StrCat(m.snapshot_version), body});
+        log_->AppendWithSubjectRows(tx, call, record);
+        return absl::OkStatus();
+      },
+      call.deadline);
+}
+
+namespace {
+
+// The columns MeasurementsFromRows reads, in its order.
+constexpr char kMeasurementColumns[] =
+    "id, campaign, ${s}.to_micros(measure_time), measured_by, snapshot_version, body";
+
+absl::StatusOr<std::vector<domain::KeptMeasurement>> MeasurementsFromRows(const TextRows& rows) {
+  std::vector<domain::KeptMeasurement> out;
+  for (const auto& r : rows) {
+    domain::KeptMeasurement m;
+    m.id = *r[0];
+    m.campaign = *r[1];
+    m.measure_time = absl::FromUnixMicros(ToInt(r[2]));
+    m.measured_by = *r[3];
+    m.snapshot_version = ToInt(r[4]);
+    try {
+      MeasurementFromJson(json::parse(*r[5]), &m);
+    } catch (const std::exception& e) {
+      return absl::InternalError("stored response measurement unreadable");
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<domain::KeptMeasurement> PgAnalysisRepository::GetMeasurement(const std::string& id,
+                                                                             absl::Time deadline) {
+  if (!common::IsUuid(id)) return NotFound(domain::reason::kResponseMeasurementNotFound, "response measurement");
+  absl::StatusOr<std::vector<domain::KeptMeasurement>> found;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        found = MeasurementsFromRows(
+            ExecutePrepared(sql,
+                            Q(absl::StrCat("SELECT ", kMeasurementColumns,
+                                           " FROM ${s}.response_measurements WHERE id = CAST($1 AS uuid)")),
+                            {id}));
+        return absl::OkStatus();
+      },
+      deadline));
+  if (!found.ok()) return found.status();
+  if (found->empty()) return NotFound(domain::reason::kResponseMeasurementNotFound, "response measurement");
+  return std::move(found->front());
+}
+
+absl::StatusOr<std::vector<domain::KeptMeasurement>> PgAnalysisRepository::ListMeasurements(
+    const std::string& campaign, const std::optional<std::pair<absl::Time, std::string>>& after, int limit,
+    absl::Time deadline) {
+  absl::StatusOr<std::vector<domain::KeptMeasurement>> found;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) -> absl::Status {
+        found = MeasurementsFromRows(ExecutePrepared(
+            sql,
+            Q(absl::StrCat("SELECT ", kMeasurementColumns,
+                           " FROM ${s}.response_measurements WHERE campaign = $1"
+                           " AND ($2 = '' OR (measure_time, id) < (${s}.from_micros(CAST(NULLIF($2, '') AS bigint)),"
+                           " CAST(NULLIF($3, '') AS uuid)))"
+                           " ORDER BY measure_time DESC, id DESC LIMIT CAST($4 AS integer)")),
+            {campaign, after ? absl::StrCat(absl::ToUnixMicros(after->first)) : std::string(),
+             after ? after->second : std::string(), absl::StrCat(limit)}));
+        return absl::OkStatus();
+      },
+      deadline));
+  return found;
 }
 
 absl::StatusOr<int64_t> PgAnalysisRepository::StartDisclosure(const common::CallContext& call,

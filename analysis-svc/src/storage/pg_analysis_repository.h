@@ -55,6 +55,12 @@ class PgAnalysisRepository final : public domain::AnalysisRepository {
   absl::Status AppendLog(const common::CallContext& call, const common::ProcessingRecord& record) override;
   absl::Status AppendLogWithSubjectRows(const common::CallContext& call,
                                         const common::ProcessingRecord& record) override;
+  absl::Status SaveMeasurement(const common::CallContext& call, const domain::KeptMeasurement& measurement,
+                               const common::ProcessingRecord& record) override;
+  absl::StatusOr<domain::KeptMeasurement> GetMeasurement(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::KeptMeasurement>> ListMeasurements(
+      const std::string& campaign, const std::optional<std::pair<absl::Time, std::string>>& after, int limit,
+      absl::Time deadline) override;
   absl::StatusOr<int64_t> StartDisclosure(const common::CallContext& call,
                                           const common::ProcessingRecord& record) override;
   absl::Status LogDisclosed(int64_t entry_id, const std::vector<common::Bsn>& subjects, absl::Time deadline) override;

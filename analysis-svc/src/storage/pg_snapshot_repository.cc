@@ -284,11 +284,12 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
     if (snapshot.of(Dataset::kContactReports).version != 0) {
       CopyOut(sql,
               "COPY (SELECT customer_bsn, channel, reached, (contact_time AT TIME ZONE '" + options_.zone +
-                  "')::date - DATE '1970-01-01' FROM " + table(Dataset::kContactReports) + ") TO STDOUT",
+                  "')::date - DATE '1970-01-01', topic FROM " + table(Dataset::kContactReports) + ") TO STDOUT",
               [&](const CopyRow& r) {
                 builder.AddContact(static_cast<int32_t>(ToInt(r.fields[0])),
                                    static_cast<uint8_t>(domain::ParseContactChannel(r.fields[1]).value_or(0)),
-                                   r.fields[2] == "t", static_cast<domain::DayNumber>(ToInt(r.fields[3])));
+                                   r.fields[2] == "t", static_cast<domain::DayNumber>(ToInt(r.fields[3])),
+                                   std::string_view(r.fields[4].data(), r.fields[4].size()));
               });
     }
     sql << "COMMIT";

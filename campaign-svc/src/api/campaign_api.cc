@@ -37,6 +37,7 @@ common::RoleTable CampaignRoleTable() {
       {"RequestCampaignChanges", {roles::kApprover, roles::kCampaignDesigner}},
       {"ReleaseCampaign", {roles::kCampaignDesigner, roles::kApprover}},
       {"CompleteCampaign", {roles::kCampaignDesigner}},
+      {"MeasureCampaignResponse", {roles::kCampaignDesigner, roles::kApprover, roles::kAnalyst}},
       {"CancelCampaign", {roles::kCampaignDesigner, roles::kApprover}},
       {common::kListProcessingLogEntries, {roles::kPrivacyOfficer}},
       {common::kExportSubjectData, {roles::kPrivacyOfficer}},
@@ -70,6 +71,13 @@ grpc::Status CampaignApi::CreateCampaign(grpc::ServerContext* ctx, const pb::Cre
                          common::ParseName(c.target_group_set(), "targetGroupSets", "campaign.target_group_set"));
     in.control_share = c.control_share();
     in.control_seed = c.control_seed();
+    in.response_topics.assign(c.response_topics().begin(), c.response_topics().end());
+    for (int i = 0; i < c.response_channels_size(); ++i) {
+      CAK_ASSIGN_OR_RETURN(
+          in.response_channels.emplace_back(),
+          common::RequiredEnum<domain::ResponseChannel>(c.response_channels(i), pb::ResponseChannel_IsValid,
+                                                        absl::StrCat("campaign.response_channels[", i, "]")));
+    }
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::Campaign created, service_->Create(call, in, &replayed));
     ToProto(created, resp);
@@ -235,6 +243,20 @@ grpc::Status CampaignApi::CompleteCampaign(grpc::ServerContext* ctx, const pb::C
   return env_->Run(ctx, "CompleteCampaign", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, CampaignId(req->campaign(), "campaign"));
     CAK_ASSIGN_OR_RETURN(domain::Campaign c, service_->Complete(call, id, req->feedback()));
+    ToProto(c, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CampaignApi::MeasureCampaignResponse(grpc::ServerContext* ctx,
+                                                  const pb::MeasureCampaignResponseRequest* req, pb::Campaign* resp) {
+  return env_->Run(ctx, "MeasureCampaignResponse", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(std::string id, CampaignId(req->campaign(), "campaign"));
+    std::optional<absl::CivilDay> end_day;
+    if (req->has_end_date()) {
+      CAK_ASSIGN_OR_RETURN(end_day, common::DayFromProto(req->end_date(), "end_date"));
+    }
+    CAK_ASSIGN_OR_RETURN(domain::Campaign c, service_->MeasureResponse(call, id, end_day, req->sample_seed()));
     ToProto(c, resp);
     return absl::OkStatus();
   });

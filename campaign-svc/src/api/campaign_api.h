@@ -41,6 +41,8 @@ class CampaignApi final : public pb::CampaignService::Service {
                                       pb::Campaign* resp) override;
   grpc::Status ReleaseCampaign(grpc::ServerContext* ctx, const pb::ReleaseCampaignRequest* req,
                                pb::Campaign* resp) override;
+  grpc::Status MeasureCampaignResponse(grpc::ServerContext* ctx, const pb::MeasureCampaignResponseRequest* req,
+                                       pb::Campaign* resp) override;
   grpc::Status CompleteCampaign(grpc::ServerContext* ctx, const pb::CompleteCampaignRequest* req,
                                 pb::Campaign* resp) override;
   grpc::Status CancelCampaign(grpc::ServerContext* ctx, const pb::CancelCampaignRequest* req,

@@ -43,6 +43,23 @@ void ToProto(const domain::Campaign& c, pb::Campaign* out) {
   out->set_state(static_cast<pb::CampaignState>(c.state));
   out->set_control_share(c.control_share);
   out->set_control_seed(c.control_seed);
+  for (const std::string& t : c.response_topics) out->add_response_topics(t);
+  for (domain::ResponseChannel ch : c.response_channels) {
+    out->add_response_channels(static_cast<pb::ResponseChannel>(static_cast<int>(ch)));
+  }
+  if (c.latest_response) {
+    const domain::ResponseSummary& r = *c.latest_response;
+    pb::ResponseSummary* s = out->mutable_latest_response();
+    s->set_response_measurement(r.measurement);
+    *s->mutable_measure_time() = common::ToProtoTime(r.measure_time);
+    s->set_snapshot_version(r.snapshot_version);
+    s->set_responders(r.responders);
+    s->set_members(r.members);
+    s->set_response_rate(r.members == 0 ? 0.0 : static_cast<double>(r.responders) / r.members);
+    s->set_control_responders(r.control_responders);
+    s->set_control_members(r.control_members);
+    s->set_control_rate(r.control_members == 0 ? 0.0 : static_cast<double>(r.control_responders) / r.control_members);
+  }
   out->set_created_by(c.created_by);
   for (const std::string& e : c.editors) out->add_editors(e);
   for (const domain::Decision& d : c.decisions) {

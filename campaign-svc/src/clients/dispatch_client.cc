@@ -37,6 +37,7 @@ domain::GroupFeasibility FromProto(const pb::FeasibilityCheck& c) {
   f.decided_by = c.decided_by();
   f.decision_comment = c.decision_comment();
   f.volume = c.volume();
+  f.guidelines = c.guidelines();
   f.check_time = c.has_decide_time() ? absl::FromUnixSeconds(c.decide_time().seconds())
                                      : absl::FromUnixSeconds(c.create_time().seconds());
   return f;
@@ -57,6 +58,7 @@ absl::StatusOr<domain::GroupFeasibility> DispatchClient::CheckFeasibility(const 
   common::DayToProto(q.window_start, req.mutable_window_start());
   common::DayToProto(q.window_end, req.mutable_window_end());
   req.set_campaign(q.campaign_name);
+  req.set_guidelines(q.guidelines);
   pb::FeasibilityCheck check;
   CAK_RETURN_IF_ERROR(common::FromPeerStatus(stub_->CheckFeasibility(ctx.get(), req, &check), "dispatch-svc"));
   return FromProto(check);

@@ -2,7 +2,7 @@
 // (common/grpc/peer_channel.h), continuing the caller's trace:
 // - IntakeClient: intake.v1.IntakeService GetSignal, MarkSignalActionPlanned, CloseSignal;
 // - AnalysisClient: analysis.v1.AnalysisService GetTargetGroupSet, FreezeRecipientList,
-//   CreateSample (pseudonymised);
+//   CreateSample of a target group (pseudonymised), MeasureResponse;
 // - DispatchClient: dispatch.v1.DispatchService CheckFeasibility, GetFeasibilityCheck,
 //   CreateDispatchOrder, GetDispatchOrder.
 // Peer errors come back with the peer's code and reason (common::FromPeerStatus).
@@ -48,6 +48,8 @@ class AnalysisClient final : public domain::AnalysisGateway {
   absl::StatusOr<std::vector<domain::PreviewSubject>> SampleGroup(const common::CallContext& call,
                                                                   const std::string& set_id, const std::string& group,
                                                                   int size, uint64_t seed) override;
+  absl::StatusOr<domain::ResponseSummary> MeasureResponse(const common::CallContext& call,
+                                                          const domain::ResponseQuestion& question) override;
 
  private:
   const common::PeerChannel* peer_;

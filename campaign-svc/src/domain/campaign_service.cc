@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "campaign-svc/src/domain/reasons.h"
 #include "campaign-svc/src/domain/subject_export.h"
+#include "common/base/contact_topics.h"
 #include "common/base/errors.h"
 #include "common/base/message_template.h"
 #include "common/base/random.h"
@@ -65,7 +66,7 @@ std::string GroupRequestId(const Campaign& c, const CampaignGroup& g, absl::stri
 bool FeasibilityMatches(const Campaign& c, const CampaignGroup& g) {
   return g.feasibility && g.feasibility->action == g.action && g.feasibility->volume == ContactedVolume(c, g) &&
          g.window_start && g.window_end && g.feasibility->window_start == *g.window_start &&
-         g.feasibility->window_end == *g.window_end;
+         g.feasibility->window_end == *g.window_end && g.feasibility->guidelines == g.guidelines;
 }
 
 }  // namespace
@@ -91,11 +92,46 @@ absl::StatusOr<Campaign> CampaignService::Load(const CallContext& call, const st
 // ---------------------------------------------------------------------------------------------
 // Create, read
 
+namespace {
+
+constexpr size_t kMaxResponseTopics = 20;
+
+// A campaign's response topics: known to the contact-report extract, none twice.
+absl::Status ValidateResponseTopics(const std::vector<std::string>& topics, absl::string_view field) {
+  if (topics.size() > kMaxResponseTopics) {
+    return InvalidField(common::reason::kInvalidFieldValue, field,
+                        absl::StrCat("at most ", kMaxResponseTopics, " response topics"));
+  }
+  for (size_t i = 0; i < topics.size(); ++i) {
+    const std::string path = absl::StrCat(field, "[", i, "]");
+    if (!common::IsContactTopic(topics[i])) {
+      return InvalidField(reason::kUnknownContactTopic, path,
+                          "not a topic of the contact-report extract (see the topic list in campaign-svc/README.md)");
+    }
+    if (std::find(topics.begin(), topics.begin() + static_cast<std::ptrdiff_t>(i), topics[i]) !=
+        topics.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidField(common::reason::kInvalidFieldValue, path, "the topic is given twice");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const NewCampaign& request, bool* replayed) {
   if (!request.request_id.empty()) CAK_RETURN_IF_ERROR(common::ValidateRequestId(request.request_id));
   CAK_RETURN_IF_ERROR(common::ValidateText(request.title, kMaxTitle, "campaign.title"));
   if (!(request.control_share >= 0 && request.control_share <= 0.5)) {
     return InvalidField(common::reason::kInvalidFieldValue, "campaign.control_share", "must be between 0 and 0.5");
+  }
+  CAK_RETURN_IF_ERROR(ValidateResponseTopics(request.response_topics, "campaign.response_topics"));
+  for (size_t i = 0; i < request.response_channels.size(); ++i) {
+    const auto& channels = request.response_channels;
+    if (std::find(channels.begin(), channels.begin() + static_cast<std::ptrdiff_t>(i), channels[i]) !=
+        channels.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return InvalidField(common::reason::kInvalidFieldValue, absl::StrCat("campaign.response_channels[", i, "]"),
+                          "the channel is given twice");
+    }
   }
   // A repeat answers with the first campaign before the peers are asked: by now the signal may
   // have moved on, or a peer may be down (AIP-155).
@@ -129,6 +165,8 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
   c.target_group_set_id = request.target_group_set_id;
   c.control_share = request.control_share;
   c.control_seed = request.control_seed;
+  c.response_topics = request.response_topics;
+  c.response_channels = request.response_channels;
   c.created_by = call.principal.id;
   c.create_time = c.update_time = clock_->Now();
   c.action_traceparent = action;
@@ -142,6 +180,12 @@ absl::StatusOr<Campaign> CampaignService::Create(const CallContext& call, const 
   ProcessingRecord record = Record(c, "CreateCampaign", ProcessingActivity::kBepalenActie);
   record.attributes["target_group_set"] = absl::StrCat("targetGroupSets/", c.target_group_set_id);
   record.attributes["groups"] = absl::StrCat(c.groups.size());
+  if (!c.response_topics.empty()) record.attributes["response_topics"] = absl::StrJoin(c.response_topics, "|");
+  if (!c.response_channels.empty()) {
+    record.attributes["response_channels"] =
+        absl::StrJoin(c.response_channels, "|",
+                      [](std::string* out, ResponseChannel ch) { absl::StrAppend(out, static_cast<int>(ch)); });
+  }
   return repository_->Create(c, request.request_id.empty() ? nullptr : &key, replayed, act, record);
 }
 
@@ -325,6 +369,7 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& as
       fresh.window_start = *g.window_start;
       fresh.window_end = *g.window_end;
       fresh.volume = g.feasibility->volume;
+      fresh.guidelines = g.feasibility->guidelines;
       g.feasibility = fresh;
       continue;
     }
@@ -335,6 +380,7 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& as
     q.window_start = *g.window_start;
     q.window_end = *g.window_end;
     q.campaign_name = absl::StrCat("campaigns/", c.id);
+    q.guidelines = g.guidelines;
     if (q.volume <= 0) continue;
     ++asked_groups;
     CAK_ASSIGN_OR_RETURN(GroupFeasibility answer, dispatch_->CheckFeasibility(call, q));
@@ -342,6 +388,7 @@ absl::StatusOr<Campaign> CampaignService::CheckFeasibility(const CallContext& as
     answer.volume = q.volume;
     answer.window_start = q.window_start;
     answer.window_end = q.window_end;
+    answer.guidelines = q.guidelines;
     g.feasibility = answer;
   }
   // Answers from the executor are no edit by the caller: the revision moves, the editors not.
@@ -544,6 +591,35 @@ absl::StatusOr<Campaign> CampaignService::Release(const CallContext& asked, cons
   }
   CAK_RETURN_IF_ERROR(saved);
   return Load(call, id);  // with the orders' delivery state
+}
+
+absl::StatusOr<Campaign> CampaignService::MeasureResponse(const CallContext& asked, const std::string& id,
+                                                          std::optional<absl::CivilDay> end_day, uint64_t sample_seed) {
+  CAK_ASSIGN_OR_RETURN(Campaign c, Load(asked, id));
+  if (c.state != CampaignState::kReleased && c.state != CampaignState::kCompleted) {
+    return InvalidTransition(c, "measure the response of");
+  }
+  const CallContext call = common::WithinAction(asked, c.action_traceparent);
+  ResponseQuestion question;
+  question.campaign_name = absl::StrCat("campaigns/", c.id);
+  question.end_day = end_day;
+  question.topics = c.response_topics;
+  question.channels = c.response_channels;
+  question.sample_seed = sample_seed;
+  for (const CampaignGroup& g : c.groups) {
+    if (!Contacted(g.action) || g.recipient_list.empty() || !g.window_start) continue;
+    question.groups.push_back({g.name, g.recipient_list, g.control_list, g.dispatch_order, g.action, *g.window_start});
+  }
+  if (question.groups.empty()) {
+    return MakeError(absl::StatusCode::kFailedPrecondition, reason::kNothingToContact, "no group was contacted");
+  }
+  CAK_ASSIGN_OR_RETURN(ResponseSummary latest, analysis_->MeasureResponse(call, question));
+  ProcessingRecord record = Record(c, "MeasureResponse", ProcessingActivity::kResponsmeting);
+  record.attributes["response_measurement"] = latest.measurement;
+  record.attributes["responders"] = absl::StrCat(latest.responders);
+  CAK_RETURN_IF_ERROR(repository_->RecordResponse(c.id, latest, call, record));
+  c.latest_response = std::move(latest);
+  return c;
 }
 
 absl::StatusOr<Campaign> CampaignService::Complete(const CallContext& asked, const std::string& id,

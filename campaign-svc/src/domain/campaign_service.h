@@ -38,6 +38,8 @@ struct NewCampaign {
   std::string signal_id, target_group_set_id;
   double control_share = 0;
   uint64_t control_seed = 0;
+  std::vector<std::string> response_topics;        // each in common::ContactTopics, none twice, at most 20
+  std::vector<ResponseChannel> response_channels;  // none unspecified, none twice
 };
 
 // A change to one group: only the fields named in `paths` apply.
@@ -98,6 +100,13 @@ class CampaignService {
   absl::StatusOr<Campaign> Complete(const common::CallContext& call, const std::string& id,
                                     const std::string& feedback);
   absl::StatusOr<Campaign> Cancel(const common::CallContext& call, const std::string& id, const std::string& reason);
+  // Step 9: the response of a RELEASED or COMPLETED campaign (FAILED_PRECONDITION
+  // INVALID_STATE_TRANSITION otherwise), measured and kept by analysis-svc with the contacted
+  // groups' lists, control lists, dispatch orders and send dates (window_start) and the
+  // campaign's response topics; recorded as the campaign's latest_response. Peer errors as
+  // analysis-svc answers them.
+  absl::StatusOr<Campaign> MeasureResponse(const common::CallContext& call, const std::string& id,
+                                           std::optional<absl::CivilDay> end_day, uint64_t sample_seed);
 
   // What campaign-svc holds about the person whose processing-log id is `subject_id` (the
   // previews that showed them), for an access request; the caller

@@ -30,6 +30,8 @@ enum class CampaignState {
   kCancelled = 6
 };
 enum class Action { kUnspecified = 0, kLetter = 1, kCall = 2, kContactMoment = 3, kNone = 4 };
+// How a customer contacted CAK (the contact-report extract's channel); the proto's numbers.
+enum class ResponseChannel { kUnspecified = 0, kPhone = 1, kLetter = 2, kEmail = 3, kWebsite = 4 };
 enum class FeasibilityState { kUnspecified = 0, kAwaitingSignOff = 1, kConfirmed = 2, kRejected = 3 };
 enum class OrderDelivery { kUnspecified = 0, kPending = 1, kCreated = 2, kFailed = 3 };
 enum class DecisionKind {
@@ -67,6 +69,7 @@ struct GroupFeasibility {
   int64_t volume = 0;
   Action action = Action::kUnspecified;  // what was asked: a change of these drops the answer
   absl::CivilDay window_start, window_end;
+  std::string guidelines;  // the executor judged the work with these
   absl::Time check_time;
 };
 
@@ -97,6 +100,16 @@ struct Decision {
   absl::Time time;
 };
 
+// The headline of a response measurement kept in analysis-svc (responseMeasurements/{id}): what
+// the campaign shows as its latest.
+struct ResponseSummary {
+  std::string measurement;  // "responseMeasurements/{id}"
+  absl::Time measure_time;
+  int64_t snapshot_version = 0;
+  int64_t responders = 0, members = 0;                  // contacted members found / responded
+  int64_t control_responders = 0, control_members = 0;  // 0 members: no control group
+};
+
 struct Campaign {
   std::string id;  // uuid
   std::string title;
@@ -114,6 +127,13 @@ struct Campaign {
   // The information action's trace (its signal's action_traceparent): the campaign's
   // processings, and the peers' work for it, are logged there (common::WithinAction).
   std::string action_traceparent;
+  // The contact-report topics that count as a response when the campaign is measured
+  // (common::ContactTopics; empty: every topic).
+  std::vector<std::string> response_topics;
+  // The contact channels that count as a response (empty: every channel).
+  std::vector<ResponseChannel> response_channels;
+  // The latest response measurement asked for through this service (MeasureResponse).
+  std::optional<ResponseSummary> latest_response;
 };
 
 // Held back as control group out of `members` at `share`: round(share * members).

@@ -72,6 +72,23 @@ struct PreviewSubject {
   bool routed_to_relation = false;  // the representative or contact person receives it
 };
 
+// A response measurement of a released campaign (analysis-svc MeasureResponse).
+struct ResponseQuestion {
+  struct Group {
+    std::string name;
+    std::string recipient_list_id, control_list_id;  // control: empty without one
+    std::string dispatch_order;                      // "dispatchOrders/{id}"; empty: no outcomes
+    Action action = Action::kLetter;
+    absl::CivilDay send_day;
+  };
+  std::string campaign_name;  // "campaigns/{id}"
+  std::vector<Group> groups;
+  std::optional<absl::CivilDay> end_day;  // default: analysis-svc's today
+  std::vector<std::string> topics;        // the campaign's response topics; empty: every topic
+  std::vector<ResponseChannel> channels;  // the campaign's response channels; empty: every channel
+  uint64_t sample_seed = 0;
+};
+
 class AnalysisGateway {
  public:
   virtual ~AnalysisGateway() = default;
@@ -83,10 +100,17 @@ class AnalysisGateway {
   virtual absl::StatusOr<FrozenList> FreezeList(const common::CallContext& call, const std::string& request_id,
                                                 const std::string& set_id, const std::string& group,
                                                 double control_share, uint64_t control_seed) = 0;
-  // A seeded, pseudonymised sample of the group's own members (earlier groups' excluded).
+  // A seeded, pseudonymised sample of the group's own members, drawn by analysis-svc from the
+  // target group where it is defined (the members its frozen list would have; campaign-svc
+  // does not rebuild membership). FAILED_PRECONDITION SNAPSHOT_CHANGED when a newer snapshot
+  // replaced the set's.
   virtual absl::StatusOr<std::vector<PreviewSubject>> SampleGroup(const common::CallContext& call,
                                                                   const std::string& set_id, const std::string& group,
                                                                   int size, uint64_t seed) = 0;
+  // Measures and keeps the measurement there; its headline. INVALID_ARGUMENT / NOT_FOUND as
+  // analysis-svc answers (END_BEFORE_SEND_DATE, RECIPIENT_LIST_NOT_FOUND, ...).
+  virtual absl::StatusOr<ResponseSummary> MeasureResponse(const common::CallContext& call,
+                                                          const ResponseQuestion& question) = 0;
 };
 
 struct FeasibilityQuestion {
@@ -95,6 +119,7 @@ struct FeasibilityQuestion {
   int64_t volume = 0;
   absl::CivilDay window_start, window_end;
   std::string campaign_name;
+  std::string guidelines;  // the group's, for the executor to judge the work with
 };
 
 // What a dispatch order needs (the message pinned to its version).

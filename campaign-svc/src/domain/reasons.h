@@ -22,5 +22,7 @@ inline constexpr char kUnknownValue[] = "UNKNOWN_VALUE";
 inline constexpr char kNoMessage[] = "NO_MESSAGE";
 inline constexpr char kNothingToContact[] = "NOTHING_TO_CONTACT";
 inline constexpr char kWindowStarted[] = "WINDOW_STARTED";
+// A response topic that is not in the contact-report topic vocabulary (common::ContactTopics).
+inline constexpr char kUnknownContactTopic[] = "UNKNOWN_CONTACT_TOPIC";
 
 }  // namespace cak::campaign::domain::reason

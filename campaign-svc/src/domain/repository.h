@@ -64,6 +64,10 @@ class CampaignRepository {
     std::optional<common::ProcessingRecord> record;
   };
   virtual absl::Status Save(const Change& change, absl::Time deadline) = 0;
+  // Records `latest` as the campaign's latest response measurement, with `record`, in one
+  // transaction; not an edit (revision and editors stay). NOT_FOUND CAMPAIGN_NOT_FOUND.
+  virtual absl::Status RecordResponse(const std::string& campaign_id, const ResponseSummary& latest,
+                                      const common::CallContext& call, const common::ProcessingRecord& record) = 0;
   // A processing-log entry in a transaction of its own: a preview (nothing else is written),
   // or a processing that failed after personal data was processed (status ERROR).
   virtual absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,

@@ -69,6 +69,7 @@ json FeasibilityJson(const domain::GroupFeasibility& f) {
           {"action", static_cast<int>(f.action)},
           {"window_start", IsoDay(f.window_start)},
           {"window_end", IsoDay(f.window_end)},
+          {"guidelines", f.guidelines},
           {"check_time", JsonMicros(f.check_time)}};
 }
 domain::GroupFeasibility FeasibilityFrom(const json& j) {
@@ -84,6 +85,8 @@ domain::GroupFeasibility FeasibilityFrom(const json& j) {
   f.action = static_cast<domain::Action>(j.at("action").get<int>());
   f.window_start = ParseIsoDay(j.at("window_start").get<std::string>());
   f.window_end = ParseIsoDay(j.at("window_end").get<std::string>());
+  // Answers stored before the guidelines were asked with have none: a group with guidelines asks again.
+  f.guidelines = j.value("guidelines", std::string());
   f.check_time = absl::FromUnixMicros(j.at("check_time").get<int64_t>());
   return f;
 }
@@ -132,13 +135,41 @@ std::vector<domain::CampaignGroup> GroupsFrom(const std::string& text) {
   return out;
 }
 
+json ResponseJson(const domain::ResponseSummary& s) {
+  return json{{"measurement", s.measurement},
+              {"measure_time", JsonMicros(s.measure_time)},
+              {"snapshot_version", s.snapshot_version},
+              {"responders", s.responders},
+              {"members", s.members},
+              {"control_responders", s.control_responders},
+              {"control_members", s.control_members}};
+}
+domain::ResponseSummary ResponseFrom(const json& j) {
+  domain::ResponseSummary s;
+  s.measurement = j.at("measurement").get<std::string>();
+  s.measure_time = absl::FromUnixMicros(j.at("measure_time").get<int64_t>());
+  s.snapshot_version = j.at("snapshot_version").get<int64_t>();
+  s.responders = j.at("responders").get<int64_t>();
+  s.members = j.at("members").get<int64_t>();
+  s.control_responders = j.at("control_responders").get<int64_t>();
+  s.control_members = j.at("control_members").get<int64_t>();
+  return s;
+}
+
+std::vector<int64_t> ChannelNumbers(const std::vector<domain::ResponseChannel>& channels) {
+  std::vector<int64_t> out;
+  for (domain::ResponseChannel ch : channels) out.push_back(static_cast<int64_t>(ch));
+  return out;
+}
+
 constexpr char kColumns[] =
     "id, title, signal_id, target_group_set_id, state, control_share, control_seed::text, created_by,"
     " array_to_string(editors, chr(31)), groups::text, ${s}.to_micros(create_time), ${s}.to_micros(update_time),"
-    " revision, action_traceparent";
+    " revision, action_traceparent, array_to_string(response_topics, chr(31)), coalesce(latest_response::text, ''),"
+    " array_to_string(response_channels, ',')";
 
 // A campaign with its decisions and its order messages, in one statement: the campaign's columns
-// (kColumns), then the decisions and the outbox messages as JSON arrays (columns 14 and 15).
+// (kColumns), then the decisions and the outbox messages as JSON arrays (columns 17 and 18).
 // `where_order_limit` follows FROM ... c: one campaign, or a page of them.
 std::string CampaignSelect(const std::string& schema, absl::string_view where_order_limit) {
   return absl::StrCat(
@@ -189,13 +220,18 @@ domain::Campaign CampaignFromRow(const Row& r) {
   c.update_time = TimeFromMicros(TextAt(r, 11));
   c.revision = ToInt(r[12]);
   c.action_traceparent = TextAt(r, 13);
-  for (const json& d : json::parse(TextAt(r, 14))) {
+  if (!TextAt(r, 14).empty()) c.response_topics = absl::StrSplit(TextAt(r, 14), '\x1f');
+  if (!TextAt(r, 15).empty()) c.latest_response = ResponseFrom(json::parse(TextAt(r, 15)));
+  for (absl::string_view ch : absl::StrSplit(TextAt(r, 16), ',', absl::SkipEmpty())) {
+    c.response_channels.push_back(static_cast<domain::ResponseChannel>(std::stoi(std::string(ch))));
+  }
+  for (const json& d : json::parse(TextAt(r, 17))) {
     c.decisions.push_back({static_cast<domain::DecisionKind>(d.at(0).get<int>()), d.at(1).get<std::string>(),
                            d.at(2).is_null() ? std::string() : d.at(2).get<std::string>(),
                            absl::FromUnixMicros(d.at(3).get<int64_t>())});
   }
   if (c.state == domain::CampaignState::kReleased || c.state == domain::CampaignState::kCompleted) {
-    ApplyOutbox(common::db::ParseOutboxJson(TextAt(r, 15)), &c);
+    ApplyOutbox(common::db::ParseOutboxJson(TextAt(r, 18)), &c);
   }
   return c;
 }
@@ -229,13 +265,16 @@ absl::StatusOr<domain::Campaign> PgCampaignRepository::Create(const domain::Camp
     ExecutePrepared(tx.sql(),
                     Q("INSERT INTO ${s}.campaigns (id, title, signal_id, target_group_set_id, state, control_share,"
                       " control_seed, created_by, editors, groups, create_time, update_time, revision,"
-                      " action_traceparent)"
+                      " action_traceparent, response_topics, response_channels)"
                       " VALUES (CAST($1 AS uuid), $2, $3, $4, CAST($5 AS smallint), CAST($6 AS double precision),"
                       " CAST($7 AS numeric), $8, '{}', CAST($9 AS jsonb), ${s}.from_micros($10::bigint),"
-                      " ${s}.from_micros($10::bigint), CAST($11 AS bigint), $12)"),
+                      " ${s}.from_micros($10::bigint), CAST($11 AS bigint), $12, CAST($13 AS text[]),"
+                      " CAST($14 AS smallint[]))"),
                     {c.id, c.title, c.signal_id, c.target_group_set_id, absl::StrCat(static_cast<int>(c.state)),
                      absl::StrFormat("%.17g", c.control_share), absl::StrCat(c.control_seed), c.created_by,
-                     GroupsJson(c.groups), MicrosText(c.create_time), absl::StrCat(c.revision), c.action_traceparent});
+                     GroupsJson(c.groups), MicrosText(c.create_time), absl::StrCat(c.revision), c.action_traceparent,
+                     common::db::TextArrayLiteral(c.response_topics),
+                     common::db::IntArrayLiteral(ChannelNumbers(c.response_channels))});
     log_->Append(tx, call, record);
     return absl::OkStatus();
   }));
@@ -304,6 +343,23 @@ absl::StatusOr<std::vector<domain::Campaign>> PgCampaignRepository::List(
       },
       deadline));
   return out;
+}
+
+absl::Status PgCampaignRepository::RecordResponse(const std::string& campaign_id, const domain::ResponseSummary& latest,
+                                                  const common::CallContext& call,
+                                                  const common::ProcessingRecord& record) {
+  return common::db::InTransaction(
+      *pool_,
+      [&](Tx& tx) -> absl::Status {
+        const TextRows updated = ExecutePrepared(
+            tx.sql(),
+            Q("UPDATE ${s}.campaigns SET latest_response = CAST($2 AS jsonb) WHERE id = CAST($1 AS uuid) RETURNING id"),
+            {campaign_id, ResponseJson(latest).dump()});
+        if (updated.empty()) return MakeError(absl::StatusCode::kNotFound, domain::reason::kCampaignNotFound, "gone");
+        log_->Append(tx, call, record);
+        return absl::OkStatus();
+      },
+      call.deadline);
 }
 
 absl::Status PgCampaignRepository::Save(const Change& change, absl::Time deadline) {

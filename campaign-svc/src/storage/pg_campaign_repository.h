@@ -31,6 +31,8 @@ class PgCampaignRepository final : public domain::CampaignRepository {
                                                      const std::optional<domain::ListPosition>& after, int limit,
                                                      absl::Time deadline) override;
   absl::Status Save(const Change& change, absl::Time deadline) override;
+  absl::Status RecordResponse(const std::string& campaign_id, const domain::ResponseSummary& latest,
+                              const common::CallContext& call, const common::ProcessingRecord& record) override;
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
                    absl::Time deadline) override;
   absl::StatusOr<std::vector<common::SubjectRow>> SubjectPreviews(const std::string& subject_id,

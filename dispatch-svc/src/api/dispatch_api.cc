@@ -18,6 +18,45 @@ namespace cak::dispatch::api {
 using common::CallContext;
 namespace roles = common::roles;
 
+namespace {
+
+// Bytes of guidelines and message texts one page may carry. Such a text is up to 20,000
+// characters (80 KB in UTF-8), so a full page of checks, orders or batches could outgrow a gRPC
+// message (4 MiB by default, also on the executors' side): the page ends early instead.
+constexpr size_t kPageTextBudget = 2 << 20;
+
+// Ends `rows` (a page already closed by common::Page) after the row whose texts, added up, reach
+// kPageTextBudget, keeping at least one row; the token then continues after the last row kept.
+template <typename Row, typename TextBytes, typename KeyOf>
+void FitPageToMessage(std::vector<Row>& rows, const TextBytes& text_bytes, const common::PageTokens& tokens,
+                      const std::string& fingerprint, const KeyOf& key_of, std::string* next_page_token) {
+  size_t bytes = 0;
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    bytes += text_bytes(rows[i]);
+    if (bytes >= kPageTextBudget) {
+      rows.resize(i + 1);
+      *next_page_token = tokens.Encode(fingerprint, key_of(rows.back()));
+      return;
+    }
+  }
+}
+
+// Part kinds and key of an executor's inbox (DispatchRepository::InboxKey).
+const std::vector<common::PagePart> kInboxParts = {common::PagePart::kId, common::PagePart::kMicros,
+                                                   common::PagePart::kUuid};
+
+std::optional<domain::DispatchRepository::InboxKey> InboxAfter(const common::Page& page) {
+  if (page.first()) return std::nullopt;
+  return domain::DispatchRepository::InboxKey{static_cast<int>(std::min<int64_t>(page.Id(0), 1)), page.Micros(1),
+                                              page.Part(2)};
+}
+
+std::vector<std::string> InboxKeyOf(bool closed, absl::Time create_time, const std::string& id) {
+  return {closed ? "1" : "0", common::Page::MicrosPart(create_time), id};
+}
+
+}  // namespace
+
 common::RoleTable DispatchRoleTable() {
   return {
       {"CreateExecutor", {roles::kAdministrator}},
@@ -25,14 +64,18 @@ common::RoleTable DispatchRoleTable() {
       {"GetExecutor", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"ListExecutors", {roles::kAdministrator, roles::kCampaignDesigner, roles::kApprover, roles::kCampaignService}},
       {"CheckFeasibility", {roles::kCampaignService, roles::kCampaignDesigner}},
+      // An executor reads only its own checks, orders and batches (DispatchService::VisibleExecutor).
       {"GetFeasibilityCheck",
-       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator, roles::kExecutor}},
       {"CreateDispatchOrder", {roles::kCampaignService}},
       {"GetDispatchOrder",
-       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
-      {"ListBatches", {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator}},
+       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator, roles::kExecutor}},
+      {"ListBatches",
+       {roles::kCampaignService, roles::kCampaignDesigner, roles::kApprover, roles::kAdministrator, roles::kExecutor}},
       {"ListOutcomes", {roles::kAnalysisService, roles::kAdministrator}},
       // The executors' pull API: their own identities only (DESIGN.md 4.8).
+      {"ListFeasibilityChecks", {roles::kExecutor}},
+      {"ListDispatchOrders", {roles::kExecutor}},
       {"ConfirmFeasibility", {roles::kExecutor}},
       {"RejectFeasibility", {roles::kExecutor}},
       {"ListOpenBatches", {roles::kExecutor}},
@@ -113,6 +156,7 @@ grpc::Status DispatchApi::CheckFeasibility(grpc::ServerContext* ctx, const pb::C
     CAK_ASSIGN_OR_RETURN(in.window_end,
                          common::RequiredDayFromProto(req->has_window_end(), req->window_end(), "window_end"));
     in.campaign = req->campaign();
+    in.guidelines = req->guidelines();
     bool replayed = false;
     CAK_ASSIGN_OR_RETURN(domain::FeasibilityCheck check, service_->CheckFeasibility(call, in, &replayed));
     ToProto(check, resp);
@@ -160,13 +204,17 @@ grpc::Status DispatchApi::ListBatches(grpc::ServerContext* ctx, const pb::ListBa
                                       pb::ListBatchesResponse* resp) {
   return env_->Run(ctx, "ListBatches", [&](const CallContext& call) -> absl::Status {
     CAK_ASSIGN_OR_RETURN(std::string id, common::ParseName(req->parent(), "dispatchOrders", "parent"));
-    CAK_ASSIGN_OR_RETURN(auto page,
-                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListBatches:", id), req->page_size(),
-                                            req->page_token(), {100, 1000}, {common::PagePart::kId}));
+    const std::string fingerprint = absl::StrCat("ListBatches:", id);
+    CAK_ASSIGN_OR_RETURN(auto page, common::Page::Open(env_->page_tokens(), fingerprint, req->page_size(),
+                                                       req->page_token(), {100, 1000}, {common::PagePart::kId}));
     const int32_t after = page.first() ? 0 : static_cast<int32_t>(std::min<int64_t>(page.Id(0), INT32_MAX));
     CAK_ASSIGN_OR_RETURN(auto batches, service_->ListBatches(call, id, after, page.read_limit()));
-    resp->set_next_page_token(
-        page.Close(batches, [](const domain::Batch& b) { return std::vector{absl::StrCat(b.batch_no)}; }));
+    auto key_of = [](const domain::Batch& b) { return std::vector{absl::StrCat(b.batch_no)}; };
+    std::string next = page.Close(batches, key_of);
+    FitPageToMessage(
+        batches, [](const domain::Batch& b) { return b.guidelines.size(); }, env_->page_tokens(), fingerprint, key_of,
+        &next);
+    resp->set_next_page_token(next);
     for (const auto& b : batches) ToProto(b, resp->add_batches());
     return absl::OkStatus();
   });
@@ -179,11 +227,13 @@ grpc::Status DispatchApi::ListOutcomes(grpc::ServerContext* ctx, const pb::ListO
     if (!req->order().empty()) {
       CAK_ASSIGN_OR_RETURN(order, common::ParseName(req->order(), "dispatchOrders", "order"));
     }
-    CAK_ASSIGN_OR_RETURN(auto page,
-                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListOutcomes:", order), req->page_size(),
-                                            req->page_token(), {1000, 10000}, {common::PagePart::kId}));
-    CAK_ASSIGN_OR_RETURN(auto outcomes,
-                         service_->ListOutcomes(call, order, page.first() ? 0 : page.Id(0), page.read_limit()));
+    // A token is for the view it was issued in (current outcomes, or the history as well).
+    CAK_ASSIGN_OR_RETURN(
+        auto page, common::Page::Open(env_->page_tokens(),
+                                      absl::StrCat("ListOutcomes:", order, req->include_superseded() ? ":history" : ""),
+                                      req->page_size(), req->page_token(), {1000, 10000}, {common::PagePart::kId}));
+    CAK_ASSIGN_OR_RETURN(auto outcomes, service_->ListOutcomes(call, order, req->include_superseded(),
+                                                               page.first() ? 0 : page.Id(0), page.read_limit()));
     resp->set_next_page_token(
         page.Close(outcomes, [](const domain::RecordedOutcome& o) { return std::vector{absl::StrCat(o.id)}; }));
     for (const auto& o : outcomes) ToProto(o, resp->add_outcomes());
@@ -217,23 +267,78 @@ grpc::Status ExecutorApi::RejectFeasibility(grpc::ServerContext* ctx, const pb::
   });
 }
 
+grpc::Status ExecutorApi::ListFeasibilityChecks(grpc::ServerContext* ctx, const pb::ListFeasibilityChecksRequest* req,
+                                                pb::ListFeasibilityChecksResponse* resp) {
+  return env_->Run(ctx, "ListFeasibilityChecks", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(auto state, common::OptionalEnum<domain::FeasibilityState>(
+                                         req->state(), pb::FeasibilityState_IsValid, "state"));
+    // The token is bound to the caller and the filter: one executor's token means nothing to another.
+    const std::string fingerprint =
+        absl::StrCat("ListFeasibilityChecks:", call.principal.id, ":", state ? static_cast<int>(*state) : 0);
+    CAK_ASSIGN_OR_RETURN(auto page, common::Page::Open(env_->page_tokens(), fingerprint, req->page_size(),
+                                                       req->page_token(), {50, 200}, kInboxParts));
+    CAK_ASSIGN_OR_RETURN(auto checks,
+                         service_->ListFeasibilityChecks(call, state, InboxAfter(page), page.read_limit()));
+    auto key_of = [](const domain::FeasibilityCheck& c) {
+      return InboxKeyOf(c.state != domain::FeasibilityState::kAwaitingSignOff, c.create_time, c.id);
+    };
+    std::string next = page.Close(checks, key_of);
+    FitPageToMessage(
+        checks, [](const domain::FeasibilityCheck& c) { return c.guidelines.size(); }, env_->page_tokens(), fingerprint,
+        key_of, &next);
+    resp->set_next_page_token(next);
+    for (const auto& c : checks) ToProto(c, resp->add_feasibility_checks());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ExecutorApi::ListDispatchOrders(grpc::ServerContext* ctx, const pb::ListDispatchOrdersRequest* req,
+                                             pb::ListDispatchOrdersResponse* resp) {
+  return env_->Run(ctx, "ListDispatchOrders", [&](const CallContext& call) -> absl::Status {
+    CAK_ASSIGN_OR_RETURN(auto state,
+                         common::OptionalEnum<domain::OrderState>(req->state(), pb::OrderState_IsValid, "state"));
+    const std::string fingerprint =
+        absl::StrCat("ListDispatchOrders:", call.principal.id, ":", state ? static_cast<int>(*state) : 0);
+    CAK_ASSIGN_OR_RETURN(auto page, common::Page::Open(env_->page_tokens(), fingerprint, req->page_size(),
+                                                       req->page_token(), {50, 200}, kInboxParts));
+    CAK_ASSIGN_OR_RETURN(auto orders, service_->ListExecutorOrders(call, state, InboxAfter(page), page.read_limit()));
+    auto key_of = [](const domain::Order& o) {
+      return InboxKeyOf(o.state != domain::OrderState::kGenerating && o.state != domain::OrderState::kReady,
+                        o.create_time, o.id);
+    };
+    std::string next = page.Close(orders, key_of);
+    FitPageToMessage(
+        orders, [](const domain::Order& o) { return o.guidelines.size() + o.template_text.size(); },
+        env_->page_tokens(), fingerprint, key_of, &next);
+    resp->set_next_page_token(next);
+    for (const auto& o : orders) ToProto(o, resp->add_dispatch_orders());
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status ExecutorApi::ListOpenBatches(grpc::ServerContext* ctx, const pb::ListOpenBatchesRequest* req,
                                           pb::ListOpenBatchesResponse* resp) {
   return env_->Run(ctx, "ListOpenBatches", [&](const CallContext& call) -> absl::Status {
     // The token is bound to the caller: one executor's token means nothing to another.
-    CAK_ASSIGN_OR_RETURN(auto page,
-                         common::Page::Open(env_->page_tokens(), absl::StrCat("ListOpenBatches:", call.principal.id),
-                                            req->page_size(), req->page_token(), {100, 1000},
-                                            {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
+    const std::string fingerprint = absl::StrCat("ListOpenBatches:", call.principal.id);
+    CAK_ASSIGN_OR_RETURN(
+        auto page,
+        common::Page::Open(env_->page_tokens(), fingerprint, req->page_size(), req->page_token(), {100, 1000},
+                           {common::PagePart::kDay, common::PagePart::kUuid, common::PagePart::kId}));
     std::optional<domain::DispatchRepository::BatchKey> after;
     if (!page.first()) {
       after = domain::DispatchRepository::BatchKey{page.Day(0), page.Part(1),
                                                    static_cast<int32_t>(std::min<int64_t>(page.Id(2), INT32_MAX))};
     }
     CAK_ASSIGN_OR_RETURN(auto batches, service_->ListOpenBatches(call, after, page.read_limit()));
-    resp->set_next_page_token(page.Close(batches, [](const domain::Batch& b) {
+    auto key_of = [](const domain::Batch& b) {
       return std::vector{common::Page::DayPart(b.planned_date), b.order_id, absl::StrCat(b.batch_no)};
-    }));
+    };
+    std::string next = page.Close(batches, key_of);
+    FitPageToMessage(
+        batches, [](const domain::Batch& b) { return b.guidelines.size(); }, env_->page_tokens(), fingerprint, key_of,
+        &next);
+    resp->set_next_page_token(next);
     for (const auto& b : batches) ToProto(b, resp->add_batches());
     return absl::OkStatus();
   });

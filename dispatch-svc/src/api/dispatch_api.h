@@ -54,6 +54,10 @@ class ExecutorApi final : public pb::ExecutorService::Service {
                                   pb::FeasibilityCheck* resp) override;
   grpc::Status RejectFeasibility(grpc::ServerContext* ctx, const pb::RejectFeasibilityRequest* req,
                                  pb::FeasibilityCheck* resp) override;
+  grpc::Status ListFeasibilityChecks(grpc::ServerContext* ctx, const pb::ListFeasibilityChecksRequest* req,
+                                     pb::ListFeasibilityChecksResponse* resp) override;
+  grpc::Status ListDispatchOrders(grpc::ServerContext* ctx, const pb::ListDispatchOrdersRequest* req,
+                                  pb::ListDispatchOrdersResponse* resp) override;
   grpc::Status ListOpenBatches(grpc::ServerContext* ctx, const pb::ListOpenBatchesRequest* req,
                                pb::ListOpenBatchesResponse* resp) override;
   grpc::Status StreamBatchItems(grpc::ServerContext* ctx, const pb::StreamBatchItemsRequest* req,

@@ -107,6 +107,7 @@ void ToProto(const domain::FeasibilityCheck& c, pb::FeasibilityCheck* out) {
   out->set_decision_comment(c.decision_comment);
   *out->mutable_create_time() = common::ToProtoTime(c.create_time);
   if (c.decide_time) *out->mutable_decide_time() = common::ToProtoTime(*c.decide_time);
+  out->set_guidelines(c.guidelines);
 }
 
 absl::StatusOr<domain::Order> OrderFromProto(const pb::DispatchOrder& o) {
@@ -176,6 +177,7 @@ void ToProto(const domain::Batch& b, pb::Batch* out) {
   if (b.write_time) *out->mutable_write_time() = common::ToProtoTime(*b.write_time);
   if (b.acknowledge_time) *out->mutable_acknowledge_time() = common::ToProtoTime(*b.acknowledge_time);
   out->set_acknowledged_by(b.acknowledged_by);
+  out->set_guidelines(b.guidelines);
 }
 
 void ToProto(domain::RenderedItem&& r, domain::Channel channel, pb::BatchItem* out) {
@@ -215,6 +217,7 @@ void ToProto(const domain::RecordedOutcome& o, pb::RecordedOutcome* out) {
   *out->mutable_report_time() = common::ToProtoTime(o.report_time);
   out->set_campaign(o.campaign);
   out->set_target_group(o.target_group);
+  out->set_current(o.current);
 }
 
 absl::StatusOr<std::pair<std::string, int32_t>> ParseBatchName(absl::string_view name, absl::string_view field) {

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/base/csv.h"
 #include "common/base/json_text.h"
 
 namespace cak::dispatch::domain {
@@ -91,29 +92,29 @@ void ItemRenderer::AppendFileLine(const Item& item, std::string* out) const {
   switch (channel_) {
     case Channel::kLetter:
       absl::StrAppend(out, item.position, ",");
-      AppendCsvField(item.addressee_name, out);
+      common::AppendCsvField(item.addressee_name, out);
       out->push_back(',');
-      AppendCsvField(item.street, out);
+      common::AppendCsvField(item.street, out);
       out->push_back(',');
       AppendHouseNumber(item, out);
       out->push_back(',');
-      AppendCsvField(item.house_number_suffix, out);
+      common::AppendCsvField(item.house_number_suffix, out);
       out->push_back(',');
-      AppendCsvField(item.postcode, out);
+      common::AppendCsvField(item.postcode, out);
       out->push_back(',');
-      AppendCsvField(item.city, out);
+      common::AppendCsvField(item.city, out);
       out->push_back(',');
-      AppendCsvField(text_, out);
+      common::AppendCsvField(text_, out);
       break;
     case Channel::kCall:
       absl::StrAppend(out, item.position, ",");
-      AppendCsvField(item.customer_name, out);
+      common::AppendCsvField(item.customer_name, out);
       out->push_back(',');
-      AppendCsvField(item.addressee_name, out);
+      common::AppendCsvField(item.addressee_name, out);
       out->push_back(',');
-      AppendCsvField(item.phone, out);
+      common::AppendCsvField(item.phone, out);
       out->push_back(',');
-      AppendCsvField(text_, out);
+      common::AppendCsvField(text_, out);
       break;
     case Channel::kContactMoment:
       out->append(common::JsonText({{"item", item.position},
@@ -169,33 +170,6 @@ std::string ManifestJson(const ManifestInfo& m) {
       {"guidelines", m.order->guidelines},
       {"create_time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", m.create_time, absl::UTCTimeZone())}};
   return common::JsonTextIndented(manifest) + "\n";
-}
-
-void AppendCsvField(absl::string_view s, std::string* out) {
-  bool quote = false;
-  for (char c : s) {
-    if (c == ',' || c == '"' || c == '\r' || c == '\n') {
-      quote = true;
-      break;
-    }
-  }
-  if (!quote) {
-    out->append(s.data(), s.size());
-    return;
-  }
-  // Whole runs between quotes at once: letter texts are long and rarely hold a quote.
-  out->push_back('"');
-  for (size_t from = 0;;) {
-    const size_t q = s.find('"', from);
-    if (q == absl::string_view::npos) {
-      out->append(s.data() + from, s.size() - from);
-      break;
-    }
-    out->append(s.data() + from, q + 1 - from);
-    out->push_back('"');
-    from = q + 1;
-  }
-  out->push_back('"');
 }
 
 }  // namespace cak::dispatch::domain

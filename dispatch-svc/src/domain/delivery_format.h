@@ -76,7 +76,4 @@ struct ManifestInfo {
 };
 std::string ManifestJson(const ManifestInfo& m);
 
-// Appends `s` as one CSV field (quoted when it holds a separator, quote or line break).
-void AppendCsvField(absl::string_view s, std::string* out);
-
 }  // namespace cak::dispatch::domain

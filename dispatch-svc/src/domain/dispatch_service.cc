@@ -12,6 +12,7 @@
 #include "common/base/backoff.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
+#include "common/base/principal.h"
 #include "common/base/random.h"
 #include "common/base/request_id.h"
 #include "common/base/sha256.h"
@@ -159,6 +160,7 @@ absl::StatusOr<FeasibilityCheck> DispatchService::CheckFeasibility(const CallCon
     return InvalidField(creason::kInvalidFieldValue, "volume", "must be 1..100,000,000");
   }
   CAK_RETURN_IF_ERROR(CheckText(request.campaign, 200, "campaign", false));
+  CAK_RETURN_IF_ERROR(CheckText(request.guidelines, 20000, "guidelines", false));
   const absl::CivilDay today = Today();
   CAK_RETURN_IF_ERROR(ValidateWindow(request.window_start, request.window_end, today, ""));
   CAK_ASSIGN_OR_RETURN(std::optional<Executor> executor,
@@ -186,13 +188,34 @@ absl::StatusOr<FeasibilityCheck> DispatchService::CheckFeasibility(const CallCon
   check.state = FeasibilityState::kAwaitingSignOff;
   check.requested_by = call.principal.id;
   check.create_time = clock_->Now();
+  check.guidelines = request.guidelines;
   const common::IdempotencyKey key{"CheckFeasibility", request.create.request_id, request.create.fingerprint};
   return repository_->CreateFeasibilityCheck(check, request.create.request_id.empty() ? nullptr : &key, replayed,
                                              call.deadline);
 }
 
 absl::StatusOr<FeasibilityCheck> DispatchService::GetFeasibilityCheck(const CallContext& call, const std::string& id) {
-  return repository_->GetFeasibilityCheck(id, call.deadline);
+  CAK_ASSIGN_OR_RETURN(std::optional<Executor> only, VisibleExecutor(call));
+  CAK_ASSIGN_OR_RETURN(FeasibilityCheck check, repository_->GetFeasibilityCheck(id, call.deadline));
+  // Another executor's check answers as an unknown one: no hint that it exists.
+  if (only && check.executor_id != only->id) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
+  return check;
+}
+
+absl::StatusOr<std::vector<FeasibilityCheck>> DispatchService::ListFeasibilityChecks(
+    const CallContext& call, std::optional<FeasibilityState> state,
+    const std::optional<DispatchRepository::InboxKey>& after, int limit) {
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return repository_->ListExecutorChecks(executor.id, state, after, limit, call.deadline);
+}
+
+absl::StatusOr<std::optional<Executor>> DispatchService::VisibleExecutor(const CallContext& call) {
+  for (const char* role : {common::roles::kCampaignService, common::roles::kCampaignDesigner, common::roles::kApprover,
+                           common::roles::kAdministrator}) {
+    if (call.principal.HasRole(role)) return std::nullopt;
+  }
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return std::optional<Executor>(std::move(executor));
 }
 
 absl::StatusOr<Executor> DispatchService::CallingExecutor(const CallContext& call) {
@@ -336,13 +359,38 @@ absl::StatusOr<Order> DispatchService::CreateOrder(const CallContext& call, cons
 }
 
 absl::StatusOr<Order> DispatchService::GetOrder(const CallContext& call, const std::string& id) {
-  return repository_->GetOrder(id, call.deadline);
+  CAK_ASSIGN_OR_RETURN(std::optional<Executor> only, VisibleExecutor(call));
+  CAK_ASSIGN_OR_RETURN(Order order, repository_->GetOrder(id, call.deadline));
+  // Another executor's order answers as an unknown one: no hint that it exists.
+  if (only && order.executor_id != only->id) return NotFound(reason::kOrderNotFound, "dispatch order");
+  return order;
 }
 
 absl::StatusOr<std::vector<Batch>> DispatchService::ListBatches(const CallContext& call, const std::string& order_id,
                                                                 int32_t after_batch_no, int limit) {
-  CAK_RETURN_IF_ERROR(repository_->GetOrder(order_id, call.deadline).status());
-  return repository_->ListBatches(order_id, after_batch_no, limit, call.deadline);
+  CAK_ASSIGN_OR_RETURN(Order order, GetOrder(call, order_id));
+  CAK_ASSIGN_OR_RETURN(std::vector<Batch> batches,
+                       repository_->ListBatches(order_id, after_batch_no, limit, call.deadline));
+  for (Batch& b : batches) b.guidelines = order.guidelines;
+  return batches;
+}
+
+absl::StatusOr<std::vector<Order>> DispatchService::ListExecutorOrders(
+    const CallContext& call, std::optional<OrderState> state, const std::optional<DispatchRepository::InboxKey>& after,
+    int limit) {
+  CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
+  return repository_->ListExecutorOrders(executor.id, state, after, limit, call.deadline);
+}
+
+absl::Status DispatchService::AddGuidelines(std::vector<Batch>& batches, absl::Time deadline) {
+  std::vector<std::string> ids;
+  for (const Batch& b : batches) ids.push_back(b.order_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (ids.empty()) return absl::OkStatus();
+  CAK_ASSIGN_OR_RETURN(auto guidelines, repository_->OrderGuidelines(ids, deadline));
+  for (Batch& b : batches) b.guidelines = guidelines[b.order_id];
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -528,7 +576,10 @@ absl::Status DispatchService::WriteBatch(const CallContext& call, const ClaimedB
 absl::StatusOr<std::vector<Batch>> DispatchService::ListOpenBatches(
     const CallContext& call, const std::optional<DispatchRepository::BatchKey>& after, int limit) {
   CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
-  return repository_->ListOpenBatches(executor.id, after, limit, call.deadline);
+  CAK_ASSIGN_OR_RETURN(std::vector<Batch> batches,
+                       repository_->ListOpenBatches(executor.id, after, limit, call.deadline));
+  CAK_RETURN_IF_ERROR(AddGuidelines(batches, call.deadline));
+  return batches;
 }
 
 absl::Status DispatchService::StreamBatchItems(const CallContext& call, const std::string& order_id, int32_t batch_no,
@@ -570,8 +621,11 @@ absl::Status DispatchService::StreamBatchItems(const CallContext& call, const st
 absl::StatusOr<Batch> DispatchService::AcknowledgeBatch(const CallContext& call, const std::string& order_id,
                                                         int32_t batch_no) {
   CAK_ASSIGN_OR_RETURN(Executor executor, CallingExecutor(call));
-  return repository_->AcknowledgeBatch(order_id, batch_no, executor.id, call.principal.id, clock_->Now(),
-                                       call.deadline);
+  CAK_ASSIGN_OR_RETURN(Batch batch, repository_->AcknowledgeBatch(order_id, batch_no, executor.id, call.principal.id,
+                                                                  clock_->Now(), call.deadline));
+  std::vector<Batch> one{std::move(batch)};
+  CAK_RETURN_IF_ERROR(AddGuidelines(one, call.deadline));
+  return std::move(one.front());
 }
 
 absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call, const CreateRequest& create,
@@ -624,9 +678,10 @@ absl::StatusOr<int64_t> DispatchService::ReportOutcomes(const CallContext& call,
 
 absl::StatusOr<std::vector<RecordedOutcome>> DispatchService::ListOutcomes(const CallContext& call,
                                                                            const std::string& order_id,
-                                                                           int64_t after_id, int limit) {
+                                                                           bool include_superseded, int64_t after_id,
+                                                                           int limit) {
   if (!order_id.empty()) CAK_RETURN_IF_ERROR(repository_->GetOrder(order_id, call.deadline).status());
-  return repository_->ListOutcomes(order_id, after_id, limit, call.deadline);
+  return repository_->ListOutcomes(order_id, include_superseded, after_id, limit, call.deadline);
 }
 
 // ---------------------------------------------------------------------------------------------

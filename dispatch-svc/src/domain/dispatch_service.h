@@ -57,6 +57,7 @@ struct FeasibilityRequest {
   int64_t volume = 0;
   absl::CivilDay window_start, window_end;
   std::string campaign;
+  std::string guidelines;  // the target group's, for the executor (optional)
 };
 
 // One item of a batch as the executor receives it: the stored fields and the rendered text.
@@ -89,7 +90,15 @@ class DispatchService {
   // (NO_EXECUTOR_FOR_CHANNEL). An infeasible answer is an answer, not an error.
   absl::StatusOr<FeasibilityCheck> CheckFeasibility(const common::CallContext& call, const FeasibilityRequest& request,
                                                     bool* replayed);
+  // CAK's staff and campaign-svc read every check; an executor only its own (PERMISSION_DENIED
+  // UNKNOWN_EXECUTOR_IDENTITY for an identity that is no executor; another executor's check is
+  // NOT_FOUND FEASIBILITY_CHECK_NOT_FOUND, as an unknown id).
   absl::StatusOr<FeasibilityCheck> GetFeasibilityCheck(const common::CallContext& call, const std::string& id);
+  // The calling executor's checks in inbox order (DispatchRepository::InboxKey), only those in
+  // `state` when given. PERMISSION_DENIED (UNKNOWN_EXECUTOR_IDENTITY).
+  absl::StatusOr<std::vector<FeasibilityCheck>> ListFeasibilityChecks(
+      const common::CallContext& call, std::optional<FeasibilityState> state,
+      const std::optional<DispatchRepository::InboxKey>& after, int limit);
   // The executor's sign-off; the caller must be the check's executor (else NOT_FOUND). A
   // rejection needs a comment (INVALID_ARGUMENT).
   absl::StatusOr<FeasibilityCheck> DecideFeasibility(const common::CallContext& call, const std::string& id,
@@ -100,9 +109,17 @@ class DispatchService {
   // the proto's CreateDispatchOrder comment.
   absl::StatusOr<Order> CreateOrder(const common::CallContext& call, const CreateRequest& create, Order order,
                                     bool* replayed);
+  // An order, or its batches (each with the order's guidelines). Staff and campaign-svc see
+  // every order; an executor only its own, as GetFeasibilityCheck (DISPATCH_ORDER_NOT_FOUND).
   absl::StatusOr<Order> GetOrder(const common::CallContext& call, const std::string& id);
   absl::StatusOr<std::vector<Batch>> ListBatches(const common::CallContext& call, const std::string& order_id,
                                                  int32_t after_batch_no, int limit);
+  // The calling executor's orders in inbox order, only those in `state` when given.
+  // PERMISSION_DENIED (UNKNOWN_EXECUTOR_IDENTITY).
+  absl::StatusOr<std::vector<Order>> ListExecutorOrders(const common::CallContext& call,
+                                                        std::optional<OrderState> state,
+                                                        const std::optional<DispatchRepository::InboxKey>& after,
+                                                        int limit);
 
   // Generates one waiting batch if there is one (any replica may run this at any time):
   // streams its slice of the list from analysis-svc, keeps the channel's fields, renders the
@@ -112,7 +129,8 @@ class DispatchService {
   absl::StatusOr<DispatchRepository::Attempt> GenerateNextBatch();
 
   // Executors' side. The caller's identity must be a registered executor (PERMISSION_DENIED
-  // UNKNOWN_EXECUTOR_IDENTITY); batches of other executors are NOT_FOUND.
+  // UNKNOWN_EXECUTOR_IDENTITY); batches of other executors are NOT_FOUND. Batches come with
+  // their order's guidelines.
   absl::StatusOr<std::vector<Batch>> ListOpenBatches(const common::CallContext& call,
                                                      const std::optional<DispatchRepository::BatchKey>& after,
                                                      int limit);
@@ -125,8 +143,10 @@ class DispatchService {
   absl::StatusOr<int64_t> ReportOutcomes(const common::CallContext& call, const CreateRequest& create,
                                          const std::string& order_id, int32_t batch_no,
                                          std::vector<ItemOutcome> outcomes, bool* replayed);
+  // Current outcomes only, unless `include_superseded` (the history too).
   absl::StatusOr<std::vector<RecordedOutcome>> ListOutcomes(const common::CallContext& call,
-                                                            const std::string& order_id, int64_t after_id, int limit);
+                                                            const std::string& order_id, bool include_superseded,
+                                                            int64_t after_id, int limit);
 
   // Retention: removes delivery files and per-recipient records of orders whose window ended
   // more than the retention ago. A dry run only counts.
@@ -180,6 +200,11 @@ class DispatchService {
   // The entry of a batch handed over to its executor (without subjects and item count).
   static common::ProcessingRecord DeliveryRecord(const ClaimedBatch& claimed, absl::Time end);
   absl::StatusOr<Executor> CallingExecutor(const common::CallContext& call);
+  // The executor whose work the caller may see: nullopt for staff and campaign-svc (all of it),
+  // else the calling executor (PERMISSION_DENIED UNKNOWN_EXECUTOR_IDENTITY when it is none).
+  absl::StatusOr<std::optional<Executor>> VisibleExecutor(const common::CallContext& call);
+  // Sets each batch's guidelines to its order's.
+  absl::Status AddGuidelines(std::vector<Batch>& batches, absl::Time deadline);
 
   DispatchRepository* repository_;
   DeliveryStore* files_;

@@ -75,6 +75,7 @@ struct FeasibilityCheck {
   std::string requested_by, decided_by, decision_comment;
   absl::Time create_time;
   std::optional<absl::Time> decide_time;
+  std::string guidelines;  // the target group's guidelines the executor judges the work with
 };
 
 struct Order {
@@ -119,6 +120,9 @@ struct Batch {
   std::optional<absl::Time> next_attempt_time;
   std::string last_failure;
   int64_t bytes_per_item = 0;
+  // The order's guidelines: every batch handed to the executor carries them (filled in by
+  // DispatchService where a batch goes out, not stored per batch).
+  std::string guidelines;
 };
 
 // One list member as analysis-svc streams it, with the order's channel's field set.
@@ -167,6 +171,9 @@ struct RecordedOutcome {
   Channel channel = Channel::kLetter;
   Outcome outcome = Outcome::kLetterPrinted;
   absl::Time outcome_time, report_time;
+  // The recipient's current outcome: of all reported for (order, position), the latest
+  // outcome_time, of equal times the later report. The others are superseded (history).
+  bool current = true;
 };
 
 }  // namespace cak::dispatch::domain

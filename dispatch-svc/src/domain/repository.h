@@ -111,6 +111,20 @@ class DispatchRepository {
                                                                   absl::Time deadline) = 0;
   // NOT_FOUND (FEASIBILITY_CHECK_NOT_FOUND).
   virtual absl::StatusOr<FeasibilityCheck> GetFeasibilityCheck(const std::string& id, absl::Time deadline) = 0;
+
+  // An executor's inbox order: open work first (rank 0: a check awaiting sign-off, an order
+  // GENERATING or READY; rank 1: the rest), newest first within a rank (create_time, then id,
+  // descending). Lists continue after `after` in that order.
+  struct InboxKey {
+    int rank = 0;
+    absl::Time create_time;
+    std::string id;
+  };
+  // The executor's feasibility checks in inbox order, only those in `state` when given.
+  virtual absl::StatusOr<std::vector<FeasibilityCheck>> ListExecutorChecks(const std::string& executor_id,
+                                                                           std::optional<FeasibilityState> state,
+                                                                           const std::optional<InboxKey>& after,
+                                                                           int limit, absl::Time deadline) = 0;
   // Records the executor's sign-off. NOT_FOUND unless the check is `executor_id`'s;
   // FAILED_PRECONDITION (ALREADY_DECIDED) when it was signed off before.
   virtual absl::StatusOr<FeasibilityCheck> DecideFeasibility(const std::string& id, const std::string& executor_id,
@@ -130,6 +144,14 @@ class DispatchRepository {
                                             const common::ProcessingRecord& record) = 0;
   // NOT_FOUND (DISPATCH_ORDER_NOT_FOUND).
   virtual absl::StatusOr<Order> GetOrder(const std::string& id, absl::Time deadline) = 0;
+  // The executor's orders in inbox order, only those in `state` when given.
+  virtual absl::StatusOr<std::vector<Order>> ListExecutorOrders(const std::string& executor_id,
+                                                                std::optional<OrderState> state,
+                                                                const std::optional<InboxKey>& after, int limit,
+                                                                absl::Time deadline) = 0;
+  // The guidelines of the orders `order_ids` (unknown ids are left out), in one read.
+  virtual absl::StatusOr<std::map<std::string, std::string>> OrderGuidelines(const std::vector<std::string>& order_ids,
+                                                                             absl::Time deadline) = 0;
   // The order an earlier request with `key` created (common::db::FindClaim).
   virtual absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key,
                                                                absl::Time deadline) = 0;
@@ -160,12 +182,16 @@ class DispatchRepository {
   // Stores the outcomes, all or nothing. NOT_FOUND / FAILED_PRECONDITION as AcknowledgeBatch;
   // INVALID_ARGUMENT (OUTCOME_RECIPIENT_NOT_IN_BATCH, field outcomes[i].position) for the
   // first position that is not an item of the batch. Idempotent by `key`. Writes `record`
-  // (of `call`) in the same transaction.
+  // (of `call`) in the same transaction. Earlier outcomes of the reported recipients stay (the
+  // history); in the same transaction, each reported recipient's current outcome becomes the
+  // one with the latest outcome_time (of equal times the later report), the others superseded.
   virtual absl::StatusOr<int64_t> StoreOutcomes(const OutcomeReport& report, const common::IdempotencyKey* key,
                                                 bool* replayed, absl::Time deadline, const common::CallContext& call,
                                                 const common::ProcessingRecord& record) = 0;
-  // Outcomes by report order (id), after `after_id`; of one order when `order_id` is set.
-  virtual absl::StatusOr<std::vector<RecordedOutcome>> ListOutcomes(const std::string& order_id, int64_t after_id,
+  // Outcomes by report order (id), after `after_id`; of one order when `order_id` is set; only
+  // current ones unless `include_superseded`.
+  virtual absl::StatusOr<std::vector<RecordedOutcome>> ListOutcomes(const std::string& order_id,
+                                                                    bool include_superseded, int64_t after_id,
                                                                     int limit, absl::Time deadline) = 0;
   // A processing-log entry of its own (a disclosure whose subjects were logged before).
   virtual absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
@@ -184,7 +210,7 @@ class DispatchRepository {
   virtual absl::StatusOr<Attempt> GenerateNextBatch(absl::Time now, const GenerateFn& generate) = 0;
 
   // The items of the customer whose log id is `subject_id` (an access request), with their
-  // order, executor, batch and latest outcome, oldest first. Found through the customer's
+  // order, executor, batch and current outcome (RecordedOutcome::current), oldest first. Found through the customer's
   // hand-over entries in this service's processing log (dispatch.DeliverBatch names the order
   // and the batch) and the items' data_subject_id. No writes.
   virtual absl::StatusOr<std::vector<common::SubjectRow>> SubjectItems(const std::string& subject_id,

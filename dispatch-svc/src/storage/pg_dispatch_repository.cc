@@ -78,7 +78,8 @@ domain::Executor ExecutorFromRow(const Row& r) {
 constexpr char kCheckColumns[] =
     "id, executor_id, channel, volume, window_start, window_end, campaign, feasible, earliest_start,"
     " array_to_string(spread_days, ','), array_to_string(spread_counts, ','), array_to_json(reasons)::text, state,"
-    " requested_by, decided_by, decision_comment, ${s}.to_micros(create_time), ${s}.to_micros(decide_time)";
+    " requested_by, decided_by, decision_comment, ${s}.to_micros(create_time), ${s}.to_micros(decide_time),"
+    " guidelines";
 
 domain::FeasibilityCheck CheckFromRow(const Row& r) {
   domain::FeasibilityCheck c;
@@ -104,6 +105,7 @@ domain::FeasibilityCheck CheckFromRow(const Row& r) {
   c.decision_comment = TextAt(r, 15);
   c.create_time = TimeFromMicros(TextAt(r, 16));
   if (r[17]) c.decide_time = TimeFromMicros(*r[17]);
+  c.guidelines = TextAt(r, 18);
   return c;
 }
 
@@ -479,14 +481,14 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::CreateFeasibility
             tx.sql(),
             Q("INSERT INTO ${s}.feasibility_checks (id, executor_id, channel, volume, window_start, window_end,"
               " campaign, feasible, earliest_start, spread_days, spread_counts, reasons, state, requested_by,"
-              " create_time) VALUES (CAST($1 AS uuid), $2, CAST($3 AS smallint), CAST($4 AS bigint),"
+              " create_time, guidelines) VALUES (CAST($1 AS uuid), $2, CAST($3 AS smallint), CAST($4 AS bigint),"
               " CAST($5 AS date), CAST($6 AS date), $7, CAST($8 AS boolean), CAST($9 AS date), CAST($10 AS date[]),"
-              " CAST($11 AS bigint[]), CAST($12 AS text[]), 1, $13, ${s}.from_micros(CAST($14 AS bigint)))"),
+              " CAST($11 AS bigint[]), CAST($12 AS text[]), 1, $13, ${s}.from_micros(CAST($14 AS bigint)), $15)"),
             {c.id, c.executor_id, absl::StrCat(static_cast<int>(c.channel)), absl::StrCat(c.volume),
              IsoDay(c.window_start), IsoDay(c.window_end), c.campaign, c.feasible ? "true" : "false",
              c.earliest_start ? std::optional<std::string>(IsoDay(*c.earliest_start)) : std::nullopt, DayArray(days),
              common::db::IntArrayLiteral(counts), common::db::TextArrayLiteral(c.reasons), c.requested_by,
-             MicrosText(c.create_time)});
+             MicrosText(c.create_time), c.guidelines});
         return absl::OkStatus();
       },
       deadline));
@@ -510,6 +512,51 @@ absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::GetFeasibilityChe
       deadline));
   if (!out) return NotFound(reason::kFeasibilityNotFound, "feasibility check");
   return *std::move(out);
+}
+
+namespace {
+
+// The keyset parameters of an inbox list (DispatchRepository::InboxKey): whether there is a
+// position to continue after, and its rank, create_time and id (placeholders on the first page).
+std::vector<std::optional<std::string>> InboxAfter(const std::optional<domain::DispatchRepository::InboxKey>& after) {
+  if (!after) return {"false", "false", "0", "00000000-0000-0000-0000-000000000000"};
+  return {"true", after->rank > 0 ? "true" : "false", MicrosText(after->create_time), after->id};
+}
+
+// The WHERE part and order of an inbox list over a table whose open rows have `closed` false:
+// parameters $1 executor, $2 state ('' for any), $3..$6 as InboxAfter, $7 the limit.
+std::string InboxQuery(absl::string_view columns, absl::string_view table, absl::string_view closed) {
+  return absl::StrCat("SELECT ", columns, " FROM ${s}.", table,
+                      " WHERE executor_id = $1 AND ($2 = '' OR state = CAST(NULLIF($2, '') AS smallint))"
+                      " AND (NOT CAST($3 AS boolean) OR (",
+                      closed, ") > CAST($4 AS boolean) OR ((", closed,
+                      ") = CAST($4 AS boolean) AND (create_time, id) < (${s}.from_micros(CAST($5 AS bigint)),"
+                      " CAST($6 AS uuid))))"
+                      " ORDER BY (",
+                      closed, "), create_time DESC, id DESC LIMIT CAST($7 AS integer)");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<domain::FeasibilityCheck>> PgDispatchRepository::ListExecutorChecks(
+    const std::string& executor_id, std::optional<domain::FeasibilityState> state, const std::optional<InboxKey>& after,
+    int limit, absl::Time deadline) {
+  std::vector<domain::FeasibilityCheck> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        std::vector<std::optional<std::string>> params{executor_id,
+                                                       state ? absl::StrCat(static_cast<int>(*state)) : std::string()};
+        for (auto& p : InboxAfter(after)) params.push_back(std::move(p));
+        params.push_back(absl::StrCat(limit));
+        for (const Row& r :
+             ExecutePrepared(sql, Q(InboxQuery(kCheckColumns, "feasibility_checks", "state <> 1")), params)) {
+          out.push_back(CheckFromRow(r));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
 }
 
 absl::StatusOr<domain::FeasibilityCheck> PgDispatchRepository::DecideFeasibility(
@@ -616,6 +663,49 @@ absl::StatusOr<domain::Order> PgDispatchRepository::GetOrder(const std::string& 
       deadline));
   if (!out) return NotFound(reason::kOrderNotFound, "dispatch order");
   return *std::move(out);
+}
+
+absl::StatusOr<std::vector<domain::Order>> PgDispatchRepository::ListExecutorOrders(
+    const std::string& executor_id, std::optional<domain::OrderState> state, const std::optional<InboxKey>& after,
+    int limit, absl::Time deadline) {
+  std::vector<domain::Order> out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        std::vector<std::optional<std::string>> params{executor_id,
+                                                       state ? absl::StrCat(static_cast<int>(*state)) : std::string()};
+        for (auto& p : InboxAfter(after)) params.push_back(std::move(p));
+        params.push_back(absl::StrCat(limit));
+        // Open: GENERATING (1) and READY (2); closed: COMPLETED and PURGED.
+        for (const Row& r : ExecutePrepared(sql, Q(InboxQuery(kOrderColumns, "orders", "state > 2")), params)) {
+          out.push_back(OrderFromRow(r));
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> PgDispatchRepository::OrderGuidelines(
+    const std::vector<std::string>& order_ids, absl::Time deadline) {
+  std::map<std::string, std::string> out;
+  std::vector<std::string> ids;
+  for (const std::string& id : order_ids) {
+    if (common::IsUuid(id)) ids.push_back(id);
+  }
+  if (ids.empty()) return out;
+  CAK_RETURN_IF_ERROR(common::db::WithSession(
+      *pool_,
+      [&](soci::session& sql) {
+        for (const Row& r :
+             ExecutePrepared(sql, Q("SELECT id, guidelines FROM ${s}.orders WHERE id = ANY (CAST($1 AS uuid[]))"),
+                             {common::db::TextArrayLiteral(ids)})) {
+          out[TextAt(r, 0)] = TextAt(r, 1);
+        }
+        return absl::OkStatus();
+      },
+      deadline));
+  return out;
 }
 
 absl::StatusOr<std::vector<domain::Batch>> PgDispatchRepository::ListBatches(const std::string& order_id,
@@ -797,6 +887,20 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
           CAK_ASSIGN_OR_RETURN(existing, common::db::ClaimRequestId(tx, schema_, *key, resource, report.report_time));
           if (existing) return absl::OkStatus();
         }
+        // Lock order, the same as PurgeOrders': the order row first, then items, then outcomes.
+        // The purge takes the order FOR UPDATE and then deletes outcomes before items, while a
+        // report locks items and then updates outcomes; taken in those orders alone the two
+        // could deadlock. FOR KEY SHARE is the weakest lock that conflicts with the purge's FOR
+        // UPDATE (and with nothing else done to an order, such as acknowledging a batch): a
+        // purge skips an order that is being reported on (SKIP LOCKED; the next run takes it),
+        // and a report waits for a purge that has the order and then finds it purged, which
+        // answers as an unknown batch does.
+        if (ExecutePrepared(tx.sql(),
+                            Q("SELECT 1 FROM ${s}.orders WHERE id = CAST($1 AS uuid) AND state <> 4 FOR KEY SHARE"),
+                            {report.order_id})
+                .empty()) {
+          return NotFound(reason::kBatchNotFound, "batch");
+        }
         const TextRows batch = ExecutePrepared(
             tx.sql(),
             Q("SELECT state FROM ${s}.batches WHERE order_id = CAST($1 AS uuid) AND batch_no = CAST($2 AS integer)"
@@ -814,6 +918,12 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
           times.push_back(absl::ToUnixMicros(o.outcome_time));
         }
         const std::string p = common::db::IntArrayLiteral(positions);
+        // The reported recipients' items, locked: reports about the same recipients follow one
+        // another, so each sees the earlier one's outcomes when it decides which is current.
+        ExecutePrepared(tx.sql(),
+                        Q("SELECT position FROM ${s}.items WHERE order_id = CAST($1 AS uuid)"
+                          " AND position = ANY (CAST($2 AS bigint[])) ORDER BY position FOR NO KEY UPDATE"),
+                        {report.order_id, p});
         const TextRows missing =
             ExecutePrepared(tx.sql(),
                             Q("SELECT o.i FROM unnest(CAST($1 AS bigint[])) WITH ORDINALITY AS o(p, i)"
@@ -833,6 +943,30 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
               " FROM unnest(CAST($3 AS bigint[]), CAST($4 AS smallint[]), CAST($5 AS bigint[])) AS u(p, o, t)"),
             {report.order_id, absl::StrCat(report.batch_no), p, common::db::IntArrayLiteral(outcomes),
              common::db::IntArrayLiteral(times), MicrosText(report.report_time), report.reported_by});
+        // Superseding: per reported recipient, the outcome with the latest outcome_time (of equal
+        // times the later report, the higher id) is current, every other one superseded. The
+        // new rows came in as superseded; the old current one goes before the new one comes,
+        // so the unique index on the current outcome never sees two. Computed from all the
+        // recipient's rows, not from the flags found: rows that replicas of the version before
+        // migration 0006 inserted (all superseded) are repaired here too (README, rolling upgrade).
+        std::vector<int64_t> latest;
+        for (const Row& r : ExecutePrepared(tx.sql(),
+                                            Q("SELECT DISTINCT ON (position) id FROM ${s}.outcomes"
+                                              " WHERE order_id = CAST($1 AS uuid) AND position = ANY (CAST($2 AS"
+                                              " bigint[])) ORDER BY position, outcome_time DESC, id DESC"),
+                                            {report.order_id, p})) {
+          latest.push_back(ToInt(r[0]));
+        }
+        const std::string current = common::db::IntArrayLiteral(latest);
+        ExecutePrepared(tx.sql(),
+                        Q("UPDATE ${s}.outcomes SET is_current = false WHERE order_id = CAST($1 AS uuid)"
+                          " AND position = ANY (CAST($2 AS bigint[])) AND is_current"
+                          " AND NOT (id = ANY (CAST($3 AS bigint[])))"),
+                        {report.order_id, p, current});
+        ExecutePrepared(tx.sql(),
+                        Q("UPDATE ${s}.outcomes SET is_current = true WHERE id = ANY (CAST($1 AS bigint[]))"
+                          " AND NOT is_current"),
+                        {current});
         // Whose outcomes these are: each reported recipient a subject of the report (items
         // written before dispatch migration 0002 have no log id and are not named).
         std::vector<std::string> subjects;
@@ -856,6 +990,7 @@ absl::StatusOr<int64_t> PgDispatchRepository::StoreOutcomes(const domain::Outcom
 }
 
 absl::StatusOr<std::vector<domain::RecordedOutcome>> PgDispatchRepository::ListOutcomes(const std::string& order_id,
+                                                                                        bool include_superseded,
                                                                                         int64_t after_id, int limit,
                                                                                         absl::Time deadline) {
   std::vector<domain::RecordedOutcome> out;
@@ -866,11 +1001,11 @@ absl::StatusOr<std::vector<domain::RecordedOutcome>> PgDispatchRepository::ListO
         for (const Row& r : ExecutePrepared(
                  sql,
                  Q("SELECT x.id, x.order_id, o.recipient_list, o.campaign, o.target_group, x.position, o.channel,"
-                   " x.outcome, ${s}.to_micros(x.outcome_time), ${s}.to_micros(x.report_time)"
+                   " x.outcome, ${s}.to_micros(x.outcome_time), ${s}.to_micros(x.report_time), x.is_current"
                    " FROM ${s}.outcomes x JOIN ${s}.orders o ON o.id = x.order_id"
                    " WHERE x.id > CAST($1 AS bigint) AND ($2 = '' OR x.order_id = CAST(NULLIF($2, '') AS uuid))"
-                   " ORDER BY x.id LIMIT CAST($3 AS integer)"),
-                 {absl::StrCat(after_id), order_id, absl::StrCat(limit)})) {
+                   " AND (CAST($4 AS boolean) OR x.is_current) ORDER BY x.id LIMIT CAST($3 AS integer)"),
+                 {absl::StrCat(after_id), order_id, absl::StrCat(limit), include_superseded ? "true" : "false"})) {
           domain::RecordedOutcome o;
           o.id = ToInt(r[0]);
           o.order_id = TextAt(r, 1);
@@ -882,6 +1017,7 @@ absl::StatusOr<std::vector<domain::RecordedOutcome>> PgDispatchRepository::ListO
           o.outcome = static_cast<domain::Outcome>(ToInt(r[7]));
           o.outcome_time = TimeFromMicros(TextAt(r, 8));
           o.report_time = TimeFromMicros(TextAt(r, 9));
+          o.current = TextAt(r, 10) == "t";
           out.push_back(std::move(o));
         }
         return absl::OkStatus();
@@ -984,9 +1120,8 @@ absl::StatusOr<std::vector<common::SubjectRow>> PgDispatchRepository::SubjectIte
         " JOIN ${s}.executors e ON e.id = o.executor_id"
         " JOIN ${s}.items i ON i.order_id = d.order_id"
         " AND i.position BETWEEN b.first_position AND b.last_position AND i.data_subject_id = $1"
-        " LEFT JOIN LATERAL (SELECT outcome, outcome_time FROM ${s}.outcomes"
-        " WHERE order_id = i.order_id AND position = i.position ORDER BY outcome_time DESC, id DESC LIMIT 1) oc"
-        " ON true ORDER BY b.write_time, o.id, i.position"),
+        " LEFT JOIN ${s}.outcomes oc ON oc.order_id = i.order_id AND oc.position = i.position AND oc.is_current"
+        " ORDER BY b.write_time, o.id, i.position"),
       {subject_id}, deadline);
 }
 
@@ -1065,6 +1200,8 @@ absl::StatusOr<domain::PurgeCounts> PgDispatchRepository::PurgeOrders(
   // leaves whole orders, either purged or not.
   for (const std::string& id : orders) {
     CAK_RETURN_IF_ERROR(common::db::InTransaction(*pool_, [&](Tx& tx) -> absl::Status {
+      // The order row first: outcome reports take it (FOR KEY SHARE) before its items and
+      // outcomes too (see StoreOutcomes), so the two serialise here and never deadlock.
       const TextRows locked = ExecutePrepared(
           tx.sql(),
           Q("SELECT state FROM ${s}.orders WHERE id = CAST($1 AS uuid) AND state <> 4 FOR UPDATE SKIP LOCKED"), {id});

@@ -34,6 +34,9 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                                                   const common::IdempotencyKey* key, bool* replayed,
                                                                   absl::Time deadline) override;
   absl::StatusOr<domain::FeasibilityCheck> GetFeasibilityCheck(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::FeasibilityCheck>> ListExecutorChecks(
+      const std::string& executor_id, std::optional<domain::FeasibilityState> state,
+      const std::optional<InboxKey>& after, int limit, absl::Time deadline) override;
   absl::StatusOr<domain::FeasibilityCheck> DecideFeasibility(const std::string& id, const std::string& executor_id,
                                                              domain::FeasibilityState state,
                                                              const std::string& decided_by, const std::string& comment,
@@ -43,6 +46,12 @@ class PgDispatchRepository final : public domain::DispatchRepository {
                                             const common::CallContext& call,
                                             const common::ProcessingRecord& record) override;
   absl::StatusOr<domain::Order> GetOrder(const std::string& id, absl::Time deadline) override;
+  absl::StatusOr<std::vector<domain::Order>> ListExecutorOrders(const std::string& executor_id,
+                                                                std::optional<domain::OrderState> state,
+                                                                const std::optional<InboxKey>& after, int limit,
+                                                                absl::Time deadline) override;
+  absl::StatusOr<std::map<std::string, std::string>> OrderGuidelines(const std::vector<std::string>& order_ids,
+                                                                     absl::Time deadline) override;
   absl::StatusOr<std::optional<std::string>> FindClaim(const common::IdempotencyKey& key, absl::Time deadline) override;
   absl::StatusOr<std::vector<domain::Batch>> ListBatches(const std::string& order_id, int32_t after_batch_no, int limit,
                                                          absl::Time deadline) override;
@@ -59,7 +68,8 @@ class PgDispatchRepository final : public domain::DispatchRepository {
   absl::StatusOr<int64_t> StoreOutcomes(const domain::OutcomeReport& report, const common::IdempotencyKey* key,
                                         bool* replayed, absl::Time deadline, const common::CallContext& call,
                                         const common::ProcessingRecord& record) override;
-  absl::StatusOr<std::vector<domain::RecordedOutcome>> ListOutcomes(const std::string& order_id, int64_t after_id,
+  absl::StatusOr<std::vector<domain::RecordedOutcome>> ListOutcomes(const std::string& order_id,
+                                                                    bool include_superseded, int64_t after_id,
                                                                     int limit, absl::Time deadline) override;
   absl::Status Log(const common::CallContext& call, const common::ProcessingRecord& record,
                    absl::Time deadline) override;

@@ -234,6 +234,11 @@ TEST_F(CommandLineTest, OtherValuesAreChecked) {
            {{"impact", "--reference-date=31-12-2026"}, "--reference-date: '31-12-2026' is not a date"},
            {{"--signal=signals/1", "define-groups", "--group=wlz"}, "--group: 'wlz' is not NAME=SPEC"},
            {{"subject-access", "--bsn=123456789"}, "--bsn"},
+           {{"listing", "--fields=bsn,shoe-size", "--out=x.csv"}, "--fields: unknown field 'shoe-size'"},
+           {{"listing", "--fields=bsn", "--limit=100001", "--out=x.csv"}, "--limit"},
+           {{"listing", "--set=targetGroupSets/1", "--fields=bsn", "--out=x.csv"}, "--group"},
+           {{"listing", "--where=all", "--set=targetGroupSets/1", "--group=g", "--fields=bsn", "--out=x.csv"},
+            "--where"},
        }) {
     const Parsed p = Parse(args);
     EXPECT_EQ(p.exit_code, kExitUsage) << args.back();
@@ -248,6 +253,8 @@ TEST_F(CommandLineTest, MissingRequiredValuesAreUsage) {
            {{"campaign-cancel", "campaigns/1"}, "--reason is required"},
            {{"import", "--dataset=customers"}, "--file is required"},
            {{"freeze", "targetGroupSets/1"}, "--group is required"},
+           {{"listing", "--fields=bsn"}, "--out is required"},
+           {{"listing", "--out=x.csv"}, "--fields is required"},
            {{"subject-access", "--bsn=111222333", "--analysis-address=a:1", "--dispatch-address=d:1",
              "--campaign-address=c:1"},
             "--intake-address is required"},
@@ -320,6 +327,9 @@ TEST_F(CommandLineTest, EnvironmentValuesAreCheckedLikeFlags) {
   EXPECT_EQ(p.exit_code, kExitUsage);
   EXPECT_NE(p.err.find("--timeout"), std::string::npos) << p.err;
   unsetenv("CAK_TIMEOUT");
+  // Only the key missing: CLI11 checks an option's `needs` in pointer order, so with two
+  // missing the message could name either.
+  setenv("CAK_TLS_CA", (kCerts + "/ca.pem").c_str(), 1);
   setenv("CAK_TLS_CERT", (kCerts + "/campaign-svc.pem").c_str(), 1);
   p = Parse({"health"});
   EXPECT_EQ(p.exit_code, kExitUsage);
@@ -471,6 +481,10 @@ TEST_F(CommandLineTest, TheRepositorysInvocationsStillParse) {
            "--signal=signals/1 define-groups --group=a=regulation:WLZ;active --group=rest=all --request-id=r1",
            "sample --size=5 --seed=1 --stratify=routing --full --purpose=check --where=min-age:65",
            "impact --where=regulation:WLZ;contacted:30:2 --reference-date=2026-11-29",
+           "listing --set=targetGroupSets/1 --group=Overig --fields=bsn,customer_number,Payment-Plan --limit=500 "
+           "--out=/tmp/l.csv",
+           "--as=emp-2001 --roles=analyst listing --where=regulation:WLZ --fields=bsn,name --full --purpose=check "
+           "--reference-date=2026-11-29 --out=/tmp/l.csv",
            "submit --regulation=wmo --category=wrong_invoice --channel=kcc --description=text --bsn=111222333 "
            "--bsn=123456782 --request-id=r",
            "list --state=received --page-size=10 --all",

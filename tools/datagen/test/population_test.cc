@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -16,7 +17,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/base/bsn.h"
+#include "common/base/contact_topics.h"
+#include "tools/datagen/tables.h"
 
 namespace cak::tools::datagen {
 namespace {
@@ -410,6 +414,74 @@ TEST(DatagenTest, ParsesSizesAndReferenceDates) {
   EXPECT_FALSE(ParseReferenceDate("2026-1-1").ok());
   EXPECT_FALSE(ParseReferenceDate("1999-12-31").ok());
   EXPECT_FALSE(Population::Create({0, 1, absl::CivilDay(2026, 11, 1)}).ok());
+}
+
+// The topics are the contact-report vocabulary campaign-svc checks response topics against.
+TEST(DatagenTest, TopicsAreTheContactReportVocabulary) {
+  std::set<std::string> generated, vocabulary;
+  for (const Weighted& t : ContactTopics()) generated.insert(t.text);
+  for (std::string_view t : common::ContactTopics()) vocabulary.insert(std::string(t));
+  EXPECT_EQ(generated, vocabulary);
+  for (const Weighted& t : ResponseTopics()) EXPECT_TRUE(common::IsContactTopic(t.text)) << t.text;
+}
+
+// Follow-up contacts make topics matter: reached recipients respond about the message on a
+// response topic at about response_share; everyone else contacts CAK about other things at
+// about other_share, on the base extract's topic mix; the same inputs give the same bytes.
+TEST(DatagenTest, FollowUpContactsRespondOnResponseTopics) {
+  const Population p = Make(20'000, 7);
+  std::vector<std::string> reached;
+  for (int64_t i = 0; i < 20'000; i += 2) reached.push_back(p.BsnAt(i));  // every other customer
+  FollowUpOptions o;
+  o.from = absl::FromCivil(absl::CivilSecond(2026, 11, 2, 8, 0, 0), absl::UTCTimeZone());
+  o.until = o.from + absl::Hours(24 * 14);
+  StringSink a, b;
+  auto stats = p.WriteFollowUpContacts(o, reached, a);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_TRUE(p.WriteFollowUpContacts(o, reached, b).ok());
+  EXPECT_EQ(a.contents(), b.contents());
+
+  std::set<std::string> response_topics, reached_set(reached.begin(), reached.end());
+  for (const Weighted& t : ResponseTopics()) response_topics.insert(t.text);
+  const std::vector<Row> rows = ParseCsv(a.contents());
+  ASSERT_EQ(rows[0], (Row{"customer_bsn", "channel", "topic", "contact_time", "reached"}));
+  EXPECT_EQ(static_cast<int64_t>(rows.size()) - 1, stats->file.rows);
+  EXPECT_EQ(stats->file.rows, stats->responses + stats->other_contacts);
+  int64_t reached_on_topic = 0, others_on_topic = 0, others = 0;
+  for (size_t k = 1; k < rows.size(); ++k) {
+    const Row& r = rows[k];
+    ASSERT_EQ(r.size(), 5u);
+    const absl::Time t = *[&] {
+      absl::Time out;
+      std::string error;
+      EXPECT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", r[3], &out, &error)) << r[3];
+      return std::optional<absl::Time>(out);
+    }();
+    EXPECT_GE(t, o.from);
+    EXPECT_LT(t, o.until);
+    const bool on_topic = response_topics.count(r[2]) > 0;
+    if (reached_set.count(r[0])) {
+      reached_on_topic += on_topic;
+    } else {
+      ++others;
+      others_on_topic += on_topic;
+    }
+  }
+  // ~92% active, half reached: 10,000 x 0.92 x 0.30 x 0.9 responses on topic (+ background).
+  EXPECT_NEAR(static_cast<double>(stats->responses), 10'000 * 0.92 * 0.30, 300);
+  EXPECT_GT(reached_on_topic, 2'200);
+  // The others only contact CAK in the background: about 2%, on the base mix, in which the
+  // invoice topics weigh 61 of 118: noise a topic filter keeps, which the control group measures.
+  EXPECT_NEAR(static_cast<double>(others), 10'000 * 0.92 * 0.02, 60);
+  EXPECT_GT(others_on_topic, others * 3 / 10);
+  EXPECT_LT(others_on_topic, others * 7 / 10);
+
+  o.header = false;  // rows only, to append to an extract
+  StringSink rows_only;
+  ASSERT_TRUE(p.WriteFollowUpContacts(o, reached, rows_only).ok());
+  EXPECT_EQ(rows_only.contents(), a.contents().substr(a.contents().find('\n') + 1));
+  o.until = o.from;
+  EXPECT_EQ(p.WriteFollowUpContacts(o, reached, rows_only).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
