@@ -58,16 +58,30 @@ TEST_F(EndToEndTest, OneInformationActionThroughAllNineSteps) {
             "0");
   EXPECT_EQ(Count(kDispatch, "batches WHERE state <> 3"), 0);  // all acknowledged
   EXPECT_GT(Count(kDispatch, "outcomes"), 0);
-  for (const char* executor : {"repro", "kcc", "dataverkeer"}) {
+  // Repro and the KCC get files; dataverkeer pulls (no files), and found its orders and their
+  // guidelines through its inbox (the flow checks every pulled batch carries them).
+  for (const char* executor : {"repro", "kcc"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ + "/deliveries/" + executor)) << executor;
   }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/deliveries/dataverkeer"));
+  EXPECT_NE(out.find("dataverkeer.executors.cak.nl finds dispatchOrders/"), std::string::npos) << out;
+  EXPECT_NE(out.find("kcc.executors.cak.nl finds feasibilityChecks/"), std::string::npos) << out;
+  // The KCC's second calls superseded their first outcomes: kept, one current per recipient.
+  EXPECT_GT(Count(kDispatch, "outcomes WHERE NOT is_current"), 0);
+  EXPECT_EQ(Query(kDispatch, absl::StrCat("SELECT count(*) FROM (SELECT order_id, position FROM ", d,
+                                          ".outcomes GROUP BY 1, 2 HAVING count(*) FILTER (WHERE is_current) <> 1) x")),
+            "0");
   // The same release went out once: the campaign's outbox holds one delivered order per group.
   EXPECT_EQ(Count(kCampaign, absl::StrCat("outbox WHERE aggregate_id = '", campaign_id,
                                           "' AND topic = 'dispatch.CreateDispatchOrder' AND state = 'DONE'")),
             contacted);
-  // Step 9: measured, and logged in analysis-svc.
+  // Step 9: measured on the campaign's topics, logged and kept in analysis-svc; measured again,
+  // it reproduced (the flow compares the figures); the campaign shows the latest.
   EXPECT_GT(Count(kAnalysis, "processing_log WHERE name LIKE '%MeasureResponse%'"), 0);
-  EXPECT_NE(out.find("respons"), std::string::npos);
+  EXPECT_EQ(Count(kAnalysis, absl::StrCat("response_measurements WHERE campaign = '", campaign, "'")), 2);
+  EXPECT_TRUE(c.has_latest_response());
+  EXPECT_EQ(c.response_topics_size(), 3);
+  EXPECT_NE(out.find("the same figures"), std::string::npos) << out;
 
   // The customer who objected in step 2 (before anything was selected): in the register, on no
   // list, in no item and in no delivery file; the impact, group and freeze reports counted them

@@ -1,12 +1,16 @@
 // voorlichting-cli `flow`, steps 4 to 6 of processing record M7624 (see flow_run.h): the plan of
 // the information action (its four target groups, and per group the action, the message and the
 // guidelines for the executor); the ordered, disjoint target groups in analysis-svc and the
-// campaign around them (step 4); per group the message with its plain-language check, a preview,
+// campaign around them, and the analyst's pseudonymised listing of one group (step 4); per group
+// the message with its plain-language check, a preview,
 // and the action (steps 5 and 6), including a message campaign-svc must refuse.
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "cli/flow/flow_run.h"
 #include "cli/output.h"
 
@@ -123,6 +127,7 @@ bool FlowRun::DefineGroups() {
               absl::StrCat("the groups hold ", grouped, " customers, the selection ", affected_))) {
     return false;
   }
+  if (!ListGroup(set, "Wlz telefonisch bereikbaar")) return false;
 
   cpb::CreateCampaignRequest create;
   create.set_request_id(stamp_ + "-campaign");
@@ -132,12 +137,63 @@ bool FlowRun::DefineGroups() {
   c->set_target_group_set(target_group_set_);
   c->set_control_share(control_share_);
   c->set_control_seed(seed_);
+  // What counts as a response to this action: contacts on these topics of the KCC's list.
+  for (const char* topic : kResponseTopics) c->add_response_topics(topic);
   if (!Ok(campaigns_->CreateCampaign(As(designer_).get(), create, &campaign_), "CreateCampaign")) return false;
   std::printf("  %s created by %s (%s), %d groups, %.0f%% of each contacted group held back as control\n",
               campaign_.name().c_str(), campaign_.created_by().c_str(),
               Short(cpb::CampaignState_Name(campaign_.state()), "CAMPAIGN_STATE_").c_str(), campaign_.groups_size(),
               campaign_.control_share() * 100);
+  std::printf("  a response is a contact on: %s\n", absl::StrJoin(campaign_.response_topics(), ", ").c_str());
   return Expect(campaign_.groups_size() == static_cast<int>(plan_.size()), "the campaign lacks groups");
+}
+
+// The analyst's listing (uitlijsting) of one group for the KCC's planning: pseudonymised (the
+// default), streamed as CSV with its progress; written to --report-dir when given.
+bool FlowRun::ListGroup(const apb::TargetGroupSet& set, const std::string& group) {
+  apb::ExportListingRequest req;
+  req.set_target_group_set(set.name());
+  req.set_group(group);
+  for (apb::ListingField f :
+       {apb::LISTING_FIELD_BSN, apb::LISTING_FIELD_AGE, apb::LISTING_FIELD_MUNICIPALITY, apb::LISTING_FIELD_ROUTING}) {
+    req.add_fields(f);
+  }
+  auto ctx = As(analyst_);
+  auto reader = analysis_->ExportListing(ctx.get(), req);
+  apb::ExportListingResponse piece;
+  std::string csv;
+  int64_t rows = 0, total = 0, pieces = 0;
+  while (reader->Read(&piece)) {
+    csv += piece.csv();
+    rows = piece.rows_sent();
+    total = piece.total_rows();
+    ++pieces;
+  }
+  if (!Ok(reader->Finish(), "ExportListing")) return false;
+  int64_t members = -1;
+  for (const auto& g : set.groups()) {
+    if (g.name() == group) members = g.impact().total();
+  }
+  const std::string header = csv.substr(0, csv.find('\n'));
+  if (!Expect(rows == members && total == members,
+              absl::StrCat("the listing of '", group, "' has ", rows, " rows, the group ", members, " members"))) {
+    return false;
+  }
+  if (!Expect(header.find("bsn") == std::string::npos && header.find("pseudonym") != std::string::npos,
+              absl::StrCat("the pseudonymised listing's header is \"", header, "\""))) {
+    return false;
+  }
+  std::string where = "not kept";
+  if (!options_.report_dir.empty()) {
+    const std::filesystem::path path = std::filesystem::path(options_.report_dir) / ("listing-" + stamp_ + ".csv");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << csv;
+    if (!Expect(static_cast<bool>(out), absl::StrCat("cannot write ", path.string()))) return false;
+    where = path.string();
+  }
+  std::printf("  %s lists '%s' pseudonymised: %s rows in %lld piece(s), columns %s; %s\n", analyst_.id.c_str(),
+              group.c_str(), Thousands(rows).c_str(), static_cast<long long>(pieces), header.c_str(), where.c_str());
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

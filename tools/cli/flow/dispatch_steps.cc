@@ -1,7 +1,9 @@
 // voorlichting-cli `flow`, step 8 of processing record M7624 (see flow_run.h): each dispatch
-// order becomes batches and delivery files; each executor, as itself, pulls its open batches,
+// order becomes batches and delivery files; each executor, as itself, finds its orders in its
+// inbox (message version, guidelines), pulls its open batches (each carrying the guidelines),
 // acknowledges them and reports an outcome per recipient (mostly delivered, some returned or not
-// reached). The flow notes who was reached, for step 9, and checks that the customer who objected
+// reached); the KCC calls those it did not reach a second time, and that outcome supersedes the
+// first. The flow notes who was reached, for step 9, and checks that the customer who objected
 // in step 2 is in no delivery.
 #include <cstdio>
 #include <filesystem>
@@ -52,6 +54,25 @@ std::string FlowRun::CustomerOf(const dpb::BatchItem& item, dpb::Channel channel
   return "";
 }
 
+// Reports `outcomes` of one batch as `exec`, at most 10,000 a call, each part with its own
+// request id (`request_prefix` and the part's number).
+bool FlowRun::ReportOutcomes(const ExecutorUse& exec, const std::string& batch, const std::string& request_prefix,
+                             const std::vector<dpb::ItemOutcome>& outcomes) {
+  for (size_t from = 0, part = 1; from < outcomes.size(); from += 10000, ++part) {
+    dpb::ReportOutcomesRequest report;
+    report.set_request_id(absl::StrCat(request_prefix, "-", part));
+    report.set_batch(batch);
+    for (size_t i = from; i < outcomes.size() && i < from + 10000; ++i) *report.add_outcomes() = outcomes[i];
+    dpb::ReportOutcomesResponse stored;
+    if (!Ok(executors_->ReportOutcomes(As(exec.caller).get(), report, &stored), "ReportOutcomes")) return false;
+    if (!Expect(stored.stored() == report.outcomes_size(),
+                absl::StrCat(batch, ": ", stored.stored(), " of ", report.outcomes_size(), " outcomes stored"))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Step 8: the orders become delivery files; the executors pull, acknowledge and report.
 
@@ -99,10 +120,37 @@ bool FlowRun::Deliver() {
     }
   }
 
-  // The executors, each as itself.
+  // The executors, each as itself: its orders of this campaign from its own inbox (with the
+  // message version and the guidelines), then its open batches, each carrying its order's
+  // guidelines (the PULL executor has no manifest to read them from).
   std::map<std::string, OrderRun*> order_of;
-  for (OrderRun& run : orders_) order_of[run.order] = &run;
   for (auto& [channel, exec] : executor_of_) {
+    std::map<std::string, std::string> guidelines_of;  // order -> guidelines, from the inbox
+    dpb::ListDispatchOrdersRequest lorders;
+    lorders.set_page_size(200);
+    do {
+      dpb::ListDispatchOrdersResponse page;
+      if (!Ok(executors_->ListDispatchOrders(As(exec.caller).get(), lorders, &page),
+              absl::StrCat("ListDispatchOrders by ", exec.caller.id))) {
+        return false;
+      }
+      for (const auto& o : page.dispatch_orders()) {
+        if (o.campaign() != campaign_.name()) continue;
+        OrderRun* run = nullptr;
+        for (OrderRun& r : orders_) {
+          if (r.order == o.name()) run = &r;
+        }
+        if (!Expect(run != nullptr, absl::StrCat(exec.caller.id, " has ", o.name(), ", which the campaign does not"))) {
+          return false;
+        }
+        order_of[o.name()] = run;
+        guidelines_of[o.name()] = o.guidelines();
+        std::printf("  %s finds %s in its inbox: %s, message %s, guidelines \"%s\"\n", exec.caller.id.c_str(),
+                    o.name().c_str(), Short(dpb::OrderState_Name(o.state()), "ORDER_STATE_").c_str(),
+                    o.message().reference().c_str(), o.guidelines().c_str());
+      }
+      lorders.set_page_token(page.next_page_token());
+    } while (!lorders.page_token().empty());
     std::vector<dpb::Batch> open;
     dpb::ListOpenBatchesRequest lo;
     lo.set_page_size(1000);
@@ -110,13 +158,19 @@ bool FlowRun::Deliver() {
       dpb::ListOpenBatchesResponse page;
       if (!Ok(executors_->ListOpenBatches(As(exec.caller).get(), lo, &page), "ListOpenBatches")) return false;
       for (const auto& b : page.batches()) {
-        if (order_of.count(b.name().substr(0, b.name().find("/batches/")))) open.push_back(b);
+        const std::string order = b.name().substr(0, b.name().find("/batches/"));
+        if (!guidelines_of.count(order)) continue;
+        if (!Expect(b.guidelines() == guidelines_of[order] && !b.guidelines().empty(),
+                    absl::StrCat(b.name(), " does not carry its order's guidelines"))) {
+          return false;
+        }
+        open.push_back(b);
       }
       lo.set_page_token(page.next_page_token());
     } while (!lo.page_token().empty());
     if (open.empty()) continue;
     std::map<dpb::Outcome, int64_t> reported;
-    int64_t pulled = 0;
+    int64_t pulled = 0, second_attempts = 0;
     for (const dpb::Batch& b : open) {
       OrderRun* run = order_of[b.name().substr(0, b.name().find("/batches/"))];
       dpb::StreamBatchItemsRequest sreq;
@@ -143,6 +197,7 @@ bool FlowRun::Deliver() {
       std::uniform_real_distribution<double> u(0, 1);
       const int64_t when = absl::ToUnixSeconds(absl::Now()) - 5;
       std::vector<dpb::ItemOutcome> outcomes;
+      std::vector<std::string> numbers;  // per item: its customer number ("" when unknown)
       for (const dpb::BatchItem& it : items) {
         dpb::Outcome o = dpb::OUTCOME_CONTACT_MOMENT_PLACED;
         if (channel == dpb::CHANNEL_LETTER) {
@@ -155,6 +210,7 @@ bool FlowRun::Deliver() {
                                              : dpb::OUTCOME_CALL_REACHED;
         }
         const std::string number = CustomerOf(it, channel);
+        numbers.push_back(number);
         if (!number.empty()) (Delivered(o) ? delivered_ : undelivered_).insert(number);
         dpb::ItemOutcome& out = outcomes.emplace_back();
         out.set_position(it.position());
@@ -163,18 +219,36 @@ bool FlowRun::Deliver() {
         ++reported[o];
         ++run->outcomes[o];
       }
-      for (size_t from = 0, part = 1; from < outcomes.size(); from += 10000, ++part) {
-        dpb::ReportOutcomesRequest report;
-        report.set_request_id(absl::StrCat(stamp_, "-outcomes-", Leaf(run->order), "-", Leaf(b.name()), "-", part));
-        report.set_batch(b.name());
-        for (size_t i = from; i < outcomes.size() && i < from + 10000; ++i) *report.add_outcomes() = outcomes[i];
-        dpb::ReportOutcomesResponse stored;
-        if (!Ok(executors_->ReportOutcomes(As(exec.caller).get(), report, &stored), "ReportOutcomes")) return false;
-        if (!Expect(
-                stored.stored() == report.outcomes_size(),
-                absl::StrCat(b.name(), ": ", stored.stored(), " of ", report.outcomes_size(), " outcomes stored"))) {
+      if (!ReportOutcomes(exec, b.name(), absl::StrCat(stamp_, "-outcomes-", Leaf(run->order), "-", Leaf(b.name())),
+                          outcomes)) {
+        return false;
+      }
+      // The KCC calls whom it did not reach a second time (the group's guidelines: two
+      // attempts); about half answer now. The later outcome supersedes the first one.
+      if (channel == dpb::CHANNEL_CALL) {
+        std::vector<dpb::ItemOutcome> second;
+        for (size_t k = 0; k < outcomes.size(); ++k) {
+          if (outcomes[k].outcome() != dpb::OUTCOME_CALL_NOT_REACHED || items[k].phone().empty() || u(rng_) >= 0.5) {
+            continue;
+          }
+          dpb::ItemOutcome& again = second.emplace_back(outcomes[k]);
+          again.set_outcome(dpb::OUTCOME_CALL_REACHED);
+          again.mutable_outcome_time()->set_seconds(when + 3);
+          --reported[dpb::OUTCOME_CALL_NOT_REACHED];
+          ++reported[dpb::OUTCOME_CALL_REACHED];
+          --run->outcomes[dpb::OUTCOME_CALL_NOT_REACHED];
+          ++run->outcomes[dpb::OUTCOME_CALL_REACHED];
+          if (!numbers[k].empty()) {
+            undelivered_.erase(numbers[k]);
+            delivered_.insert(numbers[k]);
+          }
+        }
+        if (!ReportOutcomes(exec, b.name(),
+                            absl::StrCat(stamp_, "-second-call-", Leaf(run->order), "-", Leaf(b.name())), second)) {
           return false;
         }
+        run->superseded += static_cast<int64_t>(second.size());
+        second_attempts += static_cast<int64_t>(second.size());
       }
       run->items += static_cast<int64_t>(items.size());
     }
@@ -183,6 +257,38 @@ bool FlowRun::Deliver() {
       counts.push_back(absl::StrCat(Short(dpb::Outcome_Name(o), "OUTCOME_"), " ", Thousands(n)));
     std::printf("  %-30s pulled %d batch(es), %s items, acknowledged them; outcomes: %s\n", exec.caller.id.c_str(),
                 static_cast<int>(open.size()), Thousands(pulled).c_str(), absl::StrJoin(counts, ", ").c_str());
+    if (second_attempts > 0) {
+      std::printf("  %-30s called %s not reached again and reached them: their new outcome supersedes the first\n", "",
+                  Thousands(second_attempts).c_str());
+    }
+  }
+  // dispatch-svc keeps every report and names one current outcome per recipient.
+  for (const OrderRun& run : orders_) {
+    int64_t current = 0, all = 0, superseded = 0;
+    for (const bool history : {false, true}) {
+      dpb::ListOutcomesRequest lreq;
+      lreq.set_order(run.order);
+      lreq.set_page_size(10000);
+      lreq.set_include_superseded(history);
+      do {
+        dpb::ListOutcomesResponse page;
+        if (!Ok(dispatch_->ListOutcomes(As(admin_).get(), lreq, &page), "ListOutcomes")) return false;
+        for (const auto& o : page.outcomes()) {
+          (history ? all : current) += 1;
+          if (history && !o.current()) ++superseded;
+        }
+        lreq.set_page_token(page.next_page_token());
+      } while (!lreq.page_token().empty());
+    }
+    if (!Expect(current == run.items && all == run.items + run.superseded && superseded == run.superseded,
+                absl::StrCat(run.order, ": ", current, " current outcomes of ", all, " (", superseded,
+                             " superseded); expected ", run.items, " and ", run.superseded, " superseded"))) {
+      return false;
+    }
+    if (run.superseded > 0) {
+      std::printf("  %s: %s current outcomes, one per recipient; %s earlier ones superseded and kept\n",
+                  run.order.c_str(), Thousands(current).c_str(), Thousands(superseded).c_str());
+    }
   }
   for (const OrderRun& run : orders_) {
     if (!Expect(run.items == run.recipients,

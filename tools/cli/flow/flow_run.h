@@ -66,6 +66,9 @@ struct GroupPlan {
   std::string contact_moment_code;
 };
 
+// The contact topics (common/base/contact_topics.h) that count as a response to the action.
+inline constexpr const char* kResponseTopics[] = {"Brief niet begrepen", "Vraag over factuur", "Eigen bijdrage"};
+
 // Active Wlz customers: who received the wrong November invoice.
 apb::Criteria Affected();
 
@@ -87,7 +90,8 @@ struct OrderRun {
   int64_t recipients = 0, control = 0;
   std::vector<dpb::Batch> batches;
   int64_t items = 0, files = 0;
-  std::map<dpb::Outcome, int64_t> outcomes;
+  std::map<dpb::Outcome, int64_t> outcomes;  // current outcomes
+  int64_t superseded = 0;                    // outcomes a later report superseded
 };
 
 // A customer of the imported extract (held in memory only; never printed).
@@ -152,6 +156,9 @@ class FlowRun {
   // The customer number of a delivered item: from the rendered text (letters, calls) or the
   // item (contact moments); "" when it cannot be told.
   std::string CustomerOf(const dpb::BatchItem& item, dpb::Channel channel);
+  bool ListGroup(const apb::TargetGroupSet& set, const std::string& group);
+  bool ReportOutcomes(const ExecutorUse& exec, const std::string& batch, const std::string& request_prefix,
+                      const std::vector<dpb::ItemOutcome>& outcomes);
 
   const Client& client_;
   const FlowOptions& options_;

@@ -6,6 +6,7 @@
 // dispatch order and the signal is ACTION_PLANNED. --until stops here.
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "cli/flow/flow_run.h"
 #include "cli/output.h"
@@ -50,10 +51,13 @@ bool FlowRun::Feasibility() {
     const char* display;
     dpb::Channel channel;
     const char* identity;
+    dpb::DeliveryMethod method;  // dataverkeer loads contact moments through the pull API
   };
-  const Wanted wanted[] = {{"repro", "Repro (print en post)", dpb::CHANNEL_LETTER, "repro.executors.cak.nl"},
-                           {"kcc", "KCC (klantcontactcentrum)", dpb::CHANNEL_CALL, "kcc.executors.cak.nl"},
-                           {"dataverkeer", "Dataverkeer", dpb::CHANNEL_CONTACT_MOMENT, "dataverkeer.executors.cak.nl"}};
+  const Wanted wanted[] = {
+      {"repro", "Repro (print en post)", dpb::CHANNEL_LETTER, "repro.executors.cak.nl", dpb::DELIVERY_METHOD_FILES},
+      {"kcc", "KCC (klantcontactcentrum)", dpb::CHANNEL_CALL, "kcc.executors.cak.nl", dpb::DELIVERY_METHOD_FILES},
+      {"dataverkeer", "Dataverkeer", dpb::CHANNEL_CONTACT_MOMENT, "dataverkeer.executors.cak.nl",
+       dpb::DELIVERY_METHOD_PULL}};
   for (const Wanted& w : wanted) {
     dpb::Executor e;
     const char* how = "registered earlier";
@@ -68,7 +72,7 @@ bool FlowRun::Feasibility() {
       x->set_channel(w.channel);
       x->set_identity(w.identity);
       x->set_location_country("NL");
-      x->set_delivery_method(dpb::DELIVERY_METHOD_FILES);
+      x->set_delivery_method(w.method);
       x->mutable_calendar()->set_items_per_day(100000);
       for (int d = 1; d <= 7; ++d) x->mutable_calendar()->add_working_days(static_cast<dpb::Weekday>(d));
       const grpc::Status st = dispatch_->CreateExecutor(As(admin_).get(), create, &e);
@@ -89,7 +93,7 @@ bool FlowRun::Feasibility() {
     x->mutable_calendar()->set_items_per_day(std::max<int64_t>(e.calendar().items_per_day(), 100000));
     x->mutable_calendar()->set_lead_time_days(0);
     for (int d = 1; d <= 7; ++d) x->mutable_calendar()->add_working_days(static_cast<dpb::Weekday>(d));
-    x->set_delivery_method(dpb::DELIVERY_METHOD_FILES);
+    x->set_delivery_method(w.method);
     update.mutable_update_mask()->add_paths("calendar");
     update.mutable_update_mask()->add_paths("delivery_method");
     if (!Ok(dispatch_->UpdateExecutor(As(admin_).get(), update, &e), absl::StrCat("UpdateExecutor ", e.name()))) {
@@ -108,24 +112,64 @@ bool FlowRun::Feasibility() {
   if (!Ok(campaigns_->CheckCampaignFeasibility(As(designer_).get(), check, &campaign_), "CheckCampaignFeasibility")) {
     return false;
   }
+  // Each executor finds the checks waiting for its sign-off in its own inbox (nobody hands it
+  // their names), with volume, window, spread and the group's guidelines, and confirms them.
+  std::set<std::string> asked, confirmed;
   for (const auto& g : campaign_.groups()) {
     if (!Contacted(g.action())) continue;
     if (!Expect(g.has_feasibility() && !g.feasibility().feasibility_check().empty(),
                 absl::StrCat("group '", g.group(), "' got no feasibility answer"))) {
       return false;
     }
-    const ExecutorUse& exec = executor_of_[DispatchChannel(g.action())];
-    dpb::ConfirmFeasibilityRequest confirm;
-    confirm.set_name(g.feasibility().feasibility_check());
-    confirm.set_comment(
-        absl::StrCat("Akkoord: ", Thousands(g.feasibility().volume()), " stuks passen in onze planning."));
-    dpb::FeasibilityCheck signed_off;
-    if (!Ok(executors_->ConfirmFeasibility(As(exec.caller).get(), confirm, &signed_off),
-            absl::StrCat("ConfirmFeasibility by ", exec.caller.id))) {
-      return false;
+    asked.insert(g.feasibility().feasibility_check());
+  }
+  for (const auto& [channel, exec] : executor_of_) {
+    std::vector<dpb::FeasibilityCheck> inbox;
+    dpb::ListFeasibilityChecksRequest list_checks;
+    list_checks.set_state(dpb::FEASIBILITY_STATE_AWAITING_SIGN_OFF);
+    list_checks.set_page_size(200);
+    do {
+      dpb::ListFeasibilityChecksResponse page;
+      if (!Ok(executors_->ListFeasibilityChecks(As(exec.caller).get(), list_checks, &page),
+              absl::StrCat("ListFeasibilityChecks by ", exec.caller.id))) {
+        return false;
+      }
+      for (const auto& c : page.feasibility_checks()) {
+        if (c.campaign() == campaign_.name()) inbox.push_back(c);
+      }
+      list_checks.set_page_token(page.next_page_token());
+    } while (!list_checks.page_token().empty());
+    for (const dpb::FeasibilityCheck& c : inbox) {
+      const GroupPlan* plan = nullptr;
+      for (const GroupPlan& p : plan_) {
+        if (Contacted(p.action) && DispatchChannel(p.action) == channel) plan = &p;
+      }
+      if (!Expect(plan != nullptr && c.channel() == channel && c.guidelines() == plan->guidelines,
+                  absl::StrCat(c.name(), " in the inbox of ", exec.caller.id, " lacks its group's guidelines"))) {
+        return false;
+      }
+      int64_t per_day = 0;
+      for (const auto& d : c.spread()) per_day = std::max(per_day, d.count());
+      std::printf("  %s finds %s in its inbox: %s items, %s .. %s, at most %s a day; guidelines \"%s\"\n",
+                  exec.caller.id.c_str(), c.name().c_str(), Thousands(c.volume()).c_str(),
+                  Day(c.window_start()).c_str(), Day(c.window_end()).c_str(), Thousands(per_day).c_str(),
+                  c.guidelines().c_str());
+      dpb::ConfirmFeasibilityRequest confirm;
+      confirm.set_name(c.name());
+      confirm.set_comment(absl::StrCat("Akkoord: ", Thousands(c.volume()), " stuks passen in onze planning."));
+      dpb::FeasibilityCheck signed_off;
+      if (!Ok(executors_->ConfirmFeasibility(As(exec.caller).get(), confirm, &signed_off),
+              absl::StrCat("ConfirmFeasibility by ", exec.caller.id))) {
+        return false;
+      }
+      confirmed.insert(signed_off.name());
+      std::printf("    and signs it off: %s\n",
+                  Short(dpb::FeasibilityState_Name(signed_off.state()), "FEASIBILITY_STATE_").c_str());
     }
-    std::printf("  %s signs off %s: %s\n", exec.caller.id.c_str(), signed_off.name().c_str(),
-                Short(dpb::FeasibilityState_Name(signed_off.state()), "FEASIBILITY_STATE_").c_str());
+  }
+  if (!Expect(confirmed == asked, absl::StrCat("the executors' inboxes held ", confirmed.size(), " of the ",
+                                               asked.size(), " checks campaign-svc asked for"))) {
+    return false;
   }
   if (!Ok(campaigns_->CheckCampaignFeasibility(As(designer_).get(), check, &campaign_), "CheckCampaignFeasibility")) {
     return false;

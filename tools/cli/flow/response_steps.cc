@@ -1,8 +1,10 @@
 // voorlichting-cli `flow`, step 9 of processing record M7624 (see flow_run.h): the simulated
 // customers contact CAK (more often when the message reached them), written as a new
-// contact-report extract and imported into analysis-svc; the response is measured per group
-// against its control group and printed as a table (the summary prints it again); then the
-// orders complete, the campaign completes and the KCC portal sees its signal closed with feedback.
+// contact-report extract and imported into analysis-svc (on the campaign's response topics or
+// others); campaign-svc has the response measured per group against its control group, on the
+// campaign's topics, kept in analysis-svc and shown on the campaign; printed as a table and by
+// topic (the summary prints the table again); measured again, it reproduces; then the orders
+// complete, the campaign completes and the KCC portal sees its signal closed with feedback.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +15,8 @@
 #include "absl/time/clock.h"
 #include "cli/flow/flow_run.h"
 #include "cli/output.h"
+#include "common/base/contact_topics.h"
+#include "common/base/csv.h"
 
 namespace cak::cli::flow {
 
@@ -28,19 +32,6 @@ std::string Points(double diff) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.1f", diff * 100);
   return buf;
-}
-
-apb::ActionChannel MeasuredChannel(cpb::Action a) {
-  switch (a) {
-    case cpb::ACTION_LETTER:
-      return apb::ACTION_CHANNEL_LETTER;
-    case cpb::ACTION_CALL:
-      return apb::ACTION_CHANNEL_CALL;
-    case cpb::ACTION_CONTACT_MOMENT:
-      return apb::ACTION_CHANNEL_CONTACT_MOMENT;
-    default:
-      return apb::ACTION_CHANNEL_UNSPECIFIED;
-  }
 }
 
 }  // namespace
@@ -65,7 +56,18 @@ bool FlowRun::CustomersRespond() {
   const int64_t span = std::max<int64_t>(1, absl::ToInt64Seconds(now - start) - 2);
   std::uniform_real_distribution<double> u(0, 1);
   std::uniform_int_distribution<int64_t> second(0, span - 1);
+  // Topics: who got the message mostly asks about it (a response topic); everyone else
+  // contacts CAK about anything, invoice questions included (the noise the control measures).
+  std::vector<std::string_view> other_topics;
+  for (std::string_view t : common::ContactTopics()) {
+    if (std::find(std::begin(kResponseTopics), std::end(kResponseTopics), t) == std::end(kResponseTopics)) {
+      other_topics.push_back(t);
+    }
+  }
+  std::uniform_int_distribution<size_t> response_topic(0, std::size(kResponseTopics) - 1);
+  std::uniform_int_distribution<size_t> other_topic(0, other_topics.size() - 1);
   std::map<std::string, int64_t> by_channel;
+  std::map<std::string_view, int64_t> by_topic;
   int64_t delivered_count = 0;
   for (const Customer& c : customers_) {
     const bool delivered = delivered_.count(c.customer_number) > 0;
@@ -73,11 +75,14 @@ bool FlowRun::CustomersRespond() {
     if (u(rng_) >= (delivered ? 0.35 : 0.08)) continue;
     const double x = u(rng_);
     const char* channel = x < 0.55 ? "PHONE" : x < 0.85 ? "WEBSITE" : "EMAIL";
-    const char* topic =
-        delivered ? "reactie op brief of bericht over factuur eigen bijdrage" : "vraag over factuur eigen bijdrage";
+    const std::string_view topic = u(rng_) < (delivered ? 0.85 : 0.3)
+                                       ? std::string_view(kResponseTopics[response_topic(rng_)])
+                                       : other_topics[other_topic(rng_)];
+    ++by_topic[topic];
     const absl::Time when = start + absl::Seconds(second(rng_));
-    absl::StrAppend(&text, c.bsn, ",", channel, ",", topic, ",",
-                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", when, absl::UTCTimeZone()), ",",
+    absl::StrAppend(&text, c.bsn, ",", channel, ",");
+    common::AppendCsvField(absl::string_view(topic.data(), topic.size()), &text);
+    absl::StrAppend(&text, ",", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", when, absl::UTCTimeZone()), ",",
                     u(rng_) < 0.9 ? "true" : "false", "\n");
     ++responses_;
     delivered_responses_ += delivered;
@@ -103,6 +108,12 @@ bool FlowRun::CustomersRespond() {
   for (const auto& [ch, n] : by_channel) mix.push_back(absl::StrCat(ch, " ", Thousands(n)));
   std::printf("  %s new contact reports (%s) + the original extract -> %s\n", Thousands(responses_).c_str(),
               absl::StrJoin(mix, ", ").c_str(), target.string().c_str());
+  std::vector<std::string> topics;
+  for (const char* t : kResponseTopics) topics.push_back(absl::StrCat("\"", t, "\" ", Thousands(by_topic[t])));
+  int64_t on_response_topics = 0;
+  for (const char* t : kResponseTopics) on_response_topics += by_topic[t];
+  std::printf("  on the campaign's response topics: %s; on %zu other topics: %s\n", absl::StrJoin(topics, ", ").c_str(),
+              other_topics.size(), Thousands(responses_ - on_response_topics).c_str());
 
   apb::ImportFileRequest req;
   req.set_dataset(apb::DATASET_CONTACT_REPORTS);
@@ -145,22 +156,34 @@ void FlowRun::PrintResponseTable() const {
 }
 
 bool FlowRun::MeasureAndClose() {
-  Step(10, "Stap 9 Responsmeting: the lists matched with the contact reports and the executors' outcomes");
-  apb::MeasureResponseRequest req;
+  Step(10,
+       "Stap 9 Responsmeting: the lists matched with the contact reports on the campaign's topics and the "
+       "executors' outcomes, kept");
+  // campaign-svc measures the campaign (its groups' lists, orders, send dates and response
+  // topics); analysis-svc keeps the measurement and the campaign shows it as its latest.
+  cpb::MeasureCampaignResponseRequest req;
   req.set_campaign(campaign_.name());
-  req.set_sample_size(10);
   req.set_sample_seed(seed_);
-  for (const auto& g : campaign_.groups()) {
-    if (!Contacted(g.action())) continue;
-    auto* m = req.add_groups();
-    m->set_group(g.group());
-    m->set_recipient_list(g.recipient_list());
-    m->set_control_list(g.control_list());
-    m->set_channel(MeasuredChannel(g.action()));
-    m->set_dispatch_order(g.dispatch_order());
-    SetDay(today_, m->mutable_send_date());
-  }
-  if (!Ok(analysis_->MeasureResponse(As(analyst_).get(), req, &measurement_), "MeasureResponse")) return false;
+  const auto measure = [&](apb::ResponseMeasurement* out) {
+    if (!Ok(campaigns_->MeasureCampaignResponse(As(analyst_).get(), req, &campaign_), "MeasureCampaignResponse")) {
+      return false;
+    }
+    if (!Expect(campaign_.has_latest_response(), "the campaign does not show its latest measurement")) return false;
+    apb::GetResponseMeasurementRequest get;
+    get.set_name(campaign_.latest_response().response_measurement());
+    return Ok(analysis_->GetResponseMeasurement(As(analyst_).get(), get, out), "GetResponseMeasurement");
+  };
+  if (!measure(&measurement_)) return false;
+  std::printf("  %s, kept: measured by %s on snapshot %lld (contact reports version %lld), until %s\n",
+              measurement_.name().c_str(), measurement_.measured_by().c_str(),
+              static_cast<long long>(measurement_.snapshot_version()),
+              static_cast<long long>(measurement_.contact_reports_version()), Day(measurement_.end_date()).c_str());
+  std::printf("  a response is a contact on: %s\n", absl::StrJoin(measurement_.response_topics(), ", ").c_str());
+  const cpb::ResponseSummary& latest = campaign_.latest_response();
+  std::printf("  %s shows it as its latest: %s of %s responded (%s), control %s of %s (%s)\n", campaign_.name().c_str(),
+              Thousands(latest.responders()).c_str(), Thousands(latest.members()).c_str(),
+              Percent(latest.response_rate()).c_str(), Thousands(latest.control_responders()).c_str(),
+              Thousands(latest.control_members()).c_str(), Percent(latest.control_rate()).c_str());
   PrintResponseTable();
   for (const auto& g : measurement_.groups()) {
     std::vector<std::string> channels, outcomes;
@@ -171,25 +194,52 @@ bool FlowRun::MeasureAndClose() {
       }
     }
     for (const auto& o : g.outcomes()) outcomes.push_back(absl::StrCat(o.outcome(), " ", Thousands(o.count())));
-    std::printf("  %s\n    by channel: %s\n    executor outcomes: %s; response when delivered %s of %s\n",
-                g.group().c_str(), channels.empty() ? "-" : absl::StrJoin(channels, ", ").c_str(),
+    std::printf("  %s\n", g.group().c_str());
+    for (const auto& t : g.by_topic()) {
+      std::printf("    topic %-24s %6s responded (%s), control %s\n", absl::StrCat("\"", t.topic(), "\"").c_str(),
+                  Thousands(t.responders()).c_str(), Percent(t.rate()).c_str(), Percent(t.control_rate()).c_str());
+    }
+    std::printf("    by channel: %s\n    executor outcomes: %s; response when delivered %s of %s\n",
+                channels.empty() ? "-" : absl::StrJoin(channels, ", ").c_str(),
                 outcomes.empty() ? "-" : absl::StrJoin(outcomes, ", ").c_str(),
                 Percent(g.response_when_delivered().rate()).c_str(),
                 Thousands(g.response_when_delivered().denominator()).c_str());
   }
-  std::printf("  pseudonymised sample for a closer look: %d responders, %d non-responders (snapshot %lld, until %s)\n",
-              measurement_.responders_size(), measurement_.non_responders_size(),
-              static_cast<long long>(measurement_.snapshot_version()), Day(measurement_.end_date()).c_str());
-  for (int i = 0; i < measurement_.responders_size() && i < 2; ++i) {
-    const auto& m = measurement_.responders(i);
-    std::printf("    %s  %-28s responded %s by %s, outcome %s\n", m.pseudonym().c_str(), m.group().c_str(),
-                Day(m.first_response_date()).c_str(),
-                Short(apb::ContactChannel_Name(m.first_response_channel()), "CONTACT_CHANNEL_").c_str(),
-                m.outcome().c_str());
-  }
   if (!Expect(measurement_.groups_size() == static_cast<int>(orders_.size()), "MeasureResponse left groups out")) {
     return false;
   }
+  for (const auto& g : measurement_.groups()) {
+    if (!Expect(g.by_topic_size() == static_cast<int>(std::size(kResponseTopics)),
+                absl::StrCat("'", g.group(), "' has the response of ", g.by_topic_size(), " topics, not of the ",
+                             std::size(kResponseTopics), " the campaign names"))) {
+      return false;
+    }
+  }
+  // Reproducible: measured again with the same parameters on the same snapshot, the same figures.
+  apb::ResponseMeasurement again;
+  if (!measure(&again)) return false;
+  bool same =
+      again.name() != measurement_.name() && again.groups_size() == measurement_.groups_size() &&
+      again.total_response().SerializeAsString() == measurement_.total_response().SerializeAsString() &&
+      again.total_control_response().SerializeAsString() == measurement_.total_control_response().SerializeAsString();
+  for (int i = 0; same && i < again.groups_size(); ++i) {
+    same = again.groups(i).SerializeAsString() == measurement_.groups(i).SerializeAsString();
+  }
+  if (!Expect(same, absl::StrCat(again.name(), " does not reproduce ", measurement_.name()))) return false;
+  apb::ListResponseMeasurementsRequest list;
+  list.set_campaign(campaign_.name());
+  apb::ListResponseMeasurementsResponse kept;
+  if (!Ok(analysis_->ListResponseMeasurements(As(analyst_).get(), list, &kept), "ListResponseMeasurements")) {
+    return false;
+  }
+  std::vector<std::string> names;
+  for (const auto& m : kept.response_measurements()) names.push_back(m.name());
+  if (!Expect(names.size() == 2 && names[0] == again.name(),
+              absl::StrCat("the campaign's measurements are ", absl::StrJoin(names, ", ")))) {
+    return false;
+  }
+  std::printf("  measured again: %s, the same figures; the campaign's measurements, newest first: %s\n",
+              again.name().c_str(), absl::StrJoin(names, ", ").c_str());
   for (const auto& g : measurement_.groups()) {
     for (const OrderRun& run : orders_) {
       if (run.group == g.group() &&
