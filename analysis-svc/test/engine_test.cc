@@ -246,9 +246,15 @@ TEST(CriteriaTest, JsonRoundTrip) {
   // (a float far out of int range was undefined behaviour; a large integer wrapped).
   for (const char* bad : {R"({"p":{"f":1,"from":2.02601e+36,"flag":false}})", R"({"p":{"f":1.5,"flag":false}})",
                           R"({"p":{"f":1,"v":[4294967297],"flag":false}})", R"({"p":{"f":1,"b":"x","flag":false}})",
-                          R"({"p":{"f":1,"max":18446744073709551615,"flag":false}})"}) {
+                          R"({"p":{"f":1,"max":18446744073709551615,"flag":false}})",
+                          // ... and a day that is not in the calendar (CivilDay normalised it into
+                          // another day, so the tree did not come back as stored).
+                          R"({"p":{"f":8,"from":4,"to":20261231,"flag":false}})",
+                          R"({"p":{"f":8,"from":20261231,"to":20520292,"flag":false}})",
+                          R"({"p":{"f":8,"from":-20261231,"to":20261231,"flag":false}})"}) {
     EXPECT_EQ(FromJson(bad).status().code(), absl::StatusCode::kInternal) << bad;
   }
+  EXPECT_TRUE(FromJson(R"({"p":{"f":8,"from":20240229,"to":20261231,"flag":false}})").ok());
 }
 
 // The path of the predicate that names customers, as the API names request fields, so that a

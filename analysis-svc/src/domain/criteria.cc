@@ -280,7 +280,13 @@ nlohmann::json NodeJson(const Criteria& c) {
   return j;
 }
 
-absl::CivilDay FromYmd(int32_t v) { return absl::CivilDay(v / 10000, (v / 100) % 100, v % 100); }
+// A stored yyyymmdd: a real calendar day, nothing CivilDay would normalise into another one
+// (20520292 or 4 would not come back as written). Found by tests/fuzz/criteria_fuzzer.cc.
+absl::CivilDay FromYmd(int32_t v) {
+  const absl::CivilDay day(v / 10000, (v / 100) % 100, v % 100);
+  if (v < 0 || Ymd(day) != v) throw std::runtime_error("criteria: not a date");
+  return day;
+}
 
 // A number of the stored form: an integer of T's range, nothing else (nlohmann's get<int>() would
 // convert a float, with undefined behaviour out of range, or wrap a large integer). Found by
