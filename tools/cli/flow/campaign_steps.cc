@@ -185,8 +185,13 @@ bool FlowRun::ListGroup(const apb::TargetGroupSet& set, const std::string& group
   }
   std::string where = "not kept";
   if (!options_.report_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.report_dir, ec);
+    if (!Expect(!ec, absl::StrCat("cannot create ", options_.report_dir, ": ", ec.message()))) return false;
     const std::filesystem::path path = std::filesystem::path(options_.report_dir) / ("listing-" + stamp_ + ".csv");
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    // Pseudonymised is still personal data: the owner's only, before anything is written.
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
     out << csv;
     if (!Expect(static_cast<bool>(out), absl::StrCat("cannot write ", path.string()))) return false;
     where = path.string();
