@@ -511,19 +511,41 @@ std::string MaskName(absl::string_view initials, absl::string_view name_prefix, 
   return out;
 }
 
+absl::Status AnalysisService::ValidateSource(const Criteria& criteria, const std::string& set, const std::string& group,
+                                             const std::optional<absl::CivilDay>& reference_day,
+                                             absl::string_view what) {
+  if (set.empty()) return Validate(criteria, "criteria");
+  if (group.empty()) {
+    return InvalidField(common::reason::kRequiredFieldMissing, "group", "group is required with target_group_set");
+  }
+  if (reference_day) {
+    return InvalidField(
+        common::reason::kInvalidFieldValue, "reference_date",
+        absl::StrCat("a target group is ", what, " on its set's reference date; leave reference_date unset"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AnalysisService::Selection> AnalysisService::Select(const CallContext& call,
+                                                                   const TargetGroupSetRecord* set, size_t index,
+                                                                   const Criteria& criteria,
+                                                                   const std::optional<absl::CivilDay>& reference_day) {
+  Selection out;
+  CAK_ASSIGN_OR_RETURN(out.snapshot, cache_.Current(call.deadline));
+  if (set) CAK_RETURN_IF_ERROR(CheckSetSnapshot(*set, out.snapshot.info.version));
+  const ColumnarSnapshot& cols = *out.snapshot.columns;
+  out.reference = set ? set->reference_day : reference_day.value_or(Today());
+  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
+  // A group's members are the ones its frozen list would have (one definition of membership).
+  out.members = set ? OwnMembers(*set, index, cols) : Evaluate(criteria, cols, EvalContext{out.reference});
+  out.excluded_by_objection = Exclude(objected->contact, &out.members);
+  return out;
+}
+
 absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& call, const SampleRequest& request) {
   const bool from_group = !request.target_group_set.empty();
-  if (from_group) {
-    if (request.group.empty()) {
-      return InvalidField(common::reason::kRequiredFieldMissing, "group", "group is required with target_group_set");
-    }
-    if (request.reference_day) {
-      return InvalidField(common::reason::kInvalidFieldValue, "reference_date",
-                          "a target group is drawn on its set's reference date; leave reference_date unset");
-    }
-  } else {
-    CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
-  }
+  CAK_RETURN_IF_ERROR(
+      ValidateSource(request.criteria, request.target_group_set, request.group, request.reference_day, "drawn"));
   if (request.size < 1 || request.size > kMaxSampleSize) {
     return InvalidField(common::reason::kInvalidFieldValue, "size", absl::StrCat("size must be 1..", kMaxSampleSize));
   }
@@ -535,15 +557,13 @@ absl::StatusOr<SampleOutcome> AnalysisService::CreateSample(const CallContext& c
     CAK_ASSIGN_OR_RETURN(set, analyses_->GetTargetGroupSet(request.target_group_set, call.deadline));
     CAK_ASSIGN_OR_RETURN(group_index, GroupIndex(*set, request.group));
   }
-  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
-  if (set) CAK_RETURN_IF_ERROR(CheckSetSnapshot(*set, snapshot.info.version));
-  const absl::CivilDay reference = set ? set->reference_day : request.reference_day.value_or(Today());
+  CAK_ASSIGN_OR_RETURN(Selection chosen,
+                       Select(call, set ? &*set : nullptr, group_index, request.criteria, request.reference_day));
+  const CurrentSnapshot& snapshot = chosen.snapshot;
   const ColumnarSnapshot& cols = *snapshot.columns;
-  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
-  // A group's members are the ones its frozen list would have (one definition of membership).
-  Bitmap selection =
-      set ? OwnMembers(*set, group_index, cols) : Evaluate(request.criteria, cols, EvalContext{reference});
-  const int64_t excluded = Exclude(objected->contact, &selection);
+  Bitmap& selection = chosen.members;
+  const int64_t excluded = chosen.excluded_by_objection;
+  const absl::CivilDay reference = chosen.reference;
   SampleDraw draw = DrawSample(cols, selection, request.size, request.seed, request.stratification);
 
   std::vector<int32_t> bsns;
@@ -957,17 +977,8 @@ absl::Status AnalysisService::ExportListing(const CallContext& call, const Listi
                                             const ListingSink& sink) {
   // Every check before anything is read or written.
   const bool from_group = !request.target_group_set.empty();
-  if (from_group) {
-    if (request.group.empty()) {
-      return InvalidField(common::reason::kRequiredFieldMissing, "group", "group is required with target_group_set");
-    }
-    if (request.reference_day) {
-      return InvalidField(common::reason::kInvalidFieldValue, "reference_date",
-                          "a target group is listed on its set's reference date; leave reference_date unset");
-    }
-  } else {
-    CAK_RETURN_IF_ERROR(Validate(request.criteria, "criteria"));
-  }
+  CAK_RETURN_IF_ERROR(
+      ValidateSource(request.criteria, request.target_group_set, request.group, request.reference_day, "listed"));
   CAK_ASSIGN_OR_RETURN(const std::vector<ListingField> fields,
                        ValidateListingFields(request.fields, request.full_view));
   if (request.limit < 0 || request.limit > kMaxListingRows) {
@@ -993,15 +1004,13 @@ absl::Status AnalysisService::ExportListing(const CallContext& call, const Listi
   } else {
     named = NamedCustomers(request.criteria);
   }
-  CAK_ASSIGN_OR_RETURN(CurrentSnapshot snapshot, cache_.Current(call.deadline));
-  if (set) CAK_RETURN_IF_ERROR(CheckSetSnapshot(*set, snapshot.info.version));
-  const absl::CivilDay reference = set ? set->reference_day : request.reference_day.value_or(Today());
+  CAK_ASSIGN_OR_RETURN(Selection chosen,
+                       Select(call, set ? &*set : nullptr, group_index, request.criteria, request.reference_day));
+  const CurrentSnapshot& snapshot = chosen.snapshot;
   const ColumnarSnapshot& cols = *snapshot.columns;
-  CAK_ASSIGN_OR_RETURN(const auto objected, objections_.For(cols, call.deadline));
-  // A group's members are the ones its frozen list would have (one definition of membership).
-  Bitmap selection =
-      set ? OwnMembers(*set, group_index, cols) : Evaluate(request.criteria, cols, EvalContext{reference});
-  const int64_t excluded = Exclude(objected->contact, &selection);
+  Bitmap& selection = chosen.members;
+  const int64_t excluded = chosen.excluded_by_objection;
+  const absl::CivilDay reference = chosen.reference;
 
   // FULL: BSN order (the snapshot's). Pseudonymised: pseudonym order, so that neither the order
   // nor the cut at the limit tells anything about the BSNs.

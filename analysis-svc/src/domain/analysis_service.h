@@ -385,6 +385,23 @@ class AnalysisService {
   static absl::StatusOr<size_t> GroupIndex(const TargetGroupSetRecord& set, const std::string& group);
   // FAILED_PRECONDITION SNAPSHOT_CHANGED unless `current` is the snapshot `set` was defined on.
   static absl::Status CheckSetSnapshot(const TargetGroupSetRecord& set, int64_t current);
+  // Where a sample or a listing draws from: a target group (`set` and `group`) or `criteria`
+  // (validated). INVALID_ARGUMENT for a group without its set or a reference day with one
+  // (`what`: "drawn" or "listed", for the message).
+  static absl::Status ValidateSource(const Criteria& criteria, const std::string& set, const std::string& group,
+                                     const std::optional<absl::CivilDay>& reference_day, absl::string_view what);
+  // The members a sample or a listing draws from, on the current snapshot: group `index` of
+  // `set` as its frozen list would hold it (SNAPSHOT_CHANGED when the snapshot moved on), or
+  // else `criteria` on `reference_day` (default today); those who objected to being contacted
+  // left out and counted; `reference` is the day it was evaluated on.
+  struct Selection {
+    CurrentSnapshot snapshot;
+    absl::CivilDay reference;
+    Bitmap members;
+    int64_t excluded_by_objection = 0;
+  };
+  absl::StatusOr<Selection> Select(const common::CallContext& call, const TargetGroupSetRecord* set, size_t index,
+                                   const Criteria& criteria, const std::optional<absl::CivilDay>& reference_day);
   // One disclosure entry for the customers `criteria` names (customer_in), if any.
   absl::Status LogNamedCustomers(const common::CallContext& call, const Criteria& criteria, absl::string_view name,
                                  common::ProcessingActivity activity, const std::string& purpose);

@@ -523,6 +523,17 @@ std::vector<std::optional<std::string>> InboxAfter(const std::optional<domain::D
   return {"true", after->rank > 0 ? "true" : "false", MicrosText(after->create_time), after->id};
 }
 
+// The parameters of InboxQuery: the executor, the state (nullopt: any), the page's position and
+// its size.
+std::vector<std::optional<std::string>> InboxParams(const std::string& executor_id, std::optional<int> state,
+                                                    const std::optional<domain::DispatchRepository::InboxKey>& after,
+                                                    int limit) {
+  std::vector<std::optional<std::string>> params{executor_id, state ? absl::StrCat(*state) : std::string()};
+  for (auto& p : InboxAfter(after)) params.push_back(std::move(p));
+  params.push_back(absl::StrCat(limit));
+  return params;
+}
+
 // The WHERE part and order of an inbox list over a table whose open rows have `closed` false:
 // parameters $1 executor, $2 state ('' for any), $3..$6 as InboxAfter, $7 the limit.
 std::string InboxQuery(absl::string_view columns, absl::string_view table, absl::string_view closed) {
@@ -545,10 +556,8 @@ absl::StatusOr<std::vector<domain::FeasibilityCheck>> PgDispatchRepository::List
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        std::vector<std::optional<std::string>> params{executor_id,
-                                                       state ? absl::StrCat(static_cast<int>(*state)) : std::string()};
-        for (auto& p : InboxAfter(after)) params.push_back(std::move(p));
-        params.push_back(absl::StrCat(limit));
+        const auto params =
+            InboxParams(executor_id, state ? std::optional<int>(static_cast<int>(*state)) : std::nullopt, after, limit);
         for (const Row& r :
              ExecutePrepared(sql, Q(InboxQuery(kCheckColumns, "feasibility_checks", "state <> 1")), params)) {
           out.push_back(CheckFromRow(r));
@@ -672,10 +681,8 @@ absl::StatusOr<std::vector<domain::Order>> PgDispatchRepository::ListExecutorOrd
   CAK_RETURN_IF_ERROR(common::db::WithSession(
       *pool_,
       [&](soci::session& sql) {
-        std::vector<std::optional<std::string>> params{executor_id,
-                                                       state ? absl::StrCat(static_cast<int>(*state)) : std::string()};
-        for (auto& p : InboxAfter(after)) params.push_back(std::move(p));
-        params.push_back(absl::StrCat(limit));
+        const auto params =
+            InboxParams(executor_id, state ? std::optional<int>(static_cast<int>(*state)) : std::nullopt, after, limit);
         // Open: GENERATING (1) and READY (2); closed: COMPLETED and PURGED.
         for (const Row& r : ExecutePrepared(sql, Q(InboxQuery(kOrderColumns, "orders", "state > 2")), params)) {
           out.push_back(OrderFromRow(r));
