@@ -34,6 +34,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "analysis-svc/test/analysis_test_server.h"
+#include "bench/bench_services.h"
 #include "bench/bench_support.h"
 #include "common/base/log.h"
 #include "common/testing/grpc_test_support.h"
@@ -48,7 +49,6 @@ using cak::bench::Fmt;
 using cak::bench::Median;
 using cak::bench::Psql;
 using cak::bench::PsqlTime;
-using cak::bench::Regulations;
 using cak::bench::Seconds;
 using cak::common::testing::ContextFor;
 using cak::common::testing::TestCaller;
@@ -202,17 +202,10 @@ int main(int argc, char** argv) {
   std::printf("set-up (generate, import, snapshot): %.1f s\n", Seconds(setup));
 
   // The group of the analysis benchmark (~540k of 2M), frozen with a control share.
-  pb::DefineTargetGroupsRequest define;
-  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
-  auto* g = define.add_groups();
-  g->set_name("bench");
-  auto* any = g->mutable_criteria()->mutable_any();
-  *any->add_items() = Regulations({pb::REGULATION_WANBETALERS, pb::REGULATION_ONVERZEKERDEN});
-  auto* wlz_rep = any->add_items()->mutable_all();
-  *wlz_rep->add_items() = Regulations({pb::REGULATION_WLZ});
-  wlz_rep->add_items()->mutable_predicate()->set_has_representative(true);
   pb::TargetGroupSet set;
-  if (!server.stub().DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), define, &set).ok()) {
+  if (!server.stub()
+           .DefineTargetGroups(ContextFor(kAnalyst, absl::Minutes(5)).get(), cak::bench::BenchGroup(), &set)
+           .ok()) {
     Die("DefineTargetGroups");
   }
   pb::FreezeRecipientListRequest freeze;

@@ -7,10 +7,12 @@
 #   scripts/bench.sh analysis [--customers=2000000 ...]   (the `large` set; about 2 minutes)
 #   scripts/bench.sh dispatch [--customers=560000]        (a ~515k-letter order; about 30 s)
 #   scripts/bench.sh response [--customers=2000000 ...]   (MeasureResponse of a ~500k list vs SQL)
+#   scripts/bench.sh scale [--sizes=500000,2000000,8000000]   (every step's cost per customer at
+#                                          each size, analysis-svc's memory; about 20 minutes)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "${ROOT}/scripts/install-deps.sh"
-"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench dispatch_bench response_bench
+"${ROOT}/scripts/build.sh" submit_signal_bench analysis_bench dispatch_bench response_bench scale_bench
 "${ROOT}/scripts/pg.sh" start
 # Not exported as CAK_PG_ADMIN_DSN: that would make pg.sh treat our own cluster as external.
 ADMIN_DSN="$("${ROOT}/scripts/pg.sh" dsn)"
@@ -24,6 +26,7 @@ case "${which}" in
   analysis) "${BUILD_DIR}/bench/analysis_bench" "$@" ;;
   dispatch) "${BUILD_DIR}/bench/dispatch_bench" "$@" ;;
   response) "${BUILD_DIR}/bench/response_bench" "$@" ;;
+  scale) "${BUILD_DIR}/bench/scale_bench" "$@" ;;
   all) "${BUILD_DIR}/bench/submit_signal_bench"; echo; "${BUILD_DIR}/bench/analysis_bench"; echo; "${BUILD_DIR}/bench/dispatch_bench"; echo; "${BUILD_DIR}/bench/response_bench" ;;
-  *) die "unknown benchmark '${which}' (submit-signal, analysis, dispatch, response)" ;;
+  *) die "unknown benchmark '${which}' (submit-signal, analysis, dispatch, response, scale)" ;;
 esac
