@@ -2,6 +2,7 @@
 #include "common/db/processing_log_store.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -177,6 +178,62 @@ int64_t ProcessingLogStore::AppendWithSubjectRows(Tx& tx, const CallContext& cal
               {"hash_ms", absl::ToInt64Milliseconds(t1 - t0)},
               {"copy_ms", absl::ToInt64Milliseconds(absl::Now() - t1)}});
   return entry;
+}
+
+void ProcessingLogStore::AppendAllWithSubjectRows(
+    Tx& tx, const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const {
+  if (items.empty()) return;
+  // The subject rows find their operation's entry by its trace and span (as AppendOperation
+  // does): two records of one call in a batch would be ambiguous, so those go one by one.
+  std::set<std::pair<std::string, std::string>> spans;
+  std::vector<EntryPlacement> placements;
+  for (const auto& [call, record] : items) {
+    placements.push_back(PlaceEntry(*call, *record));
+    if (!spans.emplace(placements.back().trace_id, placements.back().span_id).second) {
+      for (const auto& [c, r] : items) AppendWithSubjectRows(tx, *c, *r);
+      return;
+    }
+  }
+  std::vector<ProcessingRecord> operations;  // the records without their subjects
+  operations.reserve(items.size());
+  std::vector<std::pair<const CallContext*, const ProcessingRecord*>> operation_items;
+  std::vector<std::string> s_trace, s_span, s_subject;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ProcessingRecord& record = *items[i].second;
+    ProcessingRecord& operation = operations.emplace_back();
+    operation.name = record.name;
+    operation.activity = record.activity;
+    operation.status = record.status;
+    operation.end_time = record.end_time;
+    operation.attributes = record.attributes;
+    operation.action_traceparent = record.action_traceparent;
+    operation_items.emplace_back(items[i].first, &operation);
+    auto add_subject = [&](std::string id) {
+      s_trace.push_back(placements[i].trace_id);
+      s_span.push_back(placements[i].span_id);
+      s_subject.push_back(std::move(id));
+    };
+    for (const Bsn& bsn : record.data_subjects) add_subject(hasher_.Hash(bsn));
+    for (const std::string& id : record.data_subject_ids) add_subject(id);
+  }
+  AppendAll(tx, operation_items);
+  if (s_subject.empty()) return;
+  ExecutePrepared(tx.sql(),
+                  "WITH s AS (SELECT * FROM unnest(CAST($1 AS text[]), CAST($2 AS text[]), CAST($3 AS text[]))"
+                  " AS s(trace, span, subject)),"
+                  " op AS MATERIALIZED (SELECT o.trace, o.span, (SELECT max(p.id) FROM " +
+                      schema_ +
+                      ".processing_log p WHERE p.trace_id = decode(o.trace, 'hex')"
+                      " AND p.span_id = decode(o.span, 'hex') AND p.data_subject_id IS NULL) AS id"
+                      " FROM (SELECT DISTINCT trace, span FROM s) o)"
+                      " INSERT INTO " +
+                      schema_ +
+                      ".processing_log_subjects (entry_id, data_subject_id)"
+                      " SELECT op.id, s.subject FROM s JOIN op USING (trace, span)",
+                  {TextArrayLiteral(s_trace), TextArrayLiteral(s_span), TextArrayLiteral(s_subject)});
+  if (on_committed_) {
+    tx.OnCommit([cb = on_committed_, n = static_cast<int64_t>(s_subject.size())] { cb(n); });
+  }
 }
 
 void ProcessingLogStore::AppendSubjectRows(Tx& tx, int64_t entry_id, const std::vector<std::string>& subject_ids,

@@ -67,6 +67,13 @@ class ProcessingLogStore {
   // given) as narrow subject rows, and one reference per entry of
   // record.data_subjects_of_entries (migration 0010). Returns the entry's id.
   int64_t AppendWithSubjectRows(Tx& tx, const CallContext& call, const ProcessingRecord& record) const;
+  // The same for many processings of a batched write (SubmitSignal's): each operation's entry,
+  // and its subjects (record.data_subjects, hashed here, and record.data_subject_ids) as narrow
+  // subject rows, in two statements for the whole batch; data_subjects_of_entries is not
+  // supported here. A subject row per subject instead of a child entry: ListBySubject and the
+  // logbook export still show each subject as an entry of its own. Throws what SOCI throws.
+  void AppendAllWithSubjectRows(Tx& tx,
+                                const std::vector<std::pair<const CallContext*, const ProcessingRecord*>>& items) const;
   // Narrow subject rows (log ids, as DataSubjectHasher::Hash gives them) of entry `entry_id`
   // (AppendOperation), in the caller's transaction: a freeze writes its entry first, so that
   // what it creates can name it, and its subjects once their ids are hashed. `addressees[i]`

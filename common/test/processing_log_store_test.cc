@@ -172,6 +172,50 @@ TEST_F(ProcessingLogStoreTest, BulkDisclosureSubjectsAreFoundPerSubjectAndStayAp
   EXPECT_FALSE(schema_->Query("TRUNCATE " + schema_->name() + ".processing_log_subjects").ok());
 }
 
+// A batched write (SubmitSignal's): each processing's entry once, its subjects as subject rows
+// under it, each found by subject; two records of one call are still told apart.
+TEST_F(ProcessingLogStoreTest, BatchedProcessingsKeepTheirSubjectsAsSubjectRows) {
+  auto record = [](const std::string& name, std::vector<Bsn> subjects) {
+    ProcessingRecord r = MakeRecord(name, ProcessingActivity::kMeldingOntvangen, absl::FromUnixSeconds(1'800'000'001));
+    r.data_subjects = std::move(subjects);
+    return r;
+  };
+  CallContext one = Call(), two = Call(), three = Call();
+  two.trace = TraceContext::NewRoot();
+  three.trace = TraceContext::NewRoot();
+  const ProcessingRecord a = record("test.A", {*Bsn::Parse("111222333"), *Bsn::Parse("123456782")});
+  const ProcessingRecord b = record("test.B", {*Bsn::Parse("111222333")});
+  const ProcessingRecord c = record("test.C", {});
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    store_->AppendAllWithSubjectRows(tx, {{&one, &a}, {&two, &b}, {&three, &c}});
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(committed_, 6);  // three entries, three subject rows
+  EXPECT_EQ(*schema_->Query("SELECT count(*) FROM " + schema_->name() + ".processing_log"), "3");
+  auto lease = pool_->Acquire();
+  const auto by_trace = store_->ListByTrace(lease->sql(), one.trace.TraceIdHex(), 0, 100);
+  ASSERT_EQ(by_trace.size(), 1u);
+  EXPECT_EQ(by_trace[0].subject_rows, 2);
+  const auto named = store_->ListBySubject(lease->sql(), *Bsn::Parse("111222333"), 0, 100);
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[0].name, "test.A");
+  EXPECT_EQ(named[1].name, "test.B");
+  EXPECT_EQ(named[1].data_subject_id, store_->hasher().Hash(*Bsn::Parse("111222333")));
+  ASSERT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("123456782"), 0, 100).size(), 1u);
+
+  // Two records of one call: written one by one, each with its own subjects.
+  CallContext four = Call();
+  four.trace = TraceContext::NewRoot();
+  const ProcessingRecord d = record("test.D", {*Bsn::Parse("010000008")});
+  const ProcessingRecord e = record("test.E", {*Bsn::Parse("100000009")});
+  CAK_ASSERT_OK(InTransaction(*pool_, [&](Tx& tx) {
+    store_->AppendAllWithSubjectRows(tx, {{&four, &d}, {&four, &e}});
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("010000008"), 0, 100).at(0).name, "test.D");
+  EXPECT_EQ(store_->ListBySubject(lease->sql(), *Bsn::Parse("100000009"), 0, 100).at(0).name, "test.E");
+}
+
 TEST_F(ProcessingLogStoreTest, SubjectsByReferenceAreTheReferencingEntrysAndKeepTheirEntry) {
   // A freeze (two subject rows), then a measurement of its subjects (by reference) and of one
   // subject of its own; both long expired, the freeze first.

@@ -11,15 +11,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "cak/voorlichting/privacy/v1/data_subject_service.grpc.pb.h"
 #include "common/base/bsn.h"
 #include "common/base/data_subject_hasher.h"
+#include "common/base/logbook.h"
 #include "common/base/page_token.h"
+#include "common/base/synthetic.h"
 #include "common/base/trace_context.h"
 #include "common/base/version.h"
+#include "common/db/logbook_export.h"
 #include "common/grpc/dev_tokens.h"
 #include "common/testing/call_context.h"
 #include "common/testing/fake_removal_feed.h"
@@ -81,9 +85,39 @@ class IntakeApiTest : public ::testing::Test {
 
   // Rows in every table a submit or a change writes.
   std::vector<int64_t> Footprint() {
-    return {t_->Count("signals"),          t_->Count("signal_attachments"),
-            t_->Count("signal_events"),    t_->Count("signal_information"),
-            t_->Count("idempotency_keys"), t_->Count("processing_log")};
+    return {t_->Count("signals"),
+            t_->Count("signal_attachments"),
+            t_->Count("signal_events"),
+            t_->Count("signal_information"),
+            t_->Count("idempotency_keys"),
+            t_->Count("processing_log"),
+            t_->Count("processing_log_subjects"),
+            t_->Count("open_signal_customers")};
+  }
+
+  // A valid submit naming `bsns` on the topic (WLZ, `category`).
+  static pb::SubmitSignalRequest Naming(const std::vector<std::string>& bsns,
+                                        pb::SignalCategory category = pb::SIGNAL_CATEGORY_WRONG_INVOICE) {
+    pb::SubmitSignalRequest req = ValidSubmit();
+    req.mutable_signal()->clear_example_customer_bsns();
+    for (const std::string& b : bsns) req.mutable_signal()->add_example_customer_bsns(b);
+    req.mutable_signal()->set_category(category);
+    return req;
+  }
+
+  // The signal's rows in the duplicate index (migration 0004).
+  int64_t IndexRows(const pb::Signal& s) {
+    return t_->Count("open_signal_customers WHERE signal_id = '" + s.name().substr(sizeof("signals/") - 1) + "'");
+  }
+
+  // The suggestions as "<name> <match> <shared>", in their order.
+  static std::vector<std::string> Suggested(const pb::Signal& s) {
+    std::vector<std::string> out;
+    for (const auto& d : s.duplicate_candidates()) {
+      out.push_back(d.signal() + " " + pb::DuplicateMatch_Name(d.match()) + " " +
+                    std::to_string(d.shared_customer_count()));
+    }
+    return out;
   }
 
   std::unique_ptr<IntakeTestServer> t_;
@@ -198,6 +232,93 @@ TEST_F(IntakeApiTest, DuplicateSuggestionsAreForEmployeesOnly) {
   EXPECT_EQ(seen_by_app.duplicate_candidates_size(), 0);
   CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &seen_by_officer));
   EXPECT_EQ(seen_by_officer.duplicate_candidates_size(), 2);
+}
+
+// The suggestions: open signals on the same topic in the window or sharing customers, the ten
+// most recent, each with how many customers it shares (found through open_signal_customers,
+// bounded per customer, still exact).
+TEST_F(IntakeApiTest, DuplicateSuggestionsAreTheTenMostRecentWithTheirSharedCustomers) {
+  const auto bsns = common::SyntheticBsns(7, 3);
+  const std::string a = bsns[0].digits(), b = bsns[1].digits(), c = bsns[2].digits();
+  auto next = [&](const pb::SubmitSignalRequest& req) {
+    t_->clock().Advance(absl::Seconds(1));  // newest first needs distinct receive times
+    return Submit(kOfficer, req);
+  };
+  const pb::Signal topic = next(Naming({c}));
+  const pb::Signal both = next(Naming({a}));
+  const pb::Signal two = next(Naming({a, b}, pb::SIGNAL_CATEGORY_CONFUSING_LETTER));
+  next(Naming({c}, pb::SIGNAL_CATEGORY_CONFUSING_LETTER));  // neither topic nor customer
+  const pb::Signal s = next(Naming({a, b}));
+  EXPECT_EQ(Suggested(s), (std::vector<std::string>{two.name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 2",
+                                                    both.name() + " DUPLICATE_MATCH_BOTH 1",
+                                                    topic.name() + " DUPLICATE_MATCH_SAME_REGULATION_AND_CATEGORY 0"}));
+
+  // Eleven newer signals naming `a` (the newest also `b`): the ten most recent of them.
+  std::vector<pb::Signal> newer;
+  for (int i = 0; i < 11; ++i) {
+    newer.push_back(next(Naming(i == 10 ? std::vector<std::string>{a, b} : std::vector<std::string>{a},
+                                pb::SIGNAL_CATEGORY_PAYMENT_PROBLEM)));
+  }
+  const pb::Signal last = next(Naming({b, a}, pb::SIGNAL_CATEGORY_OTHER));
+  std::vector<std::string> expected = {newer[10].name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 2"};
+  for (int i = 9; i >= 1; --i) expected.push_back(newer[i].name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 1");
+  EXPECT_EQ(Suggested(last), expected);
+  EXPECT_EQ(IndexRows(last), 2);
+
+  // GetSignal shows the suggestions frozen at submission.
+  pb::GetSignalRequest get;
+  get.set_name(last.name());
+  pb::Signal read;
+  CAK_ASSERT_GRPC_OK(t_->stub().GetSignal(ContextFor(kOfficer).get(), get, &read));
+  EXPECT_EQ(Suggested(read), expected);
+}
+
+// Only open signals are suggested: a declined or closed signal leaves the duplicate index in the
+// transaction that decides it, and a reopened one comes back.
+TEST_F(IntakeApiTest, DeclinedAndClosedSignalsAreNoLongerSuggested) {
+  const std::string a = common::SyntheticBsns(8, 1)[0].digits();
+  auto next = [&](const pb::SubmitSignalRequest& req) {
+    t_->clock().Advance(absl::Seconds(1));
+    return Submit(kOfficer, req);
+  };
+  const pb::Signal s = next(Naming({a}, pb::SIGNAL_CATEGORY_CONFUSING_LETTER));
+  EXPECT_EQ(IndexRows(s), 1);
+  pb::Signal out;
+  pb::DeclineSignalRequest decline;
+  decline.set_name(s.name());
+  decline.set_reason(pb::DECLINE_REASON_INCOMPLETE);
+  decline.set_feedback("Welke factuur bedoelt u?");
+  CAK_ASSERT_GRPC_OK(t_->stub().DeclineSignal(ContextFor(kOfficer).get(), decline, &out));
+  EXPECT_EQ(IndexRows(s), 0);
+  const pb::Signal probe = next(Naming({a}, pb::SIGNAL_CATEGORY_OTHER));
+  EXPECT_EQ(probe.duplicate_candidates_size(), 0);
+
+  pb::AddSignalInformationRequest info;  // reopens the INCOMPLETE signal
+  info.set_name(s.name());
+  info.set_text("De factuur van maart.");
+  CAK_ASSERT_GRPC_OK(t_->stub().AddSignalInformation(ContextFor(kOfficer).get(), info, &out));
+  EXPECT_EQ(out.state(), pb::SIGNAL_STATE_RECEIVED);
+  EXPECT_EQ(IndexRows(s), 1);
+  const pb::Signal again = next(Naming({a}, pb::SIGNAL_CATEGORY_PAYMENT_PROBLEM));
+  EXPECT_EQ(Suggested(again), (std::vector<std::string>{probe.name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 1",
+                                                        s.name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 1"}));
+
+  pb::StartSignalAssessmentRequest start;
+  start.set_name(s.name());
+  CAK_ASSERT_GRPC_OK(t_->stub().StartSignalAssessment(ContextFor(kAnalyst).get(), start, &out));
+  pb::MarkSignalActionPlannedRequest plan;
+  plan.set_name(s.name());
+  plan.set_campaign("campaigns/0f8fad5b-d9cb-469f-a165-70867728950e");
+  CAK_ASSERT_GRPC_OK(t_->stub().MarkSignalActionPlanned(ContextFor(kCampaign).get(), plan, &out));
+  EXPECT_EQ(IndexRows(s), 1);  // still open
+  pb::CloseSignalRequest close;
+  close.set_name(s.name());
+  close.set_feedback("Afgehandeld.");
+  CAK_ASSERT_GRPC_OK(t_->stub().CloseSignal(ContextFor(kCampaign).get(), close, &out));
+  EXPECT_EQ(IndexRows(s), 0);
+  const pb::Signal after = next(Naming({a}, pb::SIGNAL_CATEGORY_CUSTOMER_SIGNAL));
+  EXPECT_EQ(Suggested(after), (std::vector<std::string>{again.name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 1",
+                                                        probe.name() + " DUPLICATE_MATCH_SHARED_CUSTOMERS 1"}));
 }
 
 TEST_F(IntakeApiTest, UnknownSignalsAndMalformedNames) {
@@ -473,24 +594,35 @@ TEST_F(IntakeApiTest, PrivacyOfficerReadsTheProcessingLogBySubjectAndTrace) {
   by_trace.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
   plog::ListProcessingLogEntriesResponse entries;
   CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries));
-  ASSERT_EQ(entries.entries_size(), 3);  // the operation and one entry per example customer
+  // The operation, its two example customers as narrow subject rows under it.
+  ASSERT_EQ(entries.entries_size(), 1);
   const auto& op = entries.entries(0);
+  EXPECT_EQ(op.subject_row_count(), 2);
+  EXPECT_EQ(op.data_subject_id(), "");
   EXPECT_EQ(op.name(), "intake.SubmitSignal");
   EXPECT_EQ(op.parent_span_id(), "00f067aa0ba902b7");
   EXPECT_EQ(op.foreign_operation_span_id(), "00f067aa0ba902b7");
   EXPECT_EQ(op.foreign_operation_processor(), "kcc-portal");
   EXPECT_EQ(op.resource(), "intake-svc");
   EXPECT_EQ(op.processing_activity_id(), "https://register.cak.nl/verwerkingsregister/M7624#1-melding-ontvangen");
-  EXPECT_EQ(entries.entries(1).parent_span_id(), op.span_id());
-  EXPECT_EQ(entries.entries(1).data_subject_id_type(), "BSN");
   for (const auto& e : entries.entries()) EXPECT_EQ(e.DebugString().find("123456782"), std::string::npos);
 
+  // Each subject finds the submit as an entry of their own (the operation's, with them).
   plog::ListProcessingLogEntriesRequest by_subject;
-  by_subject.set_data_subject_bsn("123456782");
   plog::ListProcessingLogEntriesResponse mine;
-  CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine));
-  ASSERT_EQ(mine.entries_size(), 1);
-  EXPECT_EQ(mine.entries(0).data_subject_id(), entries.entries(2).data_subject_id());
+  std::set<std::string> subject_ids;
+  for (const std::string bsn : {"123456782", "111222333"}) {
+    by_subject.set_data_subject_bsn(bsn);
+    CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine));
+    ASSERT_EQ(mine.entries_size(), 1) << bsn;
+    EXPECT_EQ(mine.entries(0).name(), "intake.SubmitSignal");
+    EXPECT_EQ(mine.entries(0).span_id(), op.span_id());
+    EXPECT_EQ(mine.entries(0).data_subject_id_type(), "BSN");
+    EXPECT_EQ(mine.entries(0).data_subject_id().size(), 64u);
+    EXPECT_EQ(mine.entries(0).DebugString().find(bsn), std::string::npos);
+    subject_ids.insert(mine.entries(0).data_subject_id());
+  }
+  EXPECT_EQ(subject_ids.size(), 2u);
 
   by_subject.set_data_subject_bsn("123456789");
   EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_subject, &mine),
@@ -500,6 +632,52 @@ TEST_F(IntakeApiTest, PrivacyOfficerReadsTheProcessingLogBySubjectAndTrace) {
               GrpcStatusIs(StatusCode::INVALID_ARGUMENT, "REQUIRED_FIELD_MISSING", "selector"));
   EXPECT_THAT(t_->log_stub().ListProcessingLogEntries(ContextFor(kOfficer).get(), by_trace, &mine),
               GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
+}
+
+// The logbook export sends each example customer of a submit as an operation of its own (one data
+// subject per record), though the log keeps them as subject rows under one entry.
+TEST_F(IntakeApiTest, TheLogbookGetsEachSubjectOfASubmit) {
+  Submit();
+  class Capture : public common::LogbookSink {
+   public:
+    absl::Status Export(const std::vector<common::LogbookOperation>& operations) override {
+      received.insert(received.end(), operations.begin(), operations.end());
+      return absl::OkStatus();
+    }
+    std::vector<common::LogbookOperation> received;
+  } logbook;
+  auto pool = t_->schema().MakePool(2);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  common::db::LogbookExportOptions options;
+  options.schema = t_->schema().name();
+  options.logbook = "logbook.test:443";
+  common::db::LogbookExporter exporter(pool->get(), &logbook, options);
+  ASSERT_TRUE(exporter.EnsureCursor().ok());
+  // A round hands over only what no older transaction can still precede; on a shared database
+  // another client's long transaction holds that back for a while.
+  for (int round = 0; round < 600 && logbook.received.empty(); ++round) {
+    auto sent = exporter.ExportRound();
+    ASSERT_TRUE(sent.ok()) << sent.status();
+    if (logbook.received.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto ids = *common::DataSubjectHasher::Create("test-hash-key-of-at-least-32-bytes!!");
+  std::set<std::string> subjects;
+  int without_subject = 0;
+  for (const auto& op : logbook.received) {
+    if (op.name != "intake.SubmitSignal") continue;
+    std::string subject;
+    for (const auto& [k, v] : op.attributes) {
+      if (k == common::kAttrDataSubjectId) subject = v;
+    }
+    if (subject.empty()) {
+      ++without_subject;
+    } else {
+      subjects.insert(subject);
+    }
+  }
+  EXPECT_EQ(without_subject, 1);  // the operation itself
+  EXPECT_EQ(subjects, (std::set<std::string>{ids.Hash(*common::Bsn::Parse("123456782")),
+                                             ids.Hash(*common::Bsn::Parse("111222333"))}));
 }
 
 // GDPR art. 15: the privacy officer gets a copy of what intake-svc holds about one person (the
@@ -620,10 +798,15 @@ TEST_F(IntakeApiTest, ErasureTakesThePersonOutOfTheSignals) {
   CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
   EXPECT_TRUE(held.holds_data());
 
+  EXPECT_EQ(t_->Count("open_signal_customers WHERE bsn = '123456782'"), 1);  // a dry run keeps them
+
   req.set_dry_run(false);
   CAK_ASSERT_GRPC_OK(subjects->EraseSubjectData(ContextFor(kPrivacy).get(), req, &answer));
   ASSERT_EQ(answer.categories_size(), 1);
   EXPECT_EQ(answer.categories(0).count(), 1);
+  // Out of the duplicate index too: a signal naming them no longer finds this one by them.
+  EXPECT_EQ(t_->Count("open_signal_customers WHERE bsn = '123456782'"), 0);
+  EXPECT_EQ(t_->Count("open_signal_customers WHERE bsn = '111222333'"), 1);
   CAK_ASSERT_GRPC_OK(subjects->ExportSubjectData(ContextFor(kPrivacy).get(), access, &held));
   EXPECT_FALSE(held.holds_data());
   access.set_bsn("111222333");  // the other customer named stays named
@@ -645,6 +828,8 @@ TEST_F(IntakeApiTest, ErasureTakesThePersonOutOfTheSignals) {
                 GrpcStatusIs(StatusCode::PERMISSION_DENIED, "PERMISSION_DENIED", ""));
   }
   EXPECT_EQ(Footprint(), before);
+  const pb::Signal naming = Submit(kOfficer, Naming({"123456782"}, pb::SIGNAL_CATEGORY_OTHER));
+  EXPECT_EQ(naming.duplicate_candidates_size(), 0);
 }
 
 // Retention that cascades: a customer analysis-svc removed (its feed names them by log id) goes
@@ -715,10 +900,13 @@ TEST_F(IntakeApiTest, TheSignalsProcessingsStayInItsActionTrace) {
   by_trace.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
   plog::ListProcessingLogEntriesResponse entries;
   CAK_ASSERT_GRPC_OK(t_->log_stub().ListProcessingLogEntries(ContextFor(kPrivacy).get(), by_trace, &entries));
-  ASSERT_EQ(entries.entries_size(), 6);  // two operations, each with its two example customers
+  // Two operations, each with its two example customers: the submit's as subject rows, the
+  // assessment's as child entries.
+  ASSERT_EQ(entries.entries_size(), 4);
   const auto& submit = entries.entries(0);
   EXPECT_EQ(submit.span_id(), action->SpanIdHex());  // the action's operation is the submit
-  const auto& assess = entries.entries(3);
+  EXPECT_EQ(submit.subject_row_count(), 2);
+  const auto& assess = entries.entries(1);
   EXPECT_EQ(assess.name(), "intake.StartSignalAssessment");
   EXPECT_EQ(assess.parent_span_id(), action->SpanIdHex());
   EXPECT_EQ(assess.foreign_operation_trace_id(), "0af7651916cd43dd8448eb211c80319c");

@@ -78,8 +78,10 @@ TEST_F(PgSignalRepositoryTest, StoresAndReadsBackEverything) {
   EXPECT_EQ(read->receive_time, clock_.Now());
   ASSERT_EQ(read->state_changes.size(), 1u);
   EXPECT_FALSE(read->state_changes[0].from.has_value());
-  // Submit logged the operation and both customers; the full read logged them again.
-  EXPECT_EQ(Count("processing_log"), 3 + 3);
+  // Submit logged the operation with both customers as subject rows; the full read logged the
+  // operation and a child entry per customer.
+  EXPECT_EQ(Count("processing_log"), 1 + 3);
+  EXPECT_EQ(Count("processing_log_subjects"), 2);
 }
 
 TEST_F(PgSignalRepositoryTest, FindsDuplicateCandidatesAmongOpenSignalsOnly) {

@@ -219,6 +219,10 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
 
   // 2. The new signals, their customers, attachments, first event and duplicate suggestions in
   //    one statement. Suggestions come from the signals committed before this transaction.
+  //    They stay here, before the commit, and go back in the response (issue 2 allowed them
+  //    after the commit, through the watch stream and GetSignal): bounded by an index they
+  //    cost a few index probes, while storing them after the commit would cost a second
+  //    write of every signal row and a second durable commit.
   std::vector<std::string> ids, rids, descrs, traces;
   std::vector<int64_t> rks, chs, cats, regs, cnts, ts, sinces, new_idx;
   std::vector<int64_t> a_idx, a_pos, a_sz;
@@ -296,10 +300,17 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
             S +
             ".from_micros(i.since)"
             "   UNION ALL"
-            // One GIN search (signals_open_customers_idx) finds the open signals sharing any customer.
-            "   SELECT sg.id, false, (SELECT count(*) FROM unnest(sg.example_customers) b WHERE b = ANY (i.bsns)),"
-            "    sg.receive_time FROM " +
-            S + ".signals sg WHERE sg.example_customers && i.bsns AND sg.state IN " + open +
+            // Shared customers (migration 0004): per customer of the new signal, the newest few
+            // open signals naming them, a backward range scan of open_signal_customers' key with
+            // a LIMIT, however many open signals name them. Bounded, and still exact: a signal
+            // among the newest few of the union is among the newest few of every customer list
+            // it is on (those are subsets of the union, in the same order), so counting the
+            // lists it is on gives every customer it shares.
+            "   SELECT c.id, false, count(*), max(c.rt) FROM unnest(i.bsns) AS b(bsn) CROSS JOIN LATERAL ("
+            "    SELECT o.signal_id AS id, o.receive_time AS rt FROM " +
+            S +
+            ".open_signal_customers o WHERE o.bsn = b.bsn"
+            "    ORDER BY o.receive_time DESC, o.signal_id DESC LIMIT $13) c GROUP BY c.id"
             "  ) x GROUP BY x.id ORDER BY max(x.rt) DESC, x.id DESC LIMIT $13"
             " ) d ON true GROUP BY i.idx),"
             " sig AS (INSERT INTO " +
@@ -310,6 +321,11 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
             " SELECT i.id, i.rid, i.rk, i.ch, i.cat, i.reg, i.descr, 1, i.cnt, i.bsns, " +
             S + ".from_micros(i.t), " + S +
             ".from_micros(i.t), cands.j, i.trace FROM input i JOIN cands USING (idx)),"
+            // A new signal is open (RECEIVED): its customers go into the duplicate index. The
+            // cands above do not see them (one snapshot), as they do not see the signals.
+            " osc AS (INSERT INTO " +
+            S + ".open_signal_customers (bsn, receive_time, signal_id) SELECT b.bsn, " + S +
+            ".from_micros(i.t), i.id FROM input i CROSS JOIN LATERAL unnest(i.bsns) AS b(bsn)),"
             " att AS (INSERT INTO " +
             S +
             ".signal_attachments (signal_id, position, file_name, media_type, size_bytes,"
@@ -340,7 +356,11 @@ absl::Status PgSignalRepository::WriteCreates(Tx& tx, const std::vector<const Cr
       const auto& cmd = *items[i]->command;
       if (!cmd.record.data_subjects.empty()) records.push_back({items[i]->call, &cmd.record});
     }
-    log_->AppendAll(tx, records);
+    // The subjects as narrow subject rows under each operation's entry (DESIGN.md 4.2), as a
+    // bulk disclosure keeps them: a row of two columns per example customer instead of a full
+    // child entry with its indexes, on the hottest write path; ListBySubject and the logbook
+    // export still give each subject an entry of its own.
+    log_->AppendAllWithSubjectRows(tx, records);
   }
 
   // 4. Repeats get the signal the first request created (possibly in this very batch).
@@ -380,7 +400,7 @@ absl::StatusOr<std::vector<Signal>> PgSignalRepository::SignalsNaming(const comm
   absl::Status st = common::db::WithSession(
       *pool_,
       [&](soci::session& sql) -> absl::Status {
-        // A scan of the signals (the GIN index covers open signals only, and declined and closed
+        // A scan of the signals (open_signal_customers covers open signals only, and declined and closed
         // ones are kept until the purge): an access request is rare, and the list is complete.
         const common::db::TextRows ids = common::db::ExecutePrepared(
             sql, "SELECT id FROM " + schema_ + ".signals WHERE $1 = ANY (example_customers) ORDER BY receive_time, id",
@@ -407,7 +427,12 @@ absl::StatusOr<int64_t> PgSignalRepository::RemoveExampleCustomers(const CallCon
                                     : "WITH u AS (UPDATE " + schema_ +
                                           ".signals SET example_customers = array_remove(example_customers, $1),"
                                           " example_customer_count = example_customer_count - 1"
-                                          " WHERE $1 = ANY (example_customers) RETURNING 1) SELECT count(*) FROM u";
+                                          " WHERE $1 = ANY (example_customers) RETURNING 1),"
+                                          // and out of the duplicate index (migration 0004)
+                                          " d AS (DELETE FROM " +
+                                          schema_ +
+                                          ".open_signal_customers WHERE bsn = $1)"
+                                          " SELECT count(*) FROM u";
         for (const common::Bsn& customer : customers) {
           n += common::db::ToInt(common::db::ExecutePrepared(tx.sql(), sql, {customer.digits()}).at(0).at(0));
         }
@@ -507,6 +532,21 @@ absl::StatusOr<Signal> PgSignalRepository::Update(const CallContext& call, const
             soci::use(info_set), soci::use(type), soci::use(from), soci::use(to), soci::use(e.actor.id),
             soci::use(actor_kind), soci::use(event_time), soci::use(event_reason), soci::use(e.text),
             soci::use(channel_), soci::use(id), soci::into(sequence);
+        // The duplicate index holds open signals only (migration 0004): a decision that closes
+        // the signal takes its customers out, information that reopens it puts them back.
+        const bool was_open = domain::IsOpen(current->state), is_open = domain::IsOpen(m.to);
+        if (was_open != is_open && !current->example_customers.empty()) {
+          common::db::ExecutePrepared(
+              sql,
+              is_open ? "INSERT INTO " + S +
+                            ".open_signal_customers (bsn, receive_time, signal_id)"
+                            " SELECT unnest(s.example_customers), s.receive_time, s.id FROM " +
+                            S + ".signals s WHERE s.id = CAST($1 AS uuid) ON CONFLICT DO NOTHING"
+                      : "DELETE FROM " + S + ".open_signal_customers o USING " + S +
+                            ".signals s WHERE s.id = CAST($1 AS uuid) AND o.bsn = ANY (s.example_customers)"
+                            " AND o.receive_time = s.receive_time AND o.signal_id = s.id",
+              {id});
+        }
         if (m.record) log_->Append(tx, call, *m.record);
         result = domain::ApplyMutation(*std::move(current), m);
         return absl::OkStatus();
@@ -647,6 +687,7 @@ absl::StatusOr<domain::PurgeOutcome> PgSignalRepository::Purge(const CallContext
           for (const std::string& b : bsns) {
             if (auto bsn = common::Bsn::Parse(b); bsn.ok()) rec.data_subjects.push_back(*bsn);
           }
+          // (Final signals only: none of them is in open_signal_customers.)
           sql << "DELETE FROM " + S + ".signals WHERE id = ANY(CAST(:ids AS uuid[]))", soci::use(ids_lit);
           common::db::ForgetRequestIds(tx, S, ids_lit);
           rec.attributes["purged_signal_count"] = absl::StrCat(ids.size());
