@@ -23,6 +23,8 @@ struct AnalysisConfig {
   std::string import_dir;
   double max_rejected_share = 0.01;
   int64_t customer_retention_years = 2;
+  absl::Duration snapshot_poll_interval = absl::Seconds(1);
+  absl::Duration snapshot_max_wait = absl::Seconds(1);
   common::PeerConfig dispatch;
 };
 
@@ -37,6 +39,8 @@ absl::StatusOr<std::unique_ptr<cak::analysis::AnalysisServer>> MakeServer(
   options.settings.max_rejected_share = cfg.max_rejected_share;
   options.settings.customer_retention_years = static_cast<int>(cfg.customer_retention_years);
   options.settings.zone = ctx.zone;
+  options.settings.snapshot_cache.poll_interval = cfg.snapshot_poll_interval;
+  options.settings.snapshot_cache.max_wait = cfg.snapshot_max_wait;
   options.outcomes = outcomes;
   options.zone_name = ctx.zone_name;
   return std::make_unique<cak::analysis::AnalysisServer>(std::move(options));
@@ -82,6 +86,14 @@ int main(int argc, char** argv) {
                   "default largest share of rejected rows at which an import still loads");
     parser.Int("customer-retention-years", &cfg.customer_retention_years, 2, 1, 100,
                "whole years customer data is kept after the customer became inactive");
+    parser.Duration("snapshot-poll-interval", &cfg.snapshot_poll_interval, absl::Seconds(1), absl::Milliseconds(100),
+                    absl::Minutes(10),
+                    "how often a replica checks for a snapshot published elsewhere (an import, erasure or purge "
+                    "on another replica) and starts building its columnar copy");
+    parser.Duration("snapshot-max-wait", &cfg.snapshot_max_wait, absl::Seconds(1), absl::ZeroDuration(),
+                    absl::Seconds(30),
+                    "how long a request waits for a snapshot build in progress before it is answered UNAVAILABLE "
+                    "(SNAPSHOT_REBUILDING) with a retry delay");
     common::AddPeerOptions(parser, "dispatch", &cfg.dispatch,
                            "for executor outcomes in response measurement (empty: measurements that name a "
                            "dispatch order are refused)");

@@ -63,6 +63,8 @@ absl::StatusOr<std::unique_ptr<AnalysisTestServer>> AnalysisTestServer::Start(Te
   o.server.grpc_port = 0;
   o.server.health_port = 0;
   o.server.shutdown_grace = absl::Seconds(5);
+  o.settings.snapshot_cache = options.snapshot_cache;
+  t->options_ = o;
   t->server_ = std::make_unique<AnalysisServer>(std::move(o));
   if (options.start_grpc) {
     if (absl::Status st = t->server_->Start(); !st.ok()) return st;
@@ -78,6 +80,15 @@ AnalysisTestServer::~AnalysisTestServer() {
   server_.reset();
   std::error_code ec;
   std::filesystem::remove_all(import_dir_, ec);
+}
+
+absl::StatusOr<std::unique_ptr<AnalysisServer>> AnalysisTestServer::StartReplica(
+    domain::SnapshotCacheOptions snapshot_cache) {
+  AnalysisServerOptions o = options_;
+  o.settings.snapshot_cache = std::move(snapshot_cache);
+  auto replica = std::make_unique<AnalysisServer>(std::move(o));
+  if (absl::Status st = replica->Start(); !st.ok()) return st;
+  return replica;
 }
 
 absl::Status AnalysisTestServer::ImportGenerated() {

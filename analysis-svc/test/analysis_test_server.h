@@ -34,6 +34,8 @@ struct TestServerOptions {
   int max_concurrent_streams = 4;
   // dispatch-svc's outcomes for MeasureResponse (not owned); null: none configured.
   domain::OutcomeSource* outcomes = nullptr;
+  // The columnar snapshot's background builds (tests hold a build with before_build).
+  domain::SnapshotCacheOptions snapshot_cache;
 };
 
 class AnalysisTestServer {
@@ -50,6 +52,10 @@ class AnalysisTestServer {
   common::db::PgPool& pool() { return *pool_; }
   const std::string& import_dir() const { return import_dir_; }
 
+  // Another replica of this server: the same schema, pool and settings, its own snapshot cache
+  // (with `snapshot_cache`), started (the snapshot built, then serving on a port of its own).
+  absl::StatusOr<std::unique_ptr<AnalysisServer>> StartReplica(domain::SnapshotCacheOptions snapshot_cache);
+
   // Imports the generated files (customers, relations, mailings, contact reports) through
   // the domain service, as an administrator would with ImportFile.
   absl::Status ImportGenerated();
@@ -59,6 +65,7 @@ class AnalysisTestServer {
 
  private:
   AnalysisTestServer() = default;
+  AnalysisServerOptions options_;  // the replicas' (snapshot_cache aside)
   common::testing::FakeClock clock_;
   common::SystemClock auth_clock_;
   std::string import_dir_;

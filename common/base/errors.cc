@@ -2,6 +2,7 @@
 #include "common/base/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace cak::common {
@@ -31,6 +32,19 @@ std::string ErrorReason(const absl::Status& status) {
 std::string ErrorField(const absl::Status& status) {
   auto payload = status.GetPayload(kFieldPayloadUrl);
   return payload ? std::string(*payload) : std::string();
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  if (status.ok()) return status;
+  status.SetPayload(kRetryDelayPayloadUrl, absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(delay))));
+  return status;
+}
+
+std::optional<absl::Duration> RetryDelay(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryDelayPayloadUrl);
+  int64_t ms = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &ms)) return std::nullopt;
+  return absl::Milliseconds(ms);
 }
 
 absl::Status PrefixField(absl::Status status, absl::string_view prefix) {

@@ -1,23 +1,27 @@
 // Error helpers shared by every layer: absl::Status values that carry a machine-readable
 // reason (UPPER_SNAKE, becomes google.rpc.ErrorInfo.reason) and, for validation errors, the
-// offending request field (becomes google.rpc.BadRequest.field_violations[].field).
+// offending request field (becomes google.rpc.BadRequest.field_violations[].field) and, for
+// a retryable refusal, when to try again (becomes google.rpc.RetryInfo.retry_delay).
 //
 // The domain and storage layers produce these; only common/grpc/status_conversion turns them
 // into grpc::Status. Reasons and fields travel as absl::Status payloads so that the domain
 // needs neither protobuf nor gRPC.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace cak::common {
 
 // Payload type URLs under which reason and field are stored in an absl::Status.
 inline constexpr char kReasonPayloadUrl[] = "type.cak.nl/voorlichting.ErrorReason";
 inline constexpr char kFieldPayloadUrl[] = "type.cak.nl/voorlichting.ErrorField";
+inline constexpr char kRetryDelayPayloadUrl[] = "type.cak.nl/voorlichting.RetryDelay";
 
 // Reasons used by more than one service. Service-specific reasons live with their domain.
 namespace reason {
@@ -54,6 +58,11 @@ absl::Status InvalidField(absl::string_view reason, absl::string_view field, abs
 // The reason / field stored in a status; empty when there is none.
 std::string ErrorReason(const absl::Status& status);
 std::string ErrorField(const absl::Status& status);
+
+// `status` with advice on when a retry may succeed (an estimate; for UNAVAILABLE and
+// RESOURCE_EXHAUSTED refusals that clear by themselves), and that advice, if any.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+std::optional<absl::Duration> RetryDelay(const absl::Status& status);
 
 // Returns `status` with `prefix` + "." prepended to its field (for nested validation).
 absl::Status PrefixField(absl::Status status, absl::string_view prefix);

@@ -109,13 +109,41 @@ int64_t PipelinedCopyIn::End() {
   return copy_.End();
 }
 
-void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row) {
+absl::string_view UnescapeCopyField(absl::string_view field, std::string* scratch) {
+  if (field.find('\\') == absl::string_view::npos) return field;
+  scratch->clear();
+  scratch->reserve(field.size());
+  for (size_t k = 0; k < field.size(); ++k) {
+    if (field[k] != '\\' || k + 1 == field.size()) {
+      scratch->push_back(field[k]);
+      continue;
+    }
+    const char c = field[++k];
+    scratch->push_back(c == 't'   ? '\t'
+                       : c == 'n' ? '\n'
+                       : c == 'r' ? '\r'
+                       : c == 'b' ? '\b'
+                       : c == 'f' ? '\f'
+                       : c == 'v' ? '\v'
+                                  : c);
+  }
+  return *scratch;
+}
+
+void CopyOutLines(soci::session& sql, const std::string& statement,
+                  const std::function<void(absl::string_view line)>& line) {
+  CopyOutData(sql, statement, [&](absl::string_view data) {
+    if (!data.empty() && data.back() == '\n') data.remove_suffix(1);
+    line(data);
+  });
+}
+
+void CopyOutData(soci::session& sql, const std::string& statement,
+                 const std::function<void(absl::string_view data)>& data) {
   PGconn* conn = NativeConnection(sql);
   PGresult* res = PQexec(conn, statement.c_str());
   if (PQresultStatus(res) != PGRES_COPY_OUT) ThrowPgError(res, conn, "COPY TO STDOUT");
   PQclear(res);
-  CopyRow out;
-  std::vector<std::string> unescaped;
   auto drain = [conn] {
     while (PGresult* r = PQgetResult(conn)) PQclear(r);
   };
@@ -128,55 +156,8 @@ void CopyOut(soci::session& sql, const std::string& statement, const std::functi
       char* p;
       ~Freer() { PQfreemem(p); }
     } freer{buf};
-    absl::string_view line(buf, static_cast<size_t>(len));
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    out.fields.clear();
-    out.null.clear();
-    unescaped.clear();
-    size_t start = 0;
-    // First pass: split; fields with a backslash are unescaped into `unescaped`.
-    std::vector<std::pair<size_t, size_t>> spans;
-    for (size_t i = 0; i <= line.size(); ++i) {
-      if (i == line.size() || line[i] == '\t') {
-        spans.emplace_back(start, i - start);
-        start = i + 1;
-      }
-    }
-    unescaped.reserve(spans.size());
-    for (const auto& [s, n] : spans) {
-      const absl::string_view f = line.substr(s, n);
-      if (f == "\\N") {
-        out.fields.emplace_back();
-        out.null.push_back(true);
-        continue;
-      }
-      if (f.find('\\') == absl::string_view::npos) {
-        out.fields.push_back(f);
-        out.null.push_back(false);
-        continue;
-      }
-      std::string u;
-      u.reserve(f.size());
-      for (size_t k = 0; k < f.size(); ++k) {
-        if (f[k] != '\\' || k + 1 == f.size()) {
-          u.push_back(f[k]);
-          continue;
-        }
-        const char c = f[++k];
-        u.push_back(c == 't'   ? '\t'
-                    : c == 'n' ? '\n'
-                    : c == 'r' ? '\r'
-                    : c == 'b' ? '\b'
-                    : c == 'f' ? '\f'
-                    : c == 'v' ? '\v'
-                               : c);
-      }
-      unescaped.push_back(std::move(u));
-      out.fields.push_back(unescaped.back());
-      out.null.push_back(false);
-    }
     try {
-      row(out);
+      data(absl::string_view(buf, static_cast<size_t>(len)));
     } catch (...) {
       // Leave the connection usable: cancel the rest of the COPY.
       if (PGcancel* cancel = PQgetCancel(conn)) {
@@ -201,6 +182,29 @@ void CopyOut(soci::session& sql, const std::string& statement, const std::functi
   }
   PQclear(end);
   drain();
+}
+
+void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row) {
+  CopyRow out;
+  std::vector<std::string> unescaped;
+  CopyOutLines(sql, statement, [&](absl::string_view line) {
+    out.fields.clear();
+    out.null.clear();
+    size_t fields = 1;
+    for (char c : line) fields += c == '\t';
+    // Reserved up front: the views into `unescaped` must not move.
+    if (unescaped.size() < fields) unescaped.resize(fields);
+    size_t start = 0;
+    for (size_t i = 0, k = 0; i <= line.size(); ++i) {
+      if (i < line.size() && line[i] != '\t') continue;
+      const absl::string_view f = line.substr(start, i - start);
+      start = i + 1;
+      const bool null = f == "\\N";
+      out.fields.push_back(null ? absl::string_view() : UnescapeCopyField(f, &unescaped[k++]));
+      out.null.push_back(null);
+    }
+    row(out);
+  });
 }
 
 }  // namespace cak::common::db

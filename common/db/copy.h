@@ -85,4 +85,18 @@ struct CopyRow {
 // only during the call. Throws; an exception from `row` ends the COPY and propagates.
 void CopyOut(soci::session& sql, const std::string& statement, const std::function<void(const CopyRow&)>& row);
 
+// The same, one text-format line at a time (without its newline; fields tab-separated, \N for
+// NULL, escapes as sent): for bulk readers that parse their few known columns in place.
+void CopyOutLines(soci::session& sql, const std::string& statement,
+                  const std::function<void(absl::string_view line)>& line);
+// A field of such a line with its backslash escapes undone: `field` itself when it has none,
+// else a view of `scratch`.
+absl::string_view UnescapeCopyField(absl::string_view field, std::string* scratch);
+// The same, the data as the server sends it (one CopyData message a call: a text line with its
+// newline, or a binary-format row, the header before the first and the trailer after the last):
+// for relaying a COPY ... TO STDOUT (FORMAT binary) into a COPY ... FROM STDIN (FORMAT binary)
+// unparsed.
+void CopyOutData(soci::session& sql, const std::string& statement,
+                 const std::function<void(absl::string_view data)>& data);
+
 }  // namespace cak::common::db

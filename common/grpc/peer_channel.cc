@@ -140,9 +140,12 @@ absl::Status FromPeerStatus(const grpc::Status& status, absl::string_view peer) 
   const GrpcErrorDetails details = ParseGrpcErrorDetails(status);
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   const std::string message = absl::StrCat(peer, ": ", status.error_message());
-  if (!details.field.empty()) return FieldError(code, details.reason, details.field, message);
-  if (!details.reason.empty()) return MakeError(code, details.reason, message);
-  return absl::Status(code, message);
+  absl::Status out = !details.field.empty()    ? FieldError(code, details.reason, details.field, message)
+                     : !details.reason.empty() ? MakeError(code, details.reason, message)
+                                               : absl::Status(code, message);
+  // The peer's retry advice (e.g. analysis-svc's SNAPSHOT_REBUILDING) reaches our caller too.
+  if (details.retry_delay) out = WithRetryDelay(std::move(out), *details.retry_delay);
+  return out;
 }
 
 }  // namespace cak::common

@@ -13,7 +13,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   const std::string message(status.message());
   const std::string reason = ErrorReason(status);
   const std::string field = ErrorField(status);
-  if (reason.empty() && field.empty()) return grpc::Status(code, message);
+  const std::optional<absl::Duration> retry_delay = RetryDelay(status);
+  if (reason.empty() && field.empty() && !retry_delay) return grpc::Status(code, message);
 
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(code));
@@ -32,6 +33,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     violation->set_description(message);
     rich.add_details()->PackFrom(bad_request);
   }
+  if (retry_delay) {
+    google::rpc::RetryInfo retry;
+    const int64_t ms = absl::ToInt64Milliseconds(*retry_delay);
+    retry.mutable_retry_delay()->set_seconds(ms / 1000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+    rich.add_details()->PackFrom(retry);
+  }
   return grpc::Status(code, message, rich.SerializeAsString());
 }
 
@@ -42,10 +50,13 @@ GrpcErrorDetails ParseGrpcErrorDetails(const grpc::Status& status) {
   for (const auto& any : rich.details()) {
     google::rpc::ErrorInfo info;
     google::rpc::BadRequest bad_request;
+    google::rpc::RetryInfo retry;
     if (any.UnpackTo(&info)) {
       out.reason = info.reason();
     } else if (any.UnpackTo(&bad_request) && bad_request.field_violations_size() > 0) {
       out.field = bad_request.field_violations(0).field();
+    } else if (any.UnpackTo(&retry)) {
+      out.retry_delay = absl::Seconds(retry.retry_delay().seconds()) + absl::Nanoseconds(retry.retry_delay().nanos());
     }
   }
   return out;

@@ -39,6 +39,22 @@ TEST(StatusConversionTest, ReasonWithoutField) {
   EXPECT_EQ(parsed.field, "");
 }
 
+TEST(StatusConversionTest, CarriesRetryDelay) {
+  grpc::Status st = ToGrpcStatus(WithRetryDelay(
+      MakeError(absl::StatusCode::kUnavailable, "SNAPSHOT_REBUILDING", "later"), absl::Milliseconds(2500)));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(st.error_details()));
+  ASSERT_EQ(rich.details_size(), 2);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(rich.details(1).UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 2);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500000000);
+  GrpcErrorDetails parsed = ParseGrpcErrorDetails(st);
+  EXPECT_EQ(parsed.reason, "SNAPSHOT_REBUILDING");
+  EXPECT_EQ(parsed.retry_delay, absl::Milliseconds(2500));
+}
+
 TEST(StatusConversionTest, OkAndPlainErrors) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   grpc::Status st = ToGrpcStatus(absl::UnavailableError("down"));

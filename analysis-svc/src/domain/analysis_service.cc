@@ -200,6 +200,9 @@ class ImportSessionImpl final : public ImportSession {
       report.replayed = true;
       return report;
     }
+    // This replica builds the new snapshot at once, in the background: the import's own time
+    // stays the load's, and the next request finds the build under way (or done), never cold.
+    service_->cache_.Published(outcome.snapshot_version);
     (void)service_->snapshots_->CollectVersions();  // best effort; the next import retries
     return service_->snapshots_->GetImportReport(load_->version());
   }
@@ -281,7 +284,7 @@ AnalysisService::AnalysisService(SnapshotRepository* snapshots, AnalysisReposito
       pseudonymizer_(std::move(pseudonymizer)),
       settings_(std::move(settings)),
       outcomes_(outcomes),
-      cache_(snapshots),
+      cache_(snapshots, settings_.snapshot_cache),
       objections_(analyses) {}
 
 absl::CivilDay AnalysisService::Today() const { return absl::ToCivilDay(clock_->Now(), settings_.zone); }
@@ -1530,6 +1533,9 @@ absl::StatusOr<common::ErasureOutcome> AnalysisService::EraseSubjectData(const C
   CAK_ASSIGN_OR_RETURN(
       const ErasureCounts c,
       analyses_->EraseCustomer(call, std::stoi(subject.digits()), TombstoneKey(subject), Today(), dry_run, removal));
+  // The erasure published a new snapshot: this replica starts building it now (best effort; the
+  // watcher and the next request start it otherwise).
+  if (!dry_run) (void)cache_.Refresh(call.deadline);
   common::ErasureOutcome out;
   out.categories = {{"customer", "Uw klantgegevens (elke bewaarde versie)", c.customers},
                     {"relations", "Uw wettelijk vertegenwoordigers en contactpersonen", c.relations},

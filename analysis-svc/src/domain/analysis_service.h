@@ -56,6 +56,9 @@ struct AnalysisSettings {
   // campaign-svc carries each member's data_subject_id, so that the preview it renders is
   // logged per subject there too; nobody else gets ids that match log entries.
   std::optional<common::DataSubjectHasher> subject_ids;
+  // How the columnar snapshot is kept current (background builds, the wait before
+  // SNAPSHOT_REBUILDING, the version poll).
+  SnapshotCacheOptions snapshot_cache;
 };
 
 // Reasons specific to analysis-svc.

@@ -64,11 +64,20 @@ struct ColumnarSnapshot {
 
   // Row of a BSN, or nullopt.
   std::optional<uint32_t> RowOf(int32_t bsn_value) const;
+  // The bytes its columns hold (their capacity): what a replica keeps in memory per snapshot
+  // (logged with every build; scripts/bench.sh scale shows it per customer).
+  int64_t MemoryBytes() const;
   // Index of a CBS municipality number in municipality_numbers, or nullopt.
   std::optional<uint16_t> MunicipalityIndex(int number) const;
 };
 
 // Builds a ColumnarSnapshot from rows in any order (the loader streams them out of COPY).
+//
+// The four kinds of rows may arrive on four threads at once (one thread per kind: each Add*
+// kind touches only its own buffers). Once the customers are in, FinishCustomers() lays them
+// out; after it, FinishRelations(), FinishMailings() and FinishContacts() may run at once on
+// different threads (they write disjoint columns), each as soon as its rows are in. Build()
+// does it all in order on one thread.
 class ColumnarBuilder {
  public:
   struct CustomerRow {
@@ -91,6 +100,9 @@ class ColumnarBuilder {
 
   explicit ColumnarBuilder(int64_t version) { snapshot_.version = version; }
 
+  // Row counts expected (e.g. the imports' rows_loaded), so the buffers grow once.
+  void Reserve(size_t customers, size_t relations, size_t mailings, size_t contacts);
+
   void AddCustomer(const CustomerRow& row) { customers_.push_back(row); }
   void AddRelation(const RelationRow& row) { relations_.push_back(row); }
   // Rows whose customer is unknown are ignored (they were checked at import; a purge may
@@ -100,8 +112,18 @@ class ColumnarBuilder {
     contacts_.push_back({customer_bsn, day, static_cast<uint8_t>(channel | (reached ? 0x80 : 0)), TopicIndex(topic)});
   }
 
-  // Sorts, routes (DESIGN.md 4.5: legal representative, else a contact person with routing
-  // RELATION, else the customer; the first in import order) and lays out the columns.
+  // Sorts the customers by BSN and lays out their columns.
+  void FinishCustomers();
+  // Routing (DESIGN.md 4.5: legal representative, else a contact person with routing
+  // RELATION, else the customer; the first in import order).
+  void FinishRelations();
+  // The events in CSR layout per customer (contacts by day).
+  void FinishMailings();
+  void FinishContacts();
+  // The snapshot, once every Finish* ran.
+  ColumnarSnapshot Take() &&;
+
+  // All of the above in order.
   ColumnarSnapshot Build() &&;
 
  private:
@@ -111,12 +133,21 @@ class ColumnarBuilder {
     uint8_t code;
     uint32_t topic = 0;  // contacts: index into snapshot_.contact_topics
   };
+  static constexpr uint32_t kNoRow = ~uint32_t{0};
   uint32_t TopicIndex(std::string_view topic);
+  // Row of a BSN through the bucket index (after FinishCustomers), or kNoRow.
+  uint32_t FindRow(int32_t bsn) const;
+  void LayoutEvents(std::vector<Event>& events, std::vector<uint32_t>& offset, std::vector<DayNumber>& day,
+                    std::vector<uint8_t>& code, std::vector<uint32_t>* topic) const;
+
   ColumnarSnapshot snapshot_;
   absl::flat_hash_map<std::string, uint32_t> topic_index_;
   std::vector<CustomerRow> customers_;
   std::vector<RelationRow> relations_;
   std::vector<Event> mailings_, contacts_;
+  // bucket_[b] .. bucket_[b + 1]: the rows whose BSN >> bucket_shift_ is b.
+  std::vector<uint32_t> bucket_;
+  int bucket_shift_ = 0;
 };
 
 }  // namespace cak::analysis::domain

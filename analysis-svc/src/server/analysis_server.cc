@@ -65,16 +65,19 @@ AnalysisServer::AnalysisServer(AnalysisServerOptions options)
 AnalysisServer::~AnalysisServer() { Shutdown(); }
 
 absl::Status AnalysisServer::Start() {
-  auto warm = service_.snapshots().CurrentOrEmpty(absl::InfiniteFuture());
-  if (!warm.ok()) return warm.status();
+  if (absl::Status st = service_.snapshots().AwaitLatest(absl::InfiniteFuture()); !st.ok()) return st;
   if (absl::Status st = server_.Start(); !st.ok()) return st;
+  service_.snapshots().StartWatching();
   if (options_.metrics) options_.metrics->ObservePool(options_.pool);
   common::db::PgPool* pool = options_.pool;
   server_.MonitorHealth([pool] { return common::db::DatabaseHealth(*pool); }, options_.health_interval);
   return absl::OkStatus();
 }
 
-void AnalysisServer::Shutdown() { server_.Shutdown(); }
+void AnalysisServer::Shutdown() {
+  server_.Shutdown();
+  service_.snapshots().Stop();
+}
 
 void AnalysisServer::Wait() { server_.Wait(); }
 

@@ -47,9 +47,11 @@ class AnalysisServer {
   explicit AnalysisServer(AnalysisServerOptions options);
   ~AnalysisServer();
 
-  // Builds the columnar snapshot (so the first request does not pay for it), then starts the
-  // gRPC servers and the health monitor.
+  // Builds the columnar snapshot (so the replica reports SERVING only with it in memory and
+  // the first request does not pay for it), then starts the gRPC servers, the health monitor
+  // and the watcher that builds each newer snapshot in the background.
   absl::Status Start();
+  // Stops serving, then the snapshot watcher (waiting for a build in progress).
   void Shutdown();
   void Wait();
 

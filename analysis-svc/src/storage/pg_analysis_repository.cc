@@ -1,7 +1,10 @@
 // PostgreSQL analysis repository (see pg_analysis_repository.h).
 #include "analysis-svc/src/storage/pg_analysis_repository.h"
 
+#include <condition_variable>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -166,6 +169,52 @@ struct StopStream {
   absl::Status status;
 };
 
+// Chunks of COPY data handed from the thread reading them to the thread writing them, at most
+// `max_chunks` waiting (the reader waits for the writer, memory stays bounded).
+class ChunkQueue {
+ public:
+  explicit ChunkQueue(size_t max_chunks) : max_chunks_(max_chunks) {}
+  // Reader: false when the writer gave up (the reader stops).
+  bool Push(std::string chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < max_chunks_ || abandoned_; });
+    if (abandoned_) return false;
+    queue_.push_back(std::move(chunk));
+    cv_.notify_all();
+    return true;
+  }
+  // Reader: nothing more comes.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  // Writer: the next chunk; false once closed and drained.
+  bool Pop(std::string* chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return false;
+    *chunk = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+  // Writer: takes no more (a waiting or later Push answers false).
+  void Abandon() {
+    std::lock_guard<std::mutex> lock(mu_);
+    abandoned_ = true;
+    queue_.clear();
+    cv_.notify_all();
+  }
+
+ private:
+  const size_t max_chunks_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool closed_ = false, abandoned_ = false;
+};
+
 }  // namespace
 
 PgAnalysisRepository::PgAnalysisRepository(common::db::PgPool* pool, std::string schema,
@@ -259,9 +308,9 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
     const std::vector<domain::MemberRef>& control_members, const common::IdempotencyKey* key,
     const common::ProcessingRecord& record, bool* replayed) {
   const absl::Time start = absl::Now();
-  absl::Duration insert_time;
+  absl::Duration subjects_time, members_time, read_time;
   std::optional<std::string> existing;
-  // The contacted members, then the control list's: one statement writes both lists, so the
+  // The contacted members, then the control list's: one statement reads both lists, so the
   // customers version is hashed once (ordinal k of the array: position k of the contacted
   // list while k <= its size, else position k - size of the control list).
   const size_t total = members.size() + (control ? control_members.size() : 0);
@@ -277,15 +326,27 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
       relations.push_back(m.addressee_relation);
     }
   }
-  // Every member, of both lists, is a data subject of the freeze (a narrow subject row each):
-  // their log ids are hashed on a thread of their own while PostgreSQL copies the members.
-  std::future<std::vector<std::string>> hashing = std::async(std::launch::async, [&] {
-    std::vector<std::string> ids;
-    ids.reserve(bsns.size());
-    for (int64_t bsn : bsns) ids.push_back(log_->hasher().HashText(domain::FormatBsn(static_cast<int32_t>(bsn))));
-    return ids;
+  // Every member, of both lists, is a data subject of the freeze (a narrow subject row each).
+  // Their log ids are hashed in chunks on a thread of their own, and the transaction copies each
+  // chunk in as soon as it is hashed (a retried transaction copies the same chunks again).
+  constexpr size_t kHashChunk = 65536;
+  struct Hashed {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<std::string>> chunks;  // (a deque: a chunk in use stays where it is)
+  } hashed;
+  std::future<void> hashing = std::async(std::launch::async, [&] {
+    for (size_t from = 0; from < bsns.size(); from += kHashChunk) {
+      std::vector<std::string> ids;
+      ids.reserve(std::min(kHashChunk, bsns.size() - from));
+      for (size_t i = from; i < bsns.size() && i < from + kHashChunk; ++i) {
+        ids.push_back(log_->hasher().HashText(domain::FormatBsn(static_cast<int32_t>(bsns[i]))));
+      }
+      std::lock_guard<std::mutex> lock(hashed.mu);
+      hashed.chunks.push_back(std::move(ids));
+      hashed.cv.notify_all();
+    }
   });
-  std::optional<std::vector<std::string>> subject_ids;  // once hashed (a retried transaction reuses them)
   int64_t entry_id = 0;
   const std::string customers =
       PgSnapshotRepository::VersionTable(schema_, Dataset::kCustomers, snapshot.of(Dataset::kCustomers).version);
@@ -299,6 +360,70 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
                       " name_prefix, NULL::text AS surname, NULL::text AS street, NULL::integer AS house_number,"
                       " NULL::text AS house_number_suffix, NULL::text AS postcode, NULL::text AS city, NULL::text"
                       " AS phone) r ON false";
+  // The routed addressee's fields are copied now: the list stays what was frozen, whatever
+  // later imports bring. They are read on a session of their own while the transaction below
+  // writes the freeze's entry and subject rows (both cores busy), as a binary COPY whose rows
+  // are exactly recipient_list_members' (the same columns, in order, of the same types): the
+  // transaction copies them in unparsed, and COPY inserts in batches where INSERT ... SELECT
+  // inserts row by row. COPY takes no parameters: only integers and the uuids made here are
+  // written into the statement.
+  const std::string name_c = "concat_ws(' ', c.initials, c.name_prefix, c.surname)";
+  const std::string name_r = "concat_ws(' ', r.initials, r.name_prefix, r.surname)";
+  // Relations carry no salutation: a letter to a representative is addressed neutrally.
+  const std::string pick_salutation = "CASE WHEN m.rel < 0 THEN c.salutation ELSE 'NEUTRAL' END";
+  auto pick = [](const char* col) { return absl::StrCat("CASE WHEN m.rel < 0 THEN c.", col, " ELSE r.", col, " END"); };
+  const std::string contacted = absl::StrCat(members.size());
+  const std::string read_members = absl::StrCat(
+      "COPY (SELECT CASE WHEN m.ord <= ", contacted, " THEN CAST('", list.id, "' AS uuid) ELSE ",
+      control ? absl::StrCat("CAST('", control->id, "' AS uuid)") : std::string("NULL::uuid"),
+      " END, CAST(CASE WHEN m.ord <= ", contacted, " THEN m.ord ELSE m.ord - ", contacted,
+      " END AS integer), c.bsn, m.routing, c.customer_number, ", pick_salutation, ", ", name_c,
+      ", CASE WHEN m.rel < 0 THEN ", name_c, " ELSE ", name_r, " END, ", pick("street"), ", ", pick("house_number"),
+      ", ", pick("house_number_suffix"), ", ", pick("postcode"), ", ", pick("city"), ", ", pick("phone"),
+      " FROM unnest(CAST('", common::db::IntArrayLiteral(bsns), "' AS integer[]), CAST('",
+      common::db::IntArrayLiteral(routings), "' AS smallint[]), CAST('", common::db::IntArrayLiteral(relations),
+      "' AS bigint[])) WITH ORDINALITY AS m(bsn, routing, rel, ord) JOIN ", customers, " c ON c.bsn = m.bsn",
+      relation_join, ") TO STDOUT (FORMAT binary)");
+  constexpr size_t kChunkBytes = 1 << 20;
+  ChunkQueue rows(16);
+  std::future<absl::Status> reading = std::async(std::launch::async, [&] {
+    absl::Status st = common::db::WithSession(
+        *pool_,
+        [&](soci::session& sql) -> absl::Status {
+          sql << "BEGIN READ ONLY";
+          // The join hashes a whole customers version: in memory, not in 32 batches on disk.
+          sql << "SET LOCAL work_mem = '256MB'";
+          std::string chunk;
+          bool stopped = false;
+          try {
+            common::db::CopyOutData(sql, read_members, [&](absl::string_view data) {
+              chunk.append(data.data(), data.size());
+              if (chunk.size() < kChunkBytes) return;
+              if (!rows.Push(std::move(chunk))) throw StopStream{absl::CancelledError("the freeze ended")};
+              chunk.clear();
+            });
+          } catch (const StopStream&) {
+            stopped = true;
+          }
+          if (!stopped && !chunk.empty()) rows.Push(std::move(chunk));
+          read_time = absl::Now() - start;
+          sql << "COMMIT";  // (after a stopped read: ends the aborted transaction)
+          return absl::OkStatus();
+        },
+        call.deadline);
+    rows.Close();
+    return st;
+  });
+  // However the freeze ends, the reader stops and is waited for before what it uses goes.
+  struct StopReading {
+    ChunkQueue& rows;
+    std::future<absl::Status>& reading;
+    ~StopReading() {
+      rows.Abandon();
+      if (reading.valid()) reading.wait();
+    }
+  } stop_reading{rows, reading};
+  bool members_read = false;  // (the rows can be copied in once)
   CAK_RETURN_IF_ERROR(common::db::InTransaction(
       *pool_,
       [&](Tx& tx) -> absl::Status {
@@ -307,8 +432,6 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           if (existing) return absl::OkStatus();
         }
         soci::session& sql = tx.sql();
-        // The join hashes a whole customers version: in memory, not in 32 batches on disk.
-        sql << "SET LOCAL work_mem = '256MB'";
         // The freeze's entry first: both lists name it (its subjects are their members).
         const int64_t entry = entry_id = log_->AppendOperation(tx, call, record);
         for (const domain::RecipientListRecord* l : {&list, control}) {
@@ -327,37 +450,31 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
                l->checksum, l->frozen_by, absl::StrCat(absl::ToUnixMicros(l->create_time)), l->control_list,
                l->control_of, absl::StrCat(entry), absl::StrCat(l->excluded_by_objection)});
         }
-        // The routed addressee's fields are copied now: the list stays what was frozen, whatever
-        // later imports bring.
-        const std::string name_c = "concat_ws(' ', c.initials, c.name_prefix, c.surname)";
-        const std::string name_r = "concat_ws(' ', r.initials, r.name_prefix, r.surname)";
-        // Relations carry no salutation: a letter to a representative is addressed neutrally.
-        const std::string pick_salutation = "CASE WHEN m.rel < 0 THEN c.salutation ELSE 'NEUTRAL' END";
-        auto pick = [](const char* col) {
-          return absl::StrCat("CASE WHEN m.rel < 0 THEN c.", col, " ELSE r.", col, " END");
-        };
-        const absl::Time insert_start = absl::Now();
-        const TextRows inserted = ExecutePrepared(
-            sql,
-            "WITH ins AS (INSERT INTO " + schema_ +
-                ".recipient_list_members (list_id, position, bsn, routing, customer_number, salutation,"
-                " customer_name, addressee_name, street, house_number, house_number_suffix, postcode, city, phone)"
-                " SELECT CASE WHEN m.ord <= CAST($5 AS bigint) THEN CAST($1 AS uuid)"
-                " ELSE CAST(NULLIF($6, '') AS uuid) END,"
-                " CAST(CASE WHEN m.ord <= CAST($5 AS bigint) THEN m.ord ELSE m.ord - CAST($5 AS bigint) END"
-                " AS integer), c.bsn, m.routing, c.customer_number, " +
-                pick_salutation + ", " + name_c + ", CASE WHEN m.rel < 0 THEN " + name_c + " ELSE " + name_r +
-                " END, " + pick("street") + ", " + pick("house_number") + ", " + pick("house_number_suffix") + ", " +
-                pick("postcode") + ", " + pick("city") + ", " + pick("phone") +
-                " FROM unnest(CAST($2 AS integer[]), CAST($3 AS smallint[]), CAST($4 AS bigint[]))"
-                " WITH ORDINALITY AS m(bsn, routing, rel, ord)"
-                " JOIN " +
-                customers + " c ON c.bsn = m.bsn" + relation_join + " RETURNING 1) SELECT count(*) FROM ins",
-            {list.id, common::db::IntArrayLiteral(bsns), common::db::IntArrayLiteral(routings),
-             common::db::IntArrayLiteral(relations), absl::StrCat(members.size()),
-             control ? control->id : std::string()});
-        insert_time = absl::Now() - insert_start;
-        if (ToInt(inserted.at(0).at(0)) != static_cast<int64_t>(total)) {
+        // The subject rows while the members are still being read.
+        const absl::Time subjects_start = absl::Now();
+        for (size_t k = 0; k * kHashChunk < total; ++k) {
+          std::unique_lock<std::mutex> lock(hashed.mu);
+          hashed.cv.wait(lock, [&] { return hashed.chunks.size() > k; });
+          const std::vector<std::string>& ids = hashed.chunks[k];
+          lock.unlock();
+          log_->AppendSubjectRows(tx, entry, ids);
+        }
+        subjects_time = absl::Now() - subjects_start;
+        // The member rows stream in once: a transaction retried after they were taken ends the
+        // freeze (ABORTED: the caller retries with the same request_id, a fresh freeze).
+        if (members_read) return absl::AbortedError("the freeze was interrupted by a conflict; retry it");
+        members_read = true;
+        const absl::Time members_start = absl::Now();
+        common::db::CopyIn copy(sql, "COPY " + schema_ +
+                                         ".recipient_list_members (list_id, position, bsn, routing, customer_number,"
+                                         " salutation, customer_name, addressee_name, street, house_number,"
+                                         " house_number_suffix, postcode, city, phone) FROM STDIN (FORMAT binary)");
+        std::string chunk;
+        while (rows.Pop(&chunk)) copy.Write(chunk);
+        CAK_RETURN_IF_ERROR(reading.get());  // (a failed read: the COPY is abandoned, nothing kept)
+        const int64_t inserted = copy.End();
+        members_time = absl::Now() - members_start;
+        if (inserted != static_cast<int64_t>(total)) {
           // A purge since the snapshot was read removed members: the set's snapshot is gone.
           const TextRows now = ExecutePrepared(sql, "SELECT max(version) FROM " + schema_ + ".snapshots", {});
           if (ToInt(now.at(0).at(0)) != snapshot.version) {
@@ -367,8 +484,6 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
           }
           return absl::InternalError("recipient list members missing from their snapshot");
         }
-        if (!subject_ids) subject_ids = hashing.get();
-        log_->AppendSubjectRows(tx, entry, *subject_ids);
         return absl::OkStatus();
       },
       call.deadline));
@@ -376,7 +491,9 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
   if (existing) return GetRecipientList(*existing, call.deadline);
   common::log::Info("recipient_list_frozen", {{"recipient_list", list.id},
                                               {"members", list.member_count},
-                                              {"insert_ms", absl::ToInt64Milliseconds(insert_time)},
+                                              {"subjects_ms", absl::ToInt64Milliseconds(subjects_time)},
+                                              {"members_ms", absl::ToInt64Milliseconds(members_time)},
+                                              {"read_ms", absl::ToInt64Milliseconds(read_time)},
                                               {"total_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   domain::RecipientListRecord frozen = list;
   frozen.log_entry_id = entry_id;

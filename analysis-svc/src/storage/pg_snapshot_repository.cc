@@ -2,7 +2,13 @@
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -215,6 +221,128 @@ absl::StatusOr<domain::SnapshotInfo> PgSnapshotRepository::CurrentSnapshot(absl:
   return info;
 }
 
+std::vector<PgSnapshotRepository::ColumnarCopy> PgSnapshotRepository::ColumnarCopies(
+    const std::string& schema, const std::string& zone, const domain::SnapshotInfo& snapshot) {
+  auto table = [&](Dataset d) { return VersionTable(schema, d, snapshot.of(d).version); };
+  std::vector<ColumnarCopy> out;
+  // The customers first: every other part's layout waits for theirs.
+  if (snapshot.of(Dataset::kCustomers).version != 0) {
+    out.push_back({Dataset::kCustomers,
+                   "COPY (SELECT bsn, regulation, substr(municipality_code, 3), debt_cents, payment_plan, active,"
+                   " birth_date, inactive_since, street IS NOT NULL, phone IS NOT NULL, email IS NOT NULL FROM " +
+                       table(Dataset::kCustomers) + ") TO STDOUT"});
+  }
+  if (snapshot.of(Dataset::kContactReports).version != 0) {
+    out.push_back({Dataset::kContactReports,
+                   "COPY (SELECT customer_bsn, channel, reached, (contact_time AT TIME ZONE '" + zone +
+                       "')::date - DATE '1970-01-01', topic FROM " + table(Dataset::kContactReports) + ") TO STDOUT"});
+  }
+  if (snapshot.of(Dataset::kMailings).version != 0) {
+    out.push_back(
+        {Dataset::kMailings, "COPY (SELECT customer_bsn, mailing_type, planned_date - DATE '1970-01-01' FROM " +
+                                 table(Dataset::kMailings) + ") TO STDOUT"});
+  }
+  if (snapshot.of(Dataset::kRelations).version != 0) {
+    out.push_back({Dataset::kRelations,
+                   "COPY (SELECT relation_seq, customer_bsn, kind, routing, street IS NOT NULL, phone IS NOT NULL,"
+                   " email IS NOT NULL FROM " +
+                       table(Dataset::kRelations) + ") TO STDOUT"});
+  }
+  return out;
+}
+
+namespace {
+
+// The N tab-separated fields of a COPY text line (escapes not undone); throws when the line
+// has another number of fields.
+template <size_t N>
+void SplitCopyLine(absl::string_view line, std::array<absl::string_view, N>& fields) {
+  size_t k = 0;
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  while (k + 1 < N) {
+    const char* tab = static_cast<const char*>(std::memchr(p, '\t', static_cast<size_t>(end - p)));
+    if (!tab) break;
+    fields[k++] = absl::string_view(p, static_cast<size_t>(tab - p));
+    p = tab + 1;
+  }
+  if (k + 1 != N || std::memchr(p, '\t', static_cast<size_t>(end - p))) {
+    throw std::runtime_error(absl::StrCat("COPY row with an unexpected number of fields (", N, " expected)"));
+  }
+  fields[k] = absl::string_view(p, static_cast<size_t>(end - p));
+}
+
+bool IsNull(absl::string_view f) { return f == "\\N"; }
+bool IsTrue(absl::string_view f) { return !f.empty() && f[0] == 't'; }
+
+// "YYYY-MM-DD" -> yyyymmdd, straight from the digits.
+int32_t YmdOf(absl::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return Ymd(d);
+  auto digit = [&](size_t i) { return static_cast<int32_t>(d[i] - '0'); };
+  const int32_t year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  return year * 10000 + (digit(5) * 10 + digit(6)) * 100 + digit(8) * 10 + digit(9);
+}
+
+// The reader of one part's lines into the builder (each part on one thread).
+std::function<void(absl::string_view)> LineReader(Dataset dataset, domain::ColumnarBuilder& builder) {
+  using domain::ColumnarBuilder;
+  switch (dataset) {
+    case Dataset::kCustomers:
+      return [&builder](absl::string_view line) {
+        std::array<absl::string_view, 11> f;
+        SplitCopyLine(line, f);
+        ColumnarBuilder::CustomerRow c;
+        c.bsn = static_cast<int32_t>(ToInt(f[0]));
+        c.regulation = static_cast<uint8_t>(domain::ParseRegulation(f[1]).value_or(0));
+        c.municipality = static_cast<int>(ToInt(f[2]));
+        c.debt_cents = ToInt(f[3]);
+        c.payment_plan = IsTrue(f[4]);
+        c.active = IsTrue(f[5]);
+        c.birth_ymd = YmdOf(f[6]);
+        c.inactive_since = IsNull(f[7]) ? 0 : domain::ToDayNumber(ParseIsoDay(f[7]));
+        c.has_address = IsTrue(f[8]);
+        c.has_phone = IsTrue(f[9]);
+        c.has_email = IsTrue(f[10]);
+        builder.AddCustomer(c);
+      };
+    case Dataset::kRelations:
+      return [&builder](absl::string_view line) {
+        std::array<absl::string_view, 7> f;
+        SplitCopyLine(line, f);
+        ColumnarBuilder::RelationRow rel;
+        rel.seq = ToInt(f[0]);
+        rel.customer_bsn = static_cast<int32_t>(ToInt(f[1]));
+        rel.kind = static_cast<uint8_t>(domain::ParseRelationKind(f[2]).value_or(0));
+        rel.routing = static_cast<uint8_t>(domain::ParseRoutingPreference(f[3]).value_or(0));
+        rel.has_address = IsTrue(f[4]);
+        rel.has_phone = IsTrue(f[5]);
+        rel.has_email = IsTrue(f[6]);
+        builder.AddRelation(rel);
+      };
+    case Dataset::kMailings:
+      return [&builder](absl::string_view line) {
+        std::array<absl::string_view, 3> f;
+        SplitCopyLine(line, f);
+        builder.AddMailing(static_cast<int32_t>(ToInt(f[0])),
+                           static_cast<uint8_t>(domain::ParseMailingType(f[1]).value_or(0)),
+                           static_cast<domain::DayNumber>(ToInt(f[2])));
+      };
+    case Dataset::kContactReports:
+      return [&builder, scratch = std::string()](absl::string_view line) mutable {
+        std::array<absl::string_view, 5> f;
+        SplitCopyLine(line, f);
+        const absl::string_view topic =
+            IsNull(f[4]) ? absl::string_view() : common::db::UnescapeCopyField(f[4], &scratch);
+        builder.AddContact(static_cast<int32_t>(ToInt(f[0])),
+                           static_cast<uint8_t>(domain::ParseContactChannel(f[1]).value_or(0)), IsTrue(f[2]),
+                           static_cast<domain::DayNumber>(ToInt(f[3])), std::string_view(topic.data(), topic.size()));
+      };
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotRepository::LoadColumnar(
     const domain::SnapshotInfo& snapshot) {
   // The zone goes into the statement (COPY takes no parameters): a zone name, nothing else.
@@ -223,83 +351,105 @@ absl::StatusOr<std::shared_ptr<const domain::ColumnarSnapshot>> PgSnapshotReposi
       return absl::InvalidArgumentError("time zone name has characters a zone name never has");
     }
   }
+  const absl::Time start = absl::Now();
+  const std::vector<ColumnarCopy> copies = ColumnarCopies(options_.schema, options_.zone, snapshot);
   domain::ColumnarBuilder builder(snapshot.version);
-  const std::string& s = options_.schema;
-  auto table = [&](Dataset d) { return VersionTable(s, d, snapshot.of(d).version); };
-  absl::Status st = common::db::WithSession(*pool_, [&](soci::session& sql) -> absl::Status {
-    // One read-only snapshot for the four tables: a purge changes versions in place, and the
-    // rebuild must not mix before and after. (On an error the open transaction makes the pool
-    // drop the session.)
+  auto rows = [&](Dataset d) { return static_cast<size_t>(std::max<int64_t>(snapshot.of(d).row_count, 0)); };
+  builder.Reserve(rows(Dataset::kCustomers), rows(Dataset::kRelations), rows(Dataset::kMailings),
+                  rows(Dataset::kContactReports));
+  if (copies.empty() || copies[0].dataset != Dataset::kCustomers) builder.FinishCustomers();
+
+  // The parts stream at once on several pooled sessions (the database and this process then
+  // use every core), each part laid out as soon as it is in. One read-only snapshot for all:
+  // the first session exports it, the others import it, so a purge that changes versions in
+  // place is seen by all or none. The sessions beyond the first are taken only when free at
+  // once. (On an error the open transaction makes the pool drop the session.)
+  CAK_ASSIGN_OR_RETURN(Lease first, pool_->Acquire());
+  std::vector<Lease> leases;
+  leases.push_back(std::move(first));
+  const size_t wanted = std::min<size_t>(std::max(options_.load_sessions, 1), copies.size());
+  while (leases.size() < wanted) {
+    absl::StatusOr<Lease> more = pool_->Acquire(absl::Now() + absl::Milliseconds(10));
+    if (!more.ok()) break;
+    leases.push_back(*std::move(more));
+  }
+  CAK_RETURN_IF_ERROR(Guard(leases[0].sql(), [&] {
+    soci::session& sql = leases[0].sql();
     sql << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     sql << "SET LOCAL statement_timeout = 0";
-    if (snapshot.of(Dataset::kCustomers).version != 0) {
-      CopyOut(
-          sql,
-          "COPY (SELECT bsn, regulation, substr(municipality_code, 3), debt_cents, payment_plan, active, birth_date,"
-          " inactive_since, street IS NOT NULL, phone IS NOT NULL, email IS NOT NULL FROM " +
-              table(Dataset::kCustomers) + ") TO STDOUT",
-          [&](const CopyRow& r) {
-            domain::ColumnarBuilder::CustomerRow c;
-            c.bsn = static_cast<int32_t>(ToInt(r.fields[0]));
-            c.regulation = static_cast<uint8_t>(domain::ParseRegulation(r.fields[1]).value_or(0));
-            c.municipality = static_cast<int>(ToInt(r.fields[2]));
-            c.debt_cents = ToInt(r.fields[3]);
-            c.payment_plan = r.fields[4] == "t";
-            c.active = r.fields[5] == "t";
-            c.birth_ymd = Ymd(r.fields[6]);
-            c.inactive_since = r.null[7] ? 0 : domain::ToDayNumber(ParseIsoDay(r.fields[7]));
-            c.has_address = r.fields[8] == "t";
-            c.has_phone = r.fields[9] == "t";
-            c.has_email = r.fields[10] == "t";
-            builder.AddCustomer(c);
-          });
+    if (leases.size() == 1) return absl::OkStatus();
+    std::string id;
+    sql << "SELECT pg_export_snapshot()", soci::into(id);
+    for (size_t i = 1; i < leases.size(); ++i) {
+      soci::session& other = leases[i].sql();
+      other << "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+      other << "SET TRANSACTION SNAPSHOT '" + id + "'";
+      other << "SET LOCAL statement_timeout = 0";
     }
-    if (snapshot.of(Dataset::kRelations).version != 0) {
-      CopyOut(sql,
-              "COPY (SELECT relation_seq, customer_bsn, kind, routing, street IS NOT NULL, phone IS NOT NULL,"
-              " email IS NOT NULL FROM " +
-                  table(Dataset::kRelations) + ") TO STDOUT",
-              [&](const CopyRow& r) {
-                domain::ColumnarBuilder::RelationRow rel;
-                rel.seq = ToInt(r.fields[0]);
-                rel.customer_bsn = static_cast<int32_t>(ToInt(r.fields[1]));
-                rel.kind = static_cast<uint8_t>(domain::ParseRelationKind(r.fields[2]).value_or(0));
-                rel.routing = static_cast<uint8_t>(domain::ParseRoutingPreference(r.fields[3]).value_or(0));
-                rel.has_address = r.fields[4] == "t";
-                rel.has_phone = r.fields[5] == "t";
-                rel.has_email = r.fields[6] == "t";
-                builder.AddRelation(rel);
-              });
-    }
-    if (snapshot.of(Dataset::kMailings).version != 0) {
-      CopyOut(sql,
-              "COPY (SELECT customer_bsn, mailing_type, planned_date - DATE '1970-01-01' FROM " +
-                  table(Dataset::kMailings) + ") TO STDOUT",
-              [&](const CopyRow& r) {
-                builder.AddMailing(static_cast<int32_t>(ToInt(r.fields[0])),
-                                   static_cast<uint8_t>(domain::ParseMailingType(r.fields[1]).value_or(0)),
-                                   static_cast<domain::DayNumber>(ToInt(r.fields[2])));
-              });
-    }
-    if (snapshot.of(Dataset::kContactReports).version != 0) {
-      CopyOut(sql,
-              "COPY (SELECT customer_bsn, channel, reached, (contact_time AT TIME ZONE '" + options_.zone +
-                  "')::date - DATE '1970-01-01', topic FROM " + table(Dataset::kContactReports) + ") TO STDOUT",
-              [&](const CopyRow& r) {
-                builder.AddContact(static_cast<int32_t>(ToInt(r.fields[0])),
-                                   static_cast<uint8_t>(domain::ParseContactChannel(r.fields[1]).value_or(0)),
-                                   r.fields[2] == "t", static_cast<domain::DayNumber>(ToInt(r.fields[3])),
-                                   std::string_view(r.fields[4].data(), r.fields[4].size()));
-              });
-    }
-    sql << "COMMIT";
     return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  const absl::Time start = absl::Now();
-  auto columns = std::make_shared<const domain::ColumnarSnapshot>(std::move(builder).Build());
+  }));
+
+  std::atomic<size_t> next{0};
+  std::promise<bool> customers_laid_out;  // false: their copy failed
+  std::shared_future<bool> customers_ready = customers_laid_out.get_future().share();
+  std::vector<absl::Status> failures(leases.size());
+  std::vector<int64_t> part_ms(copies.size(), 0);
+  auto work = [&](size_t w) {
+    soci::session& sql = leases[w].sql();
+    failures[w] = Guard(sql, [&]() -> absl::Status {
+      for (size_t i = next++; i < copies.size(); i = next++) {
+        const ColumnarCopy& copy = copies[i];
+        const absl::Time t0 = absl::Now();
+        const bool customers = copy.dataset == Dataset::kCustomers;
+        try {
+          common::db::CopyOutLines(sql, copy.statement, LineReader(copy.dataset, builder));
+        } catch (...) {
+          if (customers) customers_laid_out.set_value(false);
+          throw;
+        }
+        if (customers) {
+          builder.FinishCustomers();
+          customers_laid_out.set_value(true);
+        } else if (!customers_ready.get()) {
+          return absl::AbortedError("the customers could not be read");
+        } else if (copy.dataset == Dataset::kRelations) {
+          builder.FinishRelations();
+        } else if (copy.dataset == Dataset::kMailings) {
+          builder.FinishMailings();
+        } else {
+          builder.FinishContacts();
+        }
+        part_ms[i] = absl::ToInt64Milliseconds(absl::Now() - t0);
+      }
+      sql << "COMMIT";
+      return absl::OkStatus();
+    });
+  };
+  std::vector<std::thread> helpers;
+  for (size_t w = 1; w < leases.size(); ++w) helpers.emplace_back(work, w);
+  work(0);
+  for (auto& t : helpers) t.join();
+  for (const absl::Status& st : failures) {
+    if (!st.ok() && st.code() != absl::StatusCode::kAborted) return st;
+  }
+  for (const absl::Status& st : failures) CAK_RETURN_IF_ERROR(st);
+  // Parts with no rows (a data set never imported) are laid out empty.
+  auto has = [&](Dataset d) {
+    return std::any_of(copies.begin(), copies.end(), [d](const ColumnarCopy& c) { return c.dataset == d; });
+  };
+  if (!has(Dataset::kRelations)) builder.FinishRelations();
+  if (!has(Dataset::kMailings)) builder.FinishMailings();
+  if (!has(Dataset::kContactReports)) builder.FinishContacts();
+  auto columns = std::make_shared<const domain::ColumnarSnapshot>(std::move(builder).Take());
+  std::string parts;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    absl::StrAppend(&parts, i ? " " : "", domain::DatasetName(copies[i].dataset), "=", part_ms[i]);
+  }
   common::log::Info("columnar_snapshot_built", {{"snapshot_version", snapshot.version},
                                                 {"customers", static_cast<int64_t>(columns->size())},
+                                                {"bytes", columns->MemoryBytes()},
+                                                {"sessions", static_cast<int64_t>(leases.size())},
+                                                {"part_ms", parts},
                                                 {"build_ms", absl::ToInt64Milliseconds(absl::Now() - start)}});
   return columns;
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "analysis-svc/src/domain/repository.h"
 #include "common/db/pool.h"
@@ -25,6 +26,9 @@ class PgSnapshotRepository final : public domain::SnapshotRepository {
     // Published versions the latest `keep_snapshots` snapshots use are kept (readers of the
     // previous snapshot may still be at work); older ones are dropped.
     int keep_snapshots = 2;
+    // Pooled sessions a columnar build reads on at once (those beyond the first only when free
+    // at once): its four parts stream in parallel.
+    int load_sessions = 4;
   };
 
   // Not owned.
@@ -41,6 +45,15 @@ class PgSnapshotRepository final : public domain::SnapshotRepository {
                                                    const std::string& request_id) override;
   absl::StatusOr<domain::ImportReport> GetImportReport(int64_t dataset_version) override;
   absl::StatusOr<int> CollectVersions() override;
+
+  // The statements LoadColumnar reads a snapshot's parts with, customers first (the benchmark
+  // runs the same through psql for its reference).
+  struct ColumnarCopy {
+    domain::Dataset dataset;
+    std::string statement;  // COPY (SELECT ...) TO STDOUT
+  };
+  static std::vector<ColumnarCopy> ColumnarCopies(const std::string& schema, const std::string& zone,
+                                                  const domain::SnapshotInfo& snapshot);
 
   // "<schema>.<dataset>_v<version>"
   static std::string VersionTable(const std::string& schema, domain::Dataset dataset, int64_t version);
