@@ -38,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "analysis-svc/test/analysis_test_server.h"
+#include "bench/bench_services.h"
 #include "bench/bench_support.h"
 #include "common/base/log.h"
 #include "common/db/logbook_export.h"
@@ -71,20 +72,6 @@ struct Options {
   int sql_runs = 3;
   bool references = true;  // --no-references: only our figures (for profiling)
 };
-
-// The benchmark's selection: WLZ or WMO, 65 or older, with debt or a representative, and not
-// contacted in the last 30 days.
-pb::Criteria ImpactCriteria() {
-  pb::Criteria c;
-  auto* all = c.mutable_all();
-  *all->add_items() = Regulations({pb::REGULATION_WLZ, pb::REGULATION_WMO});
-  all->add_items()->mutable_predicate()->mutable_age_between()->set_min_years(65);
-  auto* any = all->add_items()->mutable_any();
-  any->add_items()->mutable_predicate()->mutable_debt_between()->set_min_cents(1);
-  any->add_items()->mutable_predicate()->set_has_representative(true);
-  all->add_items()->mutable_not_()->mutable_predicate()->mutable_contacted_within()->set_days(30);
-  return c;
-}
 
 // The same selection and every breakdown as one SQL statement.
 std::string ImpactSql(const std::string& schema, const pb::Snapshot& snap) {
@@ -499,7 +486,7 @@ int main(int argc, char** argv) {
     if (!server.stub().GetSnapshot(ctx.get(), pb::GetSnapshotRequest(), &snap).ok()) Die("GetSnapshot");
   }
   pb::AnalyzeImpactRequest impact_req;
-  *impact_req.mutable_criteria() = ImpactCriteria();
+  *impact_req.mutable_criteria() = cak::bench::ImpactCriteria();
   impact_req.mutable_reference_date()->set_year(2026);
   impact_req.mutable_reference_date()->set_month(11);
   impact_req.mutable_reference_date()->set_day(1);
@@ -608,15 +595,7 @@ int main(int argc, char** argv) {
       Median(sample_ms) <= 200 ? "<= 200 ms ok" : "> 200 ms MISSED");
 
   // --- Freeze and stream ~500k -----------------------------------------------------------------
-  pb::DefineTargetGroupsRequest define;
-  define.set_signal("signals/5b7f2f0e-2a43-4d7e-8c57-2f3a9d1b6e01");
-  auto* g = define.add_groups();
-  g->set_name("bench");
-  auto* any = g->mutable_criteria()->mutable_any();
-  *any->add_items() = Regulations({pb::REGULATION_WANBETALERS, pb::REGULATION_ONVERZEKERDEN});
-  auto* wlz_rep = any->add_items()->mutable_all();
-  *wlz_rep->add_items() = Regulations({pb::REGULATION_WLZ});
-  wlz_rep->add_items()->mutable_predicate()->set_has_representative(true);
+  const pb::DefineTargetGroupsRequest define = cak::bench::BenchGroup();
   pb::TargetGroupSet set;
   {
     auto ctx = ContextFor(kAnalyst, absl::Minutes(5));

@@ -3,8 +3,10 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -75,6 +77,29 @@ dpb::CreateDispatchOrderRequest LetterOrder(const std::string& recipient_list, c
   cak::common::DayToProto(today + 1, o->mutable_window_start());
   cak::common::DayToProto(today + 30, o->mutable_window_end());
   return req;
+}
+
+dpb::DispatchOrder AwaitOrder(dpb::DispatchService::Stub& dispatch, dpb::DispatchOrder order,
+                              const common::testing::TestCaller& caller, absl::Duration limit) {
+  const absl::Time until = absl::Now() + limit;
+  while (order.state() == dpb::ORDER_STATE_GENERATING) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    dpb::GetDispatchOrderRequest get;
+    get.set_name(order.name());
+    if (grpc::Status st = dispatch.GetDispatchOrder(common::testing::ContextFor(caller).get(), get, &order); !st.ok()) {
+      Die("GetDispatchOrder: " + st.error_message());
+    }
+    if (absl::Now() > until) Die("the order did not finish within " + absl::FormatDuration(limit));
+  }
+  return order;
+}
+
+cak::voorlichting::type::v1::Date ProtoDay(absl::CivilDay day) {
+  cak::voorlichting::type::v1::Date out;
+  out.set_year(static_cast<int32_t>(day.year()));
+  out.set_month(day.month());
+  out.set_day(day.day());
+  return out;
 }
 
 int64_t ProcStatusKb(pid_t pid, const std::string& field) {

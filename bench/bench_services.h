@@ -10,9 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "cak/voorlichting/analysis/v1/analysis_service.pb.h"
-#include "cak/voorlichting/dispatch/v1/dispatch_service.pb.h"
+#include "cak/voorlichting/dispatch/v1/dispatch_service.grpc.pb.h"
 #include "common/testing/child_process.h"
+#include "common/testing/grpc_test_support.h"
 
 namespace cak::bench {
 
@@ -29,6 +32,16 @@ cak::voorlichting::analysis::v1::DefineTargetGroupsRequest BenchGroup();
 cak::voorlichting::dispatch::v1::CreateExecutorRequest LetterExecutor();
 cak::voorlichting::dispatch::v1::CreateDispatchOrderRequest LetterOrder(const std::string& recipient_list,
                                                                         const std::string& request_id);
+
+// The order as GetDispatchOrder shows it once it left GENERATING, asked as `caller` every 20 ms;
+// dies after `limit`.
+cak::voorlichting::dispatch::v1::DispatchOrder AwaitOrder(
+    cak::voorlichting::dispatch::v1::DispatchService::Stub& dispatch,
+    cak::voorlichting::dispatch::v1::DispatchOrder order, const common::testing::TestCaller& caller,
+    absl::Duration limit);
+
+// A day as the API's Date.
+cak::voorlichting::type::v1::Date ProtoDay(absl::CivilDay day);
 
 // A service binary started with `args`; ready once it logged "ready" (dies otherwise). Its log
 // is drained from then on (a full pipe would stop it) and kept for Log().

@@ -181,13 +181,7 @@ OrderRun RunOrderInFreshProcess(const ChildSetup& setup, const std::string& tag,
   const auto t0 = Clock::now();
   st = dispatch->CreateDispatchOrder(ContextFor(kCampaign, absl::Minutes(1)).get(), req, &order);
   if (!st.ok()) Die("CreateDispatchOrder: " + st.error_message());
-  while (order.state() == dpb::ORDER_STATE_GENERATING) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    dpb::GetDispatchOrderRequest get;
-    get.set_name(order.name());
-    if (!dispatch->GetDispatchOrder(ContextFor(kCampaign).get(), get, &order).ok()) Die("GetDispatchOrder");
-    if (Seconds(t0) > 600) Die("the order did not finish within 10 minutes");
-  }
+  order = cak::bench::AwaitOrder(*dispatch, order, kCampaign, absl::Minutes(10));
   run.seconds = Seconds(t0);
   run.cpu_self = CpuSeconds("self") - cpu_self0;
   run.cpu_child = CpuSeconds(child_pid) - cpu_child0;

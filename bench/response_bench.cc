@@ -47,6 +47,7 @@ using cak::bench::Die;
 using cak::bench::ExportLibpqEnvironment;
 using cak::bench::Fmt;
 using cak::bench::Median;
+using cak::bench::ProtoDay;
 using cak::bench::Psql;
 using cak::bench::PsqlTime;
 using cak::bench::Seconds;
@@ -64,14 +65,6 @@ struct Options {
 
 const absl::CivilDay kSend(2026, 8, 3);
 const absl::CivilDay kEnd(2026, 10, 30);
-
-cak::voorlichting::type::v1::Date ProtoDay(absl::CivilDay d) {
-  cak::voorlichting::type::v1::Date out;
-  out.set_year(static_cast<int32_t>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
 
 // What MeasureResponse counts, as one SQL statement. The first response of a member is its
 // earliest contact report in the window; on a day with several, the same tie-break as the

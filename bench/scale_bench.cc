@@ -76,14 +76,6 @@ struct SizeResult {
   int64_t snapshot_bytes = -1;  // as analysis-svc logged it
 };
 
-cak::voorlichting::type::v1::Date ProtoDay(int y, int m, int d) {
-  cak::voorlichting::type::v1::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
-
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -191,7 +183,7 @@ SizeResult RunSize(int64_t customers, int runs) {
   // --- impact and sample --------------------------------------------------------------------------
   apb::AnalyzeImpactRequest impact_req;
   *impact_req.mutable_criteria() = cak::bench::ImpactCriteria();
-  *impact_req.mutable_reference_date() = ProtoDay(2026, 11, 1);
+  *impact_req.mutable_reference_date() = cak::bench::ProtoDay(absl::CivilDay(2026, 11, 1));
   std::vector<double> impact_s;
   apb::ImpactAnalysis impact;
   for (int i = 0; i <= runs; ++i) {
@@ -269,13 +261,7 @@ SizeResult RunSize(int64_t customers, int runs) {
     st = dispatch->CreateDispatchOrder(ContextFor(kCampaign, absl::Minutes(1)).get(),
                                        cak::bench::LetterOrder(list.name(), "scale-letters"), &order);
     if (!st.ok()) Die("CreateDispatchOrder: " + st.error_message());
-    while (order.state() == dpb::ORDER_STATE_GENERATING) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      dpb::GetDispatchOrderRequest get;
-      get.set_name(order.name());
-      if (!dispatch->GetDispatchOrder(ContextFor(kCampaign).get(), get, &order).ok()) Die("GetDispatchOrder");
-      if (Seconds(t0) > 1800) Die("the order did not finish within 30 minutes");
-    }
+    order = cak::bench::AwaitOrder(*dispatch, order, kCampaign, absl::Minutes(30));
     r.seconds["letters"] = Seconds(t0);
     if (order.state() != dpb::ORDER_STATE_READY) Die("the order ended " + dpb::OrderState_Name(order.state()));
     r.work["letters"] = list.member_count();
@@ -289,8 +275,8 @@ SizeResult RunSize(int64_t customers, int runs) {
   mg->set_recipient_list(list.name());
   mg->set_control_list(list.control_list());
   mg->set_channel(apb::ACTION_CHANNEL_LETTER);
-  *mg->mutable_send_date() = ProtoDay(2026, 8, 3);
-  *measure.mutable_end_date() = ProtoDay(2026, 10, 30);
+  *mg->mutable_send_date() = cak::bench::ProtoDay(absl::CivilDay(2026, 8, 3));
+  *measure.mutable_end_date() = cak::bench::ProtoDay(absl::CivilDay(2026, 10, 30));
   measure.set_sample_seed(7);
   std::vector<double> response_s;
   for (int i = 0; i <= runs; ++i) {

@@ -124,8 +124,11 @@ void ProcessingLogStore::AppendAll(
   }
 }
 
-int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
-  // The record without its subjects (not copied: a freeze has half a million).
+namespace {
+
+// The record without its subjects (not copied: a freeze has half a million), for an operation
+// whose subjects go in as subject rows.
+ProcessingRecord WithoutSubjects(const ProcessingRecord& record) {
   ProcessingRecord operation;
   operation.name = record.name;
   operation.activity = record.activity;
@@ -133,6 +136,13 @@ int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, con
   operation.end_time = record.end_time;
   operation.attributes = record.attributes;
   operation.action_traceparent = record.action_traceparent;
+  return operation;
+}
+
+}  // namespace
+
+int64_t ProcessingLogStore::AppendOperation(Tx& tx, const CallContext& call, const ProcessingRecord& record) const {
+  const ProcessingRecord operation = WithoutSubjects(record);
   AppendAll(tx, {{&call, &operation}});
   // The operation's own row: its span is this call's, and a call appends one operation.
   const EntryPlacement at = PlaceEntry(call, record);
@@ -200,13 +210,7 @@ void ProcessingLogStore::AppendAllWithSubjectRows(
   std::vector<std::string> s_trace, s_span, s_subject;
   for (size_t i = 0; i < items.size(); ++i) {
     const ProcessingRecord& record = *items[i].second;
-    ProcessingRecord& operation = operations.emplace_back();
-    operation.name = record.name;
-    operation.activity = record.activity;
-    operation.status = record.status;
-    operation.end_time = record.end_time;
-    operation.attributes = record.attributes;
-    operation.action_traceparent = record.action_traceparent;
+    ProcessingRecord& operation = operations.emplace_back(WithoutSubjects(record));
     operation_items.emplace_back(items[i].first, &operation);
     auto add_subject = [&](std::string id) {
       s_trace.push_back(placements[i].trace_id);
