@@ -36,7 +36,6 @@ LOGS="${DEPLOY_DIR}/logs"
 NETWORK=voorlichting-local
 SUBNET=10.89.77.0/24
 GATEWAY=10.89.77.1       # the host on that network: the logbook listens here
-DYNAMIC_RANGE=10.89.77.128/25  # migration pods; the fixed addresses below stay free
 PG_IP=10.89.77.10
 SERVICES=(intake-svc analysis-svc dispatch-svc campaign-svc)
 declare -A POD_IP=([intake-svc]=10.89.77.11 [analysis-svc]=10.89.77.12 [dispatch-svc]=10.89.77.13
@@ -504,7 +503,11 @@ make_volume voorlichting-local-pgdata 999 0700
 make_volume voorlichting-local-pgrun 999
 IMPORT_DIR="$(podman volume inspect --format '{{.Mountpoint}}' analysis-svc-import)"
 DELIVERY_DIR="$(podman volume inspect --format '{{.Mountpoint}}' dispatch-svc-deliveries)"
-podman network create --subnet "${SUBNET}" --gateway "${GATEWAY}" --ip-range "${DYNAMIC_RANGE}" "${NETWORK}" \
+# No --ip-range: with Podman's CNI backend (Debian's podman without netavark) a fixed address
+# outside the range is refused ("failed to allocate all requested IPs"). The migration pods take
+# dynamic addresses, which never collide with the fixed ones: PostgreSQL's is taken before them,
+# and they are removed before the Deployments take theirs.
+podman network create --subnet "${SUBNET}" --gateway "${GATEWAY}" "${NETWORK}" \
   >"${LOGS}/network.log" 2>&1 \
   || { cat "${LOGS}/network.log" >&2; die "could not create network ${NETWORK} (${SUBNET}): is the subnet in use? (podman network ls)"; }
 
