@@ -53,7 +53,7 @@ void CopyIn::Abort(const char* reason) noexcept {
 }
 
 PipelinedCopyIn::PipelinedCopyIn(soci::session& sql, const std::string& statement, size_t max_pending)
-    : copy_(sql, statement), max_pending_(max_pending), sender_([this] { Run(); }) {}
+    : copy_(sql, statement), queue_(max_pending), sender_([this] { Run(); }) {}
 
 PipelinedCopyIn::~PipelinedCopyIn() {
   Stop();
@@ -61,45 +61,25 @@ PipelinedCopyIn::~PipelinedCopyIn() {
 }
 
 void PipelinedCopyIn::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-  }
-  cv_.notify_all();
+  queue_.Close();
   if (sender_.joinable()) sender_.join();
 }
 
 void PipelinedCopyIn::Run() {
-  while (true) {
-    std::string chunk;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !queue_.empty() || closed_; });
-      if (queue_.empty()) return;  // closed and drained
-      chunk = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    cv_.notify_all();
+  std::string chunk;
+  while (queue_.Pop(&chunk)) {
     try {
       copy_.Write(chunk);
     } catch (...) {
-      std::lock_guard<std::mutex> lock(mu_);
       error_ = std::current_exception();
-      queue_.clear();
-      closed_ = true;
-      cv_.notify_all();
+      queue_.Abandon();  // (after error_: the writer that finds it abandoned reads the error)
       return;
     }
   }
 }
 
 void PipelinedCopyIn::Write(std::string lines) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return queue_.size() < max_pending_ || error_ || closed_; });
-  if (error_) std::rethrow_exception(error_);
-  queue_.push_back(std::move(lines));
-  lock.unlock();
-  cv_.notify_all();
+  if (!queue_.Push(std::move(lines))) std::rethrow_exception(error_);
 }
 
 int64_t PipelinedCopyIn::End() {

@@ -6,17 +6,15 @@
 
 #include <soci/soci.h>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/base/bounded_queue.h"
 
 typedef struct pg_conn PGconn;
 
@@ -66,12 +64,9 @@ class PipelinedCopyIn {
   void Stop();
 
   CopyIn copy_;
-  size_t max_pending_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  bool closed_ = false, ended_ = false;
-  std::exception_ptr error_;
+  BoundedQueue<std::string> queue_;
+  bool ended_ = false;
+  std::exception_ptr error_;  // the sender's, set before it abandons the queue
   std::thread sender_;
 };
 

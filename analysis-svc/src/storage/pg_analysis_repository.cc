@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "analysis-svc/src/domain/analysis_service.h"
 #include "analysis-svc/src/storage/pg_snapshot_repository.h"
+#include "common/base/bounded_queue.h"
 #include "common/base/errors.h"
 #include "common/base/log.h"
 #include "common/base/random.h"
@@ -167,52 +168,6 @@ absl::Status NotFound(const char* reason, const char* what) {
 // Thrown through CopyOut to stop a stream whose consumer failed.
 struct StopStream {
   absl::Status status;
-};
-
-// Chunks of COPY data handed from the thread reading them to the thread writing them, at most
-// `max_chunks` waiting (the reader waits for the writer, memory stays bounded).
-class ChunkQueue {
- public:
-  explicit ChunkQueue(size_t max_chunks) : max_chunks_(max_chunks) {}
-  // Reader: false when the writer gave up (the reader stops).
-  bool Push(std::string chunk) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return queue_.size() < max_chunks_ || abandoned_; });
-    if (abandoned_) return false;
-    queue_.push_back(std::move(chunk));
-    cv_.notify_all();
-    return true;
-  }
-  // Reader: nothing more comes.
-  void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    cv_.notify_all();
-  }
-  // Writer: the next chunk; false once closed and drained.
-  bool Pop(std::string* chunk) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
-    if (queue_.empty()) return false;
-    *chunk = std::move(queue_.front());
-    queue_.pop_front();
-    cv_.notify_all();
-    return true;
-  }
-  // Writer: takes no more (a waiting or later Push answers false).
-  void Abandon() {
-    std::lock_guard<std::mutex> lock(mu_);
-    abandoned_ = true;
-    queue_.clear();
-    cv_.notify_all();
-  }
-
- private:
-  const size_t max_chunks_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  bool closed_ = false, abandoned_ = false;
 };
 
 }  // namespace
@@ -385,7 +340,8 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
       "' AS bigint[])) WITH ORDINALITY AS m(bsn, routing, rel, ord) JOIN ", customers, " c ON c.bsn = m.bsn",
       relation_join, ") TO STDOUT (FORMAT binary)");
   constexpr size_t kChunkBytes = 1 << 20;
-  ChunkQueue rows(16);
+  // (At most 16 chunks wait: the reader waits for the writer, memory stays bounded.)
+  common::BoundedQueue<std::string> rows(16);
   std::future<absl::Status> reading = std::async(std::launch::async, [&] {
     absl::Status st = common::db::WithSession(
         *pool_,
@@ -416,7 +372,7 @@ absl::StatusOr<domain::RecipientListRecord> PgAnalysisRepository::FreezeRecipien
   });
   // However the freeze ends, the reader stops and is waited for before what it uses goes.
   struct StopReading {
-    ChunkQueue& rows;
+    common::BoundedQueue<std::string>& rows;
     std::future<absl::Status>& reading;
     ~StopReading() {
       rows.Abandon();
